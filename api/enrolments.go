@@ -1,0 +1,203 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/approdo/approdo/internal/enrolment"
+	"github.com/approdo/approdo/internal/searchattr"
+	"github.com/approdo/approdo/internal/store"
+	"github.com/approdo/approdo/workflows"
+)
+
+// Server implements the HTTP API of the OpenAPI document in openapi.yaml.
+type Server struct {
+	temporal  client.Client
+	store     *store.Store
+	taskQueue string
+	log       *slog.Logger
+	// registerTimeout bounds how long a request waits for its case to be recorded; past it
+	// the caller gets a 503 and retries the same request, which is safe.
+	registerTimeout time.Duration
+	now             func() time.Time
+}
+
+var _ StrictServerInterface = (*Server)(nil)
+
+// CreateEnrolment opens a case, or returns the case a previous identical request opened.
+func (s *Server) CreateEnrolment(ctx context.Context, req CreateEnrolmentRequestObject) (CreateEnrolmentResponseObject, error) {
+	if req.Body == nil {
+		return CreateEnrolment400ApplicationProblemPlusJSONResponse{ProblemApplicationProblemPlusJSONResponse(fieldProblem("body", "il corpo della richiesta è obbligatorio"))}, nil
+	}
+	r := enrolment.Request{
+		RequestID: req.Body.RequestId,
+		Comune:    req.Body.Comune,
+		Level:     enrolment.Level(req.Body.Level),
+		Minor: enrolment.Minor{
+			GivenName:  req.Body.Minor.GivenName,
+			FamilyName: req.Body.Minor.FamilyName,
+			BirthDate:  req.Body.Minor.BirthDate,
+		},
+	}.Normalize()
+	if err := r.Validate(s.now()); err != nil {
+		var v *enrolment.ValidationError
+		if errors.As(err, &v) {
+			return CreateEnrolment400ApplicationProblemPlusJSONResponse{ProblemApplicationProblemPlusJSONResponse(validationProblem(v.Fields))}, nil
+		}
+		return nil, err
+	}
+
+	// Until organisations have accounts, the filer is the comune of residence.
+	filer := r.Comune
+	caseID := enrolment.CaseID(filer, r.RequestID)
+	hash := r.Hash()
+
+	created, err := s.register(ctx, caseID, filer, hash, r)
+	switch {
+	case errors.Is(err, errRequestConflict):
+		return CreateEnrolment409ApplicationProblemPlusJSONResponse(requestConflictProblem()), nil
+	case errors.Is(err, errClosedUnrecorded):
+		return CreateEnrolment409ApplicationProblemPlusJSONResponse(newProblem(http.StatusConflict, problemRequestConflict,
+			"Richiesta chiusa", "Questa richiesta è stata chiusa prima di essere registrata. Per ripresentarla usare un nuovo requestId.")), nil
+	case err != nil:
+		return nil, err
+	}
+
+	stored, err := s.store.GetCase(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	body := caseResponse(stored)
+	if created {
+		location := "/api/v1/enrolments/" + caseID
+		return CreateEnrolment201JSONResponse{Body: body, Headers: CreateEnrolment201ResponseHeaders{Location: &location}}, nil
+	}
+	return CreateEnrolment200JSONResponse(body), nil
+}
+
+var (
+	errRequestConflict  = errors.New("request ID reused for a different request")
+	errClosedUnrecorded = errors.New("case closed before it was recorded")
+)
+
+// asRequestConflict turns the workflow's rejection of a different request under the same
+// request ID into errRequestConflict. The rejection can surface from the start call or
+// from the update's outcome, depending on when the server learns of it.
+func asRequestConflict(err error) error {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == workflows.ErrTypeRequestConflict {
+		return errRequestConflict
+	}
+	return err
+}
+
+// register starts the case's workflow, or finds the running one, and waits until the case
+// is recorded. It reports whether this request created the case.
+func (s *Server) register(ctx context.Context, caseID, filer, hash string, r enrolment.Request) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.registerTimeout)
+	defer cancel()
+
+	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:        enrolment.WorkflowID(caseID),
+		TaskQueue: s.taskQueue,
+		// A running case answers the repeated request; a closed one is never reopened by
+		// it (the store answers instead, below).
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			searchattr.Stage.ValueSet(workflows.StageReceived),
+			searchattr.Comune.ValueSet(r.Comune),
+		),
+	}, workflows.EnrolmentWorkflowName, workflows.EnrolmentInput{
+		CaseID:      caseID,
+		FiledBy:     filer,
+		RequestHash: hash,
+		Request:     r,
+	})
+	handle, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateName:   workflows.UpdateRegister,
+			Args:         []any{workflows.RegisterInput{RequestHash: hash}},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	var alreadyStarted *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &alreadyStarted) {
+		return false, s.matchClosedCase(ctx, caseID, hash)
+	}
+	if err != nil {
+		return false, asRequestConflict(err)
+	}
+	var result workflows.RegisterResult
+	if err := handle.Get(ctx, &result); err != nil {
+		return false, asRequestConflict(err)
+	}
+	return result.Created, nil
+}
+
+// matchClosedCase answers a repeated request for a case whose workflow has closed: the
+// stored case is the answer, provided the request is the same.
+func (s *Server) matchClosedCase(ctx context.Context, caseID, hash string) error {
+	stored, err := s.store.GetCase(ctx, caseID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errClosedUnrecorded
+	}
+	if err != nil {
+		return err
+	}
+	if stored.RequestHash != hash {
+		return errRequestConflict
+	}
+	return nil
+}
+
+func requestConflictProblem() Problem {
+	p := newProblem(http.StatusConflict, problemRequestConflict, "requestId già usato",
+		"Questo requestId è già stato usato per una richiesta con dati diversi. Usare un nuovo requestId per una nuova richiesta.")
+	errs := []FieldError{{Field: "requestId", Reason: "già usato per una richiesta diversa"}}
+	p.Errors = &errs
+	return p
+}
+
+// GetEnrolment returns a case.
+func (s *Server) GetEnrolment(ctx context.Context, req GetEnrolmentRequestObject) (GetEnrolmentResponseObject, error) {
+	if _, err := uuid.Parse(req.Id); err != nil || len(req.Id) != 36 {
+		return GetEnrolment400ApplicationProblemPlusJSONResponse{ProblemApplicationProblemPlusJSONResponse(fieldProblem("id", "deve essere l'UUID di un caso"))}, nil
+	}
+	stored, err := s.store.GetCase(ctx, req.Id)
+	if errors.Is(err, store.ErrNotFound) {
+		return GetEnrolment404ApplicationProblemPlusJSONResponse(newProblem(http.StatusNotFound, problemBlank, "Caso non trovato", "")), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return GetEnrolment200JSONResponse(caseResponse(stored)), nil
+}
+
+func caseResponse(c store.Case) EnrolmentCase {
+	return EnrolmentCase{
+		Id:         c.ID,
+		RequestId:  c.RequestID,
+		Comune:     c.Comune,
+		Level:      c.Level,
+		Stage:      c.Stage,
+		WorkflowId: c.WorkflowID,
+		Minor: Minor{
+			GivenName:  c.MinorGivenName,
+			FamilyName: c.MinorFamilyName,
+			BirthDate:  c.MinorBirthDate,
+		},
+		CreatedAt: c.CreatedAt,
+		UpdatedAt: c.UpdatedAt,
+	}
+}

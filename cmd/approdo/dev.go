@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/approdo/approdo/internal/config"
+	"github.com/approdo/approdo/internal/devtemporal"
+	"github.com/approdo/approdo/internal/logging"
+	"github.com/approdo/approdo/internal/pgcluster"
+	"github.com/approdo/approdo/internal/progress"
+	"github.com/approdo/approdo/internal/searchattr"
+	"github.com/approdo/approdo/internal/store"
+)
+
+// devConfig holds the settings of `approdo dev` on top of Config. Ports default to the
+// usual Temporal ones so that the temporal CLI works without flags.
+type devConfig struct {
+	Dir               string        `env:"APPRODO_DEV_DIR" envDefault:".dev"`
+	PostgresPort      int           `env:"APPRODO_DEV_PG_PORT" envDefault:"54329"`
+	TemporalPort      int           `env:"APPRODO_DEV_TEMPORAL_PORT" envDefault:"7233"`
+	TemporalUIPort    int           `env:"APPRODO_DEV_TEMPORAL_UI_PORT" envDefault:"8233"`
+	TemporalRetention time.Duration `env:"APPRODO_DEV_TEMPORAL_RETENTION" envDefault:"720h"`
+}
+
+// devDatabase is the database the dev stack creates in its private cluster.
+const devDatabase = "approdo"
+
+// runDev runs the whole stack in one process tree: a private PostgreSQL (unless
+// DATABASE_URL is set), the Temporal dev server with its Web UI, migrations, the worker
+// and the API. Ctrl-C stops everything in reverse order; data stays in the dev folder, so
+// the next start finds its cases again.
+func runDev(ctx context.Context) error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	dev, err := env.ParseAs[devConfig]()
+	if err != nil {
+		return fmt.Errorf("read dev configuration: %w", err)
+	}
+	root, err := devtemporal.RepoRoot()
+	if err != nil {
+		return fmt.Errorf("approdo dev runs from a checkout of the repository: %w", err)
+	}
+	dir := dev.Dir
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(root, dir)
+	}
+	logDir := filepath.Join(dir, "logs")
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", logDir, err)
+	}
+	say := func(format string, args ...any) { fmt.Printf(format+"\n", args...) }
+
+	// 1. The Temporal dev server binary, built from the nested module under deploy/.
+	binPath := devtemporal.DefaultBinPath(root)
+	say("Building the Temporal dev server (deploy/devserver). The first build compiles about 1,500 packages and takes 8 to 10 minutes; later builds take seconds.")
+	line := progress.NewLine(os.Stdout, "compiling", "packages")
+	err = devtemporal.Build(ctx, filepath.Join(root, "deploy", "devserver"), binPath, line.Update)
+	line.Done()
+	if err != nil {
+		return fmt.Errorf("build the Temporal dev server: %w", err)
+	}
+
+	// 2. PostgreSQL.
+	if cfg.DatabaseURL == "" {
+		say("Starting a private PostgreSQL cluster in %s (port %d)…", filepath.Join(dir, "postgres"), dev.PostgresPort)
+		binDir, err := pgcluster.FindBinDir()
+		if err != nil {
+			return err
+		}
+		cluster, err := pgcluster.Start(ctx, pgcluster.Options{
+			BinDir:   binDir,
+			DataDir:  filepath.Join(dir, "postgres", "data"),
+			Port:     dev.PostgresPort,
+			LogFile:  filepath.Join(logDir, "postgres.log"),
+			Progress: func(msg string) { say("  %s", msg) },
+		})
+		if err != nil {
+			return fmt.Errorf("start PostgreSQL: %w", err)
+		}
+		defer stopWithTimeout("PostgreSQL", cluster.Stop)
+		if err := createDatabaseIfMissing(ctx, cluster.URL("postgres"), devDatabase); err != nil {
+			return err
+		}
+		cfg.DatabaseURL = cluster.URL(devDatabase)
+	} else {
+		say("Using the PostgreSQL at DATABASE_URL (%s).", config.MaskURL(cfg.DatabaseURL))
+	}
+
+	// 3. Temporal server and Web UI.
+	say("Starting the Temporal server and Web UI (data in %s)…", filepath.Join(dir, "temporal"))
+	if err := os.MkdirAll(filepath.Join(dir, "temporal"), 0o755); err != nil {
+		return err
+	}
+	temporalServer, err := devtemporal.Start(ctx, devtemporal.Options{
+		BinPath:   binPath,
+		IP:        "127.0.0.1",
+		Port:      dev.TemporalPort,
+		UIPort:    dev.TemporalUIPort,
+		DBFile:    filepath.Join(dir, "temporal", "temporal.db"),
+		Retention: dev.TemporalRetention,
+		LogFile:   filepath.Join(logDir, "temporal.log"),
+		Namespace: cfg.TemporalNamespace,
+	})
+	if err != nil {
+		return fmt.Errorf("start Temporal: %w", err)
+	}
+	defer stopWithTimeout("Temporal", temporalServer.Stop)
+	cfg.TemporalAddress = temporalServer.HostPort()
+
+	// 4. Schema and search attributes, at every start: both steps are idempotent.
+	applied, err := store.MigrateReport(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	say("Database migrations: %d applied now.", len(applied))
+
+	appLog := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat)
+	tc, err := dialTemporal(ctx, cfg, appLog)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	if err := searchattr.Ensure(ctx, tc, cfg.TemporalNamespace); err != nil {
+		return err
+	}
+	say("Search attributes registered on namespace %q.", cfg.TemporalNamespace)
+
+	// 5. Worker and API, in this process.
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	group, groupCtx := errgroup.WithContext(ctx)
+	group.Go(func() error {
+		return runWorkerUntilDone(groupCtx, cfg, appLog.With("process", "worker"), pool, tc)
+	})
+	group.Go(func() error {
+		return serveAPI(groupCtx, cfg, appLog.With("process", "api"), pool, tc)
+	})
+	printDevBanner(cfg, temporalServer, logDir)
+
+	err = group.Wait()
+	say("Stopping: API and worker, then Temporal, then PostgreSQL…")
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+func createDatabaseIfMissing(ctx context.Context, adminURL, name string) error {
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return fmt.Errorf("look for database %s: %w", name, err)
+	}
+	if exists {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	return nil
+}
+
+// stopWithTimeout stops a part of the stack, giving it a bounded time even after the
+// signal that cancelled the main context.
+func stopWithTimeout(what string, stop func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := stop(ctx); err != nil {
+		slog.Error("stop failed", "part", what, "error", err)
+	}
+}
+
+func printDevBanner(cfg config.Config, temporalServer *devtemporal.Server, logDir string) {
+	api := "http://" + cfg.HTTPAddr
+	query := url.QueryEscape(`Stage="registered"`)
+	fmt.Printf(`
+Approdo is running.
+
+  API          %[1]s   (health: /healthz, readiness: /readyz, spec: /api/v1/openapi.yaml)
+  Temporal UI  %[2]s
+  Temporal     %[3]s   (namespace %[4]s, task queue %[5]s)
+  PostgreSQL   %[6]s
+  Logs         %[7]s  (PostgreSQL, Temporal; the API and worker log to this terminal)
+
+Next steps:
+  Open a case:
+    curl -i -X POST %[1]s/api/v1/enrolments -H 'Content-Type: application/json' \
+      -d '{"requestId":"'$(cat /proc/sys/kernel/random/uuid)'","comune":"015146","level":"primaria",
+           "minor":{"givenName":"Olena","familyName":"Kovalenko","birthDate":"2017-04-12"}}'
+  Find it in the Temporal UI:
+    %[2]s/namespaces/%[4]s/workflows?query=%[8]s
+
+Press Ctrl-C to stop everything; the data stays for the next start.
+
+`, api, temporalServer.UIURL(), cfg.TemporalAddress, cfg.TemporalNamespace, cfg.TaskQueue,
+		config.MaskURL(cfg.DatabaseURL), logDir, query)
+}

@@ -1,0 +1,65 @@
+// Command approdo runs Approdo's processes:
+//
+//	approdo api       serve the HTTP API
+//	approdo worker    run the Temporal worker (workflows and activities)
+//	approdo migrate   apply database migrations and register search attributes
+//	approdo dev       run the whole stack on this machine for development
+//
+// Configuration comes from environment variables only; the README lists them.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: approdo <command>
+
+commands:
+  api       serve the HTTP API
+  worker    run the Temporal worker
+  migrate   apply database migrations and register Temporal search attributes
+  dev       run the whole stack locally (PostgreSQL, Temporal + Web UI, worker, API)
+
+Configuration is read from environment variables; see README.md.
+`
+
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		if errors.Is(err, errUsage) {
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "approdo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return errUsage
+	}
+	switch args[0] {
+	case "api":
+		return runAPI(ctx)
+	case "worker":
+		return runWorker(ctx)
+	case "migrate":
+		return runMigrate(ctx)
+	case "dev":
+		return runDev(ctx)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	default:
+		return errUsage
+	}
+}

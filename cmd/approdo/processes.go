@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	temporallog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/api"
+	"github.com/approdo/approdo/internal/config"
+	"github.com/approdo/approdo/internal/logging"
+	"github.com/approdo/approdo/internal/searchattr"
+	"github.com/approdo/approdo/internal/store"
+	"github.com/approdo/approdo/worker"
+)
+
+// setup reads the configuration and builds the logger every process starts with.
+func setup(process string) (config.Config, *slog.Logger, error) {
+	cfg, err := config.Load()
+	if err != nil {
+		return config.Config{}, nil, err
+	}
+	log := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat).With("process", process)
+	log.Info("starting", "config", cfg)
+	return cfg, log, nil
+}
+
+func runAPI(ctx context.Context) error {
+	cfg, log, err := setup("api")
+	if err != nil {
+		return err
+	}
+	if err := cfg.RequireDatabase(); err != nil {
+		return err
+	}
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	tc, err := dialTemporal(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	return serveAPI(ctx, cfg, log, pool, tc)
+}
+
+func serveAPI(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, tc client.Client) error {
+	listener, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	handler := api.NewHandler(api.Dependencies{
+		Temporal:        tc,
+		Store:           store.New(pool),
+		TaskQueue:       cfg.TaskQueue,
+		Log:             log,
+		RegisterTimeout: cfg.RegisterTimeout,
+	})
+	log.Info("api listening", "addr", listener.Addr().String())
+	return api.Serve(ctx, listener, handler, cfg.ShutdownTimeout, log)
+}
+
+func runWorker(ctx context.Context) error {
+	cfg, log, err := setup("worker")
+	if err != nil {
+		return err
+	}
+	if err := cfg.RequireDatabase(); err != nil {
+		return err
+	}
+	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	tc, err := dialTemporal(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	return runWorkerUntilDone(ctx, cfg, log, pool, tc)
+}
+
+func runWorkerUntilDone(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, tc client.Client) error {
+	w := worker.New(tc, cfg.TaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout}, worker.Dependencies{
+		Cases: &activities.Cases{Store: store.New(pool)},
+	})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	log.Info("worker polling", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
+	<-ctx.Done()
+	log.Info("worker stopping", "timeout", cfg.ShutdownTimeout.String())
+	// Stop waits for running activities up to WorkerStopTimeout; whatever is cut short is
+	// retried by Temporal on the next worker, so no case is lost.
+	w.Stop()
+	return nil
+}
+
+func runMigrate(ctx context.Context) error {
+	cfg, log, err := setup("migrate")
+	if err != nil {
+		return err
+	}
+	if err := cfg.RequireDatabase(); err != nil {
+		return err
+	}
+	applied, err := store.MigrateReport(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	log.Info("database migrated", "applied", len(applied))
+	tc, err := dialTemporal(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	if err := searchattr.Ensure(ctx, tc, cfg.TemporalNamespace); err != nil {
+		return err
+	}
+	log.Info("search attributes registered", "namespace", cfg.TemporalNamespace)
+	return nil
+}
+
+// dialTemporal connects to the Temporal frontend, giving up after a while rather than
+// hanging a process whose cluster is not there.
+func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	tc, err := client.DialContext(ctx, client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    temporallog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
+	}
+	return tc, nil
+}

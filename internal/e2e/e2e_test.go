@@ -1,0 +1,393 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/api"
+	"github.com/approdo/approdo/internal/devtemporal"
+	"github.com/approdo/approdo/internal/devtemporal/devtemporaltest"
+	"github.com/approdo/approdo/internal/enrolment"
+	"github.com/approdo/approdo/internal/pgtest"
+	"github.com/approdo/approdo/internal/searchattr"
+	"github.com/approdo/approdo/internal/store"
+	"github.com/approdo/approdo/worker"
+	"github.com/approdo/approdo/workflows"
+)
+
+var updateHistories = flag.Bool("update-histories", false, "re-record the workflow histories in workflows/testdata/histories")
+
+const namespace = "default"
+
+// temporalServer is the one Temporal server of this test binary; each test gets its own
+// task queue on it, so tests do not see each other's workers.
+var temporalServer *devtemporal.Server
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	srv, err := devtemporaltest.Start(ctx, devtemporaltest.Options{UI: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "start Temporal dev server:", err)
+		return 1
+	}
+	defer func() {
+		stopCtx, stopCancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer stopCancel()
+		_ = srv.Stop(stopCtx)
+	}()
+	temporalServer = srv
+
+	c, err := client.Dial(client.Options{HostPort: srv.HostPort(), Namespace: namespace})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dial Temporal:", err)
+		return 1
+	}
+	err = searchattr.Ensure(ctx, c, namespace)
+	c.Close()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "register search attributes:", err)
+		return 1
+	}
+	return pgtest.Run(m, store.Migrate)
+}
+
+type bundle struct {
+	ctx       context.Context
+	pool      *pgxpool.Pool
+	temporal  client.Client
+	taskQueue string
+	api       *httptest.Server
+	worker    sdkworker.Worker
+}
+
+type setupOptions struct {
+	noWorker        bool
+	registerTimeout time.Duration
+}
+
+func setup(t *testing.T, opts setupOptions) *bundle {
+	t.Helper()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	c, err := client.Dial(client.Options{HostPort: temporalServer.HostPort(), Namespace: namespace})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+
+	b := &bundle{ctx: ctx, pool: pool, temporal: c, taskQueue: "e2e-" + uuid.NewString()}
+	if !opts.noWorker {
+		b.startWorker(t)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	handler := api.NewHandler(api.Dependencies{
+		Temporal:        c,
+		Store:           store.New(pool),
+		TaskQueue:       b.taskQueue,
+		Log:             log,
+		RegisterTimeout: opts.registerTimeout,
+	})
+	b.api = httptest.NewServer(handler)
+	t.Cleanup(b.api.Close)
+	return b
+}
+
+func (b *bundle) startWorker(t *testing.T) {
+	t.Helper()
+	w := worker.New(b.temporal, b.taskQueue, sdkworker.Options{}, worker.Dependencies{
+		Cases: &activities.Cases{Store: store.New(b.pool)},
+	})
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	b.worker = w
+}
+
+type response struct {
+	status      int
+	contentType string
+	location    string
+	body        []byte
+}
+
+func (b *bundle) do(t *testing.T, method, path, contentType, body string) response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(b.ctx, method, b.api.URL+path, strings.NewReader(body))
+	require.NoError(t, err)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return response{status: res.StatusCode, contentType: res.Header.Get("Content-Type"), location: res.Header.Get("Location"), body: data}
+}
+
+func (b *bundle) post(t *testing.T, body any) response {
+	t.Helper()
+	data, err := json.Marshal(body)
+	require.NoError(t, err)
+	return b.do(t, http.MethodPost, "/api/v1/enrolments", "application/json", string(data))
+}
+
+func validBody() map[string]any {
+	return map[string]any{
+		"requestId": uuid.NewString(),
+		"comune":    "015146",
+		"level":     "primaria",
+		"minor":     map[string]any{"givenName": "Olena", "familyName": "Kovalenko", "birthDate": "2017-04-12"},
+	}
+}
+
+func decodeCase(t *testing.T, r response) api.EnrolmentCase {
+	t.Helper()
+	var c api.EnrolmentCase
+	require.NoError(t, json.Unmarshal(r.body, &c), string(r.body))
+	return c
+}
+
+func decodeProblem(t *testing.T, r response) api.Problem {
+	t.Helper()
+	require.Equal(t, "application/problem+json", r.contentType, string(r.body))
+	var p api.Problem
+	require.NoError(t, json.Unmarshal(r.body, &p), string(r.body))
+	require.Equal(t, r.status, p.Status)
+	return p
+}
+
+func (b *bundle) countCases(t *testing.T) int {
+	t.Helper()
+	var n int
+	require.NoError(t, b.pool.QueryRow(b.ctx, "SELECT count(*) FROM enrolment_case").Scan(&n))
+	return n
+}
+
+func TestEnrolmentEndToEnd(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{})
+	body := validBody()
+
+	created := b.post(t, body)
+	require.Equal(t, http.StatusCreated, created.status, string(created.body))
+	c := decodeCase(t, created)
+	require.Equal(t, enrolment.CaseID("015146", body["requestId"].(string)), c.Id)
+	require.Equal(t, "/api/v1/enrolments/"+c.Id, created.location)
+	require.Equal(t, workflows.StageRegistered, c.Stage)
+	require.Equal(t, "Olena", c.Minor.GivenName)
+	require.Equal(t, "2017-04-12", c.Minor.BirthDate)
+	require.Equal(t, enrolment.WorkflowID(c.Id), c.WorkflowId)
+
+	// Right after the 201 the case is readable: the API answered only once it was stored.
+	got := b.do(t, http.MethodGet, created.location, "", "")
+	require.Equal(t, http.StatusOK, got.status)
+	require.Equal(t, c, decodeCase(t, got))
+
+	// The same request again is the same case.
+	repeated := b.post(t, body)
+	require.Equal(t, http.StatusOK, repeated.status, string(repeated.body))
+	require.Equal(t, c.Id, decodeCase(t, repeated).Id)
+	require.Equal(t, 1, b.countCases(t))
+
+	// The same request ID with other data is a conflict, and changes nothing.
+	changed := validBody()
+	changed["requestId"] = body["requestId"]
+	changed["minor"].(map[string]any)["givenName"] = "Oksana"
+	conflict := b.post(t, changed)
+	require.Equal(t, http.StatusConflict, conflict.status)
+	p := decodeProblem(t, conflict)
+	require.Equal(t, "requestId", (*p.Errors)[0].Field)
+	got = b.do(t, http.MethodGet, created.location, "", "")
+	require.Equal(t, "Olena", decodeCase(t, got).Minor.GivenName)
+
+	// Supervisors find the case by stage, through Temporal's visibility and the Web UI.
+	query := fmt.Sprintf(`Stage=%q AND WorkflowId=%q`, workflows.StageRegistered, c.WorkflowId)
+	require.Eventually(t, func() bool {
+		res, err := b.temporal.ListWorkflow(b.ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace, Query: query})
+		return err == nil && len(res.GetExecutions()) == 1
+	}, 20*time.Second, 200*time.Millisecond, "workflow not found by %s", query)
+
+	uiURL := temporalServer.UIURL() + "/api/v1/namespaces/" + namespace + "/workflows?query=" + url.QueryEscape(query)
+	require.Eventually(t, func() bool {
+		res, err := http.Get(uiURL)
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		var listed struct {
+			Executions []struct {
+				Execution struct {
+					WorkflowID string `json:"workflowId"`
+				} `json:"execution"`
+			} `json:"executions"`
+		}
+		return res.StatusCode == http.StatusOK && json.NewDecoder(res.Body).Decode(&listed) == nil &&
+			len(listed.Executions) == 1 && listed.Executions[0].Execution.WorkflowID == c.WorkflowId
+	}, 20*time.Second, 200*time.Millisecond, "the Web UI does not list the case for %s", query)
+
+	// Close the case (the next slice closes cases for real; here we cancel it) and record
+	// its history for the replay test.
+	require.NoError(t, b.temporal.CancelWorkflow(b.ctx, c.WorkflowId, ""))
+	err := b.temporal.GetWorkflow(b.ctx, c.WorkflowId, "").Get(b.ctx, nil)
+	require.Error(t, err, "a cancelled case ends with a cancellation")
+	if *updateHistories {
+		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_registered_then_cancelled.json")
+	}
+
+	// A closed case still answers a repeated request, from the store.
+	afterClose := b.post(t, body)
+	require.Equal(t, http.StatusOK, afterClose.status, string(afterClose.body))
+	require.Equal(t, c.Id, decodeCase(t, afterClose).Id)
+	require.Equal(t, http.StatusConflict, b.post(t, changed).status)
+	require.Equal(t, 1, b.countCases(t))
+}
+
+func TestInvalidInputGetsProblemDetails(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{})
+
+	missing := b.post(t, map[string]any{"comune": "999999", "level": "liceo", "minor": map[string]any{"birthDate": "2017-02-30"}})
+	require.Equal(t, http.StatusBadRequest, missing.status)
+	p := decodeProblem(t, missing)
+	fields := map[string]string{}
+	for _, e := range *p.Errors {
+		fields[e.Field] = e.Reason
+	}
+	require.ElementsMatch(t, []string{"requestId", "comune", "level", "minor.givenName", "minor.familyName", "minor.birthDate"}, keys(fields))
+
+	cases := map[string]struct {
+		contentType, body string
+		status            int
+		field             string
+	}{
+		"not json":           {"application/json", `{"requestId":`, http.StatusBadRequest, "body"},
+		"empty body":         {"application/json", ``, http.StatusBadRequest, "body"},
+		"wrong type":         {"application/json", `{"requestId":"` + uuid.NewString() + `","comune":15146}`, http.StatusBadRequest, "comune"},
+		"not a json request": {"text/plain", `hello`, http.StatusUnsupportedMediaType, ""},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			r := b.do(t, http.MethodPost, "/api/v1/enrolments", tc.contentType, tc.body)
+			require.Equal(t, tc.status, r.status, string(r.body))
+			p := decodeProblem(t, r)
+			if tc.field != "" {
+				require.NotNil(t, p.Errors)
+				require.Equal(t, tc.field, (*p.Errors)[0].Field)
+			}
+		})
+	}
+
+	tooBig := b.do(t, http.MethodPost, "/api/v1/enrolments", "application/json", `{"notes":"`+strings.Repeat("x", 2<<20)+`"}`)
+	require.Equal(t, http.StatusRequestEntityTooLarge, tooBig.status)
+	decodeProblem(t, tooBig)
+
+	unknown := b.do(t, http.MethodGet, "/api/v1/enrolments/"+uuid.NewString(), "", "")
+	require.Equal(t, http.StatusNotFound, unknown.status)
+	decodeProblem(t, unknown)
+
+	badID := b.do(t, http.MethodGet, "/api/v1/enrolments/not-a-case", "", "")
+	require.Equal(t, http.StatusBadRequest, badID.status)
+	require.Equal(t, "id", (*decodeProblem(t, badID).Errors)[0].Field)
+
+	require.Equal(t, http.StatusNotFound, b.do(t, http.MethodGet, "/api/v1/nothing-here", "", "").status)
+	require.Equal(t, http.StatusMethodNotAllowed, b.do(t, http.MethodDelete, "/api/v1/enrolments", "", "").status)
+
+	require.Zero(t, b.countCases(t), "nothing invalid was stored")
+}
+
+func TestCaseSurvivesAMissingWorker(t *testing.T) {
+	t.Parallel()
+	// No worker polls at first, as when every worker has crashed: the API cannot confirm
+	// the case in time and says so with a 503 that invites a retry.
+	b := setup(t, setupOptions{noWorker: true, registerTimeout: 2 * time.Second})
+	body := validBody()
+	first := b.post(t, body)
+	require.Equal(t, http.StatusServiceUnavailable, first.status, string(first.body))
+	decodeProblem(t, first)
+	require.Zero(t, b.countCases(t))
+
+	// A worker comes back: the case the workflow already holds is recorded, and the
+	// retried request finds it. Exactly one case exists.
+	b.startWorker(t)
+	caseID := enrolment.CaseID("015146", body["requestId"].(string))
+	require.Eventually(t, func() bool {
+		_, err := store.New(b.pool).GetCase(b.ctx, caseID)
+		return err == nil
+	}, 30*time.Second, 100*time.Millisecond)
+	retried := b.post(t, body)
+	require.Contains(t, []int{http.StatusOK, http.StatusCreated}, retried.status, string(retried.body))
+	require.Equal(t, caseID, decodeCase(t, retried).Id)
+	require.Equal(t, 1, b.countCases(t))
+}
+
+func TestReadiness(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{noWorker: true})
+	ready := b.do(t, http.MethodGet, "/readyz", "", "")
+	require.Equal(t, http.StatusOK, ready.status, string(ready.body))
+	require.JSONEq(t, `{"status":"ready","checks":{"postgres":"ok","temporal":"ok"}}`, string(ready.body))
+	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/healthz", "", "").status)
+
+	// With the database gone, the process is alive but not ready.
+	b.pool.Close()
+	notReady := b.do(t, http.MethodGet, "/readyz", "", "")
+	require.Equal(t, http.StatusServiceUnavailable, notReady.status)
+	require.Equal(t, "application/problem+json", notReady.contentType)
+	require.Contains(t, string(notReady.body), `"postgres":"non raggiungibile"`)
+	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/healthz", "", "").status)
+}
+
+func keys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// writeHistory saves a workflow's history as JSON for the replay test in workflows/.
+func writeHistory(t *testing.T, c client.Client, workflowID, name string) {
+	t.Helper()
+	var history historypb.History
+	iter := c.GetWorkflowHistory(context.Background(), workflowID, "", false, 0)
+	for iter.HasNext() {
+		event, err := iter.Next()
+		require.NoError(t, err)
+		history.Events = append(history.Events, event)
+	}
+	data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&history)
+	require.NoError(t, err)
+	root, err := devtemporal.RepoRoot()
+	require.NoError(t, err)
+	path := filepath.Join(root, "workflows", "testdata", "histories", name)
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	require.NoError(t, os.WriteFile(path, append(bytes.TrimSpace(data), '\n'), 0o644))
+	t.Logf("wrote %s", path)
+}

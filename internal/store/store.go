@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ErrNotFound is returned when the record asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+var (
+	//go:embed queries/insert_case.sql
+	insertCaseSQL string
+	//go:embed queries/select_case.sql
+	selectCaseSQL string
+	//go:embed queries/update_stage.sql
+	updateStageSQL string
+)
+
+// Store reads and writes Approdo's records through a connection pool.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// New returns a Store on pool. The caller keeps ownership of the pool.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool}
+}
+
+// Open connects a pool to databaseURL and checks that the database answers.
+func Open(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.New(ctx, databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("configure database pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return pool, nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.pool.Ping(ctx)
+}
+
+// Case is an enrolment case as stored.
+type Case struct {
+	ID          string
+	RequestID   string
+	FiledBy     string
+	RequestHash string
+	WorkflowID  string
+	Comune      string
+	Level       string
+	// Minor's fields are personal data.
+	MinorGivenName  string
+	MinorFamilyName string
+	MinorBirthDate  string // YYYY-MM-DD
+	Stage           string
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// RecordCase stores c unless a case with its ID already exists, and returns the stored
+// case either way. Recording the same case twice is therefore harmless, which is what a
+// retried activity needs.
+func (s *Store) RecordCase(ctx context.Context, c Case) (Case, error) {
+	_, err := s.pool.Exec(ctx, insertCaseSQL, pgx.NamedArgs{
+		"id":                c.ID,
+		"request_id":        c.RequestID,
+		"filed_by":          c.FiledBy,
+		"request_hash":      c.RequestHash,
+		"workflow_id":       c.WorkflowID,
+		"comune":            c.Comune,
+		"level":             c.Level,
+		"minor_given_name":  c.MinorGivenName,
+		"minor_family_name": c.MinorFamilyName,
+		"minor_birth_date":  c.MinorBirthDate,
+		"stage":             c.Stage,
+	})
+	if err != nil {
+		return Case{}, fmt.Errorf("record case %s: %w", c.ID, err)
+	}
+	return s.GetCase(ctx, c.ID)
+}
+
+// GetCase returns the case with the given ID, or ErrNotFound.
+func (s *Store) GetCase(ctx context.Context, id string) (Case, error) {
+	var c Case
+	err := s.pool.QueryRow(ctx, selectCaseSQL, pgx.NamedArgs{"id": id}).Scan(
+		&c.ID, &c.RequestID, &c.FiledBy, &c.RequestHash, &c.WorkflowID, &c.Comune, &c.Level,
+		&c.MinorGivenName, &c.MinorFamilyName, &c.MinorBirthDate,
+		&c.Stage, &c.CreatedAt, &c.UpdatedAt,
+	)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Case{}, fmt.Errorf("get case %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Case{}, fmt.Errorf("get case %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// SetStage records the stage a case has reached.
+func (s *Store) SetStage(ctx context.Context, id, stage string) error {
+	tag, err := s.pool.Exec(ctx, updateStageSQL, pgx.NamedArgs{"id": id, "stage": stage})
+	if err != nil {
+		return fmt.Errorf("set stage of case %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("set stage of case %s: %w", id, ErrNotFound)
+	}
+	return nil
+}

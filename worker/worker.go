@@ -1,0 +1,38 @@
+// Package worker assembles the Temporal worker that runs Approdo's workflows and
+// activities on one task queue.
+package worker
+
+import (
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/workflows"
+)
+
+// Dependencies are what the activities need.
+type Dependencies struct {
+	Cases *activities.Cases
+}
+
+// New returns a worker polling taskQueue, with every workflow and activity registered.
+// The caller starts and stops it.
+func New(c client.Client, taskQueue string, opts sdkworker.Options, deps Dependencies) sdkworker.Worker {
+	w := sdkworker.New(c, taskQueue, opts)
+	Register(w, deps)
+	return w
+}
+
+// Register registers every workflow and activity on r. Tests use it with the SDK's test
+// environment, so that they run exactly what production runs.
+func Register(r sdkworker.Registry, deps Dependencies) {
+	RegisterWorkflows(r)
+	r.RegisterActivity(deps.Cases)
+}
+
+// RegisterWorkflows registers every workflow on r under its fixed name. The replay test
+// uses it on its own, since a replayer runs no activities.
+func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(workflows.EnrolmentWorkflow, workflow.RegisterOptions{Name: workflows.EnrolmentWorkflowName})
+}
