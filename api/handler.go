@@ -51,6 +51,9 @@ func NewHandler(deps Dependencies) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	router := gin.New()
 	router.HandleMethodNotAllowed = true
+	// Handlers receive the gin.Context as their context.Context; with the fallback it
+	// carries the request's cancellation, so work stops when the caller goes away.
+	router.ContextWithFallback = true
 	router.NoRoute(notFound)
 	router.NoMethod(methodNotAllowed)
 	router.Use(withRequestID(), accessLog(deps.Log), recoverPanics(deps.Log), limitBody())

@@ -236,6 +236,7 @@ func sqliteConfig(o options) (*config.SQL, error) {
 	c := &config.SQL{PluginName: sqliteplugin.PluginName, ConnectAttributes: map[string]string{}}
 	if o.dbFile == "" {
 		c.DatabaseName = "approdo-dev-" + strconv.Itoa(os.Getpid())
+		// The SQLite plugin creates the schema of an in-memory database itself.
 		c.ConnectAttributes["mode"] = "memory"
 		c.ConnectAttributes["cache"] = "shared"
 	} else {
@@ -243,9 +244,6 @@ func sqliteConfig(o options) (*config.SQL, error) {
 		c.ConnectAttributes["mode"] = "rwc"
 		c.ConnectAttributes["journal_mode"] = "wal"
 		c.ConnectAttributes["synchronous"] = "NORMAL"
-		// WAL allows readers beside the single writer, so more than one connection helps.
-		c.MaxConns = 4
-		c.MaxIdleConns = 4
 		if err := os.MkdirAll(filepath.Dir(o.dbFile), 0o755); err != nil {
 			return nil, fmt.Errorf("create folder for %s: %w", o.dbFile, err)
 		}
@@ -253,11 +251,6 @@ func sqliteConfig(o options) (*config.SQL, error) {
 			if err := sqliteschema.SetupSchema(c); err != nil {
 				return nil, fmt.Errorf("create schema in %s: %w", o.dbFile, err)
 			}
-		}
-	}
-	if o.dbFile == "" {
-		if err := sqliteschema.SetupSchema(c); err != nil {
-			return nil, fmt.Errorf("create in-memory schema: %w", err)
 		}
 	}
 	var namespaces []*sqliteschema.NamespaceConfig

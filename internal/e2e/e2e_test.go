@@ -106,7 +106,7 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 	if !opts.noWorker {
 		b.startWorker(t)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	handler := api.NewHandler(api.Dependencies{
 		Temporal:        c,
 		Store:           store.New(pool),
@@ -362,6 +362,15 @@ func TestReadiness(t *testing.T) {
 	require.Equal(t, "application/problem+json", notReady.contentType)
 	require.Contains(t, string(notReady.body), `"postgres":"non raggiungibile"`)
 	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/healthz", "", "").status)
+}
+
+// testLogWriter sends the API's warnings and errors to the test's own log, shown when a
+// test fails.
+type testLogWriter struct{ t *testing.T }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }
 
 func keys(m map[string]string) []string {

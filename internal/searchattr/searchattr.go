@@ -10,10 +10,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 )
@@ -68,5 +70,42 @@ func Ensure(ctx context.Context, c client.Client, namespace string) error {
 	if err != nil && !errors.As(err, &exists) {
 		return fmt.Errorf("add search attributes to namespace %s: %w", namespace, err)
 	}
+	return waitUsable(ctx, c, namespace, missing)
+}
+
+// waitUsable returns once the frontend accepts queries on the new attributes. It learns of
+// them when it next refreshes its namespace cache (every few seconds); a workflow started
+// with them before that is refused.
+func waitUsable(ctx context.Context, c client.Client, namespace string, added map[string]enumspb.IndexedValueType) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for name, typ := range added {
+		query := fmt.Sprintf("%s = %s", name, probeValue(typ))
+		for {
+			_, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace, Query: query})
+			if err == nil {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("search attribute %s of namespace %s is still not usable: %w (last answer: %v)", name, namespace, ctx.Err(), err)
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	}
 	return nil
+}
+
+// probeValue is a literal of the attribute's type, for a query that only has to parse.
+func probeValue(typ enumspb.IndexedValueType) string {
+	switch typ {
+	case enumspb.INDEXED_VALUE_TYPE_INT, enumspb.INDEXED_VALUE_TYPE_DOUBLE:
+		return "0"
+	case enumspb.INDEXED_VALUE_TYPE_BOOL:
+		return "true"
+	case enumspb.INDEXED_VALUE_TYPE_DATETIME:
+		return "'2000-01-01T00:00:00Z'"
+	default:
+		return "'probe'"
+	}
 }

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startDev runs `approdo dev` in this process, as `make dev` does, and returns a function
+// that presses Ctrl-C and waits for it to finish.
+func startDev(t *testing.T, apiURL string) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"dev"}) }()
+	require.Eventually(t, func() bool {
+		select {
+		case err := <-done:
+			done <- err
+			return true // stop waiting: the failure is reported below
+		default:
+		}
+		res, err := http.Get(apiURL + "/readyz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}, 3*time.Minute, 200*time.Millisecond)
+	select {
+	case err := <-done:
+		t.Fatalf("approdo dev stopped early: %v", err)
+	default:
+	}
+	return func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(90 * time.Second):
+			return errors.New("approdo dev did not stop within 90s of Ctrl-C")
+		}
+	}
+}
+
+func portClosed(port int) bool {
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
+	if err != nil {
+		return true
+	}
+	conn.Close()
+	return false
+}
+
+// TestDevStackStopsCleanlyAndKeepsItsData is the README's first command, end to end: the
+// stack comes up, takes a case, stops on Ctrl-C with every part gone, and a second start
+// finds the case again.
+func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
+	dir, err := os.MkdirTemp("", "approdo-dev-test-")
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kept %s for inspection (logs/ has the Temporal and PostgreSQL logs)", dir)
+			return
+		}
+		os.RemoveAll(dir)
+	})
+	// The private PostgreSQL runs as the postgres user when we are root: it must be able
+	// to reach its folders.
+	require.NoError(t, os.Chmod(dir, 0o755))
+
+	pgPort, temporalPort, uiPort, apiPort := freePort(t), freePort(t), freePort(t), freePort(t)
+	t.Setenv("DATABASE_URL", "")
+	t.Setenv("APPRODO_DEV_DIR", dir)
+	t.Setenv("APPRODO_DEV_PG_PORT", strconv.Itoa(pgPort))
+	t.Setenv("APPRODO_DEV_TEMPORAL_PORT", strconv.Itoa(temporalPort))
+	t.Setenv("APPRODO_DEV_TEMPORAL_UI_PORT", strconv.Itoa(uiPort))
+	t.Setenv("HTTP_ADDR", fmt.Sprintf("127.0.0.1:%d", apiPort))
+	t.Setenv("LOG_LEVEL", "warn")
+	apiURL := fmt.Sprintf("http://127.0.0.1:%d", apiPort)
+
+	stop := startDev(t, apiURL)
+	body := fmt.Sprintf(`{"requestId":%q,"comune":"015146","level":"primaria","minor":{"givenName":"Olena","familyName":"Kovalenko","birthDate":"2017-04-12"}}`, uuid.NewString())
+	res, err := http.Post(apiURL+"/api/v1/enrolments", "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusCreated, res.StatusCode)
+	location := res.Header.Get("Location")
+	require.NotEmpty(t, location)
+
+	require.NoError(t, stop(), "Ctrl-C stops the stack without error")
+	for _, port := range []int{pgPort, temporalPort, uiPort, apiPort} {
+		require.True(t, portClosed(port), "port %d still answers after the stack stopped", port)
+	}
+
+	stop = startDev(t, apiURL)
+	res, err = http.Get(apiURL + location)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode, "the case filed before the restart is still there")
+	require.NoError(t, stop())
+}
