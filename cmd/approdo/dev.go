@@ -65,7 +65,7 @@ func runDev(ctx context.Context) error {
 
 	// 1. The Temporal dev server binary, built from the nested module under deploy/.
 	binPath := devtemporal.DefaultBinPath(root)
-	say("Building the Temporal dev server (deploy/devserver). The first build compiles about 1,500 packages and takes 8 to 10 minutes; later builds take seconds.")
+	say("Building the Temporal dev server (deploy/devserver); the first build compiles about 1,500 packages and takes 7 to 10 minutes, later ones seconds.")
 	line := progress.NewLine(os.Stdout, "compiling", "packages")
 	err = devtemporal.Build(ctx, filepath.Join(root, "deploy", "devserver"), binPath, line.Update)
 	line.Done()

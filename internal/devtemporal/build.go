@@ -99,7 +99,6 @@ func Build(ctx context.Context, moduleDir, binPath string, progress func(done, t
 	if err := cmd.Wait(); err != nil {
 		return fmt.Errorf("go build in %s: %w\n%s", moduleDir, err, strings.Join(messages, "\n"))
 	}
-	progress(len(stale), len(stale), "")
 	return nil
 }
 
