@@ -7,6 +7,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/approdo/approdo/internal/calendar"
 	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/store"
 )
@@ -35,19 +36,45 @@ type RecordCaseResult struct {
 // RecordCase stores the case, once: a retry after a lost response finds the row and
 // returns it unchanged instead of writing a second one.
 func (c *Cases) RecordCase(ctx context.Context, in RecordCaseInput) (RecordCaseResult, error) {
-	stored, err := c.Store.RecordCase(ctx, store.Case{
-		ID:              in.CaseID,
-		RequestID:       in.Request.RequestID,
-		FiledBy:         in.FiledBy,
-		RequestHash:     in.RequestHash,
-		WorkflowID:      in.WorkflowID,
-		Comune:          in.Request.Comune,
-		Level:           string(in.Request.Level),
-		MinorGivenName:  in.Request.Minor.GivenName,
-		MinorFamilyName: in.Request.Minor.FamilyName,
-		MinorBirthDate:  in.Request.Minor.BirthDate,
-		Stage:           in.Stage,
-	})
+	r := in.Request
+	record := store.Case{
+		ID:                 in.CaseID,
+		RequestID:          r.RequestID,
+		FiledBy:            in.FiledBy,
+		RequestHash:        in.RequestHash,
+		WorkflowID:         in.WorkflowID,
+		Comune:             r.Comune,
+		Level:              string(r.Level),
+		MinorGivenName:     r.Minor.GivenName,
+		MinorFamilyName:    r.Minor.FamilyName,
+		MinorBirthDate:     r.Minor.BirthDate,
+		Stage:              in.Stage,
+		MinorSex:           r.Minor.Sex,
+		MinorCitizenship:   r.Minor.Citizenship,
+		MinorCodiceFiscale: r.Minor.CodiceFiscale,
+		Municipio:          r.Residence.Municipio,
+		Origin:             string(r.Origin),
+		SpecialNeeds:       r.SpecialNeeds.Present,
+		SpecialNeedsNote:   r.SpecialNeeds.Note,
+		Details: store.CaseDetails{
+			Languages:           r.Languages,
+			PriorSchoolingYears: r.PriorSchooling.Years,
+			LastClassAbroad:     r.PriorSchooling.LastClassAbroad,
+			GuardianName:        r.Guardian.Name,
+			GuardianPhone:       r.Guardian.Phone,
+			GuardianEmail:       r.Guardian.Email,
+			GuardianLanguage:    r.Guardian.PreferredLanguage,
+			ResidenceAddress:    r.Residence.Address,
+			Notes:               r.Notes,
+		},
+	}
+	// The class is suggested for the school year under way when the case was filed. The
+	// scheduled time is the same for every retry of this activity, so a retry the next
+	// day suggests the same class.
+	if class, ok := enrolment.SuggestClass(r.BirthDate(), activity.GetInfo(ctx).ScheduledTime.In(calendar.Rome)); ok {
+		record.SuggestedLevel, record.SuggestedYear = string(class.Level), class.Year
+	}
+	stored, err := c.Store.RecordCase(ctx, record)
 	if err != nil {
 		// The wrapped error names the case ID only; the store never puts field values in
 		// its errors, so no personal data reaches Temporal's history through here.

@@ -38,16 +38,7 @@ func (s *Server) CreateEnrolment(ctx context.Context, req CreateEnrolmentRequest
 	if req.Body == nil {
 		return CreateEnrolment400ApplicationProblemPlusJSONResponse{ProblemApplicationProblemPlusJSONResponse(fieldProblem("body", "il corpo della richiesta è obbligatorio"))}, nil
 	}
-	r := enrolment.Request{
-		RequestID: req.Body.RequestId,
-		Comune:    req.Body.Comune,
-		Level:     enrolment.Level(req.Body.Level),
-		Minor: enrolment.Minor{
-			GivenName:  req.Body.Minor.GivenName,
-			FamilyName: req.Body.Minor.FamilyName,
-			BirthDate:  req.Body.Minor.BirthDate,
-		},
-	}.Normalize()
+	r := requestFromBody(*req.Body).Normalize()
 	if err := r.Validate(s.now()); err != nil {
 		var v *enrolment.ValidationError
 		if errors.As(err, &v) {
@@ -182,22 +173,4 @@ func (s *Server) GetEnrolment(ctx context.Context, req GetEnrolmentRequestObject
 		return nil, err
 	}
 	return GetEnrolment200JSONResponse(caseResponse(stored)), nil
-}
-
-func caseResponse(c store.Case) EnrolmentCase {
-	return EnrolmentCase{
-		Id:         c.ID,
-		RequestId:  c.RequestID,
-		Comune:     c.Comune,
-		Level:      c.Level,
-		Stage:      c.Stage,
-		WorkflowId: c.WorkflowID,
-		Minor: Minor{
-			GivenName:  c.MinorGivenName,
-			FamilyName: c.MinorFamilyName,
-			BirthDate:  c.MinorBirthDate,
-		},
-		CreatedAt: c.CreatedAt,
-		UpdatedAt: c.UpdatedAt,
-	}
 }

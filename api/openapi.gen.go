@@ -27,40 +27,68 @@ type EnrolmentCase struct {
 	Comune    string    `json:"comune"`
 	CreatedAt time.Time `json:"createdAt"`
 
+	// Guardian Il genitore o tutore da contattare; almeno telefono o email.
+	Guardian *Guardian `json:"guardian,omitempty"`
+
 	// Id Identificativo del caso (UUID).
-	Id string `json:"id"`
+	Id        string    `json:"id"`
+	Languages *[]string `json:"languages,omitempty"`
 
 	// Level Ordine di scuola richiesto.
-	Level     SchoolLevel `json:"level"`
-	Minor     Minor       `json:"minor"`
-	RequestId string      `json:"requestId"`
+	Level          SchoolLevel     `json:"level"`
+	Minor          Minor           `json:"minor"`
+	Notes          *string         `json:"notes,omitempty"`
+	Origin         *string         `json:"origin,omitempty"`
+	PriorSchooling *PriorSchooling `json:"priorSchooling,omitempty"`
+	RequestId      string          `json:"requestId"`
+	Residence      *Residence      `json:"residence,omitempty"`
+	SpecialNeeds   *SpecialNeeds   `json:"specialNeeds,omitempty"`
 
 	// Stage Fase del caso, la stessa usata nell'attributo di ricerca `Stage` di Temporal.
 	//
 	// Example: registered
-	Stage     string    `json:"stage"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	Stage string `json:"stage"`
+
+	// SuggestedClass Classe suggerita dall'età (DPR 394/1999 art. 45); il polo può cambiarla e decide il
+	// collegio docenti. year è 0 per la scuola dell'infanzia.
+	SuggestedClass *SuggestedClass `json:"suggestedClass,omitempty"`
+	UpdatedAt      time.Time       `json:"updatedAt"`
 
 	// WorkflowId ID del workflow Temporal, per ritrovare il caso nella Web UI.
 	WorkflowId string `json:"workflowId"`
 }
 
-// EnrolmentRequest Il modulo minimo di richiesta. Date e identificativi arrivano come stringhe e sono
-// validati dal server, che segnala tutti i campi errati in una sola risposta.
+// EnrolmentRequest Il modulo di richiesta della piattaforma UST. Date e codici arrivano come stringhe e
+// sono validati dal server, che segnala tutti i campi errati in una sola risposta.
 type EnrolmentRequest struct {
 	// Comune Codice ISTAT del comune di residenza (6 cifre, prefisso 015).
 	//
 	// Example: 015146
 	Comune string `json:"comune"`
 
+	// Guardian Il genitore o tutore da contattare; almeno telefono o email.
+	Guardian Guardian `json:"guardian"`
+
+	// Languages Lingue parlate dal minore (codici ISO 639).
+	//
+	// Example: ["uk","ru"]
+	Languages []string `json:"languages"`
+
 	// Level Ordine di scuola richiesto.
 	Level SchoolLevel `json:"level"`
 	Minor Minor       `json:"minor"`
+	Notes *string     `json:"notes,omitempty"`
+
+	// Origin Motivo dell'arrivo.
+	Origin         string          `json:"origin"`
+	PriorSchooling *PriorSchooling `json:"priorSchooling,omitempty"`
 
 	// RequestId UUID scelto dal chiamante; chiave di idempotenza.
 	//
 	// Example: 3f2c1a9e-8d7b-4c6a-9e5f-1a2b3c4d5e6f
-	RequestId string `json:"requestId"`
+	RequestId    string        `json:"requestId"`
+	Residence    Residence     `json:"residence"`
+	SpecialNeeds *SpecialNeeds `json:"specialNeeds,omitempty"`
 }
 
 // FieldError defines model for FieldError.
@@ -72,16 +100,54 @@ type FieldError struct {
 	Reason string `json:"reason"`
 }
 
+// Guardian Il genitore o tutore da contattare; almeno telefono o email.
+type Guardian struct {
+	Email *string `json:"email,omitempty"`
+	Name  string  `json:"name"`
+
+	// Phone Example: +39 333 1234567
+	Phone *string `json:"phone,omitempty"`
+
+	// PreferredLanguage Lingua per le comunicazioni alla famiglia (ISO 639); italiano se assente.
+	//
+	// Example: uk
+	PreferredLanguage *string `json:"preferredLanguage,omitempty"`
+}
+
 // Minor defines model for Minor.
 type Minor struct {
 	// BirthDate Example: 2015-04-12
 	BirthDate string `json:"birthDate"`
+
+	// Citizenship Cittadinanza, codice ISO 3166-1 a due lettere.
+	//
+	// Example: UA
+	Citizenship string `json:"citizenship"`
+
+	// CodiceFiscale Facoltativo: 16 caratteri, oppure 11 cifre se provvisorio. Può cambiare in seguito.
+	CodiceFiscale *string `json:"codiceFiscale,omitempty"`
 
 	// FamilyName Example: Kovalenko
 	FamilyName string `json:"familyName"`
 
 	// GivenName Example: Olena
 	GivenName string `json:"givenName"`
+
+	// Sex F o M, come sui documenti.
+	//
+	// Example: F
+	Sex string `json:"sex"`
+}
+
+// PriorSchooling defines model for PriorSchooling.
+type PriorSchooling struct {
+	// LastClassAbroad Ultima classe frequentata all'estero, come indicata dalla famiglia.
+	LastClassAbroad *string `json:"lastClassAbroad,omitempty"`
+
+	// Years Anni di scuola frequentati prima dell'arrivo.
+	//
+	// Example: 3
+	Years *int `json:"years,omitempty"`
 }
 
 // Problem defines model for Problem.
@@ -94,8 +160,34 @@ type Problem struct {
 	Type     string        `json:"type"`
 }
 
+// Residence defines model for Residence.
+type Residence struct {
+	// Address Example: Via Padova 100
+	Address string `json:"address"`
+
+	// Municipio Municipio di Milano (1-9); solo per chi risiede a Milano.
+	//
+	// Example: 2
+	Municipio *int `json:"municipio,omitempty"`
+}
+
 // SchoolLevel Ordine di scuola richiesto.
 type SchoolLevel = string
+
+// SpecialNeeds defines model for SpecialNeeds.
+type SpecialNeeds struct {
+	// Note Visibile solo al polo competente e alla scuola.
+	Note    *string `json:"note,omitempty"`
+	Present *bool   `json:"present,omitempty"`
+}
+
+// SuggestedClass Classe suggerita dall'età (DPR 394/1999 art. 45); il polo può cambiarla e decide il
+// collegio docenti. year è 0 per la scuola dell'infanzia.
+type SuggestedClass struct {
+	// Level Ordine di scuola richiesto.
+	Level SchoolLevel `json:"level"`
+	Year  int         `json:"year"`
+}
 
 // CreateEnrolmentJSONRequestBody defines body for CreateEnrolment for application/json ContentType.
 type CreateEnrolmentJSONRequestBody = EnrolmentRequest
@@ -472,31 +564,44 @@ func (sh *strictHandler) GetEnrolment(ctx *gin.Context, id string) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"zFfbbhvJEf2VQifASsiQImXJG3GfGHltCLHihS/Iw8pYFXuKZO32dE+6e7grC/wXP+Y//GNBdfMyE44s",
-	"aBEkeZvpW9WpOn2q+l5pV9XOko1BTe6Vp1A7Gyj9/ODdzFAln9rZSDbKJ9a1YY2RnT2p84o//Ryclbmg",
-	"l1ShfP3R01xN1B9O9uef5Nlwsj13vV4XqqSgPddynJqo7713niAPxuggkHa2dPD25SVcnJ1/O1SyaXOS",
-	"GPreemcqsvESA8lA7V1NPnLGoF3V2DQe72pSExWiZ7tQ60JpTxipnCZUc+crjGqiSow0iFyRKg63cClr",
-	"uy5flWQjz1NIVg5KMqAxODj68OHqxfGw7xhDKzKPRemdXjpnXqel60JVbJ1/bM91WrQulKd/NBTiVdmL",
-	"PERc0CGSlxho538BBiFECgGhCRgRLBnzDcboedZEByWDZ01eI9y+kwNvZeg9VbXzaAQ3/YZVbcS0pwWH",
-	"SJ7KvnA0dfnURPzq/C9z43696kvIiwRiu2TnUgE1efAcvVuhJ+BNogQXwt9pBh+uetK1iSaL85MfhQLt",
-	"8BZbhm2zuo3uNmMdX9uka+P+uLPqZj+TjgJxR+y32VgPUAOVKxvjoGLL1TYlS6YQcQgvMBIQcJufDOg9",
-	"r9A60K4iyCCXsi44627sCg2XGBlKNBDIr8gXoJcEgRYWDUJsYmRg0FjVDOS9LGYLjUUIziB4DrUTB26s",
-	"Kh68jV0kl65kTXD17v30fWZgWpgAURAEnxCOnoPmuacCak9zDsHBaHx+3GXaaHw+Pnv+f3DpugBFCyBo",
-	"MnJx0IBeMlZoI32XPlcJKpfC1Chgu6CezU/1GC9o8Ofy29ngTD/HwQWdzwdjPJ0902flOT2fP0rcr3I2",
-	"A+2j4UsmUyZZPhTXuczJx97VdNBwxj4uhX99ifCEm3Kx32adhS//TCQqRWsyDeFoOp1OB9fXg1evjh8F",
-	"mL3Znd8H5nqbzy6Ovbsdp05H4/PB6GwwPlVFV5cOfCnUb4OFGxxgnWPF5u5vWP3b0X91KzRkf3F9AVrw",
-	"iuzhnjeGLD4ahf3mjvWiBbIvMq1a341NSRHZ9JYRElakRRypCo/dkxaT1jsP0Hu8S6XVhohW00MFKzah",
-	"NcU20oLyQRxN/648cP9IwNLs9pidqb4YtcXh4Ia/8SVnxQq6yTqYldilu2ybKlUPO0f7iTEpI1fo02du",
-	"cuTnJxl1Py08lq47sWmEdlO6Zmx5+VUerlN8566nhNhAnqXKOAjaGQyRtTQxDOkmM1hyuWRE3lTKS47x",
-	"y2e4puhd7QxHlFvLcM0GrRve2DcL2ypESdnE5id2KUArshGhsTDHoFk74+BICvExlI2nlTM0vLGvTCou",
-	"4kGgRePsvgWEo9uHetDb4yLXNbFdyiZDYNgSwaLhEm/sdCFC3BjzjVAoMR1nbDh++ZwL1oZOalrX3pUO",
-	"pj9cqUKtyIccsdFwPBwJG1xNFmsWeR6Ohs8koxiXiaQntK3d6VfK4WHob3eCfCvS11ccgMCTLQladMJ9",
-	"mYg0Ac81SWMFBm/spl3bL/UUIseGgyYwLrdzbtOeno5Gx8B2RTqxVhoTb0nysqHa8Ma+3u1pe6udhdwj",
-	"cIpLVm4ZnpvUtB+djS6OczhTgAWxVEV1mbqfXWez76T+4sq7r7wznva+OOic1t07H31DaaD11jkdjf7z",
-	"9tOTpOeV83rXWe9TRR5hwV8+gwhQmqBVE/E7IK3drlelIH20jTQUCp6Oxv89py/Ffmpfk6ItCUvK6v/a",
-	"ZYtdYwcatC7UWY5ynx+7bOyfh7L+4knrz0fPnrBeCktTVejv0n33ifwpzF3JkmdDY7MgUtrWuuAn91yu",
-	"xeiCUga6hH9Fsc32Gj1Wcl+Dmvx4r1jiKqqhCmVTvd8/L/ZULR4M6gNq//F/ye2rzNSh+l3pPvu96Xvb",
-	"UrreLGZf84smR7/xRk3UCdZ8shqr9cf1vwIAAP//",
+	"1FnPcttG0n+VLnxflaUKSZGipKzkE9eOVaqVYpVkZw+RS2oOmmAngxnszICJ7OK7+LjnfQW92FYPAJIQ",
+	"IStOZbO1J1NAY6b//n7d7U+JsnlhDZngk5NPiSNfWOMp/nHp7FRTLj+VNYFMkJ9YFJoVBrZmr6gkvvnJ",
+	"WyPvvJpTjvLr/x3NkpPk//bW5+9Vb/1ec+5yuewlKXnluJDjkpPkO+esI6gehmDBk7ImtXD15hUcHxx+",
+	"O0jko/okueg746zOyYRX6EkeFM4W5AJXNiiblyY+D/cFJSeJD45Nlix7iXKEgdJJtGpmXY4hOUlSDNQP",
+	"nFPS2/4kK9GljOY5C08buWUv4VSk22aepWQCz6IbFxZS0qDQW9h5//7s9e6g62qNJisxq6ziQLnvNKp+",
+	"gM7hffyMFqSfU/daza3V51F02UtyNtY9981FFFr2EmMDdetiHWdsOl8Vjq2rrpUnzyZMS3rZSxz9oyQf",
+	"ztLO0x15Tskoeu7gq5WgJFVBilF/T5T6Zz22KSvfBsxoO85v0NMquj3QCD6Q9wilx4BgSOsXGILjaRks",
+	"pAyOFTmFcHctB97Jo3eUF9ahlqygXzEvtBjrKGMfyFHalSy+zDLygdJXGv3zxrSll72kLNKvLY1frPt5",
+	"pu0vZ13p/jo6oRFZmdSDghw4Ds4u0BFwXQbiF4S/0xTen3UUQx1/FuNPfpQC20yIXlPzTfI30WkSu6Xr",
+	"Jgxs2v1hdaud/kQqiIkrqLmqLuswVENu01I3sZwz+YBivEYoGEPA6E14f/1uAK8xEBAom7JiQOd4gcaC",
+	"sjlBZeucgG6Mt8bCAjWnGBhS1ODJLcj1QM0JPGUGNUIoQ2BgUJgXDOScCLOB0iB4qxEc+8L6gIMbk/Se",
+	"hMm2Qa9EN4Kz63eTd1UiR8FoXlU7HxF2jkDxzFEPCkcz9t7CcHS4207Y4ehwdHD0R4FqCw3bKp+zyUqC",
+	"Ap0W/4q7YtwJdmpPn12/haPxcVvBH5PyZ8mjUkL/v4avbQ9c2IZV9IuYVTZaasq8MtMhG0Zz62hWZiSF",
+	"McOc9f2to9LUrGQlR2yYk7t1pMiEW85zzlz16sPjMPaSX/uZ7f9ncb5tpVAleEVakBM1qDljjibQy/hz",
+	"EZOUU4GaIGnaTsfxbF+N8Jj6f0m/nfYP1BH2j+lw1h/h/nSsDtJDOpp1JeufTS2PsO6LMNfA27o4Nopr",
+	"U/VV6nSh3BsmncY+bLubmsk7+bF2ZLx0MGUX5oJn3T7Duj9cf2asgYd/RnBKhQoreIOdyWQy6V9c9E9P",
+	"d58F/kqb1fldxpxuYMsWVGdkOAgwWAHP2HciSKcrOO3oJaCgvYVAmmaCwRYoR45M3PZLfNxZowbz7u6z",
+	"mNsKcNc++WZ8DOPxGEb744PDo2+7XCkAS85Rel7H+An8w8ismiq8ZoUf2RoGFB6SYs80I+w0QPgSOKBm",
+	"IR9PgN6TCdSulwiOXw5HNLUrCBcN3rWdts6Zlhf2h6PD/vCgP9oXYNrsPZLfijqKA38k4+dcdFAah4Ap",
+	"GzQfsVeRL0VKGI+OjvojQEhLAk1Buqu2E95PumJSHfGGvULd2QMqq0Ns9E9gdAQKHcrZ3ANbFKUjGI0q",
+	"/hTnF84uFuytYzuAy/LhX8LnU47dkRGuLznYisG3FKlQ/Ps649Zq/80uUJP52XayLy/IbH/zVpPBztaS",
+	"fu2wESxc9OrOpWRIrSqlUeK2/948m0NrbVrm9JJNgBEV2kHuyrrLLeppp59GH2LDO5k6i10EowPnCEpk",
+	"CGYRegUbUMrohTTMztY2s0mFNQXLNiusc5C7J3QdbcvEGBbG8qqUZm19HUPhRI/HdN54dby6g02gjFx0",
+	"aoc7VsN82w8phafAi4QF2gPnl5hrgzk6OiU2PmBNnNtZFTCUm13OypZeEjho+kIz9umZnIpvm2NWV3Wl",
+	"zNUmube9hGnqqBql1vn8AyNcYmoXCKPhsCvYEXy5YNvRpTWvJOoXrAV9d0Z9QWNvtY0AruYyRnimlABr",
+	"oVbw9zuDv2l9o3iXvZt96ZZ+b13KVadfp2Qzz7S6STYzNB8ZIyVyji7+rLY28setPLW3mcPUtl/Um53V",
+	"K1Uw/vbG8vpRR9WOlvTM2xb9wJ6nrKnyL2oo5F9JZArCeEAVQVb2Dp7gX1/vwep3U2s1yVDSVXTXW3P4",
+	"Iy6qsCWO645r/HhB4eEz7Ly+vILx8cHe6Pj4GNCFARwcClPXahcb3KARCFJSnMoMfWOU1ZoyySyrIgqD",
+	"gI70W8OqL2hsrECliWHXYPh75hu5rKuUH2Vm07ZG8e30XEbMmHVUzpnx5Fj4xYJXVoCclcw7XE16DIZs",
+	"NU4HrpcJwvoPn+GCgrOF1RxQOs+m8AY35m1mWiM7A8ud0jdJESwEi6E0MEOvWEkEdhR6uwtp6WhhNQ1u",
+	"zKmOg7doIEwtLWOzt4Sdu6cWp3e7NYvI3al8pAk0GyLISk7xxkwyGXXKGCphnYIcTllzePhctwIVRCaT",
+	"onA2tTC5PEt6yYKcrzw2HIwGwzgyFmSwYBmABsPBWMKNYR4jvUfNeqMqKNu14LhbDSB3kk5d4xcQODIp",
+	"wQZk4HoQC3QCjqXinIjcmHojthZ15AOHkr0i0LbamNl6P7o/HO4CmwWpiEzKETpDEpcaTgY35nz1zaa2",
+	"yhqo9icc/VJNH/J4puOmeedgeLxbuTM6WCyWuTN5FRdEq+XPetn0V5vef2E5/nVL8a3l0rJdL8GVVM2f",
+	"6wX9/nD4x98f9+gdq/nz1fJyHSpyCBk/fAYf+yLHihZlwJdAStnVOo88+1CNFMue9Pd/ntKv5P644Yus",
+	"NSdMqepozm295mhd9riTkBMPKi936bGKxvr/NET++KvkD4fjr5CP2908R3cf693F5I9ubkOW4Hxp6tVX",
+	"/GyjwPc+cbqUSzOKEWgn/CmFzWwv0GEu9eqTkx8/JSx+FdRImul2vYFdp2rvSad2M/ryw38zt8+qTB0k",
+	"vyvcB783fFcbSNcZxUrXattbeb90OjlJ9rDgvcUoWX5Y/jsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

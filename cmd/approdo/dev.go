@@ -207,7 +207,9 @@ Next steps:
   Open a case:
     curl -i -X POST %[1]s/api/v1/enrolments -H 'Content-Type: application/json' \
       -d '{"requestId":"'$(cat /proc/sys/kernel/random/uuid)'","comune":"015146","level":"primaria",
-           "minor":{"givenName":"Olena","familyName":"Kovalenko","birthDate":"2017-04-12"}}'
+           "minor":{"givenName":"Olena","familyName":"Kovalenko","birthDate":"2017-04-12","sex":"F","citizenship":"UA"},
+       "languages":["uk"],"guardian":{"name":"Iryna Kovalenko","phone":"+39 333 1234567","preferredLanguage":"uk"},
+       "residence":{"address":"Via Padova 100","municipio":2},"origin":"ukrainian_refugee"}'
   Find it in the Temporal UI:
     %[2]s/namespaces/%[4]s/workflows?query=%[8]s
 

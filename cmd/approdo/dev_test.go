@@ -98,7 +98,10 @@ func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
 	apiURL := fmt.Sprintf("http://127.0.0.1:%d", apiPort)
 
 	stop := startDev(t, apiURL)
-	body := fmt.Sprintf(`{"requestId":%q,"comune":"015146","level":"primaria","minor":{"givenName":"Olena","familyName":"Kovalenko","birthDate":"2017-04-12"}}`, uuid.NewString())
+	body := fmt.Sprintf(`{"requestId":%q,"comune":"015146","level":"primaria",
+		"minor":{"givenName":"Olena","familyName":"Kovalenko","birthDate":"2017-04-12","sex":"F","citizenship":"UA"},
+		"languages":["uk"],"guardian":{"name":"Iryna Kovalenko","phone":"+39 333 1234567"},
+		"residence":{"address":"Via Padova 100","municipio":2},"origin":"ukrainian_refugee"}`, uuid.NewString())
 	res, err := http.Post(apiURL+"/api/v1/enrolments", "application/json", strings.NewReader(body))
 	require.NoError(t, err)
 	res.Body.Close()

@@ -163,7 +163,16 @@ func validBody() map[string]any {
 		"requestId": uuid.NewString(),
 		"comune":    "015146",
 		"level":     "primaria",
-		"minor":     map[string]any{"givenName": "Olena", "familyName": "Kovalenko", "birthDate": "2017-04-12"},
+		"minor": map[string]any{
+			"givenName": "Olena", "familyName": "Kovalenko", "birthDate": "2017-04-12",
+			"sex": "F", "citizenship": "UA", "codiceFiscale": "12345678903",
+		},
+		"languages":      []string{"uk", "ru"},
+		"priorSchooling": map[string]any{"years": 3, "lastClassAbroad": "3"},
+		"specialNeeds":   map[string]any{"present": true, "note": "segue logopedia"},
+		"guardian":       map[string]any{"name": "Iryna Kovalenko", "phone": "+39 333 1234567", "preferredLanguage": "uk"},
+		"residence":      map[string]any{"address": "Via Padova 100", "municipio": 2},
+		"origin":         "ukrainian_refugee",
 	}
 }
 
@@ -204,6 +213,14 @@ func TestEnrolmentEndToEnd(t *testing.T) {
 	require.Equal(t, "Olena", c.Minor.GivenName)
 	require.Equal(t, "2017-04-12", c.Minor.BirthDate)
 	require.Equal(t, enrolment.WorkflowID(c.Id), c.WorkflowId)
+	require.Equal(t, "12345678903", *c.Minor.CodiceFiscale)
+	require.Equal(t, []string{"uk", "ru"}, *c.Languages)
+	require.Equal(t, 2, *c.Residence.Municipio)
+	require.Equal(t, "segue logopedia", *c.SpecialNeeds.Note)
+	require.Equal(t, "uk", *c.Guardian.PreferredLanguage)
+	require.Equal(t, "ukrainian_refugee", *c.Origin)
+	require.NotNil(t, c.SuggestedClass, "a nine-year-old gets a suggested class")
+	require.Equal(t, "primaria", c.SuggestedClass.Level)
 
 	// Right after the 201 the case is readable: the API answered only once it was stored.
 	got := b.do(t, http.MethodGet, created.location, "", "")
@@ -273,7 +290,9 @@ func TestInvalidInputGetsProblemDetails(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOptions{})
 
-	missing := b.post(t, map[string]any{"comune": "999999", "level": "liceo", "minor": map[string]any{"birthDate": "2017-02-30"}})
+	missing := b.post(t, map[string]any{"comune": "999999", "level": "liceo", "minor": map[string]any{"birthDate": "2017-02-30", "sex": "F", "citizenship": "UA"},
+		"languages": []string{"uk"}, "guardian": map[string]any{"name": "Iryna Kovalenko", "email": "iryna@example.org"},
+		"residence": map[string]any{"address": "Via Roma 1"}, "origin": "ukrainian_refugee"})
 	require.Equal(t, http.StatusBadRequest, missing.status)
 	p := decodeProblem(t, missing)
 	fields := map[string]string{}

@@ -37,6 +37,19 @@ func (l Level) Valid() bool {
 // DateLayout is the ISO 8601 calendar date format used for every date in requests.
 const DateLayout = "2006-01-02"
 
+// Origin says why the minor has newly arrived.
+type Origin string
+
+// The origins the UST platform distinguishes.
+const (
+	OriginUkrainianRefugee     Origin = "ukrainian_refugee"
+	OriginFamilyReunification  Origin = "family_reunification"
+	OriginOtherRecentMigration Origin = "other_recent_immigration"
+)
+
+// Origins lists every valid Origin.
+var Origins = []Origin{OriginUkrainianRefugee, OriginFamilyReunification, OriginOtherRecentMigration}
+
 // Minor is the child a request is about. Its fields are personal data: they never go into
 // logs, error messages or search attributes.
 type Minor struct {
@@ -45,17 +58,63 @@ type Minor struct {
 	// BirthDate is kept as the ISO date string the caller sent, so that the request hash
 	// and the stored form are exactly what was filed.
 	BirthDate string `json:"birthDate"`
+	// Sex is "F" or "M", as on identity documents.
+	Sex string `json:"sex,omitempty"`
+	// Citizenship is an ISO 3166-1 alpha-2 country code.
+	Citizenship string `json:"citizenship,omitempty"`
+	// CodiceFiscale is optional: a newly arrived minor may have none yet, or a provisional
+	// one that changes later.
+	CodiceFiscale string `json:"codiceFiscale,omitempty"`
 }
 
-// Request is an enrolment request as filed by a comune. This is the minimal form of the
-// first slice; the full form of the UST platform extends it.
+// PriorSchooling is what the minor attended before arriving.
+type PriorSchooling struct {
+	Years           int    `json:"years"`
+	LastClassAbroad string `json:"lastClassAbroad,omitempty"`
+}
+
+// SpecialNeeds flags a minor who needs support. The note is for the hub and the school
+// only.
+type SpecialNeeds struct {
+	Present bool   `json:"present"`
+	Note    string `json:"note,omitempty"`
+}
+
+// Guardian is the adult the hub and the school contact.
+type Guardian struct {
+	Name  string `json:"name,omitempty"`
+	Phone string `json:"phone,omitempty"`
+	Email string `json:"email,omitempty"`
+	// PreferredLanguage is a BCP 47 language tag (e.g. "uk"); notices to the family use it.
+	PreferredLanguage string `json:"preferredLanguage,omitempty"`
+}
+
+// Residence is where the family lives.
+type Residence struct {
+	Address string `json:"address,omitempty"`
+	// Municipio is one of Milan's nine municipi; it picks the Polo START and is set only
+	// for Milano.
+	Municipio int `json:"municipio,omitempty"`
+}
+
+// Request is an enrolment request as filed by a comune, with the fields of the UST
+// platform's fixed form. The fields added after the first slice are left out of the JSON
+// when empty, so that a case opened with the older form keeps its fingerprint (Hash) and
+// its history still decodes.
 type Request struct {
 	// RequestID is chosen by the caller (a UUID) and makes filing idempotent.
 	RequestID string `json:"requestId"`
 	// Comune is the ISTAT code of the comune of residence.
-	Comune string `json:"comune"`
-	Level  Level  `json:"level"`
-	Minor  Minor  `json:"minor"`
+	Comune         string         `json:"comune"`
+	Level          Level          `json:"level"`
+	Minor          Minor          `json:"minor"`
+	Languages      []string       `json:"languages,omitempty"`
+	PriorSchooling PriorSchooling `json:"priorSchooling,omitzero"`
+	SpecialNeeds   SpecialNeeds   `json:"specialNeeds,omitzero"`
+	Guardian       Guardian       `json:"guardian,omitzero"`
+	Residence      Residence      `json:"residence,omitzero"`
+	Origin         Origin         `json:"origin,omitempty"`
+	Notes          string         `json:"notes,omitempty"`
 }
 
 // Hash is a fingerprint of the request's content. A repeated request with the same

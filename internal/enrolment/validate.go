@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/approdo/approdo/internal/codicefiscale"
 )
 
 // FieldError says what is wrong with one field. Reason is in Italian: it is shown to the
@@ -57,6 +59,25 @@ func (r Request) Normalize() Request {
 	r.Minor.GivenName = strings.TrimSpace(r.Minor.GivenName)
 	r.Minor.FamilyName = strings.TrimSpace(r.Minor.FamilyName)
 	r.Minor.BirthDate = strings.TrimSpace(r.Minor.BirthDate)
+	r.Minor.Sex = strings.ToUpper(strings.TrimSpace(r.Minor.Sex))
+	r.Minor.Citizenship = strings.ToUpper(strings.TrimSpace(r.Minor.Citizenship))
+	r.Minor.CodiceFiscale = codicefiscale.Normalize(r.Minor.CodiceFiscale)
+	if r.Languages != nil {
+		langs := make([]string, len(r.Languages))
+		for i, l := range r.Languages {
+			langs[i] = strings.ToLower(strings.TrimSpace(l))
+		}
+		r.Languages = langs
+	}
+	r.PriorSchooling.LastClassAbroad = strings.TrimSpace(r.PriorSchooling.LastClassAbroad)
+	r.SpecialNeeds.Note = strings.TrimSpace(r.SpecialNeeds.Note)
+	r.Guardian.Name = strings.TrimSpace(r.Guardian.Name)
+	r.Guardian.Phone = strings.TrimSpace(r.Guardian.Phone)
+	r.Guardian.Email = strings.TrimSpace(r.Guardian.Email)
+	r.Guardian.PreferredLanguage = strings.ToLower(strings.TrimSpace(r.Guardian.PreferredLanguage))
+	r.Residence.Address = strings.TrimSpace(r.Residence.Address)
+	r.Origin = Origin(strings.TrimSpace(string(r.Origin)))
+	r.Notes = strings.TrimSpace(r.Notes)
 	return r
 }
 
@@ -89,6 +110,7 @@ func (r Request) Validate(today time.Time) error {
 	validateName(&v, "minor.givenName", r.Minor.GivenName)
 	validateName(&v, "minor.familyName", r.Minor.FamilyName)
 	validateBirthDate(&v, r.Minor.BirthDate, today)
+	r.validateForm(&v)
 
 	if len(v.Fields) > 0 {
 		return &v

@@ -67,6 +67,33 @@ type Case struct {
 	Stage           string
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
+
+	// The full form; empty for cases opened with the first slice's form.
+	MinorSex           string
+	MinorCitizenship   string
+	MinorCodiceFiscale string
+	Municipio          int
+	Origin             string
+	SpecialNeeds       bool
+	// SpecialNeedsNote is for the hub and the school only.
+	SpecialNeedsNote string
+	// SuggestedLevel is empty when no class was suggested (a child under three).
+	SuggestedLevel string
+	SuggestedYear  int
+	Details        CaseDetails
+}
+
+// CaseDetails is the part of the form that is read with the case but never filtered on.
+type CaseDetails struct {
+	Languages           []string `json:"languages,omitempty"`
+	PriorSchoolingYears int      `json:"priorSchoolingYears,omitempty"`
+	LastClassAbroad     string   `json:"lastClassAbroad,omitempty"`
+	GuardianName        string   `json:"guardianName,omitempty"`
+	GuardianPhone       string   `json:"guardianPhone,omitempty"`
+	GuardianEmail       string   `json:"guardianEmail,omitempty"`
+	GuardianLanguage    string   `json:"guardianLanguage,omitempty"`
+	ResidenceAddress    string   `json:"residenceAddress,omitempty"`
+	Notes               string   `json:"notes,omitempty"`
 }
 
 // RecordCase stores c unless a case with its ID already exists, and returns the stored
@@ -85,6 +112,17 @@ func (s *Store) RecordCase(ctx context.Context, c Case) (Case, error) {
 		"minor_family_name": c.MinorFamilyName,
 		"minor_birth_date":  c.MinorBirthDate,
 		"stage":             c.Stage,
+
+		"minor_sex":            c.MinorSex,
+		"minor_citizenship":    c.MinorCitizenship,
+		"minor_codice_fiscale": c.MinorCodiceFiscale,
+		"municipio":            c.Municipio,
+		"origin":               c.Origin,
+		"special_needs":        c.SpecialNeeds,
+		"special_needs_note":   c.SpecialNeedsNote,
+		"suggested_level":      c.SuggestedLevel,
+		"suggested_year":       suggestedYear(c),
+		"details":              c.Details,
 	})
 	if err != nil {
 		return Case{}, fmt.Errorf("record case %s: %w", c.ID, err)
@@ -92,14 +130,30 @@ func (s *Store) RecordCase(ctx context.Context, c Case) (Case, error) {
 	return s.GetCase(ctx, c.ID)
 }
 
+// suggestedYear is NULL when no class was suggested, so that "year 0" (infanzia) and "no
+// suggestion" stay apart.
+func suggestedYear(c Case) *int {
+	if c.SuggestedLevel == "" {
+		return nil
+	}
+	return &c.SuggestedYear
+}
+
 // GetCase returns the case with the given ID, or ErrNotFound.
 func (s *Store) GetCase(ctx context.Context, id string) (Case, error) {
 	var c Case
+	var suggestedYear *int16
 	err := s.pool.QueryRow(ctx, selectCaseSQL, pgx.NamedArgs{"id": id}).Scan(
 		&c.ID, &c.RequestID, &c.FiledBy, &c.RequestHash, &c.WorkflowID, &c.Comune, &c.Level,
 		&c.MinorGivenName, &c.MinorFamilyName, &c.MinorBirthDate,
 		&c.Stage, &c.CreatedAt, &c.UpdatedAt,
+		&c.MinorSex, &c.MinorCitizenship, &c.MinorCodiceFiscale,
+		&c.Municipio, &c.Origin, &c.SpecialNeeds, &c.SpecialNeedsNote,
+		&c.SuggestedLevel, &suggestedYear, &c.Details,
 	)
+	if suggestedYear != nil {
+		c.SuggestedYear = int(*suggestedYear)
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Case{}, fmt.Errorf("get case %s: %w", id, ErrNotFound)
 	}

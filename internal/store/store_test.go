@@ -32,17 +32,26 @@ func setup(t *testing.T) bundle {
 func sampleCase() store.Case {
 	id := uuid.NewString()
 	return store.Case{
-		ID:              id,
-		RequestID:       uuid.NewString(),
-		FiledBy:         "015146",
-		RequestHash:     "abc123",
-		WorkflowID:      "enrolment-" + id,
-		Comune:          "015146",
-		Level:           "primaria",
-		MinorGivenName:  "Olena",
-		MinorFamilyName: "Kovalenko",
-		MinorBirthDate:  "2017-04-12",
-		Stage:           "registered",
+		ID:               id,
+		RequestID:        uuid.NewString(),
+		FiledBy:          "015146",
+		RequestHash:      "abc123",
+		WorkflowID:       "enrolment-" + id,
+		Comune:           "015146",
+		Level:            "primaria",
+		MinorGivenName:   "Olena",
+		MinorFamilyName:  "Kovalenko",
+		MinorBirthDate:   "2017-04-12",
+		Stage:            "registered",
+		MinorSex:         "F",
+		MinorCitizenship: "UA",
+		Municipio:        2,
+		Origin:           "ukrainian_refugee",
+		SpecialNeeds:     true,
+		SpecialNeedsNote: "segue logopedia",
+		SuggestedLevel:   "primaria",
+		SuggestedYear:    4,
+		Details:          store.CaseDetails{Languages: []string{"uk"}, GuardianName: "Iryna Kovalenko", ResidenceAddress: "Via Padova 100"},
 	}
 }
 
@@ -68,6 +77,31 @@ func TestRecordCaseIsIdempotent(t *testing.T) {
 	var rows int
 	require.NoError(t, b.pool.QueryRow(b.ctx, "SELECT count(*) FROM enrolment_case").Scan(&rows))
 	require.Equal(t, 1, rows)
+}
+
+func TestCaseWithTheFirstSliceFormReadsBack(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := sampleCase()
+	c.MinorSex, c.MinorCitizenship, c.Municipio, c.Origin = "", "", 0, ""
+	c.SpecialNeeds, c.SpecialNeedsNote, c.SuggestedLevel, c.SuggestedYear = false, "", "", 0
+	c.Details = store.CaseDetails{}
+	stored, err := b.store.RecordCase(b.ctx, c)
+	require.NoError(t, err)
+	require.Empty(t, stored.Origin)
+	require.Empty(t, stored.SuggestedLevel)
+	require.Zero(t, stored.Municipio)
+}
+
+func TestInfanziaSuggestionIsNotNoSuggestion(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	c := sampleCase()
+	c.SuggestedLevel, c.SuggestedYear = "infanzia", 0
+	stored, err := b.store.RecordCase(b.ctx, c)
+	require.NoError(t, err)
+	require.Equal(t, "infanzia", stored.SuggestedLevel)
+	require.Zero(t, stored.SuggestedYear)
 }
 
 func TestGetCaseNotFound(t *testing.T) {

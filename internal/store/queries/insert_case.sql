@@ -2,9 +2,14 @@
 -- so the caller reads it back with select_case.sql.
 INSERT INTO enrolment_case (
     id, request_id, filed_by, request_hash, workflow_id, comune, level,
-    minor_given_name, minor_family_name, minor_birth_date, stage
+    minor_given_name, minor_family_name, minor_birth_date, stage,
+    minor_sex, minor_citizenship, minor_codice_fiscale, municipio, origin,
+    special_needs, special_needs_note, suggested_level, suggested_year, details
 ) VALUES (
     @id, @request_id, @filed_by, @request_hash, @workflow_id, @comune, @level,
-    @minor_given_name, @minor_family_name, @minor_birth_date, @stage
+    @minor_given_name, @minor_family_name, @minor_birth_date, @stage,
+    NULLIF(@minor_sex, ''), NULLIF(@minor_citizenship, ''), NULLIF(@minor_codice_fiscale, ''),
+    NULLIF(@municipio, 0), NULLIF(@origin, ''),
+    @special_needs, NULLIF(@special_needs_note, ''), NULLIF(@suggested_level, ''), @suggested_year, @details
 )
 ON CONFLICT (id) DO NOTHING
