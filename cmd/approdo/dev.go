@@ -31,6 +31,9 @@ type devConfig struct {
 	TemporalPort      int           `env:"APPRODO_DEV_TEMPORAL_PORT" envDefault:"7233"`
 	TemporalUIPort    int           `env:"APPRODO_DEV_TEMPORAL_UI_PORT" envDefault:"8233"`
 	TemporalRetention time.Duration `env:"APPRODO_DEV_TEMPORAL_RETENTION" envDefault:"720h"`
+	// RefdataFile is loaded at every start (a no-op when unchanged); relative to the
+	// repository.
+	RefdataFile string `env:"APPRODO_DEV_REFDATA" envDefault:"deploy/refdata/sample.yaml"`
 }
 
 // devDatabase is the database the dev stack creates in its private cluster.
@@ -138,13 +141,20 @@ func runDev(ctx context.Context) error {
 	}
 	say("Search attributes registered on namespace %q.", cfg.TemporalNamespace)
 
-	// 5. Worker and API, in this process.
 	pool, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+	refdataFile := dev.RefdataFile
+	if !filepath.IsAbs(refdataFile) {
+		refdataFile = filepath.Join(root, refdataFile)
+	}
+	if err := importReferenceData(ctx, os.Stdout, store.New(pool), refdataFile); err != nil {
+		return err
+	}
 
+	// 5. Worker and API, in this process.
 	group, groupCtx := errgroup.WithContext(ctx)
 	group.Go(func() error {
 		return runWorkerUntilDone(groupCtx, cfg, appLog.With("process", "worker"), pool, tc)

@@ -3,6 +3,8 @@
 //	approdo api       serve the HTTP API
 //	approdo worker    run the Temporal worker (workflows and activities)
 //	approdo migrate   apply database migrations and register search attributes
+//	approdo refdata import FILE
+//	                  check a reference data file and make it the current one
 //	approdo dev       run the whole stack on this machine for development
 //
 // Configuration comes from environment variables only; the README lists them.
@@ -23,6 +25,9 @@ commands:
   api       serve the HTTP API
   worker    run the Temporal worker
   migrate   apply database migrations and register Temporal search attributes
+  refdata import FILE
+            check a reference data file (comuni, ambiti, Poli START, schools)
+            and make it the current one; every error is listed with its line
   dev       run the whole stack locally (PostgreSQL, Temporal + Web UI, worker, API)
 
 Configuration is read from environment variables; see README.md.
@@ -44,6 +49,9 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
+	if len(args) == 3 && args[0] == "refdata" && args[1] == "import" {
+		return runRefdataImport(ctx, args[2])
+	}
 	if len(args) != 1 {
 		return errUsage
 	}

@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/google/uuid"
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/approdo/approdo/internal/pgtest"
+	"github.com/approdo/approdo/internal/refdata"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -170,4 +173,72 @@ func BenchmarkRecordCase(b *testing.B) {
 			}
 		}
 	})
+}
+
+func sampleReferenceData(t *testing.T) *refdata.Dataset {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "deploy", "refdata", "sample.yaml"))
+	require.NoError(t, err)
+	defer f.Close()
+	d, err := refdata.Parse(f)
+	require.NoError(t, err)
+	return d
+}
+
+func TestReferenceDataRoundTrip(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, err := b.store.ReferenceData(b.ctx)
+	require.True(t, errors.Is(err, store.ErrNotFound), "got %v", err)
+
+	d := sampleReferenceData(t)
+	res, err := b.store.ReplaceReferenceData(b.ctx, d, "sha-1")
+	require.NoError(t, err)
+	require.False(t, res.Unchanged)
+	require.Equal(t, len(d.Comuni), res.Counts["comuni"])
+
+	got, err := b.store.ReferenceData(b.ctx)
+	require.NoError(t, err)
+	require.True(t, got.Sample)
+	require.ElementsMatch(t, d.Ambiti, got.Ambiti)
+	require.ElementsMatch(t, d.PoliStart, got.PoliStart)
+	require.ElementsMatch(t, d.Comuni, got.Comuni)
+	require.ElementsMatch(t, d.Schools, got.Schools)
+	hub, err := got.Route("015146", 9, "primaria")
+	require.NoError(t, err)
+	require.Equal(t, "polo-4", hub.Code, "routing works on the data read back")
+
+	again, err := b.store.ReplaceReferenceData(b.ctx, d, "sha-1")
+	require.NoError(t, err)
+	require.True(t, again.Unchanged, "the same file again writes nothing")
+
+	smaller := *d
+	smaller.Schools = smaller.Schools[:1]
+	smaller.Version = "v2"
+	_, err = b.store.ReplaceReferenceData(b.ctx, &smaller, "sha-2")
+	require.NoError(t, err)
+	got, err = b.store.ReferenceData(b.ctx)
+	require.NoError(t, err)
+	require.Equal(t, "v2", got.Version)
+	require.Len(t, got.Schools, 1, "a new import replaces, it does not add")
+}
+
+func TestFailedImportKeepsTheOldData(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	d := sampleReferenceData(t)
+	_, err := b.store.ReplaceReferenceData(b.ctx, d, "sha-1")
+	require.NoError(t, err)
+
+	// A school in a comune that is not there breaks a foreign key half-way through.
+	broken := *d
+	broken.Schools = append([]refdata.School{}, d.Schools...)
+	broken.Schools[0].Comune = "015999"
+	_, err = b.store.ReplaceReferenceData(b.ctx, &broken, "sha-broken")
+	require.Error(t, err)
+
+	got, err := b.store.ReferenceData(b.ctx)
+	require.NoError(t, err)
+	require.Len(t, got.Schools, len(d.Schools))
+	require.Equal(t, d.Version, got.Version)
 }

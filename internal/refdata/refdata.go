@@ -1,0 +1,189 @@
+// Package refdata is the territory Approdo routes cases in: the comuni of the Città
+// Metropolitana di Milano, the six ambiti with their CTI, the four Poli START with the
+// Milan municipi each covers, and the schools. It lives in a YAML file that an operator
+// can replace, because part of it (which comune belongs to which ambito, which school
+// hosts each CTI, which municipi each Polo covers) could not be verified and must be
+// correctable without a release.
+package refdata
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Dataset is one version of the reference data.
+type Dataset struct {
+	// Version names this version of the file, e.g. "2026-11-22".
+	Version string `yaml:"version"`
+	// Sample is true for data that is illustrative, not verified. The dev stack loads a
+	// sample; production refuses to run on one unless told to.
+	Sample    bool     `yaml:"sample"`
+	Ambiti    []Ambito `yaml:"ambiti"`
+	PoliStart []Polo   `yaml:"poli_start"`
+	Comuni    []Comune `yaml:"comuni"`
+	Schools   []School `yaml:"schools"`
+
+	// lines maps "section[index].field" to the line it was read from.
+	lines map[string]int
+}
+
+// Ambito is an ambito territoriale with its Centro Territoriale per l'Integrazione.
+type Ambito struct {
+	Code string `yaml:"code"`
+	Name string `yaml:"name"`
+	// CTIName is how the CTI is known; CTIHostSchool is the codice meccanografico of the
+	// school that hosts it.
+	CTIName       string `yaml:"cti_name"`
+	CTIHostSchool string `yaml:"cti_host_school"`
+}
+
+// Polo is a Polo START: a network of Milan's primary and lower-secondary schools that
+// takes the first-cycle cases of the municipi it covers.
+type Polo struct {
+	Code       string `yaml:"code"`
+	Name       string `yaml:"name"`
+	HostSchool string `yaml:"host_school"`
+	Municipi   []int  `yaml:"municipi"`
+}
+
+// Comune is a comune of the Città Metropolitana.
+type Comune struct {
+	ISTAT  string `yaml:"istat"`
+	Name   string `yaml:"name"`
+	Ambito string `yaml:"ambito"`
+}
+
+// School is an istituzione scolastica.
+type School struct {
+	// Code is the codice meccanografico.
+	Code   string   `yaml:"code"`
+	Name   string   `yaml:"name"`
+	Levels []string `yaml:"levels"`
+	Comune string   `yaml:"comune"`
+	// Municipio is set for schools in Milano only.
+	Municipio int    `yaml:"municipio"`
+	Email     string `yaml:"email"`
+	PEC       string `yaml:"pec"`
+}
+
+// LineError is one problem in the file, at a line an operator can go to.
+type LineError struct {
+	Line   int
+	Field  string
+	Reason string
+}
+
+func (e LineError) String() string {
+	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Reason)
+}
+
+// Errors lists every problem in a file. The whole file is checked before any is
+// reported, so one correction round fixes them all.
+type Errors []LineError
+
+func (e Errors) Error() string {
+	lines := make([]string, len(e))
+	for i, le := range e {
+		lines[i] = le.String()
+	}
+	return fmt.Sprintf("%d problem(s) in the reference data:\n%s", len(e), strings.Join(lines, "\n"))
+}
+
+// Parse reads and checks a reference data file. It returns Errors listing every problem
+// with its line, or another error if the file is not YAML at all.
+func Parse(r io.Reader) (*Dataset, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read reference data: %w", err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("reference data is not valid YAML: %w", err)
+	}
+	var d Dataset
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true) // a misspelt key is an error, not a silently missing value
+	if err := dec.Decode(&d); err != nil {
+		var typeErr *yaml.TypeError
+		if errors.As(err, &typeErr) {
+			return nil, Errors(typeErrors(typeErr))
+		}
+		return nil, fmt.Errorf("decode reference data: %w", err)
+	}
+	d.lines = map[string]int{}
+	recordLines(&root, "", d.lines)
+	if errs := d.check(); len(errs) > 0 {
+		return nil, errs
+	}
+	return &d, nil
+}
+
+// typeErrors turns the YAML library's messages ("line 12: cannot unmarshal …") into
+// LineErrors.
+func typeErrors(err *yaml.TypeError) []LineError {
+	out := make([]LineError, 0, len(err.Errors))
+	for _, msg := range err.Errors {
+		le := LineError{Field: "(value)", Reason: msg}
+		if rest, ok := strings.CutPrefix(msg, "line "); ok {
+			if n, reason, ok := strings.Cut(rest, ": "); ok {
+				fmt.Sscanf(n, "%d", &le.Line)
+				le.Reason = reason
+			}
+		}
+		out = append(out, le)
+	}
+	return out
+}
+
+// recordLines walks the YAML tree and notes the line of every mapping key, by path.
+func recordLines(n *yaml.Node, path string, lines map[string]int) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			recordLines(c, path, lines)
+		}
+	case yaml.MappingNode:
+		if _, seen := lines[path]; path != "" && !seen {
+			lines[path] = n.Line
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key, val := n.Content[i], n.Content[i+1]
+			p := key.Value
+			if path != "" {
+				p = path + "." + key.Value
+			}
+			lines[p] = key.Line
+			recordLines(val, p, lines)
+		}
+	case yaml.SequenceNode:
+		// A key's own line (set by the caller) reads better than its first item's.
+		if _, seen := lines[path]; !seen {
+			lines[path] = n.Line
+		}
+		for i, c := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			lines[p] = c.Line
+			recordLines(c, p, lines)
+		}
+	}
+}
+
+// line returns the line of path, or of its closest recorded parent.
+func (d *Dataset) line(path string) int {
+	for p := path; p != ""; {
+		if n, ok := d.lines[p]; ok {
+			return n
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return 1
+}

@@ -1,0 +1,5 @@
+-- Children first: schools and comuni reference what follows.
+DELETE FROM school;
+DELETE FROM comune;
+DELETE FROM polo_start;
+DELETE FROM ambito

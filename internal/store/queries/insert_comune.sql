@@ -1,0 +1,1 @@
+INSERT INTO comune (istat, name, ambito) VALUES ($1, $2, $3)

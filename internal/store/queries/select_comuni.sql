@@ -1,0 +1,1 @@
+SELECT istat, name, ambito FROM comune ORDER BY istat

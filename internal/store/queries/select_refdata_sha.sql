@@ -1,0 +1,1 @@
+SELECT sha256 FROM refdata_import ORDER BY id DESC LIMIT 1
