@@ -33,15 +33,25 @@ func setup(process string) (config.Config, *slog.Logger, error) {
 	return cfg, log, nil
 }
 
-func runAPI(ctx context.Context) error {
-	cfg, log, err := setup("api")
+// setupWithDatabase is setup for the processes that need PostgreSQL. The caller closes
+// the pool.
+func setupWithDatabase(ctx context.Context, process string) (config.Config, *slog.Logger, *pgxpool.Pool, error) {
+	cfg, log, err := setup(process)
 	if err != nil {
-		return err
+		return config.Config{}, nil, nil, err
 	}
 	if err := cfg.RequireDatabase(); err != nil {
-		return err
+		return config.Config{}, nil, nil, err
 	}
 	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return config.Config{}, nil, nil, err
+	}
+	return cfg, log, pool, nil
+}
+
+func runAPI(ctx context.Context) error {
+	cfg, log, pool, err := setupWithDatabase(ctx, "api")
 	if err != nil {
 		return err
 	}
@@ -71,14 +81,7 @@ func serveAPI(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pg
 }
 
 func runWorker(ctx context.Context) error {
-	cfg, log, err := setup("worker")
-	if err != nil {
-		return err
-	}
-	if err := cfg.RequireDatabase(); err != nil {
-		return err
-	}
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	cfg, log, pool, err := setupWithDatabase(ctx, "worker")
 	if err != nil {
 		return err
 	}

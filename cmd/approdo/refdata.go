@@ -14,14 +14,7 @@ import (
 )
 
 func runRefdataImport(ctx context.Context, path string) error {
-	cfg, _, err := setup("refdata")
-	if err != nil {
-		return err
-	}
-	if err := cfg.RequireDatabase(); err != nil {
-		return err
-	}
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	_, _, pool, err := setupWithDatabase(ctx, "refdata")
 	if err != nil {
 		return err
 	}

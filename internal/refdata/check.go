@@ -52,12 +52,7 @@ func (d *Dataset) check() Errors {
 	}
 	for i, a := range d.Ambiti {
 		p := fmt.Sprintf("ambiti[%d]", i)
-		if c.required(p+".code", a.Code) {
-			if ambiti[a.Code] {
-				c.add(p+".code", fmt.Sprintf("ambito %s is listed twice", a.Code))
-			}
-			ambiti[a.Code] = true
-		}
+		c.unique(p+".code", a.Code, "ambito", ambiti)
 		c.required(p+".name", a.Name)
 		c.required(p+".cti_name", a.CTIName)
 		c.schoolRef(p+".cti_host_school", a.CTIHostSchool, schools)
@@ -67,12 +62,7 @@ func (d *Dataset) check() Errors {
 	poli := map[string]bool{}
 	for i, pl := range d.PoliStart {
 		p := fmt.Sprintf("poli_start[%d]", i)
-		if c.required(p+".code", pl.Code) {
-			if poli[pl.Code] {
-				c.add(p+".code", fmt.Sprintf("polo %s is listed twice", pl.Code))
-			}
-			poli[pl.Code] = true
-		}
+		c.unique(p+".code", pl.Code, "polo", poli)
 		c.required(p+".name", pl.Name)
 		c.schoolRef(p+".host_school", pl.HostSchool, schools)
 		if len(pl.Municipi) == 0 {
@@ -155,6 +145,17 @@ func (d *Dataset) check() Errors {
 		c.address(p+".pec", s.PEC)
 	}
 	return c.errs
+}
+
+// unique requires a code and remembers it in seen, reporting a second use.
+func (c *checker) unique(path, code, what string, seen map[string]bool) {
+	if !c.required(path, code) {
+		return
+	}
+	if seen[code] {
+		c.add(path, fmt.Sprintf("%s %s is listed twice", what, code))
+	}
+	seen[code] = true
 }
 
 func (c *checker) schoolRef(path, code string, schools map[string]bool) {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -121,6 +122,16 @@ func Parse(r io.Reader) (*Dataset, error) {
 		return nil, errs
 	}
 	return &d, nil
+}
+
+// ParseFile is Parse on the file at path.
+func ParseFile(path string) (*Dataset, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open reference data: %w", err)
+	}
+	defer f.Close()
+	return Parse(f)
 }
 
 // typeErrors turns the YAML library's messages ("line 12: cannot unmarshal …") into

@@ -15,10 +15,7 @@ import (
 
 func loadSample(t *testing.T) *refdata.Dataset {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "deploy", "refdata", "sample.yaml"))
-	require.NoError(t, err)
-	defer f.Close()
-	d, err := refdata.Parse(f)
+	d, err := refdata.ParseFile(filepath.Join("..", "..", "deploy", "refdata", "sample.yaml"))
 	require.NoError(t, err)
 	return d
 }

@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -177,10 +176,7 @@ func BenchmarkRecordCase(b *testing.B) {
 
 func sampleReferenceData(t *testing.T) *refdata.Dataset {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "deploy", "refdata", "sample.yaml"))
-	require.NoError(t, err)
-	defer f.Close()
-	d, err := refdata.Parse(f)
+	d, err := refdata.ParseFile(filepath.Join("..", "..", "deploy", "refdata", "sample.yaml"))
 	require.NoError(t, err)
 	return d
 }
