@@ -1,25 +1,36 @@
-// Command approdo-devserver runs a Temporal server (every service in one process) on
-// SQLite, with the Temporal Web UI, for Approdo's dev stack and integration tests. It is
-// built from Go modules, so nothing is downloaded at run time, and it lives in its own
-// module so that Approdo's service does not depend on the Temporal server.
+// Command approdo-devserver runs a real Temporal server, with every service in one process,
+// on SQLite, together with the Temporal Web UI. Approdo's one-command dev stack and its
+// integration tests run it as a child process (see internal/devtemporal in the root
+// module). It is a module of its own so that Approdo's service never depends on the
+// Temporal server, and it is compiled from Go modules, so nothing is downloaded at run time.
+//
+// Usage:
+//
+//	approdo-devserver [flags]
 //
 // Flags:
 //
-//	-ip          address to bind (default 127.0.0.1)
-//	-port        frontend gRPC port (default 7233)
-//	-http-port   frontend HTTP port (0 = a free one)
-//	-ui-port     Web UI port (default 8233)
-//	-headless    run without the Web UI
-//	-db-file     SQLite file; empty keeps everything in memory
-//	-namespace   namespace to create (repeatable; default "default")
-//	-retention   how long closed workflows are kept, applied at every start (default 720h)
-//	-log-level   server log level: debug, info, warn, error (default warn)
+//	-ip ADDR          IP address every listener binds to (default 127.0.0.1)
+//	-port N           frontend gRPC port (default 7233)
+//	-http-port N      frontend HTTP API port; 0 picks a free one (default 0)
+//	-ui-port N        Web UI port (default 8233)
+//	-headless         do not start the Web UI
+//	-db-file PATH     SQLite database file, created with its schema if missing, opened
+//	                  in WAL mode with synchronous=NORMAL; empty keeps everything in
+//	                  memory (default "")
+//	-namespace NAME   namespace to create if missing; repeat for more (default "default")
+//	-retention D      retention of closed workflows in every -namespace, applied at
+//	                  every start, also to namespaces that already exist (default 720h)
+//	-log-level L      server log level on stderr: debug, info, warn, error (default warn)
 //
-// Once the frontend serves, it prints one line to stdout:
+// Once the frontend serves (and the Web UI listens, unless -headless), it prints exactly
+// one line to stdout and keeps running:
 //
 //	approdo-devserver ready frontend=127.0.0.1:7233 ui=http://127.0.0.1:8233
 //
-// SIGINT or SIGTERM stops the UI, then the server, and exits 0.
+// with ui=none when headless. SIGINT or SIGTERM stops the Web UI, then the server, and
+// exits 0; a second signal exits at once. A failed start exits 1 (2 for bad flags) with
+// the reason on stderr.
 package main
 
 import (
@@ -27,6 +38,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/signal"
@@ -51,12 +64,23 @@ import (
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
+// clusterName names the single cluster; namespaces are local to it.
 const clusterName = "active"
 
+// startTimeout bounds how long the frontend may take to serve after the server started.
+// It starts in well under a second here; a minute leaves room for a loaded CI machine.
+const startTimeout = time.Minute
+
+// minRetention is the server's default system.namespaceMinRetentionLocal.
+const minRetention = time.Hour
+
+// options are the parsed flags.
 type options struct {
 	ip         string
 	port       int
@@ -70,65 +94,131 @@ type options struct {
 }
 
 func main() {
-	if err := run(); err != nil {
+	o, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "approdo-devserver:", err)
+		os.Exit(2)
+	}
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "approdo-devserver:", err)
 		os.Exit(1)
 	}
 }
 
-func parseFlags() (options, error) {
+// stringList is a flag that may be given more than once.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+
+func (l *stringList) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("must not be empty")
+	}
+	*l = append(*l, v)
+	return nil
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
-	var namespaces multiFlag
-	flag.StringVar(&o.ip, "ip", "127.0.0.1", "address to bind")
-	flag.IntVar(&o.port, "port", 7233, "frontend gRPC port")
-	flag.IntVar(&o.httpPort, "http-port", 0, "frontend HTTP port (0 = a free one)")
-	flag.IntVar(&o.uiPort, "ui-port", 8233, "Web UI port")
-	flag.BoolVar(&o.headless, "headless", false, "run without the Web UI")
-	flag.StringVar(&o.dbFile, "db-file", "", "SQLite file (empty: in memory)")
-	flag.Var(&namespaces, "namespace", "namespace to create (repeatable)")
-	flag.DurationVar(&o.retention, "retention", 720*time.Hour, "retention of closed workflows, applied at every start")
-	flag.StringVar(&o.logLevel, "log-level", "warn", "server log level")
-	flag.Parse()
+	var namespaces stringList
+	fs := flag.NewFlagSet("approdo-devserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.ip, "ip", "127.0.0.1", "IP address every listener binds to")
+	fs.IntVar(&o.port, "port", 7233, "frontend gRPC port")
+	fs.IntVar(&o.httpPort, "http-port", 0, "frontend HTTP API port (0 = a free one)")
+	fs.IntVar(&o.uiPort, "ui-port", 8233, "Web UI port")
+	fs.BoolVar(&o.headless, "headless", false, "do not start the Web UI")
+	fs.StringVar(&o.dbFile, "db-file", "", "SQLite database file (empty = in memory)")
+	fs.Var(&namespaces, "namespace", `namespace to create if missing; repeatable (default "default")`)
+	fs.DurationVar(&o.retention, "retention", 30*24*time.Hour, "retention of closed workflows, applied at every start")
+	fs.StringVar(&o.logLevel, "log-level", "warn", "server log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
 	o.namespaces = namespaces
 	if len(o.namespaces) == 0 {
 		o.namespaces = []string{"default"}
 	}
-	// Temporal rejects retention under a day.
-	if o.retention < 24*time.Hour {
-		return o, fmt.Errorf("-retention must be at least 24h, not %s", o.retention)
+	if net.ParseIP(o.ip) == nil {
+		return o, fmt.Errorf("-ip %q is not an IP address", o.ip)
 	}
-	if o.httpPort == 0 {
-		p, err := freePort(o.ip)
-		if err != nil {
-			return o, err
+	for name, port := range map[string]int{"-port": o.port, "-http-port": o.httpPort, "-ui-port": o.uiPort} {
+		if port < 0 || port > 65535 || (port == 0 && name != "-http-port") {
+			return o, fmt.Errorf("%s %d is not a usable TCP port", name, port)
 		}
-		o.httpPort = p
+	}
+	// The server rejects retentions under an hour (its minimum for local namespaces), but
+	// only when UpdateNamespace applies them, not when a namespace is created in the
+	// database. Checking here fails both cases alike, and before anything starts.
+	if o.retention < minRetention {
+		return o, fmt.Errorf("-retention must be at least %s (the server's minimum), not %s", minRetention, o.retention)
+	}
+	switch o.logLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return o, fmt.Errorf("-log-level %q is not one of debug, info, warn, error", o.logLevel)
 	}
 	return o, nil
 }
 
-type multiFlag []string
+func run(o options) error {
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
 
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+	if o.dbFile != "" {
+		abs, err := filepath.Abs(o.dbFile)
+		if err != nil {
+			return err
+		}
+		o.dbFile = abs
+		// Two servers writing one SQLite file would fail in obscure ways much later;
+		// a lock held for the process's life makes the second one fail now, clearly.
+		unlock, err := lockDBFile(o.dbFile)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	if o.httpPort == 0 {
+		p, err := freePort(o.ip)
+		if err != nil {
+			return err
+		}
+		o.httpPort = p
+	}
 
-func run() error {
-	o, err := parseFlags()
+	// The server and the UI end the process with a stack trace (log.Fatal) when a port is
+	// taken; looking first turns the common case into one clear line. Another process can
+	// still take a port in between; then that stack trace is what remains.
+	ports := map[string]int{"frontend gRPC": o.port, "frontend HTTP": o.httpPort}
+	if !o.headless {
+		ports["Web UI"] = o.uiPort
+	}
+	for what, port := range ports {
+		if err := checkFree(o.ip, port); err != nil {
+			return fmt.Errorf("the %s port is taken: %w", what, err)
+		}
+	}
+
+	sqlCfg, err := prepareSQLite(o)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	cfg, err := serverConfig(o)
+	cfg, err := serverConfig(o, sqlCfg)
 	if err != nil {
 		return err
 	}
-	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Level: o.logLevel, Format: "console"}))
 	hosts := map[primitives.ServiceName]static.Hosts{}
 	for name, svc := range cfg.Services {
-		hosts[primitives.ServiceName(name)] = static.SingleLocalHost(net.JoinHostPort(o.ip, strconv.Itoa(svc.RPC.GRPCPort)))
+		hosts[primitives.ServiceName(name)] = static.SingleLocalHost(hostPort(o.ip, svc.RPC.GRPCPort))
 	}
+	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Level: o.logLevel, Format: "console"}))
 	server, err := temporal.NewServer(
 		temporal.WithConfig(cfg),
 		temporal.ForServices(temporal.DefaultServices),
@@ -137,58 +227,146 @@ func run() error {
 		temporal.WithDynamicConfigClient(dynamicConfig()),
 	)
 	if err != nil {
-		return fmt.Errorf("create server: %w", err)
+		return fmt.Errorf("configure the Temporal server: %w", err)
 	}
 	if err := server.Start(); err != nil {
-		return fmt.Errorf("start server: %w", err)
+		return fmt.Errorf("start the Temporal server: %w", err)
 	}
-	defer server.Stop()
+	stopServer := func() error {
+		if err := server.Stop(); err != nil {
+			return fmt.Errorf("stop the Temporal server: %w", err)
+		}
+		return nil
+	}
 
-	frontend := net.JoinHostPort(o.ip, strconv.Itoa(o.port))
+	// failStart stops the server after a failed start. A signal during the start is a
+	// request to stop, not a failure.
+	failStart := func(err error) error {
+		if ctx.Err() != nil {
+			return stopServer()
+		}
+		return errors.Join(err, stopServer())
+	}
+	frontend := hostPort(o.ip, o.port)
 	if err := applyRetention(ctx, frontend, o.namespaces, o.retention); err != nil {
-		return err
+		return failStart(err)
 	}
 
 	uiURL := "none"
+	uiDone := make(chan error, 1)
+	var ui *uiserver.Server
 	if !o.headless {
-		ui := uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{
-			Host:                o.ip,
-			Port:                o.uiPort,
-			TemporalGRPCAddress: frontend,
-			EnableUI:            true,
-			HideLogs:            true,
-			// The machine has no internet access, and a dev UI has no news to fetch.
-			DisableNewsFetch: true,
-			CORS:             uiconfig.CORS{CookieInsecure: true},
-		}))
-		uiFailed := make(chan error, 1)
-		go func() { uiFailed <- ui.Start() }()
-		defer ui.Stop()
-		uiURL = "http://" + net.JoinHostPort(o.ip, strconv.Itoa(o.uiPort))
-		if err := waitForPort(ctx, net.JoinHostPort(o.ip, strconv.Itoa(o.uiPort)), uiFailed); err != nil {
-			return fmt.Errorf("start web UI: %w", err)
+		ui, err = startUI(ctx, o, frontend, uiDone)
+		if err != nil {
+			return failStart(err)
 		}
+		uiURL = "http://" + hostPort(o.ip, o.uiPort)
 	}
 
 	fmt.Printf("approdo-devserver ready frontend=%s ui=%s\n", frontend, uiURL)
-	<-ctx.Done()
+
+	var uiErr error
+	select {
+	case <-ctx.Done():
+	case err := <-uiDone:
+		// Start returns only once the UI is closed, which nothing but a signal should do.
+		uiErr = fmt.Errorf("the Web UI stopped unexpectedly: %v", err)
+	}
+	// From here a second Ctrl-C ends the process at once, for a shutdown that hangs.
+	stopSignals()
 	fmt.Fprintln(os.Stderr, "approdo-devserver: stopping")
-	return nil
+	if ui != nil {
+		ui.Stop()
+	}
+	return errors.Join(uiErr, stopServer())
 }
 
-func serverConfig(o options) (*config.Config, error) {
-	sqlConfig, err := sqliteConfig(o)
-	if err != nil {
-		return nil, err
+// lockDBFile takes an exclusive lock on a file next to the database for the life of the
+// process. The lock goes with the process, also when it is killed.
+func lockDBFile(dbFile string) (unlock func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(dbFile), 0o755); err != nil {
+		return nil, fmt.Errorf("create the folder of %s: %w", dbFile, err)
 	}
-	var cfg config.Config
+	f, err := os.OpenFile(dbFile+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open the lock of %s: %w", dbFile, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s is in use by another approdo-devserver: %w", dbFile, err)
+	}
+	return func() { f.Close() }, nil
+}
+
+// prepareSQLite returns the store's configuration, after creating the schema in a new
+// database file and every namespace that does not exist yet.
+func prepareSQLite(o options) (*config.SQL, error) {
+	c := &config.SQL{PluginName: sqliteplugin.PluginName}
+	if o.dbFile == "" {
+		// A shared-cache in-memory database lives as long as the plugin's pooled
+		// connection, i.e. the process; the plugin creates its schema on first use.
+		// The name only has to be unique within the process.
+		c.DatabaseName = fmt.Sprintf("approdo-dev-%d-%d", os.Getpid(), rand.Uint32())
+		c.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
+	} else {
+		c.DatabaseName = o.dbFile
+		// Attributes other than SQLite's URI parameters (mode, cache, ...) become
+		// `PRAGMA key=value` on every connection: the plugin turns them into the driver's
+		// _pragma parameters. A name with a leading underscore (_journal_mode) would be
+		// an unknown pragma, which SQLite ignores without a word. WAL with
+		// synchronous=NORMAL measured about five times faster here than SQLite's
+		// rollback journal with synchronous=FULL, and loses at most the last
+		// transactions on a power cut, never the file: right for dev data.
+		c.ConnectAttributes = map[string]string{
+			"mode":         "rwc",
+			"journal_mode": "wal",
+			"synchronous":  "NORMAL",
+		}
+		if info, err := os.Stat(o.dbFile); errors.Is(err, os.ErrNotExist) || (err == nil && info.Size() == 0) {
+			if err := sqliteschema.SetupSchema(c); err != nil {
+				// A half-made schema would look like an existing database next time.
+				removeDBFiles(o.dbFile)
+				return nil, fmt.Errorf("create the schema in %s: %w", o.dbFile, err)
+			}
+		} else if err != nil {
+			return nil, fmt.Errorf("check %s: %w", o.dbFile, err)
+		}
+	}
+	var namespaces []*sqliteschema.NamespaceConfig
+	for _, name := range o.namespaces {
+		// No custom search attributes here: they would only reach a namespace created
+		// now. Approdo registers its own through the Operator API at every start.
+		ns, err := sqliteschema.NewNamespaceConfig(clusterName, name, false, nil)
+		if err != nil {
+			return nil, fmt.Errorf("configure namespace %s: %w", name, err)
+		}
+		ns.Detail.Config.Retention = durationpb.New(o.retention)
+		namespaces = append(namespaces, ns)
+	}
+	// CreateNamespaces skips namespaces that exist, so this is safe on a reused file.
+	if err := sqliteschema.CreateNamespaces(c, namespaces...); err != nil {
+		return nil, fmt.Errorf("create namespaces: %w", err)
+	}
+	return c, nil
+}
+
+func removeDBFiles(dbFile string) {
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		_ = os.Remove(dbFile + suffix)
+	}
+}
+
+// serverConfig is the static configuration of a one-process, one-shard server.
+func serverConfig(o options, sqlCfg *config.SQL) (*config.Config, error) {
+	frontend := hostPort(o.ip, o.port)
+	cfg := &config.Config{}
 	cfg.Global.Membership.MaxJoinDuration = 30 * time.Second
 	cfg.Global.Membership.BroadcastAddress = o.ip
 	cfg.Persistence.DefaultStore = "sqlite"
 	cfg.Persistence.VisibilityStore = "sqlite"
+	// One shard is plenty for one process and keeps SQLite's single writer uncontended.
 	cfg.Persistence.NumHistoryShards = 1
-	cfg.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConfig}}
-	frontend := net.JoinHostPort(o.ip, strconv.Itoa(o.port))
+	cfg.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlCfg}}
 	cfg.ClusterMetadata = &cluster.Config{
 		EnableGlobalNamespace:    false,
 		FailoverVersionIncrement: 10,
@@ -199,20 +377,22 @@ func serverConfig(o options) (*config.Config, error) {
 				Enabled:                true,
 				InitialFailoverVersion: 1,
 				RPCAddress:             frontend,
-				HTTPAddress:            net.JoinHostPort(o.ip, strconv.Itoa(o.httpPort)),
-				ClusterID:              "approdo-dev",
+				HTTPAddress:            hostPort(o.ip, o.httpPort),
 			},
 		},
 	}
 	cfg.DCRedirectionPolicy.Policy = "noop"
 	cfg.Services = map[string]config.Service{}
-	for _, name := range []string{"frontend", "history", "matching", "worker"} {
+	for _, name := range temporal.DefaultServices {
 		var svc config.Service
 		svc.RPC.BindOnIP = o.ip
-		if name == "frontend" {
+		if name == string(primitives.FrontendService) {
 			svc.RPC.GRPCPort = o.port
 			svc.RPC.HTTPPort = o.httpPort
 		} else {
+			// The internal services only talk to each other; any free port does. Another
+			// process may grab it before the server binds it, and then the start fails
+			// with "address already in use": callers retry (devtemporaltest does).
 			p, err := freePort(o.ip)
 			if err != nil {
 				return nil, err
@@ -226,116 +406,167 @@ func serverConfig(o options) (*config.Config, error) {
 	cfg.NamespaceDefaults.Archival.History.State = "disabled"
 	cfg.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	cfg.PublicClient.HostPort = frontend
-	return &cfg, nil
+	return cfg, nil
 }
 
-// sqliteConfig prepares the SQLite store: schema on a new file, namespaces created where
-// missing. WAL journaling with synchronous=NORMAL was measured here about five times faster
-// than SQLite's defaults, and still survives a crash of this process.
-func sqliteConfig(o options) (*config.SQL, error) {
-	c := &config.SQL{PluginName: sqliteplugin.PluginName, ConnectAttributes: map[string]string{}}
-	if o.dbFile == "" {
-		c.DatabaseName = "approdo-dev-" + strconv.Itoa(os.Getpid())
-		// The SQLite plugin creates the schema of an in-memory database itself.
-		c.ConnectAttributes["mode"] = "memory"
-		c.ConnectAttributes["cache"] = "shared"
-	} else {
-		c.DatabaseName = o.dbFile
-		c.ConnectAttributes["mode"] = "rwc"
-		c.ConnectAttributes["journal_mode"] = "wal"
-		c.ConnectAttributes["synchronous"] = "NORMAL"
-		if err := os.MkdirAll(filepath.Dir(o.dbFile), 0o755); err != nil {
-			return nil, fmt.Errorf("create folder for %s: %w", o.dbFile, err)
-		}
-		if _, err := os.Stat(o.dbFile); errors.Is(err, os.ErrNotExist) {
-			if err := sqliteschema.SetupSchema(c); err != nil {
-				return nil, fmt.Errorf("create schema in %s: %w", o.dbFile, err)
-			}
-		}
-	}
-	var namespaces []*sqliteschema.NamespaceConfig
-	for _, name := range o.namespaces {
-		// Custom search attributes are not given here: they would only apply to a new
-		// namespace. Approdo registers its own through the Operator API at every start.
-		ns, err := sqliteschema.NewNamespaceConfig(clusterName, name, false, nil)
-		if err != nil {
-			return nil, fmt.Errorf("configure namespace %s: %w", name, err)
-		}
-		ns.Detail.Config.Retention = durationpb.New(o.retention)
-		namespaces = append(namespaces, ns)
-	}
-	if err := sqliteschema.CreateNamespaces(c, namespaces...); err != nil {
-		return nil, fmt.Errorf("create namespaces: %w", err)
-	}
-	return c, nil
-}
-
-// dynamicConfig sets what a dev server shared by a whole test suite needs.
+// dynamicConfig tunes the server for a developer machine and for a test suite that shares
+// one server among many tests. The keys come from the server's own setting definitions, so
+// a key that a server upgrade drops fails the build instead of being ignored.
 func dynamicConfig() dynamicconfig.StaticClient {
 	return dynamicconfig.StaticClient{
-		// Tests list workflows often; the default per-namespace visibility rate throttles them.
-		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 200,
-		dynamicconfig.FrontendEnableUpdateWorkflowExecution.Key():        true,
-		dynamicconfig.EnableEagerWorkflowStart.Key():                     true,
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8192,
+		// Approdo takes human decisions through Updates and starts cases with
+		// Update-with-Start. Both are on by default in this server version (which has no
+		// switch left for ExecuteMultiOperation); saying so keeps them on if a default
+		// changes.
+		dynamicconfig.FrontendEnableUpdateWorkflowExecution.Key():              true,
+		dynamicconfig.FrontendEnableUpdateWorkflowExecutionAsyncAccepted.Key(): true,
+		// The default of 10 visibility requests per second per namespace throttles tests
+		// that list and count workflows, all the more with the Web UI polling as well.
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key():        1000,
+		dynamicconfig.FrontendMaxNamespaceVisibilityBurstRatioPerInstance.Key(): 2.0,
+		// UpdateNamespace is limited to 1 per second by default; the start-up applies
+		// the retention with it, and tests may change namespaces too.
+		dynamicconfig.FrontendMaxNamespaceNamespaceReplicationInducingAPIsRPSPerInstance.Key(): 100,
+		// Search attributes added through the Operator API are usable at once instead of
+		// after the cache refresh, so a test can register them and start a workflow.
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
+		// One partition per task queue: a single process gains nothing from more, and
+		// with one, a poll always meets its task without forwarding between partitions.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
+		// The default mutable-state cache (128k entries) is sized for production hosts;
+		// this bounds the memory of a long dev session.
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key(): 8192,
 	}
 }
 
-// applyRetention sets the retention of every namespace through the frontend. Creation
-// sets it only for new namespaces; this makes a changed -retention take effect on an
-// existing database file too.
+// applyRetention waits until the frontend serves, then sets the retention of every
+// namespace that does not have it yet. CreateNamespaces gave new namespaces the retention
+// already; this is what makes a changed -retention reach namespaces of an existing file.
 func applyRetention(ctx context.Context, frontend string, namespaces []string, retention time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
 	conn, err := grpc.NewClient(frontend, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
-		return fmt.Errorf("connect to frontend: %w", err)
+		return fmt.Errorf("connect to the frontend at %s: %w", frontend, err)
 	}
 	defer conn.Close()
 	svc := workflowservice.NewWorkflowServiceClient(conn)
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
 	for _, ns := range namespaces {
-		for {
-			_, err = svc.UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{
+		var current time.Duration
+		// Right after Start, the frontend may still refuse connections or not know the
+		// namespace yet (its namespace cache loads asynchronously): retry until it does.
+		err := retry(ctx, func() error {
+			res, err := svc.DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: ns})
+			if err != nil {
+				return err
+			}
+			current = res.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration()
+			return nil
+		}, func(error) bool { return true })
+		if err != nil {
+			return fmt.Errorf("the frontend at %s did not serve namespace %s within %s: %w", frontend, ns, startTimeout, err)
+		}
+		if current == retention {
+			continue
+		}
+		err = retry(ctx, func() error {
+			_, err := svc.UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{
 				Namespace: ns,
 				Config:    &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(retention)},
 			})
-			if err == nil {
-				break
-			}
-			// The frontend may still be loading its namespace cache right after start.
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("set retention of namespace %s: %w", ns, err)
-			case <-time.After(200 * time.Millisecond):
-			}
+			return err
+		}, transient)
+		if err != nil {
+			return fmt.Errorf("set the retention of namespace %s to %s: %w", ns, retention, err)
 		}
 	}
 	return nil
 }
 
-func waitForPort(ctx context.Context, addr string, failed <-chan error) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			conn.Close()
-			return nil
+// transient tells errors worth retrying from those that retrying cannot fix, such as a
+// retention under the server's minimum.
+func transient(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.ResourceExhausted, codes.NotFound, codes.DeadlineExceeded:
+		return true
+	}
+	return false
+}
+
+// retry calls f every 100ms until it succeeds, fails in a way retryable rejects, or ctx
+// ends; it returns f's last error.
+func retry(ctx context.Context, f func() error, retryable func(error) bool) error {
+	for {
+		err := f()
+		if err == nil || !retryable(err) {
+			return err
 		}
 		select {
-		case err := <-failed:
-			return err
 		case <-ctx.Done():
-			return ctx.Err()
+			return err
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("nothing listens on %s after 30s", addr)
 }
 
-func freePort(ip string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+// startUI starts the Web UI in the background and returns once it accepts connections.
+// uiDone receives what its Start returns.
+func startUI(ctx context.Context, o options, frontend string, uiDone chan error) (*uiserver.Server, error) {
+	addr := hostPort(o.ip, o.uiPort)
+	ui := uiserver.NewServer(uioptions.WithConfigProvider(&uiconfig.Config{
+		Host:                o.ip,
+		Port:                o.uiPort,
+		TemporalGRPCAddress: frontend,
+		EnableUI:            true,
+		// The server's log is for the server; the UI's request log would drown it.
+		HideLogs: true,
+		// There is no internet here, and a dev UI has no news worth fetching.
+		DisableNewsFetch: true,
+		// Plain HTTP on loopback: a Secure cookie would never be sent back.
+		CORS: uiconfig.CORS{CookieInsecure: true},
+	}))
+	go func() { uiDone <- ui.Start() }()
+	deadline := time.Now().Add(startTimeout)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			conn.Close()
+			return ui, nil
+		}
+		if time.Now().After(deadline) {
+			ui.Stop()
+			return nil, fmt.Errorf("the Web UI did not listen on %s within %s", addr, startTimeout)
+		}
+		select {
+		case err := <-uiDone:
+			return nil, fmt.Errorf("the Web UI stopped during start-up: %v", err)
+		case <-ctx.Done():
+			ui.Stop()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func hostPort(ip string, port int) string {
+	return net.JoinHostPort(ip, strconv.Itoa(port))
+}
+
+// checkFree fails if something listens on ip:port already.
+func checkFree(ip string, port int) error {
+	l, err := net.Listen("tcp", hostPort(ip, port))
 	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
+		return err
+	}
+	return l.Close()
+}
+
+// freePort returns a TCP port on ip that nothing listens on at the moment.
+func freePort(ip string) (int, error) {
+	l, err := net.Listen("tcp", hostPort(ip, 0))
+	if err != nil {
+		return 0, fmt.Errorf("find a free port on %s: %w", ip, err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil

@@ -1,7 +1,3 @@
-// Package devtemporal builds and runs the Temporal dev server binary (the nested module in
-// deploy/devserver) for the dev stack and the integration tests. It talks to the binary as
-// a child process and over gRPC, so Approdo's own module never depends on the Temporal
-// server.
 package devtemporal
 
 import (
@@ -9,129 +5,147 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"syscall"
-
-	"golang.org/x/mod/modfile"
+	"time"
 )
 
-// module is the path of Approdo's root module, which RepoRoot looks for.
-const module = "github.com/approdo/approdo"
-
-// RepoRoot returns the folder of Approdo's go.mod, walking up from the working directory.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && modfile.ModulePath(data) == module {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod of %s above the working directory", module)
-		}
-		dir = parent
-	}
-}
-
-// DefaultBinPath is where the dev stack and the tests keep the dev server binary.
-func DefaultBinPath(root string) string {
-	return filepath.Join(root, ".dev", "bin", "approdo-devserver")
-}
-
-// Build compiles the module in moduleDir into binPath. progress, if not nil, is called as
-// each package is compiled, with how many of those that needed compiling are done. An
-// exclusive lock next to binPath keeps test binaries that start at the same time from
-// building twice.
+// Build compiles the Go module in moduleDir (normally DevServerModuleDir) into binPath with
+// `go build -v`, using the local Go toolchain.
+//
+// progress, if not nil, is called each time a package has been compiled, with how many of
+// the packages that needed compiling are done so far; the first build compiles about
+// 1,800 of them in 7 to 8 minutes on two cores. When binPath is already up to date,
+// nothing is compiled or relinked and progress is never called.
+//
+// The binary is written to a temporary file and renamed into place, so a running server
+// and anyone starting binPath meanwhile never see half a file. An exclusive lock on
+// binPath+".lock" makes concurrent calls (test binaries of several packages) build one
+// after the other; the later ones then find the binary up to date.
 func Build(ctx context.Context, moduleDir, binPath string, progress func(done, total int, pkg string)) error {
 	if progress == nil {
 		progress = func(int, int, string) {}
 	}
-	if err := os.MkdirAll(filepath.Dir(binPath), 0o755); err != nil {
+	binPath, err := filepath.Abs(binPath)
+	if err != nil {
 		return err
 	}
-	unlock, err := lockFile(binPath + ".lock")
+	if err := os.MkdirAll(filepath.Dir(binPath), 0o755); err != nil {
+		return fmt.Errorf("create the folder of %s: %w", binPath, err)
+	}
+	unlock, err := lockFile(ctx, binPath+".lock")
 	if err != nil {
 		return err
 	}
 	defer unlock()
 
-	// The packages that need compiling give the progress its total. `go build` itself
-	// decides what to do, and leaves an up-to-date binary alone.
 	stale, err := stalePackages(ctx, moduleDir)
 	if err != nil {
 		return err
 	}
 
-	cmd := exec.CommandContext(ctx, "go", "build", "-v", "-o", binPath, ".")
-	cmd.Dir = moduleDir
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	// `go build -o` leaves an output alone when it already holds what the build would
+	// produce (it compares the build ID), which takes about a second instead of a 15 s
+	// relink. To keep that while still writing to a temporary file, the temporary name is
+	// first a hard link to the current binary: go build replaces a file it rebuilds (it
+	// removes it first, so the link's other name is untouched), and leaves it as it is
+	// otherwise, which shows as both names still being the same file.
+	tmp := binPath + ".tmp-" + strconv.Itoa(os.Getpid())
+	_ = os.Remove(tmp)
+	defer os.Remove(tmp)
+	if err := os.Link(binPath, tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		// Without a link, a full link step is the only cost.
+		_ = os.Remove(tmp)
+	}
+
+	if err := goBuild(ctx, moduleDir, tmp, stale, progress); err != nil {
+		return err
+	}
+	if sameFile(binPath, tmp) {
+		return nil
+	}
+	if err := os.Rename(tmp, binPath); err != nil {
+		return fmt.Errorf("move the new binary into place: %w", err)
+	}
+	return nil
+}
+
+// goBuild runs `go build -v -o out` in moduleDir, reporting each compiled package of stale.
+func goBuild(ctx context.Context, moduleDir, out string, stale map[string]bool, progress func(done, total int, pkg string)) error {
+	cmd := goCommand(ctx, moduleDir, "build", "-v", "-o", out, ".")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return err
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("go build: %w", err)
+		return fmt.Errorf("run go build: %w", err)
 	}
-	// `go build -v` names each package as it compiles it; anything else on stderr is a
-	// compiler message that the error must carry.
+	// -v names each package on stderr as it is compiled; every other line there is a
+	// compiler or go command message, which the error must carry.
 	var messages []string
 	done := 0
 	scanner := bufio.NewScanner(stderr)
+	scanner.Buffer(make([]byte, 64<<10), 1<<20)
 	for scanner.Scan() {
 		line := scanner.Text()
-		if _, ok := stale[line]; ok {
+		if stale[line] {
 			done++
 			progress(done, len(stale), line)
-			continue
-		}
-		if line == "command-line-arguments" {
 			continue
 		}
 		messages = append(messages, line)
 	}
 	if err := cmd.Wait(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("go build in %s: %w", moduleDir, ctx.Err())
+		}
 		return fmt.Errorf("go build in %s: %w\n%s", moduleDir, err, strings.Join(messages, "\n"))
 	}
 	return nil
 }
 
-func stalePackages(ctx context.Context, moduleDir string) (map[string]struct{}, error) {
-	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-f", "{{if .Stale}}{{.ImportPath}}{{end}}", ".")
-	cmd.Dir = moduleDir
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+// stalePackages lists the packages of the build that are not in the build cache, which is
+// what `go build -v` will compile and name.
+func stalePackages(ctx context.Context, moduleDir string) (map[string]bool, error) {
+	cmd := goCommand(ctx, moduleDir, "list", "-deps", "-f", "{{if .Stale}}{{.ImportPath}}{{end}}", ".")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			return nil, fmt.Errorf("go list in %s: %w\n%s", moduleDir, err, exitErr.Stderr)
-		}
-		return nil, fmt.Errorf("go list in %s: %w", moduleDir, err)
+		return nil, fmt.Errorf("go list in %s: %w\n%s", moduleDir, err, strings.TrimSpace(stderr.String()))
 	}
-	stale := map[string]struct{}{}
-	for _, line := range strings.Fields(string(out)) {
-		stale[line] = struct{}{}
+	stale := map[string]bool{}
+	for _, pkg := range strings.Fields(string(out)) {
+		stale[pkg] = true
 	}
 	return stale, nil
 }
 
-func lockFile(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+// goCommand prepares a go command in dir. GOTOOLCHAIN=local keeps the go command from
+// fetching another toolchain, and GOWORK=off builds the nested module on its own even if
+// someone adds a go.work above it.
+func goCommand(ctx context.Context, dir string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "GOWORK=off")
+	// If ctx ends, go is killed; this bounds the wait for its children to let go of
+	// the pipes.
+	cmd.WaitDelay = 10 * time.Second
+	return cmd
+}
+
+func sameFile(a, b string) bool {
+	ai, err := os.Stat(a)
 	if err != nil {
-		return nil, fmt.Errorf("open build lock: %w", err)
+		return false
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("take build lock: %w", err)
+	bi, err := os.Stat(b)
+	if err != nil {
+		return false
 	}
-	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
+	return os.SameFile(ai, bi)
 }

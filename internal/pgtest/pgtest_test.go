@@ -3,9 +3,8 @@ package pgtest_test
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
@@ -25,51 +24,115 @@ func TestMain(m *testing.M) {
 	})
 }
 
+// databaseName is the name of the database a URL from NewDatabase points at.
+func databaseName(t *testing.T, dbURL string) string {
+	t.Helper()
+	config, err := pgx.ParseConfig(dbURL)
+	require.NoError(t, err)
+	return config.Database
+}
+
+// adminConn connects to the server's postgres database, apart from any test database.
+func adminConn(t *testing.T, dbURL string) *pgx.Conn {
+	t.Helper()
+	config, err := pgx.ParseConfig(dbURL)
+	require.NoError(t, err)
+	config.Database = "postgres"
+	ctx := context.Background()
+	conn, err := pgx.ConnectConfig(ctx, config)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close(ctx) })
+	return conn
+}
+
+func databaseExists(t *testing.T, admin *pgx.Conn, name string) bool {
+	t.Helper()
+	var exists bool
+	require.NoError(t, admin.QueryRow(context.Background(), "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists))
+	return exists
+}
+
+// Two parallel tests, each with its own database; the one that inserts waits until the
+// other has looked, so that the check means something.
 func TestEachTestHasItsOwnDatabase(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	a, b := pgtest.NewPool(t), pgtest.NewPool(t)
-
-	_, err := a.Exec(ctx, "INSERT INTO note VALUES ('only in a')")
-	require.NoError(t, err, "the template's migration is in every clone")
-
-	var inA, inB int
-	require.NoError(t, a.QueryRow(ctx, "SELECT count(*) FROM note").Scan(&inA))
-	require.NoError(t, b.QueryRow(ctx, "SELECT count(*) FROM note").Scan(&inB))
-	require.Equal(t, 1, inA)
-	require.Equal(t, 0, inB)
+	inserted, looked := make(chan struct{}), make(chan struct{})
+	t.Run("writes", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		pool := pgtest.NewPool(t)
+		_, err := pool.Exec(ctx, "INSERT INTO note VALUES ('written by the other test')")
+		require.NoError(t, err, "the template's migration is in every clone")
+		close(inserted)
+		select {
+		case <-looked:
+		case <-time.After(time.Minute):
+			t.Fatal("the reading test never looked")
+		}
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM note").Scan(&n))
+		require.Equal(t, 1, n)
+	})
+	t.Run("reads", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		pool := pgtest.NewPool(t)
+		defer close(looked)
+		select {
+		case <-inserted:
+		case <-time.After(time.Minute):
+			t.Fatal("the writing test never inserted")
+		}
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM note").Scan(&n), "the migrated table comes from the template")
+		require.Zero(t, n, "the other test's row is in its own database only")
+	})
 }
 
 func TestDatabaseIsDroppedAfterTheTest(t *testing.T) {
 	t.Parallel()
-	var name string
-	var adminURL string
+	var name, dbURL string
 	t.Run("uses a database", func(t *testing.T) {
-		dbURL := pgtest.NewDatabase(t)
-		u, err := url.Parse(dbURL)
+		dbURL = pgtest.NewDatabase(t)
+		name = databaseName(t, dbURL)
+		conn, err := pgx.Connect(context.Background(), dbURL)
 		require.NoError(t, err)
-		name = strings.TrimPrefix(u.Path, "/")
-		u.Path = "/postgres"
-		adminURL = u.String()
+		// Left open on purpose: the drop must not depend on the test's manners.
+		_ = conn
 	})
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, adminURL)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	var exists bool
-	require.NoError(t, conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists))
-	require.False(t, exists, "database %s should be gone", name)
 	require.NotEmpty(t, name)
+	admin := adminConn(t, dbURL)
+	require.False(t, databaseExists(t, admin, name), "database %s should be gone after its test", name)
+}
+
+func TestNamesAreUniqueAndReadable(t *testing.T) {
+	t.Parallel()
+	a := databaseName(t, pgtest.NewDatabase(t))
+	b := databaseName(t, pgtest.NewDatabase(t))
+	require.NotEqual(t, a, b)
+	require.Contains(t, a, "testnamesareuniqueandreadable", "the test's name helps find a leftover")
+	require.LessOrEqual(t, len(a), 63)
 }
 
 func TestManyParallelClones(t *testing.T) {
 	t.Parallel()
 	for i := range 8 {
-		t.Run("clone", func(t *testing.T) {
+		t.Run(fmt.Sprint("clone ", i), func(t *testing.T) {
 			t.Parallel()
+			began := time.Now()
 			pool := pgtest.NewPool(t)
+			t.Logf("NewPool took %v", time.Since(began).Round(time.Millisecond))
 			_, err := pool.Exec(context.Background(), "INSERT INTO note VALUES ($1)", fmt.Sprint(i))
 			require.NoError(t, err)
 		})
+	}
+}
+
+func TestNewDatabaseTiming(t *testing.T) {
+	// Not parallel: measures one clone on an idle server.
+	for range 3 {
+		began := time.Now()
+		pgtest.NewDatabase(t)
+		t.Logf("NewDatabase took %v", time.Since(began).Round(time.Millisecond))
 	}
 }
