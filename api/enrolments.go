@@ -106,7 +106,8 @@ func (s *Server) register(ctx context.Context, caseID, filer, hash string, r enr
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			searchattr.Stage.ValueSet(workflows.StageReceived),
-			searchattr.Comune.ValueSet(r.Comune),
+			searchattr.ComuneIstat.ValueSet(r.Comune),
+			searchattr.Origin.ValueSet(string(r.Origin)),
 		),
 	}, workflows.EnrolmentWorkflowName, workflows.EnrolmentInput{
 		CaseID:      caseID,

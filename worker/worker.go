@@ -8,12 +8,26 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
 )
 
 // Dependencies are what the activities need.
 type Dependencies struct {
-	Cases *activities.Cases
+	Cases    *activities.Cases
+	Routing  *activities.Routing
+	Policies *activities.Policies
+}
+
+// DependenciesOn returns the activities' dependencies on one store, with the case policy
+// new cases follow.
+func DependenciesOn(st *store.Store, policy casework.Policy) Dependencies {
+	return Dependencies{
+		Cases:    &activities.Cases{Store: st},
+		Routing:  &activities.Routing{Store: st},
+		Policies: &activities.Policies{Policy: policy},
+	}
 }
 
 // New returns a worker polling taskQueue, with every workflow and activity registered.
@@ -29,6 +43,8 @@ func New(c client.Client, taskQueue string, opts sdkworker.Options, deps Depende
 func Register(r sdkworker.Registry, deps Dependencies) {
 	RegisterWorkflows(r)
 	r.RegisterActivity(deps.Cases)
+	r.RegisterActivity(deps.Routing)
+	r.RegisterActivity(deps.Policies)
 }
 
 // RegisterWorkflows registers every workflow on r under its fixed name. The replay test

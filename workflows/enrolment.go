@@ -1,12 +1,14 @@
 package workflows
 
 import (
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/searchattr"
 )
@@ -21,20 +23,26 @@ const EnrolmentWorkflowName = "EnrolmentCase"
 // once the case is durably recorded, and a repeated request is answered from the same case.
 const UpdateRegister = "register"
 
-// QueryState is the Query that returns the case's State.
+// QueryState is the Query that returns the case's State: its stage, the task it waits
+// on with the deadline, and its timeline.
 const QueryState = "state"
 
 // ErrTypeRequestConflict is the application error type of a register Update whose request
 // differs from the one that opened the case: the caller reused a request ID.
 const ErrTypeRequestConflict = "RequestConflict"
 
-// The stages of an enrolment case, as stored and as set in the Stage search attribute.
+// The first stages of a case, as plain strings for the callers that set the Stage search
+// attribute before the workflow runs. The others are in casework.
 const (
-	// StageReceived: the workflow has started; the case is not recorded yet.
-	StageReceived = "received"
-	// StageRegistered: the case is recorded and waits to be routed to its hub.
-	StageRegistered = "registered"
+	StageReceived   = string(casework.StageReceived)
+	StageRegistered = string(casework.StageRegistered)
 )
+
+// routingChange is the GetVersion change ID of everything after registration: routing,
+// proposals, deadlines and follow-up. Cases registered by the first slice, whose history
+// has no marker for it, keep waiting as they did until something moves them on; see
+// waitAsFirstSlice.
+const routingChange = "routing"
 
 // EnrolmentInput starts an enrolment case.
 type EnrolmentInput struct {
@@ -42,22 +50,79 @@ type EnrolmentInput struct {
 	FiledBy     string
 	RequestHash string
 	Request     enrolment.Request
+	// Direct is set when a school registers a minor it enrolled on its own.
+	Direct *DirectEnrolment `json:",omitempty"`
 	// State is carried over by continue-as-new; zero for a new case.
 	State State
 }
 
 // EnrolmentResult is what a closed case returns.
 type EnrolmentResult struct {
-	Stage string
+	Stage casework.Stage
 }
 
 // State is the progress of a case, returned by QueryState and carried across
 // continue-as-new.
 type State struct {
-	Stage         string
+	Stage         casework.Stage
 	Recorded      bool
 	Registrations int
+
+	// RequestedHub is the hub UST assigned to a case registered by the first slice, for the
+	// new run to route it to.
+	RequestedHub casework.Org `json:",omitzero"`
+
+	// Policy is the deadlines and limits the case follows, fixed when it was routed.
+	Policy *casework.Policy `json:",omitempty"`
+	// Comune, Municipio, Level and Year are where the minor lives and the class sought;
+	// a transfer changes the first two, a proposal may change the others.
+	Comune    string `json:",omitempty"`
+	Municipio int    `json:",omitempty"`
+	Level     string `json:",omitempty"`
+	Year      int    `json:",omitempty"`
+	// Hub is the competent hub; Territory, the schools it may propose.
+	Hub       casework.Org           `json:",omitzero"`
+	HubName   string                 `json:",omitempty"`
+	Territory []activities.SchoolRef `json:",omitempty"`
+	// Proposal is the school waiting to decide.
+	Proposal      *Proposal `json:",omitempty"`
+	ProposalCount int       `json:",omitempty"`
+	// RoundProposals counts the proposals of the current hub assignment, for the limit;
+	// RejectedBy lists the schools that rejected in it.
+	RoundProposals int      `json:",omitempty"`
+	RejectedBy     []string `json:",omitempty"`
+	// Task is what the case waits for; nil when it waits for nobody.
+	Task             *casework.Task      `json:",omitempty"`
+	Escalated        bool                `json:",omitempty"`
+	EscalationReason string              `json:",omitempty"`
+	Placement        *casework.Placement `json:",omitempty"`
+	FollowUps        []FollowUp          `json:",omitempty"`
+	DropoutRisk      bool                `json:",omitempty"`
+	// Timeline is every event of the case; Seq is the number of the newest.
+	Timeline []casework.Event `json:",omitempty"`
+	Seq      int64            `json:",omitempty"`
 }
+
+// Proposal is a school proposed by the hub, with the class.
+type Proposal struct {
+	School string
+	Level  string
+	Year   int
+}
+
+// FollowUp is one attendance check after the start date.
+type FollowUp struct {
+	Due time.Time
+	// Outcome is empty until answered: attending, not_attending or no_answer.
+	Outcome string `json:",omitempty"`
+}
+
+// The outcomes of a follow-up check.
+const (
+	OutcomeAttending    = "attending"
+	OutcomeNotAttending = "not_attending"
+	OutcomeNoAnswer     = "no_answer"
+)
 
 // RegisterInput is the argument of UpdateRegister.
 type RegisterInput struct {
@@ -73,9 +138,9 @@ type RegisterResult struct {
 	Stage   string
 }
 
-// recordActivityOptions retries without an attempt limit: a case must not be lost because
-// the database was down for a while, and the activity is idempotent.
-var recordActivityOptions = workflow.ActivityOptions{
+// durableActivity retries without an attempt limit: a case must not be lost or stuck
+// because the database was down for a while, and every activity is idempotent.
+var durableActivity = workflow.ActivityOptions{
 	StartToCloseTimeout: 30 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval:    time.Second,
@@ -88,7 +153,7 @@ var recordActivityOptions = workflow.ActivityOptions{
 func EnrolmentWorkflow(ctx workflow.Context, in EnrolmentInput) (EnrolmentResult, error) {
 	c := &enrolmentCase{input: in, state: in.State}
 	if c.state.Stage == "" {
-		c.state.Stage = StageReceived
+		c.state.Stage = casework.StageReceived
 	}
 	if err := c.setup(ctx); err != nil {
 		return EnrolmentResult{}, err
@@ -99,6 +164,15 @@ func EnrolmentWorkflow(ctx workflow.Context, in EnrolmentInput) (EnrolmentResult
 type enrolmentCase struct {
 	input EnrolmentInput
 	state State
+	// changes counts the changes made by Updates, so the main loop wakes up to recompute
+	// its timers after each.
+	changes int
+	// busy is set while an Update waits on an activity half-way through a change (a
+	// reassignment or transfer being routed); the validators turn other actions away
+	// until it is done.
+	busy bool
+	// firstSlice is set when the case runs the first slice's code (see waitAsFirstSlice).
+	firstSlice bool
 }
 
 func (c *enrolmentCase) setup(ctx workflow.Context) error {
@@ -107,9 +181,12 @@ func (c *enrolmentCase) setup(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRegister, c.register, workflow.UpdateHandlerOptions{
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRegister, c.register, workflow.UpdateHandlerOptions{
 		Validator: c.validateRegister,
-	})
+	}); err != nil {
+		return err
+	}
+	return c.setupActions(ctx)
 }
 
 // validateRegister rejects a request that differs from the one that opened the case. A
@@ -126,7 +203,7 @@ func (c *enrolmentCase) register(ctx workflow.Context, _ RegisterInput) (Registe
 		return RegisterResult{}, err
 	}
 	c.state.Registrations++
-	return RegisterResult{CaseID: c.input.CaseID, Created: c.state.Registrations == 1, Stage: c.state.Stage}, nil
+	return RegisterResult{CaseID: c.input.CaseID, Created: c.state.Registrations == 1, Stage: string(c.state.Stage)}, nil
 }
 
 func (c *enrolmentCase) run(ctx workflow.Context) (EnrolmentResult, error) {
@@ -134,7 +211,7 @@ func (c *enrolmentCase) run(ctx workflow.Context) (EnrolmentResult, error) {
 	if !c.state.Recorded {
 		var cases *activities.Cases
 		var recorded activities.RecordCaseResult
-		actx := workflow.WithActivityOptions(ctx, recordActivityOptions)
+		actx := workflow.WithActivityOptions(ctx, durableActivity)
 		err := workflow.ExecuteActivity(actx, cases.RecordCase, activities.RecordCaseInput{
 			CaseID:      c.input.CaseID,
 			WorkflowID:  workflow.GetInfo(ctx).WorkflowExecution.ID,
@@ -146,30 +223,132 @@ func (c *enrolmentCase) run(ctx workflow.Context) (EnrolmentResult, error) {
 		if err != nil {
 			return EnrolmentResult{}, err
 		}
-		if err := c.setStage(ctx, recorded.Stage); err != nil {
+		c.state.Stage = casework.Stage(recorded.Stage)
+		if err := workflow.UpsertTypedSearchAttributes(ctx, searchattr.Stage.ValueSet(recorded.Stage)); err != nil {
 			return EnrolmentResult{}, err
 		}
 		c.state.Recorded = true
 		logger.Info("Enrolment case registered", "CaseID", c.input.CaseID)
 	}
 
-	// The case now waits to be routed to its hub, which the next slice adds. Until then it
-	// stays open, so that repeated requests are still answered from it, and it starts a new
-	// run with its state before repeated registrations make the history too long.
+	if workflow.GetVersion(ctx, routingChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return c.waitAsFirstSlice(ctx)
+	}
+	if c.state.Policy == nil {
+		if err := c.start(ctx); err != nil {
+			return EnrolmentResult{}, err
+		}
+	}
+	return c.loop(ctx)
+}
+
+// waitAsFirstSlice is what a case registered by the first slice keeps doing: it waits,
+// issuing no command, because its history was written by code that did nothing else. It
+// moves on with a new run (continue-as-new), which takes the current code, as soon as UST
+// assigns it a hub or Temporal suggests a new run.
+func (c *enrolmentCase) waitAsFirstSlice(ctx workflow.Context) (EnrolmentResult, error) {
+	c.firstSlice = true
 	if err := workflow.Await(ctx, func() bool {
-		return workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		return workflow.GetInfo(ctx).GetContinueAsNewSuggested() || !c.state.RequestedHub.IsZero()
 	}); err != nil {
 		return EnrolmentResult{}, err
 	}
+	return EnrolmentResult{}, c.continueAsNew(ctx)
+}
+
+func (c *enrolmentCase) continueAsNew(ctx workflow.Context) error {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return EnrolmentResult{}, err
+		return err
 	}
 	next := c.input
 	next.State = c.state
-	return EnrolmentResult{}, workflow.NewContinueAsNewError(ctx, EnrolmentWorkflowName, next)
+	return workflow.NewContinueAsNewError(ctx, EnrolmentWorkflowName, next)
 }
 
-func (c *enrolmentCase) setStage(ctx workflow.Context, stage string) error {
-	c.state.Stage = stage
-	return workflow.UpsertTypedSearchAttributes(ctx, searchattr.Stage.ValueSet(stage))
+// start takes a newly registered case to its first task: it fixes the policy, routes the
+// case to its hub and opens the hub's task, or, for a direct enrolment, records the
+// placement and schedules the follow-up.
+func (c *enrolmentCase) start(ctx workflow.Context) error {
+	actx := workflow.WithActivityOptions(ctx, durableActivity)
+	var policies *activities.Policies
+	var policy casework.Policy
+	if err := workflow.ExecuteActivity(actx, policies.CasePolicy).Get(ctx, &policy); err != nil {
+		return err
+	}
+	r := c.input.Request
+	c.state.Policy = &policy
+	c.state.Comune, c.state.Municipio, c.state.Level = r.Comune, r.Residence.Municipio, string(r.Level)
+	if len(c.state.Timeline) == 0 {
+		c.addEvent(ctx, casework.Event{Kind: casework.EventFiled, Actor: filer(c.input)})
+	}
+
+	c.busy = true
+	route, routeErr := c.route(ctx, c.state.RequestedHub)
+	c.busy = false
+	if routeErr != nil && !isNoHub(routeErr) {
+		return routeErr
+	}
+
+	if d := c.input.Direct; d != nil {
+		// A direct enrolment is counted under the hub of its territory when there is one,
+		// but never waits for it.
+		if routeErr == nil {
+			c.setHub(route)
+		}
+		c.enrol(ctx, casework.Placement{
+			School: d.School, Level: c.state.Level, Year: d.Year, Section: d.Section, StartDate: d.StartDate, Direct: true,
+		})
+		c.addEvent(ctx, casework.Event{Kind: casework.EventEnrolledDirectly, Actor: schoolOrg(d.School), School: d.School, Hub: c.state.Hub.String()})
+		return c.commit(ctx, c.notice("direct_enrolment", c.comuneOrg()), c.notice("direct_enrolment", c.state.Hub))
+	}
+
+	if routeErr != nil {
+		c.unrouted(ctx)
+		return c.commit(ctx, c.notice("case_unrouted", casework.UST))
+	}
+	c.setHub(route)
+	c.addEvent(ctx, casework.Event{Kind: casework.EventRouted, Hub: c.state.Hub.String()})
+	c.openProposalTask(ctx)
+	return c.commit(ctx, c.notice("case_assigned", c.state.Hub))
+}
+
+// loop waits for people to act and for time to pass until the case closes: it wakes at
+// the next reminder, deadline or follow-up, and after every change an Update makes.
+func (c *enrolmentCase) loop(ctx workflow.Context) (EnrolmentResult, error) {
+	for {
+		if c.state.Stage.Closed() {
+			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+				return EnrolmentResult{}, err
+			}
+			return EnrolmentResult{Stage: c.state.Stage}, nil
+		}
+		seen := c.changes
+		changed := func() bool {
+			return c.changes != seen || c.state.Stage.Closed() || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		}
+		wake := c.nextWake()
+		var err error
+		switch {
+		case wake.IsZero():
+			err = workflow.Await(ctx, changed)
+		case wake.After(workflow.Now(ctx)):
+			_, err = workflow.AwaitWithTimeout(ctx, wake.Sub(workflow.Now(ctx)), changed)
+		}
+		if err != nil {
+			return EnrolmentResult{}, err
+		}
+		if !c.busy {
+			if err := c.onTime(ctx); err != nil {
+				return EnrolmentResult{}, err
+			}
+		}
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() && !c.state.Stage.Closed() {
+			return EnrolmentResult{}, c.continueAsNew(ctx)
+		}
+	}
+}
+
+func isNoHub(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNoHub
 }

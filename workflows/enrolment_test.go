@@ -8,52 +8,27 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/searchattr"
-	"github.com/approdo/approdo/worker"
 	"github.com/approdo/approdo/workflows"
 )
 
-// cases names the activity for OnActivity; its methods are mocked, never run.
-var cases *activities.Cases
-
-type bundle struct {
-	env   *testsuite.TestWorkflowEnvironment
-	input workflows.EnrolmentInput
-}
-
-func setup(t *testing.T) bundle {
-	t.Helper()
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
-	worker.Register(env, worker.Dependencies{Cases: &activities.Cases{}})
-	req := enrolment.Request{
-		RequestID: "3f2c1a9e-8d7b-4c6a-9e5f-1a2b3c4d5e6f",
-		Comune:    "015146",
-		Level:     enrolment.LevelPrimaria,
-		Minor:     enrolment.Minor{GivenName: "Olena", FamilyName: "Kovalenko", BirthDate: "2017-04-12"},
-	}
-	caseID := enrolment.CaseID(req.Comune, req.RequestID)
-	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: enrolment.WorkflowID(caseID)})
-	return bundle{env: env, input: workflows.EnrolmentInput{CaseID: caseID, FiledBy: req.Comune, RequestHash: req.Hash(), Request: req}}
-}
-
-// updateCallback records the outcome of one Update sent through the test environment.
-type updateCallback struct {
+// registerCallback records the outcome of one register Update.
+type registerCallback struct {
 	rejected error
 	result   workflows.RegisterResult
 	err      error
 	done     bool
 }
 
-func (u *updateCallback) Accept()          {}
-func (u *updateCallback) Reject(err error) { u.rejected = err; u.done = true }
-func (u *updateCallback) Complete(v any, err error) {
+func (u *registerCallback) Accept()          {}
+func (u *registerCallback) Reject(err error) { u.rejected = err; u.done = true }
+func (u *registerCallback) Complete(v any, err error) {
 	u.done = true
 	u.err = err
 	if r, ok := v.(workflows.RegisterResult); ok {
@@ -61,99 +36,92 @@ func (u *updateCallback) Complete(v any, err error) {
 	}
 }
 
-func (b bundle) register(at time.Duration, hash string, into *updateCallback) {
-	b.env.RegisterDelayedCallback(func() {
-		b.env.UpdateWorkflow(workflows.UpdateRegister, "", into, workflows.RegisterInput{RequestHash: hash})
+func (h *harness) register(at time.Duration, hash string) *registerCallback {
+	into := &registerCallback{}
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(workflows.UpdateRegister, "", into, workflows.RegisterInput{RequestHash: hash})
 	}, at)
+	return into
 }
 
-// finish cancels the case after the interesting part: the workflow waits for routing,
-// which this slice does not have yet, so it would otherwise never end.
-func (b bundle) finish(at time.Duration) {
-	b.env.RegisterDelayedCallback(b.env.CancelWorkflow, at)
+// finish cancels a case that would otherwise wait for people for ever.
+func (h *harness) finish(at time.Duration) {
+	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, at)
 }
 
 func TestRegisterAnswersOnceRecordedThenAsRepeat(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	h := newHarness(t)
 	var recorded activities.RecordCaseInput
-	b.env.OnActivity(cases.RecordCase, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.RecordCaseInput) (activities.RecordCaseResult, error) {
-			recorded = in
-			return activities.RecordCaseResult{Stage: in.Stage}, nil
-		}).Once()
+	calls := 0
+	h.recordCase = func(_ context.Context, in activities.RecordCaseInput) (activities.RecordCaseResult, error) {
+		recorded = in
+		calls++
+		return activities.RecordCaseResult{Stage: in.Stage}, nil
+	}
 
-	var first, second updateCallback
-	b.register(0, b.input.RequestHash, &first)
-	b.register(time.Minute, b.input.RequestHash, &second)
-	b.finish(time.Hour)
-	b.env.ExecuteWorkflow(workflows.EnrolmentWorkflowName, b.input)
+	first := h.register(0, h.input.RequestHash)
+	second := h.register(time.Minute, h.input.RequestHash)
+	h.finish(time.Hour)
+	h.run()
 
 	require.True(t, first.done)
 	require.NoError(t, first.err)
-	require.Equal(t, workflows.RegisterResult{CaseID: b.input.CaseID, Created: true, Stage: workflows.StageRegistered}, first.result)
+	require.Equal(t, workflows.RegisterResult{CaseID: h.input.CaseID, Created: true, Stage: workflows.StageRegistered}, first.result)
 	require.True(t, second.done)
 	require.NoError(t, second.err)
 	require.False(t, second.result.Created, "a repeated request must not count as a new case")
+	require.Equal(t, string(casework.StageAwaitingProposal), second.result.Stage, "by then the case was routed")
 
-	require.Equal(t, b.input.CaseID, recorded.CaseID)
-	require.Equal(t, enrolment.WorkflowID(b.input.CaseID), recorded.WorkflowID, "the activity records the workflow ID the API started")
+	require.Equal(t, 1, calls, "the case is recorded once")
+	require.Equal(t, h.input.CaseID, recorded.CaseID)
+	require.Equal(t, enrolment.WorkflowID(h.input.CaseID), recorded.WorkflowID, "the activity records the workflow ID the API started")
 	require.Equal(t, workflows.StageRegistered, recorded.Stage)
-
-	stage, err := b.env.QueryWorkflow(workflows.QueryState)
-	require.NoError(t, err)
-	var state workflows.State
-	require.NoError(t, stage.Get(&state))
-	require.Equal(t, workflows.State{Stage: workflows.StageRegistered, Recorded: true, Registrations: 2}, state)
+	s := h.state()
+	require.True(t, s.Recorded)
+	require.Equal(t, 2, s.Registrations)
 }
 
-func TestStageSearchAttributeIsRegistered(t *testing.T) {
+func TestStageSearchAttributeIsSetWhenRecorded(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	b.env.OnActivity(cases.RecordCase, mock.Anything, mock.Anything).Return(activities.RecordCaseResult{Stage: workflows.StageRegistered}, nil)
-	b.env.OnUpsertTypedSearchAttributes(temporal.NewSearchAttributes(searchattr.Stage.ValueSet(workflows.StageRegistered))).Return(nil).Once()
-	b.finish(time.Hour)
-	b.env.ExecuteWorkflow(workflows.EnrolmentWorkflowName, b.input)
-	b.env.AssertExpectations(t)
+	h := newHarness(t)
+	// The first upsert is the one the first slice made; cases recorded before routing
+	// existed replay against it.
+	h.env.OnUpsertTypedSearchAttributes(temporal.NewSearchAttributes(searchattr.Stage.ValueSet(workflows.StageRegistered))).Return(nil).Once()
+	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil)
+	h.finish(time.Hour)
+	h.run()
+	h.env.AssertExpectations(t)
 }
 
 func TestRegisterWithDifferentRequestIsRejectedWithoutHistory(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	b.env.OnActivity(cases.RecordCase, mock.Anything, mock.Anything).Return(activities.RecordCaseResult{Stage: workflows.StageRegistered}, nil)
-	var conflicting updateCallback
-	b.register(time.Minute, "another-hash", &conflicting)
-	b.finish(time.Hour)
-	b.env.ExecuteWorkflow(workflows.EnrolmentWorkflowName, b.input)
+	h := newHarness(t)
+	conflicting := h.register(time.Minute, "another-hash")
+	h.finish(time.Hour)
+	h.run()
 
 	require.True(t, conflicting.done)
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(conflicting.rejected, &appErr), "want a validator rejection, got %v", conflicting.rejected)
 	require.Equal(t, workflows.ErrTypeRequestConflict, appErr.Type())
-
-	state, err := b.env.QueryWorkflow(workflows.QueryState)
-	require.NoError(t, err)
-	var s workflows.State
-	require.NoError(t, state.Get(&s))
-	require.Zero(t, s.Registrations)
+	require.Zero(t, h.state().Registrations)
 }
 
 func TestRecordingIsRetriedUntilTheDatabaseAnswers(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	h := newHarness(t)
 	attempts := 0
-	b.env.OnActivity(cases.RecordCase, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.RecordCaseInput) (activities.RecordCaseResult, error) {
-			attempts++
-			if attempts < 5 {
-				return activities.RecordCaseResult{}, errors.New("connection refused")
-			}
-			return activities.RecordCaseResult{Stage: in.Stage}, nil
-		})
-	var reg updateCallback
-	b.register(0, b.input.RequestHash, &reg)
-	b.finish(24 * time.Hour)
-	b.env.ExecuteWorkflow(workflows.EnrolmentWorkflowName, b.input)
+	h.recordCase = func(_ context.Context, in activities.RecordCaseInput) (activities.RecordCaseResult, error) {
+		attempts++
+		if attempts < 5 {
+			return activities.RecordCaseResult{}, errors.New("connection refused")
+		}
+		return activities.RecordCaseResult{Stage: in.Stage}, nil
+	}
+	reg := h.register(0, h.input.RequestHash)
+	h.finish(24 * time.Hour)
+	h.run()
 
 	require.Equal(t, 5, attempts)
 	require.True(t, reg.done)
@@ -161,19 +129,49 @@ func TestRecordingIsRetriedUntilTheDatabaseAnswers(t *testing.T) {
 	require.True(t, reg.result.Created)
 }
 
-func TestContinuedCaseDoesNotRecordAgain(t *testing.T) {
+func TestContinuedCaseDoesNotRecordOrRouteAgain(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	// A run started by continue-as-new carries the state; recording again would be a
-	// wasted activity, and the registration count must carry on from where it was.
-	b.input.State = workflows.State{Stage: workflows.StageRegistered, Recorded: true, Registrations: 1}
-	var again updateCallback
-	b.register(time.Minute, b.input.RequestHash, &again)
-	b.finish(time.Hour)
-	b.env.ExecuteWorkflow(workflows.EnrolmentWorkflowName, b.input)
+	h := newHarness(t)
+	// A run started by continue-as-new carries the state: recording or routing again
+	// would be wasted work, and the registration count carries on from where it was.
+	policy := defaultPolicy()
+	h.input.State = workflows.State{
+		Stage: casework.StageAwaitingProposal, Recorded: true, Registrations: 1, Policy: &policy,
+		Comune: enrolment.MilanoISTAT, Municipio: 2, Level: "primaria", Hub: hubPolo1, Territory: territories[hubPolo1],
+		Task: &casework.Task{Kind: casework.TaskProposeSchool, Owner: hubPolo1, Since: monday, DueAt: rome(2026, time.December, 1, 0)},
+		Seq:  2,
+	}
+	again := h.register(time.Minute, h.input.RequestHash)
+	proposed := h.at(time.Hour, workflows.UpdatePropose, workflows.ProposeInput{Actor: hubPolo1, School: schoolA})
+	h.finish(2 * time.Hour)
+	h.run()
 
 	require.True(t, again.done)
 	require.NoError(t, again.err)
 	require.False(t, again.result.Created)
-	b.env.AssertActivityNotCalled(t, "RecordCase", mock.Anything, mock.Anything)
+	requireApplied(t, proposed)
+	require.Equal(t, int64(3), proposed.result.Seq, "event numbers carry on")
+	h.env.AssertActivityNotCalled(t, "RecordCase", mock.Anything, mock.Anything)
+	h.env.AssertActivityNotCalled(t, "RouteCase", mock.Anything, mock.Anything)
+	h.env.AssertActivityNotCalled(t, "CasePolicy", mock.Anything)
+}
+
+// TestFirstSliceCaseMovesOnWhenUSTAssignsAHub runs the code path of a case whose history
+// was written before routing existed (GetVersion answers DefaultVersion): it must issue no
+// new command until UST assigns it a hub, then continue as new with the hub requested.
+func TestFirstSliceCaseMovesOnWhenUSTAssignsAHub(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.env.OnGetVersion("routing", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	byHub := h.at(time.Hour, workflows.UpdateReassign, workflows.ReassignInput{Actor: hubPolo1, Hub: hubCTI21})
+	byUST := h.at(2*time.Hour, workflows.UpdateReassign, workflows.ReassignInput{Actor: casework.UST, Hub: hubPolo1})
+	h.run()
+
+	requireRejected(t, byHub, workflows.ErrTypeNotAllowed, "")
+	requireApplied(t, byUST)
+	require.True(t, h.env.IsWorkflowCompleted())
+	var can *workflow.ContinueAsNewError
+	require.True(t, errors.As(h.env.GetWorkflowError(), &can), "want continue-as-new, got %v", h.env.GetWorkflowError())
+	h.env.AssertActivityNotCalled(t, "RouteCase", mock.Anything, mock.Anything)
+	h.env.AssertActivityNotCalled(t, "SaveProgress", mock.Anything, mock.Anything)
 }

@@ -13,7 +13,6 @@ import (
 	temporallog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"github.com/approdo/approdo/activities"
 	"github.com/approdo/approdo/api"
 	"github.com/approdo/approdo/internal/config"
 	"github.com/approdo/approdo/internal/logging"
@@ -95,9 +94,11 @@ func runWorker(ctx context.Context) error {
 }
 
 func runWorkerUntilDone(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pgxpool.Pool, tc client.Client) error {
-	w := worker.New(tc, cfg.TaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout}, worker.Dependencies{
-		Cases: &activities.Cases{Store: store.New(pool)},
-	})
+	policy, err := cfg.CasePolicy()
+	if err != nil {
+		return err
+	}
+	w := worker.New(tc, cfg.TaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout}, worker.DependenciesOn(store.New(pool), policy))
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

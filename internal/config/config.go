@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/approdo/approdo/internal/calendar"
+	"github.com/approdo/approdo/internal/casework"
 )
 
 // Config holds every setting of the api, worker and migrate processes.
@@ -33,6 +36,20 @@ type Config struct {
 
 	// ShutdownTimeout is how long a process waits for work in flight on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+
+	// The case policy: deadlines in working days on the Italian calendar, the proposal
+	// limit and the follow-up checks. Each case fixes the values in force when it is
+	// routed, so a change applies to new cases only.
+	ProposalDays   int    `env:"CASE_PROPOSAL_DAYS" envDefault:"5"`
+	DecisionDays   int    `env:"CASE_DECISION_DAYS" envDefault:"5"`
+	ReminderDays   int    `env:"CASE_REMINDER_DAYS" envDefault:"1"`
+	MaxProposals   int    `env:"CASE_MAX_PROPOSALS" envDefault:"3"`
+	FollowUpDays   []int  `env:"CASE_FOLLOWUP_DAYS" envDefault:"30,90" envSeparator:","`
+	AttendanceDays int    `env:"CASE_ATTENDANCE_DAYS" envDefault:"5"`
+	LocalHolidays  string `env:"LOCAL_HOLIDAYS" envDefault:"12-07"`
+	// DemoDeadline makes every deadline this fixed duration instead of working days, for
+	// demonstrations and end-to-end tests only (e.g. 2m). Empty in production.
+	DemoDeadline time.Duration `env:"CASE_DEMO_DEADLINE"`
 
 	LogLevel  slog.Level `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat string     `env:"LOG_FORMAT" envDefault:"auto"`
@@ -81,10 +98,55 @@ func (c Config) check() error {
 			return fmt.Errorf("%s must be a positive duration such as 15s", name)
 		}
 	}
+	if _, err := c.CasePolicy(); err != nil {
+		return err
+	}
 	if c.TemporalAddress == "" || c.TemporalNamespace == "" || c.TaskQueue == "" {
 		return fmt.Errorf("TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_TASK_QUEUE must not be empty")
 	}
 	return nil
+}
+
+// CasePolicy returns the case policy the configuration sets, or says which variable is
+// wrong.
+func (c Config) CasePolicy() (casework.Policy, error) {
+	for name, days := range map[string]int{"CASE_PROPOSAL_DAYS": c.ProposalDays, "CASE_DECISION_DAYS": c.DecisionDays, "CASE_ATTENDANCE_DAYS": c.AttendanceDays, "CASE_MAX_PROPOSALS": c.MaxProposals} {
+		if days < 1 || days > 365 {
+			return casework.Policy{}, fmt.Errorf("%s must be between 1 and 365, not %d", name, days)
+		}
+	}
+	// A reminder on or before the day a task opens would be sent at once: it must come
+	// after the task opens, so before the shortest deadline.
+	if shortest := min(c.ProposalDays, c.DecisionDays, c.AttendanceDays); c.ReminderDays < 0 || c.ReminderDays >= shortest {
+		return casework.Policy{}, fmt.Errorf("CASE_REMINDER_DAYS must be 0 (no reminder) or fewer than the shortest deadline (%d working days), not %d", shortest, c.ReminderDays)
+	}
+	prev := 0
+	for _, d := range c.FollowUpDays {
+		if d <= prev || d > 3650 {
+			return casework.Policy{}, fmt.Errorf("CASE_FOLLOWUP_DAYS must be increasing numbers of days after the start date, e.g. 30,90")
+		}
+		prev = d
+	}
+	holidays, err := calendar.ParseMonthDays(c.LocalHolidays)
+	if err != nil {
+		return casework.Policy{}, fmt.Errorf("LOCAL_HOLIDAYS: %w", err)
+	}
+	p := casework.Policy{
+		ProposalDays:   c.ProposalDays,
+		DecisionDays:   c.DecisionDays,
+		ReminderDays:   c.ReminderDays,
+		MaxProposals:   c.MaxProposals,
+		FollowUpDays:   c.FollowUpDays,
+		AttendanceDays: c.AttendanceDays,
+		DemoDeadline:   c.DemoDeadline,
+	}
+	if c.DemoDeadline < 0 {
+		return casework.Policy{}, fmt.Errorf("CASE_DEMO_DEADLINE must be a positive duration such as 2m, or empty")
+	}
+	for _, h := range holidays {
+		p.LocalHolidays = append(p.LocalHolidays, casework.MonthDay{Month: h.Month, Day: h.Day})
+	}
+	return p, nil
 }
 
 // RequireDatabase fails when no database is configured, for processes that cannot start
@@ -107,6 +169,14 @@ func (c Config) LogValue() slog.Value {
 		slog.String("http_addr", c.HTTPAddr),
 		slog.Duration("register_timeout", c.RegisterTimeout),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
+		slog.Int("case_proposal_days", c.ProposalDays),
+		slog.Int("case_decision_days", c.DecisionDays),
+		slog.Int("case_reminder_days", c.ReminderDays),
+		slog.Int("case_max_proposals", c.MaxProposals),
+		slog.Any("case_followup_days", c.FollowUpDays),
+		slog.Int("case_attendance_days", c.AttendanceDays),
+		slog.String("local_holidays", c.LocalHolidays),
+		slog.Duration("case_demo_deadline", c.DemoDeadline),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),
 	)

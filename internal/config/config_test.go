@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/config"
 )
 
@@ -50,4 +51,39 @@ func TestMaskURLHidesQueryPasswords(t *testing.T) {
 	t.Parallel()
 	require.NotContains(t, config.MaskURL("postgres://db/approdo?user=a&password=hunter2"), "hunter2")
 	require.Equal(t, "(unparseable)", config.MaskURL("postgres://a:b@[::1"))
+}
+
+func TestCasePolicyComesFromTheEnvironment(t *testing.T) {
+	t.Setenv("CASE_PROPOSAL_DAYS", "7")
+	t.Setenv("CASE_MAX_PROPOSALS", "2")
+	t.Setenv("CASE_FOLLOWUP_DAYS", "15,45,120")
+	t.Setenv("LOCAL_HOLIDAYS", "12-07,10-04")
+	cfg, err := config.Load()
+	require.NoError(t, err)
+	p, err := cfg.CasePolicy()
+	require.NoError(t, err)
+	require.Equal(t, 7, p.ProposalDays)
+	require.Equal(t, 5, p.DecisionDays, "the default")
+	require.Equal(t, 1, p.ReminderDays)
+	require.Equal(t, 2, p.MaxProposals)
+	require.Equal(t, []int{15, 45, 120}, p.FollowUpDays)
+	require.Equal(t, []casework.MonthDay{{Month: time.December, Day: 7}, {Month: time.October, Day: 4}}, p.LocalHolidays)
+	require.Zero(t, p.DemoDeadline)
+}
+
+func TestCasePolicyRejectsBadValues(t *testing.T) {
+	for name, tc := range map[string]struct{ variable, value string }{
+		"no days":               {"CASE_DECISION_DAYS", "0"},
+		"reminder after due":    {"CASE_REMINDER_DAYS", "5"},
+		"follow-ups not sorted": {"CASE_FOLLOWUP_DAYS", "90,30"},
+		"not a holiday":         {"LOCAL_HOLIDAYS", "31-12"},
+		"no proposal at all":    {"CASE_MAX_PROPOSALS", "0"},
+		"negative demo":         {"CASE_DEMO_DEADLINE", "-2m"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(tc.variable, tc.value)
+			_, err := config.Load()
+			require.ErrorContains(t, err, tc.variable)
+		})
+	}
 }

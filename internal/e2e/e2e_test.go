@@ -26,12 +26,14 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/approdo/approdo/activities"
 	"github.com/approdo/approdo/api"
+	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/config"
 	"github.com/approdo/approdo/internal/devtemporal"
 	"github.com/approdo/approdo/internal/devtemporal/devtemporaltest"
 	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/pgtest"
+	"github.com/approdo/approdo/internal/refdata"
 	"github.com/approdo/approdo/internal/searchattr"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/worker"
@@ -103,6 +105,7 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 	t.Cleanup(c.Close)
 
 	b := &bundle{ctx: ctx, pool: pool, temporal: c, taskQueue: "e2e-" + uuid.NewString()}
+	b.loadSampleReferenceData(t)
 	if !opts.noWorker {
 		b.startWorker(t)
 	}
@@ -119,11 +122,21 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 	return b
 }
 
+// loadSampleReferenceData imports deploy/refdata/sample.yaml, as the dev stack does:
+// cases are routed in it.
+func (b *bundle) loadSampleReferenceData(t *testing.T) {
+	t.Helper()
+	root, err := devtemporal.RepoRoot()
+	require.NoError(t, err)
+	d, err := refdata.ParseFile(filepath.Join(root, "deploy", "refdata", "sample.yaml"))
+	require.NoError(t, err)
+	_, err = store.New(b.pool).ReplaceReferenceData(b.ctx, d, "sample")
+	require.NoError(t, err)
+}
+
 func (b *bundle) startWorker(t *testing.T) {
 	t.Helper()
-	w := worker.New(b.temporal, b.taskQueue, sdkworker.Options{}, worker.Dependencies{
-		Cases: &activities.Cases{Store: store.New(b.pool)},
-	})
+	w := worker.New(b.temporal, b.taskQueue, sdkworker.Options{}, worker.DependenciesOn(store.New(b.pool), testPolicy))
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	b.worker = w
@@ -209,7 +222,8 @@ func TestEnrolmentEndToEnd(t *testing.T) {
 	c := decodeCase(t, created)
 	require.Equal(t, enrolment.CaseID("015146", body["requestId"].(string)), c.Id)
 	require.Equal(t, "/api/v1/enrolments/"+c.Id, created.location)
-	require.Equal(t, workflows.StageRegistered, c.Stage)
+	// The answer comes once the case is recorded; routing follows at once.
+	require.Contains(t, []string{workflows.StageRegistered, "awaiting_proposal"}, c.Stage)
 	require.Equal(t, "Olena", c.Minor.GivenName)
 	require.Equal(t, "2017-04-12", c.Minor.BirthDate)
 	require.Equal(t, enrolment.WorkflowID(c.Id), c.WorkflowId)
@@ -225,7 +239,11 @@ func TestEnrolmentEndToEnd(t *testing.T) {
 	// Right after the 201 the case is readable: the API answered only once it was stored.
 	got := b.do(t, http.MethodGet, created.location, "", "")
 	require.Equal(t, http.StatusOK, got.status)
-	require.Equal(t, c, decodeCase(t, got))
+	require.Equal(t, c.Minor, decodeCase(t, got).Minor)
+	// Then it is routed: Milano, primaria, municipio 2 goes to Polo START 1.
+	require.Eventually(t, func() bool {
+		return decodeCase(t, b.do(t, http.MethodGet, created.location, "", "")).Stage == "awaiting_proposal"
+	}, 20*time.Second, 100*time.Millisecond)
 
 	// The same request again is the same case.
 	repeated := b.post(t, body)
@@ -245,7 +263,7 @@ func TestEnrolmentEndToEnd(t *testing.T) {
 	require.Equal(t, "Olena", decodeCase(t, got).Minor.GivenName)
 
 	// Supervisors find the case by stage, through Temporal's visibility and the Web UI.
-	query := fmt.Sprintf(`Stage=%q AND WorkflowId=%q`, workflows.StageRegistered, c.WorkflowId)
+	query := fmt.Sprintf(`Stage="awaiting_proposal" AND HubID="polo_start:polo-1" AND ComuneIstat="015146" AND Origin="ukrainian_refugee" AND WorkflowId=%q`, c.WorkflowId)
 	require.Eventually(t, func() bool {
 		res, err := b.temporal.ListWorkflow(b.ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace, Query: query})
 		return err == nil && len(res.GetExecutions()) == 1
@@ -269,13 +287,13 @@ func TestEnrolmentEndToEnd(t *testing.T) {
 			len(listed.Executions) == 1 && listed.Executions[0].Execution.WorkflowID == c.WorkflowId
 	}, 20*time.Second, 200*time.Millisecond, "the Web UI does not list the case for %s", query)
 
-	// Close the case (the next slice closes cases for real; here we cancel it) and record
-	// its history for the replay test.
+	// Close the case by cancelling it and record its history for the replay test (the
+	// whole journey is recorded by TestJourneyThroughTheAPI).
 	require.NoError(t, b.temporal.CancelWorkflow(b.ctx, c.WorkflowId, ""))
 	err := b.temporal.GetWorkflow(b.ctx, c.WorkflowId, "").Get(b.ctx, nil)
 	require.Error(t, err, "a cancelled case ends with a cancellation")
 	if *updateHistories {
-		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_registered_then_cancelled.json")
+		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_routed_then_cancelled.json")
 	}
 
 	// A closed case still answers a repeated request, from the store.
@@ -419,3 +437,15 @@ func writeHistory(t *testing.T, c client.Client, workflowID, name string) {
 	require.NoError(t, os.WriteFile(path, append(bytes.TrimSpace(data), '\n'), 0o644))
 	t.Logf("wrote %s", path)
 }
+
+// testPolicy is the case policy of the end-to-end tests: the defaults of the configuration.
+var testPolicy = func() casework.Policy {
+	p, err := config.Config{
+		ProposalDays: 5, DecisionDays: 5, ReminderDays: 1, MaxProposals: 3,
+		FollowUpDays: []int{30, 90}, AttendanceDays: 5, LocalHolidays: "12-07",
+	}.CasePolicy()
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()

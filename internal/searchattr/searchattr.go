@@ -21,20 +21,43 @@ import (
 )
 
 // The custom search attributes. Their names are what supervisors type in the Temporal UI's
-// filter, e.g. `Stage="registered"`. None is called Status: the UI has its own column by
-// that name.
+// filter, e.g. `Stage="awaiting_proposal" AND Escalated=true`. None is called Status: the
+// UI has its own column by that name.
 var (
 	// Stage is the step a case or journey has reached.
 	Stage = temporal.NewSearchAttributeKeyKeyword("Stage")
-	// Comune is the ISTAT code of the comune a case belongs to.
-	Comune = temporal.NewSearchAttributeKeyKeyword("Comune")
+	// ComuneIstat is the ISTAT code of the comune a case belongs to (of residence; it
+	// changes with a transfer).
+	ComuneIstat = temporal.NewSearchAttributeKeyKeyword("ComuneIstat")
+	// HubID is the competent hub, e.g. "cti:21" or "polo_start:1".
+	HubID = temporal.NewSearchAttributeKeyKeyword("HubID")
+	// SchoolCode is the codice meccanografico of the school proposed or, once the minor is
+	// enrolled, of the placement.
+	SchoolCode = temporal.NewSearchAttributeKeyKeyword("SchoolCode")
+	// Deadline is when the task the case waits on is due; unset when it waits on nobody.
+	Deadline = temporal.NewSearchAttributeKeyTime("Deadline")
+	// Escalated is true while the case is escalated to UST.
+	Escalated = temporal.NewSearchAttributeKeyBool("Escalated")
+	// Origin is why the minor arrived: ukrainian_refugee, family_reunification, …
+	Origin = temporal.NewSearchAttributeKeyKeyword("Origin")
+	// ProposalCount is how many schools have been proposed for the case.
+	ProposalCount = temporal.NewSearchAttributeKeyInt64("ProposalCount")
+	// DropoutRisk is true once a follow-up check opened a dropout-risk referral.
+	DropoutRisk = temporal.NewSearchAttributeKeyBool("DropoutRisk")
 )
 
 // All maps every custom search attribute to its type, for registration.
 func All() map[string]enumspb.IndexedValueType {
 	return map[string]enumspb.IndexedValueType{
-		Stage.GetName():  enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-		Comune.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		Stage.GetName():         enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		ComuneIstat.GetName():   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		HubID.GetName():         enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		SchoolCode.GetName():    enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		Deadline.GetName():      enumspb.INDEXED_VALUE_TYPE_DATETIME,
+		Escalated.GetName():     enumspb.INDEXED_VALUE_TYPE_BOOL,
+		Origin.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		ProposalCount.GetName(): enumspb.INDEXED_VALUE_TYPE_INT,
+		DropoutRisk.GetName():   enumspb.INDEXED_VALUE_TYPE_BOOL,
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/approdo/approdo/internal/casework"
 )
 
 // ErrNotFound is returned when the record asked for does not exist.
@@ -81,6 +83,19 @@ type Case struct {
 	SuggestedLevel string
 	SuggestedYear  int
 	Details        CaseDetails
+
+	// How far the case has got, as the workflow last reported it (SaveProgress). Seq is 0
+	// and the rest empty until the first report.
+	Seq              int64
+	Year             int // the class year chosen by the hub; 0 until it proposes
+	Hub              string
+	School           string
+	ProposalCount    int
+	Escalated        bool
+	EscalationReason string
+	DropoutRisk      bool
+	Task             *casework.Task
+	Placement        *casework.Placement
 }
 
 // CaseDetails is the part of the form that is read with the case but never filtered on.
@@ -143,6 +158,7 @@ func suggestedYear(c Case) *int {
 func (s *Store) GetCase(ctx context.Context, id string) (Case, error) {
 	var c Case
 	var suggestedYear *int16
+	var task taskColumns
 	err := s.pool.QueryRow(ctx, selectCaseSQL, pgx.NamedArgs{"id": id}).Scan(
 		&c.ID, &c.RequestID, &c.FiledBy, &c.RequestHash, &c.WorkflowID, &c.Comune, &c.Level,
 		&c.MinorGivenName, &c.MinorFamilyName, &c.MinorBirthDate,
@@ -150,6 +166,10 @@ func (s *Store) GetCase(ctx context.Context, id string) (Case, error) {
 		&c.MinorSex, &c.MinorCitizenship, &c.MinorCodiceFiscale,
 		&c.Municipio, &c.Origin, &c.SpecialNeeds, &c.SpecialNeedsNote,
 		&c.SuggestedLevel, &suggestedYear, &c.Details,
+		&c.Seq, &c.Year, &c.Hub, &c.School, &c.ProposalCount,
+		&c.Escalated, &c.EscalationReason, &c.DropoutRisk,
+		&task.kind, &task.owner, &task.since, &task.due, &task.reminder, &task.reminded, &task.escalated,
+		&c.Placement,
 	)
 	if suggestedYear != nil {
 		c.SuggestedYear = int(*suggestedYear)
@@ -159,6 +179,9 @@ func (s *Store) GetCase(ctx context.Context, id string) (Case, error) {
 	}
 	if err != nil {
 		return Case{}, fmt.Errorf("get case %s: %w", id, err)
+	}
+	if c.Task, err = task.task(); err != nil {
+		return Case{}, fmt.Errorf("get case %s: task owner: %w", id, err)
 	}
 	return c, nil
 }

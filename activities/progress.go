@@ -1,0 +1,63 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/store"
+)
+
+// SaveProgress writes how far a case has got to the read model. The store ignores a write
+// that is not newer than what it holds, so retries and late arrivals are harmless.
+func (c *Cases) SaveProgress(ctx context.Context, p store.Progress) error {
+	if _, err := c.Store.SaveProgress(ctx, p); err != nil {
+		return fmt.Errorf("save progress of case %s: %w", p.CaseID, err)
+	}
+	return nil
+}
+
+// NotifyInput asks for a message to an organisation about a case.
+type NotifyInput struct {
+	// Key is unique per message; the workflow derives it from the case and the event that
+	// caused it, so a retry or a replay never queues a second message.
+	Key       string
+	CaseID    string
+	Kind      string
+	Recipient casework.Org
+}
+
+// Notify queues a message in the outbox, from which the email and PEC sender delivers it.
+func (c *Cases) Notify(ctx context.Context, in NotifyInput) error {
+	written, err := c.Store.QueueNotification(ctx, store.Notification{
+		Key: in.Key, CaseID: in.CaseID, Kind: in.Kind, Recipient: in.Recipient,
+	})
+	if err != nil {
+		return fmt.Errorf("queue notification %s of case %s: %w", in.Kind, in.CaseID, err)
+	}
+	if written {
+		activity.GetLogger(ctx).Info("Notification queued", "CaseID", in.CaseID, "Kind", in.Kind, "Recipient", in.Recipient.String())
+	}
+	return nil
+}
+
+// OpenDropoutReferral records a pupil at risk of dropping out, once per follow-up check.
+func (c *Cases) OpenDropoutReferral(ctx context.Context, r store.DropoutReferral) error {
+	if _, err := c.Store.OpenDropoutReferral(ctx, r); err != nil {
+		return fmt.Errorf("open dropout referral of case %s: %w", r.CaseID, err)
+	}
+	return nil
+}
+
+// Policies hands the worker's configured case policy to the workflows.
+type Policies struct {
+	Policy casework.Policy
+}
+
+// CasePolicy returns the policy a new case follows. The workflow records it in its
+// history, so a later change of configuration does not move a running case's deadlines.
+func (p *Policies) CasePolicy(_ context.Context) (casework.Policy, error) {
+	return p.Policy, nil
+}

@@ -1,0 +1,382 @@
+package store
+
+import (
+	"context"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/approdo/approdo/internal/casework"
+)
+
+var (
+	//go:embed queries/update_progress.sql
+	updateProgressSQL string
+	//go:embed queries/insert_events.sql
+	insertEventsSQL string
+	//go:embed queries/case_exists.sql
+	caseExistsSQL string
+	//go:embed queries/insert_notification.sql
+	insertNotificationSQL string
+	//go:embed queries/insert_dropout_referral.sql
+	insertDropoutReferralSQL string
+	//go:embed queries/select_cases.sql
+	selectCasesSQL string
+	//go:embed queries/select_tasks.sql
+	selectTasksSQL string
+	//go:embed queries/select_events.sql
+	selectEventsSQL string
+)
+
+// Progress is how far a case has got, as the workflow reports it after every change. Seq
+// is the number of the newest event in Events; a write whose Seq is not newer than the
+// stored one changes nothing, so a retried or late write never undoes a newer one.
+type Progress struct {
+	CaseID string
+	Seq    int64
+	Stage  casework.Stage
+	// Comune and Municipio change when the family moves (a transfer).
+	Comune    string
+	Municipio int
+	// Level and Year are the class sought; the hub may change them when it proposes.
+	Level string
+	Year  int
+	// Hub is the competent hub in stored form ("cti:21"), empty while unrouted.
+	Hub string
+	// School is the school proposed or, once enrolled, the school of the placement.
+	School           string
+	ProposalCount    int
+	Escalated        bool
+	EscalationReason string
+	DropoutRisk      bool
+	// Task is what the case waits for; nil when it waits for nobody.
+	Task      *casework.Task
+	Placement *casework.Placement
+	// Events is the whole timeline so far; those already stored are skipped.
+	Events []casework.Event
+}
+
+// SaveProgress writes p to the read model in one transaction. It reports whether p was
+// applied: false means the stored state is already as new or newer, which is not an
+// error.
+func (s *Store) SaveProgress(ctx context.Context, p Progress) (bool, error) {
+	args := pgx.NamedArgs{
+		"id": p.CaseID, "seq": p.Seq, "stage": string(p.Stage), "comune": p.Comune, "municipio": p.Municipio,
+		"level": p.Level, "class_year": p.Year, "hub": p.Hub, "school": p.School, "proposal_count": p.ProposalCount,
+		"escalated": p.Escalated, "escalation_reason": p.EscalationReason, "dropout_risk": p.DropoutRisk,
+		"task_kind": "", "task_owner": "", "task_since": nil, "task_due_at": nil, "task_reminder_at": nil,
+		"task_reminded": false, "task_escalated": false, "placement": p.Placement,
+	}
+	if t := p.Task; t != nil {
+		args["task_kind"], args["task_owner"] = string(t.Kind), t.Owner.String()
+		args["task_since"], args["task_due_at"], args["task_reminder_at"] = t.Since, nullTime(t.DueAt), nullTime(t.ReminderAt)
+		args["task_reminded"], args["task_escalated"] = t.Reminded, t.Escalated
+	}
+	var applied bool
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, updateProgressSQL, args)
+		if err != nil {
+			return err
+		}
+		applied = tag.RowsAffected() == 1
+		if !applied {
+			var exists bool
+			if err := tx.QueryRow(ctx, caseExistsSQL, pgx.NamedArgs{"id": p.CaseID}).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return ErrNotFound
+			}
+		}
+		// Events go in even when the report is older than the stored state: a late report
+		// may still carry events that no other report stored.
+		_, err = tx.Exec(ctx, insertEventsSQL, eventArgs(p.CaseID, p.Events))
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("save progress of case %s: %w", p.CaseID, err)
+	}
+	return applied, nil
+}
+
+func eventArgs(caseID string, events []casework.Event) pgx.NamedArgs {
+	n := len(events)
+	seqs, ats := make([]int64, n), make([]time.Time, n)
+	kinds, actors, hubs, schools, reasons, notes := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, e := range events {
+		seqs[i], ats[i], kinds[i], actors[i] = e.Seq, e.At, string(e.Kind), e.Actor.String()
+		hubs[i], schools[i], reasons[i], notes[i] = e.Hub, e.School, e.Reason, e.Note
+	}
+	return pgx.NamedArgs{
+		"case_id": caseID, "seqs": seqs, "ats": ats, "kinds": kinds, "actors": actors,
+		"hubs": hubs, "schools": schools, "reasons": reasons, "notes": notes,
+	}
+}
+
+// nullTime is NULL for the zero time, which means "none" in a task.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// Notification is a message the case asks to be sent. Key makes it unique: recording the
+// same key twice keeps one row, so a retried activity never queues a second message.
+type Notification struct {
+	Key       string
+	CaseID    string
+	Kind      string
+	Recipient casework.Org
+}
+
+// QueueNotification records n in the outbox unless its key is already there. It reports
+// whether it wrote a row.
+func (s *Store) QueueNotification(ctx context.Context, n Notification) (bool, error) {
+	tag, err := s.pool.Exec(ctx, insertNotificationSQL, pgx.NamedArgs{
+		"key": n.Key, "case_id": n.CaseID, "kind": n.Kind, "recipient": n.Recipient.String(),
+	})
+	if err != nil {
+		return false, fmt.Errorf("queue notification of case %s: %w", n.CaseID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// DropoutReferral is a pupil at risk of dropping out, referred to the orientation service
+// after a follow-up check.
+type DropoutReferral struct {
+	CaseID string
+	// Check is the index of the follow-up check that opened it, from 0; it makes the
+	// referral unique per check.
+	Check    int
+	School   string
+	Reason   string // "not_attending" or "no_answer"
+	OpenedAt time.Time
+}
+
+// OpenDropoutReferral records r unless the referral of its case and check exists. It
+// reports whether it wrote a row.
+func (s *Store) OpenDropoutReferral(ctx context.Context, r DropoutReferral) (bool, error) {
+	tag, err := s.pool.Exec(ctx, insertDropoutReferralSQL, pgx.NamedArgs{
+		"case_id": r.CaseID, "check_index": r.Check, "school": r.School, "reason": r.Reason, "opened_at": r.OpenedAt,
+	})
+	if err != nil {
+		return false, fmt.Errorf("open dropout referral of case %s: %w", r.CaseID, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// CaseFilter selects cases for a list. Empty fields do not filter.
+type CaseFilter struct {
+	Stage  casework.Stage
+	Hub    string
+	Comune string
+	School string
+	// Overdue keeps the cases whose task is past its deadline at Now.
+	Overdue   bool
+	Escalated *bool
+	Now       time.Time
+	// After is the cursor returned with the previous page; empty for the first page.
+	After string
+	// Limit is the page size: 0 means 50, and more than 200 is cut to 200.
+	Limit int
+}
+
+// CaseSummary is a case as a list shows it: codes and dates, no personal data.
+type CaseSummary struct {
+	ID               string
+	Stage            casework.Stage
+	Comune           string
+	Level            string
+	Hub              string
+	School           string
+	Origin           string
+	ProposalCount    int
+	Escalated        bool
+	EscalationReason string
+	DropoutRisk      bool
+	Task             *casework.Task
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// ErrBadCursor is returned for a cursor that ListCases did not make.
+var ErrBadCursor = errors.New("invalid cursor")
+
+// ListCases returns a page of the cases f selects, newest first, and the cursor of the
+// next page ("" on the last page).
+func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, string, error) {
+	limit := f.Limit
+	switch {
+	case limit <= 0:
+		limit = 50
+	case limit > 200:
+		limit = 200
+	}
+	args := pgx.NamedArgs{
+		"stage": string(f.Stage), "hub": f.Hub, "comune": f.Comune, "school": f.School,
+		"overdue": f.Overdue, "now": f.Now, "escalated": f.Escalated,
+		"after_created": nil, "after_id": nil, "limit": limit + 1,
+	}
+	if f.After != "" {
+		created, id, err := decodeCursor(f.After)
+		if err != nil {
+			return nil, "", err
+		}
+		args["after_created"], args["after_id"] = created, id
+	}
+	rows, err := s.pool.Query(ctx, selectCasesSQL, args)
+	if err != nil {
+		return nil, "", fmt.Errorf("list cases: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (CaseSummary, error) {
+		var c CaseSummary
+		var t taskColumns
+		err := row.Scan(&c.ID, &c.Stage, &c.Comune, &c.Level, &c.Hub, &c.School, &c.Origin,
+			&c.ProposalCount, &c.Escalated, &c.EscalationReason, &c.DropoutRisk,
+			&t.kind, &t.owner, &t.since, &t.due, &t.reminder, &t.reminded, &t.escalated,
+			&c.CreatedAt, &c.UpdatedAt)
+		if err != nil {
+			return c, err
+		}
+		c.Task, err = t.task()
+		return c, err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list cases: %w", err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = encodeCursor(last.CreatedAt, last.ID)
+	}
+	return out, next, nil
+}
+
+// A cursor is the position of the last case of a page: its creation time and ID, which
+// order the list. It is opaque to callers.
+func encodeCursor(created time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(created.UTC().Format(time.RFC3339Nano) + "|" + id))
+}
+
+func decodeCursor(cursor string) (time.Time, string, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return time.Time{}, "", ErrBadCursor
+	}
+	at, id, ok := strings.Cut(string(raw), "|")
+	created, err := time.Parse(time.RFC3339Nano, at)
+	if !ok || err != nil || uuid.Validate(id) != nil {
+		return time.Time{}, "", ErrBadCursor
+	}
+	return created, id, nil
+}
+
+// taskColumns are the task_* columns of a case as scanned.
+type taskColumns struct {
+	kind, owner          string
+	since, due, reminder *time.Time
+	reminded, escalated  bool
+}
+
+func (c taskColumns) task() (*casework.Task, error) {
+	if c.kind == "" {
+		return nil, nil
+	}
+	owner, err := casework.ParseOrg(c.owner)
+	if err != nil {
+		return nil, err
+	}
+	t := &casework.Task{Kind: casework.TaskKind(c.kind), Owner: owner, Reminded: c.reminded, Escalated: c.escalated}
+	if c.since != nil {
+		t.Since = *c.since
+	}
+	if c.due != nil {
+		t.DueAt = *c.due
+	}
+	if c.reminder != nil {
+		t.ReminderAt = *c.reminder
+	}
+	return t, nil
+}
+
+// TaskItem is an entry of an organisation's inbox.
+type TaskItem struct {
+	CaseID string
+	Stage  casework.Stage
+	Comune string
+	Level  string
+	Task   casework.Task
+}
+
+// ListTasks returns the open tasks owned by owner: overdue first, then by deadline, then
+// those with no deadline. At most limit items.
+func (s *Store) ListTasks(ctx context.Context, owner casework.Org, now time.Time, limit int) ([]TaskItem, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.pool.Query(ctx, selectTasksSQL, pgx.NamedArgs{"owner": owner.String(), "now": now, "limit": limit})
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TaskItem, error) {
+		var it TaskItem
+		var t taskColumns
+		if err := row.Scan(&it.CaseID, &it.Stage, &it.Comune, &it.Level, &t.kind, &t.owner, &t.since, &t.due, &t.reminder, &t.reminded, &t.escalated); err != nil {
+			return it, err
+		}
+		task, err := t.task()
+		if err == nil {
+			it.Task = *task
+		}
+		return it, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	return items, nil
+}
+
+// Timeline returns the events of a case in order.
+func (s *Store) Timeline(ctx context.Context, caseID string) ([]casework.Event, error) {
+	var exists bool
+	if err := s.pool.QueryRow(ctx, caseExistsSQL, pgx.NamedArgs{"id": caseID}).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("timeline of case %s: %w", caseID, err)
+	}
+	if !exists {
+		return nil, fmt.Errorf("timeline of case %s: %w", caseID, ErrNotFound)
+	}
+	rows, err := s.pool.Query(ctx, selectEventsSQL, pgx.NamedArgs{"case_id": caseID})
+	if err != nil {
+		return nil, fmt.Errorf("timeline of case %s: %w", caseID, err)
+	}
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (casework.Event, error) {
+		var e casework.Event
+		var actor string
+		if err := row.Scan(&e.Seq, &e.At, &e.Kind, &actor, &e.Hub, &e.School, &e.Reason, &e.Note); err != nil {
+			return e, err
+		}
+		if actor != "" {
+			org, err := casework.ParseOrg(actor)
+			if err != nil {
+				return e, err
+			}
+			e.Actor = org
+		}
+		return e, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("timeline of case %s: %w", caseID, err)
+	}
+	if events == nil {
+		events = []casework.Event{}
+	}
+	return events, nil
+}

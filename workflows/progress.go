@@ -1,0 +1,268 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/internal/calendar"
+	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/searchattr"
+	"github.com/approdo/approdo/internal/store"
+)
+
+// This file holds the changes a case goes through and how each is made durable: the
+// timeline, the task and its deadline, the search attributes, the read model and the
+// notifications.
+
+// route asks the reference data for the case's hub: the one the routing rule picks, or
+// hub when a person chose it.
+func (c *enrolmentCase) route(ctx workflow.Context, hub casework.Org) (activities.RouteResult, error) {
+	var routing *activities.Routing
+	var result activities.RouteResult
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durableActivity), routing.RouteCase, activities.RouteInput{
+		CaseID: c.input.CaseID, Comune: c.state.Comune, Municipio: c.state.Municipio, Level: c.state.Level, Hub: hub,
+	}).Get(ctx, &result)
+	return result, err
+}
+
+func (c *enrolmentCase) setHub(r activities.RouteResult) {
+	c.state.Hub, c.state.HubName, c.state.Territory = r.Hub, r.HubName, r.Territory
+	c.state.RoundProposals, c.state.RejectedBy = 0, nil
+}
+
+// unrouted hands a case no hub could be found for to UST, which assigns one.
+func (c *enrolmentCase) unrouted(ctx workflow.Context) {
+	c.state.Stage = casework.StageUnrouted
+	c.state.Hub, c.state.HubName, c.state.Territory = casework.Org{}, "", nil
+	c.state.Task = &casework.Task{Kind: casework.TaskAssignHub, Owner: casework.UST, Since: workflow.Now(ctx)}
+	c.escalate(ctx, casework.EscalationUnrouted)
+	c.addEvent(ctx, casework.Event{Kind: casework.EventRoutingFailed, Reason: casework.EscalationUnrouted})
+}
+
+// openProposalTask gives the hub its task: propose a school within the deadline. Past
+// the proposal limit the task goes to UST, without a deadline.
+func (c *enrolmentCase) openProposalTask(ctx workflow.Context) {
+	c.state.Stage = casework.StageAwaitingProposal
+	c.state.Proposal = nil
+	if c.state.RoundProposals >= c.state.Policy.MaxProposals {
+		c.state.Task = &casework.Task{Kind: casework.TaskProposeSchool, Owner: casework.UST, Since: workflow.Now(ctx)}
+		c.escalate(ctx, casework.EscalationProposalLimit)
+		c.addEvent(ctx, casework.Event{Kind: casework.EventEscalated, Hub: c.state.Hub.String(), Reason: casework.EscalationProposalLimit})
+		return
+	}
+	c.openTask(ctx, casework.TaskProposeSchool, c.state.Hub, c.state.Policy.ProposalDays)
+}
+
+// openTask replaces the case's task with a new one due in days working days. A new task
+// ends an escalation: somebody has acted.
+func (c *enrolmentCase) openTask(ctx workflow.Context, kind casework.TaskKind, owner casework.Org, days int) {
+	now := workflow.Now(ctx)
+	due, remind := c.deadline(ctx, now, days)
+	c.state.Task = &casework.Task{Kind: kind, Owner: owner, Since: now, DueAt: due, ReminderAt: remind}
+	c.state.Escalated, c.state.EscalationReason = false, ""
+}
+
+// deadlineTimes is the result of deadline's side effect.
+type deadlineTimes struct {
+	Due, Remind time.Time
+}
+
+// deadline counts days working days from now on the Italian calendar and returns the
+// deadline and the reminder time (zero when no reminder is due, or when it would fall
+// before now). The holiday library runs in a side effect: its answer is recorded in the
+// history, so a newer library that knows another holiday cannot change the deadlines of
+// a running case on replay.
+func (c *enrolmentCase) deadline(ctx workflow.Context, now time.Time, days int) (time.Time, time.Time) {
+	p := c.state.Policy
+	var t deadlineTimes
+	encoded := workflow.SideEffect(ctx, func(workflow.Context) any {
+		if p.DemoDeadline > 0 {
+			t := deadlineTimes{Due: now.Add(p.DemoDeadline)}
+			if p.ReminderDays > 0 {
+				t.Remind = now.Add(p.DemoDeadline / 2)
+			}
+			return t
+		}
+		local := make([]calendar.MonthDay, len(p.LocalHolidays))
+		for i, h := range p.LocalHolidays {
+			local[i] = calendar.MonthDay{Month: h.Month, Day: h.Day}
+		}
+		cal := calendar.New(local...)
+		due := cal.Deadline(now, days)
+		var remind time.Time
+		if p.ReminderDays > 0 {
+			if r := cal.WorkingDaysBefore(due, p.ReminderDays); r.After(now) {
+				remind = r
+			}
+		}
+		return deadlineTimes{Due: due, Remind: remind}
+	})
+	if err := encoded.Get(&t); err != nil {
+		// A value this workflow encoded itself always decodes; reaching here is a bug.
+		panic(fmt.Sprintf("decode deadline: %v", err))
+	}
+	return t.Due, t.Remind
+}
+
+func (c *enrolmentCase) escalate(ctx workflow.Context, reason string) {
+	c.state.Escalated, c.state.EscalationReason = true, reason
+	if c.state.Task != nil && !c.state.Task.DueAt.IsZero() && !workflow.Now(ctx).Before(c.state.Task.DueAt) {
+		c.state.Task.Escalated = true
+	}
+}
+
+// enrol records the placement and schedules the attendance checks after its start date.
+func (c *enrolmentCase) enrol(ctx workflow.Context, p casework.Placement) {
+	c.state.Stage = casework.StageEnrolled
+	c.state.Placement = &p
+	c.state.Proposal = nil
+	c.state.Task = nil
+	c.state.Escalated, c.state.EscalationReason = false, ""
+	start, err := time.ParseInLocation(time.DateOnly, p.StartDate, calendar.Rome)
+	if err != nil {
+		// Validators and the API check the date; reaching here is a bug.
+		panic(fmt.Sprintf("start date of case %s: %v", c.input.CaseID, err))
+	}
+	c.state.FollowUps = nil
+	for _, days := range c.state.Policy.FollowUpDays {
+		// Checks fall at nine in the morning, when the school office is open.
+		c.state.FollowUps = append(c.state.FollowUps, FollowUp{Due: start.AddDate(0, 0, days).Add(9 * time.Hour)})
+	}
+}
+
+// addEvent appends an event to the timeline with the next sequence number.
+func (c *enrolmentCase) addEvent(ctx workflow.Context, e casework.Event) {
+	c.state.Seq++
+	e.Seq = c.state.Seq
+	e.At = workflow.Now(ctx)
+	c.state.Timeline = append(c.state.Timeline, e)
+}
+
+// notice is a message to queue when a change is committed.
+type notice struct {
+	kind string
+	to   casework.Org
+}
+
+func (c *enrolmentCase) notice(kind string, to casework.Org) notice {
+	return notice{kind: kind, to: to}
+}
+
+// commit makes the changes since the last commit durable and visible: the search
+// attributes, the read model and the notifications. The read model write carries the
+// newest event's number, so an older write arriving late changes nothing; each
+// notification's key is made of the case, that number and the recipient, so a retried
+// activity queues it once.
+func (c *enrolmentCase) commit(ctx workflow.Context, notices ...notice) error {
+	c.changes++
+	if err := workflow.UpsertTypedSearchAttributes(ctx, c.searchAttributes()...); err != nil {
+		return err
+	}
+	actx := workflow.WithActivityOptions(ctx, durableActivity)
+	var cases *activities.Cases
+	if err := workflow.ExecuteActivity(actx, cases.SaveProgress, c.progress()).Get(ctx, nil); err != nil {
+		return err
+	}
+	seq := c.state.Seq
+	for _, n := range notices {
+		if n.to.IsZero() {
+			continue
+		}
+		err := workflow.ExecuteActivity(actx, cases.Notify, activities.NotifyInput{
+			Key:       fmt.Sprintf("%s/%d/%s/%s", c.input.CaseID, seq, n.kind, n.to),
+			CaseID:    c.input.CaseID,
+			Kind:      n.kind,
+			Recipient: n.to,
+		}).Get(ctx, nil)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *enrolmentCase) searchAttributes() []temporal.SearchAttributeUpdate {
+	s := c.state
+	updates := []temporal.SearchAttributeUpdate{
+		searchattr.Stage.ValueSet(string(s.Stage)),
+		searchattr.ComuneIstat.ValueSet(s.Comune),
+		searchattr.Escalated.ValueSet(s.Escalated),
+		searchattr.ProposalCount.ValueSet(int64(s.ProposalCount)),
+		searchattr.DropoutRisk.ValueSet(s.DropoutRisk),
+	}
+	if s.Hub.IsZero() {
+		updates = append(updates, searchattr.HubID.ValueUnset())
+	} else {
+		updates = append(updates, searchattr.HubID.ValueSet(s.Hub.String()))
+	}
+	switch school := c.currentSchool(); school {
+	case "":
+		updates = append(updates, searchattr.SchoolCode.ValueUnset())
+	default:
+		updates = append(updates, searchattr.SchoolCode.ValueSet(school))
+	}
+	if s.Task == nil || s.Task.DueAt.IsZero() {
+		updates = append(updates, searchattr.Deadline.ValueUnset())
+	} else {
+		updates = append(updates, searchattr.Deadline.ValueSet(s.Task.DueAt))
+	}
+	return updates
+}
+
+// currentSchool is the school proposed or, once enrolled, the school of the placement.
+func (c *enrolmentCase) currentSchool() string {
+	if c.state.Proposal != nil {
+		return c.state.Proposal.School
+	}
+	if c.state.Placement != nil {
+		return c.state.Placement.School
+	}
+	return ""
+}
+
+func (c *enrolmentCase) progress() store.Progress {
+	s := c.state
+	p := store.Progress{
+		CaseID:           c.input.CaseID,
+		Seq:              s.Seq,
+		Stage:            s.Stage,
+		Comune:           s.Comune,
+		Municipio:        s.Municipio,
+		Level:            s.Level,
+		Year:             s.Year,
+		Hub:              s.Hub.String(),
+		School:           c.currentSchool(),
+		ProposalCount:    s.ProposalCount,
+		Escalated:        s.Escalated,
+		EscalationReason: s.EscalationReason,
+		DropoutRisk:      s.DropoutRisk,
+		Placement:        s.Placement,
+		Events:           s.Timeline,
+	}
+	if s.Task != nil {
+		task := *s.Task
+		p.Task = &task
+	}
+	return p
+}
+
+func (c *enrolmentCase) comuneOrg() casework.Org {
+	return casework.Org{Kind: casework.OrgComune, Code: c.state.Comune}
+}
+
+func schoolOrg(code string) casework.Org {
+	return casework.Org{Kind: casework.OrgSchool, Code: code}
+}
+
+// filer is the organisation that filed the case: a comune by its ISTAT code, or another
+// organisation by its stored form (a school's direct enrolment).
+func filer(in EnrolmentInput) casework.Org {
+	if org, err := casework.ParseOrg(in.FiledBy); err == nil {
+		return org
+	}
+	return casework.Org{Kind: casework.OrgComune, Code: in.FiledBy}
+}

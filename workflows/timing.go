@@ -1,0 +1,121 @@
+package workflows
+
+import (
+	"strconv"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/store"
+)
+
+// dueNow is a wake-up time that has always passed: the case has something to do at once.
+var dueNow = time.Unix(1, 0).UTC()
+
+// nextWake returns when the case next has something to do on its own: remind the task's
+// owner, escalate a missed deadline, open a follow-up check or, after the last check,
+// close. Zero means it waits only for people.
+func (c *enrolmentCase) nextWake() time.Time {
+	if t := c.state.Task; t != nil {
+		switch {
+		case !t.ReminderAt.IsZero() && !t.Reminded:
+			return t.ReminderAt
+		case !t.DueAt.IsZero() && !t.Escalated:
+			return t.DueAt
+		}
+		return time.Time{}
+	}
+	if c.state.Stage == casework.StageEnrolled {
+		if i := c.pendingFollowUp(); i >= 0 {
+			return c.state.FollowUps[i].Due
+		}
+		return dueNow
+	}
+	return time.Time{}
+}
+
+// pendingFollowUp returns the index of the first check without an outcome, or -1.
+func (c *enrolmentCase) pendingFollowUp() int {
+	for i, f := range c.state.FollowUps {
+		if f.Outcome == "" {
+			return i
+		}
+	}
+	return -1
+}
+
+// onTime does the one thing that is due now (nextWake has passed). The loop calls it
+// again while something else is due.
+func (c *enrolmentCase) onTime(ctx workflow.Context) error {
+	now := workflow.Now(ctx)
+	if t := c.state.Task; t != nil {
+		switch {
+		case !t.ReminderAt.IsZero() && !t.Reminded && !now.Before(t.ReminderAt):
+			t.Reminded = true
+			c.addEvent(ctx, casework.Event{Kind: casework.EventReminderSent, Reason: string(t.Kind), Hub: c.state.Hub.String(), School: c.taskSchool()})
+			return c.commit(ctx, c.notice("reminder", t.Owner))
+		case !t.DueAt.IsZero() && !t.Escalated && !now.Before(t.DueAt):
+			if t.Kind == casework.TaskConfirmAttendance {
+				return c.closeFollowUp(ctx, OutcomeNoAnswer, casework.Org{}, "")
+			}
+			c.escalate(ctx, casework.EscalationDeadline)
+			c.addEvent(ctx, casework.Event{Kind: casework.EventEscalated, Reason: casework.EscalationDeadline, Hub: c.state.Hub.String(), School: c.taskSchool()})
+			return c.commit(ctx, c.notice("escalation", casework.UST), c.notice("deadline_missed", t.Owner))
+		}
+		return nil
+	}
+	if c.state.Stage != casework.StageEnrolled {
+		return nil
+	}
+	i := c.pendingFollowUp()
+	if i < 0 {
+		c.state.Stage = casework.StageCompleted
+		c.addEvent(ctx, casework.Event{Kind: casework.EventCompleted, School: c.state.Placement.School})
+		return c.commit(ctx)
+	}
+	if now.Before(c.state.FollowUps[i].Due) {
+		return nil
+	}
+	school := schoolOrg(c.state.Placement.School)
+	c.openTask(ctx, casework.TaskConfirmAttendance, school, c.state.Policy.AttendanceDays)
+	c.addEvent(ctx, casework.Event{Kind: casework.EventFollowUpDue, School: school.Code, Reason: "check_" + strconv.Itoa(i+1)})
+	return c.commit(ctx, c.notice("attendance_check", school))
+}
+
+// taskSchool is the school that owns the task, if a school does.
+func (c *enrolmentCase) taskSchool() string {
+	if t := c.state.Task; t != nil && t.Owner.Kind == casework.OrgSchool {
+		return t.Owner.Code
+	}
+	return ""
+}
+
+// closeFollowUp records the outcome of the open attendance check. "Not attending" and no
+// answer open a dropout-risk referral to the orientation service.
+func (c *enrolmentCase) closeFollowUp(ctx workflow.Context, outcome string, actor casework.Org, note string) error {
+	i := c.pendingFollowUp()
+	c.state.FollowUps[i].Outcome = outcome
+	c.state.Task = nil
+	school := c.state.Placement.School
+	kind := map[string]casework.EventKind{
+		OutcomeAttending:    casework.EventAttendanceConfirmed,
+		OutcomeNotAttending: casework.EventNotAttending,
+		OutcomeNoAnswer:     casework.EventNoAttendanceAnswer,
+	}[outcome]
+	c.addEvent(ctx, casework.Event{Kind: kind, Actor: actor, School: school, Reason: "check_" + strconv.Itoa(i+1), Note: note})
+	if outcome == OutcomeAttending {
+		return c.commit(ctx)
+	}
+	c.state.DropoutRisk = true
+	c.addEvent(ctx, casework.Event{Kind: casework.EventDropoutReferral, School: school, Reason: outcome})
+	var cases *activities.Cases
+	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durableActivity), cases.OpenDropoutReferral, store.DropoutReferral{
+		CaseID: c.input.CaseID, Check: i, School: school, Reason: outcome, OpenedAt: workflow.Now(ctx),
+	}).Get(ctx, nil)
+	if err != nil {
+		return err
+	}
+	return c.commit(ctx, c.notice("dropout_referral", casework.Orientation), c.notice("dropout_referral", c.comuneOrg()))
+}
