@@ -47,12 +47,22 @@ func (s *Server) CreateEnrolment(ctx context.Context, req CreateEnrolmentRequest
 		return nil, err
 	}
 
+	if problem, err := s.checkComune(ctx, r.Comune, "comune"); problem != nil || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		if problem.Status == http.StatusServiceUnavailable {
+			return CreateEnrolment503ApplicationProblemPlusJSONResponse(*problem), nil
+		}
+		return CreateEnrolment400ApplicationProblemPlusJSONResponse{ProblemApplicationProblemPlusJSONResponse(*problem)}, nil
+	}
+
 	// Until organisations have accounts, the filer is the comune of residence.
 	filer := r.Comune
 	caseID := enrolment.CaseID(filer, r.RequestID)
 	hash := r.Hash()
 
-	created, err := s.register(ctx, caseID, filer, hash, r)
+	created, err := s.register(ctx, caseID, filer, hash, r, nil)
 	switch {
 	case errors.Is(err, errRequestConflict):
 		return CreateEnrolment409ApplicationProblemPlusJSONResponse(requestConflictProblem()), nil
@@ -67,7 +77,11 @@ func (s *Server) CreateEnrolment(ctx context.Context, req CreateEnrolmentRequest
 	if err != nil {
 		return nil, err
 	}
-	body := caseResponse(stored)
+	timeline, err := s.store.Timeline(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	body := s.fullCase(stored, timeline)
 	if created {
 		location := "/api/v1/enrolments/" + caseID
 		return CreateEnrolment201JSONResponse{Body: body, Headers: CreateEnrolment201ResponseHeaders{Location: &location}}, nil
@@ -93,7 +107,7 @@ func asRequestConflict(err error) error {
 
 // register starts the case's workflow, or finds the running one, and waits until the case
 // is recorded. It reports whether this request created the case.
-func (s *Server) register(ctx context.Context, caseID, filer, hash string, r enrolment.Request) (bool, error) {
+func (s *Server) register(ctx context.Context, caseID, filer, hash string, r enrolment.Request, direct *workflows.DirectEnrolment) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.registerTimeout)
 	defer cancel()
 
@@ -114,6 +128,7 @@ func (s *Server) register(ctx context.Context, caseID, filer, hash string, r enr
 		FiledBy:     filer,
 		RequestHash: hash,
 		Request:     r,
+		Direct:      direct,
 	})
 	handle, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
@@ -173,5 +188,29 @@ func (s *Server) GetEnrolment(ctx context.Context, req GetEnrolmentRequestObject
 	if err != nil {
 		return nil, err
 	}
-	return GetEnrolment200JSONResponse(caseResponse(stored)), nil
+	timeline, err := s.store.Timeline(ctx, req.Id)
+	if err != nil {
+		return nil, err
+	}
+	return GetEnrolment200JSONResponse(s.fullCase(stored, timeline)), nil
+}
+
+// checkComune answers a problem naming field when istat is not a comune of the reference
+// data. With no reference data imported at all, nothing can be routed: that is the
+// service being unavailable, not the caller's mistake.
+func (s *Server) checkComune(ctx context.Context, istat, field string) (*Problem, error) {
+	known, err := s.knownComune(ctx, istat)
+	if errors.Is(err, store.ErrNotFound) {
+		p := newProblem(http.StatusServiceUnavailable, problemUnavailable, "Dati di riferimento non caricati",
+			"I comuni e gli hub non sono ancora stati importati (approdo refdata import): i casi non si possono instradare.")
+		return &p, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !known {
+		p := fieldProblem(field, reasonUnknownComune)
+		return &p, nil
+	}
+	return nil, nil
 }

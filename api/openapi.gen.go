@@ -22,13 +22,99 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for TaskKind.
+const (
+	AssignHub         TaskKind = "assign_hub"
+	ConfirmAttendance TaskKind = "confirm_attendance"
+	DecideProposal    TaskKind = "decide_proposal"
+	ProposeSchool     TaskKind = "propose_school"
+)
+
+// Valid indicates whether the value is a known member of the TaskKind enum.
+func (e TaskKind) Valid() bool {
+	switch e {
+	case AssignHub:
+		return true
+	case ConfirmAttendance:
+		return true
+	case DecideProposal:
+		return true
+	case ProposeSchool:
+		return true
+	default:
+		return false
+	}
+}
+
+// AttendanceAction defines model for AttendanceAction.
+type AttendanceAction struct {
+	Attending bool    `json:"attending"`
+	Note      *string `json:"note,omitempty"`
+}
+
+// CaseList defines model for CaseList.
+type CaseList struct {
+	Items      []CaseSummary `json:"items"`
+	NextCursor *string       `json:"nextCursor,omitempty"`
+}
+
+// CaseSummary defines model for CaseSummary.
+type CaseSummary struct {
+	Comune           string    `json:"comune"`
+	CreatedAt        time.Time `json:"createdAt"`
+	DropoutRisk      bool      `json:"dropoutRisk"`
+	Escalated        bool      `json:"escalated"`
+	EscalationReason *string   `json:"escalationReason,omitempty"`
+	Hub              *string   `json:"hub,omitempty"`
+	Id               string    `json:"id"`
+	Level            string    `json:"level"`
+	Origin           *string   `json:"origin,omitempty"`
+	ProposalCount    int       `json:"proposalCount"`
+	School           *string   `json:"school,omitempty"`
+	Stage            string    `json:"stage"`
+	Task             *Task     `json:"task,omitempty"`
+	UpdatedAt        time.Time `json:"updatedAt"`
+}
+
+// DecisionAction defines model for DecisionAction.
+type DecisionAction struct {
+	Accept    bool    `json:"accept"`
+	ClassYear *int    `json:"classYear,omitempty"`
+	Note      *string `json:"note,omitempty"`
+	Reason    *string `json:"reason,omitempty"`
+	Section   *string `json:"section,omitempty"`
+	StartDate *string `json:"startDate,omitempty"`
+}
+
+// DirectEnrolmentRequest defines model for DirectEnrolmentRequest.
+type DirectEnrolmentRequest struct {
+	Placement struct {
+		ClassYear *int `json:"classYear,omitempty"`
+
+		// Section Example: B
+		Section   string `json:"section"`
+		StartDate string `json:"startDate"`
+	} `json:"placement"`
+
+	// Request Il modulo di richiesta della piattaforma UST. Date e codici arrivano come stringhe e
+	// sono validati dal server, che segnala tutti i campi errati in una sola risposta.
+	Request EnrolmentRequest `json:"request"`
+}
+
 // EnrolmentCase defines model for EnrolmentCase.
 type EnrolmentCase struct {
-	Comune    string    `json:"comune"`
-	CreatedAt time.Time `json:"createdAt"`
+	ClassYear        *int      `json:"classYear,omitempty"`
+	Comune           string    `json:"comune"`
+	CreatedAt        time.Time `json:"createdAt"`
+	DropoutRisk      *bool     `json:"dropoutRisk,omitempty"`
+	Escalated        *bool     `json:"escalated,omitempty"`
+	EscalationReason *string   `json:"escalationReason,omitempty"`
 
 	// Guardian Il genitore o tutore da contattare; almeno telefono o email.
 	Guardian *Guardian `json:"guardian,omitempty"`
+
+	// Hub L'hub competente (`cti:<ambito>` o `polo_start:<codice>`).
+	Hub *string `json:"hub,omitempty"`
 
 	// Id Identificativo del caso (UUID).
 	Id        string    `json:"id"`
@@ -39,10 +125,15 @@ type EnrolmentCase struct {
 	Minor          Minor           `json:"minor"`
 	Notes          *string         `json:"notes,omitempty"`
 	Origin         *string         `json:"origin,omitempty"`
+	Placement      *Placement      `json:"placement,omitempty"`
 	PriorSchooling *PriorSchooling `json:"priorSchooling,omitempty"`
+	ProposalCount  *int            `json:"proposalCount,omitempty"`
 	RequestId      string          `json:"requestId"`
 	Residence      *Residence      `json:"residence,omitempty"`
-	SpecialNeeds   *SpecialNeeds   `json:"specialNeeds,omitempty"`
+
+	// School La scuola proposta o, dopo l'iscrizione, quella di iscrizione.
+	School       *string       `json:"school,omitempty"`
+	SpecialNeeds *SpecialNeeds `json:"specialNeeds,omitempty"`
 
 	// Stage Fase del caso, la stessa usata nell'attributo di ricerca `Stage` di Temporal.
 	//
@@ -52,6 +143,8 @@ type EnrolmentCase struct {
 	// SuggestedClass Classe suggerita dall'età (DPR 394/1999 art. 45); il polo può cambiarla e decide il
 	// collegio docenti. year è 0 per la scuola dell'infanzia.
 	SuggestedClass *SuggestedClass `json:"suggestedClass,omitempty"`
+	Task           *Task           `json:"task,omitempty"`
+	Timeline       *[]Event        `json:"timeline,omitempty"`
 	UpdatedAt      time.Time       `json:"updatedAt"`
 
 	// WorkflowId ID del workflow Temporal, per ritrovare il caso nella Web UI.
@@ -89,6 +182,20 @@ type EnrolmentRequest struct {
 	RequestId    string        `json:"requestId"`
 	Residence    Residence     `json:"residence"`
 	SpecialNeeds *SpecialNeeds `json:"specialNeeds,omitempty"`
+}
+
+// Event defines model for Event.
+type Event struct {
+	Actor *string   `json:"actor,omitempty"`
+	At    time.Time `json:"at"`
+	Hub   *string   `json:"hub,omitempty"`
+
+	// Kind Example: proposed
+	Kind   string  `json:"kind"`
+	Note   *string `json:"note,omitempty"`
+	Reason *string `json:"reason,omitempty"`
+	School *string `json:"school,omitempty"`
+	Seq    int64   `json:"seq"`
 }
 
 // FieldError defines model for FieldError.
@@ -139,6 +246,21 @@ type Minor struct {
 	Sex string `json:"sex"`
 }
 
+// NoteAction defines model for NoteAction.
+type NoteAction struct {
+	Note *string `json:"note,omitempty"`
+}
+
+// Placement defines model for Placement.
+type Placement struct {
+	Direct    bool   `json:"direct"`
+	Level     string `json:"level"`
+	School    string `json:"school"`
+	Section   string `json:"section"`
+	StartDate string `json:"startDate"`
+	Year      int    `json:"year"`
+}
+
 // PriorSchooling defines model for PriorSchooling.
 type PriorSchooling struct {
 	// LastClassAbroad Ultima classe frequentata all'estero, come indicata dalla famiglia.
@@ -158,6 +280,27 @@ type Problem struct {
 	Status   int           `json:"status"`
 	Title    string        `json:"title"`
 	Type     string        `json:"type"`
+}
+
+// ProposalAction defines model for ProposalAction.
+type ProposalAction struct {
+	ClassYear *int `json:"classYear,omitempty"`
+
+	// Level Ordine di scuola richiesto.
+	Level *SchoolLevel `json:"level,omitempty"`
+	Note  *string      `json:"note,omitempty"`
+
+	// School Codice meccanografico della scuola proposta.
+	//
+	// Example: MIIC90001A
+	School string `json:"school"`
+}
+
+// ReassignAction defines model for ReassignAction.
+type ReassignAction struct {
+	// Hub Example: cti:22
+	Hub  string  `json:"hub"`
+	Note *string `json:"note,omitempty"`
 }
 
 // Residence defines model for Residence.
@@ -189,17 +332,239 @@ type SuggestedClass struct {
 	Year  int         `json:"year"`
 }
 
+// Task defines model for Task.
+type Task struct {
+	DueAt     *time.Time `json:"dueAt,omitempty"`
+	Escalated bool       `json:"escalated"`
+	Kind      TaskKind   `json:"kind"`
+	Overdue   bool       `json:"overdue"`
+
+	// Owner Example: polo_start:polo-1
+	Owner      string     `json:"owner"`
+	Reminded   bool       `json:"reminded"`
+	ReminderAt *time.Time `json:"reminderAt,omitempty"`
+	Since      time.Time  `json:"since"`
+}
+
+// TaskKind defines model for Task.Kind.
+type TaskKind string
+
+// TaskItem defines model for TaskItem.
+type TaskItem struct {
+	CaseId string `json:"caseId"`
+	Comune string `json:"comune"`
+	Level  string `json:"level"`
+	Stage  string `json:"stage"`
+	Task   Task   `json:"task"`
+}
+
+// TaskList defines model for TaskList.
+type TaskList struct {
+	Items []TaskItem `json:"items"`
+}
+
+// TransferAction defines model for TransferAction.
+type TransferAction struct {
+	// Comune Example: 015209
+	Comune    string  `json:"comune"`
+	Municipio *int    `json:"municipio,omitempty"`
+	Note      *string `json:"note,omitempty"`
+}
+
+// WithdrawAction defines model for WithdrawAction.
+type WithdrawAction struct {
+	Note   *string `json:"note,omitempty"`
+	Reason string  `json:"reason"`
+}
+
+// CaseID defines model for CaseID.
+type CaseID = string
+
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
+// Organisation defines model for Organisation.
+type Organisation = string
+
+// ListEnrolmentsParams defines parameters for ListEnrolments.
+type ListEnrolmentsParams struct {
+	Stage     *string `form:"stage,omitempty" json:"stage,omitempty"`
+	Hub       *string `form:"hub,omitempty" json:"hub,omitempty"`
+	Comune    *string `form:"comune,omitempty" json:"comune,omitempty"`
+	School    *string `form:"school,omitempty" json:"school,omitempty"`
+	Overdue   *bool   `form:"overdue,omitempty" json:"overdue,omitempty"`
+	Escalated *bool   `form:"escalated,omitempty" json:"escalated,omitempty"`
+	Cursor    *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit     *int    `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// CreateDirectEnrolmentParams defines parameters for CreateDirectEnrolment.
+type CreateDirectEnrolmentParams struct {
+	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
+	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
+	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
+	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
+}
+
+// ConfirmAttendanceParams defines parameters for ConfirmAttendance.
+type ConfirmAttendanceParams struct {
+	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
+	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
+	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
+	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
+
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DecideProposalParams defines parameters for DecideProposal.
+type DecideProposalParams struct {
+	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
+	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
+	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
+	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
+
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ProposeSchoolParams defines parameters for ProposeSchool.
+type ProposeSchoolParams struct {
+	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
+	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
+	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
+	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
+
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// WithdrawProposalParams defines parameters for WithdrawProposal.
+type WithdrawProposalParams struct {
+	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
+	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
+	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
+	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
+
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ReassignCaseParams defines parameters for ReassignCase.
+type ReassignCaseParams struct {
+	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
+	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
+	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
+	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
+
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// TransferCaseParams defines parameters for TransferCase.
+type TransferCaseParams struct {
+	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
+	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
+	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
+	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
+
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// WithdrawEnrolmentParams defines parameters for WithdrawEnrolment.
+type WithdrawEnrolmentParams struct {
+	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
+	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
+	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
+	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
+
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListTasksParams defines parameters for ListTasks.
+type ListTasksParams struct {
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
+	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
+	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
+	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
+}
+
 // CreateEnrolmentJSONRequestBody defines body for CreateEnrolment for application/json ContentType.
 type CreateEnrolmentJSONRequestBody = EnrolmentRequest
 
+// CreateDirectEnrolmentJSONRequestBody defines body for CreateDirectEnrolment for application/json ContentType.
+type CreateDirectEnrolmentJSONRequestBody = DirectEnrolmentRequest
+
+// ConfirmAttendanceJSONRequestBody defines body for ConfirmAttendance for application/json ContentType.
+type ConfirmAttendanceJSONRequestBody = AttendanceAction
+
+// DecideProposalJSONRequestBody defines body for DecideProposal for application/json ContentType.
+type DecideProposalJSONRequestBody = DecisionAction
+
+// ProposeSchoolJSONRequestBody defines body for ProposeSchool for application/json ContentType.
+type ProposeSchoolJSONRequestBody = ProposalAction
+
+// WithdrawProposalJSONRequestBody defines body for WithdrawProposal for application/json ContentType.
+type WithdrawProposalJSONRequestBody = NoteAction
+
+// ReassignCaseJSONRequestBody defines body for ReassignCase for application/json ContentType.
+type ReassignCaseJSONRequestBody = ReassignAction
+
+// TransferCaseJSONRequestBody defines body for TransferCase for application/json ContentType.
+type TransferCaseJSONRequestBody = TransferAction
+
+// WithdrawEnrolmentJSONRequestBody defines body for WithdrawEnrolment for application/json ContentType.
+type WithdrawEnrolmentJSONRequestBody = WithdrawAction
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListEnrolments Elenco dei casi, dal più recente
+	// (GET /enrolments)
+	ListEnrolments(c *gin.Context, params ListEnrolmentsParams)
 	// CreateEnrolment Apre un caso di iscrizione per un minore
 	// (POST /enrolments)
 	CreateEnrolment(c *gin.Context)
+	// CreateDirectEnrolment Una scuola registra un minore che ha iscritto direttamente
+	// (POST /enrolments/direct)
+	CreateDirectEnrolment(c *gin.Context, params CreateDirectEnrolmentParams)
 	// GetEnrolment Restituisce un caso di iscrizione
 	// (GET /enrolments/{id})
 	GetEnrolment(c *gin.Context, id string)
+	// ConfirmAttendance La scuola risponde alla verifica di frequenza
+	// (POST /enrolments/{id}/attendance)
+	ConfirmAttendance(c *gin.Context, id CaseID, params ConfirmAttendanceParams)
+	// DecideProposal La scuola proposta accetta o rifiuta
+	// (POST /enrolments/{id}/decision)
+	DecideProposal(c *gin.Context, id CaseID, params DecideProposalParams)
+	// ProposeSchool L'hub propone una scuola
+	// (POST /enrolments/{id}/proposal)
+	ProposeSchool(c *gin.Context, id CaseID, params ProposeSchoolParams)
+	// WithdrawProposal L'hub ritira la proposta in attesa
+	// (POST /enrolments/{id}/proposal-withdrawal)
+	WithdrawProposal(c *gin.Context, id CaseID, params WithdrawProposalParams)
+	// ReassignCase L'hub o l'UST riassegna il caso a un altro hub
+	// (POST /enrolments/{id}/reassignment)
+	ReassignCase(c *gin.Context, id CaseID, params ReassignCaseParams)
+	// TransferCase La famiglia si è trasferita in un altro comune
+	// (POST /enrolments/{id}/transfer)
+	TransferCase(c *gin.Context, id CaseID, params TransferCaseParams)
+	// WithdrawEnrolment Il comune ritira la richiesta
+	// (POST /enrolments/{id}/withdrawal)
+	WithdrawEnrolment(c *gin.Context, id CaseID, params WithdrawEnrolmentParams)
+	// ListTasks I compiti dell'organisation, scaduti per primi
+	// (GET /tasks)
+	ListTasks(c *gin.Context, params ListTasksParams)
 }
 
 // ServerInterfaceWrapper converts contexts to parameters.
@@ -210,6 +575,89 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(c *gin.Context)
+
+// ListEnrolments operation middleware
+func (siw *ServerInterfaceWrapper) ListEnrolments(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEnrolmentsParams
+
+	// ------------- Optional query parameter "stage" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "stage", c.Request.URL.Query(), &params.Stage, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter stage: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "hub" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "hub", c.Request.URL.Query(), &params.Hub, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter hub: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "comune" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "comune", c.Request.URL.Query(), &params.Comune, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter comune: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "school" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "school", c.Request.URL.Query(), &params.School, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter school: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "overdue" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "overdue", c.Request.URL.Query(), &params.Overdue, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter overdue: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "escalated" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "escalated", c.Request.URL.Query(), &params.Escalated, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter escalated: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListEnrolments(c, params)
+}
 
 // CreateEnrolment operation middleware
 func (siw *ServerInterfaceWrapper) CreateEnrolment(c *gin.Context) {
@@ -222,6 +670,46 @@ func (siw *ServerInterfaceWrapper) CreateEnrolment(c *gin.Context) {
 	}
 
 	siw.Handler.CreateEnrolment(c)
+}
+
+// CreateDirectEnrolment operation middleware
+func (siw *ServerInterfaceWrapper) CreateDirectEnrolment(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateDirectEnrolmentParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Approdo-Organisation" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
+		var ApprodoOrganisation Organisation
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApprodoOrganisation = &ApprodoOrganisation
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateDirectEnrolment(c, params)
 }
 
 // GetEnrolment operation middleware
@@ -247,6 +735,530 @@ func (siw *ServerInterfaceWrapper) GetEnrolment(c *gin.Context) {
 	}
 
 	siw.Handler.GetEnrolment(c, id)
+}
+
+// ConfirmAttendance operation middleware
+func (siw *ServerInterfaceWrapper) ConfirmAttendance(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ConfirmAttendanceParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Approdo-Organisation" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
+		var ApprodoOrganisation Organisation
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApprodoOrganisation = &ApprodoOrganisation
+
+	}
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ConfirmAttendance(c, id, params)
+}
+
+// DecideProposal operation middleware
+func (siw *ServerInterfaceWrapper) DecideProposal(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DecideProposalParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Approdo-Organisation" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
+		var ApprodoOrganisation Organisation
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApprodoOrganisation = &ApprodoOrganisation
+
+	}
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DecideProposal(c, id, params)
+}
+
+// ProposeSchool operation middleware
+func (siw *ServerInterfaceWrapper) ProposeSchool(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ProposeSchoolParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Approdo-Organisation" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
+		var ApprodoOrganisation Organisation
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApprodoOrganisation = &ApprodoOrganisation
+
+	}
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ProposeSchool(c, id, params)
+}
+
+// WithdrawProposal operation middleware
+func (siw *ServerInterfaceWrapper) WithdrawProposal(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params WithdrawProposalParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Approdo-Organisation" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
+		var ApprodoOrganisation Organisation
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApprodoOrganisation = &ApprodoOrganisation
+
+	}
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.WithdrawProposal(c, id, params)
+}
+
+// ReassignCase operation middleware
+func (siw *ServerInterfaceWrapper) ReassignCase(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReassignCaseParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Approdo-Organisation" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
+		var ApprodoOrganisation Organisation
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApprodoOrganisation = &ApprodoOrganisation
+
+	}
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReassignCase(c, id, params)
+}
+
+// TransferCase operation middleware
+func (siw *ServerInterfaceWrapper) TransferCase(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TransferCaseParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Approdo-Organisation" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
+		var ApprodoOrganisation Organisation
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApprodoOrganisation = &ApprodoOrganisation
+
+	}
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.TransferCase(c, id, params)
+}
+
+// WithdrawEnrolment operation middleware
+func (siw *ServerInterfaceWrapper) WithdrawEnrolment(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params WithdrawEnrolmentParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Approdo-Organisation" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
+		var ApprodoOrganisation Organisation
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApprodoOrganisation = &ApprodoOrganisation
+
+	}
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.WithdrawEnrolment(c, id, params)
+}
+
+// ListTasks operation middleware
+func (siw *ServerInterfaceWrapper) ListTasks(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListTasksParams
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Approdo-Organisation" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
+		var ApprodoOrganisation Organisation
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApprodoOrganisation = &ApprodoOrganisation
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListTasks(c, params)
 }
 
 // GinServerOptions provides options for the Gin server.
@@ -276,11 +1288,59 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 		ErrorHandler:       errorHandler,
 	}
 
+	router.GET(options.BaseURL+"/enrolments", wrapper.ListEnrolments)
 	router.POST(options.BaseURL+"/enrolments", wrapper.CreateEnrolment)
+	router.POST(options.BaseURL+"/enrolments/direct", wrapper.CreateDirectEnrolment)
+	router.POST(options.BaseURL+"/enrolments/:id/proposal", wrapper.ProposeSchool)
+	router.POST(options.BaseURL+"/enrolments/:id/decision", wrapper.DecideProposal)
+	router.POST(options.BaseURL+"/enrolments/:id/proposal-withdrawal", wrapper.WithdrawProposal)
+	router.POST(options.BaseURL+"/enrolments/:id/reassignment", wrapper.ReassignCase)
+	router.POST(options.BaseURL+"/enrolments/:id/withdrawal", wrapper.WithdrawEnrolment)
+	router.POST(options.BaseURL+"/enrolments/:id/transfer", wrapper.TransferCase)
+	router.POST(options.BaseURL+"/enrolments/:id/attendance", wrapper.ConfirmAttendance)
+	router.GET(options.BaseURL+"/tasks", wrapper.ListTasks)
 	router.GET(options.BaseURL+"/enrolments/:id", wrapper.GetEnrolment)
 }
 
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type ListEnrolmentsRequestObject struct {
+	Params ListEnrolmentsParams
+}
+
+type ListEnrolmentsResponseObject interface {
+	VisitListEnrolmentsResponse(w http.ResponseWriter) error
+}
+
+type ListEnrolments200JSONResponse CaseList
+
+func (response ListEnrolments200JSONResponse) VisitListEnrolmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEnrolments400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListEnrolments400ApplicationProblemPlusJSONResponse) VisitListEnrolmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type CreateEnrolmentRequestObject struct {
 	Body *CreateEnrolmentJSONRequestBody
@@ -372,6 +1432,139 @@ func (response CreateEnrolment503ApplicationProblemPlusJSONResponse) VisitCreate
 	return err
 }
 
+type CreateDirectEnrolmentRequestObject struct {
+	Params CreateDirectEnrolmentParams
+	Body   *CreateDirectEnrolmentJSONRequestBody
+}
+
+type CreateDirectEnrolmentResponseObject interface {
+	VisitCreateDirectEnrolmentResponse(w http.ResponseWriter) error
+}
+
+type CreateDirectEnrolment200JSONResponse EnrolmentCase
+
+func (response CreateDirectEnrolment200JSONResponse) VisitCreateDirectEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDirectEnrolment201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateDirectEnrolment201JSONResponse struct {
+	Body    EnrolmentCase
+	Headers CreateDirectEnrolment201ResponseHeaders
+}
+
+func (response CreateDirectEnrolment201JSONResponse) VisitCreateDirectEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDirectEnrolment400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDirectEnrolment400ApplicationProblemPlusJSONResponse) VisitCreateDirectEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDirectEnrolment401ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateDirectEnrolment401ApplicationProblemPlusJSONResponse) VisitCreateDirectEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDirectEnrolment403ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateDirectEnrolment403ApplicationProblemPlusJSONResponse) VisitCreateDirectEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDirectEnrolment409ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateDirectEnrolment409ApplicationProblemPlusJSONResponse) VisitCreateDirectEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDirectEnrolment422ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateDirectEnrolment422ApplicationProblemPlusJSONResponse) VisitCreateDirectEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDirectEnrolment503ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateDirectEnrolment503ApplicationProblemPlusJSONResponse) VisitCreateDirectEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetEnrolmentRequestObject struct {
 	Id string `json:"id"`
 }
@@ -424,14 +1617,964 @@ func (response GetEnrolment404ApplicationProblemPlusJSONResponse) VisitGetEnrolm
 	return err
 }
 
+type ConfirmAttendanceRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params ConfirmAttendanceParams
+	Body   *ConfirmAttendanceJSONRequestBody
+}
+
+type ConfirmAttendanceResponseObject interface {
+	VisitConfirmAttendanceResponse(w http.ResponseWriter) error
+}
+
+type ConfirmAttendance200JSONResponse EnrolmentCase
+
+func (response ConfirmAttendance200JSONResponse) VisitConfirmAttendanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmAttendance400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ConfirmAttendance400ApplicationProblemPlusJSONResponse) VisitConfirmAttendanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmAttendance401ApplicationProblemPlusJSONResponse Problem
+
+func (response ConfirmAttendance401ApplicationProblemPlusJSONResponse) VisitConfirmAttendanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmAttendance403ApplicationProblemPlusJSONResponse Problem
+
+func (response ConfirmAttendance403ApplicationProblemPlusJSONResponse) VisitConfirmAttendanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmAttendance404ApplicationProblemPlusJSONResponse Problem
+
+func (response ConfirmAttendance404ApplicationProblemPlusJSONResponse) VisitConfirmAttendanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmAttendance409ApplicationProblemPlusJSONResponse Problem
+
+func (response ConfirmAttendance409ApplicationProblemPlusJSONResponse) VisitConfirmAttendanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmAttendance422ApplicationProblemPlusJSONResponse Problem
+
+func (response ConfirmAttendance422ApplicationProblemPlusJSONResponse) VisitConfirmAttendanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmAttendance503ApplicationProblemPlusJSONResponse Problem
+
+func (response ConfirmAttendance503ApplicationProblemPlusJSONResponse) VisitConfirmAttendanceResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideProposalRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params DecideProposalParams
+	Body   *DecideProposalJSONRequestBody
+}
+
+type DecideProposalResponseObject interface {
+	VisitDecideProposalResponse(w http.ResponseWriter) error
+}
+
+type DecideProposal200JSONResponse EnrolmentCase
+
+func (response DecideProposal200JSONResponse) VisitDecideProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideProposal400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response DecideProposal400ApplicationProblemPlusJSONResponse) VisitDecideProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideProposal401ApplicationProblemPlusJSONResponse Problem
+
+func (response DecideProposal401ApplicationProblemPlusJSONResponse) VisitDecideProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideProposal403ApplicationProblemPlusJSONResponse Problem
+
+func (response DecideProposal403ApplicationProblemPlusJSONResponse) VisitDecideProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideProposal404ApplicationProblemPlusJSONResponse Problem
+
+func (response DecideProposal404ApplicationProblemPlusJSONResponse) VisitDecideProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideProposal409ApplicationProblemPlusJSONResponse Problem
+
+func (response DecideProposal409ApplicationProblemPlusJSONResponse) VisitDecideProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideProposal422ApplicationProblemPlusJSONResponse Problem
+
+func (response DecideProposal422ApplicationProblemPlusJSONResponse) VisitDecideProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideProposal503ApplicationProblemPlusJSONResponse Problem
+
+func (response DecideProposal503ApplicationProblemPlusJSONResponse) VisitDecideProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ProposeSchoolRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params ProposeSchoolParams
+	Body   *ProposeSchoolJSONRequestBody
+}
+
+type ProposeSchoolResponseObject interface {
+	VisitProposeSchoolResponse(w http.ResponseWriter) error
+}
+
+type ProposeSchool200JSONResponse EnrolmentCase
+
+func (response ProposeSchool200JSONResponse) VisitProposeSchoolResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ProposeSchool400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ProposeSchool400ApplicationProblemPlusJSONResponse) VisitProposeSchoolResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ProposeSchool401ApplicationProblemPlusJSONResponse Problem
+
+func (response ProposeSchool401ApplicationProblemPlusJSONResponse) VisitProposeSchoolResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ProposeSchool403ApplicationProblemPlusJSONResponse Problem
+
+func (response ProposeSchool403ApplicationProblemPlusJSONResponse) VisitProposeSchoolResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ProposeSchool404ApplicationProblemPlusJSONResponse Problem
+
+func (response ProposeSchool404ApplicationProblemPlusJSONResponse) VisitProposeSchoolResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ProposeSchool409ApplicationProblemPlusJSONResponse Problem
+
+func (response ProposeSchool409ApplicationProblemPlusJSONResponse) VisitProposeSchoolResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ProposeSchool422ApplicationProblemPlusJSONResponse Problem
+
+func (response ProposeSchool422ApplicationProblemPlusJSONResponse) VisitProposeSchoolResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ProposeSchool503ApplicationProblemPlusJSONResponse Problem
+
+func (response ProposeSchool503ApplicationProblemPlusJSONResponse) VisitProposeSchoolResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawProposalRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params WithdrawProposalParams
+	Body   *WithdrawProposalJSONRequestBody
+}
+
+type WithdrawProposalResponseObject interface {
+	VisitWithdrawProposalResponse(w http.ResponseWriter) error
+}
+
+type WithdrawProposal200JSONResponse EnrolmentCase
+
+func (response WithdrawProposal200JSONResponse) VisitWithdrawProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawProposal400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawProposal400ApplicationProblemPlusJSONResponse) VisitWithdrawProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawProposal401ApplicationProblemPlusJSONResponse Problem
+
+func (response WithdrawProposal401ApplicationProblemPlusJSONResponse) VisitWithdrawProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawProposal403ApplicationProblemPlusJSONResponse Problem
+
+func (response WithdrawProposal403ApplicationProblemPlusJSONResponse) VisitWithdrawProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawProposal404ApplicationProblemPlusJSONResponse Problem
+
+func (response WithdrawProposal404ApplicationProblemPlusJSONResponse) VisitWithdrawProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawProposal409ApplicationProblemPlusJSONResponse Problem
+
+func (response WithdrawProposal409ApplicationProblemPlusJSONResponse) VisitWithdrawProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawProposal422ApplicationProblemPlusJSONResponse Problem
+
+func (response WithdrawProposal422ApplicationProblemPlusJSONResponse) VisitWithdrawProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawProposal503ApplicationProblemPlusJSONResponse Problem
+
+func (response WithdrawProposal503ApplicationProblemPlusJSONResponse) VisitWithdrawProposalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReassignCaseRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params ReassignCaseParams
+	Body   *ReassignCaseJSONRequestBody
+}
+
+type ReassignCaseResponseObject interface {
+	VisitReassignCaseResponse(w http.ResponseWriter) error
+}
+
+type ReassignCase200JSONResponse EnrolmentCase
+
+func (response ReassignCase200JSONResponse) VisitReassignCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReassignCase400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ReassignCase400ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReassignCase401ApplicationProblemPlusJSONResponse Problem
+
+func (response ReassignCase401ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReassignCase403ApplicationProblemPlusJSONResponse Problem
+
+func (response ReassignCase403ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReassignCase404ApplicationProblemPlusJSONResponse Problem
+
+func (response ReassignCase404ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReassignCase409ApplicationProblemPlusJSONResponse Problem
+
+func (response ReassignCase409ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReassignCase422ApplicationProblemPlusJSONResponse Problem
+
+func (response ReassignCase422ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReassignCase503ApplicationProblemPlusJSONResponse Problem
+
+func (response ReassignCase503ApplicationProblemPlusJSONResponse) VisitReassignCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCaseRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params TransferCaseParams
+	Body   *TransferCaseJSONRequestBody
+}
+
+type TransferCaseResponseObject interface {
+	VisitTransferCaseResponse(w http.ResponseWriter) error
+}
+
+type TransferCase200JSONResponse EnrolmentCase
+
+func (response TransferCase200JSONResponse) VisitTransferCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCase400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response TransferCase400ApplicationProblemPlusJSONResponse) VisitTransferCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCase401ApplicationProblemPlusJSONResponse Problem
+
+func (response TransferCase401ApplicationProblemPlusJSONResponse) VisitTransferCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCase403ApplicationProblemPlusJSONResponse Problem
+
+func (response TransferCase403ApplicationProblemPlusJSONResponse) VisitTransferCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCase404ApplicationProblemPlusJSONResponse Problem
+
+func (response TransferCase404ApplicationProblemPlusJSONResponse) VisitTransferCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCase409ApplicationProblemPlusJSONResponse Problem
+
+func (response TransferCase409ApplicationProblemPlusJSONResponse) VisitTransferCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCase422ApplicationProblemPlusJSONResponse Problem
+
+func (response TransferCase422ApplicationProblemPlusJSONResponse) VisitTransferCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TransferCase503ApplicationProblemPlusJSONResponse Problem
+
+func (response TransferCase503ApplicationProblemPlusJSONResponse) VisitTransferCaseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawEnrolmentRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params WithdrawEnrolmentParams
+	Body   *WithdrawEnrolmentJSONRequestBody
+}
+
+type WithdrawEnrolmentResponseObject interface {
+	VisitWithdrawEnrolmentResponse(w http.ResponseWriter) error
+}
+
+type WithdrawEnrolment200JSONResponse EnrolmentCase
+
+func (response WithdrawEnrolment200JSONResponse) VisitWithdrawEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawEnrolment400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawEnrolment400ApplicationProblemPlusJSONResponse) VisitWithdrawEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawEnrolment401ApplicationProblemPlusJSONResponse Problem
+
+func (response WithdrawEnrolment401ApplicationProblemPlusJSONResponse) VisitWithdrawEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawEnrolment403ApplicationProblemPlusJSONResponse Problem
+
+func (response WithdrawEnrolment403ApplicationProblemPlusJSONResponse) VisitWithdrawEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawEnrolment404ApplicationProblemPlusJSONResponse Problem
+
+func (response WithdrawEnrolment404ApplicationProblemPlusJSONResponse) VisitWithdrawEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawEnrolment409ApplicationProblemPlusJSONResponse Problem
+
+func (response WithdrawEnrolment409ApplicationProblemPlusJSONResponse) VisitWithdrawEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawEnrolment422ApplicationProblemPlusJSONResponse Problem
+
+func (response WithdrawEnrolment422ApplicationProblemPlusJSONResponse) VisitWithdrawEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawEnrolment503ApplicationProblemPlusJSONResponse Problem
+
+func (response WithdrawEnrolment503ApplicationProblemPlusJSONResponse) VisitWithdrawEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTasksRequestObject struct {
+	Params ListTasksParams
+}
+
+type ListTasksResponseObject interface {
+	VisitListTasksResponse(w http.ResponseWriter) error
+}
+
+type ListTasks200JSONResponse TaskList
+
+func (response ListTasks200JSONResponse) VisitListTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTasks400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListTasks400ApplicationProblemPlusJSONResponse) VisitListTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTasks401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListTasks401ApplicationProblemPlusJSONResponse) VisitListTasksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListEnrolments Elenco dei casi, dal più recente
+	// (GET /enrolments)
+	ListEnrolments(ctx context.Context, request ListEnrolmentsRequestObject) (ListEnrolmentsResponseObject, error)
 	// CreateEnrolment Apre un caso di iscrizione per un minore
 	// (POST /enrolments)
 	CreateEnrolment(ctx context.Context, request CreateEnrolmentRequestObject) (CreateEnrolmentResponseObject, error)
+	// CreateDirectEnrolment Una scuola registra un minore che ha iscritto direttamente
+	// (POST /enrolments/direct)
+	CreateDirectEnrolment(ctx context.Context, request CreateDirectEnrolmentRequestObject) (CreateDirectEnrolmentResponseObject, error)
 	// GetEnrolment Restituisce un caso di iscrizione
 	// (GET /enrolments/{id})
 	GetEnrolment(ctx context.Context, request GetEnrolmentRequestObject) (GetEnrolmentResponseObject, error)
+	// ConfirmAttendance La scuola risponde alla verifica di frequenza
+	// (POST /enrolments/{id}/attendance)
+	ConfirmAttendance(ctx context.Context, request ConfirmAttendanceRequestObject) (ConfirmAttendanceResponseObject, error)
+	// DecideProposal La scuola proposta accetta o rifiuta
+	// (POST /enrolments/{id}/decision)
+	DecideProposal(ctx context.Context, request DecideProposalRequestObject) (DecideProposalResponseObject, error)
+	// ProposeSchool L'hub propone una scuola
+	// (POST /enrolments/{id}/proposal)
+	ProposeSchool(ctx context.Context, request ProposeSchoolRequestObject) (ProposeSchoolResponseObject, error)
+	// WithdrawProposal L'hub ritira la proposta in attesa
+	// (POST /enrolments/{id}/proposal-withdrawal)
+	WithdrawProposal(ctx context.Context, request WithdrawProposalRequestObject) (WithdrawProposalResponseObject, error)
+	// ReassignCase L'hub o l'UST riassegna il caso a un altro hub
+	// (POST /enrolments/{id}/reassignment)
+	ReassignCase(ctx context.Context, request ReassignCaseRequestObject) (ReassignCaseResponseObject, error)
+	// TransferCase La famiglia si è trasferita in un altro comune
+	// (POST /enrolments/{id}/transfer)
+	TransferCase(ctx context.Context, request TransferCaseRequestObject) (TransferCaseResponseObject, error)
+	// WithdrawEnrolment Il comune ritira la richiesta
+	// (POST /enrolments/{id}/withdrawal)
+	WithdrawEnrolment(ctx context.Context, request WithdrawEnrolmentRequestObject) (WithdrawEnrolmentResponseObject, error)
+	// ListTasks I compiti dell'organisation, scaduti per primi
+	// (GET /tasks)
+	ListTasks(ctx context.Context, request ListTasksRequestObject) (ListTasksResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx *gin.Context, request any) (any, error)
@@ -491,6 +2634,32 @@ type strictHandler struct {
 	options     StrictGinServerOptions
 }
 
+// ListEnrolments operation middleware
+func (sh *strictHandler) ListEnrolments(ctx *gin.Context, params ListEnrolmentsParams) {
+	var request ListEnrolmentsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEnrolments(ctx, request.(ListEnrolmentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEnrolments")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListEnrolmentsResponseObject); ok {
+		if err := validResponse.VisitListEnrolmentsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // CreateEnrolment operation middleware
 func (sh *strictHandler) CreateEnrolment(ctx *gin.Context) {
 	var request CreateEnrolmentRequestObject
@@ -533,6 +2702,50 @@ func (sh *strictHandler) CreateEnrolment(ctx *gin.Context) {
 	}
 }
 
+// CreateDirectEnrolment operation middleware
+func (sh *strictHandler) CreateDirectEnrolment(ctx *gin.Context, params CreateDirectEnrolmentParams) {
+	var request CreateDirectEnrolmentRequestObject
+
+	request.Params = params
+
+	var body CreateDirectEnrolmentJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateDirectEnrolment(ctx, request.(CreateDirectEnrolmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateDirectEnrolment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateDirectEnrolmentResponseObject); ok {
+		if err := validResponse.VisitCreateDirectEnrolmentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetEnrolment operation middleware
 func (sh *strictHandler) GetEnrolment(ctx *gin.Context, id string) {
 	var request GetEnrolmentRequestObject
@@ -559,49 +2772,427 @@ func (sh *strictHandler) GetEnrolment(ctx *gin.Context, id string) {
 	}
 }
 
+// ConfirmAttendance operation middleware
+func (sh *strictHandler) ConfirmAttendance(ctx *gin.Context, id CaseID, params ConfirmAttendanceParams) {
+	var request ConfirmAttendanceRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body ConfirmAttendanceJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ConfirmAttendance(ctx, request.(ConfirmAttendanceRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ConfirmAttendance")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ConfirmAttendanceResponseObject); ok {
+		if err := validResponse.VisitConfirmAttendanceResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// DecideProposal operation middleware
+func (sh *strictHandler) DecideProposal(ctx *gin.Context, id CaseID, params DecideProposalParams) {
+	var request DecideProposalRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body DecideProposalJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DecideProposal(ctx, request.(DecideProposalRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DecideProposal")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DecideProposalResponseObject); ok {
+		if err := validResponse.VisitDecideProposalResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ProposeSchool operation middleware
+func (sh *strictHandler) ProposeSchool(ctx *gin.Context, id CaseID, params ProposeSchoolParams) {
+	var request ProposeSchoolRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body ProposeSchoolJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ProposeSchool(ctx, request.(ProposeSchoolRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ProposeSchool")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ProposeSchoolResponseObject); ok {
+		if err := validResponse.VisitProposeSchoolResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// WithdrawProposal operation middleware
+func (sh *strictHandler) WithdrawProposal(ctx *gin.Context, id CaseID, params WithdrawProposalParams) {
+	var request WithdrawProposalRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body WithdrawProposalJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.WithdrawProposal(ctx, request.(WithdrawProposalRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WithdrawProposal")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(WithdrawProposalResponseObject); ok {
+		if err := validResponse.VisitWithdrawProposalResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ReassignCase operation middleware
+func (sh *strictHandler) ReassignCase(ctx *gin.Context, id CaseID, params ReassignCaseParams) {
+	var request ReassignCaseRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body ReassignCaseJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReassignCase(ctx, request.(ReassignCaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReassignCase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReassignCaseResponseObject); ok {
+		if err := validResponse.VisitReassignCaseResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TransferCase operation middleware
+func (sh *strictHandler) TransferCase(ctx *gin.Context, id CaseID, params TransferCaseParams) {
+	var request TransferCaseRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body TransferCaseJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TransferCase(ctx, request.(TransferCaseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TransferCase")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(TransferCaseResponseObject); ok {
+		if err := validResponse.VisitTransferCaseResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// WithdrawEnrolment operation middleware
+func (sh *strictHandler) WithdrawEnrolment(ctx *gin.Context, id CaseID, params WithdrawEnrolmentParams) {
+	var request WithdrawEnrolmentRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body WithdrawEnrolmentJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.WithdrawEnrolment(ctx, request.(WithdrawEnrolmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WithdrawEnrolment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(WithdrawEnrolmentResponseObject); ok {
+		if err := validResponse.VisitWithdrawEnrolmentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListTasks operation middleware
+func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
+	var request ListTasksRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTasks(ctx, request.(ListTasksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTasks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListTasksResponseObject); ok {
+		if err := validResponse.VisitListTasksResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"1FnPcttG0n+VLnxflaUKSZGipKzkE9eOVaqVYpVkZw+RS2oOmmAngxnszICJ7OK7+LjnfQW92FYPAJIQ",
-	"IStOZbO1J1NAY6b//n7d7U+JsnlhDZngk5NPiSNfWOMp/nHp7FRTLj+VNYFMkJ9YFJoVBrZmr6gkvvnJ",
-	"WyPvvJpTjvLr/x3NkpPk//bW5+9Vb/1ec+5yuewlKXnluJDjkpPkO+esI6gehmDBk7ImtXD15hUcHxx+",
-	"O0jko/okueg746zOyYRX6EkeFM4W5AJXNiiblyY+D/cFJSeJD45Nlix7iXKEgdJJtGpmXY4hOUlSDNQP",
-	"nFPS2/4kK9GljOY5C08buWUv4VSk22aepWQCz6IbFxZS0qDQW9h5//7s9e6g62qNJisxq6ziQLnvNKp+",
-	"gM7hffyMFqSfU/daza3V51F02UtyNtY9981FFFr2EmMDdetiHWdsOl8Vjq2rrpUnzyZMS3rZSxz9oyQf",
-	"ztLO0x15Tskoeu7gq5WgJFVBilF/T5T6Zz22KSvfBsxoO85v0NMquj3QCD6Q9wilx4BgSOsXGILjaRks",
-	"pAyOFTmFcHctB97Jo3eUF9ahlqygXzEvtBjrKGMfyFHalSy+zDLygdJXGv3zxrSll72kLNKvLY1frPt5",
-	"pu0vZ13p/jo6oRFZmdSDghw4Ds4u0BFwXQbiF4S/0xTen3UUQx1/FuNPfpQC20yIXlPzTfI30WkSu6Xr",
-	"Jgxs2v1hdaud/kQqiIkrqLmqLuswVENu01I3sZwz+YBivEYoGEPA6E14f/1uAK8xEBAom7JiQOd4gcaC",
-	"sjlBZeucgG6Mt8bCAjWnGBhS1ODJLcj1QM0JPGUGNUIoQ2BgUJgXDOScCLOB0iB4qxEc+8L6gIMbk/Se",
-	"hMm2Qa9EN4Kz63eTd1UiR8FoXlU7HxF2jkDxzFEPCkcz9t7CcHS4207Y4ehwdHD0R4FqCw3bKp+zyUqC",
-	"Ap0W/4q7YtwJdmpPn12/haPxcVvBH5PyZ8mjUkL/v4avbQ9c2IZV9IuYVTZaasq8MtMhG0Zz62hWZiSF",
-	"McOc9f2to9LUrGQlR2yYk7t1pMiEW85zzlz16sPjMPaSX/uZ7f9ncb5tpVAleEVakBM1qDljjibQy/hz",
-	"EZOUU4GaIGnaTsfxbF+N8Jj6f0m/nfYP1BH2j+lw1h/h/nSsDtJDOpp1JeufTS2PsO6LMNfA27o4Nopr",
-	"U/VV6nSh3BsmncY+bLubmsk7+bF2ZLx0MGUX5oJn3T7Duj9cf2asgYd/RnBKhQoreIOdyWQy6V9c9E9P",
-	"d58F/kqb1fldxpxuYMsWVGdkOAgwWAHP2HciSKcrOO3oJaCgvYVAmmaCwRYoR45M3PZLfNxZowbz7u6z",
-	"mNsKcNc++WZ8DOPxGEb744PDo2+7XCkAS85Rel7H+An8w8ismiq8ZoUf2RoGFB6SYs80I+w0QPgSOKBm",
-	"IR9PgN6TCdSulwiOXw5HNLUrCBcN3rWdts6Zlhf2h6PD/vCgP9oXYNrsPZLfijqKA38k4+dcdFAah4Ap",
-	"GzQfsVeRL0VKGI+OjvojQEhLAk1Buqu2E95PumJSHfGGvULd2QMqq0Ns9E9gdAQKHcrZ3ANbFKUjGI0q",
-	"/hTnF84uFuytYzuAy/LhX8LnU47dkRGuLznYisG3FKlQ/Ps649Zq/80uUJP52XayLy/IbH/zVpPBztaS",
-	"fu2wESxc9OrOpWRIrSqlUeK2/948m0NrbVrm9JJNgBEV2kHuyrrLLeppp59GH2LDO5k6i10EowPnCEpk",
-	"CGYRegUbUMrohTTMztY2s0mFNQXLNiusc5C7J3QdbcvEGBbG8qqUZm19HUPhRI/HdN54dby6g02gjFx0",
-	"aoc7VsN82w8phafAi4QF2gPnl5hrgzk6OiU2PmBNnNtZFTCUm13OypZeEjho+kIz9umZnIpvm2NWV3Wl",
-	"zNUmube9hGnqqBql1vn8AyNcYmoXCKPhsCvYEXy5YNvRpTWvJOoXrAV9d0Z9QWNvtY0AruYyRnimlABr",
-	"oVbw9zuDv2l9o3iXvZt96ZZ+b13KVadfp2Qzz7S6STYzNB8ZIyVyji7+rLY28setPLW3mcPUtl/Um53V",
-	"K1Uw/vbG8vpRR9WOlvTM2xb9wJ6nrKnyL2oo5F9JZArCeEAVQVb2Dp7gX1/vwep3U2s1yVDSVXTXW3P4",
-	"Iy6qsCWO645r/HhB4eEz7Ly+vILx8cHe6Pj4GNCFARwcClPXahcb3KARCFJSnMoMfWOU1ZoyySyrIgqD",
-	"gI70W8OqL2hsrECliWHXYPh75hu5rKuUH2Vm07ZG8e30XEbMmHVUzpnx5Fj4xYJXVoCclcw7XE16DIZs",
-	"NU4HrpcJwvoPn+GCgrOF1RxQOs+m8AY35m1mWiM7A8ud0jdJESwEi6E0MEOvWEkEdhR6uwtp6WhhNQ1u",
-	"zKmOg7doIEwtLWOzt4Sdu6cWp3e7NYvI3al8pAk0GyLISk7xxkwyGXXKGCphnYIcTllzePhctwIVRCaT",
-	"onA2tTC5PEt6yYKcrzw2HIwGwzgyFmSwYBmABsPBWMKNYR4jvUfNeqMqKNu14LhbDSB3kk5d4xcQODIp",
-	"wQZk4HoQC3QCjqXinIjcmHojthZ15AOHkr0i0LbamNl6P7o/HO4CmwWpiEzKETpDEpcaTgY35nz1zaa2",
-	"yhqo9icc/VJNH/J4puOmeedgeLxbuTM6WCyWuTN5FRdEq+XPetn0V5vef2E5/nVL8a3l0rJdL8GVVM2f",
-	"6wX9/nD4x98f9+gdq/nz1fJyHSpyCBk/fAYf+yLHihZlwJdAStnVOo88+1CNFMue9Pd/ntKv5P644Yus",
-	"NSdMqepozm295mhd9riTkBMPKi936bGKxvr/NET++KvkD4fjr5CP2908R3cf693F5I9ubkOW4Hxp6tVX",
-	"/GyjwPc+cbqUSzOKEWgn/CmFzWwv0GEu9eqTkx8/JSx+FdRImul2vYFdp2rvSad2M/ryw38zt8+qTB0k",
-	"vyvcB783fFcbSNcZxUrXattbeb90OjlJ9rDgvcUoWX5Y/jsAAP//",
+	"7Fzbchs5kv2VjNqNsBxTokhd3Cv5SSN1OxhjtxWSPBMbrQ4xVZUkc1wEygCKbqtDEfsP+wP92M/7ts/+",
+	"k/2SDQB1JUFKVF9meqwnU1UoXBLIkycv8I9RIme5FCSMjo5+jHJUOCNDyv11gpqGp/YXi+goytFMozgS",
+	"OKPoKOI0iiNFHwpWlEZHRhUURzqZ0gztF+ZTbltpo1hMoru7OBqmNMulIZF8+gt9sm1S0oni3LC03Z9z",
+	"bkcmKMQzvGUpCBIpIEPQhrRGSKaMcwLhHyqasDYKIS0I5jIzBFuD//uv/x70+5CgQmNI8ZWwLTKyf1AM",
+	"CY8VAcGod320PXreuxJR7Nc2JUxJNatrTXbbznb90t6qCQrW6FeyuLDXz6R7f3tbLWtKgBPWCR3BKJGz",
+	"QtDRVdHv7yXDi8vjS/eTRjGMEsPlC5zdsJHNm1xm8lobVKZskMiUE6oaXImRTqZSZp23MKMkQSEnCsec",
+	"VL2BhFGhzagHF1IbNoWRkCs5n7OWimUMOSnIJOg5Z0Wey/hKpJRlz7AwJAwnrUVlEhTPcsbbW1Kff3rp",
+	"9op0LpUiyJ4dnw1Bk7hFSBnslvoNoB9wlmdWpHa9u4NVe3Kc50qmcrsj7XUbc2cPqM6l0OTO85mSNxnN",
+	"7M9ECjt7+xPzPOPE9baT+xZ/+rv2G9n0/e+KxtFR9G87jcLs+Ld6p+rXjdjd+6+VkorAPzRGgqZEilTC",
+	"+TcncLh/8FXPHaCyJzvQsTEkUhQJHSfVecqVzEkZ9stA18IusVnzjZQZoYju4khIQ+Fj2mjrd61Ovo+r",
+	"pvLm75QY24fV/NeszfLgbGjW/bFOMrafi2I2Q/XJdluOg0qh+1vQD+akUFqq+yfsx1s12WqQpfl69Qp0",
+	"H0eJIjSUHrtVjqWaoYmOohQNbRueURQvf5IqmcvCnLN+HxY+6QQz2+va1yzFOWF5xpYGmRY3weecBh9n",
+	"NKcs+EYqnnB4DCskqTE7kYXXgrIFC0MTUpE/k1KGO9YGJ2GZGvSSWXcoLm2buzgq8nQz+S+eCGuB/FTi",
+	"ap8rcSyusL0z3W1sn4P2nEIn7ZQS1izFSs1MEspNeOuTDLX+T0IVlvYKrbUrrg4KiWJm1y3ktSY0ulrs",
+	"tZDm2mAxmdoVaIvRylwXAufIGd5kVirSTEm11lT2H0c/bE/k9vIGU73C0OYrc4p+up1tix7W/SISeaEF",
+	"5c2KEvO1UDKbkTDn9KGgECjlGSY0K/F8Qf/Xi7210MYM/Tmk+r/2squR2z2HZKCaRa9TqiUhLY5X9RO3",
+	"pBUar+7IwurG8vwDwu2kQJUyivsk/Kpq10D0Is+bFjdgvyTLLQi2VhE4S7nWM7jnvZA8vAXojjpMLQsb",
+	"OwYzl5BSBglqCVvv3g1Pw91kKCYFThYM+jKWL1jr2tCsk9KFsxqvXdO7OJqx8MZ93TdvXKMSBPXGpqyt",
+	"/GtpWt3QGUCWyk+2ZFLrGV6n9cMMaKlxw3QFrmtOSSR039jndcOOUV44ewg6KWSG4CdmEGQMqcwlZM/Y",
+	"tnQsPYYPBWWZI+DN0+Ah0TkljNm3ROm9NO+i3bbND7qT/AY11Qc0bnl2hUaDIJxXYYziG+uDpAyKE1IJ",
+	"wujCdjiyjy6tX6Yw63UcB+8MknLWfXkpxWRC2lB6YsHr3sV0W29IaiyUZewh8EEU+et5eSIX1W1jehRH",
+	"H6V6P87kx2EIJ06d6KsmtSC9f6fYKDlHRcAlfgh3Tv5GN/Bu2HsYF2sOfICPVUTNI0JnrptQsBAZWFho",
+	"BjOZFll1gqZMVh1St56c0Rh00oR3F5c9sHYXCBz4MqBSPEchLYoT+LVOCehKaCkkzDHjFA1DihloUnNS",
+	"sXN8NU0EZgimMIaBIcFZzkBK2cYsoBAI2mqnYu2003u+q1yV7oJOvPPuYgNefVxDtzyPDbcIWy98dCOG",
+	"XNGYtZbQHxw876pJf3Aw2H8ROjmPMYIdM7IARywmBUGOylpnJy637wRbpaSHF2/hxd5hd4LfRYUl5Kqw",
+	"W/9HM0xdCbyRlTnOnrlTJd1KSwpfvFfIglFcKxoXE7KKMcYZZ5+uFRWiNOeOHTrmfq0oIWGueTbjifKv",
+	"Hkzmf6mp69ix7iotxwCdUGbxGjMXopuhMPSyitZZQ1PF0m6xexz3xrvJAA9p+z/Sr26295MXuH1IB+Pt",
+	"Ae7e7CX76QG9GIcO6yNN56MNWphJh2GugrdGOVrK1Z56fXSCKDcPOjOYmGCoJI5wAyuxKr7wnkXadYQ8",
+	"lwgb1Qc4rMuGeE1IgT50VsDCvNhvxq1p1ZIX9SFyqy+nHxLmN0xZ6gJxyxId23fdRbsd7N2wMtPTkHfX",
+	"9cnrz4QU8Plnh/SpZTPeVsDW8fHx8fabN9uvXj2/14r62dT9hxbzqgXUS3ZvQoKNRVlpLZELPCIkUhhr",
+	"9BS9BLSmU4KhjMbWoEmgGbIjU125uMfBjfLB2BAPn0pvvRqZ/GnvEPb29mCwu7d/8OKrkCittSKlKH1d",
+	"KswKY4I+DE3e+JVRZwa0Rt0i5yRjhK3KqrwENpixteSaALW2/lgXfJylWb8dbqmhTXhTGY+u0Joz05HC",
+	"bn9wsN3f3x7sWpR/ROQgjhI2fEtCTzkP8AM2BlMWKG4xhqRiC29hb/DixfYAfIqkTIJ0hfDuOLQnvotv",
+	"2HrPQRqfyMw4d/MIBi+abEsMMs8LRTAYlKkWTe1UQg/Ois//A84XdlRTWOJUsJGeDi1NxJvEb8sT10z7",
+	"L3KOGYn3MkhleE5i+Zu3GQkMegf0Q2CNIOFNXNLAgiGVSWFZJ3fl9829Z6iZTWc5cdQGGDuF7iaHTt23",
+	"0qzMCawO+i91c7Y6WJa6eFs4lrI6zLwW1X/DOGIcfVoRh1o0En6CjZF238XBEFxcCSG0A2dLTKorvwy1",
+	"cV7j8Y2SGOJLmeEZgguiEYwdk7DojBbInlmvU8ny1LFILQm01qSNcUFf3a4nwMKPhWBLwMrIQDMcQ67s",
+	"PBbZaXWu94J2NyCOOp+2cI7IrDIfZO3wwxNILdsdIP4stMGSB4bOlyl0ODRj2GS0xre4Lxnl3lbd1EOF",
+	"j4yPE61S3HviqY9xbVYys1XBo5NQdrh0mBeiSl34ezMcnhz2+/3B8b04WI4dEtE5odY8WZlVKfnqQpp4",
+	"dwNSujAX22F4Ii2/YoF5p6kiHztq5vFXRjjDVM4RBv1+aD6OqnDOMuAgVq+shr7hzHKVrcG25S5aZtLR",
+	"nWTKoFgzpQRYNurswO69BLmaeGi97XOzNL+3KmUfZCiPQBVK6TiyLMYobhkdgeQZKvfTJ7ntH9f2qbye",
+	"KExl90WZCK9fJTnjw33aiwVnLmwNuyv6K2u+4Yy8fDGD3P7biteTp5N+vb0VbFWTCFrIEEBeLAUeFxTP",
+	"2wEXn1RcYv0zMp9/gq3Ts3PYO9zfGRweHgIq04P9A8try2nnLSaVIRCklHBKwNmVSGSW0cSeLJk4zgLW",
+	"QFjvpO9ZdK3WzgBUexiKST0Gfx5olTvGOHQ8L8uw64JtKWiTkOg9GaLa5y3Ps0eia4sQVYyfrmv+4GV8",
+	"XcX+nf8vxqxm11hXbSyf4bs4knNSaUHhOciPgtSC490kh+zP7UHYC52xSFetrHyrNhGW5hL8HpGNd5Ks",
+	"FlN11ay8Nd32pqza96EJ8YoENa1Ip6xJPK5hrr9CHcOCGMoprilMcF2vWvevUXRTy2+JMT24pOZSodBj",
+	"UitZSy3tTnB5t394rxV8cOnDomD9kKHZ/o3NNFX4cUPnKFRbMZNzSq/R03dr5pTF0vSaMk0fp6Scg1D4",
+	"grFW0DalJGPhzvZGlRZLkcUVcZ87R3bHARoxFJoUW3dOgk6k9UA8eWMfcWcQJH1aw3CZ1DlhY03MGzIW",
+	"yDI2KLBhIb0r8XYiOqmTdrIQUuvRGoRCwBh1wok1R1sJavkc0kLRXGbUuxKvMpcAsTOwTr4UTc0bbI1W",
+	"Fd2Nnpfujx07tR9lBFa0BJOCU7wSx5PhKejC2S3rLuWk8IYzNp9/KqMInttX5YJwfDaM4mhOSnuJ9XuD",
+	"Xt/hbk4Cc46Oor1ev7dnAR/N1J2YHarSTO7PCQXyTGc4YVEWPyIkroyNjmDUFLWNSg5dJX1gjpCj1mjK",
+	"BNMoKdt5q3wlctenE5iLWMHrZ5SRSKSrpEykMEx2C5wLR0pLgRn7ZTtB2KlZgIwsjnzdrCHuVPZ+Vxb0",
+	"fihIfWrqKyvEWlPp+uPKYs2FvrwBXdtT6LMaLDf+srbRG3/ZWKilT1vkLvxtu6hs86/97j9mzhnP2HQ+",
+	"TGmMRWaio4N+HM3wB55ZQNvt911Kwv81CHgL3y/UyO72+2vqYzeri62rSAOFse+E1QV32lOGBDX3rE7u",
+	"++FDvdbTbNXbxpGuCj+jr72iWOSz3cUuIZXz5/8FnzxzSSCrh8uqPKpTOiPLkkMJLSBQJFKClieETWrL",
+	"0BGoqoDdanJZ2dA0VeSKq1knrk7avZdlqc5uv/8cWMwpcQ5XogiVIIuwpZfUuxKv62/as02k8GhgUVlp",
+	"9ikI+3icuXrjrf3+4fMQQpy4lHuNEU36/s8y/fSrHYFAWdrd4rWBu9/wCHar2QLn8HVdhNJsFSmECX/+",
+	"CbQLzSlOaF4YfAmUJLIukCDN2vi8wl0c7fYHv9+kT+z4rmbCOeO+UN7J7rVM6lsIawrjN9Y02/5wo/YH",
+	"/b3HavJx7m6BeDF3yYc1lIUoiwncZy1TvdPEr8N6PqxqW9BqodtiLgvzY6s5PlXmal9gJl0uDSfWkSZv",
+	"ki0ZmZPiMSdTq6lXooyp3mIPLiwPcoUe3rfeGoUuLBxB4GJGVfTnakmm6Jz4jOeUuQsVVdgFhg3agC5q",
+	"HOh18MDSirO3F5fQEsxoNQAslNguM4XQBjZNdjqXMbw1+fVRZEUd8B8YS74UzBhs2H7vN8Wk/d3d3wvD",
+	"3jVAUN9Uq4Gr1vPqVpAFLmNw5mnKAqr9yOldywvpavErWqe8v/Te3gqv9ft/pJaVIP4Iumjb7z92Q89b",
+	"/C1om4L7ttMKDK40S1fRt1I06bmrCNBbQKwKCyvP27qSydTlDHTuPVoKYrsPSzZ3yTbG9fLup3VANrIA",
+	"97dfuAf6W9mMpXt0/3TWorrl+vnnGiKWSKajH0o40P6nBOD9fxXAbiroXbjGunouG1TyPeem1mwvrOtp",
+	"eT1staYfJ4nFeZHKMr8PmsrCfFc0ZgFFWDgBikFT6dWhq5X3RQM9OOcxF50+CnElZr7edGtU3Q4bxTBa",
+	"vB5mnwXuh9nHLmzp/UkhDT7vwanMpetauQGbM2nsgXQFC9PiJoQ+py5NctZkSb4w6Fm4JvgEPE/A8yDg",
+	"qa/uoIcJsN6fU/Yw3tR5yJV443zSbOlemn327uLyuR/Roo/ttXX5w7MWT0Hq0g+oZ3olUpoTkNakyHnL",
+	"hpSy7jKXJe92RAKck+804My+zUz1bsbGe9PlUHUy280yhDAeW+iiCvp+YQCzUFT0BDBPALMOYJw2lqre",
+	"ilCtB5Xtj2VWdR2+DDuUgIUDDu14TAUbL6GNbIoNK3fZr8xn+bruGgZCyl6ld79cQtGq/H3S9Sddv1fX",
+	"vZZ1FK/WzbDWq7IGs64LD6r7mdRlCZ2vH06mbTwBzW22MJoWNy6dtvoW/JW45xp8CA6qclF3Ir84KFgo",
+	"ln2Cgyc4uBcOSroPilG7gGKzE1AIwMwoCdPiJgwNpqwFu58FfP4ZWNgdT9Hf3xeFnDf/5RVn5QNf5fHS",
+	"/wcAUrFPjmNI2atCtC9T2RfK8J6U/UnZ1wcS6puQvhLEKLTHh739r1W9rLIKavtDWP8iDfBV5M1/JwIn",
+	"Uy7SOpqwjtM/PvH8h1fuharVJ+V+Uu41yj2s/9uPhtzXVQZelQ3q93plovg1a3PpWvyyEo/NKxIH/XZJ",
+	"4sE/tCSxrrEPJZZdjJQNA7ri8d/hSHe3uB7fAapsiT0GnWBa+Kpfh7rsV+D/Exq/jYXKoqNoB3PemQ+i",
+	"u+/v/j8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -21,6 +21,11 @@ const (
 	problemValidation      = "urn:approdo:problem:validation"
 	problemRequestConflict = "urn:approdo:problem:request-conflict"
 	problemUnavailable     = "urn:approdo:problem:unavailable"
+	problemUnauthenticated = "urn:approdo:problem:unauthenticated"
+	problemNotAllowed      = "urn:approdo:problem:not-allowed"
+	problemWrongStage      = "urn:approdo:problem:wrong-stage"
+	problemInvalidAction   = "urn:approdo:problem:invalid-action"
+	problemCaseClosed      = "urn:approdo:problem:case-closed"
 	problemBlank           = "about:blank"
 )
 

@@ -89,11 +89,14 @@ type bundle struct {
 	taskQueue string
 	api       *httptest.Server
 	worker    sdkworker.Worker
+	policy    casework.Policy
 }
 
 type setupOptions struct {
 	noWorker        bool
 	registerTimeout time.Duration
+	// policy replaces testPolicy, e.g. with a demo deadline of seconds.
+	policy *casework.Policy
 }
 
 func setup(t *testing.T, opts setupOptions) *bundle {
@@ -104,7 +107,10 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 
-	b := &bundle{ctx: ctx, pool: pool, temporal: c, taskQueue: "e2e-" + uuid.NewString()}
+	b := &bundle{ctx: ctx, pool: pool, temporal: c, taskQueue: "e2e-" + uuid.NewString(), policy: testPolicy}
+	if opts.policy != nil {
+		b.policy = *opts.policy
+	}
 	b.loadSampleReferenceData(t)
 	if !opts.noWorker {
 		b.startWorker(t)
@@ -136,7 +142,7 @@ func (b *bundle) loadSampleReferenceData(t *testing.T) {
 
 func (b *bundle) startWorker(t *testing.T) {
 	t.Helper()
-	w := worker.New(b.temporal, b.taskQueue, sdkworker.Options{}, worker.DependenciesOn(store.New(b.pool), testPolicy))
+	w := worker.New(b.temporal, b.taskQueue, sdkworker.Options{}, worker.DependenciesOn(store.New(b.pool), b.policy))
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	b.worker = w

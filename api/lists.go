@@ -1,0 +1,67 @@
+package api
+
+import (
+	"context"
+	"errors"
+
+	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/store"
+)
+
+// ListEnrolments is a page of cases, newest first, filtered. It holds no personal data.
+func (s *Server) ListEnrolments(ctx context.Context, req ListEnrolmentsRequestObject) (ListEnrolmentsResponseObject, error) {
+	p := req.Params
+	limit := value(p.Limit)
+	if p.Limit != nil && (limit < 1 || limit > 200) {
+		return problemReply(fieldProblem("limit", "deve essere tra 1 e 200")), nil
+	}
+	if p.Hub != nil {
+		if org, err := casework.ParseOrg(*p.Hub); err != nil || !org.IsHub() {
+			return problemReply(fieldProblem("hub", "deve essere cti:<ambito> o polo_start:<codice>")), nil
+		}
+	}
+	page, next, err := s.store.ListCases(ctx, store.CaseFilter{
+		Stage: casework.Stage(value(p.Stage)), Hub: value(p.Hub), Comune: value(p.Comune), School: value(p.School),
+		Overdue: value(p.Overdue), Escalated: p.Escalated, Now: s.now(), After: value(p.Cursor), Limit: limit,
+	})
+	if errors.Is(err, store.ErrBadCursor) {
+		return problemReply(fieldProblem("cursor", "non è un cursore restituito da questo elenco")), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	items := make([]CaseSummary, len(page))
+	for i, c := range page {
+		items[i] = CaseSummary{
+			Id: c.ID, Stage: string(c.Stage), Comune: c.Comune, Level: c.Level, Hub: pointer(c.Hub), School: pointer(c.School),
+			Origin: pointer(c.Origin), ProposalCount: c.ProposalCount, Escalated: c.Escalated,
+			EscalationReason: pointer(c.EscalationReason), DropoutRisk: c.DropoutRisk, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		}
+		if c.Task != nil {
+			t := s.taskResponse(*c.Task)
+			items[i].Task = &t
+		}
+	}
+	return ok(CaseList{Items: items, NextCursor: pointer(next)}), nil
+}
+
+// ListTasks is the inbox of the acting organisation: its open tasks, overdue first.
+func (s *Server) ListTasks(ctx context.Context, req ListTasksRequestObject) (ListTasksResponseObject, error) {
+	actor, problem := actorFrom(req.Params.ApprodoOrganisation)
+	if problem != nil {
+		return problemReply(*problem), nil
+	}
+	limit := value(req.Params.Limit)
+	if req.Params.Limit != nil && (limit < 1 || limit > 500) {
+		return problemReply(fieldProblem("limit", "deve essere tra 1 e 500")), nil
+	}
+	tasks, err := s.store.ListTasks(ctx, actor, s.now(), limit)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]TaskItem, len(tasks))
+	for i, t := range tasks {
+		items[i] = TaskItem{CaseId: t.CaseID, Stage: string(t.Stage), Comune: t.Comune, Level: t.Level, Task: s.taskResponse(t.Task)}
+	}
+	return ok(TaskList{Items: items}), nil
+}
