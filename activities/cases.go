@@ -31,6 +31,10 @@ type RecordCaseInput struct {
 type RecordCaseResult struct {
 	Stage     string
 	CreatedAt time.Time
+	// SuggestedLevel and SuggestedYear are the class the minor's age points to; empty
+	// for a child under three.
+	SuggestedLevel string `json:",omitempty"`
+	SuggestedYear  int    `json:",omitempty"`
 }
 
 // RecordCase stores the case, once: a retry after a lost response finds the row and
@@ -81,5 +85,5 @@ func (c *Cases) RecordCase(ctx context.Context, in RecordCaseInput) (RecordCaseR
 		return RecordCaseResult{}, fmt.Errorf("record enrolment case: %w", err)
 	}
 	activity.GetLogger(ctx).Info("Enrolment case recorded", "CaseID", in.CaseID)
-	return RecordCaseResult{Stage: stored.Stage, CreatedAt: stored.CreatedAt}, nil
+	return RecordCaseResult{Stage: stored.Stage, CreatedAt: stored.CreatedAt, SuggestedLevel: stored.SuggestedLevel, SuggestedYear: stored.SuggestedYear}, nil
 }

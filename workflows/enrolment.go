@@ -79,7 +79,9 @@ type State struct {
 	Comune    string `json:",omitempty"`
 	Municipio int    `json:",omitempty"`
 	Level     string `json:",omitempty"`
-	Year      int    `json:",omitempty"`
+	// Year is the class: suggested from the age when the case is recorded, changed by the
+	// hub's proposal or the school's acceptance.
+	Year int `json:",omitempty"`
 	// Hub is the competent hub; Territory, the schools it may propose.
 	Hub       casework.Org           `json:",omitzero"`
 	HubName   string                 `json:",omitempty"`
@@ -228,6 +230,9 @@ func (c *enrolmentCase) run(ctx workflow.Context) (EnrolmentResult, error) {
 			return EnrolmentResult{}, err
 		}
 		c.state.Recorded = true
+		if recorded.SuggestedLevel == string(c.input.Request.Level) {
+			c.state.Year = recorded.SuggestedYear
+		}
 		logger.Info("Enrolment case registered", "CaseID", c.input.CaseID)
 	}
 
@@ -277,6 +282,7 @@ func (c *enrolmentCase) start(ctx workflow.Context) error {
 	}
 	r := c.input.Request
 	c.state.Policy = &policy
+	// Year keeps the class suggested from the age, when it is of the level sought.
 	c.state.Comune, c.state.Municipio, c.state.Level = r.Comune, r.Residence.Municipio, string(r.Level)
 	if len(c.state.Timeline) == 0 {
 		c.addEvent(ctx, casework.Event{Kind: casework.EventFiled, Actor: filer(c.input)})
@@ -327,20 +333,19 @@ func (c *enrolmentCase) loop(ctx workflow.Context) (EnrolmentResult, error) {
 			return c.changes != seen || c.state.Stage.Closed() || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 		}
 		wake := c.nextWake()
+		now := workflow.Now(ctx)
 		var err error
 		switch {
-		case wake.IsZero():
+		case c.busy || wake.IsZero():
+			// Busy: an Update is half-way through a change; it counts a change when done.
 			err = workflow.Await(ctx, changed)
-		case wake.After(workflow.Now(ctx)):
-			_, err = workflow.AwaitWithTimeout(ctx, wake.Sub(workflow.Now(ctx)), changed)
+		case wake.After(now):
+			_, err = workflow.AwaitWithTimeout(ctx, wake.Sub(now), changed)
+		default:
+			err = c.onTime(ctx)
 		}
 		if err != nil {
 			return EnrolmentResult{}, err
-		}
-		if !c.busy {
-			if err := c.onTime(ctx); err != nil {
-				return EnrolmentResult{}, err
-			}
 		}
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() && !c.state.Stage.Closed() {
 			return EnrolmentResult{}, c.continueAsNew(ctx)

@@ -108,7 +108,8 @@ func newHarness(t *testing.T) *harness {
 		input: workflows.EnrolmentInput{CaseID: caseID, FiledBy: req.Comune, RequestHash: req.Hash(), Request: req},
 	}
 	h.recordCase = func(_ context.Context, in activities.RecordCaseInput) (activities.RecordCaseResult, error) {
-		return activities.RecordCaseResult{Stage: in.Stage}, nil
+		// A nine-year-old in November 2026: the fourth class of primaria.
+		return activities.RecordCaseResult{Stage: in.Stage, SuggestedLevel: "primaria", SuggestedYear: 4}, nil
 	}
 	env.OnActivity(cases.RecordCase, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, in activities.RecordCaseInput) (activities.RecordCaseResult, error) {

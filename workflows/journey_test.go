@@ -109,6 +109,7 @@ func TestRejectionReturnsTheCaseToTheHub(t *testing.T) {
 	requireApplied(t, accepted)
 	s := h.state()
 	require.Equal(t, casework.StageEnrolled, s.Stage)
+	require.Equal(t, 4, s.Placement.Year, "the class suggested from the age, as nobody changed it")
 	require.Equal(t, 2, s.ProposalCount)
 	require.Equal(t, []casework.EventKind{
 		casework.EventFiled, casework.EventRouted, casework.EventProposed, casework.EventRejected, casework.EventProposed, casework.EventAccepted,

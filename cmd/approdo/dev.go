@@ -203,7 +203,7 @@ func stopWithTimeout(what string, stop func(context.Context) error) {
 
 func printDevBanner(cfg config.Config, temporalServer *devtemporal.Server, logDir string) {
 	api := "http://" + cfg.HTTPAddr
-	query := url.QueryEscape(`Stage="registered"`)
+	query := url.QueryEscape(`Stage="awaiting_proposal"`)
 	fmt.Printf(`
 Approdo is running.
 
@@ -222,6 +222,7 @@ Next steps:
        "residence":{"address":"Via Padova 100","municipio":2},"origin":"ukrainian_refugee"}'
   Find it in the Temporal UI:
     %[2]s/namespaces/%[4]s/workflows?query=%[8]s
+  Take it to enrolment (propose, decide, …): README.md, "Taking the case to enrolment".
 
 Press Ctrl-C to stop everything; the data stays for the next start.
 

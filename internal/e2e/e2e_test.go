@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +20,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -268,30 +266,9 @@ func TestEnrolmentEndToEnd(t *testing.T) {
 	got = b.do(t, http.MethodGet, created.location, "", "")
 	require.Equal(t, "Olena", decodeCase(t, got).Minor.GivenName)
 
-	// Supervisors find the case by stage, through Temporal's visibility and the Web UI.
-	query := fmt.Sprintf(`Stage="awaiting_proposal" AND HubID="polo_start:polo-1" AND ComuneIstat="015146" AND Origin="ukrainian_refugee" AND WorkflowId=%q`, c.WorkflowId)
-	require.Eventually(t, func() bool {
-		res, err := b.temporal.ListWorkflow(b.ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: namespace, Query: query})
-		return err == nil && len(res.GetExecutions()) == 1
-	}, 20*time.Second, 200*time.Millisecond, "workflow not found by %s", query)
-
-	uiURL := temporalServer.UIURL() + "/api/v1/namespaces/" + namespace + "/workflows?query=" + url.QueryEscape(query)
-	require.Eventually(t, func() bool {
-		res, err := http.Get(uiURL)
-		if err != nil {
-			return false
-		}
-		defer res.Body.Close()
-		var listed struct {
-			Executions []struct {
-				Execution struct {
-					WorkflowID string `json:"workflowId"`
-				} `json:"execution"`
-			} `json:"executions"`
-		}
-		return res.StatusCode == http.StatusOK && json.NewDecoder(res.Body).Decode(&listed) == nil &&
-			len(listed.Executions) == 1 && listed.Executions[0].Execution.WorkflowID == c.WorkflowId
-	}, 20*time.Second, 200*time.Millisecond, "the Web UI does not list the case for %s", query)
+	// Supervisors find the case by stage, hub, comune and origin, through Temporal's
+	// visibility and the Web UI.
+	b.requireListedByTemporal(t, c.WorkflowId, `Stage="awaiting_proposal" AND HubID="polo_start:polo-1" AND ComuneIstat="015146" AND Origin="ukrainian_refugee"`)
 
 	// Close the case by cancelling it and record its history for the replay test (the
 	// whole journey is recorded by TestJourneyThroughTheAPI).
