@@ -246,6 +246,25 @@ type Minor struct {
 	Sex string `json:"sex"`
 }
 
+// Monitoring defines model for Monitoring.
+type Monitoring struct {
+	GeneratedAt time.Time       `json:"generatedAt"`
+	Rows        []MonitoringRow `json:"rows"`
+}
+
+// MonitoringRow defines model for MonitoringRow.
+type MonitoringRow struct {
+	Cases       int `json:"cases"`
+	Direct      int `json:"direct"`
+	DropoutRisk int `json:"dropoutRisk"`
+	Escalated   int `json:"escalated"`
+
+	// Hub Assente per i casi non ancora instradati.
+	Hub     *string `json:"hub,omitempty"`
+	Overdue int     `json:"overdue"`
+	Stage   string  `json:"stage"`
+}
+
 // NoteAction defines model for NoteAction.
 type NoteAction struct {
 	Note *string `json:"note,omitempty"`
@@ -562,6 +581,9 @@ type ServerInterface interface {
 	// WithdrawEnrolment Il comune ritira la richiesta
 	// (POST /enrolments/{id}/withdrawal)
 	WithdrawEnrolment(c *gin.Context, id CaseID, params WithdrawEnrolmentParams)
+	// GetMonitoring Monitoraggio territoriale, per hub e fase
+	// (GET /monitoring)
+	GetMonitoring(c *gin.Context)
 	// ListTasks I compiti dell'organisation, scaduti per primi
 	// (GET /tasks)
 	ListTasks(c *gin.Context, params ListTasksParams)
@@ -1213,6 +1235,19 @@ func (siw *ServerInterfaceWrapper) WithdrawEnrolment(c *gin.Context) {
 	siw.Handler.WithdrawEnrolment(c, id, params)
 }
 
+// GetMonitoring operation middleware
+func (siw *ServerInterfaceWrapper) GetMonitoring(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetMonitoring(c)
+}
+
 // ListTasks operation middleware
 func (siw *ServerInterfaceWrapper) ListTasks(c *gin.Context) {
 
@@ -1298,6 +1333,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/enrolments/:id/withdrawal", wrapper.WithdrawEnrolment)
 	router.POST(options.BaseURL+"/enrolments/:id/transfer", wrapper.TransferCase)
 	router.POST(options.BaseURL+"/enrolments/:id/attendance", wrapper.ConfirmAttendance)
+	router.GET(options.BaseURL+"/monitoring", wrapper.GetMonitoring)
 	router.GET(options.BaseURL+"/tasks", wrapper.ListTasks)
 	router.GET(options.BaseURL+"/enrolments/:id", wrapper.GetEnrolment)
 }
@@ -2485,6 +2521,27 @@ func (response WithdrawEnrolment503ApplicationProblemPlusJSONResponse) VisitWith
 	return err
 }
 
+type GetMonitoringRequestObject struct {
+}
+
+type GetMonitoringResponseObject interface {
+	VisitGetMonitoringResponse(w http.ResponseWriter) error
+}
+
+type GetMonitoring200JSONResponse Monitoring
+
+func (response GetMonitoring200JSONResponse) VisitGetMonitoringResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTasksRequestObject struct {
 	Params ListTasksParams
 }
@@ -2572,6 +2629,9 @@ type StrictServerInterface interface {
 	// WithdrawEnrolment Il comune ritira la richiesta
 	// (POST /enrolments/{id}/withdrawal)
 	WithdrawEnrolment(ctx context.Context, request WithdrawEnrolmentRequestObject) (WithdrawEnrolmentResponseObject, error)
+	// GetMonitoring Monitoraggio territoriale, per hub e fase
+	// (GET /monitoring)
+	GetMonitoring(ctx context.Context, request GetMonitoringRequestObject) (GetMonitoringResponseObject, error)
 	// ListTasks I compiti dell'organisation, scaduti per primi
 	// (GET /tasks)
 	ListTasks(ctx context.Context, request ListTasksRequestObject) (ListTasksResponseObject, error)
@@ -3087,6 +3147,30 @@ func (sh *strictHandler) WithdrawEnrolment(ctx *gin.Context, id CaseID, params W
 	}
 }
 
+// GetMonitoring operation middleware
+func (sh *strictHandler) GetMonitoring(ctx *gin.Context) {
+	var request GetMonitoringRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMonitoring(ctx, request.(GetMonitoringRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMonitoring")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetMonitoringResponseObject); ok {
+		if err := validResponse.VisitGetMonitoringResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListTasks operation middleware
 func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 	var request ListTasksRequestObject
@@ -3118,81 +3202,85 @@ func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fzbchs5kv2VjNqNsBxTokhd3Cv5SSN1OxhjtxWSPBMbrQ4xVZUkc1wEygCKbqtDEfsP+wP92M/7ts/+",
-	"k/2SDQB1JUFKVF9meqwnU1UoXBLIkycv8I9RIme5FCSMjo5+jHJUOCNDyv11gpqGp/YXi+goytFMozgS",
-	"OKPoKOI0iiNFHwpWlEZHRhUURzqZ0gztF+ZTbltpo1hMoru7OBqmNMulIZF8+gt9sm1S0oni3LC03Z9z",
-	"bkcmKMQzvGUpCBIpIEPQhrRGSKaMcwLhHyqasDYKIS0I5jIzBFuD//uv/x70+5CgQmNI8ZWwLTKyf1AM",
-	"CY8VAcGod320PXreuxJR7Nc2JUxJNatrTXbbznb90t6qCQrW6FeyuLDXz6R7f3tbLWtKgBPWCR3BKJGz",
-	"QtDRVdHv7yXDi8vjS/eTRjGMEsPlC5zdsJHNm1xm8lobVKZskMiUE6oaXImRTqZSZp23MKMkQSEnCsec",
-	"VL2BhFGhzagHF1IbNoWRkCs5n7OWimUMOSnIJOg5Z0Wey/hKpJRlz7AwJAwnrUVlEhTPcsbbW1Kff3rp",
-	"9op0LpUiyJ4dnw1Bk7hFSBnslvoNoB9wlmdWpHa9u4NVe3Kc50qmcrsj7XUbc2cPqM6l0OTO85mSNxnN",
-	"7M9ECjt7+xPzPOPE9baT+xZ/+rv2G9n0/e+KxtFR9G87jcLs+Ld6p+rXjdjd+6+VkorAPzRGgqZEilTC",
-	"+TcncLh/8FXPHaCyJzvQsTEkUhQJHSfVecqVzEkZ9stA18IusVnzjZQZoYju4khIQ+Fj2mjrd61Ovo+r",
-	"pvLm75QY24fV/NeszfLgbGjW/bFOMrafi2I2Q/XJdluOg0qh+1vQD+akUFqq+yfsx1s12WqQpfl69Qp0",
-	"H0eJIjSUHrtVjqWaoYmOohQNbRueURQvf5IqmcvCnLN+HxY+6QQz2+va1yzFOWF5xpYGmRY3weecBh9n",
-	"NKcs+EYqnnB4DCskqTE7kYXXgrIFC0MTUpE/k1KGO9YGJ2GZGvSSWXcoLm2buzgq8nQz+S+eCGuB/FTi",
-	"ap8rcSyusL0z3W1sn4P2nEIn7ZQS1izFSs1MEspNeOuTDLX+T0IVlvYKrbUrrg4KiWJm1y3ktSY0ulrs",
-	"tZDm2mAxmdoVaIvRylwXAufIGd5kVirSTEm11lT2H0c/bE/k9vIGU73C0OYrc4p+up1tix7W/SISeaEF",
-	"5c2KEvO1UDKbkTDn9KGgECjlGSY0K/F8Qf/Xi7210MYM/Tmk+r/2squR2z2HZKCaRa9TqiUhLY5X9RO3",
-	"pBUar+7IwurG8vwDwu2kQJUyivsk/Kpq10D0Is+bFjdgvyTLLQi2VhE4S7nWM7jnvZA8vAXojjpMLQsb",
-	"OwYzl5BSBglqCVvv3g1Pw91kKCYFThYM+jKWL1jr2tCsk9KFsxqvXdO7OJqx8MZ93TdvXKMSBPXGpqyt",
-	"/GtpWt3QGUCWyk+2ZFLrGV6n9cMMaKlxw3QFrmtOSSR039jndcOOUV44ewg6KWSG4CdmEGQMqcwlZM/Y",
-	"tnQsPYYPBWWZI+DN0+Ah0TkljNm3ROm9NO+i3bbND7qT/AY11Qc0bnl2hUaDIJxXYYziG+uDpAyKE1IJ",
-	"wujCdjiyjy6tX6Yw63UcB+8MknLWfXkpxWRC2lB6YsHr3sV0W29IaiyUZewh8EEU+et5eSIX1W1jehRH",
-	"H6V6P87kx2EIJ06d6KsmtSC9f6fYKDlHRcAlfgh3Tv5GN/Bu2HsYF2sOfICPVUTNI0JnrptQsBAZWFho",
-	"BjOZFll1gqZMVh1St56c0Rh00oR3F5c9sHYXCBz4MqBSPEchLYoT+LVOCehKaCkkzDHjFA1DihloUnNS",
-	"sXN8NU0EZgimMIaBIcFZzkBK2cYsoBAI2mqnYu2003u+q1yV7oJOvPPuYgNefVxDtzyPDbcIWy98dCOG",
-	"XNGYtZbQHxw876pJf3Aw2H8ROjmPMYIdM7IARywmBUGOylpnJy637wRbpaSHF2/hxd5hd4LfRYUl5Kqw",
-	"W/9HM0xdCbyRlTnOnrlTJd1KSwpfvFfIglFcKxoXE7KKMcYZZ5+uFRWiNOeOHTrmfq0oIWGueTbjifKv",
-	"Hkzmf6mp69ix7iotxwCdUGbxGjMXopuhMPSyitZZQ1PF0m6xexz3xrvJAA9p+z/Sr26295MXuH1IB+Pt",
-	"Ae7e7CX76QG9GIcO6yNN56MNWphJh2GugrdGOVrK1Z56fXSCKDcPOjOYmGCoJI5wAyuxKr7wnkXadYQ8",
-	"lwgb1Qc4rMuGeE1IgT50VsDCvNhvxq1p1ZIX9SFyqy+nHxLmN0xZ6gJxyxId23fdRbsd7N2wMtPTkHfX",
-	"9cnrz4QU8Plnh/SpZTPeVsDW8fHx8fabN9uvXj2/14r62dT9hxbzqgXUS3ZvQoKNRVlpLZELPCIkUhhr",
-	"9BS9BLSmU4KhjMbWoEmgGbIjU125uMfBjfLB2BAPn0pvvRqZ/GnvEPb29mCwu7d/8OKrkCittSKlKH1d",
-	"KswKY4I+DE3e+JVRZwa0Rt0i5yRjhK3KqrwENpixteSaALW2/lgXfJylWb8dbqmhTXhTGY+u0Joz05HC",
-	"bn9wsN3f3x7sWpR/ROQgjhI2fEtCTzkP8AM2BlMWKG4xhqRiC29hb/DixfYAfIqkTIJ0hfDuOLQnvotv",
-	"2HrPQRqfyMw4d/MIBi+abEsMMs8LRTAYlKkWTe1UQg/Ois//A84XdlRTWOJUsJGeDi1NxJvEb8sT10z7",
-	"L3KOGYn3MkhleE5i+Zu3GQkMegf0Q2CNIOFNXNLAgiGVSWFZJ3fl9829Z6iZTWc5cdQGGDuF7iaHTt23",
-	"0qzMCawO+i91c7Y6WJa6eFs4lrI6zLwW1X/DOGIcfVoRh1o0En6CjZF238XBEFxcCSG0A2dLTKorvwy1",
-	"cV7j8Y2SGOJLmeEZgguiEYwdk7DojBbInlmvU8ny1LFILQm01qSNcUFf3a4nwMKPhWBLwMrIQDMcQ67s",
-	"PBbZaXWu94J2NyCOOp+2cI7IrDIfZO3wwxNILdsdIP4stMGSB4bOlyl0ODRj2GS0xre4Lxnl3lbd1EOF",
-	"j4yPE61S3HviqY9xbVYys1XBo5NQdrh0mBeiSl34ezMcnhz2+/3B8b04WI4dEtE5odY8WZlVKfnqQpp4",
-	"dwNSujAX22F4Ii2/YoF5p6kiHztq5vFXRjjDVM4RBv1+aD6OqnDOMuAgVq+shr7hzHKVrcG25S5aZtLR",
-	"nWTKoFgzpQRYNurswO69BLmaeGi97XOzNL+3KmUfZCiPQBVK6TiyLMYobhkdgeQZKvfTJ7ntH9f2qbye",
-	"KExl90WZCK9fJTnjw33aiwVnLmwNuyv6K2u+4Yy8fDGD3P7biteTp5N+vb0VbFWTCFrIEEBeLAUeFxTP",
-	"2wEXn1RcYv0zMp9/gq3Ts3PYO9zfGRweHgIq04P9A8try2nnLSaVIRCklHBKwNmVSGSW0cSeLJk4zgLW",
-	"QFjvpO9ZdK3WzgBUexiKST0Gfx5olTvGOHQ8L8uw64JtKWiTkOg9GaLa5y3Ps0eia4sQVYyfrmv+4GV8",
-	"XcX+nf8vxqxm11hXbSyf4bs4knNSaUHhOciPgtSC490kh+zP7UHYC52xSFetrHyrNhGW5hL8HpGNd5Ks",
-	"FlN11ay8Nd32pqza96EJ8YoENa1Ip6xJPK5hrr9CHcOCGMoprilMcF2vWvevUXRTy2+JMT24pOZSodBj",
-	"UitZSy3tTnB5t394rxV8cOnDomD9kKHZ/o3NNFX4cUPnKFRbMZNzSq/R03dr5pTF0vSaMk0fp6Scg1D4",
-	"grFW0DalJGPhzvZGlRZLkcUVcZ87R3bHARoxFJoUW3dOgk6k9UA8eWMfcWcQJH1aw3CZ1DlhY03MGzIW",
-	"yDI2KLBhIb0r8XYiOqmTdrIQUuvRGoRCwBh1wok1R1sJavkc0kLRXGbUuxKvMpcAsTOwTr4UTc0bbI1W",
-	"Fd2Nnpfujx07tR9lBFa0BJOCU7wSx5PhKejC2S3rLuWk8IYzNp9/KqMInttX5YJwfDaM4mhOSnuJ9XuD",
-	"Xt/hbk4Cc46Oor1ev7dnAR/N1J2YHarSTO7PCQXyTGc4YVEWPyIkroyNjmDUFLWNSg5dJX1gjpCj1mjK",
-	"BNMoKdt5q3wlctenE5iLWMHrZ5SRSKSrpEykMEx2C5wLR0pLgRn7ZTtB2KlZgIwsjnzdrCHuVPZ+Vxb0",
-	"fihIfWrqKyvEWlPp+uPKYs2FvrwBXdtT6LMaLDf+srbRG3/ZWKilT1vkLvxtu6hs86/97j9mzhnP2HQ+",
-	"TGmMRWaio4N+HM3wB55ZQNvt911Kwv81CHgL3y/UyO72+2vqYzeri62rSAOFse+E1QV32lOGBDX3rE7u",
-	"++FDvdbTbNXbxpGuCj+jr72iWOSz3cUuIZXz5/8FnzxzSSCrh8uqPKpTOiPLkkMJLSBQJFKClieETWrL",
-	"0BGoqoDdanJZ2dA0VeSKq1knrk7avZdlqc5uv/8cWMwpcQ5XogiVIIuwpZfUuxKv62/as02k8GhgUVlp",
-	"9ikI+3icuXrjrf3+4fMQQpy4lHuNEU36/s8y/fSrHYFAWdrd4rWBu9/wCHar2QLn8HVdhNJsFSmECX/+",
-	"CbQLzSlOaF4YfAmUJLIukCDN2vi8wl0c7fYHv9+kT+z4rmbCOeO+UN7J7rVM6lsIawrjN9Y02/5wo/YH",
-	"/b3HavJx7m6BeDF3yYc1lIUoiwncZy1TvdPEr8N6PqxqW9BqodtiLgvzY6s5PlXmal9gJl0uDSfWkSZv",
-	"ki0ZmZPiMSdTq6lXooyp3mIPLiwPcoUe3rfeGoUuLBxB4GJGVfTnakmm6Jz4jOeUuQsVVdgFhg3agC5q",
-	"HOh18MDSirO3F5fQEsxoNQAslNguM4XQBjZNdjqXMbw1+fVRZEUd8B8YS74UzBhs2H7vN8Wk/d3d3wvD",
-	"3jVAUN9Uq4Gr1vPqVpAFLmNw5mnKAqr9yOldywvpavErWqe8v/Te3gqv9ft/pJaVIP4Iumjb7z92Q89b",
-	"/C1om4L7ttMKDK40S1fRt1I06bmrCNBbQKwKCyvP27qSydTlDHTuPVoKYrsPSzZ3yTbG9fLup3VANrIA",
-	"97dfuAf6W9mMpXt0/3TWorrl+vnnGiKWSKajH0o40P6nBOD9fxXAbiroXbjGunouG1TyPeem1mwvrOtp",
-	"eT1staYfJ4nFeZHKMr8PmsrCfFc0ZgFFWDgBikFT6dWhq5X3RQM9OOcxF50+CnElZr7edGtU3Q4bxTBa",
-	"vB5mnwXuh9nHLmzp/UkhDT7vwanMpetauQGbM2nsgXQFC9PiJoQ+py5NctZkSb4w6Fm4JvgEPE/A8yDg",
-	"qa/uoIcJsN6fU/Yw3tR5yJV443zSbOlemn327uLyuR/Roo/ttXX5w7MWT0Hq0g+oZ3olUpoTkNakyHnL",
-	"hpSy7jKXJe92RAKck+804My+zUz1bsbGe9PlUHUy280yhDAeW+iiCvp+YQCzUFT0BDBPALMOYJw2lqre",
-	"ilCtB5Xtj2VWdR2+DDuUgIUDDu14TAUbL6GNbIoNK3fZr8xn+bruGgZCyl6ld79cQtGq/H3S9Sddv1fX",
-	"vZZ1FK/WzbDWq7IGs64LD6r7mdRlCZ2vH06mbTwBzW22MJoWNy6dtvoW/JW45xp8CA6qclF3Ir84KFgo",
-	"ln2Cgyc4uBcOSroPilG7gGKzE1AIwMwoCdPiJgwNpqwFu58FfP4ZWNgdT9Hf3xeFnDf/5RVn5QNf5fHS",
-	"/wcAUrFPjmNI2atCtC9T2RfK8J6U/UnZ1wcS6puQvhLEKLTHh739r1W9rLIKavtDWP8iDfBV5M1/JwIn",
-	"Uy7SOpqwjtM/PvH8h1fuharVJ+V+Uu41yj2s/9uPhtzXVQZelQ3q93plovg1a3PpWvyyEo/NKxIH/XZJ",
-	"4sE/tCSxrrEPJZZdjJQNA7ri8d/hSHe3uB7fAapsiT0GnWBa+Kpfh7rsV+D/Exq/jYXKoqNoB3PemQ+i",
-	"u+/v/j8AAP//",
+	"7Fzbchs5kv2VjNqNsBxTokhd3Cv5SSN3OxRjt7WSPRMbrQ4xVZUkc1wEygCKbqtDEfsP+wP92M/7ts/+",
+	"k/2SDQB1JVGUqL7M9FpPolgoXBLIkycv4I9RIue5FCSMjo5+jHJUOCdDyv13gppOX9hPLKKjKEczi+JI",
+	"4Jyio4jTKI4UfShYURodGVVQHOlkRnO0b5hPuW2ljWIxjW5v4+g0pXkuDYnk01/ok22Tkk4U54al7f6c",
+	"czsyQSGe4A1LQZBIARmCNqQ1QjJjXBAI/6WiKWujENKCYCEzQ7A1+t///K/RcAgJKjSGFF8K2yIj+w/F",
+	"kPBEERCMB1dH2+Ong0sRxX5tM8KUVLO61mS37WzXL+2NmqJgjX4lywt79US65zc31bJmBDhlndARjBM5",
+	"LwQdXRbD4V5yevH2+K37SOMYxonh8gHOr9nI5kkuM3mlDSpTNkhkyglVDS7FWCczKbPOU5hTkqCQU4UT",
+	"TqreQMK40GY8gAupDZvCSMiVXCxYS8UyhpwUZBL0grMiz2V8KVLKsidYGBKGk9aiMgmK5znjzQ2pzz89",
+	"d3tFOpdKEWRPjs9OQZO4QUgZ7Jb6DaAfcJ5nVqR2vbujvj05znMlU7ndkfa6jbm1B1TnUmhy5/lMyeuM",
+	"5vZjIoWdvf2IeZ5x4nrbyX2LP/1d+41s+v5XRZPoKPqXnUZhdvxTvVP160bs7v3XSklF4L80RoKmRIpU",
+	"wvk3J3C4f/DVwB2gsic70LExJFIUCR0n1XnKlcxJGfbLQNfCLrFZ87WUGaGIbuNISEPhY9po63etTr6P",
+	"q6by+u+UGNuH1fxXrM3q4Gxo3v2wTjK2n4tiPkf1yXZbjoNKoftf0A/mpFBaqrsn7Mfrm2w1yMp8vXoF",
+	"uo+jRBEaSo/dKidSzdFER1GKhrYNzymKV19JlcxlYc5Zvw8Ln3SCme117WOW4pywPGMrg8yK6+D3nAa/",
+	"zmhBWfCJVDzl8BhWSFJjdiILrwVlCxaGpqQifyalDHesDU7DMjXoJbPuULy1bW7jqMjTzeS/fCKsBfJT",
+	"iat9rsSxvML2znS3sX0O2nMKnbQXlLBmKXo1M0koN+GtTzLU+j8IVVjaPVprV1wdFBLF3K5byCtNaHS1",
+	"2CshzZXBYjqzK9AWo5W5KgQukDO8zqxUpJmRaq2p7D+Oftieyu3VDaZ6haHNV+YF+ul2ti26X/fLSOSF",
+	"FpQ3K0rM10LJbE7CnNOHgkKglGeY0LzE8yX9Xy/21kIbM/TnkOr/2suuRm73HJKBaha9TqlWhLQ8XtVP",
+	"3JJWaLy6IwurG8vzDwi30wJVyijukvDLql0D0cs8b1Zcg32TLLcg2OojcJZyrWdwTwcheXgL0B31NLUs",
+	"bOIYzEJCShkkqCVsvXt3+iLcTYZiWuB0yaCvYvmSta4NzTopXTir8co1vY2jOQtv3Ne989o1KkFQb2zK",
+	"2sq/lqbVDZ0BZKn8ZEsmtZ7hdVrfz4CWGnea9uC65pREQneNfV437BjlpbOHoJNCZgh+YgZBxpDKXEL2",
+	"hG1Lx9Jj+FBQljkC3nwbPCQ6p4Qx+5YovZPmXbTbtvlBd5LfoKb6gMYtz67QaBCE8yqMUXxtfZCUQXFC",
+	"KkEYX9gOx/art9YvU5gNOo6DdwZJOeu+upRiOiVtKD2x4HXnYrqtNyQ1Fsoy9hB4L4r89aI8kcvqtjE9",
+	"iqOPUr2fZPLjaQgnXjjRV01qQXr/TrFRcoGKgEv8EO6c/I2u4d3p4H5crDnwAT5WETWPCJ25bkLBQmRg",
+	"aaEZzGVaZNUJmjFZdUjdenJGY9BJE95dvB2AtbtA4MCXAZXiBQppUZzAr3VGQJdCSyFhgRmnaBhSzECT",
+	"WpCKneOraSowQzCFMQwMCc5zBlLKNmYBhUDQVjsVa6ed3vPtc1W6CzrxzruLDXj1cQ3d8jw23CBsPfPR",
+	"jRhyRRPWWsJwdPC0qybD0cFo/1no5DzECHbMyBIcsZgWBDkqa52duNy+E2yVkj69eAPP9g67E/wuKiwh",
+	"V4Xd+j+aYepK4LWszHH2xJ0q6VZaUvjivUIWjOJK0aSYklWMCc45+3SlqBClOXfs0DH3K0UJCXPF8zlP",
+	"lX90bzL/S01dx451V2k5BuiEMovXmLkQ3RyFoedVtM4amiqWdoPd47g32U1GeEjb/5Z+db29nzzD7UM6",
+	"mGyPcPd6L9lPD+jZJHRYH2g6H2zQwkw6DHMVvDXK0VKu9tTroxNEuUXQmcHEBEMlcYQbWIm++MJ7FmnX",
+	"EfJcImxU7+GwrhriNSEF+tBZAQvzbL8Zt6ZVK17Uh8itvpx+SJjfMGWpC8StSnRin3UX7XZwcM3KzF6E",
+	"vLuuT16/JqSAzz87pE8tm/G2AraOj4+Pt1+/3n758umdVtTPpu4/tJiXLaBesXtTEmwsykpriVzgESGR",
+	"wlijp+g5oDWdEgxlNLEGTQLNkR2Z6srFfR3cKB+MDfHwmfTWq5HJn/YOYW9vD0a7e/sHz74KidJaK1KK",
+	"0lelwvQYE/RhaPLGr4w6M6A16hY5pxkjbFVW5TmwwYytJdcEqLX1x7rg4yzN+u1wSw1twuvKeHSF1pyZ",
+	"jhR2h6OD7eH+9mjXovwDIgdxlLDhGxJ6xnmAH7AxmLJAcYMxJBVbeAN7o2fPtkfgUyRlEqQrhHfHoT3x",
+	"XXzD1nsO0vhEZsa5m0cwetZkW2KQeV4ogtGoTLVoaqcSBnBWfP5vcL6wo5rCEqeCjfR0aGUi3iR+W564",
+	"Ztp/kQvMSLyXQSrDCxKr77zJSGDQO6AfAmsECa/jkgYWDKlMCss6uSu/b+48Q81sOsuJozbA2Cl0Nzl4",
+	"6qTT7tKGd4/elASpTd0FJT/eP5TfjH4uP66ysOVlt+ZTDrR+SbbT1WAT6g7tajnXqQsN9jwLho1aDUJh",
+	"o9bjYHTn2IOIgyFL8DW77BaKRCoEFtootL5B0JmWC1JpQT0xyJ5o+rKpqyLdTihNn+tC26WUQqL/Vpre",
+	"DFN/Cmmlm7P+0OvKFrUic/1Ji7Uc4TeMSsfRp56o5vI++Ak2lM+9FwcDumt34GyFl3fll6E2LgZxfK0k",
+	"hth3ZniO4EKyBBPHS62tR2sWn5A2pGSJYSxS61JYbtK2mMHDatcT8OmOhWBL58s4UzMcQ67sPJZ9nQol",
+	"94IsLiCOOju7dI7I9JERsqzu/hjWYoIBN9LqMJZeReh8maIHiwybjNZ4qndptntadVMPFT4yPurYp7h3",
+	"ROcf4ij38vy+UORJqNagDL8sxSi7xvT16enJ4XA4HB3faVXLsUMiOifUmqe9OboS3JeKDnY3cHGW5mI7",
+	"DE+k5aUu+XFpqshHIpt5/JURzjCVC4TRcBiajyO+nLMMhBuqR1ZDX3Nmme/WaNsyYS0z6axWMmNQrJlS",
+	"AiwbdXZg9053q5p4aL3tc7MyvzcqZR+yKo9AFZjrhEVYTFDcMDp3hOeo3EdfMmH/ubLfyqupwlR2H5Rl",
+	"FfWjJGe8f4TkYik0ELaG3RX9lTVfc0ZevphBbv+2sj/knRO/3kGP76NJBC1kCCAvVsLYS4rn7YCLdisu",
+	"sf4Jmc8/wdaLs3PYO9zfGR0eHgIqM4D9A+slldPOW7w8QyBIKeGUgLNLkcgso6k9WTJxDBisgbC+7tD7",
+	"ZLVaOwNQ7WEowvkQ/LmnVe4Y49DxfFsG8ZdsS0GbMOY78o11BKU8zx6JrixCVBkjuqr5g5fxVZVJctEk",
+	"MWE1v8K6Bmj1DAfZZGsO8qMgtRTGaVKN9uP2KBzTmLNI+1ZWPlWbCEtzCX4PqO1wkqwWU3XV5rz1dNub",
+	"0rfvpybEKyyR7knOrUljr2Guv0JVzJIYyimuKXNxXfet+9co4arld5fL11+g9Vah0BNSvayllnYnVbE7",
+	"PLzTCt67kGZZsH7I0Gz/xmaWKvy4oXMUqtSZywWlV+jpuzVzymJpekWZpo8zUs5BKHz5YSsFkFKSsXBn",
+	"e6O6nZU4dU8U8daR3UmARpwKTYqtOydBJ9J6IJ68sc/fMAiSPklmuEwRnrCxJuY1GQtkGRsU2LCQwaV4",
+	"MxWdRFw79QwpL6wTAYWACeqEE2uOthLU8imkhaKFzGhwKV5mLp1mZ6BpWkjRVFDC1rivhHP8tHR/7Nip",
+	"fSkjsKIlmBac4qU4np6+AF04u2XdpZwUXnPG5vNPZUzKc/uq+BSOz06jOFqQ0l5iw8FoMHS4m5PAnKOj",
+	"aG8wHOxZwEczcydmh6qkZRmrCWQtz3DKoiylRUhcUSQdwbgpkRyXHLpKIcICIUet0ZTpynFStvNW+VLk",
+	"rk8nMBf/hFdPKCORSBe5SKQwTHYLnAtHSkuBGftlO0HYqVmAjCyOfN2sIe7UiX9Xlod/KEh9aqp1K8Ra",
+	"Uzf9Y2/p71Jf3oCu7Sn0Wg2WG79Z2+iN32ws1MqrLXIXfrcdx9n8bb/7D5lzxnM2nRdTmmCRmejoYBhH",
+	"c/yB5xbQdodDl+Dy/40C3sL3SxXXu8Phmmrrzaqs65rkQJn1O2F1wZ321AfnBlYn9/3woV7rabaqt+NI",
+	"V2XE0ddeUSzy2e5il97M+fP/gE/FupSi1cNVVR7XCcKxZcmh9CgQKBIpQcsTwiZRaugIVHUdwmpyWSfT",
+	"NFXkSvVZJ67q3j2XZeHX7nD4FFgsKHEOV6IIlSCLsKWXNLgUr+p32rNNpPBoYFFZafYJLfv1JHPV61v7",
+	"w8OnIYQ4cQUcNUY0xSB/lumnX+0IBIocb5cvodz+hkewWxsZOIev6pKmZqtIIUz580+gXWhOcUKLwuBz",
+	"oCSRdbkNadbGZ6lu42h3OPr9Jn1ix3cVOM4Z99cunOxeyaS+07LmmsXGmmbbH27U/mC491BNPs7dnSIv",
+	"5i75sIayEGVpinutZap3mvh1WM9Pq0optFrotpjLax6x1RyfeHWVVDD3iQ6cWkeavEm2ZGRBiieczKym",
+	"XooypnqDA7iwPMiVDXnfemscuv5yBIFrPlUJqatMmqFz4jNeUOau51RhFzht0AZ0UePAoIMHllacvbl4",
+	"Cy3BjPsBYKlge5UphDawabLTudrjrcmvjyI9VeV/YCz5UjBjtGH7vd8Uk/Z3d38vDHvXAEF977EGrlrP",
+	"qztmFriMwbmnKUuo9iOnty0vpKvFL2md8v7SW6A9Xuv3/0gtK0H8AXTRtt9/6Iaet/hb0DYF922nFRjs",
+	"NUuX0bdSNOm5ywjQW0CsylQrz9u6ksnM5Qx07j1aCmK7D0s2NxM3xvXyJrF1QDayAHe3X7pV/FvZjJVb",
+	"mf901qK6M/355xoiVkimox9KOND+pwTg/f8vgN3cx3DhGuvquWxQyfecm1qzvbCup+Vlw35NP04Si/Mi",
+	"lWV+HzSV1zxcCaIFFGHhBCgGTaVXh+7mhS8aGMA5T7jo9FGISzH31ctb4+qu4TiG8fJlQ/td4Lah/dqF",
+	"Lb0/KaTBpwN4IXPpulZuwOZMGnsgXcHCrLgOoc8LlyY5a7IkXxj0LF06fQSeR+C5F/DUF8HQwwRY788p",
+	"exhv6jxkL944nzRbueVov3t38fapH9Gij+21dZXIsxZPQerSD6hneilSWhCQ1qTIecuGlHJ1geUFCjsi",
+	"AS7IdxpwZt9kpno2Z+O96XKoOpntZhlCGI8tdFEFfb8wgFkqKnoEmEeAWQcwThtLVW9FqNaDyvbHMqu6",
+	"Dl9OO5SAhQMO7XhMBRvPoY1sig0rd3W0zGf5WwI1DISUvUrvfrmEolX5+6jrj7p+p657LesoXq2bYa1X",
+	"ZQ1mXRceVPczqcsSOl8/nMzaeAKa22xhPCuuXTqt/zcVLsUdP6oQgoOqXNSdyC8OCpaKZR/h4BEO7oSD",
+	"ku6DYtQuoNjsBBQCMDNKwqy4DkODKWvB7mYBn39ubtW44Kgo5KL5ATXOyi98lcdz/3MSUrFPjmNI2atC",
+	"tC9T2ZfK8B6V/VHZ1wcS6nu1vhLEKLTHh739r1W9rLIKavt9WP8yDfBV5M2P08DJjIu0jias4/QPTzz/",
+	"4ZV7qWr1UbkflXuNcp/WPyLTkPu6ysCr8rxz2zhYs/rvBQpT3oWdIcipYGv4LTq4zxPU7henXCv3Azo6",
+	"wbQwHFeZSONu8Fs6EQNeiiYf2U5JAvk+qEmPlt35RDeV1TKimLtL6IK0Llwhm7wUVV1rMBbwkkzrUvVv",
+	"qB+tUUI5aBe7oOmUB0v79LpdNlRHRTEj/6tNPi468ToXRzsG9Xvdm9x/xdq8dS1+WVnO5lWko2G7jPTg",
+	"H1pGWt+L6NmIec72VLqC/98BhrpqWY/vjKBsiT2udMdtvLWU7Ffgf4bKb2Ohsugo2sGcdxaj6Pb72/8L",
+	"AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -323,7 +323,28 @@ func TestDirectEnrolmentTransferWithdrawalAndLists(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, r.status, query)
 		decodeProblem(t, r)
 	}
+	// Monitoring counts the direct enrolment under its hub.
+	r = b.do(t, http.MethodGet, "/api/v1/monitoring", "", "")
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	var m api.Monitoring
+	require.NoError(t, json.Unmarshal(r.body, &m))
+	counted := map[string]api.MonitoringRow{}
+	for _, row := range m.Rows {
+		counted[value(row.Hub)+"/"+row.Stage] = row
+	}
+	require.Equal(t, 1, counted[polo1+"/enrolled"].Cases)
+	require.Equal(t, 1, counted[polo1+"/enrolled"].Direct)
+	require.Equal(t, 1, counted["cti:22/awaiting_decision"].Cases)
+	require.Equal(t, 1, counted[polo1+"/withdrawn"].Cases)
+
 	summary, err := json.Marshal(list(""))
 	require.NoError(t, err)
 	require.NotContains(t, string(summary), "Olena", "lists hold no personal data")
+}
+
+func value(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }

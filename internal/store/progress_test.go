@@ -261,3 +261,23 @@ func TestInboxListsOverdueFirstAndOnlyTheOwners(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, items, "another organisation's tasks never show")
 }
+
+func TestMonitoringCountsByHubAndStage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.fiveCases(t)
+	counts, err := b.store.CountCases(b.ctx, t0)
+	require.NoError(t, err)
+	byKey := map[string]store.StageCount{}
+	total := 0
+	for _, c := range counts {
+		byKey[c.Hub+"/"+c.Stage] = c
+		total += c.Cases
+	}
+	require.Equal(t, 5, total)
+	require.Equal(t, store.StageCount{Hub: cti22.String(), Stage: "awaiting_proposal", Cases: 1, Overdue: 1, Escalated: 1}, byKey[cti22.String()+"/awaiting_proposal"])
+	waiting := byKey[polo1.String()+"/awaiting_decision"]
+	require.Equal(t, 3, waiting.Cases)
+	require.Equal(t, 1, waiting.Overdue)
+	require.Equal(t, 1, byKey[polo1.String()+"/enrolled"].Cases)
+}

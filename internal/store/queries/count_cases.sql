@@ -1,0 +1,10 @@
+-- Territorial monitoring: how many cases each hub has in each stage, how many are past
+-- their deadline, escalated, at risk of dropout, and how many were enrolled directly.
+SELECT coalesce(hub, ''), stage, count(*),
+       count(*) FILTER (WHERE task_kind IS NOT NULL AND task_due_at <= @now),
+       count(*) FILTER (WHERE escalated),
+       count(*) FILTER (WHERE dropout_risk),
+       count(*) FILTER (WHERE (placement->>'Direct')::boolean)
+FROM enrolment_case
+GROUP BY 1, 2
+ORDER BY 1, 2
