@@ -78,7 +78,7 @@ func (c *Cases) RecordCase(ctx context.Context, in RecordCaseInput) (RecordCaseR
 	if class, ok := enrolment.SuggestClass(r.BirthDate(), activity.GetInfo(ctx).ScheduledTime.In(calendar.Rome)); ok {
 		record.SuggestedLevel, record.SuggestedYear = string(class.Level), class.Year
 	}
-	stored, err := c.Store.RecordCase(ctx, record)
+	stored, err := c.Store.RecordCase(store.AsSystem(ctx), record)
 	if err != nil {
 		// The wrapped error names the case ID only; the store never puts field values in
 		// its errors, so no personal data reaches Temporal's history through here.

@@ -13,7 +13,7 @@ import (
 // SaveProgress writes how far a case has got to the read model. The store ignores a write
 // that is not newer than what it holds, so retries and late arrivals are harmless.
 func (c *Cases) SaveProgress(ctx context.Context, p store.Progress) error {
-	if _, err := c.Store.SaveProgress(ctx, p); err != nil {
+	if _, err := c.Store.SaveProgress(store.AsSystem(ctx), p); err != nil {
 		return fmt.Errorf("save progress of case %s: %w", p.CaseID, err)
 	}
 	return nil
@@ -31,7 +31,7 @@ type NotifyInput struct {
 
 // Notify queues a message in the outbox, from which the email and PEC sender delivers it.
 func (c *Cases) Notify(ctx context.Context, in NotifyInput) error {
-	written, err := c.Store.QueueNotification(ctx, store.Notification{
+	written, err := c.Store.QueueNotification(store.AsSystem(ctx), store.Notification{
 		Key: in.Key, CaseID: in.CaseID, Kind: in.Kind, Recipient: in.Recipient,
 	})
 	if err != nil {
@@ -45,7 +45,7 @@ func (c *Cases) Notify(ctx context.Context, in NotifyInput) error {
 
 // OpenDropoutReferral records a pupil at risk of dropping out, once per follow-up check.
 func (c *Cases) OpenDropoutReferral(ctx context.Context, r store.DropoutReferral) error {
-	if _, err := c.Store.OpenDropoutReferral(ctx, r); err != nil {
+	if _, err := c.Store.OpenDropoutReferral(store.AsSystem(ctx), r); err != nil {
 		return fmt.Errorf("open dropout referral of case %s: %w", r.CaseID, err)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/enrolment"
+	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
 )
 
@@ -46,6 +47,14 @@ func (s *Server) act(ctx context.Context, a action) (reply, error) {
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
+	// A case the caller may not see is answered as missing, so that its existence is
+	// not confirmed; the workflow's validators then check the action itself.
+	ctx = store.WithOrg(ctx, actor.String())
+	if _, err := s.store.GetCase(ctx, a.caseID); errors.Is(err, store.ErrNotFound) {
+		return problemReply(newProblem(http.StatusNotFound, problemBlank, "Caso non trovato", "")), nil
+	} else if err != nil {
+		return reply{}, err
+	}
 
 	uctx, cancel := context.WithTimeout(ctx, s.registerTimeout)
 	defer cancel()
@@ -65,7 +74,13 @@ func (s *Server) act(ctx context.Context, a action) (reply, error) {
 		}
 		return reply{}, err
 	}
-	return s.caseReply(ctx, a.caseID)
+	answer, err := s.caseReply(ctx, a.caseID, actor)
+	if errors.Is(err, store.ErrNotFound) {
+		// The action took the case out of the caller's sight, e.g. a hub that handed it
+		// to another hub.
+		return noContent(), nil
+	}
+	return answer, err
 }
 
 // actionProblem explains why an action was refused, when it was the case that refused
@@ -90,7 +105,7 @@ func (s *Server) actionProblem(ctx context.Context, caseID string, err error) (P
 	}
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
-		if _, getErr := s.store.GetCase(ctx, caseID); getErr == nil {
+		if _, getErr := s.store.GetCase(store.WithOrg(ctx, "ust"), caseID); getErr == nil {
 			return newProblem(http.StatusConflict, problemCaseClosed, "Il caso è chiuso",
 				"Il caso è concluso o ritirato: non accetta altre azioni."), true
 		}
@@ -99,8 +114,8 @@ func (s *Server) actionProblem(ctx context.Context, caseID string, err error) (P
 	return Problem{}, false
 }
 
-// caseReply answers with a case as stored, with its timeline.
-func (s *Server) caseReply(ctx context.Context, caseID string) (reply, error) {
+// caseReply answers with a case as stored, with its timeline, as reader may see it.
+func (s *Server) caseReply(ctx context.Context, caseID string, reader casework.Org) (reply, error) {
 	c, err := s.store.GetCase(ctx, caseID)
 	if err != nil {
 		return reply{}, err
@@ -109,7 +124,7 @@ func (s *Server) caseReply(ctx context.Context, caseID string) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return ok(s.fullCase(c, timeline)), nil
+	return ok(s.fullCase(c, timeline, reader)), nil
 }
 
 func note(n *string) string { return value(n) }

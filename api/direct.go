@@ -11,6 +11,7 @@ import (
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/refdata"
+	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
 )
 
@@ -34,6 +35,7 @@ func (s *Server) CreateDirectEnrolment(ctx context.Context, req CreateDirectEnro
 		return problemReply(newProblem(http.StatusForbidden, problemNotAllowed, "Azione non consentita",
 			"Solo una scuola registra un'iscrizione diretta.")), nil
 	}
+	ctx = store.WithOrg(ctx, actor.String())
 	if req.Body == nil {
 		return problemReply(*bodyRequired()), nil
 	}
@@ -88,7 +90,7 @@ func (s *Server) CreateDirectEnrolment(ctx context.Context, req CreateDirectEnro
 	case err != nil:
 		return nil, err
 	}
-	answer, err := s.caseReply(ctx, caseID)
+	answer, err := s.caseReply(ctx, caseID, actor)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/searchattr"
 	"github.com/approdo/approdo/internal/store"
@@ -35,6 +36,11 @@ var _ StrictServerInterface = (*Server)(nil)
 
 // CreateEnrolment opens a case, or returns the case a previous identical request opened.
 func (s *Server) CreateEnrolment(ctx context.Context, req CreateEnrolmentRequestObject) (CreateEnrolmentResponseObject, error) {
+	actor, problem := actorFrom(req.Params.ApprodoOrganisation)
+	if problem != nil {
+		return problemReply(*problem), nil
+	}
+	ctx = store.WithOrg(ctx, actor.String())
 	if req.Body == nil {
 		return CreateEnrolment400ApplicationProblemPlusJSONResponse{ProblemApplicationProblemPlusJSONResponse(fieldProblem("body", "il corpo della richiesta è obbligatorio"))}, nil
 	}
@@ -47,6 +53,10 @@ func (s *Server) CreateEnrolment(ctx context.Context, req CreateEnrolmentRequest
 		return nil, err
 	}
 
+	if actor != casework.UST && actor != (casework.Org{Kind: casework.OrgComune, Code: r.Comune}) {
+		return problemReply(newProblem(http.StatusForbidden, problemNotAllowed, "Azione non consentita",
+			"Una richiesta di iscrizione la presenta il comune di residenza del minore ("+r.Comune+") o l'UST.")), nil
+	}
 	if problem, err := s.checkComune(ctx, r.Comune, "comune"); problem != nil || err != nil {
 		if err != nil {
 			return nil, err
@@ -81,7 +91,7 @@ func (s *Server) CreateEnrolment(ctx context.Context, req CreateEnrolmentRequest
 	if err != nil {
 		return nil, err
 	}
-	body := s.fullCase(stored, timeline)
+	body := s.fullCase(stored, timeline, actor)
 	if created {
 		location := "/api/v1/enrolments/" + caseID
 		return CreateEnrolment201JSONResponse{Body: body, Headers: CreateEnrolment201ResponseHeaders{Location: &location}}, nil
@@ -178,6 +188,11 @@ func requestConflictProblem() Problem {
 
 // GetEnrolment returns a case.
 func (s *Server) GetEnrolment(ctx context.Context, req GetEnrolmentRequestObject) (GetEnrolmentResponseObject, error) {
+	actor, problem := actorFrom(req.Params.ApprodoOrganisation)
+	if problem != nil {
+		return problemReply(*problem), nil
+	}
+	ctx = store.WithOrg(ctx, actor.String())
 	if _, err := uuid.Parse(req.Id); err != nil || len(req.Id) != 36 {
 		return GetEnrolment400ApplicationProblemPlusJSONResponse{ProblemApplicationProblemPlusJSONResponse(fieldProblem("id", "deve essere l'UUID di un caso"))}, nil
 	}
@@ -192,7 +207,7 @@ func (s *Server) GetEnrolment(ctx context.Context, req GetEnrolmentRequestObject
 	if err != nil {
 		return nil, err
 	}
-	return GetEnrolment200JSONResponse(s.fullCase(stored, timeline)), nil
+	return GetEnrolment200JSONResponse(s.fullCase(stored, timeline, actor)), nil
 }
 
 // checkComune answers a problem naming field when istat is not a comune of the reference

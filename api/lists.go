@@ -10,6 +10,11 @@ import (
 
 // ListEnrolments is a page of cases, newest first, filtered. It holds no personal data.
 func (s *Server) ListEnrolments(ctx context.Context, req ListEnrolmentsRequestObject) (ListEnrolmentsResponseObject, error) {
+	actor, problem := actorFrom(req.Params.ApprodoOrganisation)
+	if problem != nil {
+		return problemReply(*problem), nil
+	}
+	ctx = store.WithOrg(ctx, actor.String())
 	p := req.Params
 	limit := value(p.Limit)
 	if p.Limit != nil && (limit < 1 || limit > 200) {
@@ -55,7 +60,7 @@ func (s *Server) ListTasks(ctx context.Context, req ListTasksRequestObject) (Lis
 	if req.Params.Limit != nil && (limit < 1 || limit > 500) {
 		return problemReply(fieldProblem("limit", "deve essere tra 1 e 500")), nil
 	}
-	tasks, err := s.store.ListTasks(ctx, actor, s.now(), limit)
+	tasks, err := s.store.ListTasks(store.WithOrg(ctx, actor.String()), actor, s.now(), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +72,12 @@ func (s *Server) ListTasks(ctx context.Context, req ListTasksRequestObject) (Lis
 }
 
 // GetMonitoring is the territorial monitoring: counts by hub and stage.
-func (s *Server) GetMonitoring(ctx context.Context, _ GetMonitoringRequestObject) (GetMonitoringResponseObject, error) {
+func (s *Server) GetMonitoring(ctx context.Context, req GetMonitoringRequestObject) (GetMonitoringResponseObject, error) {
+	actor, problem := actorFrom(req.Params.ApprodoOrganisation)
+	if problem != nil {
+		return problemReply(*problem), nil
+	}
+	ctx = store.WithOrg(ctx, actor.String())
 	now := s.now()
 	counts, err := s.store.CountCases(ctx, now)
 	if err != nil {

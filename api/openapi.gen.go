@@ -52,6 +52,25 @@ type AttendanceAction struct {
 	Note      *string `json:"note,omitempty"`
 }
 
+// AuditEntry defines model for AuditEntry.
+type AuditEntry struct {
+	// Action Example: GET /api/v1/enrolments/:id
+	Action       string    `json:"action"`
+	Actor        string    `json:"actor"`
+	At           time.Time `json:"at"`
+	CaseId       *string   `json:"caseId,omitempty"`
+	Organisation string    `json:"organisation"`
+
+	// Outcome Example: 200
+	Outcome   string `json:"outcome"`
+	RequestId string `json:"requestId"`
+}
+
+// AuditLog defines model for AuditLog.
+type AuditLog struct {
+	Items []AuditEntry `json:"items"`
+}
+
 // CaseList defines model for CaseList.
 type CaseList struct {
 	Items      []CaseSummary `json:"items"`
@@ -405,6 +424,20 @@ type IdempotencyKey = string
 // Organisation defines model for Organisation.
 type Organisation = string
 
+// GetAuditLogParams defines parameters for GetAuditLog.
+type GetAuditLogParams struct {
+	Case         *string    `form:"case,omitempty" json:"case,omitempty"`
+	Organisation *string    `form:"organisation,omitempty" json:"organisation,omitempty"`
+	From         *time.Time `form:"from,omitempty" json:"from,omitempty"`
+	To           *time.Time `form:"to,omitempty" json:"to,omitempty"`
+	Limit        *int       `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
+	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
+	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
+	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
+}
+
 // ListEnrolmentsParams defines parameters for ListEnrolments.
 type ListEnrolmentsParams struct {
 	Stage     *string `form:"stage,omitempty" json:"stage,omitempty"`
@@ -415,10 +448,31 @@ type ListEnrolmentsParams struct {
 	Escalated *bool   `form:"escalated,omitempty" json:"escalated,omitempty"`
 	Cursor    *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 	Limit     *int    `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
+	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
+	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
+	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
+}
+
+// CreateEnrolmentParams defines parameters for CreateEnrolment.
+type CreateEnrolmentParams struct {
+	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
+	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
+	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
+	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
 }
 
 // CreateDirectEnrolmentParams defines parameters for CreateDirectEnrolment.
 type CreateDirectEnrolmentParams struct {
+	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
+	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
+	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
+	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
+}
+
+// GetEnrolmentParams defines parameters for GetEnrolment.
+type GetEnrolmentParams struct {
 	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
 	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
 	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
@@ -509,6 +563,14 @@ type WithdrawEnrolmentParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// GetMonitoringParams defines parameters for GetMonitoring.
+type GetMonitoringParams struct {
+	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
+	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
+	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
+	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
+}
+
 // ListTasksParams defines parameters for ListTasks.
 type ListTasksParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
@@ -548,18 +610,21 @@ type WithdrawEnrolmentJSONRequestBody = WithdrawAction
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// GetAuditLog Il registro degli accessi (solo UST)
+	// (GET /audit)
+	GetAuditLog(c *gin.Context, params GetAuditLogParams)
 	// ListEnrolments Elenco dei casi, dal più recente
 	// (GET /enrolments)
 	ListEnrolments(c *gin.Context, params ListEnrolmentsParams)
 	// CreateEnrolment Apre un caso di iscrizione per un minore
 	// (POST /enrolments)
-	CreateEnrolment(c *gin.Context)
+	CreateEnrolment(c *gin.Context, params CreateEnrolmentParams)
 	// CreateDirectEnrolment Una scuola registra un minore che ha iscritto direttamente
 	// (POST /enrolments/direct)
 	CreateDirectEnrolment(c *gin.Context, params CreateDirectEnrolmentParams)
 	// GetEnrolment Restituisce un caso di iscrizione
 	// (GET /enrolments/{id})
-	GetEnrolment(c *gin.Context, id string)
+	GetEnrolment(c *gin.Context, id string, params GetEnrolmentParams)
 	// ConfirmAttendance La scuola risponde alla verifica di frequenza
 	// (POST /enrolments/{id}/attendance)
 	ConfirmAttendance(c *gin.Context, id CaseID, params ConfirmAttendanceParams)
@@ -583,7 +648,7 @@ type ServerInterface interface {
 	WithdrawEnrolment(c *gin.Context, id CaseID, params WithdrawEnrolmentParams)
 	// GetMonitoring Monitoraggio territoriale, per hub e fase
 	// (GET /monitoring)
-	GetMonitoring(c *gin.Context)
+	GetMonitoring(c *gin.Context, params GetMonitoringParams)
 	// ListTasks I compiti dell'organisation, scaduti per primi
 	// (GET /tasks)
 	ListTasks(c *gin.Context, params ListTasksParams)
@@ -597,6 +662,86 @@ type ServerInterfaceWrapper struct {
 }
 
 type MiddlewareFunc func(c *gin.Context)
+
+// GetAuditLog operation middleware
+func (siw *ServerInterfaceWrapper) GetAuditLog(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetAuditLogParams
+
+	// ------------- Optional query parameter "case" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "case", c.Request.URL.Query(), &params.Case, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter case: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "organisation" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "organisation", c.Request.URL.Query(), &params.Organisation, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter organisation: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", c.Request.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter from: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", c.Request.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter to: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Approdo-Organisation" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
+		var ApprodoOrganisation Organisation
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApprodoOrganisation = &ApprodoOrganisation
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetAuditLog(c, params)
+}
 
 // ListEnrolments operation middleware
 func (siw *ServerInterfaceWrapper) ListEnrolments(c *gin.Context) {
@@ -671,6 +816,27 @@ func (siw *ServerInterfaceWrapper) ListEnrolments(c *gin.Context) {
 		return
 	}
 
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Approdo-Organisation" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
+		var ApprodoOrganisation Organisation
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApprodoOrganisation = &ApprodoOrganisation
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -684,6 +850,33 @@ func (siw *ServerInterfaceWrapper) ListEnrolments(c *gin.Context) {
 // CreateEnrolment operation middleware
 func (siw *ServerInterfaceWrapper) CreateEnrolment(c *gin.Context) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateEnrolmentParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Approdo-Organisation" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
+		var ApprodoOrganisation Organisation
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApprodoOrganisation = &ApprodoOrganisation
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -691,7 +884,7 @@ func (siw *ServerInterfaceWrapper) CreateEnrolment(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.CreateEnrolment(c)
+	siw.Handler.CreateEnrolment(c, params)
 }
 
 // CreateDirectEnrolment operation middleware
@@ -749,6 +942,30 @@ func (siw *ServerInterfaceWrapper) GetEnrolment(c *gin.Context) {
 		return
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetEnrolmentParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Approdo-Organisation" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
+		var ApprodoOrganisation Organisation
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApprodoOrganisation = &ApprodoOrganisation
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -756,7 +973,7 @@ func (siw *ServerInterfaceWrapper) GetEnrolment(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.GetEnrolment(c, id)
+	siw.Handler.GetEnrolment(c, id, params)
 }
 
 // ConfirmAttendance operation middleware
@@ -1238,6 +1455,33 @@ func (siw *ServerInterfaceWrapper) WithdrawEnrolment(c *gin.Context) {
 // GetMonitoring operation middleware
 func (siw *ServerInterfaceWrapper) GetMonitoring(c *gin.Context) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetMonitoringParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Approdo-Organisation" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
+		var ApprodoOrganisation Organisation
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.ApprodoOrganisation = &ApprodoOrganisation
+
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -1245,7 +1489,7 @@ func (siw *ServerInterfaceWrapper) GetMonitoring(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.GetMonitoring(c)
+	siw.Handler.GetMonitoring(c, params)
 }
 
 // ListTasks operation middleware
@@ -1334,11 +1578,78 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/enrolments/:id/transfer", wrapper.TransferCase)
 	router.POST(options.BaseURL+"/enrolments/:id/attendance", wrapper.ConfirmAttendance)
 	router.GET(options.BaseURL+"/monitoring", wrapper.GetMonitoring)
+	router.GET(options.BaseURL+"/audit", wrapper.GetAuditLog)
 	router.GET(options.BaseURL+"/tasks", wrapper.ListTasks)
 	router.GET(options.BaseURL+"/enrolments/:id", wrapper.GetEnrolment)
 }
 
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type GetAuditLogRequestObject struct {
+	Params GetAuditLogParams
+}
+
+type GetAuditLogResponseObject interface {
+	VisitGetAuditLogResponse(w http.ResponseWriter) error
+}
+
+type GetAuditLog200JSONResponse AuditLog
+
+func (response GetAuditLog200JSONResponse) VisitGetAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAuditLog400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetAuditLog400ApplicationProblemPlusJSONResponse) VisitGetAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAuditLog401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetAuditLog401ApplicationProblemPlusJSONResponse) VisitGetAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAuditLog403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetAuditLog403ApplicationProblemPlusJSONResponse) VisitGetAuditLogResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListEnrolmentsRequestObject struct {
 	Params ListEnrolmentsParams
@@ -1378,8 +1689,23 @@ func (response ListEnrolments400ApplicationProblemPlusJSONResponse) VisitListEnr
 	return err
 }
 
+type ListEnrolments401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListEnrolments401ApplicationProblemPlusJSONResponse) VisitListEnrolmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CreateEnrolmentRequestObject struct {
-	Body *CreateEnrolmentJSONRequestBody
+	Params CreateEnrolmentParams
+	Body   *CreateEnrolmentJSONRequestBody
 }
 
 type CreateEnrolmentResponseObject interface {
@@ -1436,6 +1762,34 @@ func (response CreateEnrolment400ApplicationProblemPlusJSONResponse) VisitCreate
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnrolment401ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateEnrolment401ApplicationProblemPlusJSONResponse) VisitCreateEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnrolment403ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateEnrolment403ApplicationProblemPlusJSONResponse) VisitCreateEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1602,7 +1956,8 @@ func (response CreateDirectEnrolment503ApplicationProblemPlusJSONResponse) Visit
 }
 
 type GetEnrolmentRequestObject struct {
-	Id string `json:"id"`
+	Id     string `json:"id"`
+	Params GetEnrolmentParams
 }
 
 type GetEnrolmentResponseObject interface {
@@ -1635,6 +1990,20 @@ func (response GetEnrolment400ApplicationProblemPlusJSONResponse) VisitGetEnrolm
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnrolment401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetEnrolment401ApplicationProblemPlusJSONResponse) VisitGetEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -1675,6 +2044,14 @@ func (response ConfirmAttendance200JSONResponse) VisitConfirmAttendanceResponse(
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ConfirmAttendance204Response struct {
+}
+
+func (response ConfirmAttendance204Response) VisitConfirmAttendanceResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
 }
 
 type ConfirmAttendance400ApplicationProblemPlusJSONResponse struct {
@@ -1801,6 +2178,14 @@ func (response DecideProposal200JSONResponse) VisitDecideProposalResponse(w http
 	return err
 }
 
+type DecideProposal204Response struct {
+}
+
+func (response DecideProposal204Response) VisitDecideProposalResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
 type DecideProposal400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
@@ -1923,6 +2308,14 @@ func (response ProposeSchool200JSONResponse) VisitProposeSchoolResponse(w http.R
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ProposeSchool204Response struct {
+}
+
+func (response ProposeSchool204Response) VisitProposeSchoolResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
 }
 
 type ProposeSchool400ApplicationProblemPlusJSONResponse struct {
@@ -2049,6 +2442,14 @@ func (response WithdrawProposal200JSONResponse) VisitWithdrawProposalResponse(w 
 	return err
 }
 
+type WithdrawProposal204Response struct {
+}
+
+func (response WithdrawProposal204Response) VisitWithdrawProposalResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
 type WithdrawProposal400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
@@ -2171,6 +2572,14 @@ func (response ReassignCase200JSONResponse) VisitReassignCaseResponse(w http.Res
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+type ReassignCase204Response struct {
+}
+
+func (response ReassignCase204Response) VisitReassignCaseResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
 }
 
 type ReassignCase400ApplicationProblemPlusJSONResponse struct {
@@ -2297,6 +2706,14 @@ func (response TransferCase200JSONResponse) VisitTransferCaseResponse(w http.Res
 	return err
 }
 
+type TransferCase204Response struct {
+}
+
+func (response TransferCase204Response) VisitTransferCaseResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
 type TransferCase400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
@@ -2421,6 +2838,14 @@ func (response WithdrawEnrolment200JSONResponse) VisitWithdrawEnrolmentResponse(
 	return err
 }
 
+type WithdrawEnrolment204Response struct {
+}
+
+func (response WithdrawEnrolment204Response) VisitWithdrawEnrolmentResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
 type WithdrawEnrolment400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
@@ -2522,6 +2947,7 @@ func (response WithdrawEnrolment503ApplicationProblemPlusJSONResponse) VisitWith
 }
 
 type GetMonitoringRequestObject struct {
+	Params GetMonitoringParams
 }
 
 type GetMonitoringResponseObject interface {
@@ -2538,6 +2964,22 @@ func (response GetMonitoring200JSONResponse) VisitGetMonitoringResponse(w http.R
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMonitoring401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetMonitoring401ApplicationProblemPlusJSONResponse) VisitGetMonitoringResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2596,6 +3038,9 @@ func (response ListTasks401ApplicationProblemPlusJSONResponse) VisitListTasksRes
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// GetAuditLog Il registro degli accessi (solo UST)
+	// (GET /audit)
+	GetAuditLog(ctx context.Context, request GetAuditLogRequestObject) (GetAuditLogResponseObject, error)
 	// ListEnrolments Elenco dei casi, dal più recente
 	// (GET /enrolments)
 	ListEnrolments(ctx context.Context, request ListEnrolmentsRequestObject) (ListEnrolmentsResponseObject, error)
@@ -2694,6 +3139,32 @@ type strictHandler struct {
 	options     StrictGinServerOptions
 }
 
+// GetAuditLog operation middleware
+func (sh *strictHandler) GetAuditLog(ctx *gin.Context, params GetAuditLogParams) {
+	var request GetAuditLogRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAuditLog(ctx, request.(GetAuditLogRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAuditLog")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetAuditLogResponseObject); ok {
+		if err := validResponse.VisitGetAuditLogResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListEnrolments operation middleware
 func (sh *strictHandler) ListEnrolments(ctx *gin.Context, params ListEnrolmentsParams) {
 	var request ListEnrolmentsRequestObject
@@ -2721,8 +3192,10 @@ func (sh *strictHandler) ListEnrolments(ctx *gin.Context, params ListEnrolmentsP
 }
 
 // CreateEnrolment operation middleware
-func (sh *strictHandler) CreateEnrolment(ctx *gin.Context) {
+func (sh *strictHandler) CreateEnrolment(ctx *gin.Context, params CreateEnrolmentParams) {
 	var request CreateEnrolmentRequestObject
+
+	request.Params = params
 
 	var body CreateEnrolmentJSONRequestBody
 	var err error
@@ -2807,10 +3280,11 @@ func (sh *strictHandler) CreateDirectEnrolment(ctx *gin.Context, params CreateDi
 }
 
 // GetEnrolment operation middleware
-func (sh *strictHandler) GetEnrolment(ctx *gin.Context, id string) {
+func (sh *strictHandler) GetEnrolment(ctx *gin.Context, id string, params GetEnrolmentParams) {
 	var request GetEnrolmentRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetEnrolment(ctx, request.(GetEnrolmentRequestObject))
@@ -3148,8 +3622,10 @@ func (sh *strictHandler) WithdrawEnrolment(ctx *gin.Context, id CaseID, params W
 }
 
 // GetMonitoring operation middleware
-func (sh *strictHandler) GetMonitoring(ctx *gin.Context) {
+func (sh *strictHandler) GetMonitoring(ctx *gin.Context, params GetMonitoringParams) {
 	var request GetMonitoringRequestObject
+
+	request.Params = params
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetMonitoring(ctx, request.(GetMonitoringRequestObject))
@@ -3202,85 +3678,91 @@ func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fzbchs5kv2VjNqNsBxTokhd3Cv5SSN3OxRjt7WSPRMbrQ4xVZUkc1wEygCKbqtDEfsP+wP92M/7ts/+",
-	"k/2SDQB1JVGUqL7M9FpPolgoXBLIkycv4I9RIue5FCSMjo5+jHJUOCdDyv13gppOX9hPLKKjKEczi+JI",
-	"4Jyio4jTKI4UfShYURodGVVQHOlkRnO0b5hPuW2ljWIxjW5v4+g0pXkuDYnk01/ok22Tkk4U54al7f6c",
-	"czsyQSGe4A1LQZBIARmCNqQ1QjJjXBAI/6WiKWujENKCYCEzQ7A1+t///K/RcAgJKjSGFF8K2yIj+w/F",
-	"kPBEERCMB1dH2+Ong0sRxX5tM8KUVLO61mS37WzXL+2NmqJgjX4lywt79US65zc31bJmBDhlndARjBM5",
-	"LwQdXRbD4V5yevH2+K37SOMYxonh8gHOr9nI5kkuM3mlDSpTNkhkyglVDS7FWCczKbPOU5hTkqCQU4UT",
-	"TqreQMK40GY8gAupDZvCSMiVXCxYS8UyhpwUZBL0grMiz2V8KVLKsidYGBKGk9aiMgmK5znjzQ2pzz89",
-	"d3tFOpdKEWRPjs9OQZO4QUgZ7Jb6DaAfcJ5nVqR2vbujvj05znMlU7ndkfa6jbm1B1TnUmhy5/lMyeuM",
-	"5vZjIoWdvf2IeZ5x4nrbyX2LP/1d+41s+v5XRZPoKPqXnUZhdvxTvVP160bs7v3XSklF4L80RoKmRIpU",
-	"wvk3J3C4f/DVwB2gsic70LExJFIUCR0n1XnKlcxJGfbLQNfCLrFZ87WUGaGIbuNISEPhY9po63etTr6P",
-	"q6by+u+UGNuH1fxXrM3q4Gxo3v2wTjK2n4tiPkf1yXZbjoNKoftf0A/mpFBaqrsn7Mfrm2w1yMp8vXoF",
-	"uo+jRBEaSo/dKidSzdFER1GKhrYNzymKV19JlcxlYc5Zvw8Ln3SCme117WOW4pywPGMrg8yK6+D3nAa/",
-	"zmhBWfCJVDzl8BhWSFJjdiILrwVlCxaGpqQifyalDHesDU7DMjXoJbPuULy1bW7jqMjTzeS/fCKsBfJT",
-	"iat9rsSxvML2znS3sX0O2nMKnbQXlLBmKXo1M0koN+GtTzLU+j8IVVjaPVprV1wdFBLF3K5byCtNaHS1",
-	"2CshzZXBYjqzK9AWo5W5KgQukDO8zqxUpJmRaq2p7D+Oftieyu3VDaZ6haHNV+YF+ul2ti26X/fLSOSF",
-	"FpQ3K0rM10LJbE7CnNOHgkKglGeY0LzE8yX9Xy/21kIbM/TnkOr/2suuRm73HJKBaha9TqlWhLQ8XtVP",
-	"3JJWaLy6IwurG8vzDwi30wJVyijukvDLql0D0cs8b1Zcg32TLLcg2OojcJZyrWdwTwcheXgL0B31NLUs",
-	"bOIYzEJCShkkqCVsvXt3+iLcTYZiWuB0yaCvYvmSta4NzTopXTir8co1vY2jOQtv3Ne989o1KkFQb2zK",
-	"2sq/lqbVDZ0BZKn8ZEsmtZ7hdVrfz4CWGnea9uC65pREQneNfV437BjlpbOHoJNCZgh+YgZBxpDKXEL2",
-	"hG1Lx9Jj+FBQljkC3nwbPCQ6p4Qx+5YovZPmXbTbtvlBd5LfoKb6gMYtz67QaBCE8yqMUXxtfZCUQXFC",
-	"KkEYX9gOx/art9YvU5gNOo6DdwZJOeu+upRiOiVtKD2x4HXnYrqtNyQ1Fsoy9hB4L4r89aI8kcvqtjE9",
-	"iqOPUr2fZPLjaQgnXjjRV01qQXr/TrFRcoGKgEv8EO6c/I2u4d3p4H5crDnwAT5WETWPCJ25bkLBQmRg",
-	"aaEZzGVaZNUJmjFZdUjdenJGY9BJE95dvB2AtbtA4MCXAZXiBQppUZzAr3VGQJdCSyFhgRmnaBhSzECT",
-	"WpCKneOraSowQzCFMQwMCc5zBlLKNmYBhUDQVjsVa6ed3vPtc1W6CzrxzruLDXj1cQ3d8jw23CBsPfPR",
-	"jRhyRRPWWsJwdPC0qybD0cFo/1no5DzECHbMyBIcsZgWBDkqa52duNy+E2yVkj69eAPP9g67E/wuKiwh",
-	"V4Xd+j+aYepK4LWszHH2xJ0q6VZaUvjivUIWjOJK0aSYklWMCc45+3SlqBClOXfs0DH3K0UJCXPF8zlP",
-	"lX90bzL/S01dx451V2k5BuiEMovXmLkQ3RyFoedVtM4amiqWdoPd47g32U1GeEjb/5Z+db29nzzD7UM6",
-	"mGyPcPd6L9lPD+jZJHRYH2g6H2zQwkw6DHMVvDXK0VKu9tTroxNEuUXQmcHEBEMlcYQbWIm++MJ7FmnX",
-	"EfJcImxU7+GwrhriNSEF+tBZAQvzbL8Zt6ZVK17Uh8itvpx+SJjfMGWpC8StSnRin3UX7XZwcM3KzF6E",
-	"vLuuT16/JqSAzz87pE8tm/G2AraOj4+Pt1+/3n758umdVtTPpu4/tJiXLaBesXtTEmwsykpriVzgESGR",
-	"wlijp+g5oDWdEgxlNLEGTQLNkR2Z6srFfR3cKB+MDfHwmfTWq5HJn/YOYW9vD0a7e/sHz74KidJaK1KK",
-	"0lelwvQYE/RhaPLGr4w6M6A16hY5pxkjbFVW5TmwwYytJdcEqLX1x7rg4yzN+u1wSw1twuvKeHSF1pyZ",
-	"jhR2h6OD7eH+9mjXovwDIgdxlLDhGxJ6xnmAH7AxmLJAcYMxJBVbeAN7o2fPtkfgUyRlEqQrhHfHoT3x",
-	"XXzD1nsO0vhEZsa5m0cwetZkW2KQeV4ogtGoTLVoaqcSBnBWfP5vcL6wo5rCEqeCjfR0aGUi3iR+W564",
-	"Ztp/kQvMSLyXQSrDCxKr77zJSGDQO6AfAmsECa/jkgYWDKlMCss6uSu/b+48Q81sOsuJozbA2Cl0Nzl4",
-	"6qTT7tKGd4/elASpTd0FJT/eP5TfjH4uP66ysOVlt+ZTDrR+SbbT1WAT6g7tajnXqQsN9jwLho1aDUJh",
-	"o9bjYHTn2IOIgyFL8DW77BaKRCoEFtootL5B0JmWC1JpQT0xyJ5o+rKpqyLdTihNn+tC26WUQqL/Vpre",
-	"DFN/Cmmlm7P+0OvKFrUic/1Ji7Uc4TeMSsfRp56o5vI++Ak2lM+9FwcDumt34GyFl3fll6E2LgZxfK0k",
-	"hth3ZniO4EKyBBPHS62tR2sWn5A2pGSJYSxS61JYbtK2mMHDatcT8OmOhWBL58s4UzMcQ67sPJZ9nQol",
-	"94IsLiCOOju7dI7I9JERsqzu/hjWYoIBN9LqMJZeReh8maIHiwybjNZ4qndptntadVMPFT4yPurYp7h3",
-	"ROcf4ij38vy+UORJqNagDL8sxSi7xvT16enJ4XA4HB3faVXLsUMiOifUmqe9OboS3JeKDnY3cHGW5mI7",
-	"DE+k5aUu+XFpqshHIpt5/JURzjCVC4TRcBiajyO+nLMMhBuqR1ZDX3Nmme/WaNsyYS0z6axWMmNQrJlS",
-	"AiwbdXZg9053q5p4aL3tc7MyvzcqZR+yKo9AFZjrhEVYTFDcMDp3hOeo3EdfMmH/ubLfyqupwlR2H5Rl",
-	"FfWjJGe8f4TkYik0ELaG3RX9lTVfc0ZevphBbv+2sj/knRO/3kGP76NJBC1kCCAvVsLYS4rn7YCLdisu",
-	"sf4Jmc8/wdaLs3PYO9zfGR0eHgIqM4D9A+slldPOW7w8QyBIKeGUgLNLkcgso6k9WTJxDBisgbC+7tD7",
-	"ZLVaOwNQ7WEowvkQ/LmnVe4Y49DxfFsG8ZdsS0GbMOY78o11BKU8zx6JrixCVBkjuqr5g5fxVZVJctEk",
-	"MWE1v8K6Bmj1DAfZZGsO8qMgtRTGaVKN9uP2KBzTmLNI+1ZWPlWbCEtzCX4PqO1wkqwWU3XV5rz1dNub",
-	"0rfvpybEKyyR7knOrUljr2Guv0JVzJIYyimuKXNxXfet+9co4arld5fL11+g9Vah0BNSvayllnYnVbE7",
-	"PLzTCt67kGZZsH7I0Gz/xmaWKvy4oXMUqtSZywWlV+jpuzVzymJpekWZpo8zUs5BKHz5YSsFkFKSsXBn",
-	"e6O6nZU4dU8U8daR3UmARpwKTYqtOydBJ9J6IJ68sc/fMAiSPklmuEwRnrCxJuY1GQtkGRsU2LCQwaV4",
-	"MxWdRFw79QwpL6wTAYWACeqEE2uOthLU8imkhaKFzGhwKV5mLp1mZ6BpWkjRVFDC1rivhHP8tHR/7Nip",
-	"fSkjsKIlmBac4qU4np6+AF04u2XdpZwUXnPG5vNPZUzKc/uq+BSOz06jOFqQ0l5iw8FoMHS4m5PAnKOj",
-	"aG8wHOxZwEczcydmh6qkZRmrCWQtz3DKoiylRUhcUSQdwbgpkRyXHLpKIcICIUet0ZTpynFStvNW+VLk",
-	"rk8nMBf/hFdPKCORSBe5SKQwTHYLnAtHSkuBGftlO0HYqVmAjCyOfN2sIe7UiX9Xlod/KEh9aqp1K8Ra",
-	"Uzf9Y2/p71Jf3oCu7Sn0Wg2WG79Z2+iN32ws1MqrLXIXfrcdx9n8bb/7D5lzxnM2nRdTmmCRmejoYBhH",
-	"c/yB5xbQdodDl+Dy/40C3sL3SxXXu8Phmmrrzaqs65rkQJn1O2F1wZ321AfnBlYn9/3woV7rabaqt+NI",
-	"V2XE0ddeUSzy2e5il97M+fP/gE/FupSi1cNVVR7XCcKxZcmh9CgQKBIpQcsTwiZRaugIVHUdwmpyWSfT",
-	"NFXkSvVZJ67q3j2XZeHX7nD4FFgsKHEOV6IIlSCLsKWXNLgUr+p32rNNpPBoYFFZafYJLfv1JHPV61v7",
-	"w8OnIYQ4cQUcNUY0xSB/lumnX+0IBIocb5cvodz+hkewWxsZOIev6pKmZqtIIUz580+gXWhOcUKLwuBz",
-	"oCSRdbkNadbGZ6lu42h3OPr9Jn1ix3cVOM4Z99cunOxeyaS+07LmmsXGmmbbH27U/mC491BNPs7dnSIv",
-	"5i75sIayEGVpinutZap3mvh1WM9Pq0optFrotpjLax6x1RyfeHWVVDD3iQ6cWkeavEm2ZGRBiieczKym",
-	"XooypnqDA7iwPMiVDXnfemscuv5yBIFrPlUJqatMmqFz4jNeUOau51RhFzht0AZ0UePAoIMHllacvbl4",
-	"Cy3BjPsBYKlge5UphDawabLTudrjrcmvjyI9VeV/YCz5UjBjtGH7vd8Uk/Z3d38vDHvXAEF977EGrlrP",
-	"qztmFriMwbmnKUuo9iOnty0vpKvFL2md8v7SW6A9Xuv3/0gtK0H8AXTRtt9/6Iaet/hb0DYF922nFRjs",
-	"NUuX0bdSNOm5ywjQW0CsylQrz9u6ksnM5Qx07j1aCmK7D0s2NxM3xvXyJrF1QDayAHe3X7pV/FvZjJVb",
-	"mf901qK6M/355xoiVkimox9KOND+pwTg/f8vgN3cx3DhGuvquWxQyfecm1qzvbCup+Vlw35NP04Si/Mi",
-	"lWV+HzSV1zxcCaIFFGHhBCgGTaVXh+7mhS8aGMA5T7jo9FGISzH31ctb4+qu4TiG8fJlQ/td4Lah/dqF",
-	"Lb0/KaTBpwN4IXPpulZuwOZMGnsgXcHCrLgOoc8LlyY5a7IkXxj0LF06fQSeR+C5F/DUF8HQwwRY788p",
-	"exhv6jxkL944nzRbueVov3t38fapH9Gij+21dZXIsxZPQerSD6hneilSWhCQ1qTIecuGlHJ1geUFCjsi",
-	"AS7IdxpwZt9kpno2Z+O96XKoOpntZhlCGI8tdFEFfb8wgFkqKnoEmEeAWQcwThtLVW9FqNaDyvbHMqu6",
-	"Dl9OO5SAhQMO7XhMBRvPoY1sig0rd3W0zGf5WwI1DISUvUrvfrmEolX5+6jrj7p+p657LesoXq2bYa1X",
-	"ZQ1mXRceVPczqcsSOl8/nMzaeAKa22xhPCuuXTqt/zcVLsUdP6oQgoOqXNSdyC8OCpaKZR/h4BEO7oSD",
-	"ku6DYtQuoNjsBBQCMDNKwqy4DkODKWvB7mYBn39ubtW44Kgo5KL5ATXOyi98lcdz/3MSUrFPjmNI2atC",
-	"tC9T2ZfK8B6V/VHZ1wcS6nu1vhLEKLTHh739r1W9rLIKavt9WP8yDfBV5M2P08DJjIu0jias4/QPTzz/",
-	"4ZV7qWr1UbkflXuNcp/WPyLTkPu6ysCr8rxz2zhYs/rvBQpT3oWdIcipYGv4LTq4zxPU7henXCv3Azo6",
-	"wbQwHFeZSONu8Fs6EQNeiiYf2U5JAvk+qEmPlt35RDeV1TKimLtL6IK0Llwhm7wUVV1rMBbwkkzrUvVv",
-	"qB+tUUI5aBe7oOmUB0v79LpdNlRHRTEj/6tNPi468ToXRzsG9Xvdm9x/xdq8dS1+WVnO5lWko2G7jPTg",
-	"H1pGWt+L6NmIec72VLqC/98BhrpqWY/vjKBsiT2udMdtvLWU7Ffgf4bKb2Ohsugo2sGcdxaj6Pb72/8L",
-	"AAD//w==",
+	"7F3dbhtHln6Vg94FJGFaFKkfZyVfaSTHEMaOtZI8g0UYiKXuQ/KMu6vaVdV0rEDAvsO+QC5zvXd77TfZ",
+	"JxlUVf+zmhIVO4kRXZliF+v31He+89f+KYhEmgmOXKvg6KcgY5KlqFHav06YwrNT84l4cBRkTM+DMOAs",
+	"xeAooDgIA4nvc5IYB0da5hgGKppjyswv9MfMtFJaEp8Fd3dhcBZjmgmNPPr4N/xo2sSoIkmZJmG6v6DM",
+	"jIyQ8w12S4IjRIJDwkBpVIpBNCe2QODuS4kzUloyiHOEhUg0wubo///7f0bDIURMMq1R0pibFgmaPzCE",
+	"iKYSAWEyuD7anmwNxjwI3drmyGKU9eoak902s129tDdyxjgp5lbSXdirDWGf396Wy5ojsBmpCI9gEok0",
+	"53g0zofDvejs8ur4yn7ESQiTSFPxgKU3pEX9JBOJuFaaSV00iERMEZYNxnyiorkQSesppBhFjIuZZFOK",
+	"yt5AwCRXejKAS6E06VwLyKRYLEgJSSKEDCUkAtSCkjzLRDjmMSbJBss1ck1RY1GJAElpRuz2FuWnn5/b",
+	"s0KVCSkRko3j8zNQyG8ZxATmSN0B4I8szRKzpWa9u6O+MznOMilisd3a7VUHc2cEVGWCK7TyfC7FTYKp",
+	"+RgJbmZvPrIsSyiyve1krsVf/qncQdZ9/7vEaXAU/NtOfWF23FO1U/ZrR2yf/QsphURwX2otQGEkeCzg",
+	"4tsTONw/+GZgBajoyQx0rDXymPEIj6NSnjIpMpSa3DKYbWGWWK/5RogEGQ/uwoALjX4xrW/r941OfgjL",
+	"puLmnxhp08dxHpN+wbX86Bm+mlZ9cC9fXMEOy2hnMdpBLkWS2g06siDRmUhoehDSM8UwYPZEpkKm5lMQ",
+	"M43bmlL09RIZdIq93YjOfVxukOtIpNhexO5w6BvH7Boq7R1qaVODcnWdSYTltjX7q+fRewavxGz5BEhj",
+	"2v6wSjobZ3lXDcOkZB+X5u/6803GqIJXpPSvnYzp5zJPU+abTRhw/FGf5FJ5xWOtyZaDLM3X4a1XKiKJ",
+	"TGN8vIYQxlJkItcXpN75byOqiCWm15WPSfALZKpHWuf5jfd78kt/ggtMeu4Fzcg/htkkoVhyInIHi0UL",
+	"4hpnKAMHUkL4O1aazfx7qpnbmVVCcWXa3IVBnsXr7X9XIsyVclMJy3Mut6O7wubJtI+xKQfNOfkk7RQj",
+	"UiR4L1RHEWbaf/RRwpT6L2TSv9s9MG5WXAoK8jw16+biWiHTqlzsNRf6WrN8NjcrUEZpS32dc7ZglLCb",
+	"xOyK0HOUjTUV/YfBj9szsb18wBj1gqmlIafMTbd1bMHDuu+iqNs0736TxEi/KDXMhYPS5X3PEhZhWij4",
+	"zv1fve2Nhdaa4a++q/+5l12O3OzZtweyXvSqS7W0Sd3xyn7Cxm75xqs6MrC69n5+hXA7y5mMifH7dvhl",
+	"2a6G6C7xn+c3YH6JhmwibPYxesPBV1P6rYFvP5wGaI96FhtaPrWUdiEgxgQipgRsvn17durvJmF8lrNZ",
+	"R6EvY3lHW1eKZtUuXVqt8co2vQuDlLhT7qt+89o2KkBQra3Kmpd/JW+vGloFSEK6yRbUejXlb7V+mAJd",
+	"xSStqUIx8gjvG/uiathSyh3ZY6CiXCQM3MQ0AxFCLDIByQaZltZsC+F9jkliLbL6W6+QqAwjYsl3iPG9",
+	"NO+y2bbJD9qT/JYprAQ0bJj6uWKaAbdmptaSboxRGhNIilBGDCaXpsOJ+erKGOqSJYOWJem8AyjRa4Co",
+	"fDZDpTE+MeB172LardckNQbKEnIQ+CCK/GJRSGT3uq1Nj8Lgg5Dvpon4cObDiVO79WWTaiOdwS9JS7Fg",
+	"EoEK/OBWTv6BN/D2bPAwLtY0dZb4WEnUHCK05roOBfORgc5CE0hFnCelBM0JzXWI7XoyYlozu5vw9vJq",
+	"AEbvAoIFXwImJS0YFwbFEdxa5wg45kpwAQuWUMw0QcwSUCgXKEPrCVE44yxhoHOtCQgilmYEKKVpTBxy",
+	"zkCZ2ylJ2dvpXCF9pkp7QSfOm2OdRe762IZ2eQ4bbhlsPnPurhAyiVNSSsBwdLDVvibD0cFo/5lPch6j",
+	"BFtqpANHxGc5Qsak0c52u+y5I2wWO312+Qae7R22J/h9kBtCLnNz9F+bYmrvwGtRquNkw0qVsCstKHz+",
+	"TjLixPi1xGk+Q3Mxpiyl5OO1xJwX6tyyQ8vcryVGyPU1pSnNpHv0YDL/a1VdS4+1V2k4BqgIE4PXLLE+",
+	"25Rxjc9L961RNKVz9Za1xXFvuhuN2CFu/0f8zc32fvSMbR/iwXR7xHZv9qL9+ACfTf0umkepzkcrND+T",
+	"9sNcCW/15WhcrubUK9HxotzCa8x8Hk9an3/hHfG4bQg5LuFXqg8wWJcV8QqXAr5vrYC4frZfj1vRqiUr",
+	"6n0QOkecnb5vM78lTGLrmV3e0al51l60PcHBDUk9P/VZd22bvPoZFxw+/WKRPjZsxukK2Dw+Pj7efv16",
+	"++XLrXu1qJtN1b9vMS8bQL2k92bISRuUFUYTWU80g0hwbZSexOfAjOoUoDHBqVFoAjBlZMlUe1/s196D",
+	"ct55Hw+fC95xsf5l7xD29vZgtLu3f/DsG99WGm2FUmL8qrgwPcqEubgEOuVXhCEImFHqBjlnCTHYLLXK",
+	"cyDNEjKaXCEwpYw91gYfq2lWH4ddqu8QXpfKo71ptcx0HM2jg+3h/vZo16D8IzwHYRCRplvkak6Zhx+Q",
+	"1iwmzvgtCyEq2cIb2Bs9e7Y9AhczK6Ji7U14e+x1tdsuviVjPXtpfCQSbc3NIxg9q8NvIYgsyyXCaFTE",
+	"3hQ2Y0sDOM8//S9YW9hSTW6IU05aODq0NBGnEr9jXdf938SCJcjfCS+VoQXy5d+8SZAzr3WAP3rWCAJe",
+	"hwUNzAliEeWGdVJ7/769V4bq2bSWEwZNgDFTaB+yV+qEvd2FDm+L3gw5ynXNBSk+PNyVX49+IT7cG1po",
+	"zqcYaPWSTKfLziamWrSrYVzH1jXY88zrNmo08LmNGo+93p1jByIWhgzBV2TDnYxHQjIgrrRkxjbwGtNi",
+	"gTLOsccH2eNN76q60tNtN6Xuc5Vru9gl39Z/J3RvyLE/prjUzXm/63XpiBqeuf6gxUqO8AW90mHwscer",
+	"2T0HN8Ga8tnfhV6H7soTOF/i5e39S5jS1gdxfCMF87HvRFPKwLpkEaaWlxpdz4xa3EClUYoCw4jHxqQw",
+	"3KSpMb3CatbjsemOOSdD5ws/Uz0cQSbNPLq2TomSe14W59mOKlzfkSPUfWQEDat7OIY1mKDHjDR3mBVW",
+	"hU++dN6DRZp0giss1ftutn1adlMN5RcZ53Xsu7j3eOcfYyj38vw+V+SJL/mkcL90fJRtZfr67OzkcDgc",
+	"jo7v1arF2L4tukCmFM16Y3QFuHeyUHbXMHE6czEd+ifSsFI7dlwcS3SeyHoefycG5ywWCwYjf2qCJb6U",
+	"kfC4G8pH5oa+psQw383RtmHCSiTCaq1oTiBJEcYIrGjUOoHde82tcuK+9TblZml+b2RMzmVViEDpmGu5",
+	"RYhPGb8lZs0RSpm0H10Ojfnj2nwrrmeSxaL9oMizqR5FGbGHe0guO64BvzZsr+jvpOiGEnT7yxLIzL+N",
+	"6A8648Std9Bj+yjkXg3pA8jLJTd25+I5PWC93ZIKrN9A/eln2Dw9v4C9w/2d0eHhITCpB7B/YKykYtpZ",
+	"g5cnDBBijChGoGTMI5EkODOSJSLLgMEoCGPrDp1NVl1rqwDKM/R5OB+DPw/Uyi1l7BPPq8KJ39EtOa7D",
+	"mO+JN1YelEKeHRJdG4QoI0Z4XfEHt8fXZSTJepP4lGR6zaqksGUZ9rLJxhzEB46y48apQ43m4/bI79NI",
+	"icd9KyueynU2S1EBfo/I7bA7WS6m7KrJeavpNg+l79zPtI9XrMgoWxHGXsFcP0NWTGcbiimuSHOxXfet",
+	"+3OkcFX79/hssivJuJqi7GUt1W63QhW7w8N7teCDE2m6G+uG9M32H6TnsWQf1jSOfJk6qVhgfM0cfTdq",
+	"Thosja8xUfhhjtIaCLnLR22EAGKMEuJWttfK21nyU/d4Ee8s2Z16aMQZVyjJmHMCVCSMBeLIG7n4DQFH",
+	"4YJkmooQ4Qlpo2JeozZAlpBmnNUsZDDmb2a8FYhrhp4hpoUxIiDnMGUqosioo82IKbEFcS5xIRIcjPnL",
+	"xIbTzAwUznLB65Ra2Jz05fROtgrzx4wdmx8lCGZrEWY5xWzMj2dnp6Byq7eMuZShZDeUkP70c+GTcty+",
+	"zEaG4/OzIAwWKJXbseFgNBha3M2Qs4yCo2BvMBzsGcBnem4lZoflMWnnpvEELO3+JKh1Lo3qdanD5nNM",
+	"4KKNWDgctGQp6SK3+sisykVv3+cswTFv552bpSsWgsrd8zLqvuEiwQ0OZkY19iJpMYBTQ2Xo0/+BCzmh",
+	"2wa7MWa+BjCDl6irdNWwVUXwvR9M6iY7rXTuu7AoNnifo/xY534b3FudhO//nXhornjP76dSpK3fPUx1",
+	"+TvT4rN1lVBKutVbjFOWJzo42h0OwyBlP1JqMGc0tH8SL/70MPofOmnyu8PhihT59VLjK6nw5Ma/QliI",
+	"iGwEu6jmEANzc/bdBHz9VhOtk+5N+9Ga7ffWaG/zRYpk4uCsnirEOEsIWBShUgSblva/vbzasj9ppMH3",
+	"3vNzNiNelE8wiGzeMx7BpM6CnlQX02UJwIJBxpRiushImERFO0e8xzyzfVpMtJcVXm1ggjwS1jlpzpTQ",
+	"oKz10qBUgjODpJAKW0xjF1GASzTHMU+6xSvWMlhgjNKLBIZhvKiX/kXAoOQ+K29zX1VJpy9HxdfGhYp2",
+	"rf3Liu2vj2UV1136acNM9P+26RFe/9dOyB4z5xU4ddCEqd3fFaWq6gYPSr3l5srZSxW7i/EbYFQLc164",
+	"+1sq/dAmVjQ1snUdCF/q06RKTZgY+9yXmAEIEnmM0NL/VYqGxiOQZWWeAZgiQ69uKtFWjZGKbAGYfS6K",
+	"lNPd4XALiC8wsq6eSCKTHA23K/wzgzF/Vf2mOdtI8ILrkOVWLpRuvp4mtpBqc394uDWAVwwKrwmzmWr2",
+	"Xo55OxWqv8huCwQkG28vr3xYdmKT0Co0+5Vg9kOVOPNXEX/8bLLryfO+6xZm3n3Bu9NOD/ep+Sqrs0Ev",
+	"JYMZffoZlI1OSIpwkWv2HDCKRJVxiIqUdoH6uzDYdTfot5n0iRnfJiFaf6QrRbR790pEVV3ZitLDPxyN",
+	"Me0P12p/8HiadJzZOl53jG37zhCVnBfZf12qtFOHCP2AdlYmozIDN1aEqCitDA1EuNwWm6wKqYsls9mM",
+	"BKCjRMbeW6CkKUVzA0ljXoStbtkALg35sZmZzn25OfGVnB6Bp7S2ghPT7ZxZP2lCC0xsSWzp2YazGlaN",
+	"GVYC3qAFfIbWnb+5vILGxkz68alTE/PHRKmewp2vGKueMOn3wKT93d3fCsPe1kBQvWugAq7qnpd13Qa4",
+	"tGap42MdVPuJ4rteK/BtAZO2gL5rbRmjrWFxOUPQsLX94X7hysq5+62rtTcas8dD87kgIvz174PocVf+",
+	"8Hve/UK1/EYeiP3HiuVFg257NaxX+nYaEaRe5ToOvhO8zuMYB8CcHmdlPUPpojVyGM1tcFllzvXplboT",
+	"F7+q32mwtugV7yAxQreukN7TvvM+ki+l+Zbe5/CH03nl21Y+/VIB3RIVtyRKcqt6rN7b95U7+jqCRgWR",
+	"y4i2puuijJbb97pAsjFnNlZOuWawyWJAhalNXxCZI2WSmLJiWDrMcg4s0VLAPL/Z+gM6Dte95n9obVjX",
+	"E1YqyGYzFGTaOkcqKu2HoLgolu8HoOMoMkqUx6LITwOFRejCptAbnOMG5QBDUFj4BpitHHRJbwO4oKmR",
+	"oUYfOR/z1FXfbE7KWvlJCJNusbz5zlMtb762YTfnleBCs60BnDq5HHNpB6yvijb3xCbczfMbHyie2jD/",
+	"eR3l/5MhYuelCU94+ISHXzMeVvXVzKEXGIvfYpAfBqv0nl4YtH6IZOnlAYWncsuNaEDR9Nqo0HUczxG2",
+	"KqMSqpmOeYwLBFTKWBIcE9AopU23L+oSzYgIbIGuU48D402iy2c28BzTmBdDVTlivf5UB3l4WUZA/mS4",
+	"18nVfcK9J9z7CnHPgkSBQA1n6Wqs2/5Q5FCtgr2zFoEibvFMWdZXotlzaAKuJE1WtMrQtqsJrNDJh0Fl",
+	"Mtefl3416nyeIOgJgr5WCHKXv4UHFWT4wUgWhSBVcZoXhc6FKsTBFTFF8ybMgaImt5rM8xsbWe9/sdOY",
+	"3/NmJx9KlTUrJy7t7U+GUJ2KnSeUekKprxWlCputPotaQFrH4UcsXeTJ38+ZPv1SVxzbeADPxaJ+2zAl",
+	"xRcuEea5e9WWkOTSd5gPg8ok/T8nBnVKFJ4w6AmDvkonVfUqFJdCpyUzUk2OLVWHUaSzekHoIaZblzS5",
+	"wr/6fYJwMqc8roRqlWH2+Cj1V485nUKjJ8x5wpyvD3POqtcR1hZalUzlECZtvbfGmxTznznjuqhDmDMQ",
+	"M07m9Axo2c9Tpuy7S20r+ypGFbE41xSWqQravgvKkK8Q2JjXCQvNnAVA1wfW+RNFdy6fB4ukQJ6n9nVG",
+	"HJXKbWKyGPOyfAKfuzl1/5cP65Cqaynuq5x4ibrxQp/PkMX3hXCiMUlfFo1dN85mZZr8o9PeXzfTN6tI",
+	"BUvQlbi5WMXUYVUY7Gim3jVLbZbLUq5siy9SkbKizGHUKsc6+F3rHKoS4J6DSzMy18bWtv7WVQ71+JY8",
+	"NAv3wvJy24M3DIPcCtwbV90x5jIJjoLiPyEJ7n64+1cAAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -7,8 +7,14 @@ import (
 
 // fullCase is a case with how far it has got and its timeline, as GET and the actions
 // answer it.
-func (s *Server) fullCase(c store.Case, timeline []casework.Event) EnrolmentCase {
+//
+// The special-needs note is for the hub and the school, and for the comune that wrote it
+// and UST; a comune that only received the case by a transfer does not get it.
+func (s *Server) fullCase(c store.Case, timeline []casework.Event, reader casework.Org) EnrolmentCase {
 	out := caseResponse(c)
+	if reader.Kind == casework.OrgComune && reader.Code != c.FiledBy && out.SpecialNeeds != nil {
+		out.SpecialNeeds.Note = nil
+	}
 	out.Hub = pointer(c.Hub)
 	out.School = pointer(c.School)
 	out.ProposalCount = &c.ProposalCount

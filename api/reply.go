@@ -20,6 +20,10 @@ func ok(body any) reply { return reply{status: http.StatusOK, body: body} }
 func problemReply(p Problem) reply { return reply{status: p.Status, body: p} }
 
 func (r reply) write(w http.ResponseWriter) error {
+	if r.body == nil {
+		w.WriteHeader(r.status)
+		return nil
+	}
 	contentType := "application/json"
 	if _, isProblem := r.body.(Problem); isProblem {
 		contentType = problemContentType
@@ -42,5 +46,11 @@ func (r reply) VisitConfirmAttendanceResponse(w http.ResponseWriter) error { ret
 func (r reply) VisitCreateDirectEnrolmentResponse(w http.ResponseWriter) error {
 	return r.write(w)
 }
-func (r reply) VisitListEnrolmentsResponse(w http.ResponseWriter) error { return r.write(w) }
-func (r reply) VisitListTasksResponse(w http.ResponseWriter) error      { return r.write(w) }
+func (r reply) VisitListEnrolmentsResponse(w http.ResponseWriter) error  { return r.write(w) }
+func (r reply) VisitListTasksResponse(w http.ResponseWriter) error       { return r.write(w) }
+func (r reply) VisitCreateEnrolmentResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r reply) VisitGetEnrolmentResponse(w http.ResponseWriter) error    { return r.write(w) }
+func (r reply) VisitGetMonitoringResponse(w http.ResponseWriter) error   { return r.write(w) }
+
+// noContent answers an action whose case the caller can no longer see.
+func noContent() reply { return reply{status: http.StatusNoContent} }

@@ -153,14 +153,20 @@ func runDev(ctx context.Context) error {
 	if err := importReferenceData(ctx, os.Stdout, store.New(pool), refdataFile); err != nil {
 		return err
 	}
+	// The worker and the API act as the application role, under row-level security.
+	appPool, err := store.OpenApp(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer appPool.Close()
 
 	// 5. Worker and API, in this process.
 	group, groupCtx := errgroup.WithContext(ctx)
 	group.Go(func() error {
-		return runWorkerUntilDone(groupCtx, cfg, appLog.With("process", "worker"), pool, tc)
+		return runWorkerUntilDone(groupCtx, cfg, appLog.With("process", "worker"), appPool, tc)
 	})
 	group.Go(func() error {
-		return serveAPI(groupCtx, cfg, appLog.With("process", "api"), pool, tc)
+		return serveAPI(groupCtx, cfg, appLog.With("process", "api"), appPool, tc)
 	})
 	printDevBanner(cfg, temporalServer, logDir)
 
@@ -216,6 +222,7 @@ Approdo is running.
 Next steps:
   Open a case:
     curl -i -X POST %[1]s/api/v1/enrolments -H 'Content-Type: application/json' \
+      -H 'Approdo-Organisation: comune:015146' \
       -d '{"requestId":"'$(cat /proc/sys/kernel/random/uuid)'","comune":"015146","level":"primaria",
            "minor":{"givenName":"Olena","familyName":"Kovalenko","birthDate":"2017-04-12","sex":"F","citizenship":"UA"},
        "languages":["uk"],"guardian":{"name":"Iryna Kovalenko","phone":"+39 333 1234567","preferredLanguage":"uk"},

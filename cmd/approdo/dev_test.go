@@ -103,7 +103,11 @@ func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
 		"minor":{"givenName":"Olena","familyName":"Kovalenko","birthDate":"2017-04-12","sex":"F","citizenship":"UA"},
 		"languages":["uk"],"guardian":{"name":"Iryna Kovalenko","phone":"+39 333 1234567"},
 		"residence":{"address":"Via Padova 100","municipio":2},"origin":"ukrainian_refugee"}`, uuid.NewString())
-	res, err := http.Post(apiURL+"/api/v1/enrolments", "application/json", strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, apiURL+"/api/v1/enrolments", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Approdo-Organisation", "comune:015146")
+	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusCreated, res.StatusCode)
@@ -116,7 +120,10 @@ func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
 	}
 
 	stop = startDev(t, apiURL)
-	res, err = http.Get(apiURL + location)
+	req, err = http.NewRequest(http.MethodGet, apiURL+location, nil)
+	require.NoError(t, err)
+	req.Header.Set("Approdo-Organisation", "comune:015146")
+	res, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode, "the case filed before the restart is still there")

@@ -34,7 +34,10 @@ func setup(process string) (config.Config, *slog.Logger, error) {
 
 // setupWithDatabase is setup for the processes that need PostgreSQL. The caller closes
 // the pool.
-func setupWithDatabase(ctx context.Context, process string) (config.Config, *slog.Logger, *pgxpool.Pool, error) {
+//
+// open is store.OpenApp for the API and the worker, whose every query row-level security
+// checks, and store.Open for the owner's tasks (the reference data import).
+func setupWithDatabase(ctx context.Context, process string, open func(context.Context, string) (*pgxpool.Pool, error)) (config.Config, *slog.Logger, *pgxpool.Pool, error) {
 	cfg, log, err := setup(process)
 	if err != nil {
 		return config.Config{}, nil, nil, err
@@ -42,7 +45,7 @@ func setupWithDatabase(ctx context.Context, process string) (config.Config, *slo
 	if err := cfg.RequireDatabase(); err != nil {
 		return config.Config{}, nil, nil, err
 	}
-	pool, err := store.Open(ctx, cfg.DatabaseURL)
+	pool, err := open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return config.Config{}, nil, nil, err
 	}
@@ -50,7 +53,7 @@ func setupWithDatabase(ctx context.Context, process string) (config.Config, *slo
 }
 
 func runAPI(ctx context.Context) error {
-	cfg, log, pool, err := setupWithDatabase(ctx, "api")
+	cfg, log, pool, err := setupWithDatabase(ctx, "api", store.OpenApp)
 	if err != nil {
 		return err
 	}
@@ -80,7 +83,7 @@ func serveAPI(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pg
 }
 
 func runWorker(ctx context.Context) error {
-	cfg, log, pool, err := setupWithDatabase(ctx, "worker")
+	cfg, log, pool, err := setupWithDatabase(ctx, "worker", store.OpenApp)
 	if err != nil {
 		return err
 	}

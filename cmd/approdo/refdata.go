@@ -14,7 +14,7 @@ import (
 )
 
 func runRefdataImport(ctx context.Context, path string) error {
-	_, _, pool, err := setupWithDatabase(ctx, "refdata")
+	_, _, pool, err := setupWithDatabase(ctx, "refdata", store.Open)
 	if err != nil {
 		return err
 	}

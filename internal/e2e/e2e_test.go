@@ -83,6 +83,7 @@ func run(m *testing.M) int {
 type bundle struct {
 	ctx       context.Context
 	pool      *pgxpool.Pool
+	appPool   *pgxpool.Pool
 	temporal  client.Client
 	taskQueue string
 	api       *httptest.Server
@@ -100,12 +101,20 @@ type setupOptions struct {
 func setup(t *testing.T, opts setupOptions) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	pool := pgtest.NewPool(t)
+	url := pgtest.NewDatabase(t)
+	pool, err := store.Open(ctx, url) // the owner's, for the reference data and the checks
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	// The API and the worker act as the application role, under row-level security, as
+	// in production.
+	appPool, err := store.OpenApp(ctx, url)
+	require.NoError(t, err)
+	t.Cleanup(appPool.Close)
 	c, err := client.Dial(client.Options{HostPort: temporalServer.HostPort(), Namespace: namespace})
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 
-	b := &bundle{ctx: ctx, pool: pool, temporal: c, taskQueue: "e2e-" + uuid.NewString(), policy: testPolicy}
+	b := &bundle{ctx: ctx, pool: pool, appPool: appPool, temporal: c, taskQueue: "e2e-" + uuid.NewString(), policy: testPolicy}
 	if opts.policy != nil {
 		b.policy = *opts.policy
 	}
@@ -116,7 +125,7 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 	log := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	handler := api.NewHandler(api.Dependencies{
 		Temporal:        c,
-		Store:           store.New(pool),
+		Store:           store.New(appPool),
 		TaskQueue:       b.taskQueue,
 		Log:             log,
 		RegisterTimeout: opts.registerTimeout,
@@ -140,7 +149,7 @@ func (b *bundle) loadSampleReferenceData(t *testing.T) {
 
 func (b *bundle) startWorker(t *testing.T) {
 	t.Helper()
-	w := worker.New(b.temporal, b.taskQueue, sdkworker.Options{}, worker.DependenciesOn(store.New(b.pool), b.policy))
+	w := worker.New(b.temporal, b.taskQueue, sdkworker.Options{}, worker.DependenciesOn(store.New(b.appPool), b.policy))
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	b.worker = w
@@ -153,12 +162,21 @@ type response struct {
 	body        []byte
 }
 
+// do sends a request as UST, which sees every case.
 func (b *bundle) do(t *testing.T, method, path, contentType, body string) response {
+	t.Helper()
+	return b.doAs(t, "ust", method, path, contentType, body)
+}
+
+func (b *bundle) doAs(t *testing.T, org, method, path, contentType, body string) response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(b.ctx, method, b.api.URL+path, strings.NewReader(body))
 	require.NoError(t, err)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	if org != "" {
+		req.Header.Set("Approdo-Organisation", org)
 	}
 	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
@@ -168,11 +186,13 @@ func (b *bundle) do(t *testing.T, method, path, contentType, body string) respon
 	return response{status: res.StatusCode, contentType: res.Header.Get("Content-Type"), location: res.Header.Get("Location"), body: data}
 }
 
-func (b *bundle) post(t *testing.T, body any) response {
+// post files a request as the comune of residence it names.
+func (b *bundle) post(t *testing.T, body map[string]any) response {
 	t.Helper()
 	data, err := json.Marshal(body)
 	require.NoError(t, err)
-	return b.do(t, http.MethodPost, "/api/v1/enrolments", "application/json", string(data))
+	comune, _ := body["comune"].(string)
+	return b.doAs(t, "comune:"+comune, http.MethodPost, "/api/v1/enrolments", "application/json", string(data))
 }
 
 func validBody() map[string]any {
@@ -376,7 +396,7 @@ func TestReadiness(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/healthz", "", "").status)
 
 	// With the database gone, the process is alive but not ready.
-	b.pool.Close()
+	b.appPool.Close()
 	notReady := b.do(t, http.MethodGet, "/readyz", "", "")
 	require.Equal(t, http.StatusServiceUnavailable, notReady.status)
 	require.Equal(t, "application/problem+json", notReady.contentType)

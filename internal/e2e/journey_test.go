@@ -152,12 +152,16 @@ func TestJourneyThroughTheAPI(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, b.as(t, "", http.MethodGet, "/api/v1/tasks", nil).status)
 
 	// Wrong actor, wrong school, wrong level, no identity: refused, nothing written.
-	b.actProblem(t, "cti:21", id, "proposal", map[string]any{"school": schoolA}, http.StatusForbidden)
+	// Another hub does not even learn that the case exists; the comune sees it but may
+	// not propose.
+	b.actProblem(t, "cti:21", id, "proposal", map[string]any{"school": schoolA}, http.StatusNotFound)
+	b.actProblem(t, "comune:015146", id, "proposal", map[string]any{"school": schoolA}, http.StatusForbidden)
 	require.Equal(t, "school", b.actProblem(t, polo1, id, "proposal", map[string]any{"school": sestoSchl}, http.StatusUnprocessableEntity))
 	require.Equal(t, "school", b.actProblem(t, polo1, id, "proposal", map[string]any{"school": schoolSS}, http.StatusUnprocessableEntity))
 	b.actProblem(t, "", id, "proposal", map[string]any{"school": schoolA}, http.StatusUnauthorized)
 	b.actProblem(t, schoolA, id, "proposal", map[string]any{"school": schoolA}, http.StatusUnauthorized)
-	b.actProblem(t, "school:"+schoolA, id, "decision", map[string]any{"accept": true}, http.StatusConflict)
+	b.actProblem(t, "school:"+schoolA, id, "decision", map[string]any{"accept": true}, http.StatusNotFound)
+	b.actProblem(t, polo1, id, "proposal-withdrawal", map[string]any{}, http.StatusConflict)
 	require.Equal(t, "id", b.actProblem(t, polo1, "not-a-case", "proposal", map[string]any{"school": schoolA}, http.StatusBadRequest))
 	b.actProblem(t, polo1, uuid.NewString(), "proposal", map[string]any{"school": schoolA}, http.StatusNotFound)
 	require.Equal(t, []string{"filed", "routed"}, timelineKinds(b.getCase(t, id)))
@@ -171,7 +175,8 @@ func TestJourneyThroughTheAPI(t *testing.T) {
 	require.Equal(t, 1, *c.ProposalCount, "a retried POST with the same key is not a second proposal")
 
 	// Another school cannot decide; the proposed one rejects; the case goes back.
-	b.actProblem(t, "school:"+schoolB, id, "decision", map[string]any{"accept": true, "section": "A", "startDate": time.Now().Format(time.DateOnly)}, http.StatusForbidden)
+	b.actProblem(t, "school:"+schoolB, id, "decision", map[string]any{"accept": true, "section": "A", "startDate": time.Now().Format(time.DateOnly)}, http.StatusNotFound)
+	b.actProblem(t, polo1, id, "decision", map[string]any{"accept": true, "section": "A", "startDate": time.Now().Format(time.DateOnly)}, http.StatusForbidden)
 	require.Equal(t, "reason", b.actProblem(t, "school:"+schoolA, id, "decision", map[string]any{"accept": false}, http.StatusUnprocessableEntity))
 	c = b.actOK(t, "school:"+schoolA, id, "decision", map[string]any{"accept": false, "reason": "no_seats"})
 	require.Equal(t, "awaiting_proposal", c.Stage)
@@ -291,7 +296,8 @@ func TestDirectEnrolmentTransferWithdrawalAndLists(t *testing.T) {
 
 	// The comune withdraws a request; the case closes and takes no more actions.
 	withdrawn := b.fileCase(t, validBody())
-	b.actProblem(t, "comune:015209", withdrawn.Id, "withdrawal", map[string]any{"reason": "duplicate"}, http.StatusForbidden)
+	b.actProblem(t, "comune:015209", withdrawn.Id, "withdrawal", map[string]any{"reason": "duplicate"}, http.StatusNotFound)
+	b.actProblem(t, polo1, withdrawn.Id, "withdrawal", map[string]any{"reason": "duplicate"}, http.StatusForbidden)
 	w := b.actOK(t, "comune:015146", withdrawn.Id, "withdrawal", map[string]any{"reason": "duplicate"})
 	require.Equal(t, "withdrawn", w.Stage)
 	require.Nil(t, w.Task)

@@ -26,11 +26,15 @@ type StageCount struct {
 
 // CountCases returns the monitoring counts, by hub and stage, at now.
 func (s *Store) CountCases(ctx context.Context, now time.Time) ([]StageCount, error) {
-	rows, err := s.pool.Query(ctx, countCasesSQL, pgx.NamedArgs{"now": now})
-	if err != nil {
-		return nil, fmt.Errorf("count cases: %w", err)
-	}
-	counts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[StageCount])
+	var counts []StageCount
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, countCasesSQL, pgx.NamedArgs{"now": now})
+		if err != nil {
+			return err
+		}
+		counts, err = pgx.CollectRows(rows, pgx.RowToStructByPos[StageCount])
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("count cases: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/approdo/approdo/internal/casework"
 )
@@ -79,7 +80,7 @@ func (s *Store) SaveProgress(ctx context.Context, p Progress) (bool, error) {
 		args["task_reminded"], args["task_escalated"] = t.Reminded, t.Escalated
 	}
 	var applied bool
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, updateProgressSQL, args)
 		if err != nil {
 			return err
@@ -139,8 +140,13 @@ type Notification struct {
 // QueueNotification records n in the outbox unless its key is already there. It reports
 // whether it wrote a row.
 func (s *Store) QueueNotification(ctx context.Context, n Notification) (bool, error) {
-	tag, err := s.pool.Exec(ctx, insertNotificationSQL, pgx.NamedArgs{
-		"key": n.Key, "case_id": n.CaseID, "kind": n.Kind, "recipient": n.Recipient.String(),
+	var tag pgconn.CommandTag
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		var err error
+		tag, err = tx.Exec(ctx, insertNotificationSQL, pgx.NamedArgs{
+			"key": n.Key, "case_id": n.CaseID, "kind": n.Kind, "recipient": n.Recipient.String(),
+		})
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("queue notification of case %s: %w", n.CaseID, err)
@@ -163,8 +169,13 @@ type DropoutReferral struct {
 // OpenDropoutReferral records r unless the referral of its case and check exists. It
 // reports whether it wrote a row.
 func (s *Store) OpenDropoutReferral(ctx context.Context, r DropoutReferral) (bool, error) {
-	tag, err := s.pool.Exec(ctx, insertDropoutReferralSQL, pgx.NamedArgs{
-		"case_id": r.CaseID, "check_index": r.Check, "school": r.School, "reason": r.Reason, "opened_at": r.OpenedAt,
+	var tag pgconn.CommandTag
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		var err error
+		tag, err = tx.Exec(ctx, insertDropoutReferralSQL, pgx.NamedArgs{
+			"case_id": r.CaseID, "check_index": r.Check, "school": r.School, "reason": r.Reason, "opened_at": r.OpenedAt,
+		})
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("open dropout referral of case %s: %w", r.CaseID, err)
@@ -231,22 +242,14 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, str
 		}
 		args["after_created"], args["after_id"] = created, id
 	}
-	rows, err := s.pool.Query(ctx, selectCasesSQL, args)
-	if err != nil {
-		return nil, "", fmt.Errorf("list cases: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (CaseSummary, error) {
-		var c CaseSummary
-		var t taskColumns
-		err := row.Scan(&c.ID, &c.Stage, &c.Comune, &c.Level, &c.Hub, &c.School, &c.Origin,
-			&c.ProposalCount, &c.Escalated, &c.EscalationReason, &c.DropoutRisk,
-			&t.kind, &t.owner, &t.since, &t.due, &t.reminder, &t.reminded, &t.escalated,
-			&c.CreatedAt, &c.UpdatedAt)
+	var out []CaseSummary
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, selectCasesSQL, args)
 		if err != nil {
-			return c, err
+			return err
 		}
-		c.Task, err = t.task()
-		return c, err
+		out, err = pgx.CollectRows(rows, scanSummary)
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("list cases: %w", err)
@@ -258,6 +261,20 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, str
 		next = encodeCursor(last.CreatedAt, last.ID)
 	}
 	return out, next, nil
+}
+
+func scanSummary(row pgx.CollectableRow) (CaseSummary, error) {
+	var c CaseSummary
+	var t taskColumns
+	err := row.Scan(&c.ID, &c.Stage, &c.Comune, &c.Level, &c.Hub, &c.School, &c.Origin,
+		&c.ProposalCount, &c.Escalated, &c.EscalationReason, &c.DropoutRisk,
+		&t.kind, &t.owner, &t.since, &t.due, &t.reminder, &t.reminded, &t.escalated,
+		&c.CreatedAt, &c.UpdatedAt)
+	if err != nil {
+		return c, err
+	}
+	c.Task, err = t.task()
+	return c, err
 }
 
 // A cursor is the position of the last case of a page: its creation time and ID, which
@@ -322,21 +339,14 @@ func (s *Store) ListTasks(ctx context.Context, owner casework.Org, now time.Time
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.pool.Query(ctx, selectTasksSQL, pgx.NamedArgs{"owner": owner.String(), "now": now, "limit": limit})
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TaskItem, error) {
-		var it TaskItem
-		var t taskColumns
-		if err := row.Scan(&it.CaseID, &it.Stage, &it.Comune, &it.Level, &t.kind, &t.owner, &t.since, &t.due, &t.reminder, &t.reminded, &t.escalated); err != nil {
-			return it, err
+	var items []TaskItem
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, selectTasksSQL, pgx.NamedArgs{"owner": owner.String(), "now": now, "limit": limit})
+		if err != nil {
+			return err
 		}
-		task, err := t.task()
-		if err == nil {
-			it.Task = *task
-		}
-		return it, err
+		items, err = pgx.CollectRows(rows, scanTaskItem)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
@@ -344,33 +354,36 @@ func (s *Store) ListTasks(ctx context.Context, owner casework.Org, now time.Time
 	return items, nil
 }
 
+func scanTaskItem(row pgx.CollectableRow) (TaskItem, error) {
+	var it TaskItem
+	var t taskColumns
+	if err := row.Scan(&it.CaseID, &it.Stage, &it.Comune, &it.Level, &t.kind, &t.owner, &t.since, &t.due, &t.reminder, &t.reminded, &t.escalated); err != nil {
+		return it, err
+	}
+	task, err := t.task()
+	if err == nil {
+		it.Task = *task
+	}
+	return it, err
+}
+
 // Timeline returns the events of a case in order.
 func (s *Store) Timeline(ctx context.Context, caseID string) ([]casework.Event, error) {
-	var exists bool
-	if err := s.pool.QueryRow(ctx, caseExistsSQL, pgx.NamedArgs{"id": caseID}).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("timeline of case %s: %w", caseID, err)
-	}
-	if !exists {
-		return nil, fmt.Errorf("timeline of case %s: %w", caseID, ErrNotFound)
-	}
-	rows, err := s.pool.Query(ctx, selectEventsSQL, pgx.NamedArgs{"case_id": caseID})
-	if err != nil {
-		return nil, fmt.Errorf("timeline of case %s: %w", caseID, err)
-	}
-	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (casework.Event, error) {
-		var e casework.Event
-		var actor string
-		if err := row.Scan(&e.Seq, &e.At, &e.Kind, &actor, &e.Hub, &e.School, &e.Reason, &e.Note); err != nil {
-			return e, err
+	var events []casework.Event
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		var exists bool
+		if err := tx.QueryRow(ctx, caseExistsSQL, pgx.NamedArgs{"id": caseID}).Scan(&exists); err != nil {
+			return err
 		}
-		if actor != "" {
-			org, err := casework.ParseOrg(actor)
-			if err != nil {
-				return e, err
-			}
-			e.Actor = org
+		if !exists {
+			return ErrNotFound
 		}
-		return e, nil
+		rows, err := tx.Query(ctx, selectEventsSQL, pgx.NamedArgs{"case_id": caseID})
+		if err != nil {
+			return err
+		}
+		events, err = pgx.CollectRows(rows, scanEvent)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("timeline of case %s: %w", caseID, err)
@@ -379,4 +392,20 @@ func (s *Store) Timeline(ctx context.Context, caseID string) ([]casework.Event, 
 		events = []casework.Event{}
 	}
 	return events, nil
+}
+
+func scanEvent(row pgx.CollectableRow) (casework.Event, error) {
+	var e casework.Event
+	var actor string
+	if err := row.Scan(&e.Seq, &e.At, &e.Kind, &actor, &e.Hub, &e.School, &e.Reason, &e.Note); err != nil {
+		return e, err
+	}
+	if actor != "" {
+		org, err := casework.ParseOrg(actor)
+		if err != nil {
+			return e, err
+		}
+		e.Actor = org
+	}
+	return e, nil
 }

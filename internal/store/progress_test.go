@@ -31,6 +31,9 @@ func events(n int) []casework.Event {
 	out := make([]casework.Event, n)
 	for i := range n {
 		out[i] = casework.Event{Seq: int64(i + 1), At: t0.Add(time.Duration(i) * time.Hour), Kind: kinds[i%len(kinds)]}
+		if out[i].Kind == casework.EventProposed {
+			out[i].School = school.Code
+		}
 	}
 	out[n-1].Actor = polo1
 	out[n-1].Note = "nota dell'hub"

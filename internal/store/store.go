@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/approdo/approdo/internal/casework"
@@ -115,29 +116,32 @@ type CaseDetails struct {
 // case either way. Recording the same case twice is therefore harmless, which is what a
 // retried activity needs.
 func (s *Store) RecordCase(ctx context.Context, c Case) (Case, error) {
-	_, err := s.pool.Exec(ctx, insertCaseSQL, pgx.NamedArgs{
-		"id":                c.ID,
-		"request_id":        c.RequestID,
-		"filed_by":          c.FiledBy,
-		"request_hash":      c.RequestHash,
-		"workflow_id":       c.WorkflowID,
-		"comune":            c.Comune,
-		"level":             c.Level,
-		"minor_given_name":  c.MinorGivenName,
-		"minor_family_name": c.MinorFamilyName,
-		"minor_birth_date":  c.MinorBirthDate,
-		"stage":             c.Stage,
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, insertCaseSQL, pgx.NamedArgs{
+			"id":                c.ID,
+			"request_id":        c.RequestID,
+			"filed_by":          c.FiledBy,
+			"request_hash":      c.RequestHash,
+			"workflow_id":       c.WorkflowID,
+			"comune":            c.Comune,
+			"level":             c.Level,
+			"minor_given_name":  c.MinorGivenName,
+			"minor_family_name": c.MinorFamilyName,
+			"minor_birth_date":  c.MinorBirthDate,
+			"stage":             c.Stage,
 
-		"minor_sex":            c.MinorSex,
-		"minor_citizenship":    c.MinorCitizenship,
-		"minor_codice_fiscale": c.MinorCodiceFiscale,
-		"municipio":            c.Municipio,
-		"origin":               c.Origin,
-		"special_needs":        c.SpecialNeeds,
-		"special_needs_note":   c.SpecialNeedsNote,
-		"suggested_level":      c.SuggestedLevel,
-		"suggested_year":       suggestedYear(c),
-		"details":              c.Details,
+			"minor_sex":            c.MinorSex,
+			"minor_citizenship":    c.MinorCitizenship,
+			"minor_codice_fiscale": c.MinorCodiceFiscale,
+			"municipio":            c.Municipio,
+			"origin":               c.Origin,
+			"special_needs":        c.SpecialNeeds,
+			"special_needs_note":   c.SpecialNeedsNote,
+			"suggested_level":      c.SuggestedLevel,
+			"suggested_year":       suggestedYear(c),
+			"details":              c.Details,
+		})
+		return err
 	})
 	if err != nil {
 		return Case{}, fmt.Errorf("record case %s: %w", c.ID, err)
@@ -159,18 +163,20 @@ func (s *Store) GetCase(ctx context.Context, id string) (Case, error) {
 	var c Case
 	var suggestedYear *int16
 	var task taskColumns
-	err := s.pool.QueryRow(ctx, selectCaseSQL, pgx.NamedArgs{"id": id}).Scan(
-		&c.ID, &c.RequestID, &c.FiledBy, &c.RequestHash, &c.WorkflowID, &c.Comune, &c.Level,
-		&c.MinorGivenName, &c.MinorFamilyName, &c.MinorBirthDate,
-		&c.Stage, &c.CreatedAt, &c.UpdatedAt,
-		&c.MinorSex, &c.MinorCitizenship, &c.MinorCodiceFiscale,
-		&c.Municipio, &c.Origin, &c.SpecialNeeds, &c.SpecialNeedsNote,
-		&c.SuggestedLevel, &suggestedYear, &c.Details,
-		&c.Seq, &c.Year, &c.Hub, &c.School, &c.ProposalCount,
-		&c.Escalated, &c.EscalationReason, &c.DropoutRisk,
-		&task.kind, &task.owner, &task.since, &task.due, &task.reminder, &task.reminded, &task.escalated,
-		&c.Placement,
-	)
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, selectCaseSQL, pgx.NamedArgs{"id": id}).Scan(
+			&c.ID, &c.RequestID, &c.FiledBy, &c.RequestHash, &c.WorkflowID, &c.Comune, &c.Level,
+			&c.MinorGivenName, &c.MinorFamilyName, &c.MinorBirthDate,
+			&c.Stage, &c.CreatedAt, &c.UpdatedAt,
+			&c.MinorSex, &c.MinorCitizenship, &c.MinorCodiceFiscale,
+			&c.Municipio, &c.Origin, &c.SpecialNeeds, &c.SpecialNeedsNote,
+			&c.SuggestedLevel, &suggestedYear, &c.Details,
+			&c.Seq, &c.Year, &c.Hub, &c.School, &c.ProposalCount,
+			&c.Escalated, &c.EscalationReason, &c.DropoutRisk,
+			&task.kind, &task.owner, &task.since, &task.due, &task.reminder, &task.reminded, &task.escalated,
+			&c.Placement,
+		)
+	})
 	if suggestedYear != nil {
 		c.SuggestedYear = int(*suggestedYear)
 	}
@@ -188,7 +194,12 @@ func (s *Store) GetCase(ctx context.Context, id string) (Case, error) {
 
 // SetStage records the stage a case has reached.
 func (s *Store) SetStage(ctx context.Context, id, stage string) error {
-	tag, err := s.pool.Exec(ctx, updateStageSQL, pgx.NamedArgs{"id": id, "stage": stage})
+	var tag pgconn.CommandTag
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		var err error
+		tag, err = tx.Exec(ctx, updateStageSQL, pgx.NamedArgs{"id": id, "stage": stage})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("set stage of case %s: %w", id, err)
 	}

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// orgKey carries the caller's organisation in a context.
+type orgKey struct{}
+
+// System is the organisation the worker acts as: it writes every case.
+const System = "system"
+
+// WithOrg returns a context in which the store acts for org, in its stored form
+// ("cti:21", "ust", …). PostgreSQL's row-level security then shows only the cases org may
+// see; see migration 00005.
+func WithOrg(ctx context.Context, org string) context.Context {
+	return context.WithValue(ctx, orgKey{}, org)
+}
+
+// AsSystem returns a context in which the store acts for the worker.
+func AsSystem(ctx context.Context) context.Context { return WithOrg(ctx, System) }
+
+func orgOf(ctx context.Context) string {
+	org, _ := ctx.Value(orgKey{}).(string)
+	return org
+}
+
+// inOrg runs fn in a transaction that names the caller's organisation to PostgreSQL. A
+// context without one names nobody, and on a pool opened with OpenApp sees no case.
+func (s *Store) inOrg(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT set_config('approdo.org', $1, true)", orgOf(ctx)); err != nil {
+			return fmt.Errorf("name the caller: %w", err)
+		}
+		return fn(tx)
+	})
+}
+
+// AppRole is the PostgreSQL role the API and the worker act as: it cannot bypass
+// row-level security.
+const AppRole = "approdo_app"
+
+// OpenApp is Open for the API and the worker: every connection acts as AppRole, so
+// row-level security applies to all they read and write, whoever the login user is.
+func OpenApp(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("configure database pool: %w", err)
+	}
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		_, err := conn.Exec(ctx, "SET ROLE "+AppRole)
+		return err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("configure database pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database as %s: %w", AppRole, err)
+	}
+	return pool, nil
+}
