@@ -19,10 +19,9 @@ import (
 
 // action is one person's action on a case, as the endpoints receive it.
 type action struct {
-	caseID       string
-	organisation *string
-	key          *string
-	update       string
+	caseID string
+	key    *string
+	update string
 	// input builds the Update's argument for the acting organisation, or answers a
 	// problem with the body.
 	input func(actor casework.Org) (any, *Problem)
@@ -35,7 +34,7 @@ func (s *Server) act(ctx context.Context, a action) (reply, error) {
 	if _, err := uuid.Parse(a.caseID); err != nil || len(a.caseID) != 36 {
 		return problemReply(fieldProblem("id", "deve essere l'UUID di un caso")), nil
 	}
-	actor, problem := actorFrom(a.organisation)
+	actor, problem := actorFrom(ctx)
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
@@ -131,7 +130,7 @@ func note(n *string) string { return value(n) }
 
 // ProposeSchool is the hub proposing a school.
 func (s *Server) ProposeSchool(ctx context.Context, req ProposeSchoolRequestObject) (ProposeSchoolResponseObject, error) {
-	return s.act(ctx, action{caseID: req.Id, organisation: req.Params.ApprodoOrganisation, key: req.Params.IdempotencyKey, update: workflows.UpdatePropose,
+	return s.act(ctx, action{caseID: req.Id, key: req.Params.IdempotencyKey, update: workflows.UpdatePropose,
 		input: func(actor casework.Org) (any, *Problem) {
 			if req.Body == nil {
 				return nil, bodyRequired()
@@ -143,7 +142,7 @@ func (s *Server) ProposeSchool(ctx context.Context, req ProposeSchoolRequestObje
 
 // DecideProposal is the school accepting or rejecting.
 func (s *Server) DecideProposal(ctx context.Context, req DecideProposalRequestObject) (DecideProposalResponseObject, error) {
-	return s.act(ctx, action{caseID: req.Id, organisation: req.Params.ApprodoOrganisation, key: req.Params.IdempotencyKey, update: workflows.UpdateDecide,
+	return s.act(ctx, action{caseID: req.Id, key: req.Params.IdempotencyKey, update: workflows.UpdateDecide,
 		input: func(actor casework.Org) (any, *Problem) {
 			if req.Body == nil {
 				return nil, bodyRequired()
@@ -158,7 +157,7 @@ func (s *Server) DecideProposal(ctx context.Context, req DecideProposalRequestOb
 
 // WithdrawProposal is the hub taking back its proposal.
 func (s *Server) WithdrawProposal(ctx context.Context, req WithdrawProposalRequestObject) (WithdrawProposalResponseObject, error) {
-	return s.act(ctx, action{caseID: req.Id, organisation: req.Params.ApprodoOrganisation, key: req.Params.IdempotencyKey, update: workflows.UpdateWithdrawProposal,
+	return s.act(ctx, action{caseID: req.Id, key: req.Params.IdempotencyKey, update: workflows.UpdateWithdrawProposal,
 		input: func(actor casework.Org) (any, *Problem) {
 			in := workflows.WithdrawProposalInput{Actor: actor}
 			if req.Body != nil {
@@ -170,7 +169,7 @@ func (s *Server) WithdrawProposal(ctx context.Context, req WithdrawProposalReque
 
 // ReassignCase hands the case to another hub.
 func (s *Server) ReassignCase(ctx context.Context, req ReassignCaseRequestObject) (ReassignCaseResponseObject, error) {
-	return s.act(ctx, action{caseID: req.Id, organisation: req.Params.ApprodoOrganisation, key: req.Params.IdempotencyKey, update: workflows.UpdateReassign,
+	return s.act(ctx, action{caseID: req.Id, key: req.Params.IdempotencyKey, update: workflows.UpdateReassign,
 		input: func(actor casework.Org) (any, *Problem) {
 			if req.Body == nil {
 				return nil, bodyRequired()
@@ -186,7 +185,7 @@ func (s *Server) ReassignCase(ctx context.Context, req ReassignCaseRequestObject
 
 // WithdrawEnrolment is the comune withdrawing its request.
 func (s *Server) WithdrawEnrolment(ctx context.Context, req WithdrawEnrolmentRequestObject) (WithdrawEnrolmentResponseObject, error) {
-	return s.act(ctx, action{caseID: req.Id, organisation: req.Params.ApprodoOrganisation, key: req.Params.IdempotencyKey, update: workflows.UpdateWithdraw,
+	return s.act(ctx, action{caseID: req.Id, key: req.Params.IdempotencyKey, update: workflows.UpdateWithdraw,
 		input: func(actor casework.Org) (any, *Problem) {
 			if req.Body == nil {
 				return nil, bodyRequired()
@@ -210,7 +209,7 @@ func (s *Server) TransferCase(ctx context.Context, req TransferCaseRequestObject
 			return problemReply(p), nil
 		}
 	}
-	return s.act(ctx, action{caseID: req.Id, organisation: req.Params.ApprodoOrganisation, key: req.Params.IdempotencyKey, update: workflows.UpdateTransfer,
+	return s.act(ctx, action{caseID: req.Id, key: req.Params.IdempotencyKey, update: workflows.UpdateTransfer,
 		input: func(actor casework.Org) (any, *Problem) {
 			if req.Body == nil {
 				return nil, bodyRequired()
@@ -222,7 +221,7 @@ func (s *Server) TransferCase(ctx context.Context, req TransferCaseRequestObject
 
 // ConfirmAttendance is the school answering a follow-up check.
 func (s *Server) ConfirmAttendance(ctx context.Context, req ConfirmAttendanceRequestObject) (ConfirmAttendanceResponseObject, error) {
-	return s.act(ctx, action{caseID: req.Id, organisation: req.Params.ApprodoOrganisation, key: req.Params.IdempotencyKey, update: workflows.UpdateConfirmAttendance,
+	return s.act(ctx, action{caseID: req.Id, key: req.Params.IdempotencyKey, update: workflows.UpdateConfirmAttendance,
 		input: func(actor casework.Org) (any, *Problem) {
 			if req.Body == nil {
 				return nil, bodyRequired()

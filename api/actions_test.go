@@ -9,22 +9,22 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/workflows"
 )
 
-func TestActorHeader(t *testing.T) {
+func TestActorComesFromTheAuthenticatedContext(t *testing.T) {
 	t.Parallel()
-	for _, header := range []string{"cti:21", "polo_start:polo-1", "school:MIIC90001A", "comune:015146", "ust"} {
-		org, problem := actorFrom(&header)
-		require.Nil(t, problem, header)
-		require.Equal(t, header, org.String())
-	}
-	empty := ""
-	for _, header := range []*string{nil, &empty, ptr("cti"), ptr("family"), ptr("orientation"), ptr("prefettura:MI")} {
-		_, problem := actorFrom(header)
-		require.NotNil(t, problem)
-		require.Equal(t, http.StatusUnauthorized, problem.Status)
-	}
+	org := casework.Org{Kind: casework.OrgCTI, Code: "21"}
+	//lint:ignore SA1029 gin keeps request values under string keys, as authenticate does
+	ctx := context.WithValue(context.Background(), actorKey, org)
+	got, problem := actorFrom(ctx)
+	require.Nil(t, problem)
+	require.Equal(t, org, got)
+
+	_, problem = actorFrom(context.Background())
+	require.NotNil(t, problem, "no authenticated organisation is a 401, never a default")
+	require.Equal(t, http.StatusUnauthorized, problem.Status)
 }
 
 func TestIdempotencyKey(t *testing.T) {

@@ -1,28 +1,67 @@
 package api
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
 
 	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/store"
 )
 
-// actorFrom reads the acting organisation from the Approdo-Organisation header. It is a
-// stand-in for authentication, which replaces it: until then the API must not be exposed
-// beyond the machine (it listens on loopback by default).
-func actorFrom(header *string) (casework.Org, *Problem) {
-	if header == nil || *header == "" {
-		p := newProblem(http.StatusUnauthorized, problemUnauthenticated, "Organizzazione non indicata",
-			"Indicare l'organizzazione che agisce nell'intestazione Approdo-Organisation, ad esempio «cti:21» o «school:MIIC90001A».")
-		return casework.Org{}, &p
+// The gin context keys under which authenticate leaves the caller.
+const (
+	actorKey = "approdo.actor"
+	tokenKey = "approdo.token"
+)
+
+// actorFrom returns the organisation the request acts for, as authenticate found it from
+// the bearer token. Handlers run behind authenticate, so a missing one is a 401 only as a
+// safety net.
+func actorFrom(ctx context.Context) (casework.Org, *Problem) {
+	if org, ok := ctx.Value(actorKey).(casework.Org); ok && !org.IsZero() {
+		return org, nil
 	}
-	org, err := casework.ParseOrg(*header)
-	if err != nil || org.Kind == casework.OrgFamily || org.Kind == casework.OrgOrientation {
-		p := newProblem(http.StatusUnauthorized, problemUnauthenticated, "Organizzazione non valida",
-			"Approdo-Organisation deve essere comune:<ISTAT>, cti:<ambito>, polo_start:<codice>, school:<codice meccanografico> o ust.")
-		return casework.Org{}, &p
+	p := unauthenticatedProblem()
+	return casework.Org{}, &p
+}
+
+func unauthenticatedProblem() Problem {
+	return newProblem(http.StatusUnauthorized, problemUnauthenticated, "Autenticazione richiesta",
+		"Indicare un token valido nell'intestazione Authorization: Bearer apd_… (approdo token create).")
+}
+
+// authenticate finds the organisation of the request's bearer token, or answers 401. An
+// unknown, expired or revoked token gets the same answer, so a guesser learns nothing.
+func authenticate(st *store.Store, now func() time.Time, log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		scheme, secret, found := strings.Cut(c.GetHeader("Authorization"), " ")
+		if !found || !strings.EqualFold(scheme, "Bearer") || secret == "" {
+			c.Header("WWW-Authenticate", `Bearer realm="approdo"`)
+			writeProblem(c, unauthenticatedProblem())
+			return
+		}
+		token, err := st.Authenticate(c.Request.Context(), strings.TrimSpace(secret), now())
+		switch {
+		case errors.Is(err, store.ErrTokenRejected):
+			c.Header("WWW-Authenticate", `Bearer realm="approdo", error="invalid_token"`)
+			writeProblem(c, unauthenticatedProblem())
+			return
+		case err != nil:
+			log.ErrorContext(c.Request.Context(), "authentication failed", "request_id", requestID(c), "error", err)
+			writeProblem(c, unavailableProblem())
+			return
+		}
+		c.Set(actorKey, token.Organisation)
+		c.Set(tokenKey, token.ID)
+		c.Next()
 	}
-	return org, nil
 }
 
 var idempotencyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,100}$`)

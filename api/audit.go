@@ -21,18 +21,19 @@ import (
 func auditTrail(st *store.Store, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		c.Next()
-		header := c.GetHeader("Approdo-Organisation")
-		org := ""
-		if parsed, err := casework.ParseOrg(header); err == nil {
-			org = parsed.String()
+		org, actor := "", "anonymous"
+		if o, ok := c.Get(actorKey); ok {
+			org = o.(casework.Org).String()
+		}
+		if id := c.GetString(tokenKey); id != "" {
+			actor = "token:" + id
 		}
 		action := c.FullPath()
 		if action == "" {
 			action = c.Request.URL.Path
 		}
 		entry := store.AuditEntry{
-			// Until accounts exist the only identity is the header.
-			Actor:     "header",
+			Actor:     actor,
 			Action:    c.Request.Method + " " + action,
 			CaseID:    auditedCase(c),
 			RequestID: requestID(c),
@@ -63,7 +64,7 @@ func auditedCase(c *gin.Context) string {
 // GetAuditLog is the audit log for UST: every read and write of case data, filtered by
 // case, organisation and period.
 func (s *Server) GetAuditLog(ctx context.Context, req GetAuditLogRequestObject) (GetAuditLogResponseObject, error) {
-	actor, problem := actorFrom(req.Params.ApprodoOrganisation)
+	actor, problem := actorFrom(ctx)
 	if problem != nil {
 		return problemReply(*problem), nil
 	}

@@ -27,7 +27,7 @@ var classYears = map[enrolment.Level]int{
 // CreateDirectEnrolment registers a minor a school enrolled on its own: the case starts
 // as enrolled and is followed up like the others.
 func (s *Server) CreateDirectEnrolment(ctx context.Context, req CreateDirectEnrolmentRequestObject) (CreateDirectEnrolmentResponseObject, error) {
-	actor, problem := actorFrom(req.Params.ApprodoOrganisation)
+	actor, problem := actorFrom(ctx)
 	if problem != nil {
 		return problemReply(*problem), nil
 	}

@@ -36,7 +36,7 @@ var _ StrictServerInterface = (*Server)(nil)
 
 // CreateEnrolment opens a case, or returns the case a previous identical request opened.
 func (s *Server) CreateEnrolment(ctx context.Context, req CreateEnrolmentRequestObject) (CreateEnrolmentResponseObject, error) {
-	actor, problem := actorFrom(req.Params.ApprodoOrganisation)
+	actor, problem := actorFrom(ctx)
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
@@ -188,7 +188,7 @@ func requestConflictProblem() Problem {
 
 // GetEnrolment returns a case.
 func (s *Server) GetEnrolment(ctx context.Context, req GetEnrolmentRequestObject) (GetEnrolmentResponseObject, error) {
-	actor, problem := actorFrom(req.Params.ApprodoOrganisation)
+	actor, problem := actorFrom(ctx)
 	if problem != nil {
 		return problemReply(*problem), nil
 	}

@@ -72,7 +72,7 @@ func NewHandler(deps Dependencies) *gin.Engine {
 		HandlerErrorFunc:         onError,
 		ResponseErrorHandlerFunc: onError,
 	})
-	v1 := router.Group("", auditTrail(deps.Store, deps.Log), requireJSON())
+	v1 := router.Group("", auditTrail(deps.Store, deps.Log), authenticate(deps.Store, deps.Now, deps.Log), requireJSON())
 	RegisterHandlersWithOptions(v1, strict, GinServerOptions{
 		BaseURL: "/api/v1",
 		ErrorHandler: func(c *gin.Context, err error, status int) {

@@ -10,7 +10,7 @@ import (
 
 // ListEnrolments is a page of cases, newest first, filtered. It holds no personal data.
 func (s *Server) ListEnrolments(ctx context.Context, req ListEnrolmentsRequestObject) (ListEnrolmentsResponseObject, error) {
-	actor, problem := actorFrom(req.Params.ApprodoOrganisation)
+	actor, problem := actorFrom(ctx)
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
@@ -52,7 +52,7 @@ func (s *Server) ListEnrolments(ctx context.Context, req ListEnrolmentsRequestOb
 
 // ListTasks is the inbox of the acting organisation: its open tasks, overdue first.
 func (s *Server) ListTasks(ctx context.Context, req ListTasksRequestObject) (ListTasksResponseObject, error) {
-	actor, problem := actorFrom(req.Params.ApprodoOrganisation)
+	actor, problem := actorFrom(ctx)
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
@@ -73,7 +73,7 @@ func (s *Server) ListTasks(ctx context.Context, req ListTasksRequestObject) (Lis
 
 // GetMonitoring is the territorial monitoring: counts by hub and stage.
 func (s *Server) GetMonitoring(ctx context.Context, req GetMonitoringRequestObject) (GetMonitoringResponseObject, error) {
-	actor, problem := actorFrom(req.Params.ApprodoOrganisation)
+	actor, problem := actorFrom(ctx)
 	if problem != nil {
 		return problemReply(*problem), nil
 	}

@@ -421,9 +421,6 @@ type CaseID = string
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
-// Organisation defines model for Organisation.
-type Organisation = string
-
 // GetAuditLogParams defines parameters for GetAuditLog.
 type GetAuditLogParams struct {
 	Case         *string    `form:"case,omitempty" json:"case,omitempty"`
@@ -431,11 +428,6 @@ type GetAuditLogParams struct {
 	From         *time.Time `form:"from,omitempty" json:"from,omitempty"`
 	To           *time.Time `form:"to,omitempty" json:"to,omitempty"`
 	Limit        *int       `form:"limit,omitempty" json:"limit,omitempty"`
-
-	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
-	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
-	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
-	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
 }
 
 // ListEnrolmentsParams defines parameters for ListEnrolments.
@@ -448,44 +440,10 @@ type ListEnrolmentsParams struct {
 	Escalated *bool   `form:"escalated,omitempty" json:"escalated,omitempty"`
 	Cursor    *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 	Limit     *int    `form:"limit,omitempty" json:"limit,omitempty"`
-
-	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
-	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
-	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
-	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
-}
-
-// CreateEnrolmentParams defines parameters for CreateEnrolment.
-type CreateEnrolmentParams struct {
-	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
-	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
-	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
-	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
-}
-
-// CreateDirectEnrolmentParams defines parameters for CreateDirectEnrolment.
-type CreateDirectEnrolmentParams struct {
-	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
-	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
-	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
-	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
-}
-
-// GetEnrolmentParams defines parameters for GetEnrolment.
-type GetEnrolmentParams struct {
-	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
-	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
-	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
-	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
 }
 
 // ConfirmAttendanceParams defines parameters for ConfirmAttendance.
 type ConfirmAttendanceParams struct {
-	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
-	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
-	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
-	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
-
 	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
 	// tra lettere, cifre e `._:-`).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -493,11 +451,6 @@ type ConfirmAttendanceParams struct {
 
 // DecideProposalParams defines parameters for DecideProposal.
 type DecideProposalParams struct {
-	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
-	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
-	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
-	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
-
 	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
 	// tra lettere, cifre e `._:-`).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -505,11 +458,6 @@ type DecideProposalParams struct {
 
 // ProposeSchoolParams defines parameters for ProposeSchool.
 type ProposeSchoolParams struct {
-	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
-	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
-	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
-	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
-
 	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
 	// tra lettere, cifre e `._:-`).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -517,11 +465,6 @@ type ProposeSchoolParams struct {
 
 // WithdrawProposalParams defines parameters for WithdrawProposal.
 type WithdrawProposalParams struct {
-	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
-	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
-	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
-	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
-
 	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
 	// tra lettere, cifre e `._:-`).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -529,11 +472,6 @@ type WithdrawProposalParams struct {
 
 // ReassignCaseParams defines parameters for ReassignCase.
 type ReassignCaseParams struct {
-	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
-	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
-	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
-	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
-
 	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
 	// tra lettere, cifre e `._:-`).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -541,11 +479,6 @@ type ReassignCaseParams struct {
 
 // TransferCaseParams defines parameters for TransferCase.
 type TransferCaseParams struct {
-	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
-	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
-	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
-	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
-
 	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
 	// tra lettere, cifre e `._:-`).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -553,32 +486,14 @@ type TransferCaseParams struct {
 
 // WithdrawEnrolmentParams defines parameters for WithdrawEnrolment.
 type WithdrawEnrolmentParams struct {
-	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
-	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
-	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
-	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
-
 	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
 	// tra lettere, cifre e `._:-`).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
-// GetMonitoringParams defines parameters for GetMonitoring.
-type GetMonitoringParams struct {
-	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
-	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
-	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
-	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
-}
-
 // ListTasksParams defines parameters for ListTasks.
 type ListTasksParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
-
-	// ApprodoOrganisation L'organizzazione che agisce: `comune:<ISTAT>`, `cti:<ambito>`, `polo_start:<codice>`,
-	// `school:<codice meccanografico>` o `ust`. Sostituto provvisorio, per lo sviluppo,
-	// dell'autenticazione che lo rimpiazzerà; non esporre l'API senza di essa.
-	ApprodoOrganisation *Organisation `json:"Approdo-Organisation,omitempty"`
 }
 
 // CreateEnrolmentJSONRequestBody defines body for CreateEnrolment for application/json ContentType.
@@ -618,13 +533,13 @@ type ServerInterface interface {
 	ListEnrolments(c *gin.Context, params ListEnrolmentsParams)
 	// CreateEnrolment Apre un caso di iscrizione per un minore
 	// (POST /enrolments)
-	CreateEnrolment(c *gin.Context, params CreateEnrolmentParams)
+	CreateEnrolment(c *gin.Context)
 	// CreateDirectEnrolment Una scuola registra un minore che ha iscritto direttamente
 	// (POST /enrolments/direct)
-	CreateDirectEnrolment(c *gin.Context, params CreateDirectEnrolmentParams)
+	CreateDirectEnrolment(c *gin.Context)
 	// GetEnrolment Restituisce un caso di iscrizione
 	// (GET /enrolments/{id})
-	GetEnrolment(c *gin.Context, id string, params GetEnrolmentParams)
+	GetEnrolment(c *gin.Context, id string)
 	// ConfirmAttendance La scuola risponde alla verifica di frequenza
 	// (POST /enrolments/{id}/attendance)
 	ConfirmAttendance(c *gin.Context, id CaseID, params ConfirmAttendanceParams)
@@ -648,7 +563,7 @@ type ServerInterface interface {
 	WithdrawEnrolment(c *gin.Context, id CaseID, params WithdrawEnrolmentParams)
 	// GetMonitoring Monitoraggio territoriale, per hub e fase
 	// (GET /monitoring)
-	GetMonitoring(c *gin.Context, params GetMonitoringParams)
+	GetMonitoring(c *gin.Context)
 	// ListTasks I compiti dell'organisation, scaduti per primi
 	// (GET /tasks)
 	ListTasks(c *gin.Context, params ListTasksParams)
@@ -710,27 +625,6 @@ func (siw *ServerInterfaceWrapper) GetAuditLog(c *gin.Context) {
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
 		return
-	}
-
-	headers := c.Request.Header
-
-	// ------------- Optional header parameter "Approdo-Organisation" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
-		var ApprodoOrganisation Organisation
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
-			return
-		}
-
-		params.ApprodoOrganisation = &ApprodoOrganisation
-
 	}
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -816,27 +710,6 @@ func (siw *ServerInterfaceWrapper) ListEnrolments(c *gin.Context) {
 		return
 	}
 
-	headers := c.Request.Header
-
-	// ------------- Optional header parameter "Approdo-Organisation" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
-		var ApprodoOrganisation Organisation
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
-			return
-		}
-
-		params.ApprodoOrganisation = &ApprodoOrganisation
-
-	}
-
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -850,33 +723,6 @@ func (siw *ServerInterfaceWrapper) ListEnrolments(c *gin.Context) {
 // CreateEnrolment operation middleware
 func (siw *ServerInterfaceWrapper) CreateEnrolment(c *gin.Context) {
 
-	var err error
-	_ = err
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params CreateEnrolmentParams
-
-	headers := c.Request.Header
-
-	// ------------- Optional header parameter "Approdo-Organisation" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
-		var ApprodoOrganisation Organisation
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
-			return
-		}
-
-		params.ApprodoOrganisation = &ApprodoOrganisation
-
-	}
-
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -884,39 +730,12 @@ func (siw *ServerInterfaceWrapper) CreateEnrolment(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.CreateEnrolment(c, params)
+	siw.Handler.CreateEnrolment(c)
 }
 
 // CreateDirectEnrolment operation middleware
 func (siw *ServerInterfaceWrapper) CreateDirectEnrolment(c *gin.Context) {
 
-	var err error
-	_ = err
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params CreateDirectEnrolmentParams
-
-	headers := c.Request.Header
-
-	// ------------- Optional header parameter "Approdo-Organisation" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
-		var ApprodoOrganisation Organisation
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
-			return
-		}
-
-		params.ApprodoOrganisation = &ApprodoOrganisation
-
-	}
-
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -924,7 +743,7 @@ func (siw *ServerInterfaceWrapper) CreateDirectEnrolment(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.CreateDirectEnrolment(c, params)
+	siw.Handler.CreateDirectEnrolment(c)
 }
 
 // GetEnrolment operation middleware
@@ -942,30 +761,6 @@ func (siw *ServerInterfaceWrapper) GetEnrolment(c *gin.Context) {
 		return
 	}
 
-	// Parameter object where we will unmarshal all parameters from the context
-	var params GetEnrolmentParams
-
-	headers := c.Request.Header
-
-	// ------------- Optional header parameter "Approdo-Organisation" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
-		var ApprodoOrganisation Organisation
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
-			return
-		}
-
-		params.ApprodoOrganisation = &ApprodoOrganisation
-
-	}
-
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -973,7 +768,7 @@ func (siw *ServerInterfaceWrapper) GetEnrolment(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.GetEnrolment(c, id, params)
+	siw.Handler.GetEnrolment(c, id)
 }
 
 // ConfirmAttendance operation middleware
@@ -995,25 +790,6 @@ func (siw *ServerInterfaceWrapper) ConfirmAttendance(c *gin.Context) {
 	var params ConfirmAttendanceParams
 
 	headers := c.Request.Header
-
-	// ------------- Optional header parameter "Approdo-Organisation" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
-		var ApprodoOrganisation Organisation
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
-			return
-		}
-
-		params.ApprodoOrganisation = &ApprodoOrganisation
-
-	}
 
 	// ------------- Optional header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
@@ -1064,25 +840,6 @@ func (siw *ServerInterfaceWrapper) DecideProposal(c *gin.Context) {
 
 	headers := c.Request.Header
 
-	// ------------- Optional header parameter "Approdo-Organisation" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
-		var ApprodoOrganisation Organisation
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
-			return
-		}
-
-		params.ApprodoOrganisation = &ApprodoOrganisation
-
-	}
-
 	// ------------- Optional header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
 		var IdempotencyKey IdempotencyKey
@@ -1131,25 +888,6 @@ func (siw *ServerInterfaceWrapper) ProposeSchool(c *gin.Context) {
 	var params ProposeSchoolParams
 
 	headers := c.Request.Header
-
-	// ------------- Optional header parameter "Approdo-Organisation" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
-		var ApprodoOrganisation Organisation
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
-			return
-		}
-
-		params.ApprodoOrganisation = &ApprodoOrganisation
-
-	}
 
 	// ------------- Optional header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
@@ -1200,25 +938,6 @@ func (siw *ServerInterfaceWrapper) WithdrawProposal(c *gin.Context) {
 
 	headers := c.Request.Header
 
-	// ------------- Optional header parameter "Approdo-Organisation" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
-		var ApprodoOrganisation Organisation
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
-			return
-		}
-
-		params.ApprodoOrganisation = &ApprodoOrganisation
-
-	}
-
 	// ------------- Optional header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
 		var IdempotencyKey IdempotencyKey
@@ -1267,25 +986,6 @@ func (siw *ServerInterfaceWrapper) ReassignCase(c *gin.Context) {
 	var params ReassignCaseParams
 
 	headers := c.Request.Header
-
-	// ------------- Optional header parameter "Approdo-Organisation" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
-		var ApprodoOrganisation Organisation
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
-			return
-		}
-
-		params.ApprodoOrganisation = &ApprodoOrganisation
-
-	}
 
 	// ------------- Optional header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
@@ -1336,25 +1036,6 @@ func (siw *ServerInterfaceWrapper) TransferCase(c *gin.Context) {
 
 	headers := c.Request.Header
 
-	// ------------- Optional header parameter "Approdo-Organisation" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
-		var ApprodoOrganisation Organisation
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
-			return
-		}
-
-		params.ApprodoOrganisation = &ApprodoOrganisation
-
-	}
-
 	// ------------- Optional header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
 		var IdempotencyKey IdempotencyKey
@@ -1404,25 +1085,6 @@ func (siw *ServerInterfaceWrapper) WithdrawEnrolment(c *gin.Context) {
 
 	headers := c.Request.Header
 
-	// ------------- Optional header parameter "Approdo-Organisation" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
-		var ApprodoOrganisation Organisation
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
-			return
-		}
-
-		params.ApprodoOrganisation = &ApprodoOrganisation
-
-	}
-
 	// ------------- Optional header parameter "Idempotency-Key" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
 		var IdempotencyKey IdempotencyKey
@@ -1455,33 +1117,6 @@ func (siw *ServerInterfaceWrapper) WithdrawEnrolment(c *gin.Context) {
 // GetMonitoring operation middleware
 func (siw *ServerInterfaceWrapper) GetMonitoring(c *gin.Context) {
 
-	var err error
-	_ = err
-
-	// Parameter object where we will unmarshal all parameters from the context
-	var params GetMonitoringParams
-
-	headers := c.Request.Header
-
-	// ------------- Optional header parameter "Approdo-Organisation" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
-		var ApprodoOrganisation Organisation
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
-			return
-		}
-
-		params.ApprodoOrganisation = &ApprodoOrganisation
-
-	}
-
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -1489,7 +1124,7 @@ func (siw *ServerInterfaceWrapper) GetMonitoring(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.GetMonitoring(c, params)
+	siw.Handler.GetMonitoring(c)
 }
 
 // ListTasks operation middleware
@@ -1507,27 +1142,6 @@ func (siw *ServerInterfaceWrapper) ListTasks(c *gin.Context) {
 	if err != nil {
 		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
 		return
-	}
-
-	headers := c.Request.Header
-
-	// ------------- Optional header parameter "Approdo-Organisation" -------------
-	if valueList, found := headers[http.CanonicalHeaderKey("Approdo-Organisation")]; found {
-		var ApprodoOrganisation Organisation
-		n := len(valueList)
-		if n != 1 {
-			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Approdo-Organisation, got %d", n), http.StatusBadRequest)
-			return
-		}
-
-		err = runtime.BindStyledParameterWithOptions("simple", "Approdo-Organisation", valueList[0], &ApprodoOrganisation, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
-		if err != nil {
-			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Approdo-Organisation: %w", err), http.StatusBadRequest)
-			return
-		}
-
-		params.ApprodoOrganisation = &ApprodoOrganisation
-
 	}
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1704,8 +1318,7 @@ func (response ListEnrolments401ApplicationProblemPlusJSONResponse) VisitListEnr
 }
 
 type CreateEnrolmentRequestObject struct {
-	Params CreateEnrolmentParams
-	Body   *CreateEnrolmentJSONRequestBody
+	Body *CreateEnrolmentJSONRequestBody
 }
 
 type CreateEnrolmentResponseObject interface {
@@ -1823,8 +1436,7 @@ func (response CreateEnrolment503ApplicationProblemPlusJSONResponse) VisitCreate
 }
 
 type CreateDirectEnrolmentRequestObject struct {
-	Params CreateDirectEnrolmentParams
-	Body   *CreateDirectEnrolmentJSONRequestBody
+	Body *CreateDirectEnrolmentJSONRequestBody
 }
 
 type CreateDirectEnrolmentResponseObject interface {
@@ -1956,8 +1568,7 @@ func (response CreateDirectEnrolment503ApplicationProblemPlusJSONResponse) Visit
 }
 
 type GetEnrolmentRequestObject struct {
-	Id     string `json:"id"`
-	Params GetEnrolmentParams
+	Id string `json:"id"`
 }
 
 type GetEnrolmentResponseObject interface {
@@ -2947,7 +2558,6 @@ func (response WithdrawEnrolment503ApplicationProblemPlusJSONResponse) VisitWith
 }
 
 type GetMonitoringRequestObject struct {
-	Params GetMonitoringParams
 }
 
 type GetMonitoringResponseObject interface {
@@ -3192,10 +2802,8 @@ func (sh *strictHandler) ListEnrolments(ctx *gin.Context, params ListEnrolmentsP
 }
 
 // CreateEnrolment operation middleware
-func (sh *strictHandler) CreateEnrolment(ctx *gin.Context, params CreateEnrolmentParams) {
+func (sh *strictHandler) CreateEnrolment(ctx *gin.Context) {
 	var request CreateEnrolmentRequestObject
-
-	request.Params = params
 
 	var body CreateEnrolmentJSONRequestBody
 	var err error
@@ -3236,10 +2844,8 @@ func (sh *strictHandler) CreateEnrolment(ctx *gin.Context, params CreateEnrolmen
 }
 
 // CreateDirectEnrolment operation middleware
-func (sh *strictHandler) CreateDirectEnrolment(ctx *gin.Context, params CreateDirectEnrolmentParams) {
+func (sh *strictHandler) CreateDirectEnrolment(ctx *gin.Context) {
 	var request CreateDirectEnrolmentRequestObject
-
-	request.Params = params
 
 	var body CreateDirectEnrolmentJSONRequestBody
 	var err error
@@ -3280,11 +2886,10 @@ func (sh *strictHandler) CreateDirectEnrolment(ctx *gin.Context, params CreateDi
 }
 
 // GetEnrolment operation middleware
-func (sh *strictHandler) GetEnrolment(ctx *gin.Context, id string, params GetEnrolmentParams) {
+func (sh *strictHandler) GetEnrolment(ctx *gin.Context, id string) {
 	var request GetEnrolmentRequestObject
 
 	request.Id = id
-	request.Params = params
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetEnrolment(ctx, request.(GetEnrolmentRequestObject))
@@ -3622,10 +3227,8 @@ func (sh *strictHandler) WithdrawEnrolment(ctx *gin.Context, id CaseID, params W
 }
 
 // GetMonitoring operation middleware
-func (sh *strictHandler) GetMonitoring(ctx *gin.Context, params GetMonitoringParams) {
+func (sh *strictHandler) GetMonitoring(ctx *gin.Context) {
 	var request GetMonitoringRequestObject
-
-	request.Params = params
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetMonitoring(ctx, request.(GetMonitoringRequestObject))
@@ -3678,91 +3281,91 @@ func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7F3dbhtHln6Vg94FJGFaFKkfZyVfaSTHEMaOtZI8g0UYiKXuQ/KMu6vaVdV0rEDAvsO+QC5zvXd77TfZ",
-	"JxlUVf+zmhIVO4kRXZliF+v31He+89f+KYhEmgmOXKvg6KcgY5KlqFHav06YwrNT84l4cBRkTM+DMOAs",
-	"xeAooDgIA4nvc5IYB0da5hgGKppjyswv9MfMtFJaEp8Fd3dhcBZjmgmNPPr4N/xo2sSoIkmZJmG6v6DM",
-	"jIyQ8w12S4IjRIJDwkBpVIpBNCe2QODuS4kzUloyiHOEhUg0wubo///7f0bDIURMMq1R0pibFgmaPzCE",
-	"iKYSAWEyuD7anmwNxjwI3drmyGKU9eoak902s129tDdyxjgp5lbSXdirDWGf396Wy5ojsBmpCI9gEok0",
-	"53g0zofDvejs8ur4yn7ESQiTSFPxgKU3pEX9JBOJuFaaSV00iERMEZYNxnyiorkQSesppBhFjIuZZFOK",
-	"yt5AwCRXejKAS6E06VwLyKRYLEgJSSKEDCUkAtSCkjzLRDjmMSbJBss1ck1RY1GJAElpRuz2FuWnn5/b",
-	"s0KVCSkRko3j8zNQyG8ZxATmSN0B4I8szRKzpWa9u6O+MznOMilisd3a7VUHc2cEVGWCK7TyfC7FTYKp",
-	"+RgJbmZvPrIsSyiyve1krsVf/qncQdZ9/7vEaXAU/NtOfWF23FO1U/ZrR2yf/QsphURwX2otQGEkeCzg",
-	"4tsTONw/+GZgBajoyQx0rDXymPEIj6NSnjIpMpSa3DKYbWGWWK/5RogEGQ/uwoALjX4xrW/r941OfgjL",
-	"puLmnxhp08dxHpN+wbX86Bm+mlZ9cC9fXMEOy2hnMdpBLkWS2g06siDRmUhoehDSM8UwYPZEpkKm5lMQ",
-	"M43bmlL09RIZdIq93YjOfVxukOtIpNhexO5w6BvH7Boq7R1qaVODcnWdSYTltjX7q+fRewavxGz5BEhj",
-	"2v6wSjobZ3lXDcOkZB+X5u/6803GqIJXpPSvnYzp5zJPU+abTRhw/FGf5FJ5xWOtyZaDLM3X4a1XKiKJ",
-	"TGN8vIYQxlJkItcXpN75byOqiCWm15WPSfALZKpHWuf5jfd78kt/ggtMeu4Fzcg/htkkoVhyInIHi0UL",
-	"4hpnKAMHUkL4O1aazfx7qpnbmVVCcWXa3IVBnsXr7X9XIsyVclMJy3Mut6O7wubJtI+xKQfNOfkk7RQj",
-	"UiR4L1RHEWbaf/RRwpT6L2TSv9s9MG5WXAoK8jw16+biWiHTqlzsNRf6WrN8NjcrUEZpS32dc7ZglLCb",
-	"xOyK0HOUjTUV/YfBj9szsb18wBj1gqmlIafMTbd1bMHDuu+iqNs0736TxEi/KDXMhYPS5X3PEhZhWij4",
-	"zv1fve2Nhdaa4a++q/+5l12O3OzZtweyXvSqS7W0Sd3xyn7Cxm75xqs6MrC69n5+hXA7y5mMifH7dvhl",
-	"2a6G6C7xn+c3YH6JhmwibPYxesPBV1P6rYFvP5wGaI96FhtaPrWUdiEgxgQipgRsvn17durvJmF8lrNZ",
-	"R6EvY3lHW1eKZtUuXVqt8co2vQuDlLhT7qt+89o2KkBQra3Kmpd/JW+vGloFSEK6yRbUejXlb7V+mAJd",
-	"xSStqUIx8gjvG/uiathSyh3ZY6CiXCQM3MQ0AxFCLDIByQaZltZsC+F9jkliLbL6W6+QqAwjYsl3iPG9",
-	"NO+y2bbJD9qT/JYprAQ0bJj6uWKaAbdmptaSboxRGhNIilBGDCaXpsOJ+erKGOqSJYOWJem8AyjRa4Co",
-	"fDZDpTE+MeB172LardckNQbKEnIQ+CCK/GJRSGT3uq1Nj8Lgg5Dvpon4cObDiVO79WWTaiOdwS9JS7Fg",
-	"EoEK/OBWTv6BN/D2bPAwLtY0dZb4WEnUHCK05roOBfORgc5CE0hFnCelBM0JzXWI7XoyYlozu5vw9vJq",
-	"AEbvAoIFXwImJS0YFwbFEdxa5wg45kpwAQuWUMw0QcwSUCgXKEPrCVE44yxhoHOtCQgilmYEKKVpTBxy",
-	"zkCZ2ylJ2dvpXCF9pkp7QSfOm2OdRe762IZ2eQ4bbhlsPnPurhAyiVNSSsBwdLDVvibD0cFo/5lPch6j",
-	"BFtqpANHxGc5Qsak0c52u+y5I2wWO312+Qae7R22J/h9kBtCLnNz9F+bYmrvwGtRquNkw0qVsCstKHz+",
-	"TjLixPi1xGk+Q3Mxpiyl5OO1xJwX6tyyQ8vcryVGyPU1pSnNpHv0YDL/a1VdS4+1V2k4BqgIE4PXLLE+",
-	"25Rxjc9L961RNKVz9Za1xXFvuhuN2CFu/0f8zc32fvSMbR/iwXR7xHZv9qL9+ACfTf0umkepzkcrND+T",
-	"9sNcCW/15WhcrubUK9HxotzCa8x8Hk9an3/hHfG4bQg5LuFXqg8wWJcV8QqXAr5vrYC4frZfj1vRqiUr",
-	"6n0QOkecnb5vM78lTGLrmV3e0al51l60PcHBDUk9P/VZd22bvPoZFxw+/WKRPjZsxukK2Dw+Pj7efv16",
-	"++XLrXu1qJtN1b9vMS8bQL2k92bISRuUFUYTWU80g0hwbZSexOfAjOoUoDHBqVFoAjBlZMlUe1/s196D",
-	"ct55Hw+fC95xsf5l7xD29vZgtLu3f/DsG99WGm2FUmL8qrgwPcqEubgEOuVXhCEImFHqBjlnCTHYLLXK",
-	"cyDNEjKaXCEwpYw91gYfq2lWH4ddqu8QXpfKo71ptcx0HM2jg+3h/vZo16D8IzwHYRCRplvkak6Zhx+Q",
-	"1iwmzvgtCyEq2cIb2Bs9e7Y9AhczK6Ji7U14e+x1tdsuviVjPXtpfCQSbc3NIxg9q8NvIYgsyyXCaFTE",
-	"3hQ2Y0sDOM8//S9YW9hSTW6IU05aODq0NBGnEr9jXdf938SCJcjfCS+VoQXy5d+8SZAzr3WAP3rWCAJe",
-	"hwUNzAliEeWGdVJ7/769V4bq2bSWEwZNgDFTaB+yV+qEvd2FDm+L3gw5ynXNBSk+PNyVX49+IT7cG1po",
-	"zqcYaPWSTKfLziamWrSrYVzH1jXY88zrNmo08LmNGo+93p1jByIWhgzBV2TDnYxHQjIgrrRkxjbwGtNi",
-	"gTLOsccH2eNN76q60tNtN6Xuc5Vru9gl39Z/J3RvyLE/prjUzXm/63XpiBqeuf6gxUqO8AW90mHwscer",
-	"2T0HN8Ga8tnfhV6H7soTOF/i5e39S5jS1gdxfCMF87HvRFPKwLpkEaaWlxpdz4xa3EClUYoCw4jHxqQw",
-	"3KSpMb3CatbjsemOOSdD5ws/Uz0cQSbNPLq2TomSe14W59mOKlzfkSPUfWQEDat7OIY1mKDHjDR3mBVW",
-	"hU++dN6DRZp0giss1ftutn1adlMN5RcZ53Xsu7j3eOcfYyj38vw+V+SJL/mkcL90fJRtZfr67OzkcDgc",
-	"jo7v1arF2L4tukCmFM16Y3QFuHeyUHbXMHE6czEd+ifSsFI7dlwcS3SeyHoefycG5ywWCwYjf2qCJb6U",
-	"kfC4G8pH5oa+psQw383RtmHCSiTCaq1oTiBJEcYIrGjUOoHde82tcuK+9TblZml+b2RMzmVViEDpmGu5",
-	"RYhPGb8lZs0RSpm0H10Ojfnj2nwrrmeSxaL9oMizqR5FGbGHe0guO64BvzZsr+jvpOiGEnT7yxLIzL+N",
-	"6A8648Std9Bj+yjkXg3pA8jLJTd25+I5PWC93ZIKrN9A/eln2Dw9v4C9w/2d0eHhITCpB7B/YKykYtpZ",
-	"g5cnDBBijChGoGTMI5EkODOSJSLLgMEoCGPrDp1NVl1rqwDKM/R5OB+DPw/Uyi1l7BPPq8KJ39EtOa7D",
-	"mO+JN1YelEKeHRJdG4QoI0Z4XfEHt8fXZSTJepP4lGR6zaqksGUZ9rLJxhzEB46y48apQ43m4/bI79NI",
-	"icd9KyueynU2S1EBfo/I7bA7WS6m7KrJeavpNg+l79zPtI9XrMgoWxHGXsFcP0NWTGcbiimuSHOxXfet",
-	"+3OkcFX79/hssivJuJqi7GUt1W63QhW7w8N7teCDE2m6G+uG9M32H6TnsWQf1jSOfJk6qVhgfM0cfTdq",
-	"Thosja8xUfhhjtIaCLnLR22EAGKMEuJWttfK21nyU/d4Ee8s2Z16aMQZVyjJmHMCVCSMBeLIG7n4DQFH",
-	"4YJkmooQ4Qlpo2JeozZAlpBmnNUsZDDmb2a8FYhrhp4hpoUxIiDnMGUqosioo82IKbEFcS5xIRIcjPnL",
-	"xIbTzAwUznLB65Ra2Jz05fROtgrzx4wdmx8lCGZrEWY5xWzMj2dnp6Byq7eMuZShZDeUkP70c+GTcty+",
-	"zEaG4/OzIAwWKJXbseFgNBha3M2Qs4yCo2BvMBzsGcBnem4lZoflMWnnpvEELO3+JKh1Lo3qdanD5nNM",
-	"4KKNWDgctGQp6SK3+sisykVv3+cswTFv552bpSsWgsrd8zLqvuEiwQ0OZkY19iJpMYBTQ2Xo0/+BCzmh",
-	"2wa7MWa+BjCDl6irdNWwVUXwvR9M6iY7rXTuu7AoNnifo/xY534b3FudhO//nXhornjP76dSpK3fPUx1",
-	"+TvT4rN1lVBKutVbjFOWJzo42h0OwyBlP1JqMGc0tH8SL/70MPofOmnyu8PhihT59VLjK6nw5Ma/QliI",
-	"iGwEu6jmEANzc/bdBHz9VhOtk+5N+9Ga7ffWaG/zRYpk4uCsnirEOEsIWBShUgSblva/vbzasj9ppMH3",
-	"3vNzNiNelE8wiGzeMx7BpM6CnlQX02UJwIJBxpRiushImERFO0e8xzyzfVpMtJcVXm1ggjwS1jlpzpTQ",
-	"oKz10qBUgjODpJAKW0xjF1GASzTHMU+6xSvWMlhgjNKLBIZhvKiX/kXAoOQ+K29zX1VJpy9HxdfGhYp2",
-	"rf3Liu2vj2UV1136acNM9P+26RFe/9dOyB4z5xU4ddCEqd3fFaWq6gYPSr3l5srZSxW7i/EbYFQLc164",
-	"+1sq/dAmVjQ1snUdCF/q06RKTZgY+9yXmAEIEnmM0NL/VYqGxiOQZWWeAZgiQ69uKtFWjZGKbAGYfS6K",
-	"lNPd4XALiC8wsq6eSCKTHA23K/wzgzF/Vf2mOdtI8ILrkOVWLpRuvp4mtpBqc394uDWAVwwKrwmzmWr2",
-	"Xo55OxWqv8huCwQkG28vr3xYdmKT0Co0+5Vg9kOVOPNXEX/8bLLryfO+6xZm3n3Bu9NOD/ep+Sqrs0Ev",
-	"JYMZffoZlI1OSIpwkWv2HDCKRJVxiIqUdoH6uzDYdTfot5n0iRnfJiFaf6QrRbR790pEVV3ZitLDPxyN",
-	"Me0P12p/8HiadJzZOl53jG37zhCVnBfZf12qtFOHCP2AdlYmozIDN1aEqCitDA1EuNwWm6wKqYsls9mM",
-	"BKCjRMbeW6CkKUVzA0ljXoStbtkALg35sZmZzn25OfGVnB6Bp7S2ghPT7ZxZP2lCC0xsSWzp2YazGlaN",
-	"GVYC3qAFfIbWnb+5vILGxkz68alTE/PHRKmewp2vGKueMOn3wKT93d3fCsPe1kBQvWugAq7qnpd13Qa4",
-	"tGap42MdVPuJ4rteK/BtAZO2gL5rbRmjrWFxOUPQsLX94X7hysq5+62rtTcas8dD87kgIvz174PocVf+",
-	"8Hve/UK1/EYeiP3HiuVFg257NaxX+nYaEaRe5ToOvhO8zuMYB8CcHmdlPUPpojVyGM1tcFllzvXplboT",
-	"F7+q32mwtugV7yAxQreukN7TvvM+ki+l+Zbe5/CH03nl21Y+/VIB3RIVtyRKcqt6rN7b95U7+jqCRgWR",
-	"y4i2puuijJbb97pAsjFnNlZOuWawyWJAhalNXxCZI2WSmLJiWDrMcg4s0VLAPL/Z+gM6Dte95n9obVjX",
-	"E1YqyGYzFGTaOkcqKu2HoLgolu8HoOMoMkqUx6LITwOFRejCptAbnOMG5QBDUFj4BpitHHRJbwO4oKmR",
-	"oUYfOR/z1FXfbE7KWvlJCJNusbz5zlMtb762YTfnleBCs60BnDq5HHNpB6yvijb3xCbczfMbHyie2jD/",
-	"eR3l/5MhYuelCU94+ISHXzMeVvXVzKEXGIvfYpAfBqv0nl4YtH6IZOnlAYWncsuNaEDR9Nqo0HUczxG2",
-	"KqMSqpmOeYwLBFTKWBIcE9AopU23L+oSzYgIbIGuU48D402iy2c28BzTmBdDVTlivf5UB3l4WUZA/mS4",
-	"18nVfcK9J9z7CnHPgkSBQA1n6Wqs2/5Q5FCtgr2zFoEibvFMWdZXotlzaAKuJE1WtMrQtqsJrNDJh0Fl",
-	"Mtefl3416nyeIOgJgr5WCHKXv4UHFWT4wUgWhSBVcZoXhc6FKsTBFTFF8ybMgaImt5rM8xsbWe9/sdOY",
-	"3/NmJx9KlTUrJy7t7U+GUJ2KnSeUekKprxWlCputPotaQFrH4UcsXeTJ38+ZPv1SVxzbeADPxaJ+2zAl",
-	"xRcuEea5e9WWkOTSd5gPg8ok/T8nBnVKFJ4w6AmDvkonVfUqFJdCpyUzUk2OLVWHUaSzekHoIaZblzS5",
-	"wr/6fYJwMqc8roRqlWH2+Cj1V485nUKjJ8x5wpyvD3POqtcR1hZalUzlECZtvbfGmxTznznjuqhDmDMQ",
-	"M07m9Axo2c9Tpuy7S20r+ypGFbE41xSWqQravgvKkK8Q2JjXCQvNnAVA1wfW+RNFdy6fB4ukQJ6n9nVG",
-	"HJXKbWKyGPOyfAKfuzl1/5cP65Cqaynuq5x4ibrxQp/PkMX3hXCiMUlfFo1dN85mZZr8o9PeXzfTN6tI",
-	"BUvQlbi5WMXUYVUY7Gim3jVLbZbLUq5siy9SkbKizGHUKsc6+F3rHKoS4J6DSzMy18bWtv7WVQ71+JY8",
-	"NAv3wvJy24M3DIPcCtwbV90x5jIJjoLiPyEJ7n64+1cAAAD//w==",
+	"7F3dbhs5ln4VonaB2JiyLNlOZu1ceZx0YEzS7Y2dGSxaDfu46kg6kxJZIVlKJw0D8w77AnO1mOu92+u8",
+	"yTzJ4pD1L0q2POkfD3wVWWLx5/DwO9/5YeWnKFHzXEmU1kRHP0U5aJijRe3+OgGDpy/4E8noKMrBzqI4",
+	"kjDH6CiiNIojjR8K0phGR1YXGEcmmeEc+An7KedWxmqS0+jmJo5OU5znyqJMPv0RP3GbFE2iKbekuPu3",
+	"lPPIKAr5BD6TkigSJUUGwlg0BkQyI1igkP5LjVMyVoNICxQLlVkUW6N//PW/R8OhSECDtahpLLlFhvwH",
+	"xiKhiUaB4mpwebRztT0Yyyj2a5shpKib1bUmu8OzXbe0G5aDyZU06MR2ptV1hnP+mChpUVr+CHmeUQK8",
+	"2N3ct/jdXwyv/KdW3/+ucRIdRf+22+zLrv/V7Fb9uhG7snuptdIo/JfWKmEwUTJV4u03J+Lw4OnvB24L",
+	"yp54oGNrUaYgEzxOfCc/RblWOWpLfhngWvASmzVfK5UhyOgmjqSyGN7oRim+b3XyQ1w1Vdd/wcRyH8dF",
+	"SvaltPpTYPh6WvgjzPOMn3z18kLsQk67i9EuSq2yuRPQkdPF3kRi7kHpwBTjCNyOTJSe86coBYs7luYY",
+	"6iXhQ5AGu1F6CpIMVBNdblDYRM2xu4i94TA0DksNjQ0OtSTUqFpdbxJxJbZ2f808Vu7BazVd3gGyOO9+",
+	"WKedrb28qYcBreHT0vx9f6HJMOK8JmP/2clwP+fFfA6h2cSRxB/tSaFNUD02mmw1yNJ8EzUvJAa1ItEI",
+	"FtPjDZQw1SpXhX1L5n34NKJJIONe1/5MSr5FMCu0dVZcB7+nsPZnuMBsxbmgKYXHYCEpA9mJKjwsli1I",
+	"WpyijjxIKRXu2FiYhmVqwUtmnVJccJubOCrydDP59zWCj5SfSlztcyWO/grbO9PdxrYetOcU0rQXmJAh",
+	"JVdCdZJgbsNbn2RgzH8h6LC0V8A4r7hSFJTFnNct1aVBsKZa7KVU9tJCMZ3xCkyR50rby0LCAiiD64yl",
+	"ouwMdWtNZf9x9OPOVO0sbzAmK8HUWND2BfjpdrYtulv3fRT1QgvKmzQm9mVlYd56KF2We55BgvPSwPfO",
+	"/3qxtxbaWIY/hI7+1152NXK755AMdLPodYdqSUj98ap+4pa0QuPVHTGsbizPBwi30wJ0SiBvk/Crql0D",
+	"0V3y9/rJrLgW/CQy2USxdZVYOhoXw+F+AvNrssp9xiuhxFWuMnXptr5skaiUEixbbA9C8vAWoDvqaYrS",
+	"0sRR2oUSKWYiAaPE1rt3py/C3WQgpwVMewZ9Gct71ro2NOukdO6sxmvX9CaO5iS9cV/3zBvXqARBs7Ep",
+	"ax/+tby9bugMICntJ1tS6/WUv9P6bgZ0HZN0rgqlKBO8bey3dcOOUe7pHgiTFCoD4SdmQahYpCpXIntC",
+	"3NJ5crH4UGCWgUhJNN8GlcTkmBBk3yKmt9K883bbNj/oTvIbMFgraNzyKAsDFoTELHsC1mq6LqziKWpK",
+	"UCcgrs65wyv+6oL9QQ0Zz7lBbO+EosagA2KK6RSNxfSEwevWxXRbb0hqGMoy8hB4J4r8clFqZP+4bUyP",
+	"4uij0u8nmfp4GsKJF070VZNakLHIUQtNVqsFaBRU4od0evJnvBbvTgd342JtV2eJj1VEzSNCZ66bULAQ",
+	"GegtNBNzlRZZpUEzQj4OqVtPTmAtOGmKd+cXA8F2V6Bw4EsCtKYFSMUojsKvdYYCx9IoqcQCMkrBkkgh",
+	"Ewb1AnUskhkKg1MJGQhbWEuCRALznARqzY1JikKCMHw6NRl3On3IY5Wr0l3QiTMM4vT84vjCHx/X0C3P",
+	"Y8NnEFvPfFQlFrnGCRmjxHD0dLt7TIajp6ODZyHNuY8R7JiRHhyRnBYoctBsnZ243L6j2ColfXr+nXi2",
+	"f9id4PdRwYRcF7z1D80wdSXwRlXmOHvitEq5lZYUvnivgSSBvNQ4KabIB2MCc8o+XWosZGnOHTt0zP1S",
+	"Y4LSXtJ8TlPtf7ozmf9nTV3HjnVXyRxDmAQzxmvIXGhwDtLi8ypKyIamiuF9hq467k/2khEc4s5/pL+/",
+	"3jlInsHOIT6d7Ixg73o/OUif4rNJOERzL9N5b4MWZtJhmKvgrTkcrcPVnnqtOkGUWwSdma8TSVsVX3hP",
+	"Mu06Qp5LhI3qHRzWZUO8JqSAHzorIGmfHTTj1rRqyYv6EMU+EOemHxLmN4RZ6iKzyxKd8G/dRbsdHFyT",
+	"trMXIe+u65PXj0klxZe/O6RPmc14WyG2jo+Pj3fevNl59Wr7VivqZ1P3H1rMqxZQL9m9KUqyjLKKLZGL",
+	"RINIlLRs9DQ+F8CmUwmLGU7YoCmBcyBHprpycV8HN8oH5kM8fKZkL8T6u/1Dsb+/L0Z7+wdPn/0+JEq2",
+	"Vqg1pq/LA7PCmICjKRl640eJy0yQADbqjJzTjEBsVVbluSALGbElNyjAGPbHuuDjLM367XBLDW3Cm8p4",
+	"dIXW6Ewv0Dx6ujM82BntMcrfI3IQRwlZ+ozSzCgP8AOyFlKSID9D7JkMOvu6P3r2bGckfGqmTL50hfDu",
+	"OBhqd118Q+w9B2l8ojLr3M0jMXrWZHliofK80ChGozLFY5D9kcWCjNKkBuKs+PK/wvnCjmpKJk4FWeXp",
+	"0NJEvEn8Fvqh+z+qBWQo36sglaEFyuVnvstQQtA7wB8DaxRKvIlLGliQSFVSMOukrvy+uVWHmtl0lhNH",
+	"bYDhKXQ3Oah1yp3u0oZ3VW+KEvWm7oJWH+8eym9Gf6s+3ppaaM+nHGj9krjT5WATmA7tajnXqQsNrvgt",
+	"GDZqNQiFjVo/B6M7xx5EHAwxwTfkMqAgE6VBkDRWA/sGQWdaLVCnBa6IQa6IpvdNXRXpdkJp+lwX2i6l",
+	"FBL9t8quTDmuzikudXO2OvS6tEWtyNzqpMVajvAzRqXj6NOKqGZ/H/wEG8rnnouDAd21O3C2xMu78svA",
+	"WBeDOL7WCkLsO7M0B+FCsigmjpeyrQc2i0/QWNSqxDCSKbsUzE3aFjOorLyegE93LCUxnS/jTM1wJHLN",
+	"8+j7OhVK7gdZXEAcdbq+p0doV5ERZFZ3dwxrMcGAG8lnGEqvIqRftliBRZZshms81dtOtvu16qYeKqwy",
+	"Puq46uDeEp2/j6O8kuevCkWW4Yo5JglINdUwoUSV4ZdejLJrTN+cnp4cDofD0fGtVrUcOySitwjG0HRl",
+	"jq4E92bYxNLR3t4GLk5vLtxheCItL7Xnx6WpRh+JbObxJwJxBqlagBiFSxMc8aWcVCDcUP3EJ/QNZcx8",
+	"t0Y7zISNypSzWsmMhCZDmKKAslFnB/ZudbeqiYfW29abpfl9p1PyIatSBarAXCcsQnIC8jOBc0doDtp9",
+	"9DU0/Mclf6supxpS1f2hrLOpf0pygrtHSM57oYGwNeyu6E9k6Joy9PKFTOT8byv7g9458esdrPB9DMqg",
+	"hQwB5PlSGLt38LwdcNFuTSXWP0H75W9i68XZW7F/eLA7Ojw8FKDtQBw8ZS+pnHbe4uUZCBQpJpSioGws",
+	"E5VlOGXNUoljwIINBPu6Q++T1cfaGYBqD0MRzvvgzx2tcscYh9Tzogzi92xLgZsw5lvyjXUEpdRnj0SX",
+	"jBBVxggva/7gZXxZZZJcNElOSM8voS4KW9bhIJtszUF9lKh7YZwm1cgfd0bhmMacZLpqZeWvehNhGSrB",
+	"7x61HU6S1WKqrtqct55ue1NW7fupDfGKNRVla9LYa5jrV6iK6YmhnOKaMhfX9ap1f40Srlp+968mu9Ag",
+	"zQT1StZSS7uTqtgbHt5qBe9cSNMXrB8yNNs/k52lGj5u6ByFKnXmaoHpJXj6zmZOM5aml5gZ/DhD7RyE",
+	"wtejtlIAKSYZSafbG9XtLMWpV0QRvStVaLKfznmXy+gVgvbI0fMypLDqPUoP7+0yR5f6gimZBMXWFeTp",
+	"5T/++j9X27Fw6TzlyoavIM+1SlXZh0/0XQ3G8jyBFAWmbEg0LlQCbE2fi+OyvS87NqgX4E1s9mQGZjYQ",
+	"5y7f5btzQVZ1JA6GI29vnNY67PKrqdc+szb3FbskJwECdcpDETuySphEse/laSv5zBUJicqnBy2VydET",
+	"smxc36BlCM/IgoSGfw3G8rup7KQg20l3kdKC3SdRSDEBk1DCi9xKwKhtkRYskgwHY/kqc4lEnoHBaaFk",
+	"U0zshB6uZna7wI4fj53yQxkKVioU04JSGMvj6ekLYQpnsdlRzFHzDpD98rcyGue9mqjakOOz0yiOFqiN",
+	"l9hwMBoMncXJUUJO0VG0PxgO9tnUgZ05ndqFIiXrA1SBVK2TT4bWFppJhy+a5s8pCZ9nxTLUYjXMyaLI",
+	"nhyfnR7xqnze+kMBGY6l18rPn6GsckiUgViYwv9e1Rs88TnwFvvkUdlTJqsG4gWTOPryf8In29CLwQmG",
+	"58umInqFti7UjTtl+t+X1fkfCtSfmgJ2RvC1Vetx+LleOfHGz0+0mneeu5sRDndm1VfrKqM52U5vKU6g",
+	"yGx0tDccxtEcfqQ5o+do6P4kWf4Z8E1+6BX87w2Ha4r9Nyvyr3c5UOX/GsVCJeRy8eX1BzXgk3DgJxDq",
+	"t55oc32A2482bL+/QXtX+VKWRUenzVRFitOMBCQJGkNiy6Hru/OLbfdIq6B/5bk9gynJ8m4IiMRVcOOR",
+	"uGrqua/qg+brHcQCRA7GeLMwR3GVlO28CzGWuevTYZw7fOL1E8xQJsqFWXlPCRk1XbwJtVESGBnFXLnb",
+	"J24RJVgkMxzLylRVoOB9nAWmqIMnm7nSy2bpdzrcFStbezp7kYZRddWl15d3EjY+5zUh3PjJ2g/ZHJtq",
+	"Fr70aMuBDT/bjlVv/rRXmvvMeQ3uPG3Dzt6vijr1vYsA6ryTfITcIUm9ov8CmNPBkJf+PFZGOXYlH22L",
+	"6YIaKlSUdVUXTVwx4QuVjAgUGmWKomOf6+IRi0dCV1fTGDDK2sGmqUZjyRaOjmbK1xaqshh2bzjcFiQX",
+	"mLggFNNQLZG5Vxk5Gozl6/qZ9myZxHouQo77+CQ/fz3J3BWvrYPh4fZAvAZRxnPA1dC5czmW3SKtK/91",
+	"WfHrKrqqgl/BDPfd+UUIm04ca67RqSm1+4NKP3015QuUkN/0rxbe/IzK3608D9ndumC0xd80iCl9+Zsw",
+	"LvGhKcFFYeG5wCRRdTEjGjLW1wDcxNGePwK/zKRPeHzvEA2iuLzg6GT3WiX1lbU1txp/c7yC2x9u1P7p",
+	"/XnLce5uovpt7DpQzBwKWRYW9rnLbpN9DCPSaVXnCowXToWovLUZ8xn3ZTOuDlbMfZoaplNSAj1HYYdq",
+	"gZomxF5wSmNZZsQ+w0CcMxtxRZ8+MrrFKEKZS3xoKp3hbec/z8BFWTNaYJapVlxcnDbQx65MBUqDDjgx",
+	"lTr77vxCtNZ+tRpDejdqfiYkWXFv5wHjySNu/Bq4cbC390vhzLvmsNY32mtwqQ9qda2bwcVamHvS00Oe",
+	"nyi9Wek6vSuhjHtcclHY02m5Kd57Ykp0MDwo4zmF9M9yU2/VVoQp2mc85Mr8E28RWBF9/OHXPMslnP9C",
+	"bvjBfdXsbYujBq1aUJt2WwmhlQZtHH2rZFOWMY4EeNsJ1fWEKu7IepXMXK7Y5D6eF9SiE5+Oal5RsKxK",
+	"IRk0TXbLN1ewU3ZLy95bKbwyfX3LtPS6hd+cTareueHC4h6IluisIyJaOtPg7NJB6DZiqCPRuuDjC5ad",
+	"/7aoktnu7R4u1O5S2VRYEFuQCjQ4d9UFKvfERhMYp1ZVFKiQAjKrlZgV19u/wWjYpsf2N22tmut+tYlw",
+	"xQYlIXURgpqOhiElLe+yrwaU4yRhIydTVZaPCYNlfN1VuDNuSUYtgbEwWDrI4C72+Zq0gXhLE9ahVh+F",
+	"HMu5vxyzdVVdZb+KxVX/Ljt/F7jMzl+7rJh3zaWysD0QL7xejqV2AzZHxfI5cfVws+I6BHIvXBb+rEnC",
+	"P3CE672j4BHfHvHtIeNbfZ0ZPBoJdpEdpoRhra6mWQlr52UyuXdXvwy/bfsRGeS419aFWM/BPKGqCxhF",
+	"PdOxTHGBAo1h5i4xExa1dtXt5TVAHhEFLNB3GvD4v8ts9ZvLdqY0luVQdUnWyiChhzA8r8L6DxzHeqWu",
+	"jzj2iGMPEMfcoS8RpRUQXI9dOx/LEqR1MHbaITgkHT4Zx8oqdHou2gCqyZJTrSqf6q/U1WgTwpSqFupf",
+	"hx61rr08QsojpDxUSPGHuXO+awgIg4su70XUd7WCqHKmTKkO/k5PMmvDljDU5j5Xs+LapXNXv+doLG95",
+	"0VEIdaorHCe+duqBI07vQsoj6jyizkNFndJHavaiUZDOdoQRyJZl4Ldzmi9/by7Uuvi4LNSieZkuZeUX",
+	"vpriuX+TlNLka0AghClVDfq/Bqb0KuofMeURUx5kkKd+c4evq7IaWKvJs5l6M8oaxyCo3MVV6pMaf0+t",
+	"ef2dOJlRkdZKtc4RWpNVfWgY0rvn8oghjxjy8DDktH4bXuMR1cU8HjHmndemBIsy/rMAacvi8RkINZXE",
+	"u8cg5D5PwLhXZ7pW7k2AJoG0sBRXqXXrXkXE5CgWMJZNgr2dYxfo+8Am31925+tJsCwck8XcvU1HojGF",
+	"qz5VY1nVvONzP6de6YgP6DQF8LeVu79C23qfzM940FujhMo23MRxOq2Kme9dnPymXaNXh94hQ39RyAff",
+	"Jx5s4mjXgnnfvuCwfBngwrW40z2ANcXlo86llqe/anV5fSV0xUbMc2I9dncdf+na8mb8pWuGcXXa3Eay",
+	"CSe/guoSo9uX6vri9z+wDP3LOf2OFTqLjqLy/6uIbn64+f8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -153,6 +153,10 @@ func runDev(ctx context.Context) error {
 	if err := importReferenceData(ctx, os.Stdout, store.New(pool), refdataFile); err != nil {
 		return err
 	}
+	tokensFile, err := seedDemoTokens(ctx, os.Stdout, store.New(pool), dir)
+	if err != nil {
+		return err
+	}
 	// The worker and the API act as the application role, under row-level security.
 	appPool, err := store.OpenApp(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -168,7 +172,7 @@ func runDev(ctx context.Context) error {
 	group.Go(func() error {
 		return serveAPI(groupCtx, cfg, appLog.With("process", "api"), appPool, tc)
 	})
-	printDevBanner(cfg, temporalServer, logDir)
+	printDevBanner(cfg, temporalServer, logDir, tokensFile)
 
 	err = group.Wait()
 	say("Stopping: API and worker, then Temporal, then PostgreSQL…")
@@ -207,7 +211,7 @@ func stopWithTimeout(what string, stop func(context.Context) error) {
 	}
 }
 
-func printDevBanner(cfg config.Config, temporalServer *devtemporal.Server, logDir string) {
+func printDevBanner(cfg config.Config, temporalServer *devtemporal.Server, logDir, tokensFile string) {
 	api := "http://" + cfg.HTTPAddr
 	query := url.QueryEscape(`Stage="awaiting_proposal"`)
 	fmt.Printf(`
@@ -220,9 +224,11 @@ Approdo is running.
   Logs         %[7]s  (PostgreSQL, Temporal; the API and worker log to this terminal)
 
 Next steps:
-  Open a case:
+  Load the demo tokens (UST, Comune di Milano, Polo START 1, CTI 22, two schools):
+    source %[9]s
+  Open a case as the Comune di Milano:
     curl -i -X POST %[1]s/api/v1/enrolments -H 'Content-Type: application/json' \
-      -H 'Approdo-Organisation: comune:015146' \
+      -H "Authorization: Bearer $APPRODO_TOKEN_COMUNE" \
       -d '{"requestId":"'$(cat /proc/sys/kernel/random/uuid)'","comune":"015146","level":"primaria",
            "minor":{"givenName":"Olena","familyName":"Kovalenko","birthDate":"2017-04-12","sex":"F","citizenship":"UA"},
        "languages":["uk"],"guardian":{"name":"Iryna Kovalenko","phone":"+39 333 1234567","preferredLanguage":"uk"},
@@ -234,5 +240,5 @@ Next steps:
 Press Ctrl-C to stop everything; the data stays for the next start.
 
 `, api, temporalServer.UIURL(), cfg.TemporalAddress, cfg.TemporalNamespace, cfg.TaskQueue,
-		config.MaskURL(cfg.DatabaseURL), logDir, query)
+		config.MaskURL(cfg.DatabaseURL), logDir, query, tokensFile)
 }

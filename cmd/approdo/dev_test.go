@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -106,7 +107,7 @@ func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
 	req, err := http.NewRequest(http.MethodPost, apiURL+"/api/v1/enrolments", strings.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Approdo-Organisation", "comune:015146")
+	req.Header.Set("Authorization", "Bearer "+demoToken(t, dir, "APPRODO_TOKEN_COMUNE"))
 	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	res.Body.Close()
@@ -122,10 +123,26 @@ func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
 	stop = startDev(t, apiURL)
 	req, err = http.NewRequest(http.MethodGet, apiURL+location, nil)
 	require.NoError(t, err)
-	req.Header.Set("Approdo-Organisation", "comune:015146")
+	// The demo tokens are renewed at every start; the old one no longer works.
+	req.Header.Set("Authorization", "Bearer "+demoToken(t, dir, "APPRODO_TOKEN_COMUNE"))
 	res, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode, "the case filed before the restart is still there")
 	require.NoError(t, stop())
+}
+
+// demoToken reads one token of the dev stack's demo-tokens.env, as `source` would.
+func demoToken(t *testing.T, dir, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "demo-tokens.env"))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "export "+name+"="); ok {
+			secret, _, _ := strings.Cut(rest, " ")
+			return secret
+		}
+	}
+	t.Fatalf("%s not in demo-tokens.env", name)
+	return ""
 }

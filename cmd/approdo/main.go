@@ -6,6 +6,8 @@
 //	approdo refdata import FILE
 //	                  check a reference data file and make it the current one
 //	approdo dev       run the whole stack on this machine for development
+//	approdo org create ORG NAME, approdo token create ORG -name NAME, approdo token revoke ID
+//	                  manage organisations and their API tokens
 //
 // Configuration comes from environment variables only; the README lists them.
 package main
@@ -29,6 +31,12 @@ commands:
             check a reference data file (comuni, ambiti, Poli START, schools)
             and make it the current one; every error is listed with its line
   dev       run the whole stack locally (PostgreSQL, Temporal + Web UI, worker, API)
+  org create ORG NAME
+            register an organisation, e.g. org create cti:21 "CTI Milano"
+  token create ORG -name NAME [-role operator|admin] [-ttl 2160h]
+            make an API token for an organisation; the secret is printed once
+  token revoke ID
+            revoke a token at once
 
 Configuration is read from environment variables; see README.md.
 `
@@ -51,6 +59,16 @@ func main() {
 func run(ctx context.Context, args []string) error {
 	if len(args) == 3 && args[0] == "refdata" && args[1] == "import" {
 		return runRefdataImport(ctx, args[2])
+	}
+	if len(args) >= 2 {
+		switch args[0] + " " + args[1] {
+		case "org create":
+			return runOrgCreate(ctx, args[2:])
+		case "token create":
+			return runTokenCreate(ctx, args[2:])
+		case "token revoke":
+			return runTokenRevoke(ctx, args[2:])
+		}
 	}
 	if len(args) != 1 {
 		return errUsage

@@ -4,12 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/approdo/approdo/api"
+	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/store"
 )
 
 // The organisations of the access matrix, against one case of comune 015146, routed to
@@ -173,4 +177,31 @@ func TestAuditLogRecordsReads(t *testing.T) {
 
 	bad := b.do(t, "GET", "/api/v1/audit?case="+uuid.NewString()[:8], "", "")
 	require.Equal(t, http.StatusBadRequest, bad.status)
+}
+
+func TestRevokedAndExpiredTokensAreRefused(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{})
+	owner := store.New(b.pool)
+	require.NoError(t, owner.CreateOrganisation(b.ctx, casework.UST, "UST Milano"))
+	get := func(secret string) response {
+		return b.as(t, "", "GET", "/api/v1/enrolments", nil, "Authorization", "Bearer "+secret)
+	}
+
+	tok, secret, err := owner.CreateToken(b.ctx, casework.UST, "supervisore", store.RoleOperator, time.Hour)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, get(secret).status)
+	require.NoError(t, owner.RevokeToken(b.ctx, tok.ID))
+	revoked := get(secret)
+	require.Equal(t, http.StatusUnauthorized, revoked.status)
+	decodeProblem(t, revoked)
+
+	_, short, err := owner.CreateToken(b.ctx, casework.UST, "breve", store.RoleOperator, time.Second)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return get(short).status == http.StatusUnauthorized }, 5*time.Second, 100*time.Millisecond,
+		"an expired token is refused")
+
+	noScheme := b.as(t, "", "GET", "/api/v1/enrolments", nil, "Authorization", secret)
+	require.Equal(t, http.StatusUnauthorized, noScheme.status)
+	require.True(t, strings.HasPrefix(noScheme.contentType, "application/problem+json"))
 }

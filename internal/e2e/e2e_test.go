@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -89,6 +90,31 @@ type bundle struct {
 	api       *httptest.Server
 	worker    sdkworker.Worker
 	policy    casework.Policy
+	// tokens holds one API token per organisation, made on first use.
+	tokensMu sync.Mutex
+	tokens   map[string]string
+}
+
+// token returns a token acting for org, creating the organisation and the token the first
+// time, as `approdo org create` and `approdo token create` do.
+func (b *bundle) token(t *testing.T, org string) string {
+	t.Helper()
+	b.tokensMu.Lock()
+	defer b.tokensMu.Unlock()
+	if secret, ok := b.tokens[org]; ok {
+		return secret
+	}
+	parsed, err := casework.ParseOrg(org)
+	require.NoError(t, err)
+	owner := store.New(b.pool)
+	require.NoError(t, owner.CreateOrganisation(b.ctx, parsed, org))
+	_, secret, err := owner.CreateToken(b.ctx, parsed, "e2e", store.RoleOperator, time.Hour)
+	require.NoError(t, err)
+	if b.tokens == nil {
+		b.tokens = map[string]string{}
+	}
+	b.tokens[org] = secret
+	return secret
 }
 
 type setupOptions struct {
@@ -176,7 +202,7 @@ func (b *bundle) doAs(t *testing.T, org, method, path, contentType, body string)
 		req.Header.Set("Content-Type", contentType)
 	}
 	if org != "" {
-		req.Header.Set("Approdo-Organisation", org)
+		req.Header.Set("Authorization", "Bearer "+b.token(t, org))
 	}
 	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)

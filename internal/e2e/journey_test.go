@@ -26,7 +26,7 @@ const (
 	sestoSchl = "MIIC90011A" // Sesto San Giovanni, ambito 22
 )
 
-// as sends a request on behalf of an organisation (the Approdo-Organisation header).
+// as sends a request on behalf of an organisation, with a token of its own.
 func (b *bundle) as(t *testing.T, org, method, path string, body any, headers ...string) response {
 	t.Helper()
 	var data []byte
@@ -41,7 +41,7 @@ func (b *bundle) as(t *testing.T, org, method, path string, body any, headers ..
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if org != "" {
-		req.Header.Set("Approdo-Organisation", org)
+		req.Header.Set("Authorization", "Bearer "+b.token(t, org))
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
@@ -159,7 +159,8 @@ func TestJourneyThroughTheAPI(t *testing.T) {
 	require.Equal(t, "school", b.actProblem(t, polo1, id, "proposal", map[string]any{"school": sestoSchl}, http.StatusUnprocessableEntity))
 	require.Equal(t, "school", b.actProblem(t, polo1, id, "proposal", map[string]any{"school": schoolSS}, http.StatusUnprocessableEntity))
 	b.actProblem(t, "", id, "proposal", map[string]any{"school": schoolA}, http.StatusUnauthorized)
-	b.actProblem(t, schoolA, id, "proposal", map[string]any{"school": schoolA}, http.StatusUnauthorized)
+	forged := b.as(t, "", http.MethodPost, "/api/v1/enrolments/"+id+"/proposal", map[string]any{"school": schoolA}, "Authorization", "Bearer apd_not-a-token")
+	require.Equal(t, http.StatusUnauthorized, forged.status)
 	b.actProblem(t, "school:"+schoolA, id, "decision", map[string]any{"accept": true}, http.StatusNotFound)
 	b.actProblem(t, polo1, id, "proposal-withdrawal", map[string]any{}, http.StatusConflict)
 	require.Equal(t, "id", b.actProblem(t, polo1, "not-a-case", "proposal", map[string]any{"school": schoolA}, http.StatusBadRequest))

@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/approdo/approdo/internal/casework"
+)
+
+var (
+	//go:embed queries/upsert_organisation.sql
+	upsertOrganisationSQL string
+	//go:embed queries/insert_token.sql
+	insertTokenSQL string
+	//go:embed queries/revoke_token.sql
+	revokeTokenSQL string
+	//go:embed queries/revoke_tokens_named.sql
+	revokeTokensNamedSQL string
+	//go:embed queries/select_token.sql
+	selectTokenSQL string
+	//go:embed queries/touch_token.sql
+	touchTokenSQL string
+)
+
+// ErrTokenRejected is returned for a token that is unknown, expired or revoked. The
+// caller is not told which: that would help whoever is guessing.
+var ErrTokenRejected = errors.New("token rejected")
+
+// tokenPrefix marks Approdo's tokens, so that a leaked one is recognisable (secret
+// scanners) and a token of another system is refused at once.
+const tokenPrefix = "apd_"
+
+// Token is an API token as stored: everything but its secret.
+type Token struct {
+	ID           string
+	Organisation casework.Org
+	Name         string
+	Role         string // operator or admin
+	ExpiresAt    time.Time
+	RevokedAt    *time.Time
+}
+
+// Roles within an organisation.
+const (
+	RoleOperator = "operator"
+	RoleAdmin    = "admin"
+)
+
+// CreateOrganisation records an organisation, or renames it if it exists.
+func (s *Store) CreateOrganisation(ctx context.Context, org casework.Org, name string) error {
+	_, err := s.pool.Exec(ctx, upsertOrganisationSQL, pgx.NamedArgs{"id": org.String(), "kind": string(org.Kind), "name": name})
+	if err != nil {
+		return fmt.Errorf("create organisation %s: %w", org, err)
+	}
+	return nil
+}
+
+// CreateToken makes a token for org that expires after ttl, and returns it with its
+// secret. The secret is shown once: only its hash is stored.
+func (s *Store) CreateToken(ctx context.Context, org casework.Org, name, role string, ttl time.Duration) (Token, string, error) {
+	if role != RoleOperator && role != RoleAdmin {
+		return Token{}, "", fmt.Errorf("role must be %s or %s, not %q", RoleOperator, RoleAdmin, role)
+	}
+	if ttl <= 0 {
+		return Token{}, "", fmt.Errorf("a token must expire: give a positive duration")
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return Token{}, "", fmt.Errorf("generate token: %w", err)
+	}
+	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	t := Token{ID: uuid.NewString(), Organisation: org, Name: name, Role: role, ExpiresAt: time.Now().Add(ttl).UTC()}
+	hash := sha256.Sum256([]byte(secret))
+	_, err := s.pool.Exec(ctx, insertTokenSQL, pgx.NamedArgs{
+		"id": t.ID, "organisation": org.String(), "name": name, "role": role, "secret_hash": hash[:], "expires_at": t.ExpiresAt,
+	})
+	if err != nil {
+		return Token{}, "", fmt.Errorf("create token for %s: %w", org, err)
+	}
+	return t, secret, nil
+}
+
+// RevokeToken revokes a token at once. Revoking it again changes nothing.
+func (s *Store) RevokeToken(ctx context.Context, id string) error {
+	tag, err := s.pool.Exec(ctx, revokeTokenSQL, pgx.NamedArgs{"id": id})
+	if err != nil {
+		return fmt.Errorf("revoke token %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("revoke token %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// Authenticate returns the token whose secret is given, if it is valid at now.
+func (s *Store) Authenticate(ctx context.Context, secret string, now time.Time) (Token, error) {
+	if !strings.HasPrefix(secret, tokenPrefix) {
+		return Token{}, ErrTokenRejected
+	}
+	hash := sha256.Sum256([]byte(secret))
+	var t Token
+	var org string
+	err := s.pool.QueryRow(ctx, selectTokenSQL, pgx.NamedArgs{"secret_hash": hash[:]}).Scan(&t.ID, &org, &t.Name, &t.Role, &t.ExpiresAt, &t.RevokedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Token{}, ErrTokenRejected
+	}
+	if err != nil {
+		return Token{}, fmt.Errorf("authenticate token: %w", err)
+	}
+	if t.RevokedAt != nil || !now.Before(t.ExpiresAt) {
+		return Token{}, ErrTokenRejected
+	}
+	if t.Organisation, err = casework.ParseOrg(org); err != nil {
+		return Token{}, fmt.Errorf("authenticate token %s: %w", t.ID, err)
+	}
+	// Best effort: a failure to note the use must not refuse a valid request.
+	_, _ = s.pool.Exec(ctx, touchTokenSQL, pgx.NamedArgs{"id": t.ID, "now": now})
+	return t, nil
+}
+
+// RevokeTokensNamed revokes every token with the given name, e.g. the dev stack's demo
+// tokens before it makes new ones.
+func (s *Store) RevokeTokensNamed(ctx context.Context, name string) error {
+	if _, err := s.pool.Exec(ctx, revokeTokensNamedSQL, pgx.NamedArgs{"name": name}); err != nil {
+		return fmt.Errorf("revoke tokens named %q: %w", name, err)
+	}
+	return nil
+}
