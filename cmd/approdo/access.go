@@ -128,3 +128,24 @@ func seedDemoTokens(ctx context.Context, out io.Writer, s *store.Store, dir stri
 }
 
 const demoTokenName = "dev stack demo"
+
+// runAuditPrune is `approdo audit prune`: it deletes the audit entries older than
+// AUDIT_RETENTION. Run it daily (cron, systemd timer); the dev stack runs it at start.
+func runAuditPrune(ctx context.Context) error {
+	cfg, _, pool, err := setupWithDatabase(ctx, "audit", store.Open)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return pruneAuditLog(ctx, os.Stdout, store.New(pool), cfg.AuditRetention)
+}
+
+func pruneAuditLog(ctx context.Context, out io.Writer, s *store.Store, retention time.Duration) error {
+	before := time.Now().Add(-retention)
+	n, err := s.PruneAuditLog(ctx, before)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Audit log: %d entries older than %s deleted (retention %s).\n", n, before.Format(time.DateOnly), retention)
+	return nil
+}

@@ -36,3 +36,19 @@ func TestDemoTokensAreRenewedAtEveryStart(t *testing.T) {
 		require.Equal(t, d.org, tok.Organisation)
 	}
 }
+
+func TestAuditPruneKeepsTheRetentionPeriod(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	for _, age := range []string{"400 days", "100 days", "1 hour"} {
+		_, err := pool.Exec(ctx, "INSERT INTO audit_log (at, actor, organisation, action, request_id, outcome) VALUES (now() - $1::interval, 'token:x', 'ust', 'GET /api/v1/enrolments', 'r', '200')", age)
+		require.NoError(t, err)
+	}
+	var out bytes.Buffer
+	require.NoError(t, pruneAuditLog(ctx, &out, store.New(pool), 366*24*time.Hour))
+	require.Contains(t, out.String(), "1 entries")
+	var left int
+	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM audit_log").Scan(&left))
+	require.Equal(t, 2, left)
+}

@@ -153,6 +153,9 @@ func runDev(ctx context.Context) error {
 	if err := importReferenceData(ctx, os.Stdout, store.New(pool), refdataFile); err != nil {
 		return err
 	}
+	if err := pruneAuditLog(ctx, os.Stdout, store.New(pool), cfg.AuditRetention); err != nil {
+		return err
+	}
 	tokensFile, err := seedDemoTokens(ctx, os.Stdout, store.New(pool), dir)
 	if err != nil {
 		return err

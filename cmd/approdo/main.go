@@ -37,6 +37,8 @@ commands:
             make an API token for an organisation; the secret is printed once
   token revoke ID
             revoke a token at once
+  audit prune
+            delete audit log entries older than AUDIT_RETENTION (run it daily)
 
 Configuration is read from environment variables; see README.md.
 `
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string) error {
 			return runTokenCreate(ctx, args[2:])
 		case "token revoke":
 			return runTokenRevoke(ctx, args[2:])
+		case "audit prune":
+			return runAuditPrune(ctx)
 		}
 	}
 	if len(args) != 1 {

@@ -51,6 +51,10 @@ type Config struct {
 	// demonstrations and end-to-end tests only (e.g. 2m). Empty in production.
 	DemoDeadline time.Duration `env:"CASE_DEMO_DEADLINE"`
 
+	// AuditRetention is how long audit log entries are kept; at least six months, the
+	// minimum for administrators' access logs.
+	AuditRetention time.Duration `env:"AUDIT_RETENTION" envDefault:"8784h"`
+
 	LogLevel  slog.Level `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat string     `env:"LOG_FORMAT" envDefault:"auto"`
 }
@@ -101,6 +105,9 @@ func (c Config) check() error {
 	if _, err := c.CasePolicy(); err != nil {
 		return err
 	}
+	if c.AuditRetention < MinAuditRetention {
+		return fmt.Errorf("AUDIT_RETENTION must be at least %s (six months), not %s", MinAuditRetention, c.AuditRetention)
+	}
 	if c.TemporalAddress == "" || c.TemporalNamespace == "" || c.TaskQueue == "" {
 		return fmt.Errorf("TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_TASK_QUEUE must not be empty")
 	}
@@ -149,6 +156,10 @@ func (c Config) CasePolicy() (casework.Policy, error) {
 	return p, nil
 }
 
+// MinAuditRetention is six months (183 days): access logs of administrators must be kept
+// at least that long.
+const MinAuditRetention = 183 * 24 * time.Hour
+
 // RequireDatabase fails when no database is configured, for processes that cannot start
 // their own.
 func (c Config) RequireDatabase() error {
@@ -177,6 +188,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("case_attendance_days", c.AttendanceDays),
 		slog.String("local_holidays", c.LocalHolidays),
 		slog.Duration("case_demo_deadline", c.DemoDeadline),
+		slog.Duration("audit_retention", c.AuditRetention),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),
 	)

@@ -79,6 +79,7 @@ func TestCasePolicyRejectsBadValues(t *testing.T) {
 		"not a holiday":         {"LOCAL_HOLIDAYS", "31-12"},
 		"no proposal at all":    {"CASE_MAX_PROPOSALS", "0"},
 		"negative demo":         {"CASE_DEMO_DEADLINE", "-2m"},
+		"short audit retention": {"AUDIT_RETENTION", "720h"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv(tc.variable, tc.value)

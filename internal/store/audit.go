@@ -14,6 +14,8 @@ var (
 	insertAuditSQL string
 	//go:embed queries/select_audit.sql
 	selectAuditSQL string
+	//go:embed queries/prune_audit.sql
+	pruneAuditSQL string
 )
 
 // AuditEntry is one read or write of case data through the API.
@@ -80,4 +82,14 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, erro
 		return nil, fmt.Errorf("read audit log: %w", err)
 	}
 	return entries, nil
+}
+
+// PruneAuditLog deletes the entries older than before and says how many. It needs the
+// owner's pool (Open): the application role may not delete.
+func (s *Store) PruneAuditLog(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, pruneAuditSQL, pgx.NamedArgs{"before": before})
+	if err != nil {
+		return 0, fmt.Errorf("prune audit log: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
