@@ -3,11 +3,9 @@ package api
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -37,24 +35,46 @@ func unauthenticatedProblem() Problem {
 		"Indicare un token valido nell'intestazione Authorization: Bearer apd_… (approdo token create).")
 }
 
-// authenticate finds the organisation of the request's bearer token, or answers 401. An
-// unknown, expired or revoked token gets the same answer, so a guesser learns nothing.
-func authenticate(st *store.Store, now func() time.Time, log *slog.Logger) gin.HandlerFunc {
+// publicPaths need no credentials: they are how one gets some.
+var publicPaths = map[string]bool{
+	"/api/v1/auth/login":          true,
+	"/api/v1/auth/password/reset": true,
+	"/api/v1/auth/password/set":   true,
+}
+
+// authenticate finds who the request acts for: the organisation of its bearer token
+// (software), or the user of its session cookie (people, in the browser). Otherwise it
+// answers 401. An unknown, expired or revoked credential gets the same answer, so a
+// guesser learns nothing.
+func (s *Server) authenticate() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		scheme, secret, found := strings.Cut(c.GetHeader("Authorization"), " ")
+		if publicPaths[c.Request.URL.Path] {
+			c.Next()
+			return
+		}
+		header := c.GetHeader("Authorization")
+		if header == "" {
+			if cookie, err := c.Cookie(sessionCookie); err == nil && cookie != "" {
+				if s.sessionFrom(c, cookie) {
+					c.Next()
+				}
+				return
+			}
+		}
+		scheme, secret, found := strings.Cut(header, " ")
 		if !found || !strings.EqualFold(scheme, "Bearer") || secret == "" {
 			c.Header("WWW-Authenticate", `Bearer realm="approdo"`)
 			writeProblem(c, unauthenticatedProblem())
 			return
 		}
-		token, err := st.Authenticate(c.Request.Context(), strings.TrimSpace(secret), now())
+		token, err := s.store.Authenticate(c.Request.Context(), strings.TrimSpace(secret), s.now())
 		switch {
 		case errors.Is(err, store.ErrTokenRejected):
 			c.Header("WWW-Authenticate", `Bearer realm="approdo", error="invalid_token"`)
 			writeProblem(c, unauthenticatedProblem())
 			return
 		case err != nil:
-			log.ErrorContext(c.Request.Context(), "authentication failed", "request_id", requestID(c), "error", err)
+			s.log.ErrorContext(c.Request.Context(), "authentication failed", "request_id", requestID(c), "error", err)
 			writeProblem(c, unavailableProblem())
 			return
 		}

@@ -28,6 +28,9 @@ func auditTrail(st *store.Store, log *slog.Logger) gin.HandlerFunc {
 		if id := c.GetString(tokenKey); id != "" {
 			actor = "token:" + id
 		}
+		if u, ok := c.Get(userKey); ok {
+			actor = "user:" + u.(store.User).ID
+		}
 		action := c.FullPath()
 		if action == "" {
 			action = c.Request.URL.Path

@@ -30,6 +30,9 @@ type Server struct {
 	// the caller gets a 503 and retries the same request, which is safe.
 	registerTimeout time.Duration
 	now             func() time.Time
+	auth            AuthSettings
+	// attempts limits password guessing per client address.
+	attempts *limiter
 }
 
 var _ StrictServerInterface = (*Server)(nil)

@@ -20,6 +20,9 @@ func (s *Server) ListEnrolments(ctx context.Context, req ListEnrolmentsRequestOb
 	if p.Limit != nil && (limit < 1 || limit > 200) {
 		return problemReply(fieldProblem("limit", "deve essere tra 1 e 200")), nil
 	}
+	if problem := stageProblem(p.Stage); problem != nil {
+		return problemReply(*problem), nil
+	}
 	if p.Hub != nil {
 		if org, err := casework.ParseOrg(*p.Hub); err != nil || !org.IsHub() {
 			return problemReply(fieldProblem("hub", "deve essere cti:<ambito> o polo_start:<codice>")), nil

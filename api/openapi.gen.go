@@ -240,6 +240,12 @@ type Guardian struct {
 	PreferredLanguage *string `json:"preferredLanguage,omitempty"`
 }
 
+// LoginRequest defines model for LoginRequest.
+type LoginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
 // Minor defines model for Minor.
 type Minor struct {
 	// BirthDate Example: 2015-04-12
@@ -287,6 +293,23 @@ type MonitoringRow struct {
 // NoteAction defines model for NoteAction.
 type NoteAction struct {
 	Note *string `json:"note,omitempty"`
+}
+
+// PasswordChange defines model for PasswordChange.
+type PasswordChange struct {
+	CurrentPassword string `json:"currentPassword"`
+	NewPassword     string `json:"newPassword"`
+}
+
+// PasswordResetRequest defines model for PasswordResetRequest.
+type PasswordResetRequest struct {
+	Email string `json:"email"`
+}
+
+// PasswordSet defines model for PasswordSet.
+type PasswordSet struct {
+	NewPassword string `json:"newPassword"`
+	Token       string `json:"token"`
 }
 
 // Placement defines model for Placement.
@@ -354,6 +377,16 @@ type Residence struct {
 
 // SchoolLevel Ordine di scuola richiesto.
 type SchoolLevel = string
+
+// SessionInfo defines model for SessionInfo.
+type SessionInfo struct {
+	CsrfToken          string    `json:"csrfToken"`
+	ExpiresAt          time.Time `json:"expiresAt"`
+	MustChangePassword bool      `json:"mustChangePassword"`
+	Name               string    `json:"name"`
+	Organisation       string    `json:"organisation"`
+	Role               string    `json:"role"`
+}
 
 // SpecialNeeds defines model for SpecialNeeds.
 type SpecialNeeds struct {
@@ -496,6 +529,18 @@ type ListTasksParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// LoginJSONRequestBody defines body for Login for application/json ContentType.
+type LoginJSONRequestBody = LoginRequest
+
+// ChangePasswordJSONRequestBody defines body for ChangePassword for application/json ContentType.
+type ChangePasswordJSONRequestBody = PasswordChange
+
+// RequestPasswordResetJSONRequestBody defines body for RequestPasswordReset for application/json ContentType.
+type RequestPasswordResetJSONRequestBody = PasswordResetRequest
+
+// SetPasswordJSONRequestBody defines body for SetPassword for application/json ContentType.
+type SetPasswordJSONRequestBody = PasswordSet
+
 // CreateEnrolmentJSONRequestBody defines body for CreateEnrolment for application/json ContentType.
 type CreateEnrolmentJSONRequestBody = EnrolmentRequest
 
@@ -528,6 +573,21 @@ type ServerInterface interface {
 	// GetAuditLog Il registro degli accessi (solo UST)
 	// (GET /audit)
 	GetAuditLog(c *gin.Context, params GetAuditLogParams)
+	// Login Accesso con email e password
+	// (POST /auth/login)
+	Login(c *gin.Context)
+	// Logout Chiude la sessione
+	// (POST /auth/logout)
+	Logout(c *gin.Context)
+	// ChangePassword Cambia la password (obbligatorio al primo accesso)
+	// (POST /auth/password)
+	ChangePassword(c *gin.Context)
+	// RequestPasswordReset Chiede un link per reimpostare la password
+	// (POST /auth/password/reset)
+	RequestPasswordReset(c *gin.Context)
+	// SetPassword Imposta la password con il token di un invito o di un reset
+	// (POST /auth/password/set)
+	SetPassword(c *gin.Context)
 	// ListEnrolments Elenco dei casi, dal più recente
 	// (GET /enrolments)
 	ListEnrolments(c *gin.Context, params ListEnrolmentsParams)
@@ -635,6 +695,71 @@ func (siw *ServerInterfaceWrapper) GetAuditLog(c *gin.Context) {
 	}
 
 	siw.Handler.GetAuditLog(c, params)
+}
+
+// Login operation middleware
+func (siw *ServerInterfaceWrapper) Login(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.Login(c)
+}
+
+// Logout operation middleware
+func (siw *ServerInterfaceWrapper) Logout(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.Logout(c)
+}
+
+// ChangePassword operation middleware
+func (siw *ServerInterfaceWrapper) ChangePassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ChangePassword(c)
+}
+
+// RequestPasswordReset operation middleware
+func (siw *ServerInterfaceWrapper) RequestPasswordReset(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RequestPasswordReset(c)
+}
+
+// SetPassword operation middleware
+func (siw *ServerInterfaceWrapper) SetPassword(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.SetPassword(c)
 }
 
 // ListEnrolments operation middleware
@@ -1181,6 +1306,11 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 		ErrorHandler:       errorHandler,
 	}
 
+	router.POST(options.BaseURL+"/auth/login", wrapper.Login)
+	router.POST(options.BaseURL+"/auth/logout", wrapper.Logout)
+	router.POST(options.BaseURL+"/auth/password", wrapper.ChangePassword)
+	router.POST(options.BaseURL+"/auth/password/reset", wrapper.RequestPasswordReset)
+	router.POST(options.BaseURL+"/auth/password/set", wrapper.SetPassword)
 	router.GET(options.BaseURL+"/enrolments", wrapper.ListEnrolments)
 	router.POST(options.BaseURL+"/enrolments", wrapper.CreateEnrolment)
 	router.POST(options.BaseURL+"/enrolments/direct", wrapper.CreateDirectEnrolment)
@@ -1261,6 +1391,255 @@ func (response GetAuditLog403ApplicationProblemPlusJSONResponse) VisitGetAuditLo
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoginRequestObject struct {
+	Body *LoginJSONRequestBody
+}
+
+type LoginResponseObject interface {
+	VisitLoginResponse(w http.ResponseWriter) error
+}
+
+type Login200JSONResponse SessionInfo
+
+func (response Login200JSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response Login400ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login401ApplicationProblemPlusJSONResponse Problem
+
+func (response Login401ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Login429ApplicationProblemPlusJSONResponse Problem
+
+func (response Login429ApplicationProblemPlusJSONResponse) VisitLoginResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LogoutRequestObject struct {
+}
+
+type LogoutResponseObject interface {
+	VisitLogoutResponse(w http.ResponseWriter) error
+}
+
+type Logout204Response struct {
+}
+
+func (response Logout204Response) VisitLogoutResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type Logout401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response Logout401ApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePasswordRequestObject struct {
+	Body *ChangePasswordJSONRequestBody
+}
+
+type ChangePasswordResponseObject interface {
+	VisitChangePasswordResponse(w http.ResponseWriter) error
+}
+
+type ChangePassword204Response struct {
+}
+
+func (response ChangePassword204Response) VisitChangePasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ChangePassword400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ChangePassword400ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword401ApplicationProblemPlusJSONResponse Problem
+
+func (response ChangePassword401ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangePassword403ApplicationProblemPlusJSONResponse Problem
+
+func (response ChangePassword403ApplicationProblemPlusJSONResponse) VisitChangePasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordResetRequestObject struct {
+	Body *RequestPasswordResetJSONRequestBody
+}
+
+type RequestPasswordResetResponseObject interface {
+	VisitRequestPasswordResetResponse(w http.ResponseWriter) error
+}
+
+type RequestPasswordReset202Response struct {
+}
+
+func (response RequestPasswordReset202Response) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type RequestPasswordReset400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RequestPasswordReset400ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RequestPasswordReset429ApplicationProblemPlusJSONResponse Problem
+
+func (response RequestPasswordReset429ApplicationProblemPlusJSONResponse) VisitRequestPasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPasswordRequestObject struct {
+	Body *SetPasswordJSONRequestBody
+}
+
+type SetPasswordResponseObject interface {
+	VisitSetPasswordResponse(w http.ResponseWriter) error
+}
+
+type SetPassword204Response struct {
+}
+
+func (response SetPassword204Response) VisitSetPasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type SetPassword400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response SetPassword400ApplicationProblemPlusJSONResponse) VisitSetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetPassword429ApplicationProblemPlusJSONResponse Problem
+
+func (response SetPassword429ApplicationProblemPlusJSONResponse) VisitSetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2651,6 +3030,21 @@ type StrictServerInterface interface {
 	// GetAuditLog Il registro degli accessi (solo UST)
 	// (GET /audit)
 	GetAuditLog(ctx context.Context, request GetAuditLogRequestObject) (GetAuditLogResponseObject, error)
+	// Login Accesso con email e password
+	// (POST /auth/login)
+	Login(ctx context.Context, request LoginRequestObject) (LoginResponseObject, error)
+	// Logout Chiude la sessione
+	// (POST /auth/logout)
+	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
+	// ChangePassword Cambia la password (obbligatorio al primo accesso)
+	// (POST /auth/password)
+	ChangePassword(ctx context.Context, request ChangePasswordRequestObject) (ChangePasswordResponseObject, error)
+	// RequestPasswordReset Chiede un link per reimpostare la password
+	// (POST /auth/password/reset)
+	RequestPasswordReset(ctx context.Context, request RequestPasswordResetRequestObject) (RequestPasswordResetResponseObject, error)
+	// SetPassword Imposta la password con il token di un invito o di un reset
+	// (POST /auth/password/set)
+	SetPassword(ctx context.Context, request SetPasswordRequestObject) (SetPasswordResponseObject, error)
 	// ListEnrolments Elenco dei casi, dal più recente
 	// (GET /enrolments)
 	ListEnrolments(ctx context.Context, request ListEnrolmentsRequestObject) (ListEnrolmentsResponseObject, error)
@@ -2768,6 +3162,198 @@ func (sh *strictHandler) GetAuditLog(ctx *gin.Context, params GetAuditLogParams)
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetAuditLogResponseObject); ok {
 		if err := validResponse.VisitGetAuditLogResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// Login operation middleware
+func (sh *strictHandler) Login(ctx *gin.Context) {
+	var request LoginRequestObject
+
+	var body LoginJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Login(ctx, request.(LoginRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Login")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LoginResponseObject); ok {
+		if err := validResponse.VisitLoginResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// Logout operation middleware
+func (sh *strictHandler) Logout(ctx *gin.Context) {
+	var request LogoutRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Logout(ctx, request.(LogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Logout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(LogoutResponseObject); ok {
+		if err := validResponse.VisitLogoutResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ChangePassword operation middleware
+func (sh *strictHandler) ChangePassword(ctx *gin.Context) {
+	var request ChangePasswordRequestObject
+
+	var body ChangePasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ChangePassword(ctx, request.(ChangePasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ChangePassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ChangePasswordResponseObject); ok {
+		if err := validResponse.VisitChangePasswordResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RequestPasswordReset operation middleware
+func (sh *strictHandler) RequestPasswordReset(ctx *gin.Context) {
+	var request RequestPasswordResetRequestObject
+
+	var body RequestPasswordResetJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RequestPasswordReset(ctx, request.(RequestPasswordResetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RequestPasswordReset")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RequestPasswordResetResponseObject); ok {
+		if err := validResponse.VisitRequestPasswordResetResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// SetPassword operation middleware
+func (sh *strictHandler) SetPassword(ctx *gin.Context) {
+	var request SetPasswordRequestObject
+
+	var body SetPasswordJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetPassword(ctx, request.(SetPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(SetPasswordResponseObject); ok {
+		if err := validResponse.VisitSetPasswordResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -3281,91 +3867,102 @@ func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7F3dbhs5ln4VonaB2JiyLNlOZu1ceZx0YEzS7Y2dGSxaDfu46kg6kxJZIVlKJw0D8w77AnO1mOu92+u8",
-	"yTzJ4pD1L0q2POkfD3wVWWLx5/DwO9/5YeWnKFHzXEmU1kRHP0U5aJijRe3+OgGDpy/4E8noKMrBzqI4",
-	"kjDH6CiiNIojjR8K0phGR1YXGEcmmeEc+An7KedWxmqS0+jmJo5OU5znyqJMPv0RP3GbFE2iKbekuPu3",
-	"lPPIKAr5BD6TkigSJUUGwlg0BkQyI1igkP5LjVMyVoNICxQLlVkUW6N//PW/R8OhSECDtahpLLlFhvwH",
-	"xiKhiUaB4mpwebRztT0Yyyj2a5shpKib1bUmu8OzXbe0G5aDyZU06MR2ptV1hnP+mChpUVr+CHmeUQK8",
-	"2N3ct/jdXwyv/KdW3/+ucRIdRf+22+zLrv/V7Fb9uhG7snuptdIo/JfWKmEwUTJV4u03J+Lw4OnvB24L",
-	"yp54oGNrUaYgEzxOfCc/RblWOWpLfhngWvASmzVfK5UhyOgmjqSyGN7oRim+b3XyQ1w1Vdd/wcRyH8dF",
-	"SvaltPpTYPh6WvgjzPOMn3z18kLsQk67i9EuSq2yuRPQkdPF3kRi7kHpwBTjCNyOTJSe86coBYs7luYY",
-	"6iXhQ5AGu1F6CpIMVBNdblDYRM2xu4i94TA0DksNjQ0OtSTUqFpdbxJxJbZ2f808Vu7BazVd3gGyOO9+",
-	"WKedrb28qYcBreHT0vx9f6HJMOK8JmP/2clwP+fFfA6h2cSRxB/tSaFNUD02mmw1yNJ8EzUvJAa1ItEI",
-	"FtPjDZQw1SpXhX1L5n34NKJJIONe1/5MSr5FMCu0dVZcB7+nsPZnuMBsxbmgKYXHYCEpA9mJKjwsli1I",
-	"WpyijjxIKRXu2FiYhmVqwUtmnVJccJubOCrydDP59zWCj5SfSlztcyWO/grbO9PdxrYetOcU0rQXmJAh",
-	"JVdCdZJgbsNbn2RgzH8h6LC0V8A4r7hSFJTFnNct1aVBsKZa7KVU9tJCMZ3xCkyR50rby0LCAiiD64yl",
-	"ouwMdWtNZf9x9OPOVO0sbzAmK8HUWND2BfjpdrYtulv3fRT1QgvKmzQm9mVlYd56KF2We55BgvPSwPfO",
-	"/3qxtxbaWIY/hI7+1152NXK755AMdLPodYdqSUj98ap+4pa0QuPVHTGsbizPBwi30wJ0SiBvk/Crql0D",
-	"0V3y9/rJrLgW/CQy2USxdZVYOhoXw+F+AvNrssp9xiuhxFWuMnXptr5skaiUEixbbA9C8vAWoDvqaYrS",
-	"0sRR2oUSKWYiAaPE1rt3py/C3WQgpwVMewZ9Gct71ro2NOukdO6sxmvX9CaO5iS9cV/3zBvXqARBs7Ep",
-	"ax/+tby9bugMICntJ1tS6/WUv9P6bgZ0HZN0rgqlKBO8bey3dcOOUe7pHgiTFCoD4SdmQahYpCpXIntC",
-	"3NJ5crH4UGCWgUhJNN8GlcTkmBBk3yKmt9K883bbNj/oTvIbMFgraNzyKAsDFoTELHsC1mq6LqziKWpK",
-	"UCcgrs65wyv+6oL9QQ0Zz7lBbO+EosagA2KK6RSNxfSEwevWxXRbb0hqGMoy8hB4J4r8clFqZP+4bUyP",
-	"4uij0u8nmfp4GsKJF070VZNakLHIUQtNVqsFaBRU4od0evJnvBbvTgd342JtV2eJj1VEzSNCZ66bULAQ",
-	"GegtNBNzlRZZpUEzQj4OqVtPTmAtOGmKd+cXA8F2V6Bw4EsCtKYFSMUojsKvdYYCx9IoqcQCMkrBkkgh",
-	"Ewb1AnUskhkKg1MJGQhbWEuCRALznARqzY1JikKCMHw6NRl3On3IY5Wr0l3QiTMM4vT84vjCHx/X0C3P",
-	"Y8NnEFvPfFQlFrnGCRmjxHD0dLt7TIajp6ODZyHNuY8R7JiRHhyRnBYoctBsnZ243L6j2ColfXr+nXi2",
-	"f9id4PdRwYRcF7z1D80wdSXwRlXmOHvitEq5lZYUvnivgSSBvNQ4KabIB2MCc8o+XWosZGnOHTt0zP1S",
-	"Y4LSXtJ8TlPtf7ozmf9nTV3HjnVXyRxDmAQzxmvIXGhwDtLi8ypKyIamiuF9hq467k/2khEc4s5/pL+/",
-	"3jlInsHOIT6d7Ixg73o/OUif4rNJOERzL9N5b4MWZtJhmKvgrTkcrcPVnnqtOkGUWwSdma8TSVsVX3hP",
-	"Mu06Qp5LhI3qHRzWZUO8JqSAHzorIGmfHTTj1rRqyYv6EMU+EOemHxLmN4RZ6iKzyxKd8G/dRbsdHFyT",
-	"trMXIe+u65PXj0klxZe/O6RPmc14WyG2jo+Pj3fevNl59Wr7VivqZ1P3H1rMqxZQL9m9KUqyjLKKLZGL",
-	"RINIlLRs9DQ+F8CmUwmLGU7YoCmBcyBHprpycV8HN8oH5kM8fKZkL8T6u/1Dsb+/L0Z7+wdPn/0+JEq2",
-	"Vqg1pq/LA7PCmICjKRl640eJy0yQADbqjJzTjEBsVVbluSALGbElNyjAGPbHuuDjLM367XBLDW3Cm8p4",
-	"dIXW6Ewv0Dx6ujM82BntMcrfI3IQRwlZ+ozSzCgP8AOyFlKSID9D7JkMOvu6P3r2bGckfGqmTL50hfDu",
-	"OBhqd118Q+w9B2l8ojLr3M0jMXrWZHliofK80ChGozLFY5D9kcWCjNKkBuKs+PK/wvnCjmpKJk4FWeXp",
-	"0NJEvEn8Fvqh+z+qBWQo36sglaEFyuVnvstQQtA7wB8DaxRKvIlLGliQSFVSMOukrvy+uVWHmtl0lhNH",
-	"bYDhKXQ3Oah1yp3u0oZ3VW+KEvWm7oJWH+8eym9Gf6s+3ppaaM+nHGj9krjT5WATmA7tajnXqQsNrvgt",
-	"GDZqNQiFjVo/B6M7xx5EHAwxwTfkMqAgE6VBkDRWA/sGQWdaLVCnBa6IQa6IpvdNXRXpdkJp+lwX2i6l",
-	"FBL9t8quTDmuzikudXO2OvS6tEWtyNzqpMVajvAzRqXj6NOKqGZ/H/wEG8rnnouDAd21O3C2xMu78svA",
-	"WBeDOL7WCkLsO7M0B+FCsigmjpeyrQc2i0/QWNSqxDCSKbsUzE3aFjOorLyegE93LCUxnS/jTM1wJHLN",
-	"8+j7OhVK7gdZXEAcdbq+p0doV5ERZFZ3dwxrMcGAG8lnGEqvIqRftliBRZZshms81dtOtvu16qYeKqwy",
-	"Puq46uDeEp2/j6O8kuevCkWW4Yo5JglINdUwoUSV4ZdejLJrTN+cnp4cDofD0fGtVrUcOySitwjG0HRl",
-	"jq4E92bYxNLR3t4GLk5vLtxheCItL7Xnx6WpRh+JbObxJwJxBqlagBiFSxMc8aWcVCDcUP3EJ/QNZcx8",
-	"t0Y7zISNypSzWsmMhCZDmKKAslFnB/ZudbeqiYfW29abpfl9p1PyIatSBarAXCcsQnIC8jOBc0doDtp9",
-	"9DU0/Mclf6supxpS1f2hrLOpf0pygrtHSM57oYGwNeyu6E9k6Joy9PKFTOT8byv7g9458esdrPB9DMqg",
-	"hQwB5PlSGLt38LwdcNFuTSXWP0H75W9i68XZW7F/eLA7Ojw8FKDtQBw8ZS+pnHbe4uUZCBQpJpSioGws",
-	"E5VlOGXNUoljwIINBPu6Q++T1cfaGYBqD0MRzvvgzx2tcscYh9Tzogzi92xLgZsw5lvyjXUEpdRnj0SX",
-	"jBBVxggva/7gZXxZZZJcNElOSM8voS4KW9bhIJtszUF9lKh7YZwm1cgfd0bhmMacZLpqZeWvehNhGSrB",
-	"7x61HU6S1WKqrtqct55ue1NW7fupDfGKNRVla9LYa5jrV6iK6YmhnOKaMhfX9ap1f40Srlp+968mu9Ag",
-	"zQT1StZSS7uTqtgbHt5qBe9cSNMXrB8yNNs/k52lGj5u6ByFKnXmaoHpJXj6zmZOM5aml5gZ/DhD7RyE",
-	"wtejtlIAKSYZSafbG9XtLMWpV0QRvStVaLKfznmXy+gVgvbI0fMypLDqPUoP7+0yR5f6gimZBMXWFeTp",
-	"5T/++j9X27Fw6TzlyoavIM+1SlXZh0/0XQ3G8jyBFAWmbEg0LlQCbE2fi+OyvS87NqgX4E1s9mQGZjYQ",
-	"5y7f5btzQVZ1JA6GI29vnNY67PKrqdc+szb3FbskJwECdcpDETuySphEse/laSv5zBUJicqnBy2VydET",
-	"smxc36BlCM/IgoSGfw3G8rup7KQg20l3kdKC3SdRSDEBk1DCi9xKwKhtkRYskgwHY/kqc4lEnoHBaaFk",
-	"U0zshB6uZna7wI4fj53yQxkKVioU04JSGMvj6ekLYQpnsdlRzFHzDpD98rcyGue9mqjakOOz0yiOFqiN",
-	"l9hwMBoMncXJUUJO0VG0PxgO9tnUgZ05ndqFIiXrA1SBVK2TT4bWFppJhy+a5s8pCZ9nxTLUYjXMyaLI",
-	"nhyfnR7xqnze+kMBGY6l18rPn6GsckiUgViYwv9e1Rs88TnwFvvkUdlTJqsG4gWTOPryf8In29CLwQmG",
-	"58umInqFti7UjTtl+t+X1fkfCtSfmgJ2RvC1Vetx+LleOfHGz0+0mneeu5sRDndm1VfrKqM52U5vKU6g",
-	"yGx0tDccxtEcfqQ5o+do6P4kWf4Z8E1+6BX87w2Ha4r9Nyvyr3c5UOX/GsVCJeRy8eX1BzXgk3DgJxDq",
-	"t55oc32A2482bL+/QXtX+VKWRUenzVRFitOMBCQJGkNiy6Hru/OLbfdIq6B/5bk9gynJ8m4IiMRVcOOR",
-	"uGrqua/qg+brHcQCRA7GeLMwR3GVlO28CzGWuevTYZw7fOL1E8xQJsqFWXlPCRk1XbwJtVESGBnFXLnb",
-	"J24RJVgkMxzLylRVoOB9nAWmqIMnm7nSy2bpdzrcFStbezp7kYZRddWl15d3EjY+5zUh3PjJ2g/ZHJtq",
-	"Fr70aMuBDT/bjlVv/rRXmvvMeQ3uPG3Dzt6vijr1vYsA6ryTfITcIUm9ov8CmNPBkJf+PFZGOXYlH22L",
-	"6YIaKlSUdVUXTVwx4QuVjAgUGmWKomOf6+IRi0dCV1fTGDDK2sGmqUZjyRaOjmbK1xaqshh2bzjcFiQX",
-	"mLggFNNQLZG5Vxk5Gozl6/qZ9myZxHouQo77+CQ/fz3J3BWvrYPh4fZAvAZRxnPA1dC5czmW3SKtK/91",
-	"WfHrKrqqgl/BDPfd+UUIm04ca67RqSm1+4NKP3015QuUkN/0rxbe/IzK3608D9ndumC0xd80iCl9+Zsw",
-	"LvGhKcFFYeG5wCRRdTEjGjLW1wDcxNGePwK/zKRPeHzvEA2iuLzg6GT3WiX1lbU1txp/c7yC2x9u1P7p",
-	"/XnLce5uovpt7DpQzBwKWRYW9rnLbpN9DCPSaVXnCowXToWovLUZ8xn3ZTOuDlbMfZoaplNSAj1HYYdq",
-	"gZomxF5wSmNZZsQ+w0CcMxtxRZ8+MrrFKEKZS3xoKp3hbec/z8BFWTNaYJapVlxcnDbQx65MBUqDDjgx",
-	"lTr77vxCtNZ+tRpDejdqfiYkWXFv5wHjySNu/Bq4cbC390vhzLvmsNY32mtwqQ9qda2bwcVamHvS00Oe",
-	"nyi9Wek6vSuhjHtcclHY02m5Kd57Ykp0MDwo4zmF9M9yU2/VVoQp2mc85Mr8E28RWBF9/OHXPMslnP9C",
-	"bvjBfdXsbYujBq1aUJt2WwmhlQZtHH2rZFOWMY4EeNsJ1fWEKu7IepXMXK7Y5D6eF9SiE5+Oal5RsKxK",
-	"IRk0TXbLN1ewU3ZLy95bKbwyfX3LtPS6hd+cTareueHC4h6IluisIyJaOtPg7NJB6DZiqCPRuuDjC5ad",
-	"/7aoktnu7R4u1O5S2VRYEFuQCjQ4d9UFKvfERhMYp1ZVFKiQAjKrlZgV19u/wWjYpsf2N22tmut+tYlw",
-	"xQYlIXURgpqOhiElLe+yrwaU4yRhIydTVZaPCYNlfN1VuDNuSUYtgbEwWDrI4C72+Zq0gXhLE9ahVh+F",
-	"HMu5vxyzdVVdZb+KxVX/Ljt/F7jMzl+7rJh3zaWysD0QL7xejqV2AzZHxfI5cfVws+I6BHIvXBb+rEnC",
-	"P3CE672j4BHfHvHtIeNbfZ0ZPBoJdpEdpoRhra6mWQlr52UyuXdXvwy/bfsRGeS419aFWM/BPKGqCxhF",
-	"PdOxTHGBAo1h5i4xExa1dtXt5TVAHhEFLNB3GvD4v8ts9ZvLdqY0luVQdUnWyiChhzA8r8L6DxzHeqWu",
-	"jzj2iGMPEMfcoS8RpRUQXI9dOx/LEqR1MHbaITgkHT4Zx8oqdHou2gCqyZJTrSqf6q/U1WgTwpSqFupf",
-	"hx61rr08QsojpDxUSPGHuXO+awgIg4su70XUd7WCqHKmTKkO/k5PMmvDljDU5j5Xs+LapXNXv+doLG95",
-	"0VEIdaorHCe+duqBI07vQsoj6jyizkNFndJHavaiUZDOdoQRyJZl4Ldzmi9/by7Uuvi4LNSieZkuZeUX",
-	"vpriuX+TlNLka0AghClVDfq/Bqb0KuofMeURUx5kkKd+c4evq7IaWKvJs5l6M8oaxyCo3MVV6pMaf0+t",
-	"ef2dOJlRkdZKtc4RWpNVfWgY0rvn8oghjxjy8DDktH4bXuMR1cU8HjHmndemBIsy/rMAacvi8RkINZXE",
-	"u8cg5D5PwLhXZ7pW7k2AJoG0sBRXqXXrXkXE5CgWMJZNgr2dYxfo+8Am31925+tJsCwck8XcvU1HojGF",
-	"qz5VY1nVvONzP6de6YgP6DQF8LeVu79C23qfzM940FujhMo23MRxOq2Kme9dnPymXaNXh94hQ39RyAff",
-	"Jx5s4mjXgnnfvuCwfBngwrW40z2ANcXlo86llqe/anV5fSV0xUbMc2I9dncdf+na8mb8pWuGcXXa3Eay",
-	"CSe/guoSo9uX6vri9z+wDP3LOf2OFTqLjqLy/6uIbn64+f8AAAD//w==",
+	"7H3dbhs5lv+rHNT/D9jGlGXJdjJrB3vhcbqzxiTdXsuZ2UU7sOiqI+lMqshqkqV00jAw77AvMFeLud67",
+	"vc6bzJMs+FGfomQrnaTbA19Fllisw8PD3/lmfo4SkReCI9cqOv45KphkOWqU9q9TpvDsuflEPDqOCqbn",
+	"URxxlmN0HFEaxZHEH0uSmEbHWpYYRyqZY87ME/p9YUYpLYnPotvbODpLMS+ERp68/yO+N2NSVImkQpMw",
+	"019QYd6MUPIt9oEER0gEh4yB0qgUg2RObIHA3ZcSZ6S0ZJCWCAuRaYTt0T/++l+j4RASJpnWKOmKmxEZ",
+	"mj8whoSmEgFhMrg+3p3sDK54FLu1zZGlKJvVtYjdNdSuW9qt4YMqBFdo2XYuxU2GufmYCK6Ra/ORFUVG",
+	"CTOL3SvciN/9RZmV/9ya+/9LnEbH0f/ba/Zlz/2q9qp57Ru7vPtGSiER3JdaC1CYCJ4KuPj2FI4On/x+",
+	"YLfAz2RedKI18pTxBE8SN8nPUSFFgVKTWwazI8wSmzXfCJEh49FtHHGhMbzRjVD80JrkTVwNFTd/wUSb",
+	"OU7KlPQ3XMv3gdfXZOFPLC8y8+SLby5hjxW0txjtIZciyy2Djq0s9giJzQxCBkiMI2Z3ZCpkbj5FKdO4",
+	"qynH0CyJOQRpcBohZ4yTYhWhywNKnYgcu4vYHw5D7zFcQ6WDr1pialStrkdEXLGtPV9Dx8o9eClmyztA",
+	"GvPuh3XS2drL2/o1TEr2fol+N1+IGIM4L0npX0qMmWdc5jkLURNHHH/Sp6VUQfHYiNjqJUv0JiIvOQal",
+	"IpHINKYnGwhhKkUhSn1B6m34NKJKWGZmXfszCX6BTK2Q1nl5E/yewtKf4QKzFeeCZhR+h2GSUCw7FaWD",
+	"RT+CuMYZysiBlBDhiZVmszBPNXOcWScUl2bMbRyVRboZ//sSYY6UIyWu9rliR3+F7Z3pbmNbDto0hSTt",
+	"OSakSPCVUJ0kWOjw1icZU+o/kckwt1fAuFlxJSjIy9ysm4trhUyrarHXXOhrzcrZ3KxAlUUhpL4uOVsw",
+	"ythNZrgi9Bxla01+/jj6aXcmdpc3GJOVYKo0k/o5c+R2ti263/R9FHVMC/KbJCb6m0rDXDgoXeZ7kbEE",
+	"c6/ge+d/PdtbC200wx9CR/9zL7t6c3vmEA9ks+h1h2qJSf33VfPELW6F3ldPZGB1Y34+QLidlUymxPhd",
+	"HH5RjWsgumv8vdyalzdgnkRjbCJsTxJNx1flcHiQsPyGtLCfcQICJoXIxLXdej8iESkl6EfsDEL8cBqg",
+	"+9azFLmmqTVpFwJSzCBhSsD269dnz8PTZIzPSjbrKfRlLO9p61rRrOPS2GqNl3bobRzlxJ1yX/fMKzvI",
+	"g6DaWJW1D/9au70eaBUgCemI9ab1epO/M/p+CnSdJWldFUqRJ3jXuy/qgR2l3JM9BiopRcbAEaYZiBhS",
+	"UQjItsiMtJ5cDD+WmGUMUoLm26CQqAITYtl3iOmdZt64PbZtH3SJ/JYprAU0bnmUpWKaAccs22JaS7op",
+	"tTAkSkpQJgwmYzPhxHx1afxByTJDc4PYzglFiUEHRJWzGSqN6akBrzsX0x29oVFjoCwjB4H3MpG/WXiJ",
+	"7B+3jc2jOHon5NtpJt6dhXDiuWV9NaRmZAwFSpCkpVgwiUAeP7iVkz/jDbw+G9zPFmu7Okv2WGWoOUTo",
+	"0LqJCRYyBnoLzSAXaZlVEjQnNMchtespiGnNLDfh9fhyAEbvAoIFXwImJS0YFwbFEdxa5wh4xZXgAhYs",
+	"o5RpgpRloFAuUMaQzBEUzjjLGOhSawKChOUFAUppBhOHkjNQ5nRKUvZ0upDHKlelu6BTqxjgbHx5cumO",
+	"jx1ol+ew4QOD7acuqhJDIXFKSgkYjp7sdI/JcPRkdPg0JDmfogQ7aqQHR8RnJULBpNHOll123xG2PafP",
+	"xt/D04OjLoE/RKUxyGVptv6hKaYuB16JSh1nW1aqhF2pN+HLt5IRJ8avJU7LGZqDMWU5Ze+vJZbcq3Nr",
+	"HVrL/VpiglxfU57TTLqf7m3M/1JV19Fj3VUaGwNUgpnBa5bZ0GDOuMZnVZTQKJoqhveBdcXxYLqfjNgR",
+	"7v5L+vub3cPkKds9wifT3RHbvzlIDtMn+HQaDtF8kur8ZIUWtqTDMFfBW3M4WoerTXotOkGUWwSdmc8T",
+	"SVsVX3hLPO06Qs6WCCvVezisy4p4TUgBf+ysgLh+eti8tzarlryoH6PYBeIs+SFmfkuYpTYyu8zRqfmt",
+	"u2i7g4Mbknr+POTddX3y+jEuOHz8u0X61FgzTlfA9snJycnuq1e7L17s3KlFHTX1/KHFvGgB9ZLemyEn",
+	"bVBWGE1kI9EMEsG1UXoSnwEzqlOAxgynRqEJwJyRNaa6fLFfBzfKBeZDdvhc8F6I9XcHR3BwcACj/YPD",
+	"J09/H2Kl0VYoJaYv/YFZoUyYNVMydMqPEpuZIGBGqRvknGXEYLvSKs+ANMvIaHKFwJQy/lgXfKymWb8d",
+	"dqmhTXgpZsRXRiNW865gSr0T8h6hZTdH64kQGa8qHdZ9fyO6vXj36Mnu8HB3tG+UzScEMOIoIU0fkKs5",
+	"FQEzhbRmKXHGP7DYGVRo1fzB6OnT3RG4DJHPAXX34vVJMOJvp/iWjBMf9CYSkWnr9R7D6GmTbIpBFEUp",
+	"EUYjn2lSaNyixYKUkCQGcF5+/B+wLrm1eLmx30rSwlllS4Q4zfwd62cQ/igWLEP+VgQtKlogX37m+ww5",
+	"Czop+FNgjSDgVeyt0ZIgFUlpjF/q8u/bO0W5oaaznDhq45whobvJQakTFmS8KdEVvRlylJt6LVK8u39G",
+	"oXn7hXh3Z4ajTY9/0folmUmXY15Mday/lo+f2gjlit+C0avWgFD0qvVzMMh04rDMoqHxMxTZRCzjiZAM",
+	"iCstmXFRgj69WKBMS1wRCl0R1O9r3CrgbpnSzLkuwu65FGL9d0KvzHyuTm0uTXPucfJ0zvgsFLYspUSu",
+	"z1cDcBxxfHd+b4DuT9h9/M0aEi9Qod5YeQT1w7rXjDEw+/olxpEWb5Hf/XY37B5LXh2XXzo4rbDt6ozW",
+	"WgPyC6Ys4uj9ipB3/3Q4Aht/wD4XB6P9a8/F+ZLT1uVfxpS2AaqTGylYyDXLNOUMbLweYWqdFmMIMmMz",
+	"baHSKIXXLMRT428aw7VtTgUhxKwn4PCfcE7G1/NByOZ1BIU0dPQd4Up3HQRN/AA76lqOnhyhXmVtoTH5",
+	"769ZWm5CIMZgkJV5lzMkX7pcoSE06QzXhDHuPGvm12qa+lVhkXEh6VVwekfq5lOiKCudwFVxah/LyjFJ",
+	"GBczyaaUCB+b6wWwuybOq7Oz06PhcDg6udPW8e8OsegCmVI0W5nA9Sq3eW2i6Xh/fwP/t0eLmTBMSCuE",
+	"0XPy01SiC1M3dPyJGJyzVCwYjMJ1K9YrooJEIBZV/WRO6CvKjFu0Pdo1bpISmbC2RDInkKQIUwTmB3V2",
+	"YP9OX7wiPLTettws0fe9TMnFM70IVFHbTsyM+JTxD8Ssr0o5k/ajK7Ayf1ybb8X1TLJUdH/wRVj1T0lB",
+	"7P7hszEqRYKf8akInCklp5crlKZhXkES1SbGcF4q7YyYgKJul32tcsPvLIaSIruH4PbKmbjzFuyzcWvV",
+	"QYLbCw8KQy8SF7b6ujLyJ1J0Qxk6iWUZFObfVrIVXSzASdBgRahBIQ/aHCGVM17KGvWgzGlWm1yS5LXn",
+	"FuqPf4Pt5+cXcHB0uDc6OjoCJvUADp/sPAPyZBct/zNjgJBiQikCZVc8EVmGM3NWRWI9PTAqFz7+HYYu",
+	"BFIDpVWp1akIJRQ+BdHvaed0zJvQHl/6nFlPW5e4yWG4I71fByw9QjhsvzaYWyVo8bq2yByPr6vErQ3e",
+	"8inJ/JrVNZjLqBD0mlo0iHccZS9q2mT2zcfdUTiEmBNPV63M/yo3YZYir04+oZTKcrJaTDVV27eryW1v",
+	"yqp9P9MhS21NAeeaqpE1vsBnKELrO3WOxDVVZXbqVev+HBWTNf8+vXjzUjKupihX2oE1tzuZwf3h0Z12",
+	"xb3r1vqMda8MUftn0vNUsncbBgFChXG5WGB6zZxDZAwHabA0vcZM4bs5Sutyla78u5VxSzHJiFvZ3qhM",
+	"bikttCJo75zTUpJ+Pza77KO0yKRDjp7fxsG61w7e22rYZprZjFSCsD1hRXr9j7/+92QnBps9F7ZKf8KK",
+	"QopU+DlcXn0yuOLjhKUImBpFInEhEma06TM48eNdlb9CuWBOxWZbc6bmAxjb9LKbzuY0xDEcDkdO31ip",
+	"tdjlVlOvfa514QrkydtNvWSFeRXlyLUAlQjjzTpHgFyimICjcNl4Tb4W4ZS0Ua6vUBsIz0gzzhqLdnDF",
+	"v5/xTsa/XeMCKS2MQwolhylTCSVmkdsJU2IH0tKwJMPBFX+R2by9oUDhrBS8qd23TA83D9hdMK60eXdq",
+	"HsoQjFAhzEpK2RU/mZ09B1VajW1c7wKl2QHSH//mo87OT4yqDTk5P4viaIFSOY4NB6PB0GqcAjkrKDqO",
+	"DgbDwYFNEui5lak9VqakXSA2UBlh+ZOh1qU0RofrUTCfUwJX1oA+pKgly0kjZFsn52fHZlWuTOTHkmV4",
+	"xZ1UfvjAfFFRIhSLQZXu96q8Z8uVnLTsefPWbAsVaTGA58aIo4//Cy63jY4NljGGXqMqoheo67r4uNMV",
+	"84NvhvmxRPm+6RcxCL62SSQOP9czdzd+fipF3nnufko4PJkWn22qjHLSndlSnLIy09Hx/nAYRzn7iXKD",
+	"nqOh/ZO4/zPg7b3p9dfsD4drems266mpdznQVPMSYSESsqUvvttIDMxJOHQEhOatCW26dcz40YbjDzYY",
+	"bwvNfBdCdNaQCinOMgKWJMaRhG2Lrq/Hlzv2kT1W6vleJnwRSSFCJU0nhW3HYqCcL4rHBsYSId4S1pB/",
+	"7X+cwPbYqBuM4d+0Lr7n2fsYxizHMWn817GWlOidK24mhEntyU0gNec0Z8ZnRleLZ7Zead8DNvmP3dPx",
+	"xbe7fjQD0UXbZI5XPBeprV2xQGBQYQDPRSHAIHZBoF1IcEEwZVlGmiDbYkkiSq5BEdxkIklcorfkUIit",
+	"ECTY3GtTbPYHkb7/bFLYyevedhW8liXefsET0A4zBA7BiRUfAZJKlRj8/CoHYP9owwPg7Zzo+Ic37eNQ",
+	"UW9MFJu6AIQ6td05BqLU7XOwtPfm96VdOFw+Mp6dViOXig02X37nPJ/OqUzROt9+4hbZ7bR+mPClAMmX",
+	"kN5eDuxe8hvgXDWND1Bo9swYMyzTNpFuF09gyyEta/G3DsWndhlm66p9gm1xc5PRjGkhyQWTJOXCQ7TY",
+	"CWyteQvq1Qh9QYaI1HAoN2C9P9x3laEGRVOS9OGDAFRkC7OBiwGcZcZAfBt7o9rC+0Jk2hWKxle8YNLn",
+	"eV2NTgALPVR1MotfWLg62ct7idh+6HB2+GJdEtdFrEUM5DhjviYOlg22dPBTxOxzAdjp3EbGS+5IsyXT",
+	"SLlNVEhsC1dIeHqi093EMeqvBAxj1L8cFfyi9a+8IWeOjM6xNtqFssp9JrNbxBekBQj/pzvFdoeavuWV",
+	"/tI5mxH35g+DxDaq4jFMmrbVSe3guLJuWDhynDueI0wSP86Fbs2pNnNa39I6PfByCzPkibBlHGa7CY23",
+	"ajOnKJXgzHikkAvbZG+NR++kWYurChFUzpiLLS8wRRn0qF6Sahrq1P2cqioattYr6uXMRlVHf28uF5zd",
+	"2L+qA3EbP1nHfzf3Cevo59KjrcRB+Nl2LczmTzuh+RSa1/h7T9ru3v6v6u3V7eUBQ/c1N0fIHpLUCfpX",
+	"MDA6BsM37jxWwZDYVra3IxU2mRQ0AyZ1bfjEqK9QZTwgSOTOlmy8p7pGXuMxyOoGDgMYvkWqGSpRadKl",
+	"DQNmwrVQCd/ztz8c7hjMw8SmUxOJTDpPz+dAB1f8Zf1Mm1qDnS4GRDbm5GqZzdfTzN5ksX04PNoZwEsG",
+	"Po/GbKuQPZdXvNuLMnFf+8ZG27hS9TWCgGzr9fgyhE2nNlpZo9MX0oaBTtmv6uh1G2xD8Y66L64VN5MM",
+	"ZvTxb2BVr22MW5TGNMckEXXPljUwXanzbRztuyPwdYg+Ne93gehBFPt7XCzvXoqkTkavubzlN+dEmPFH",
+	"G41/8ulOio/wuG3sBq59OMT1T/Vtl72mji6MSGdVOx8zeGFFiPzlNLE54647wLb7Qe7KYNlsRgLQ2SjG",
+	"91ugpCkZbyalK+5ruz6wAYyNNWLjUi4jve0tsEKKwnhW1hLbsX7QnNnsdkYLzDLRqvCAswb6QJU1KA06",
+	"4GRMqfPvx5fQWvtkNYb0Lg74Qkiy4nqCB4wnj7jxa+DG4f7+18KZ181hrS/uqsGlPqjV7VUGXLRmuTN6",
+	"esjzM6W3K12n1x7KXAik56IYT6flpjjvyZhEh8NDn0cruXvWDHVabUV6qH3GQ67ML7gsbUXW982veZY9",
+	"nH+lmNvhp4rZRctGDWq1oDTttQpxViq0q+g7wZsC46sIWJMdsV3YVb7XyFUyt1WPqnB51KAUnboyoOYm",
+	"tmVRCvGgGbLnL+gzTtkdI3uX7zlh+vyaaelWud+cTqquFmzH/vrmrDVEJGc+2xGMS4UngtY9Bq4v0/pv",
+	"i6qI0F5iaEscbAkhlZrBNksBFea2TlYUzrCRxJQVqyoKVHIbChcwL292foOh702P7W9aWzW3mtQqwhZ5",
+	"eoPURghqczQMKam/smtNcjVJjJLjqfCNEKDQ1zXYRl6DW9ygFmAMCr2DzOz9Ja67YgAXNDUy1Jqj5Fc8",
+	"d3cAbE+qG7smMUz6V3aZ7wJ3dpmvbTWSc8250GzHJ1PN1NK+sDkq2pwT29kxL29CIPfcVj+eN8WPDxzh",
+	"elexPeLbI749ZHyrb21iDo3AuMgWU8KwVlcxr4S1sS/i611J5sNvO+6NBuTMrK17f5wN5gyquhUHakqv",
+	"eIoLBFQKXZkIaJSSXCbVliyaNyKwBbpJAx7/95mufrNVZildcf+quhR+ZZDQQRiOq7D+A8exXtPWI449",
+	"4tgDxDF76D2itAKC67Fr950v/V4HY2cdA4e4xSdlrbIKnZ5BG0AlabKiVeVTXUFZjTYhTKlq0P95zKNW",
+	"W/0jpDxCykOFFHeYO+e7hoAwuEjf4VvfOhBElXOhvDi47vRk3oYtUNS2fSbz8samc1df53rF77jPNVy9",
+	"5Ug9dTXrDxxxeq3Vj6jziDoPFXW8j9TsRSMgne0II5D27Xd32zS2wNFf2GPj47wUi+b/DKHMf+GqKZ65",
+	"C3OFJFcDwkKYUvX+/XNgSq+T8RFTHjHlQQZ56gsKXV2VlsxINTlrpt4MX+MYBJX7uEp9o8bdD9Dc8g2+",
+	"icEL1TpHaE1W9aFhSK+/+BFDHjHk4WHIWX3pd+MR1cU8DjHyzrWMwaKMfy8Z1754fO4b+Iy9Q9x9njJl",
+	"/4cAO8p2+KiEpaWmuEqta3vjqjGOYmBXvEmwt3PsgG4ObPL9fjpXT4K+cIyXub2tk6NSpa0+FVe8qnnH",
+	"Z46mXumIC+g0BfB3lbu/QN26r/ILHvTWW0JlG5ZwnM3olzaivWrX6NWhd5aha9B2wfepA5s42tNMvW03",
+	"OCw3A1zaEffqA1hTXD7qNBM/+VWry+urOFZsRF6QkWN7x8TXri1v3r90vUNcnTa7kUaFk1tBqwWmuTbi",
+	"hzeGh+7/IHA7VsosOo78f8sX3b65/b8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

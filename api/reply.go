@@ -13,6 +13,8 @@ type reply struct {
 	status   int
 	body     any
 	location string
+	headers  map[string]string
+	cookies  []*http.Cookie
 }
 
 func ok(body any) reply { return reply{status: http.StatusOK, body: body} }
@@ -20,6 +22,12 @@ func ok(body any) reply { return reply{status: http.StatusOK, body: body} }
 func problemReply(p Problem) reply { return reply{status: p.Status, body: p} }
 
 func (r reply) write(w http.ResponseWriter) error {
+	for k, v := range r.headers {
+		w.Header().Set(k, v)
+	}
+	for _, c := range r.cookies {
+		http.SetCookie(w, c)
+	}
 	if r.body == nil {
 		w.WriteHeader(r.status)
 		return nil

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +14,7 @@ import (
 	"time"
 
 	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/password"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -147,5 +151,99 @@ func pruneAuditLog(ctx context.Context, out io.Writer, s *store.Store, retention
 		return err
 	}
 	fmt.Fprintf(out, "Audit log: %d entries older than %s deleted (retention %s).\n", n, before.Format(time.DateOnly), retention)
+	return nil
+}
+
+// runUserInvite is `approdo user invite ORG EMAIL -name NAME [-role R] [-temporary-password]`.
+// By default the user gets a single-use link (valid a week) to choose a password; with
+// -temporary-password, a random password to send by PEC, which must be changed at the
+// first login.
+func runUserInvite(ctx context.Context, args []string) error {
+	flags := flag.NewFlagSet("user invite", flag.ContinueOnError)
+	name := flags.String("name", "", "the person's name (required)")
+	role := flags.String("role", store.RoleOperator, "operator or admin")
+	temporary := flags.Bool("temporary-password", false, "make a temporary password instead of an invitation link")
+	if len(args) < 2 {
+		return fmt.Errorf("usage: approdo user invite ORG EMAIL -name NAME [-role operator|admin] [-temporary-password]")
+	}
+	if err := flags.Parse(args[2:]); err != nil {
+		return err
+	}
+	if *name == "" {
+		return fmt.Errorf("-name is required")
+	}
+	org, err := casework.ParseOrg(args[0])
+	if err != nil {
+		return err
+	}
+	_, _, pool, err := setupWithDatabase(ctx, "user", store.Open)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return inviteUser(ctx, os.Stdout, store.New(pool), org, args[1], *name, *role, *temporary)
+}
+
+func inviteUser(ctx context.Context, out io.Writer, s *store.Store, org casework.Org, email, name, role string, temporary bool) error {
+	user, err := s.CreateUser(ctx, org, email, name, role)
+	if err != nil {
+		return err
+	}
+	if temporary {
+		secret := make([]byte, 12)
+		if _, err := rand.Read(secret); err != nil {
+			return err
+		}
+		pw := base64.RawURLEncoding.EncodeToString(secret)
+		hash, err := password.Hash(pw)
+		if err != nil {
+			return err
+		}
+		if err := s.SetTemporaryPassword(ctx, user.ID, hash); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "User %s of %s created. Temporary password (send it by PEC; it must be changed at the first login):\n%s\n", user.Email, org, pw)
+		return nil
+	}
+	token, err := s.CreatePasswordToken(ctx, user.ID, store.PurposeInvitation, 7*24*time.Hour)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "User %s of %s invited. The invitation is queued for email; its single-use token (valid 7 days) is:\n%s\n"+
+		"The user sets a password with POST /api/v1/auth/password/set {\"token\": …, \"newPassword\": …}.\n", user.Email, org, token)
+	return nil
+}
+
+// demoPassword is the password of the dev stack's demo users: a development machine only.
+const demoPassword = "approdo-demo-2026"
+
+// seedDemoUsers makes one demo user per demo organisation (operators) and a UST admin,
+// all with demoPassword, and says how to log in.
+func seedDemoUsers(ctx context.Context, out io.Writer, s *store.Store) error {
+	hash, err := password.Hash(demoPassword)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Demo users (password %q):", demoPassword)
+	for i, d := range demoOrganisations {
+		for _, role := range []string{store.RoleOperator, store.RoleAdmin} {
+			if role == store.RoleAdmin && i != 0 {
+				continue
+			}
+			email := fmt.Sprintf("%s.%s@demo.approdo.invalid", strings.NewReplacer(":", "-", "_", "-").Replace(d.org.String()), role)
+			user, err := s.UserByEmail(ctx, email)
+			if errors.Is(err, store.ErrNotFound) {
+				user, err = s.CreateUser(ctx, d.org, email, d.name, role)
+			}
+			if err != nil {
+				return err
+			}
+			if err := s.SetPassword(ctx, user.ID, hash, ""); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, " %s", email)
+		}
+	}
+	fmt.Fprintln(out)
 	return nil
 }

@@ -160,6 +160,9 @@ func runDev(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := seedDemoUsers(ctx, os.Stdout, store.New(pool)); err != nil {
+		return err
+	}
 	// The worker and the API act as the application role, under row-level security.
 	appPool, err := store.OpenApp(ctx, cfg.DatabaseURL)
 	if err != nil {

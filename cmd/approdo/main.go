@@ -37,6 +37,9 @@ commands:
             make an API token for an organisation; the secret is printed once
   token revoke ID
             revoke a token at once
+  user invite ORG EMAIL -name NAME [-role operator|admin] [-temporary-password]
+            add a person to an organisation: an invitation link, or a temporary
+            password that must be changed at the first login
   audit prune
             delete audit log entries older than AUDIT_RETENTION (run it daily)
 
@@ -70,6 +73,8 @@ func run(ctx context.Context, args []string) error {
 			return runTokenCreate(ctx, args[2:])
 		case "token revoke":
 			return runTokenRevoke(ctx, args[2:])
+		case "user invite":
+			return runUserInvite(ctx, args[2:])
 		case "audit prune":
 			return runAuditPrune(ctx)
 		}

@@ -72,10 +72,14 @@ func serveAPI(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pg
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	handler := api.NewHandler(api.Dependencies{
-		Temporal:        tc,
-		Store:           store.New(pool),
-		TaskQueue:       cfg.TaskQueue,
-		Log:             log,
+		Temporal:  tc,
+		Store:     store.New(pool),
+		TaskQueue: cfg.TaskQueue,
+		Log:       log,
+		Auth: api.AuthSettings{
+			SessionTTL: cfg.SessionTTL, MaxFailures: cfg.AuthMaxFailures,
+			Lockout: cfg.AuthLockout, AttemptsPerMinute: cfg.AuthAttemptsPerMinute,
+		},
 		RegisterTimeout: cfg.RegisterTimeout,
 	})
 	log.Info("api listening", "addr", listener.Addr().String())

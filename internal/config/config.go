@@ -51,6 +51,13 @@ type Config struct {
 	// demonstrations and end-to-end tests only (e.g. 2m). Empty in production.
 	DemoDeadline time.Duration `env:"CASE_DEMO_DEADLINE"`
 
+	// Password login: session length, lockout after repeated failures, and attempts per
+	// client address per minute.
+	SessionTTL            time.Duration `env:"SESSION_TTL" envDefault:"12h"`
+	AuthMaxFailures       int           `env:"AUTH_MAX_FAILURES" envDefault:"5"`
+	AuthLockout           time.Duration `env:"AUTH_LOCKOUT" envDefault:"15m"`
+	AuthAttemptsPerMinute int           `env:"AUTH_ATTEMPTS_PER_MINUTE" envDefault:"20"`
+
 	// AuditRetention is how long audit log entries are kept; at least six months, the
 	// minimum for administrators' access logs.
 	AuditRetention time.Duration `env:"AUDIT_RETENTION" envDefault:"8784h"`
@@ -104,6 +111,9 @@ func (c Config) check() error {
 	}
 	if _, err := c.CasePolicy(); err != nil {
 		return err
+	}
+	if c.SessionTTL <= 0 || c.AuthLockout <= 0 || c.AuthMaxFailures < 1 || c.AuthAttemptsPerMinute < 1 {
+		return fmt.Errorf("SESSION_TTL, AUTH_LOCKOUT, AUTH_MAX_FAILURES and AUTH_ATTEMPTS_PER_MINUTE must be positive")
 	}
 	if c.AuditRetention < MinAuditRetention {
 		return fmt.Errorf("AUDIT_RETENTION must be at least %s (six months), not %s", MinAuditRetention, c.AuditRetention)
@@ -188,6 +198,10 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("case_attendance_days", c.AttendanceDays),
 		slog.String("local_holidays", c.LocalHolidays),
 		slog.Duration("case_demo_deadline", c.DemoDeadline),
+		slog.Duration("session_ttl", c.SessionTTL),
+		slog.Int("auth_max_failures", c.AuthMaxFailures),
+		slog.Duration("auth_lockout", c.AuthLockout),
+		slog.Int("auth_attempts_per_minute", c.AuthAttemptsPerMinute),
 		slog.Duration("audit_retention", c.AuditRetention),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),

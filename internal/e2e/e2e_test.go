@@ -122,6 +122,8 @@ type setupOptions struct {
 	registerTimeout time.Duration
 	// policy replaces testPolicy, e.g. with a demo deadline of seconds.
 	policy *casework.Policy
+	// auth replaces the default limits of password login.
+	auth api.AuthSettings
 }
 
 func setup(t *testing.T, opts setupOptions) *bundle {
@@ -155,6 +157,7 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 		TaskQueue:       b.taskQueue,
 		Log:             log,
 		RegisterTimeout: opts.registerTimeout,
+		Auth:            opts.auth,
 	})
 	b.api = httptest.NewServer(handler)
 	t.Cleanup(b.api.Close)

@@ -325,10 +325,15 @@ func TestDirectEnrolmentTransferWithdrawalAndLists(t *testing.T) {
 	rest := list("limit=2&cursor=" + url.QueryEscape(*first.NextCursor))
 	require.Len(t, rest.Items, 1)
 	require.Nil(t, rest.NextCursor)
-	for _, query := range []string{"cursor=nope", "limit=0", "hub=rome"} {
+	for query, field := range map[string]string{
+		"cursor=nope": "cursor", "limit=0": "limit", "limit=tanti": "limit", "hub=rome": "hub",
+		"stage=iscritto": "stage", "overdue=forse": "overdue", "escalated=2": "escalated",
+	} {
 		r := b.do(t, http.MethodGet, "/api/v1/enrolments?"+query, "", "")
 		require.Equal(t, http.StatusBadRequest, r.status, query)
-		decodeProblem(t, r)
+		p := decodeProblem(t, r)
+		require.NotNil(t, p.Errors, query)
+		require.Equal(t, field, (*p.Errors)[0].Field, query)
 	}
 	// Monitoring counts the direct enrolment under its hub.
 	r = b.do(t, http.MethodGet, "/api/v1/monitoring", "", "")

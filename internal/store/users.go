@@ -1,0 +1,234 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/approdo/approdo/internal/casework"
+)
+
+// User is a person of an organisation.
+type User struct {
+	ID                 string
+	Organisation       casework.Org
+	Email              string
+	Name               string
+	Role               string
+	PasswordHash       string // empty until the invitation is accepted
+	MustChangePassword bool
+	FailedLogins       int
+	LockedUntil        *time.Time
+}
+
+// Session is a logged-in user's session.
+type Session struct {
+	ID   string
+	User User
+	// CSRF is the token the browser must echo in X-CSRF-Token on every change.
+	CSRF      string
+	ExpiresAt time.Time
+}
+
+// Purposes of a password token.
+const (
+	PurposeInvitation = "invitation"
+	PurposeReset      = "reset"
+)
+
+// ErrSessionRejected is returned for an unknown, expired or revoked session, and
+// ErrPasswordTokenRejected for an unknown, expired or used password token.
+var (
+	ErrSessionRejected       = errors.New("session rejected")
+	ErrPasswordTokenRejected = errors.New("password token rejected")
+)
+
+// newSecret returns a random secret with prefix and the SHA-256 under which it is stored.
+func newSecret(prefix string) (string, []byte, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return "", nil, fmt.Errorf("generate secret: %w", err)
+	}
+	secret := prefix + base64.RawURLEncoding.EncodeToString(raw)
+	sum := sha256.Sum256([]byte(secret))
+	return secret, sum[:], nil
+}
+
+func hashOf(secret string) []byte {
+	sum := sha256.Sum256([]byte(secret))
+	return sum[:]
+}
+
+const userColumns = `u.id::text, u.organisation, u.email, u.name, u.role, coalesce(u.password_hash, ''),
+	u.must_change_password, u.failed_logins, u.locked_until`
+
+func scanUser(row pgx.Row, extra ...any) (User, error) {
+	var u User
+	var org string
+	dest := append([]any{&u.ID, &org, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.MustChangePassword, &u.FailedLogins, &u.LockedUntil}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return User{}, err
+	}
+	var err error
+	u.Organisation, err = casework.ParseOrg(org)
+	return u, err
+}
+
+// CreateUser records a user of org, without a password: the invitation sets it.
+func (s *Store) CreateUser(ctx context.Context, org casework.Org, email, name, role string) (User, error) {
+	if role != RoleOperator && role != RoleAdmin {
+		return User{}, fmt.Errorf("role must be %s or %s, not %q", RoleOperator, RoleAdmin, role)
+	}
+	u := User{ID: uuid.NewString(), Organisation: org, Email: strings.ToLower(strings.TrimSpace(email)), Name: name, Role: role, MustChangePassword: true}
+	_, err := s.pool.Exec(ctx, `INSERT INTO app_user (id, organisation, email, name, role) VALUES ($1, $2, $3, $4, $5)`,
+		u.ID, org.String(), u.Email, name, role)
+	if err != nil {
+		return User{}, fmt.Errorf("create user of %s: %w", org, err)
+	}
+	return u, nil
+}
+
+// UserByEmail returns the user with email, or ErrNotFound.
+func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM app_user u WHERE u.email = $1`, strings.ToLower(strings.TrimSpace(email))))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("find user: %w", err)
+	}
+	return u, nil
+}
+
+// RecordLoginFailure counts a failed login; at maxFailures the account is locked until
+// now+lockout and the count starts again.
+func (s *Store) RecordLoginFailure(ctx context.Context, userID string, now time.Time, maxFailures int, lockout time.Duration) error {
+	_, err := s.pool.Exec(ctx, `UPDATE app_user SET
+		failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
+		locked_until  = CASE WHEN failed_logins + 1 >= $2 THEN $3::timestamptz ELSE locked_until END
+		WHERE id = $1`, userID, maxFailures, now.Add(lockout))
+	if err != nil {
+		return fmt.Errorf("record login failure: %w", err)
+	}
+	return nil
+}
+
+// RecordLoginSuccess clears the failures of a user.
+func (s *Store) RecordLoginSuccess(ctx context.Context, userID string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE app_user SET failed_logins = 0, locked_until = NULL WHERE id = $1`, userID); err != nil {
+		return fmt.Errorf("record login: %w", err)
+	}
+	return nil
+}
+
+// CreateSession opens a session for user, valid for ttl, and returns it with the cookie
+// secret (stored only as a hash).
+func (s *Store) CreateSession(ctx context.Context, user User, ttl time.Duration) (Session, string, error) {
+	secret, hash, err := newSecret("aps_")
+	if err != nil {
+		return Session{}, "", err
+	}
+	csrf, _, err := newSecret("")
+	if err != nil {
+		return Session{}, "", err
+	}
+	sess := Session{ID: uuid.NewString(), User: user, CSRF: csrf, ExpiresAt: time.Now().Add(ttl).UTC()}
+	_, err = s.pool.Exec(ctx, `INSERT INTO user_session (id, user_id, secret_hash, csrf_token, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		sess.ID, user.ID, hash, csrf, sess.ExpiresAt)
+	if err != nil {
+		return Session{}, "", fmt.Errorf("open session: %w", err)
+	}
+	return sess, secret, nil
+}
+
+// SessionBySecret returns the session of a cookie secret, if it is valid at now.
+func (s *Store) SessionBySecret(ctx context.Context, secret string, now time.Time) (Session, error) {
+	var sess Session
+	var revoked *time.Time
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+`, s.id::text, s.csrf_token, s.expires_at, s.revoked_at
+		FROM user_session s JOIN app_user u ON u.id = s.user_id WHERE s.secret_hash = $1`, hashOf(secret)),
+		&sess.ID, &sess.CSRF, &sess.ExpiresAt, &revoked)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Session{}, ErrSessionRejected
+	}
+	if err != nil {
+		return Session{}, fmt.Errorf("find session: %w", err)
+	}
+	if revoked != nil || !now.Before(sess.ExpiresAt) {
+		return Session{}, ErrSessionRejected
+	}
+	sess.User = u
+	return sess, nil
+}
+
+// RevokeSession ends a session (logout).
+func (s *Store) RevokeSession(ctx context.Context, id string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE user_session SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, id); err != nil {
+		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+// SetPassword stores a new password hash and ends the user's other sessions: whoever
+// knew the old password is out.
+func (s *Store) SetPassword(ctx context.Context, userID, hash string, keepSession string) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE app_user SET password_hash = $2, must_change_password = false, failed_logins = 0, locked_until = NULL WHERE id = $1`, userID, hash); err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		_, err := tx.Exec(ctx, `UPDATE user_session SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND id::text <> $2`, userID, keepSession)
+		return err
+	})
+}
+
+// CreatePasswordToken makes a single-use token that lets the user set a password, and
+// queues the message that carries it.
+func (s *Store) CreatePasswordToken(ctx context.Context, userID, purpose string, ttl time.Duration) (string, error) {
+	secret, hash, err := newSecret("apw_")
+	if err != nil {
+		return "", err
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO password_token (id, user_id, purpose, secret_hash, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+			uuid.NewString(), userID, purpose, hash, time.Now().Add(ttl)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO account_message (user_id, kind, secret) VALUES ($1, $2, $3)`, userID, purpose, secret)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("create %s token: %w", purpose, err)
+	}
+	return secret, nil
+}
+
+// UsePasswordToken spends a password token and returns its user. A token works once.
+func (s *Store) UsePasswordToken(ctx context.Context, secret string, now time.Time) (string, error) {
+	var userID string
+	err := s.pool.QueryRow(ctx, `UPDATE password_token SET used_at = $2
+		WHERE secret_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id::text`, hashOf(secret), now).Scan(&userID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrPasswordTokenRejected
+	}
+	if err != nil {
+		return "", fmt.Errorf("use password token: %w", err)
+	}
+	return userID, nil
+}
+
+// SetTemporaryPassword gives the user a password that must be changed at the first login,
+// as when credentials are sent to a comune by PEC.
+func (s *Store) SetTemporaryPassword(ctx context.Context, userID, hash string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE app_user SET password_hash = $2, must_change_password = true WHERE id = $1`, userID, hash); err != nil {
+		return fmt.Errorf("set temporary password: %w", err)
+	}
+	return nil
+}
