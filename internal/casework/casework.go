@@ -41,8 +41,9 @@ func (o Org) String() string {
 	if o.Kind == "" {
 		return ""
 	}
-	if o.Kind == OrgUST {
-		return string(OrgUST)
+	if o.Code == "" {
+		// The organisations there is one of: "ust", "orientation", "family".
+		return string(o.Kind)
 	}
 	return string(o.Kind) + ":" + o.Code
 }

@@ -16,6 +16,8 @@ func TestOrgRoundTrips(t *testing.T) {
 		require.NoError(t, err, s)
 		require.Equal(t, s, org.String())
 	}
+	require.Equal(t, "orientation", casework.Orientation.String())
+	require.Equal(t, "family", casework.Family.String())
 	org, _ := casework.ParseOrg("cti:21")
 	require.True(t, org.IsHub())
 	require.False(t, casework.UST.IsHub())
