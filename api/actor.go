@@ -80,6 +80,7 @@ func (s *Server) authenticate() gin.HandlerFunc {
 		}
 		c.Set(actorKey, token.Organisation)
 		c.Set(tokenKey, token.ID)
+		c.Set(roleKey, token.Role)
 		c.Next()
 	}
 }

@@ -233,6 +233,7 @@ func (s *Server) sessionFrom(c *gin.Context, secret string) bool {
 	c.Set(actorKey, sess.User.Organisation)
 	c.Set(userKey, sess.User)
 	c.Set(sessionKey, sess.ID)
+	c.Set(roleKey, sess.User.Role)
 	return true
 }
 

@@ -46,6 +46,25 @@ func (e TaskKind) Valid() bool {
 	}
 }
 
+// AccountToken defines model for AccountToken.
+type AccountToken struct {
+	ExpiresAt time.Time `json:"expiresAt"`
+	Id        string    `json:"id"`
+	Name      string    `json:"name"`
+	Revoked   bool      `json:"revoked"`
+	Role      string    `json:"role"`
+}
+
+// AccountUser defines model for AccountUser.
+type AccountUser struct {
+	Email              string `json:"email"`
+	Id                 string `json:"id"`
+	Locked             bool   `json:"locked"`
+	MustChangePassword bool   `json:"mustChangePassword"`
+	Name               string `json:"name"`
+	Role               string `json:"role"`
+}
+
 // AttendanceAction defines model for AttendanceAction.
 type AttendanceAction struct {
 	Attending bool    `json:"attending"`
@@ -290,9 +309,23 @@ type MonitoringRow struct {
 	Stage   string  `json:"stage"`
 }
 
+// NewToken defines model for NewToken.
+type NewToken struct {
+	ExpiresAt time.Time `json:"expiresAt"`
+	Id        string    `json:"id"`
+	Secret    string    `json:"secret"`
+}
+
 // NoteAction defines model for NoteAction.
 type NoteAction struct {
 	Note *string `json:"note,omitempty"`
+}
+
+// OrganisationAccounts defines model for OrganisationAccounts.
+type OrganisationAccounts struct {
+	Organisation string         `json:"organisation"`
+	Tokens       []AccountToken `json:"tokens"`
+	Users        []AccountUser  `json:"users"`
 }
 
 // PasswordChange defines model for PasswordChange.
@@ -434,12 +467,26 @@ type TaskList struct {
 	Items []TaskItem `json:"items"`
 }
 
+// TokenRequest defines model for TokenRequest.
+type TokenRequest struct {
+	Name    string  `json:"name"`
+	Role    *string `json:"role,omitempty"`
+	TtlDays *int    `json:"ttlDays,omitempty"`
+}
+
 // TransferAction defines model for TransferAction.
 type TransferAction struct {
 	// Comune Example: 015209
 	Comune    string  `json:"comune"`
 	Municipio *int    `json:"municipio,omitempty"`
 	Note      *string `json:"note,omitempty"`
+}
+
+// UserInvitation defines model for UserInvitation.
+type UserInvitation struct {
+	Email string  `json:"email"`
+	Name  string  `json:"name"`
+	Role  *string `json:"role,omitempty"`
 }
 
 // WithdrawAction defines model for WithdrawAction.
@@ -568,6 +615,12 @@ type TransferCaseJSONRequestBody = TransferAction
 // WithdrawEnrolmentJSONRequestBody defines body for WithdrawEnrolment for application/json ContentType.
 type WithdrawEnrolmentJSONRequestBody = WithdrawAction
 
+// CreateOrganisationTokenJSONRequestBody defines body for CreateOrganisationToken for application/json ContentType.
+type CreateOrganisationTokenJSONRequestBody = TokenRequest
+
+// InviteUserJSONRequestBody defines body for InviteUser for application/json ContentType.
+type InviteUserJSONRequestBody = UserInvitation
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetAuditLog Il registro degli accessi (solo UST)
@@ -624,6 +677,18 @@ type ServerInterface interface {
 	// GetMonitoring Monitoraggio territoriale, per hub e fase
 	// (GET /monitoring)
 	GetMonitoring(c *gin.Context)
+	// GetOrganisation Le persone e i token della propria organizzazione (solo admin)
+	// (GET /organisation)
+	GetOrganisation(c *gin.Context)
+	// CreateOrganisationToken Crea un token della propria organizzazione (solo admin)
+	// (POST /organisation/tokens)
+	CreateOrganisationToken(c *gin.Context)
+	// RevokeOrganisationToken Revoca subito un token della propria organizzazione (solo admin)
+	// (POST /organisation/tokens/{tokenId}/revocation)
+	RevokeOrganisationToken(c *gin.Context, tokenId string)
+	// InviteUser Invita una persona nella propria organizzazione (solo admin)
+	// (POST /organisation/users)
+	InviteUser(c *gin.Context)
 	// ListTasks I compiti dell'organisation, scaduti per primi
 	// (GET /tasks)
 	ListTasks(c *gin.Context, params ListTasksParams)
@@ -1252,6 +1317,70 @@ func (siw *ServerInterfaceWrapper) GetMonitoring(c *gin.Context) {
 	siw.Handler.GetMonitoring(c)
 }
 
+// GetOrganisation operation middleware
+func (siw *ServerInterfaceWrapper) GetOrganisation(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetOrganisation(c)
+}
+
+// CreateOrganisationToken operation middleware
+func (siw *ServerInterfaceWrapper) CreateOrganisationToken(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateOrganisationToken(c)
+}
+
+// RevokeOrganisationToken operation middleware
+func (siw *ServerInterfaceWrapper) RevokeOrganisationToken(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "tokenId" -------------
+	var tokenId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "tokenId", c.Param("tokenId"), &tokenId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter tokenId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RevokeOrganisationToken(c, tokenId)
+}
+
+// InviteUser operation middleware
+func (siw *ServerInterfaceWrapper) InviteUser(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.InviteUser(c)
+}
+
 // ListTasks operation middleware
 func (siw *ServerInterfaceWrapper) ListTasks(c *gin.Context) {
 
@@ -1311,6 +1440,10 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/auth/password", wrapper.ChangePassword)
 	router.POST(options.BaseURL+"/auth/password/reset", wrapper.RequestPasswordReset)
 	router.POST(options.BaseURL+"/auth/password/set", wrapper.SetPassword)
+	router.GET(options.BaseURL+"/organisation", wrapper.GetOrganisation)
+	router.POST(options.BaseURL+"/organisation/users", wrapper.InviteUser)
+	router.POST(options.BaseURL+"/organisation/tokens", wrapper.CreateOrganisationToken)
+	router.POST(options.BaseURL+"/organisation/tokens/:tokenId/revocation", wrapper.RevokeOrganisationToken)
 	router.GET(options.BaseURL+"/enrolments", wrapper.ListEnrolments)
 	router.POST(options.BaseURL+"/enrolments", wrapper.CreateEnrolment)
 	router.POST(options.BaseURL+"/enrolments/direct", wrapper.CreateDirectEnrolment)
@@ -2973,6 +3106,263 @@ func (response GetMonitoring401ApplicationProblemPlusJSONResponse) VisitGetMonit
 	return err
 }
 
+type GetOrganisationRequestObject struct {
+}
+
+type GetOrganisationResponseObject interface {
+	VisitGetOrganisationResponse(w http.ResponseWriter) error
+}
+
+type GetOrganisation200JSONResponse OrganisationAccounts
+
+func (response GetOrganisation200JSONResponse) VisitGetOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganisation401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetOrganisation401ApplicationProblemPlusJSONResponse) VisitGetOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrganisation403ApplicationProblemPlusJSONResponse Problem
+
+func (response GetOrganisation403ApplicationProblemPlusJSONResponse) VisitGetOrganisationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganisationTokenRequestObject struct {
+	Body *CreateOrganisationTokenJSONRequestBody
+}
+
+type CreateOrganisationTokenResponseObject interface {
+	VisitCreateOrganisationTokenResponse(w http.ResponseWriter) error
+}
+
+type CreateOrganisationToken201JSONResponse NewToken
+
+func (response CreateOrganisationToken201JSONResponse) VisitCreateOrganisationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganisationToken400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CreateOrganisationToken400ApplicationProblemPlusJSONResponse) VisitCreateOrganisationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganisationToken401ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateOrganisationToken401ApplicationProblemPlusJSONResponse) VisitCreateOrganisationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateOrganisationToken403ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateOrganisationToken403ApplicationProblemPlusJSONResponse) VisitCreateOrganisationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOrganisationTokenRequestObject struct {
+	TokenId string `json:"tokenId"`
+}
+
+type RevokeOrganisationTokenResponseObject interface {
+	VisitRevokeOrganisationTokenResponse(w http.ResponseWriter) error
+}
+
+type RevokeOrganisationToken204Response struct {
+}
+
+func (response RevokeOrganisationToken204Response) VisitRevokeOrganisationTokenResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type RevokeOrganisationToken401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeOrganisationToken401ApplicationProblemPlusJSONResponse) VisitRevokeOrganisationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOrganisationToken403ApplicationProblemPlusJSONResponse Problem
+
+func (response RevokeOrganisationToken403ApplicationProblemPlusJSONResponse) VisitRevokeOrganisationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeOrganisationToken404ApplicationProblemPlusJSONResponse Problem
+
+func (response RevokeOrganisationToken404ApplicationProblemPlusJSONResponse) VisitRevokeOrganisationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUserRequestObject struct {
+	Body *InviteUserJSONRequestBody
+}
+
+type InviteUserResponseObject interface {
+	VisitInviteUserResponse(w http.ResponseWriter) error
+}
+
+type InviteUser201JSONResponse AccountUser
+
+func (response InviteUser201JSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response InviteUser400ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser401ApplicationProblemPlusJSONResponse Problem
+
+func (response InviteUser401ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser403ApplicationProblemPlusJSONResponse Problem
+
+func (response InviteUser403ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser409ApplicationProblemPlusJSONResponse Problem
+
+func (response InviteUser409ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTasksRequestObject struct {
 	Params ListTasksParams
 }
@@ -3081,6 +3471,18 @@ type StrictServerInterface interface {
 	// GetMonitoring Monitoraggio territoriale, per hub e fase
 	// (GET /monitoring)
 	GetMonitoring(ctx context.Context, request GetMonitoringRequestObject) (GetMonitoringResponseObject, error)
+	// GetOrganisation Le persone e i token della propria organizzazione (solo admin)
+	// (GET /organisation)
+	GetOrganisation(ctx context.Context, request GetOrganisationRequestObject) (GetOrganisationResponseObject, error)
+	// CreateOrganisationToken Crea un token della propria organizzazione (solo admin)
+	// (POST /organisation/tokens)
+	CreateOrganisationToken(ctx context.Context, request CreateOrganisationTokenRequestObject) (CreateOrganisationTokenResponseObject, error)
+	// RevokeOrganisationToken Revoca subito un token della propria organizzazione (solo admin)
+	// (POST /organisation/tokens/{tokenId}/revocation)
+	RevokeOrganisationToken(ctx context.Context, request RevokeOrganisationTokenRequestObject) (RevokeOrganisationTokenResponseObject, error)
+	// InviteUser Invita una persona nella propria organizzazione (solo admin)
+	// (POST /organisation/users)
+	InviteUser(ctx context.Context, request InviteUserRequestObject) (InviteUserResponseObject, error)
 	// ListTasks I compiti dell'organisation, scaduti per primi
 	// (GET /tasks)
 	ListTasks(ctx context.Context, request ListTasksRequestObject) (ListTasksResponseObject, error)
@@ -3836,6 +4238,140 @@ func (sh *strictHandler) GetMonitoring(ctx *gin.Context) {
 	}
 }
 
+// GetOrganisation operation middleware
+func (sh *strictHandler) GetOrganisation(ctx *gin.Context) {
+	var request GetOrganisationRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOrganisation(ctx, request.(GetOrganisationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOrganisation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetOrganisationResponseObject); ok {
+		if err := validResponse.VisitGetOrganisationResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateOrganisationToken operation middleware
+func (sh *strictHandler) CreateOrganisationToken(ctx *gin.Context) {
+	var request CreateOrganisationTokenRequestObject
+
+	var body CreateOrganisationTokenJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateOrganisationToken(ctx, request.(CreateOrganisationTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateOrganisationToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateOrganisationTokenResponseObject); ok {
+		if err := validResponse.VisitCreateOrganisationTokenResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RevokeOrganisationToken operation middleware
+func (sh *strictHandler) RevokeOrganisationToken(ctx *gin.Context, tokenId string) {
+	var request RevokeOrganisationTokenRequestObject
+
+	request.TokenId = tokenId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeOrganisationToken(ctx, request.(RevokeOrganisationTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeOrganisationToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RevokeOrganisationTokenResponseObject); ok {
+		if err := validResponse.VisitRevokeOrganisationTokenResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// InviteUser operation middleware
+func (sh *strictHandler) InviteUser(ctx *gin.Context) {
+	var request InviteUserRequestObject
+
+	var body InviteUserJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.InviteUser(ctx, request.(InviteUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "InviteUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(InviteUserResponseObject); ok {
+		if err := validResponse.VisitInviteUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListTasks operation middleware
 func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 	var request ListTasksRequestObject
@@ -3867,102 +4403,110 @@ func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3dbhs5lv+rHNT/D9jGlGXJdjJrB3vhcbqzxiTdXsuZ2UU7sOiqI+lMqshqkqV00jAw77AvMFeLud67",
-	"vc6bzJMs+FGfomQrnaTbA19Fllisw8PD3/lmfo4SkReCI9cqOv45KphkOWqU9q9TpvDsuflEPDqOCqbn",
-	"URxxlmN0HFEaxZHEH0uSmEbHWpYYRyqZY87ME/p9YUYpLYnPotvbODpLMS+ERp68/yO+N2NSVImkQpMw",
-	"019QYd6MUPIt9oEER0gEh4yB0qgUg2RObIHA3ZcSZ6S0ZJCWCAuRaYTt0T/++l+j4RASJpnWKOmKmxEZ",
-	"mj8whoSmEgFhMrg+3p3sDK54FLu1zZGlKJvVtYjdNdSuW9qt4YMqBFdo2XYuxU2GufmYCK6Ra/ORFUVG",
-	"CTOL3SvciN/9RZmV/9ya+/9LnEbH0f/ba/Zlz/2q9qp57Ru7vPtGSiER3JdaC1CYCJ4KuPj2FI4On/x+",
-	"YLfAz2RedKI18pTxBE8SN8nPUSFFgVKTWwazI8wSmzXfCJEh49FtHHGhMbzRjVD80JrkTVwNFTd/wUSb",
-	"OU7KlPQ3XMv3gdfXZOFPLC8y8+SLby5hjxW0txjtIZciyy2Djq0s9giJzQxCBkiMI2Z3ZCpkbj5FKdO4",
-	"qynH0CyJOQRpcBohZ4yTYhWhywNKnYgcu4vYHw5D7zFcQ6WDr1pialStrkdEXLGtPV9Dx8o9eClmyztA",
-	"GvPuh3XS2drL2/o1TEr2fol+N1+IGIM4L0npX0qMmWdc5jkLURNHHH/Sp6VUQfHYiNjqJUv0JiIvOQal",
-	"IpHINKYnGwhhKkUhSn1B6m34NKJKWGZmXfszCX6BTK2Q1nl5E/yewtKf4QKzFeeCZhR+h2GSUCw7FaWD",
-	"RT+CuMYZysiBlBDhiZVmszBPNXOcWScUl2bMbRyVRboZ//sSYY6UIyWu9rliR3+F7Z3pbmNbDto0hSTt",
-	"OSakSPCVUJ0kWOjw1icZU+o/kckwt1fAuFlxJSjIy9ysm4trhUyrarHXXOhrzcrZ3KxAlUUhpL4uOVsw",
-	"ythNZrgi9Bxla01+/jj6aXcmdpc3GJOVYKo0k/o5c+R2ti263/R9FHVMC/KbJCb6m0rDXDgoXeZ7kbEE",
-	"c6/ge+d/PdtbC200wx9CR/9zL7t6c3vmEA9ks+h1h2qJSf33VfPELW6F3ldPZGB1Y34+QLidlUymxPhd",
-	"HH5RjWsgumv8vdyalzdgnkRjbCJsTxJNx1flcHiQsPyGtLCfcQICJoXIxLXdej8iESkl6EfsDEL8cBqg",
-	"+9azFLmmqTVpFwJSzCBhSsD269dnz8PTZIzPSjbrKfRlLO9p61rRrOPS2GqNl3bobRzlxJ1yX/fMKzvI",
-	"g6DaWJW1D/9au70eaBUgCemI9ab1epO/M/p+CnSdJWldFUqRJ3jXuy/qgR2l3JM9BiopRcbAEaYZiBhS",
-	"UQjItsiMtJ5cDD+WmGUMUoLm26CQqAITYtl3iOmdZt64PbZtH3SJ/JYprAU0bnmUpWKaAccs22JaS7op",
-	"tTAkSkpQJgwmYzPhxHx1afxByTJDc4PYzglFiUEHRJWzGSqN6akBrzsX0x29oVFjoCwjB4H3MpG/WXiJ",
-	"7B+3jc2jOHon5NtpJt6dhXDiuWV9NaRmZAwFSpCkpVgwiUAeP7iVkz/jDbw+G9zPFmu7Okv2WGWoOUTo",
-	"0LqJCRYyBnoLzSAXaZlVEjQnNMchtespiGnNLDfh9fhyAEbvAoIFXwImJS0YFwbFEdxa5wh4xZXgAhYs",
-	"o5RpgpRloFAuUMaQzBEUzjjLGOhSawKChOUFAUppBhOHkjNQ5nRKUvZ0upDHKlelu6BTqxjgbHx5cumO",
-	"jx1ol+ew4QOD7acuqhJDIXFKSgkYjp7sdI/JcPRkdPg0JDmfogQ7aqQHR8RnJULBpNHOll123xG2PafP",
-	"xt/D04OjLoE/RKUxyGVptv6hKaYuB16JSh1nW1aqhF2pN+HLt5IRJ8avJU7LGZqDMWU5Ze+vJZbcq3Nr",
-	"HVrL/VpiglxfU57TTLqf7m3M/1JV19Fj3VUaGwNUgpnBa5bZ0GDOuMZnVZTQKJoqhveBdcXxYLqfjNgR",
-	"7v5L+vub3cPkKds9wifT3RHbvzlIDtMn+HQaDtF8kur8ZIUWtqTDMFfBW3M4WoerTXotOkGUWwSdmc8T",
-	"SVsVX3hLPO06Qs6WCCvVezisy4p4TUgBf+ysgLh+eti8tzarlryoH6PYBeIs+SFmfkuYpTYyu8zRqfmt",
-	"u2i7g4Mbknr+POTddX3y+jEuOHz8u0X61FgzTlfA9snJycnuq1e7L17s3KlFHTX1/KHFvGgB9ZLemyEn",
-	"bVBWGE1kI9EMEsG1UXoSnwEzqlOAxgynRqEJwJyRNaa6fLFfBzfKBeZDdvhc8F6I9XcHR3BwcACj/YPD",
-	"J09/H2Kl0VYoJaYv/YFZoUyYNVMydMqPEpuZIGBGqRvknGXEYLvSKs+ANMvIaHKFwJQy/lgXfKymWb8d",
-	"dqmhTXgpZsRXRiNW865gSr0T8h6hZTdH64kQGa8qHdZ9fyO6vXj36Mnu8HB3tG+UzScEMOIoIU0fkKs5",
-	"FQEzhbRmKXHGP7DYGVRo1fzB6OnT3RG4DJHPAXX34vVJMOJvp/iWjBMf9CYSkWnr9R7D6GmTbIpBFEUp",
-	"EUYjn2lSaNyixYKUkCQGcF5+/B+wLrm1eLmx30rSwlllS4Q4zfwd62cQ/igWLEP+VgQtKlogX37m+ww5",
-	"Czop+FNgjSDgVeyt0ZIgFUlpjF/q8u/bO0W5oaaznDhq45whobvJQakTFmS8KdEVvRlylJt6LVK8u39G",
-	"oXn7hXh3Z4ajTY9/0folmUmXY15Mday/lo+f2gjlit+C0avWgFD0qvVzMMh04rDMoqHxMxTZRCzjiZAM",
-	"iCstmXFRgj69WKBMS1wRCl0R1O9r3CrgbpnSzLkuwu65FGL9d0KvzHyuTm0uTXPucfJ0zvgsFLYspUSu",
-	"z1cDcBxxfHd+b4DuT9h9/M0aEi9Qod5YeQT1w7rXjDEw+/olxpEWb5Hf/XY37B5LXh2XXzo4rbDt6ozW",
-	"WgPyC6Ys4uj9ipB3/3Q4Aht/wD4XB6P9a8/F+ZLT1uVfxpS2AaqTGylYyDXLNOUMbLweYWqdFmMIMmMz",
-	"baHSKIXXLMRT428aw7VtTgUhxKwn4PCfcE7G1/NByOZ1BIU0dPQd4Up3HQRN/AA76lqOnhyhXmVtoTH5",
-	"769ZWm5CIMZgkJV5lzMkX7pcoSE06QzXhDHuPGvm12qa+lVhkXEh6VVwekfq5lOiKCudwFVxah/LyjFJ",
-	"GBczyaaUCB+b6wWwuybOq7Oz06PhcDg6udPW8e8OsegCmVI0W5nA9Sq3eW2i6Xh/fwP/t0eLmTBMSCuE",
-	"0XPy01SiC1M3dPyJGJyzVCwYjMJ1K9YrooJEIBZV/WRO6CvKjFu0Pdo1bpISmbC2RDInkKQIUwTmB3V2",
-	"YP9OX7wiPLTettws0fe9TMnFM70IVFHbTsyM+JTxD8Ssr0o5k/ajK7Ayf1ybb8X1TLJUdH/wRVj1T0lB",
-	"7P7hszEqRYKf8akInCklp5crlKZhXkES1SbGcF4q7YyYgKJul32tcsPvLIaSIruH4PbKmbjzFuyzcWvV",
-	"QYLbCw8KQy8SF7b6ujLyJ1J0Qxk6iWUZFObfVrIVXSzASdBgRahBIQ/aHCGVM17KGvWgzGlWm1yS5LXn",
-	"FuqPf4Pt5+cXcHB0uDc6OjoCJvUADp/sPAPyZBct/zNjgJBiQikCZVc8EVmGM3NWRWI9PTAqFz7+HYYu",
-	"BFIDpVWp1akIJRQ+BdHvaed0zJvQHl/6nFlPW5e4yWG4I71fByw9QjhsvzaYWyVo8bq2yByPr6vErQ3e",
-	"8inJ/JrVNZjLqBD0mlo0iHccZS9q2mT2zcfdUTiEmBNPV63M/yo3YZYir04+oZTKcrJaTDVV27eryW1v",
-	"yqp9P9MhS21NAeeaqpE1vsBnKELrO3WOxDVVZXbqVev+HBWTNf8+vXjzUjKupihX2oE1tzuZwf3h0Z12",
-	"xb3r1vqMda8MUftn0vNUsncbBgFChXG5WGB6zZxDZAwHabA0vcZM4bs5Sutyla78u5VxSzHJiFvZ3qhM",
-	"bikttCJo75zTUpJ+Pza77KO0yKRDjp7fxsG61w7e22rYZprZjFSCsD1hRXr9j7/+92QnBps9F7ZKf8KK",
-	"QopU+DlcXn0yuOLjhKUImBpFInEhEma06TM48eNdlb9CuWBOxWZbc6bmAxjb9LKbzuY0xDEcDkdO31ip",
-	"tdjlVlOvfa514QrkydtNvWSFeRXlyLUAlQjjzTpHgFyimICjcNl4Tb4W4ZS0Ua6vUBsIz0gzzhqLdnDF",
-	"v5/xTsa/XeMCKS2MQwolhylTCSVmkdsJU2IH0tKwJMPBFX+R2by9oUDhrBS8qd23TA83D9hdMK60eXdq",
-	"HsoQjFAhzEpK2RU/mZ09B1VajW1c7wKl2QHSH//mo87OT4yqDTk5P4viaIFSOY4NB6PB0GqcAjkrKDqO",
-	"DgbDwYFNEui5lak9VqakXSA2UBlh+ZOh1qU0RofrUTCfUwJX1oA+pKgly0kjZFsn52fHZlWuTOTHkmV4",
-	"xZ1UfvjAfFFRIhSLQZXu96q8Z8uVnLTsefPWbAsVaTGA58aIo4//Cy63jY4NljGGXqMqoheo67r4uNMV",
-	"84NvhvmxRPm+6RcxCL62SSQOP9czdzd+fipF3nnufko4PJkWn22qjHLSndlSnLIy09Hx/nAYRzn7iXKD",
-	"nqOh/ZO4/zPg7b3p9dfsD4drems266mpdznQVPMSYSESsqUvvttIDMxJOHQEhOatCW26dcz40YbjDzYY",
-	"bwvNfBdCdNaQCinOMgKWJMaRhG2Lrq/Hlzv2kT1W6vleJnwRSSFCJU0nhW3HYqCcL4rHBsYSId4S1pB/",
-	"7X+cwPbYqBuM4d+0Lr7n2fsYxizHMWn817GWlOidK24mhEntyU0gNec0Z8ZnRleLZ7Zead8DNvmP3dPx",
-	"xbe7fjQD0UXbZI5XPBeprV2xQGBQYQDPRSHAIHZBoF1IcEEwZVlGmiDbYkkiSq5BEdxkIklcorfkUIit",
-	"ECTY3GtTbPYHkb7/bFLYyevedhW8liXefsET0A4zBA7BiRUfAZJKlRj8/CoHYP9owwPg7Zzo+Ic37eNQ",
-	"UW9MFJu6AIQ6td05BqLU7XOwtPfm96VdOFw+Mp6dViOXig02X37nPJ/OqUzROt9+4hbZ7bR+mPClAMmX",
-	"kN5eDuxe8hvgXDWND1Bo9swYMyzTNpFuF09gyyEta/G3DsWndhlm66p9gm1xc5PRjGkhyQWTJOXCQ7TY",
-	"CWyteQvq1Qh9QYaI1HAoN2C9P9x3laEGRVOS9OGDAFRkC7OBiwGcZcZAfBt7o9rC+0Jk2hWKxle8YNLn",
-	"eV2NTgALPVR1MotfWLg62ct7idh+6HB2+GJdEtdFrEUM5DhjviYOlg22dPBTxOxzAdjp3EbGS+5IsyXT",
-	"SLlNVEhsC1dIeHqi093EMeqvBAxj1L8cFfyi9a+8IWeOjM6xNtqFssp9JrNbxBekBQj/pzvFdoeavuWV",
-	"/tI5mxH35g+DxDaq4jFMmrbVSe3guLJuWDhynDueI0wSP86Fbs2pNnNa39I6PfByCzPkibBlHGa7CY23",
-	"ajOnKJXgzHikkAvbZG+NR++kWYurChFUzpiLLS8wRRn0qF6Sahrq1P2cqioattYr6uXMRlVHf28uF5zd",
-	"2L+qA3EbP1nHfzf3Cevo59KjrcRB+Nl2LczmTzuh+RSa1/h7T9ru3v6v6u3V7eUBQ/c1N0fIHpLUCfpX",
-	"MDA6BsM37jxWwZDYVra3IxU2mRQ0AyZ1bfjEqK9QZTwgSOTOlmy8p7pGXuMxyOoGDgMYvkWqGSpRadKl",
-	"DQNmwrVQCd/ztz8c7hjMw8SmUxOJTDpPz+dAB1f8Zf1Mm1qDnS4GRDbm5GqZzdfTzN5ksX04PNoZwEsG",
-	"Po/GbKuQPZdXvNuLMnFf+8ZG27hS9TWCgGzr9fgyhE2nNlpZo9MX0oaBTtmv6uh1G2xD8Y66L64VN5MM",
-	"ZvTxb2BVr22MW5TGNMckEXXPljUwXanzbRztuyPwdYg+Ne93gehBFPt7XCzvXoqkTkavubzlN+dEmPFH",
-	"G41/8ulOio/wuG3sBq59OMT1T/Vtl72mji6MSGdVOx8zeGFFiPzlNLE54647wLb7Qe7KYNlsRgLQ2SjG",
-	"91ugpCkZbyalK+5ruz6wAYyNNWLjUi4jve0tsEKKwnhW1hLbsX7QnNnsdkYLzDLRqvCAswb6QJU1KA06",
-	"4GRMqfPvx5fQWvtkNYb0Lg74Qkiy4nqCB4wnj7jxa+DG4f7+18KZ181hrS/uqsGlPqjV7VUGXLRmuTN6",
-	"esjzM6W3K12n1x7KXAik56IYT6flpjjvyZhEh8NDn0cruXvWDHVabUV6qH3GQ67ML7gsbUXW982veZY9",
-	"nH+lmNvhp4rZRctGDWq1oDTttQpxViq0q+g7wZsC46sIWJMdsV3YVb7XyFUyt1WPqnB51KAUnboyoOYm",
-	"tmVRCvGgGbLnL+gzTtkdI3uX7zlh+vyaaelWud+cTqquFmzH/vrmrDVEJGc+2xGMS4UngtY9Bq4v0/pv",
-	"i6qI0F5iaEscbAkhlZrBNksBFea2TlYUzrCRxJQVqyoKVHIbChcwL292foOh702P7W9aWzW3mtQqwhZ5",
-	"eoPURghqczQMKam/smtNcjVJjJLjqfCNEKDQ1zXYRl6DW9ygFmAMCr2DzOz9Ja67YgAXNDUy1Jqj5Fc8",
-	"d3cAbE+qG7smMUz6V3aZ7wJ3dpmvbTWSc8250GzHJ1PN1NK+sDkq2pwT29kxL29CIPfcVj+eN8WPDxzh",
-	"elexPeLbI749ZHyrb21iDo3AuMgWU8KwVlcxr4S1sS/i611J5sNvO+6NBuTMrK17f5wN5gyquhUHakqv",
-	"eIoLBFQKXZkIaJSSXCbVliyaNyKwBbpJAx7/95mufrNVZildcf+quhR+ZZDQQRiOq7D+A8exXtPWI449",
-	"4tgDxDF76D2itAKC67Fr950v/V4HY2cdA4e4xSdlrbIKnZ5BG0AlabKiVeVTXUFZjTYhTKlq0P95zKNW",
-	"W/0jpDxCykOFFHeYO+e7hoAwuEjf4VvfOhBElXOhvDi47vRk3oYtUNS2fSbz8samc1df53rF77jPNVy9",
-	"5Ug9dTXrDxxxeq3Vj6jziDoPFXW8j9TsRSMgne0II5D27Xd32zS2wNFf2GPj47wUi+b/DKHMf+GqKZ65",
-	"C3OFJFcDwkKYUvX+/XNgSq+T8RFTHjHlQQZ56gsKXV2VlsxINTlrpt4MX+MYBJX7uEp9o8bdD9Dc8g2+",
-	"icEL1TpHaE1W9aFhSK+/+BFDHjHk4WHIWX3pd+MR1cU8DjHyzrWMwaKMfy8Z1754fO4b+Iy9Q9x9njJl",
-	"/4cAO8p2+KiEpaWmuEqta3vjqjGOYmBXvEmwt3PsgG4ObPL9fjpXT4K+cIyXub2tk6NSpa0+FVe8qnnH",
-	"Z46mXumIC+g0BfB3lbu/QN26r/ILHvTWW0JlG5ZwnM3olzaivWrX6NWhd5aha9B2wfepA5s42tNMvW03",
-	"OCw3A1zaEffqA1hTXD7qNBM/+VWry+urOFZsRF6QkWN7x8TXri1v3r90vUNcnTa7kUaFk1tBqwWmuTbi",
-	"hzeGh+7/IHA7VsosOo78f8sX3b65/b8AAAD//w==",
+	"7H3dbhs5lv+rEPr/AduYsizZTnrtYC88TnfWGKfjtZyZXbQDm646ks6kiqwmWUonjQDzDvsCfbWY673b",
+	"67zJPMmCh6xPsWTL+ehk4KsoUhV5eHj4O9/0r4NYZrkUIIweHP46yLniGRhQ9L9jruHkqf2EYnA4yLmZ",
+	"D6KB4BkMDgeYDKKBgp8LVJAMDo0qIBroeA4Zt2+Yt7l9ShuFYjZ4/z4anCSQ5dKAiN/+Cd7aZxLQscLc",
+	"oLTDn2NuZwZWiA3+DqUAFkvBUs60Aa05i+fIF8CE+1LBDLVRnCUFsIVMDbDN8T/+9l/j0YjFXHFjQOGl",
+	"sE+kYP8DEYtxqoABux5eHW5fbw0vxSBya5sDT0DVq2sQu22pXbW095YPOpdCA7HtTMmbFDL7MZbCgDD2",
+	"I8/zFGNuF7uTuyf+8FdtV/5rY+z/r2A6OBz8v516X3bcr3qnHJdmbPPue6WkAua+NEYyDbEUiWTnPxyz",
+	"g/1H3w1pC/xIdqKjOJaFMBfyNRAJuZI5KINuCfBLjgr0EVE+lSrjZnA4SLiBbYMZDKIuEyIrD8u8KfkZ",
+	"+EHBQr6G5ks3UqbABf0oUwhLUS1xPzkRpAn8G1GD8HqGVxW18uavEBs7gV/+Sw0qsPqMYxokumeRqYx7",
+	"l5IV2hzPuZjBGdf6jVQ9z/Uz6u68cIR3eRKgoCI5yBtjQCRcxHAUO/nqMojTE5aM8FKkuQPF9SBBIooE",
+	"zffCqLeB6Suy4Bee5ZY9g2ffX7AdnuPOYrwDQsk0o7NzSHxZ4imPjVRBbvM1RD62+BiWCKlmXKDmJaHL",
+	"DxQmlm7H60XsjkaheSzXQJvgVEtMHZSr6xARlWxrjlfT0bsHp3K2vANoIGt/WAVcjb18X03DleJvl8WY",
+	"xgsRY5XRKWrzscTYcSZFlvEQNdFAwC/muFA6KB5rEVtOskRvLLNChM96rIAbSNbB3UTJXBbmHPXr8GkE",
+	"HfPUjrryZ5TiHLjukdZ5cbMWHsIC0p5zgTMMz2GZJDVPjy0wN55AYWAGauD0l5ThgbXhszBPDXecWSUU",
+	"F/aZ99GgyJP1+B9CYUdKVO5zyY7uCps7097Gphw0aQpJ2lOIUaMUvVAdx5Cb8NbHKdf6P4GrMLd7YNyu",
+	"uBQUEEVm1y3klQZudLnYKyHNleHFbG5XoIs8l8pcFYIvOKb8htSSNHNQjTX58aPBL9szub28wRD3gqk2",
+	"XJmn3JHb2rbB3YbvoqhjWpDfqCA235ca5txB6TLf85THkHnbr3P+V7O9sdBaM/wxdPQ/9bLLmZsjh3ig",
+	"6kWvOlRLTOrOV44TNbgVmq8ayMLq2vz8BuF2VnCVIBe3cfhZ+VwN0W2/4HRjXtww+yZYPwTY5nVs8PCy",
+	"GI32Yp7doJH0Ga6ZZNe5TOUVbb1/IpYJxuCf2Br2m/3tWU8SEAan5O0sJEsgZTHXkm2+fHnyNDxMysWs",
+	"4LOOQl/G8o62rhTNKi5NSGuc0qPWIEfhlPuqd57TQx4E9dqqrHn4V7p01YOkAFEqR6w3rVd7g62n76ZA",
+	"V1mS5MViAiKG2+Y+rx5sKeWO7HGm40KmnDnCDGcyYonMJUs30D5JTn7Efi4gTTlLkNXfBoVE5xAjT38E",
+	"SG418ybNZ5v2QZvIH7iGSkCjRrCh0NxwJiBNN7gxCm8KIy2JCmNQMWfXEzvgtf3qArJcKp4Oyf8sEdvF",
+	"J0BB0AHRxWwG2kBybMHr1sW0n17TqLFQlqKDwDuZyN8vvER2j9va5lE0eCPV62kq35yEcOIpsb58pGJk",
+	"xHJQTKFRcsEVMPT4IUhO/gI37OXJ8G62WNPVWbLHSkPNIUKL1nVMsJAx0FloyjKZFGkpQXMEexwSWk+O",
+	"3BhO3GQvJxdDZvUuA0bgi4wrhQsupEVxYG6tc2BwKbQUki14igk3yBKeMg1qASpi8RyYhpngKWemMAYZ",
+	"sphnOTJQyj6MghWCM21Pp0JNp9NFw/pclfaCjkkxsJPJxdGFOz70IC3PYcM7zjYfu4BbxHIFU9RastH4",
+	"0Vb7mIzGj8b7j0OScx8l2FIjHThCMSuA5VxZ7Uzson0Htuk5fTJ5wR7vHbQJ/GlQWINcFXbrvzXF1ObA",
+	"c1mq43SDpErSSr0JX7xWHAVycaVgWszAHowpzzB9e6WgEF6dk3VIlvuVghiEucIsw5lyP93ZmP9YVdfS",
+	"Y+1VWhuD6RhSi9c8pahxxoWBJ2UA2SqaMrz7jrfFcW+6G4/5AWz/S/LdzfZ+/JhvH8Cj6faY797sxfvJ",
+	"I3g8DYdo7qU6763QwpZ0GOZKeKsPR+NwNUmvRCeIcougM/NpIml98YXXKJK2I+RsibBSvYPDuqyIV4QU",
+	"4OfWClCYx/v1vJVZteRF/TyIXCCOyA8x8weENKGg/TJHp/a39qJpB4c3qMz8aci7a/vk1WtCCvbh74T0",
+	"ibVmnK5gm0dHR0fbz59vP3u2dasWddRU44cW86wB1Et6bwYCjUVZaTURJSk4i6UwVukpeMK4VZ2SGUhh",
+	"ahWaZBTFHi7pov6ofG/oPJ9L0Qmx/mHvgO3t7bHx7t7+o8ffhVhptRUoBcmpPzA9yoSTmZKCU34YU9IK",
+	"GbdK3SLnLEXONkut8oSh4SlaTa6Bca2tP9YGH9I0q7eDlhrahFM5Q9EbjejnXb6clOiZukwuVG+EyHhe",
+	"6rD2/LXoduLd40fbo/3t8a5VNvcIYESDGA2+A6HnmAfMFDSGJyi4eMcjZ1ABqfm98ePH22Pmkoc+Pdje",
+	"i5dHwYg/DfEDWic+6E3EMjXk9R6y8eM6DxkxmeeFAjYe+ySkBusWLRaopUI5ZGfFh/9h5JKTxSus/Vag",
+	"kc4qWyLEaeYfeTeD8Ce54CmI1zJoUeECxPI7L1IQPOikwC+BNTLJnkfeGi2QJTIurPGLbf79cKso19S0",
+	"lhMNmjhnSWhvclDqJIGMNyXaojcDAWpdr0XJN3fPKNSzn8s3t2Y4mvT4iVYvyQ66HPPiumX9NXz8hCKU",
+	"Pb8Fo1eNB0LRq8bPwSDTkcMyQkPrZ2ikHD0XsVScodBGceuiBH16uQCVFNATCu0J6nc1bhlwJ6bUY66K",
+	"sHsuhVj/I7z57GlxDbECc8e0rn+4md0O0i1Nb8a2PyW7NMyLRtbQp8n18oC3JjiNZeEaOcJmPUIo9KB9",
+	"Uco6o1F6/7YD2cmSuokq+kOMLtPoLqkeOJyFUiDMWb9qjQYC3pzdWfV2B2y/vorEc9Bg1jYLgpp/1TQT",
+	"CIy+eomew7fP7h67w5L7My5LkNgIyPfnKle6Bp8xGRUN3vYkM7q45wisPT16LwrmcVYi3tmSO97mX8q1",
+	"odDj0Y2SPOR0pwYzzigTA2xK7qg18bm1hjdAG1DS2wwoEoztL0nLUA4qB7ueQCjnSAi0XrwPL9fTIcuV",
+	"paMb4iitkr2g8xZgR1XA1ZEjMH12NFhn7u4A1XAAA2BndSb3wYSQfJmiR/cbNCmsCFDdetbsr+Uw1VRh",
+	"kXHJhj6Fc0tS7j7xsV73vi8D4aOUGcQxF3Km+BRj6aOundRE23h9fnJyfDAajcZHt1qxfu4Qi86Ba42z",
+	"3tS8N6bqaWODh7u7a0Q2OrTYAcOENIJTnfBNkijQuk3Hn5GzM57IBWfjcEUS+buYowxEGcuf7Al9jql1",
+	"eDfH29YB1jKVZCXGc2QKNUICjPuHWjuwe2uUpSQ8tN6m3CzR90Il6CLVXgTKeHwrGopiysU75BSFwIwr",
+	"+uiqKu1/ruy38mqmeCLbP/jKy+qnOEd+98DoBLRGKU7EVAbOlFbTix6lGd3HOP3o2sRbrcC7FS92TLB2",
+	"+WK96p5SxtVW8aQTYw3bxW0Z+TNqvMEUnMTylOX230YaHVyUx0nQsCeIpEEEbY6Qypks5QM7UOY0K6UN",
+	"FXrtuQHmw29s8+nZOds72N8ZHxwcMK7MkO0/2nrC0JOdNyILKWfAEogxAYbppYhlmsLMnlUZkw/PrMpl",
+	"H/7ORi64VQElqdTyVIRSRfdB9DvaOS3zJrTHFz4b2tHWBaxzGG4p3KhC0R4hHLZfWcwtU+9wVVlkjsdX",
+	"ZUqewvJiiiq74lV17TIqBP3hBg3yjXD1yo14eF2zYT9uj8PB4QxF0lts7X5V6zBLo1cn9yiSI06WiymH",
+	"anrtFbnNTenb9xMTstRWlOauqAda4Qt8gvLCrlPnSFxRL0hD9637U9TCVvy7f1kuIXOvg3lrUXt5muxL",
+	"3FUt8yTDNVKJxqRP+VuaLeO/YGbH23v8iNJe7n/jW42J3qj6heJCT0H1WrmVLLUy2rujg1utpjvXW3bF",
+	"xk0ZovalBnUiFmh4mNp7ZFA+1T715BJ6Gf8XNPNE8TdrxrNCtamZXEByxZ3nai08ZZVecgWphjdzUOQb",
+	"F645p5H0TiBOURAIrVWpupSZ7cmbuShCodC8ndjj6BMlwJWD+I6DLRjFQZwebtpLVOzBZ6hjYJvXPE+u",
+	"/vG3/77eihgVsEjqobrmea5kIv0YrrTlengpJjFPgEFiNb6ChYy5NXuesCP/vOvB0qAW3NlC6cac6/mQ",
+	"TajCww1HaUV5yPZHY2cYELyQknGrqdY+NyZ37UvoDdxOvtBOhRkII5mOZcq1cR4buloNZAKkK4gx6MuB",
+	"jtFYK+g5GKtrUzRc8Nr1GF6KFzPRKrpplpmxBBcgDGeFYFOuY4ztIjdjruUWSwrLkhSGl+JZSqUzlgIN",
+	"s0KKurOKmB5u7aJdkBlYfwcS+1IKzAoVsFmBCb8UR7OTp0wXZFoZIAm3O4Dmw28+8eMc+kG5IUdnJ4No",
+	"sAClHcdGw/FwRKZBDoLnODgc7A1Hwz3K05k5ydQOLxI0LhcSKE4i/qRgTKGsdeg6yOznBJmrLAIf1TeK",
+	"Z2iApRtHZyeHdlWuUuvngqdwKZxUvnvHfV1fLDWPmC7c72WF3Yar+mo4XnbWdAM0GjlkT621jR/+l7ny",
+	"EnBscLBjHaNkcDh4BqZqTYlaPYs/+VbFnwtQb+tuPqtqV7bwReH3On7J2u9Plcxa793NWgoPZuQnGyrF",
+	"DE1rtASmvEjN4HB3NIpqRToe0X9XadJXne7H3dFoRefjeh2P1S4HWh5PgS1kjFR95ntB5dCehH1HQGjc",
+	"itC6l9I+P17z+b01nqdaT98INDipSWUJzFJkPI6tx882CV1fTi626JUdXpj5Tip9HVcuQ1WFRzk1y3Km",
+	"XdAADi2MxVK+Rqgg/8r/eM02J1bdQMT+zZj8hUjfRmzCM5iggX+dGIWx2boUdkB2Xbnc1yyx5zTjIuEK",
+	"XDms3XptfIfu9X9sH0/Of9j2T3Mm22gbz+FSZDKh8jECAosKQ/ZU5pJZxM6RGRe7XSCb8jRFgyzd4C6B",
+	"wzSym1TGsau1KATL5UYIEqj8oa73/KNM3n4yKWyVVrxvK3ijCnj/GU9AMx4UOARHJD6SKSx0bPHzixyA",
+	"3YM1D4C3cwaHP71qHoeSemuikEXIgFXVJa1jIAvTPAdLe29/X9qF/eUj49lJGrnQfLj+8lvn+XiORQIU",
+	"JfEDN8huVtaECV+KZH0O6e0kK+8kvwHOlcP4SJLhT6wxw1NDtSy0eGRUkUysha8dio9pGXbryn1im/Lm",
+	"JsWZdW/QRf0UZtJDtNwKbK2dBUw/Qp+jJSKxHMosWO+Odl1xtkXRBBW+eycZaKTeCCbkkJ2k1kB8HXmj",
+	"muB9IVPjarWjS5Fz5UstXJlcAAs9VLVSwJ9ZuFpp5juJ2G7ocLb4Qi6Ju+PByIih44z9GgUjNlD17n3E",
+	"7FMB2PGcUhiFcKRR1wJgRhklBU3hCglPR3TamzgB84WAYQLm41HBL9r8zhty4shoHWurXTAt3We0u4Vi",
+	"gUYy6f/rTjHtUH11QK+/dMZnKLz5w1lMveJwyK7rzvHrysFxnRVs4chx7ngG7Dr2z7kYuz3VdkzyLcnp",
+	"YacbkIKIJVVS2e1GsN4qpbhBaSm49UhZJukKFDIevZNGFlcZIiidMZcEWEACKuhRnaKue1r13ZyqMmy5",
+	"0ivqJDfH5X0rnbFcFH1t/6qKmK79ZhWoX98nrMLUS682Mjzhd5vlaOu/7YTmPjSv8PceNd293d/V26tu",
+	"eAgYui+FPUJ0SBIn6F/AwGgZDN+781gGQyJqLmlGKijrFzQDrqv2jGurvkLNKQyYAuFsydp7qtpUDBwy",
+	"Vd6PZAHDdynWjyrQBk1BYcBUui5G6dtud0ejLYt5EFPeO1bAlfP0fLJ6eClOq3ea1FrsdDEgpJiTayew",
+	"X09Tumdoc390sDVkp5z5hCenbj06l5ei3Q527b72vcXUO1a2FjPJ0o2Xk4sQNh1TtLJCp8+kDQPN6l/U",
+	"0Wv3uIfiHVVraiNupjib4YffGKle6k1dFNY0hziWVdskGZiu2+B9NNh1R+DLEH1s53eB6OEg8rdsEe9O",
+	"ZVxlKVZcrfXVORH2+YO1nn90fyfFR3jcNrYD1z4c4loYu7bLTl3wGEakk7Kjllu8IBFCf3VYZM+4a9Ch",
+	"jluWuUp0PpuhZOBsFOv7LUDhFK03k+Cl8EV47/iQTaw1QnEpVzqw6S2wXMncelZkiW2RHzTnVIaQ4gLS",
+	"VDZKcdhJDX1MFxUoDVvgZE2psxeTC9ZY+3U/hnTu7vhMSNJzQ8g3jCcPuPF74Mb+7u6XwpmX9WGtrlWs",
+	"wKU6qOXdghZcjOGZM3o6yPMrJu97XaeXHspcCKTjolhPp+GmOO/JmkT7o32fRyuEe9c+6rRaT3qoecZD",
+	"rsxHXGXZk/V99XueZQ/nXyjmtn9fMTtv2KhBrRaUpp1GxVSvQrsc/ChFXQl+OWC8zo7QRQhlvtfKVTyn",
+	"8lSduzxqUIqOXb1WfRnisiiFeFA/suOvT7VO2S1Pdq5GdcL06TXT0sWOX51OKi9+bcb+uuYsGSJKcJ/t",
+	"CMalwgOxxlUirjWa/LdFWe1JV8xSiQPVemJhONvkCQMNGRU0y9wZNgq5JrEqo0CFoFC4ZPPiZusrDH2v",
+	"e2y/am1VXyxUqQiqxvUGKUUIKnM0DCmJvzVvRXI1jq2SE4n0HStMg69roF56i1vCohaDiGnwDjKnK4Rc",
+	"G8yQnePUylBjjEJcisxdw7F5XV6adx2x6+6tefa7wLV59muqRnKuuZCGb/lkqh1a0YT1UTH2nFALzry4",
+	"CYHcUypTPaurVL9xhOvchviAbw/49i3jW3VxGndoxKyLTJgShrWq3LwX1ia+iK9zK6APv225GS3I2VEb",
+	"V285G8wZVFXPFKsovRQJLICB1uDKRJgBpdBlUqlk0c4IjC/ADRrw+F+kpvyNqswSvBR+qqpnoTdI6CAM",
+	"JmVY/xvHsU533QOOPeDYN4hjdOg9ojQCgquxa/uNL/1eBWMnLQMHBeGTJqusRKcnrAmgCg2SaJX5VFdQ",
+	"VqFNCFPKGvR/HvOocUPEA6Q8QMq3CinuMLfOdwUBYXBRvhW7uh4iiCpnUntxcNcIxPMmbDGNTdvnel7c",
+	"UDq3/0blS3HLlcrh6i1H6rGrWf/GEafTA/+AOg+o862ijveR6r2oBaS1HWEEMr6T8Habhgoc/Z1ZFB8X",
+	"hVzUf9EJU/+Fq6Z44u6slgpdDQgPYUrZxvjPgSmdpswHTHnAlG8yyFPdEerqqoziVqrRWTPVZvgaxyCo",
+	"3MVV6ho17iKH+qJ95psYvFCtcoRWZFW/NQzp9Bc/YMgDhnx7GHJS3btfe0RVMY9DjKx1M2qwKOPfCy6M",
+	"Lx6f+wY+a++gcJ+nXNMf6aCnqMNHxzwpDEZlat3QpcfWOIoYvxR1gr2ZY2fgxoA63++Hc/Uk4AvHRJHR",
+	"hbkCtC6o+lReirLmHZ44mjqlIy6gUxfA31bu/gxM48rYz3jQG7OEyjaIcJjN8GMb0Z43a/Sq0DtPwTVo",
+	"u+D71IFNNNjpXtvk5WKJSS/a/c+fjU3BK0cDDDsjMbCiRDWEVgDFO6rwUGDuw8SPaiE7Bd+LYQnCxv0M",
+	"3Jc68q6cui5fujhja3knduorU3s9BLdUchJEu8fEVUUtqE/EtYU0vIdhT0Vkk/HlHVufxWRv3hJzJ2X7",
+	"6YoNq+t8AwJ1Ud+H8dU3j9sds/r1U8nZzq/07wmFxxaNsspwQ9o5/TXdkMDcXmDnJ1rrD0a/ukv/mds/",
+	"T74cfn32Q6f+zdLJdHGDRn6arayuRQ4jBslMulFUt9bFsUzsN67d2hdm93ScWs3xHSMbEyN6Ni7wUugY",
+	"Zim2uhtDOpYuIgK6gfnzYErntqMvjCqtG6YDqt11GDp+f5XYsq5l27Y8ie+uGsCZZl4d3VmKDdevda/t",
+	"cYraXNATd2pFXNHfNm7dZ/Lod21wq65t67EFsxytKU3XXH3p9rZ6/qUbpqLS4CdEyBVm6FbQ6MKtb676",
+	"6ZXloftLZG7HCpUODgf+j3MP3r96/38BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -136,3 +136,33 @@ func (s *Store) RevokeTokensNamed(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// TokensOf lists the tokens of org, newest first, without their secrets.
+func (s *Store) TokensOf(ctx context.Context, org casework.Org) ([]Token, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id::text, name, role, expires_at, revoked_at FROM api_token
+		WHERE organisation = $1 ORDER BY created_at DESC`, org.String())
+	if err != nil {
+		return nil, fmt.Errorf("list tokens of %s: %w", org, err)
+	}
+	tokens, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Token, error) {
+		t := Token{Organisation: org}
+		return t, row.Scan(&t.ID, &t.Name, &t.Role, &t.ExpiresAt, &t.RevokedAt)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list tokens of %s: %w", org, err)
+	}
+	return tokens, nil
+}
+
+// RevokeTokenOf revokes a token of org; a token of another organisation is ErrNotFound.
+func (s *Store) RevokeTokenOf(ctx context.Context, org casework.Org, id string) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE api_token SET revoked_at = coalesce(revoked_at, now())
+		WHERE id::text = $1 AND organisation = $2`, id, org.String())
+	if err != nil {
+		return fmt.Errorf("revoke token %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("revoke token %s: %w", id, ErrNotFound)
+	}
+	return nil
+}

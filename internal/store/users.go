@@ -232,3 +232,16 @@ func (s *Store) SetTemporaryPassword(ctx context.Context, userID, hash string) e
 	}
 	return nil
 }
+
+// UsersOf lists the people of org.
+func (s *Store) UsersOf(ctx context.Context, org casework.Org) ([]User, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM app_user u WHERE u.organisation = $1 ORDER BY u.email`, org.String())
+	if err != nil {
+		return nil, fmt.Errorf("list users of %s: %w", org, err)
+	}
+	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (User, error) { return scanUser(row) })
+	if err != nil {
+		return nil, fmt.Errorf("list users of %s: %w", org, err)
+	}
+	return users, nil
+}
