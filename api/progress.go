@@ -15,6 +15,11 @@ func (s *Server) fullCase(c store.Case, timeline []casework.Event, reader casewo
 	if reader.Kind == casework.OrgComune && reader.Code != c.FiledBy && out.SpecialNeeds != nil {
 		out.SpecialNeeds.Note = nil
 	}
+	// A school needs the minor, the family's contacts and the needs to enrol the pupil;
+	// not why the family migrated, nor the comune's notes to the hub.
+	if reader.Kind == casework.OrgSchool {
+		out.Origin, out.Notes = nil, nil
+	}
 	out.Hub = pointer(c.Hub)
 	out.School = pointer(c.School)
 	out.ProposalCount = &c.ProposalCount

@@ -140,7 +140,7 @@ func TestAccessMatrix(t *testing.T) {
 	}
 }
 
-func TestSpecialNeedsNoteIsNotShownToAComuneTheCaseMovedTo(t *testing.T) {
+func TestEachReaderGetsOnlyTheFieldsItNeeds(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOptions{})
 	c := b.fileCase(t, validBody())
@@ -153,6 +153,13 @@ func TestSpecialNeedsNoteIsNotShownToAComuneTheCaseMovedTo(t *testing.T) {
 	require.Equal(t, "segue logopedia", *get(orgComune).SpecialNeeds.Note, "the comune that wrote it")
 	require.Equal(t, "segue logopedia", *get("cti:22").SpecialNeeds.Note, "the hub")
 	require.Nil(t, get(orgOtherComune).SpecialNeeds.Note, "the comune it moved to")
+
+	// The school proposed sees the note, but not why the family migrated.
+	b.actOK(t, "cti:22", c.Id, "proposal", map[string]any{"school": sestoSchl})
+	school := get("school:" + sestoSchl)
+	require.Equal(t, "segue logopedia", *school.SpecialNeeds.Note)
+	require.Nil(t, school.Origin)
+	require.NotNil(t, get("cti:22").Origin)
 }
 
 func TestAuditLogRecordsReads(t *testing.T) {
