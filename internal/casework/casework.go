@@ -56,15 +56,18 @@ func (o Org) IsHub() bool { return o.Kind == OrgCTI || o.Kind == OrgPoloStart }
 
 // ParseOrg reads an org's stored form.
 func ParseOrg(s string) (Org, error) {
-	if s == string(OrgUST) {
+	switch s {
+	case string(OrgUST):
 		return UST, nil
+	case string(OrgOrientation):
+		return Orientation, nil
 	}
 	kind, code, ok := strings.Cut(s, ":")
 	if !ok || code == "" || strings.ContainsAny(code, " :") {
 		return Org{}, fmt.Errorf("%q is not an organisation: want kind:code, e.g. cti:21, or ust", s)
 	}
 	switch OrgKind(kind) {
-	case OrgComune, OrgCTI, OrgPoloStart, OrgSchool:
+	case OrgComune, OrgCTI, OrgPoloStart, OrgSchool, OrgOneStopShop, OrgPrefettura:
 		return Org{Kind: OrgKind(kind), Code: code}, nil
 	}
 	return Org{}, fmt.Errorf("%q is not an organisation: unknown kind %q", s, kind)
@@ -210,6 +213,16 @@ const OrgOrientation OrgKind = "orientation"
 
 // Orientation is the orientation service.
 var Orientation = Org{Kind: OrgOrientation}
+
+// The organisations of the reunification journey. They act on its own workflow (a later
+// issue) and see no enrolment case until then.
+const (
+	// OrgOneStopShop is the Comune di Milano's one-stop shop (FAMI Azione 2).
+	OrgOneStopShop OrgKind = "one_stop_shop"
+	// OrgPrefettura is a Prefettura's Sportello Unico per l'Immigrazione, a system that
+	// sends reunification data.
+	OrgPrefettura OrgKind = "prefettura"
+)
 
 // OrgFamily is the minor's family, as a recipient of notices: the sender finds the
 // guardian's contact and language on the case.

@@ -11,7 +11,7 @@ import (
 
 func TestOrgRoundTrips(t *testing.T) {
 	t.Parallel()
-	for _, s := range []string{"cti:21", "polo_start:polo-1", "school:MIIC8AB00X", "comune:015146", "ust"} {
+	for _, s := range []string{"cti:21", "polo_start:polo-1", "school:MIIC8AB00X", "comune:015146", "ust", "orientation", "one_stop_shop:milano", "prefettura:MI"} {
 		org, err := casework.ParseOrg(s)
 		require.NoError(t, err, s)
 		require.Equal(t, s, org.String())
@@ -25,7 +25,7 @@ func TestOrgRoundTrips(t *testing.T) {
 
 func TestParseOrgRejects(t *testing.T) {
 	t.Parallel()
-	for _, s := range []string{"", "cti", "cti:", "prefettura:1", "school:MI IC", "ust:1", "school:a:b"} {
+	for _, s := range []string{"", "cti", "cti:", "questura:1", "school:MI IC", "ust:1", "school:a:b", "family", "orientation:x"} {
 		_, err := casework.ParseOrg(s)
 		require.Error(t, err, s)
 	}
