@@ -163,8 +163,13 @@ func runDev(ctx context.Context) error {
 	if err := seedDemoUsers(ctx, os.Stdout, store.New(pool)); err != nil {
 		return err
 	}
-	// The worker and the API act as the application role, under row-level security.
-	appPool, err := store.OpenApp(ctx, cfg.DatabaseURL)
+	// The worker and the API log in as a role that is neither superuser nor owner and act
+	// as the application role, under row-level security.
+	appURL, err := store.AppLoginURL(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	appPool, err := store.OpenApp(ctx, appURL)
 	if err != nil {
 		return err
 	}

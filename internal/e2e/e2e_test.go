@@ -135,7 +135,9 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 	t.Cleanup(pool.Close)
 	// The API and the worker act as the application role, under row-level security, as
 	// in production.
-	appPool, err := store.OpenApp(ctx, url)
+	appURL, err := store.AppLoginURL(ctx, url)
+	require.NoError(t, err)
+	appPool, err := store.OpenApp(ctx, appURL)
 	require.NoError(t, err)
 	t.Cleanup(appPool.Close)
 	c, err := client.Dial(client.Options{HostPort: temporalServer.HostPort(), Namespace: namespace})

@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -64,4 +67,38 @@ func OpenApp(ctx context.Context, databaseURL string) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("connect to database as %s: %w", AppRole, err)
 	}
 	return pool, nil
+}
+
+// AppLogin is the login role the dev stack and the tests connect the API and the worker
+// with: a member of AppRole, neither superuser nor owner, so that not even a RESET ROLE
+// gets past row-level security. Production creates its own (see the README).
+const AppLogin = "approdo_api"
+
+// AppLoginURL makes sure AppLogin exists (it needs the owner's URL) and returns ownerURL
+// with AppLogin as its user. It suits clusters that trust local connections, as the dev
+// stack's and the tests' do; elsewhere the operator creates the role with a password.
+func AppLoginURL(ctx context.Context, ownerURL string) (string, error) {
+	conn, err := pgx.Connect(ctx, ownerURL)
+	if err != nil {
+		return "", fmt.Errorf("connect as owner: %w", err)
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '`+AppLogin+`') THEN
+        CREATE ROLE `+AppLogin+` LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE IN ROLE `+AppRole+`;
+    END IF;
+END
+$$`)
+	var pgErr *pgconn.PgError
+	// Two processes may create it at the same moment; the loser finds it made.
+	if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "23505") {
+		return "", fmt.Errorf("create login role %s: %w", AppLogin, err)
+	}
+	u, err := url.Parse(ownerURL)
+	if err != nil || u.Scheme == "" {
+		return "", fmt.Errorf("the database URL must be a postgres:// URL to derive the application's")
+	}
+	u.User = url.User(AppLogin)
+	return u.String(), nil
 }

@@ -30,7 +30,9 @@ func setupRLS(t *testing.T) rls {
 	owner, err := store.Open(ctx, url)
 	require.NoError(t, err)
 	t.Cleanup(owner.Close)
-	appPool, err := store.OpenApp(ctx, url)
+	appURL, err := store.AppLoginURL(ctx, url)
+	require.NoError(t, err)
+	appPool, err := store.OpenApp(ctx, appURL)
 	require.NoError(t, err)
 	t.Cleanup(appPool.Close)
 	r := rls{bundle: bundle{ctx: ctx, pool: owner, store: store.New(owner)}, app: store.New(appPool)}
@@ -53,7 +55,7 @@ func setupRLS(t *testing.T) rls {
 	require.NoError(t, err)
 	r.milano, r.sesto = milano.ID, sesto.ID
 
-	conn, err := pgx.Connect(ctx, url)
+	conn, err := pgx.Connect(ctx, appURL)
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close(ctx) })
 	_, err = conn.Exec(ctx, "SET ROLE "+store.AppRole)
@@ -172,4 +174,17 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 	var n int
 	require.NoError(t, r.pool.QueryRow(r.ctx, "SELECT count(*) FROM audit_log WHERE outcome = '200'").Scan(&n))
 	require.Equal(t, 1, n)
+}
+
+func TestResetRoleDoesNotEscapeRowLevelSecurity(t *testing.T) {
+	t.Parallel()
+	r := setupRLS(t)
+	// A bug or an injection that drops the application role still runs as the login
+	// role, which is neither superuser nor owner.
+	_, err := r.appDB.Exec(r.ctx, "RESET ROLE")
+	require.NoError(t, err)
+	require.Equal(t, 0, r.countWithoutWhere(t, "", "enrolment_case"))
+	require.Equal(t, 1, r.countWithoutWhere(t, "comune:015209", "enrolment_case"))
+	_, err = r.appDB.Exec(r.ctx, "DELETE FROM audit_log")
+	require.ErrorContains(t, err, "permission denied")
 }
