@@ -113,7 +113,7 @@ func TestPasswordLoginOpensASessionThatNeedsCSRFForChanges(t *testing.T) {
 
 func TestRepeatedFailuresLockTheAccount(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOptions{auth: api.AuthSettings{MaxFailures: 3, Lockout: 2 * time.Second, AttemptsPerMinute: 100}})
+	b := setup(t, setupOptions{auth: api.AuthSettings{MaxFailures: 3, Lockout: 6 * time.Second, AttemptsPerMinute: 100}})
 	email := b.newUser(t, false)
 	for range 3 {
 		r, _ := b.login(t, email, "sbagliata")
@@ -125,7 +125,7 @@ func TestRepeatedFailuresLockTheAccount(t *testing.T) {
 	require.Eventually(t, func() bool {
 		r, _ := b.login(t, email, userPassword)
 		return r.status == http.StatusOK
-	}, 10*time.Second, 250*time.Millisecond, "the lock ends")
+	}, 20*time.Second, 250*time.Millisecond, "the lock ends")
 }
 
 func TestLoginAttemptsAreLimitedPerAddress(t *testing.T) {
