@@ -230,7 +230,7 @@ func seedDemoUsers(ctx context.Context, out io.Writer, s *store.Store) error {
 			if role == store.RoleAdmin && i != 0 {
 				continue
 			}
-			email := fmt.Sprintf("%s.%s@demo.approdo.invalid", strings.NewReplacer(":", "-", "_", "-").Replace(d.org.String()), role)
+			email := strings.ToLower(fmt.Sprintf("%s.%s@demo.approdo.invalid", strings.NewReplacer(":", "-", "_", "-").Replace(d.org.String()), role))
 			user, err := s.UserByEmail(ctx, email)
 			if errors.Is(err, store.ErrNotFound) {
 				user, err = s.CreateUser(ctx, d.org, email, d.name, role)
