@@ -1,0 +1,149 @@
+// Package mailer sends Approdo's messages over authenticated SMTP with go-mail: ordinary
+// email, and PEC through the certified mailbox's provider, which is SMTP too.
+//
+// Every message carries the Message-ID its caller chose, so that a retry is recognisable
+// and a PEC receipt can be matched to it.
+package mailer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/textproto"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+)
+
+// TLS is how a connection to the server is protected.
+type TLS string
+
+// The TLS modes: implicit TLS (port 465), STARTTLS (port 587), or none, which only the
+// loopback dev mailbox accepts.
+const (
+	TLSImplicit TLS = "implicit"
+	TLSStart    TLS = "starttls"
+	TLSNone     TLS = "none"
+)
+
+// Account is an SMTP account to send from.
+type Account struct {
+	Host     string
+	Port     int
+	TLS      TLS
+	Username string
+	Password string
+	// From is the sender address, e.g. approdo@pec.ust-milano.example.it.
+	From    string
+	Timeout time.Duration
+}
+
+// Message is one message to send.
+type Message struct {
+	// MessageID is without angle brackets, e.g. "notice-7f3a.3@approdo.example.it".
+	MessageID string
+	To        string
+	Subject   string
+	Text      string
+	HTML      string
+}
+
+// ErrTemporary marks a failure worth retrying: the server answered 4xx or could not be
+// reached. Any other failure is permanent (5xx): retrying would get the same answer.
+var ErrTemporary = errors.New("temporary failure")
+
+// Error is a failure to send, with the server's reply code when it gave one.
+type Error struct {
+	Code      int
+	Temporary bool
+	Err       error
+}
+
+func (e *Error) Error() string {
+	kind := "permanent"
+	if e.Temporary {
+		kind = "temporary"
+	}
+	if e.Code != 0 {
+		return fmt.Sprintf("send mail: %s failure (SMTP %d): %v", kind, e.Code, e.Err)
+	}
+	return fmt.Sprintf("send mail: %s failure: %v", kind, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrTemporary) true for a temporary failure.
+func (e *Error) Is(target error) bool { return target == ErrTemporary && e.Temporary }
+
+// Send delivers m from account.
+func Send(ctx context.Context, account Account, m Message) error {
+	msg := gomail.NewMsg()
+	if err := msg.From(account.From); err != nil {
+		return &Error{Err: fmt.Errorf("sender address: %w", err)}
+	}
+	if err := msg.To(m.To); err != nil {
+		return &Error{Err: fmt.Errorf("recipient address: %w", err)}
+	}
+	msg.Subject(m.Subject)
+	msg.SetMessageIDWithValue(m.MessageID)
+	msg.SetDate()
+	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	if m.HTML != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	}
+
+	opts := []gomail.Option{gomail.WithPort(account.Port), gomail.WithTimeout(orDefault(account.Timeout, 30*time.Second))}
+	switch account.TLS {
+	case TLSImplicit:
+		opts = append(opts, gomail.WithSSL())
+	case TLSStart:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	case TLSNone:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	default:
+		return &Error{Err: fmt.Errorf("unknown TLS mode %q", account.TLS)}
+	}
+	if account.Username != "" {
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlain), gomail.WithUsername(account.Username), gomail.WithPassword(account.Password))
+		if account.TLS == TLSNone {
+			// PLAIN over an unencrypted connection is refused by go-mail unless asked for:
+			// only the loopback dev mailbox runs without TLS.
+			opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlainNoEnc))
+		}
+	}
+	client, err := gomail.NewClient(account.Host, opts...)
+	if err != nil {
+		return &Error{Err: err}
+	}
+	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+		return classify(err)
+	}
+	return nil
+}
+
+// classify turns go-mail's error into an Error that says whether to retry.
+func classify(err error) error {
+	var sendErr *gomail.SendError
+	if errors.As(err, &sendErr) {
+		code := sendErr.ErrorCode()
+		temporary := sendErr.IsTemp() || (code >= 400 && code < 500)
+		if code >= 500 {
+			temporary = false
+		}
+		return &Error{Code: code, Temporary: temporary, Err: err}
+	}
+	// A refusal during the dialogue (e.g. authentication) carries the server's reply.
+	var reply *textproto.Error
+	if errors.As(err, &reply) {
+		return &Error{Code: reply.Code, Temporary: reply.Code >= 400 && reply.Code < 500, Err: err}
+	}
+	// No reply at all (connection refused, timeout): the server may be back later.
+	return &Error{Temporary: true, Err: err}
+}
+
+func orDefault(d, fallback time.Duration) time.Duration {
+	if d <= 0 {
+		return fallback
+	}
+	return d
+}

@@ -1,0 +1,90 @@
+package mailer_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/approdo/approdo/internal/devmail"
+	"github.com/approdo/approdo/internal/mailer"
+)
+
+func mailbox(t *testing.T, opts devmail.Options) (*devmail.Server, mailer.Account) {
+	t.Helper()
+	opts.Username, opts.Password = "approdo", "segreta"
+	srv, err := devmail.Start("127.0.0.1:0", opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, srv.Close()) })
+	host, port, err := net.SplitHostPort(srv.Addr())
+	require.NoError(t, err)
+	p, err := strconv.Atoi(port)
+	require.NoError(t, err)
+	return srv, mailer.Account{Host: host, Port: p, TLS: mailer.TLSNone, Username: "approdo", Password: "segreta",
+		From: "approdo@pec.ust-milano.example.it", Timeout: 5 * time.Second}
+}
+
+func notice(id string) mailer.Message {
+	return mailer.Message{
+		MessageID: id, To: "protocollo@pec.comune.sesto.example.it",
+		Subject: "Nuovo caso di iscrizione assegnato", Text: "È stato assegnato un nuovo caso.", HTML: "<p>È stato assegnato un nuovo caso.</p>",
+	}
+}
+
+func TestSendDeliversWithTheChosenMessageID(t *testing.T) {
+	t.Parallel()
+	srv, account := mailbox(t, devmail.Options{})
+	require.NoError(t, mailer.Send(context.Background(), account, notice("notice-1.1@approdo.example.it")))
+	got := srv.Messages()
+	require.Len(t, got, 1)
+	require.Equal(t, "notice-1.1@approdo.example.it", got[0].MessageID)
+	require.Equal(t, []string{"protocollo@pec.comune.sesto.example.it"}, got[0].To)
+	require.Equal(t, "approdo@pec.ust-milano.example.it", got[0].From)
+	require.Contains(t, got[0].Subject, "Nuovo caso")
+	require.Contains(t, string(got[0].Raw), "text/html", "text and HTML alternatives")
+}
+
+func TestTemporaryRefusalIsRetryable(t *testing.T) {
+	t.Parallel()
+	srv, account := mailbox(t, devmail.Options{TempFailures: 1})
+	err := mailer.Send(context.Background(), account, notice("notice-2.1@approdo.example.it"))
+	require.True(t, errors.Is(err, mailer.ErrTemporary), "451 is worth retrying: %v", err)
+	var mErr *mailer.Error
+	require.True(t, errors.As(err, &mErr))
+	require.Equal(t, 451, mErr.Code)
+	require.Empty(t, srv.Messages())
+
+	require.NoError(t, mailer.Send(context.Background(), account, notice("notice-2.1@approdo.example.it")))
+	require.Len(t, srv.Messages(), 1, "the retry delivers it once")
+}
+
+func TestPermanentRefusalsAreNotRetryable(t *testing.T) {
+	t.Parallel()
+	_, account := mailbox(t, devmail.Options{Unknown: []string{"nessuno@pec.example.it"}})
+	m := notice("notice-3.1@approdo.example.it")
+	m.To = "nessuno@pec.example.it"
+	err := mailer.Send(context.Background(), account, m)
+	require.Error(t, err)
+	require.False(t, errors.Is(err, mailer.ErrTemporary), "550 will not change: %v", err)
+
+	account.Password = "sbagliata"
+	err = mailer.Send(context.Background(), account, notice("notice-3.2@approdo.example.it"))
+	require.Error(t, err)
+	require.False(t, errors.Is(err, mailer.ErrTemporary), "wrong credentials will not fix themselves: %v", err)
+}
+
+func TestUnreachableServerIsTemporary(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	err = mailer.Send(context.Background(), mailer.Account{Host: "127.0.0.1", Port: port, TLS: mailer.TLSNone, From: "a@example.org", Timeout: 2 * time.Second}, notice("x@y"))
+	require.True(t, errors.Is(err, mailer.ErrTemporary), "%v", err)
+	require.False(t, strings.Contains(err.Error(), "panic"))
+}
