@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 
 	"github.com/approdo/approdo/internal/calendar"
 	"github.com/approdo/approdo/internal/enrolment"
@@ -15,6 +16,10 @@ import (
 // Cases records enrolment cases in PostgreSQL.
 type Cases struct {
 	Store *store.Store
+	// Temporal and TaskQueue start the delivery of each notification; without them
+	// notifications wait in the outbox.
+	Temporal  client.Client
+	TaskQueue string
 }
 
 // RecordCaseInput is what the enrolment workflow asks to record.

@@ -2,7 +2,14 @@ package activities
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"go.temporal.io/sdk/activity"
 
@@ -39,6 +46,26 @@ func (c *Cases) Notify(ctx context.Context, in NotifyInput) error {
 	}
 	if written {
 		activity.GetLogger(ctx).Info("Notification queued", "CaseID", in.CaseID, "Kind", in.Kind, "Recipient", in.Recipient.String())
+	}
+	return c.startDelivery(ctx, in.Key)
+}
+
+// startDelivery starts the workflow that sends the notification, once per key: a retry of
+// Notify finds it started (or finished) and starts nothing.
+func (c *Cases) startDelivery(ctx context.Context, key string) error {
+	if c.Temporal == nil {
+		return nil // no mail configured: the notification waits in the outbox
+	}
+	sum := sha256.Sum256([]byte(key))
+	_, err := c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       "notice-" + hex.EncodeToString(sum[:16]),
+		TaskQueue:                c.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, DeliverNotificationWorkflowName, key)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if err != nil && !errors.As(err, &started) {
+		return fmt.Errorf("start delivery of a notification: %w", err)
 	}
 	return nil
 }

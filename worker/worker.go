@@ -18,6 +18,8 @@ type Dependencies struct {
 	Cases    *activities.Cases
 	Routing  *activities.Routing
 	Policies *activities.Policies
+	// Delivery sends notifications by email; nil leaves them in the outbox.
+	Delivery *activities.Delivery
 }
 
 // DependenciesOn returns the activities' dependencies on one store, with the case policy
@@ -45,10 +47,14 @@ func Register(r sdkworker.Registry, deps Dependencies) {
 	r.RegisterActivity(deps.Cases)
 	r.RegisterActivity(deps.Routing)
 	r.RegisterActivity(deps.Policies)
+	if deps.Delivery != nil {
+		r.RegisterActivity(deps.Delivery)
+	}
 }
 
 // RegisterWorkflows registers every workflow on r under its fixed name. The replay test
 // uses it on its own, since a replayer runs no activities.
 func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.EnrolmentWorkflow, workflow.RegisterOptions{Name: workflows.EnrolmentWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.DeliverNotificationWorkflow, workflow.RegisterOptions{Name: activities.DeliverNotificationWorkflowName})
 }

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/approdo/approdo/internal/config"
+	"github.com/approdo/approdo/internal/devmail"
 	"github.com/approdo/approdo/internal/devtemporal"
 	"github.com/approdo/approdo/internal/logging"
 	"github.com/approdo/approdo/internal/pgcluster"
@@ -30,6 +32,7 @@ type devConfig struct {
 	PostgresPort      int           `env:"APPRODO_DEV_PG_PORT" envDefault:"54329"`
 	TemporalPort      int           `env:"APPRODO_DEV_TEMPORAL_PORT" envDefault:"7233"`
 	TemporalUIPort    int           `env:"APPRODO_DEV_TEMPORAL_UI_PORT" envDefault:"8233"`
+	SMTPPort          int           `env:"APPRODO_DEV_SMTP_PORT" envDefault:"2525"`
 	TemporalRetention time.Duration `env:"APPRODO_DEV_TEMPORAL_RETENTION" envDefault:"720h"`
 	// RefdataFile is loaded at every start (a no-op when unchanged); relative to the
 	// repository.
@@ -174,6 +177,23 @@ func runDev(ctx context.Context) error {
 		return err
 	}
 	defer appPool.Close()
+
+	// The dev mailbox: every notice the worker sends lands here, and nowhere else.
+	mailbox, err := devmail.Start(fmt.Sprintf("127.0.0.1:%d", dev.SMTPPort), devmail.Options{
+		OnMessage: func(m devmail.Message) { say("Dev mailbox: %q for %s", m.Subject, strings.Join(m.To, ", ")) },
+	})
+	if err != nil {
+		return err
+	}
+	defer mailbox.Close()
+	cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPTLS, cfg.SMTPUsername = "127.0.0.1", dev.SMTPPort, "none", ""
+	if cfg.USTEmail == "" {
+		cfg.USTEmail = "ust@demo.approdo.invalid"
+	}
+	if cfg.OrientationEmail == "" {
+		cfg.OrientationEmail = "orientamento@demo.approdo.invalid"
+	}
+	cfg.PublicURL = "http://" + cfg.HTTPAddr
 
 	// 5. Worker and API, in this process.
 	group, groupCtx := errgroup.WithContext(ctx)

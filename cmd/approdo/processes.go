@@ -13,9 +13,11 @@ import (
 	temporallog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	"github.com/approdo/approdo/activities"
 	"github.com/approdo/approdo/api"
 	"github.com/approdo/approdo/internal/config"
 	"github.com/approdo/approdo/internal/logging"
+	"github.com/approdo/approdo/internal/mailer"
 	"github.com/approdo/approdo/internal/searchattr"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/worker"
@@ -105,7 +107,21 @@ func runWorkerUntilDone(ctx context.Context, cfg config.Config, log *slog.Logger
 	if err != nil {
 		return err
 	}
-	w := worker.New(tc, cfg.TaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout}, worker.DependenciesOn(store.New(pool), policy))
+	deps := worker.DependenciesOn(store.New(pool), policy)
+	if cfg.SMTPHost != "" {
+		deps.Cases.Temporal, deps.Cases.TaskQueue = tc, cfg.TaskQueue
+		deps.Delivery = &activities.Delivery{
+			Store: deps.Cases.Store,
+			Mail: mailer.Account{
+				Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: mailer.TLS(cfg.SMTPTLS),
+				Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, From: cfg.MailFrom,
+			},
+			Domain: cfg.MailDomain, UST: cfg.USTEmail, Orientation: cfg.OrientationEmail, BaseURL: cfg.PublicURL,
+		}
+	} else {
+		log.Warn("SMTP_HOST is not set: notifications wait in the outbox and are not sent")
+	}
+	w := worker.New(tc, cfg.TaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout}, deps)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

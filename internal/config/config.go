@@ -58,6 +58,19 @@ type Config struct {
 	AuthLockout           time.Duration `env:"AUTH_LOCKOUT" envDefault:"15m"`
 	AuthAttemptsPerMinute int           `env:"AUTH_ATTEMPTS_PER_MINUTE" envDefault:"20"`
 
+	// Mail: the SMTP account notices are sent from. Without SMTP_HOST notifications wait
+	// in the outbox table. PublicURL is where recipients reach the API, for the links.
+	SMTPHost         string `env:"SMTP_HOST"`
+	SMTPPort         int    `env:"SMTP_PORT" envDefault:"587"`
+	SMTPTLS          string `env:"SMTP_TLS" envDefault:"starttls"`
+	SMTPUsername     string `env:"SMTP_USERNAME"`
+	SMTPPassword     string `env:"SMTP_PASSWORD"`
+	MailFrom         string `env:"MAIL_FROM" envDefault:"approdo@approdo.invalid"`
+	MailDomain       string `env:"MAIL_DOMAIN" envDefault:"approdo.invalid"`
+	USTEmail         string `env:"UST_EMAIL"`
+	OrientationEmail string `env:"ORIENTATION_EMAIL"`
+	PublicURL        string `env:"PUBLIC_URL" envDefault:"http://127.0.0.1:8080"`
+
 	// AuditRetention is how long audit log entries are kept; at least six months, the
 	// minimum for administrators' access logs.
 	AuditRetention time.Duration `env:"AUDIT_RETENTION" envDefault:"8784h"`
@@ -114,6 +127,11 @@ func (c Config) check() error {
 	}
 	if c.SessionTTL <= 0 || c.AuthLockout <= 0 || c.AuthMaxFailures < 1 || c.AuthAttemptsPerMinute < 1 {
 		return fmt.Errorf("SESSION_TTL, AUTH_LOCKOUT, AUTH_MAX_FAILURES and AUTH_ATTEMPTS_PER_MINUTE must be positive")
+	}
+	switch c.SMTPTLS {
+	case "implicit", "starttls", "none":
+	default:
+		return fmt.Errorf("SMTP_TLS must be implicit, starttls or none, not %q", c.SMTPTLS)
 	}
 	if c.AuditRetention < MinAuditRetention {
 		return fmt.Errorf("AUDIT_RETENTION must be at least %s (six months), not %s", MinAuditRetention, c.AuditRetention)
@@ -202,6 +220,10 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("auth_max_failures", c.AuthMaxFailures),
 		slog.Duration("auth_lockout", c.AuthLockout),
 		slog.Int("auth_attempts_per_minute", c.AuthAttemptsPerMinute),
+		slog.String("smtp_host", c.SMTPHost),
+		slog.Int("smtp_port", c.SMTPPort),
+		slog.String("smtp_tls", c.SMTPTLS),
+		slog.String("mail_from", c.MailFrom),
 		slog.Duration("audit_retention", c.AuditRetention),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),

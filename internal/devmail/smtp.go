@@ -41,6 +41,8 @@ type Options struct {
 	Unknown []string
 	// MaxMessageBytes bounds a message; 0 means 10 MiB.
 	MaxMessageBytes int64
+	// OnMessage, when set, is told of every message accepted (the dev stack prints a line).
+	OnMessage func(Message)
 }
 
 // Server is a running mailbox.
@@ -162,6 +164,9 @@ func (ss *session) Data(r io.Reader) error {
 		m.Subject = parsed.Header.Get("Subject")
 	}
 	s.messages = append(s.messages, m)
+	if s.opts.OnMessage != nil {
+		s.opts.OnMessage(m)
+	}
 	return nil
 }
 

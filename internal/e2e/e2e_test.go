@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,12 +27,15 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/approdo/approdo/activities"
 	"github.com/approdo/approdo/api"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/config"
+	"github.com/approdo/approdo/internal/devmail"
 	"github.com/approdo/approdo/internal/devtemporal"
 	"github.com/approdo/approdo/internal/devtemporal/devtemporaltest"
 	"github.com/approdo/approdo/internal/enrolment"
+	"github.com/approdo/approdo/internal/mailer"
 	"github.com/approdo/approdo/internal/pgtest"
 	"github.com/approdo/approdo/internal/refdata"
 	"github.com/approdo/approdo/internal/searchattr"
@@ -90,6 +95,7 @@ type bundle struct {
 	api       *httptest.Server
 	worker    sdkworker.Worker
 	policy    casework.Policy
+	mailbox   *devmail.Server
 	// tokens holds one API token per organisation, made on first use.
 	tokensMu sync.Mutex
 	tokens   map[string]string
@@ -124,6 +130,8 @@ type setupOptions struct {
 	policy *casework.Policy
 	// auth replaces the default limits of password login.
 	auth api.AuthSettings
+	// mail, when set, makes the worker send notifications to a loopback mailbox.
+	mail *devmail.Options
 }
 
 func setup(t *testing.T, opts setupOptions) *bundle {
@@ -149,6 +157,12 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 		b.policy = *opts.policy
 	}
 	b.loadSampleReferenceData(t)
+	if opts.mail != nil {
+		mb, err := devmail.Start("127.0.0.1:0", *opts.mail)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = mb.Close() })
+		b.mailbox = mb
+	}
 	if !opts.noWorker {
 		b.startWorker(t)
 	}
@@ -180,7 +194,20 @@ func (b *bundle) loadSampleReferenceData(t *testing.T) {
 
 func (b *bundle) startWorker(t *testing.T) {
 	t.Helper()
-	w := worker.New(b.temporal, b.taskQueue, sdkworker.Options{}, worker.DependenciesOn(store.New(b.appPool), b.policy))
+	deps := worker.DependenciesOn(store.New(b.appPool), b.policy)
+	if b.mailbox != nil {
+		host, port, err := net.SplitHostPort(b.mailbox.Addr())
+		require.NoError(t, err)
+		p, err := strconv.Atoi(port)
+		require.NoError(t, err)
+		deps.Cases.Temporal, deps.Cases.TaskQueue = b.temporal, b.taskQueue
+		deps.Delivery = &activities.Delivery{
+			Store: deps.Cases.Store, Domain: "approdo.test",
+			Mail: mailer.Account{Host: host, Port: p, TLS: mailer.TLSNone, From: "approdo@approdo.test", Timeout: 5 * time.Second},
+			UST:  "ust@approdo.test", Orientation: "orientamento@approdo.test", BaseURL: "https://approdo.test",
+		}
+	}
+	w := worker.New(b.temporal, b.taskQueue, sdkworker.Options{}, deps)
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 	b.worker = w

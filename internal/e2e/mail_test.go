@@ -1,0 +1,120 @@
+package e2e_test
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/http"
+	"net/mail"
+	"net/textproto"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/internal/devmail"
+)
+
+// waitForMail waits until the mailbox holds a message to to whose subject contains
+// subject, and returns it.
+func (b *bundle) waitForMail(t *testing.T, to, subject string) devmail.Message {
+	t.Helper()
+	var found devmail.Message
+	require.Eventually(t, func() bool {
+		for _, m := range b.mailbox.Messages() {
+			if len(m.To) == 1 && m.To[0] == to && strings.Contains(m.Subject, subject) {
+				found = m
+				return true
+			}
+		}
+		return false
+	}, 60*time.Second, 200*time.Millisecond, "no mail %q for %s; mailbox: %v", subject, to, b.mailbox.Messages())
+	return found
+}
+
+func TestNoticesAreMailedOnceEvenWhenTheServerSaysTryLater(t *testing.T) {
+	t.Parallel()
+	// The mailbox answers 451 to the first message, as a busy provider does.
+	b := setup(t, setupOptions{mail: &devmail.Options{TempFailures: 1}})
+	body := validBody()
+	body["guardian"].(map[string]any)["email"] = "iryna@example.org"
+	c := b.fileCase(t, body)
+
+	// The hub (Polo START 1, hosted by MIIC90002A) is told, after a retry, once.
+	assigned := b.waitForMail(t, "miic90002a@example.org", "Nuovo caso")
+	require.Contains(t, string(assigned.Raw), c.Id, "the notice names the case")
+	require.NotContains(t, string(assigned.Raw), "Olena", "and not the minor")
+	var key string
+	require.NoError(t, b.pool.QueryRow(b.ctx, "SELECT key FROM notification WHERE case_id = $1 AND kind = 'case_assigned'", c.Id).Scan(&key))
+	require.Equal(t, activities.MessageID(key, "approdo.test"), assigned.MessageID, "the Message-ID comes from the notification's key")
+	var attempts int
+	var sent bool
+	require.NoError(t, b.pool.QueryRow(b.ctx, "SELECT attempts, sent_at IS NOT NULL FROM notification WHERE key = $1", key).Scan(&attempts, &sent))
+	require.True(t, sent)
+	require.Equal(t, 2, attempts, "a 451, then delivered")
+
+	// Placing the minor tells the family in Ukrainian, the guardian's language.
+	b.actOK(t, polo1, c.Id, "proposal", map[string]any{"school": schoolA})
+	b.actOK(t, "school:"+schoolA, c.Id, "decision", map[string]any{"accept": true, "section": "B", "startDate": time.Now().Format(time.DateOnly)})
+	family := b.waitForMail(t, "iryna@example.org", "")
+	require.Contains(t, family.Subject, "=?UTF-8?", "a Ukrainian subject is MIME-encoded")
+	require.Contains(t, decodedBody(t, family), "зараховано")
+
+	// Nothing was sent twice.
+	require.Eventually(t, func() bool {
+		var unsent int
+		_ = b.pool.QueryRow(b.ctx, "SELECT count(*) FROM notification WHERE sent_at IS NULL AND last_error IS NULL").Scan(&unsent)
+		return unsent == 0
+	}, 60*time.Second, 200*time.Millisecond)
+	seen := map[string]int{}
+	for _, m := range b.mailbox.Messages() {
+		seen[m.MessageID]++
+	}
+	for id, n := range seen {
+		require.Equal(t, 1, n, "message %s delivered %d times", id, n)
+	}
+	require.Equal(t, http.StatusOK, b.do(t, "GET", "/api/v1/enrolments/"+c.Id, "", "").status)
+}
+
+// decodedBody returns the text/plain part of a message, decoded.
+func decodedBody(t *testing.T, m devmail.Message) string {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Raw))
+	require.NoError(t, err)
+	var walk func(header textproto.MIMEHeader, body io.Reader) string
+	walk = func(header textproto.MIMEHeader, body io.Reader) string {
+		mediaType, params, err := mime.ParseMediaType(header.Get("Content-Type"))
+		require.NoError(t, err)
+		if strings.HasPrefix(mediaType, "multipart/") {
+			r := multipart.NewReader(body, params["boundary"])
+			for {
+				part, err := r.NextRawPart()
+				if err == io.EOF {
+					return ""
+				}
+				require.NoError(t, err)
+				if text := walk(part.Header, part); text != "" {
+					return text
+				}
+			}
+		}
+		if mediaType != "text/plain" {
+			return ""
+		}
+		switch strings.ToLower(header.Get("Content-Transfer-Encoding")) {
+		case "quoted-printable":
+			body = quotedprintable.NewReader(body)
+		case "base64":
+			body = base64.NewDecoder(base64.StdEncoding, body)
+		}
+		data, err := io.ReadAll(body)
+		require.NoError(t, err)
+		return string(data)
+	}
+	return walk(textproto.MIMEHeader(msg.Header), msg.Body)
+}
