@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/mail"
 	"strings"
@@ -162,6 +163,9 @@ func (ss *session) Data(r io.Reader) error {
 	if parsed, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
 		m.MessageID = strings.Trim(parsed.Header.Get("Message-Id"), "<>")
 		m.Subject = parsed.Header.Get("Subject")
+		if decoded, err := new(mime.WordDecoder).DecodeHeader(m.Subject); err == nil {
+			m.Subject = decoded // "=?UTF-8?q?…?=" becomes readable
+		}
 	}
 	s.messages = append(s.messages, m)
 	if s.opts.OnMessage != nil {
