@@ -52,4 +52,3 @@ func TestUndeliverableNoticeIsNotRetried(t *testing.T) {
 	require.Error(t, err, "the workflow fails, visibly in the Temporal UI")
 	require.Equal(t, 1, calls)
 }
-
