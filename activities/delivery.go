@@ -27,6 +27,9 @@ const DeliverNotificationWorkflowName = "DeliverNotification"
 type Delivery struct {
 	Store *store.Store
 	Mail  mailer.Account
+	// PEC is the certified mailbox notices to comuni go from; without a Host they are
+	// not sent.
+	PEC mailer.Account
 	// Domain is the right-hand side of the Message-IDs, e.g. approdo.example.it.
 	Domain string
 	// UST and Orientation are the addresses of the two organisations there is one of.
@@ -62,8 +65,16 @@ func (d *Delivery) DeliverNotification(ctx context.Context, key string) error {
 	if err != nil && !errors.Is(err, errNoAddress) {
 		return err // the database, most likely: try again
 	}
+	// A comune is notified by PEC, which has legal weight; everybody else by email.
+	account := d.Mail
+	if err == nil && n.Recipient.Kind == casework.OrgComune {
+		account = d.PEC
+		if account.Host == "" {
+			err = fmt.Errorf("%w: no PEC account configured", errNoAddress)
+		}
+	}
 	if err == nil {
-		err = mailer.Send(ctx, d.Mail, mailer.Message{MessageID: messageID, To: to, Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML})
+		err = mailer.Send(ctx, account, mailer.Message{MessageID: messageID, To: to, Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML})
 	}
 	if err != nil {
 		// The reason is for UST and names no person: an address or an SMTP reply code.
@@ -122,9 +133,9 @@ func (d *Delivery) compose(ctx context.Context, n store.QueuedNotification) (str
 	return to, msg, nil
 }
 
-// address is where an organisation gets its notices: a school at its address in the
-// reference data, a hub at its host school's, UST and the orientation service at the
-// configured ones. Comuni have no address in the reference data yet.
+// address is where an organisation gets its notices: a comune at its PEC and a school at
+// its address in the reference data, a hub at its host school's, UST and the orientation
+// service at the configured ones.
 func (d *Delivery) address(ctx context.Context, org casework.Org) (string, error) {
 	switch org.Kind {
 	case casework.OrgUST:
@@ -135,6 +146,13 @@ func (d *Delivery) address(ctx context.Context, org casework.Org) (string, error
 	ref, err := d.Store.ReferenceData(ctx)
 	if err != nil {
 		return "", err
+	}
+	if org.Kind == casework.OrgComune {
+		i := slices.IndexFunc(ref.Comuni, func(c refdata.Comune) bool { return c.ISTAT == org.Code })
+		if i < 0 || ref.Comuni[i].PEC == "" {
+			return "", fmt.Errorf("%w: comune %s has no PEC in the reference data", errNoAddress, org.Code)
+		}
+		return ref.Comuni[i].PEC, nil
 	}
 	school := org.Code
 	switch org.Kind {

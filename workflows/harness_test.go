@@ -223,11 +223,20 @@ func (h *harness) result() workflows.EnrolmentResult {
 	return r
 }
 
+// lastSaved is the newest progress report, the one the store keeps: reports from an
+// Update and from the main loop can be in flight together and finish in either order,
+// which the store's sequence guard resolves, so "newest" is by Seq, not by arrival.
 func (h *harness) lastSaved() store.Progress {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	require.NotEmpty(h.t, h.saved)
-	return h.saved[len(h.saved)-1]
+	newest := h.saved[0]
+	for _, p := range h.saved[1:] {
+		if p.Seq > newest.Seq {
+			newest = p
+		}
+	}
+	return newest
 }
 
 // noticesTo lists the kinds of notice queued for an organisation, in order.

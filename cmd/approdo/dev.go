@@ -187,6 +187,11 @@ func runDev(ctx context.Context) error {
 	}
 	defer mailbox.Close()
 	cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPTLS, cfg.SMTPUsername = "127.0.0.1", dev.SMTPPort, "none", ""
+	// The same mailbox stands in for the PEC provider (receipts are not simulated yet).
+	cfg.PECSMTPHost, cfg.PECSMTPPort, cfg.PECSMTPTLS, cfg.PECSMTPUsername = "127.0.0.1", dev.SMTPPort, "none", ""
+	if cfg.PECFrom == "" {
+		cfg.PECFrom = "approdo@pec.demo.approdo.invalid"
+	}
 	if cfg.USTEmail == "" {
 		cfg.USTEmail = "ust@demo.approdo.invalid"
 	}

@@ -116,6 +116,10 @@ func runWorkerUntilDone(ctx context.Context, cfg config.Config, log *slog.Logger
 				Host: cfg.SMTPHost, Port: cfg.SMTPPort, TLS: mailer.TLS(cfg.SMTPTLS),
 				Username: cfg.SMTPUsername, Password: cfg.SMTPPassword, From: cfg.MailFrom,
 			},
+			PEC: mailer.Account{
+				Host: cfg.PECSMTPHost, Port: cfg.PECSMTPPort, TLS: mailer.TLS(cfg.PECSMTPTLS),
+				Username: cfg.PECSMTPUsername, Password: cfg.PECSMTPPassword, From: cfg.PECFrom,
+			},
 			Domain: cfg.MailDomain, UST: cfg.USTEmail, Orientation: cfg.OrientationEmail, BaseURL: cfg.PublicURL,
 		}
 	} else {

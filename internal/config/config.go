@@ -60,13 +60,20 @@ type Config struct {
 
 	// Mail: the SMTP account notices are sent from. Without SMTP_HOST notifications wait
 	// in the outbox table. PublicURL is where recipients reach the API, for the links.
-	SMTPHost         string `env:"SMTP_HOST"`
-	SMTPPort         int    `env:"SMTP_PORT" envDefault:"587"`
-	SMTPTLS          string `env:"SMTP_TLS" envDefault:"starttls"`
-	SMTPUsername     string `env:"SMTP_USERNAME"`
-	SMTPPassword     string `env:"SMTP_PASSWORD"`
-	MailFrom         string `env:"MAIL_FROM" envDefault:"approdo@approdo.invalid"`
-	MailDomain       string `env:"MAIL_DOMAIN" envDefault:"approdo.invalid"`
+	SMTPHost     string `env:"SMTP_HOST"`
+	SMTPPort     int    `env:"SMTP_PORT" envDefault:"587"`
+	SMTPTLS      string `env:"SMTP_TLS" envDefault:"starttls"`
+	SMTPUsername string `env:"SMTP_USERNAME"`
+	SMTPPassword string `env:"SMTP_PASSWORD"`
+	MailFrom     string `env:"MAIL_FROM" envDefault:"approdo@approdo.invalid"`
+	MailDomain   string `env:"MAIL_DOMAIN" envDefault:"approdo.invalid"`
+	// The PEC mailbox comuni are notified from (implicit TLS on 465 by default).
+	PECSMTPHost      string `env:"PEC_SMTP_HOST"`
+	PECSMTPPort      int    `env:"PEC_SMTP_PORT" envDefault:"465"`
+	PECSMTPTLS       string `env:"PEC_SMTP_TLS" envDefault:"implicit"`
+	PECSMTPUsername  string `env:"PEC_SMTP_USERNAME"`
+	PECSMTPPassword  string `env:"PEC_SMTP_PASSWORD"`
+	PECFrom          string `env:"PEC_FROM"`
 	USTEmail         string `env:"UST_EMAIL"`
 	OrientationEmail string `env:"ORIENTATION_EMAIL"`
 	PublicURL        string `env:"PUBLIC_URL" envDefault:"http://127.0.0.1:8080"`
@@ -128,10 +135,12 @@ func (c Config) check() error {
 	if c.SessionTTL <= 0 || c.AuthLockout <= 0 || c.AuthMaxFailures < 1 || c.AuthAttemptsPerMinute < 1 {
 		return fmt.Errorf("SESSION_TTL, AUTH_LOCKOUT, AUTH_MAX_FAILURES and AUTH_ATTEMPTS_PER_MINUTE must be positive")
 	}
-	switch c.SMTPTLS {
-	case "implicit", "starttls", "none":
-	default:
-		return fmt.Errorf("SMTP_TLS must be implicit, starttls or none, not %q", c.SMTPTLS)
+	for name, mode := range map[string]string{"SMTP_TLS": c.SMTPTLS, "PEC_SMTP_TLS": c.PECSMTPTLS} {
+		switch mode {
+		case "implicit", "starttls", "none":
+		default:
+			return fmt.Errorf("%s must be implicit, starttls or none, not %q", name, mode)
+		}
 	}
 	if c.AuditRetention < MinAuditRetention {
 		return fmt.Errorf("AUDIT_RETENTION must be at least %s (six months), not %s", MinAuditRetention, c.AuditRetention)
@@ -224,6 +233,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("smtp_port", c.SMTPPort),
 		slog.String("smtp_tls", c.SMTPTLS),
 		slog.String("mail_from", c.MailFrom),
+		slog.String("pec_smtp_host", c.PECSMTPHost),
+		slog.String("pec_from", c.PECFrom),
 		slog.Duration("audit_retention", c.AuditRetention),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),

@@ -204,6 +204,7 @@ func (b *bundle) startWorker(t *testing.T) {
 		deps.Delivery = &activities.Delivery{
 			Store: deps.Cases.Store, Domain: "approdo.test",
 			Mail: mailer.Account{Host: host, Port: p, TLS: mailer.TLSNone, From: "approdo@approdo.test", Timeout: 5 * time.Second},
+			PEC:  mailer.Account{Host: host, Port: p, TLS: mailer.TLSNone, From: "approdo@pec.approdo.test", Timeout: 5 * time.Second},
 			UST:  "ust@approdo.test", Orientation: "orientamento@approdo.test", BaseURL: "https://approdo.test",
 		}
 	}

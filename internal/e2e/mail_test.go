@@ -33,7 +33,7 @@ func (b *bundle) waitForMail(t *testing.T, to, subject string) devmail.Message {
 			}
 		}
 		return false
-	}, 60*time.Second, 200*time.Millisecond, "no mail %q for %s; mailbox: %v", subject, to, b.mailbox.Messages())
+	}, 60*time.Second, 200*time.Millisecond, "no mail %q for %s; mailbox: %s; failures: %s", subject, to, b.mailboxSummary(), b.deliveryFailures(t))
 	return found
 }
 
@@ -65,6 +65,10 @@ func TestNoticesAreMailedOnceEvenWhenTheServerSaysTryLater(t *testing.T) {
 	require.Equal(t, "Зарахування до школи підтверджено", family.Subject)
 	require.Contains(t, string(family.Raw), "=?UTF-8?", "sent MIME-encoded")
 	require.Contains(t, decodedBody(t, family), "зараховано")
+
+	// The comune is notified by PEC, from the certified mailbox.
+	pec := b.waitForMail(t, "protocollo@pec.comune.milano.example.org", "Iscrizione confermata")
+	require.Equal(t, "approdo@pec.approdo.test", pec.From)
 
 	// Nothing was sent twice.
 	require.Eventually(t, func() bool {
@@ -118,4 +122,25 @@ func decodedBody(t *testing.T, m devmail.Message) string {
 		return string(data)
 	}
 	return walk(textproto.MIMEHeader(msg.Header), msg.Body)
+}
+
+func (b *bundle) mailboxSummary() string {
+	var lines []string
+	for _, m := range b.mailbox.Messages() {
+		lines = append(lines, strings.Join(m.To, ",")+": "+m.Subject)
+	}
+	return strings.Join(lines, "; ")
+}
+
+func (b *bundle) deliveryFailures(t *testing.T) string {
+	rows, err := b.pool.Query(b.ctx, "SELECT recipient || ' ' || kind || ': ' || last_error FROM notification WHERE last_error IS NOT NULL")
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		out = append(out, s)
+	}
+	return strings.Join(out, "; ")
 }

@@ -106,6 +106,9 @@ func (d *Dataset) check() Errors {
 		if c.required(p+".ambito", cm.Ambito) && !ambiti[cm.Ambito] {
 			c.add(p+".ambito", fmt.Sprintf("ambito %s is not among the ambiti", cm.Ambito))
 		}
+		if cm.PEC != "" {
+			c.address(p+".pec", cm.PEC)
+		}
 	}
 	if !comuni[enrolment.MilanoISTAT] {
 		c.add("comuni", "Milano ("+enrolment.MilanoISTAT+") is required: the Poli START serve it")

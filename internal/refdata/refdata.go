@@ -57,6 +57,9 @@ type Comune struct {
 	ISTAT  string `yaml:"istat"`
 	Name   string `yaml:"name"`
 	Ambito string `yaml:"ambito"`
+	// PEC is the comune's certified mailbox (the protocol office), where placements are
+	// notified. Optional: without it the comune's notices are not sent.
+	PEC string `yaml:"pec,omitempty"`
 }
 
 // School is an istituzione scolastica.

@@ -91,7 +91,7 @@ func lineOf(t *testing.T, needle string) int {
 func TestEveryErrorIsReportedWithItsLine(t *testing.T) {
 	t.Parallel()
 	err := parseWith(t, map[string]string{
-		`{istat: "015182", name: Rho, ambito: "23"}`:     `{istat: "15182", name: Rho, ambito: "29"}`,
+		`istat: "015182", name: Rho, ambito: "23"`:       `istat: "15182", name: Rho, ambito: "29"`,
 		`host_school: MIIC90005A, municipi: [9]}`:        `host_school: MIIC90005A, municipi: [3]}`,
 		`levels: [cpia], comune: "015146", municipio: 4`: `levels: [cpia, università], comune: "015146", municipio: 0`,
 		`email: miic90041a@example.org`:                  `email: not-an-address`,

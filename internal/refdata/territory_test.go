@@ -63,3 +63,24 @@ func TestUnknownHub(t *testing.T) {
 	_, err = d.HubByCode(refdata.HubPoloStart, "21")
 	require.True(t, errors.Is(err, refdata.ErrUnknownHub), "a CTI code is not a polo's")
 }
+
+func TestComunePECMustBeAnAddress(t *testing.T) {
+	t.Parallel()
+	err := parseWith(t, map[string]string{`pec: protocollo@pec.comune.rho.example.org`: `pec: protocollo at rho`})
+	var errs refdata.Errors
+	require.True(t, errors.As(err, &errs), "got %v", err)
+	require.Len(t, errs, 1)
+	require.Equal(t, "comuni[5].pec", errs[0].Field)
+	require.Equal(t, lineOf(t, `name: Rho`), errs[0].Line)
+	d := loadSample(t)
+	require.Equal(t, "protocollo@pec.comune.milano.example.org", d.Comuni[slicesIndex(d, "015146")].PEC)
+}
+
+func slicesIndex(d *refdata.Dataset, istat string) int {
+	for i, c := range d.Comuni {
+		if c.ISTAT == istat {
+			return i
+		}
+	}
+	return -1
+}

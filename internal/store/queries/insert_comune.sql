@@ -1,1 +1,1 @@
-INSERT INTO comune (istat, name, ambito) VALUES ($1, $2, $3)
+INSERT INTO comune (istat, name, ambito, pec) VALUES ($1, $2, $3, NULLIF($4, ''))
