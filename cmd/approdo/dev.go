@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -33,6 +35,7 @@ type devConfig struct {
 	TemporalPort      int           `env:"APPRODO_DEV_TEMPORAL_PORT" envDefault:"7233"`
 	TemporalUIPort    int           `env:"APPRODO_DEV_TEMPORAL_UI_PORT" envDefault:"8233"`
 	SMTPPort          int           `env:"APPRODO_DEV_SMTP_PORT" envDefault:"2525"`
+	MailPagePort      int           `env:"APPRODO_DEV_MAIL_PAGE_PORT" envDefault:"8025"`
 	TemporalRetention time.Duration `env:"APPRODO_DEV_TEMPORAL_RETENTION" envDefault:"720h"`
 	// RefdataFile is loaded at every start (a no-op when unchanged); relative to the
 	// repository.
@@ -186,6 +189,13 @@ func runDev(ctx context.Context) error {
 		return err
 	}
 	defer mailbox.Close()
+	mailPage := &http.Server{Addr: fmt.Sprintf("127.0.0.1:%d", dev.MailPagePort), Handler: mailbox.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	mailPageListener, err := net.Listen("tcp", mailPage.Addr)
+	if err != nil {
+		return fmt.Errorf("listen for the dev mailbox page: %w", err)
+	}
+	go func() { _ = mailPage.Serve(mailPageListener) }()
+	defer mailPage.Close()
 	cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPTLS, cfg.SMTPUsername = "127.0.0.1", dev.SMTPPort, "none", ""
 	// The same mailbox stands in for the PEC provider (receipts are not simulated yet).
 	cfg.PECSMTPHost, cfg.PECSMTPPort, cfg.PECSMTPTLS, cfg.PECSMTPUsername = "127.0.0.1", dev.SMTPPort, "none", ""
@@ -208,7 +218,7 @@ func runDev(ctx context.Context) error {
 	group.Go(func() error {
 		return serveAPI(groupCtx, cfg, appLog.With("process", "api"), appPool, tc)
 	})
-	printDevBanner(cfg, temporalServer, logDir, tokensFile)
+	printDevBanner(cfg, temporalServer, logDir, tokensFile, "http://"+mailPage.Addr)
 
 	err = group.Wait()
 	say("Stopping: API and worker, then Temporal, then PostgreSQL…")
@@ -247,7 +257,7 @@ func stopWithTimeout(what string, stop func(context.Context) error) {
 	}
 }
 
-func printDevBanner(cfg config.Config, temporalServer *devtemporal.Server, logDir, tokensFile string) {
+func printDevBanner(cfg config.Config, temporalServer *devtemporal.Server, logDir, tokensFile, mailPage string) {
 	api := "http://" + cfg.HTTPAddr
 	query := url.QueryEscape(`Stage="awaiting_proposal"`)
 	fmt.Printf(`
@@ -257,6 +267,7 @@ Approdo is running.
   Temporal UI  %[2]s
   Temporal     %[3]s   (namespace %[4]s, task queue %[5]s)
   PostgreSQL   %[6]s
+  Mailbox      %[10]s   (every notice sent lands here; SMTP on 127.0.0.1:%[11]d)
   Logs         %[7]s  (PostgreSQL, Temporal; the API and worker log to this terminal)
 
 Next steps:
@@ -276,5 +287,5 @@ Next steps:
 Press Ctrl-C to stop everything; the data stays for the next start.
 
 `, api, temporalServer.UIURL(), cfg.TemporalAddress, cfg.TemporalNamespace, cfg.TaskQueue,
-		config.MaskURL(cfg.DatabaseURL), logDir, query, tokensFile)
+		config.MaskURL(cfg.DatabaseURL), logDir, query, tokensFile, mailPage, cfg.SMTPPort)
 }
