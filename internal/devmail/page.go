@@ -15,7 +15,7 @@ func (s *Server) Handler() http.Handler {
 		messages := s.Messages()
 		slices.Reverse(messages)
 		type row struct {
-			Index       int
+			Index int
 			Message
 			Received string
 		}
