@@ -82,7 +82,14 @@ func (d *Delivery) DeliverNotification(ctx context.Context, key string) error {
 			return noteErr
 		}
 		if errors.Is(err, mailer.ErrTemporary) {
-			return err
+			// What goes back to Temporal is kept in its history: the code only, not the
+			// server's reply, which may quote the recipient's address.
+			var mErr *mailer.Error
+			code := 0
+			if errors.As(err, &mErr) {
+				code = mErr.Code
+			}
+			return fmt.Errorf("notification of case %s not sent yet: temporary SMTP failure (code %d)", n.CaseID, code)
 		}
 		return temporal.NewNonRetryableApplicationError("notification not deliverable", ErrTypeUndeliverable, nil)
 	}

@@ -240,14 +240,5 @@ const reasonUnknownComune = "non è un comune della Città Metropolitana di Mila
 
 // knownComune reports whether istat is a comune of the reference data.
 func (s *Server) knownComune(ctx context.Context, istat string) (bool, error) {
-	d, err := s.store.ReferenceData(ctx)
-	if err != nil {
-		return false, err
-	}
-	for _, c := range d.Comuni {
-		if c.ISTAT == istat {
-			return true, nil
-		}
-	}
-	return false, nil
+	return s.store.ComuneKnown(ctx, istat)
 }

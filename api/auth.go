@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -36,7 +37,11 @@ type AuthSettings struct {
 
 // dummyHash is checked when the email is unknown, so that the answer takes as long as
 // for a known one and does not reveal which addresses exist.
-var dummyHash, _ = password.Hash("approdo-dummy-password")
+// It is made on first use, not when every process that imports the API starts.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := password.Hash("approdo-dummy-password")
+	return h
+})
 
 func tooManyAttempts(retry time.Duration) reply {
 	p := newProblem(http.StatusTooManyRequests, problemBlank, "Troppi tentativi",
@@ -70,7 +75,7 @@ func (s *Server) Login(ctx context.Context, req LoginRequestObject) (LoginRespon
 	now := s.now()
 	user, err := s.store.UserByEmail(ctx, req.Body.Email)
 	if errors.Is(err, store.ErrNotFound) {
-		_ = password.Verify(req.Body.Password, dummyHash)
+		_ = password.Verify(req.Body.Password, dummyHash())
 		return badCredentials(), nil
 	}
 	if err != nil {
@@ -81,7 +86,7 @@ func (s *Server) Login(ctx context.Context, req LoginRequestObject) (LoginRespon
 	}
 	if user.PasswordHash == "" {
 		// Invited but never set a password: the invitation link is the way in.
-		_ = password.Verify(req.Body.Password, dummyHash)
+		_ = password.Verify(req.Body.Password, dummyHash())
 		return badCredentials(), nil
 	}
 	if err := password.Verify(req.Body.Password, user.PasswordHash); err != nil {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/refdata"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -283,4 +285,21 @@ func TestMonitoringCountsByHubAndStage(t *testing.T) {
 	require.Equal(t, 3, waiting.Cases)
 	require.Equal(t, 1, waiting.Overdue)
 	require.Equal(t, 1, byKey[polo1.String()+"/enrolled"].Cases)
+}
+
+func TestComuneKnown(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, err := b.store.ComuneKnown(b.ctx, "015146")
+	require.True(t, errors.Is(err, store.ErrNotFound), "no reference data imported yet")
+	d, err := refdata.ParseFile(filepath.Join("..", "..", "deploy", "refdata", "sample.yaml"))
+	require.NoError(t, err)
+	_, err = b.store.ReplaceReferenceData(b.ctx, d, "sample")
+	require.NoError(t, err)
+	known, err := b.store.ComuneKnown(b.ctx, "015146")
+	require.NoError(t, err)
+	require.True(t, known)
+	known, err = b.store.ComuneKnown(b.ctx, "015999")
+	require.NoError(t, err)
+	require.False(t, known)
 }

@@ -38,6 +38,8 @@ var (
 	selectComuniSQL string
 	//go:embed queries/select_schools.sql
 	selectSchoolsSQL string
+	//go:embed queries/select_comune_known.sql
+	selectComuneKnownSQL string
 )
 
 // ImportResult says what an import did.
@@ -126,4 +128,17 @@ func (s *Store) ReferenceData(ctx context.Context) (*refdata.Dataset, error) {
 		return nil, fmt.Errorf("read schools: %w", err)
 	}
 	return &d, nil
+}
+
+// ComuneKnown reports whether istat is a comune of the reference data, or ErrNotFound if
+// none was imported. It is one small query, for checks on every request.
+func (s *Store) ComuneKnown(ctx context.Context, istat string) (bool, error) {
+	var imported, known bool
+	if err := s.pool.QueryRow(ctx, selectComuneKnownSQL, pgx.NamedArgs{"istat": istat}).Scan(&imported, &known); err != nil {
+		return false, fmt.Errorf("look up comune: %w", err)
+	}
+	if !imported {
+		return false, fmt.Errorf("look up comune: %w", ErrNotFound)
+	}
+	return known, nil
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/approdo/approdo/internal/casework"
@@ -22,8 +21,6 @@ var (
 	insertCaseSQL string
 	//go:embed queries/select_case.sql
 	selectCaseSQL string
-	//go:embed queries/update_stage.sql
-	updateStageSQL string
 )
 
 // Store reads and writes Approdo's records through a connection pool.
@@ -190,21 +187,4 @@ func (s *Store) GetCase(ctx context.Context, id string) (Case, error) {
 		return Case{}, fmt.Errorf("get case %s: task owner: %w", id, err)
 	}
 	return c, nil
-}
-
-// SetStage records the stage a case has reached.
-func (s *Store) SetStage(ctx context.Context, id, stage string) error {
-	var tag pgconn.CommandTag
-	err := s.inOrg(ctx, func(tx pgx.Tx) error {
-		var err error
-		tag, err = tx.Exec(ctx, updateStageSQL, pgx.NamedArgs{"id": id, "stage": stage})
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("set stage of case %s: %w", id, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("set stage of case %s: %w", id, ErrNotFound)
-	}
-	return nil
 }

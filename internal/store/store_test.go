@@ -113,22 +113,6 @@ func TestGetCaseNotFound(t *testing.T) {
 	require.True(t, errors.Is(err, store.ErrNotFound), "got %v", err)
 }
 
-func TestSetStage(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	c, err := b.store.RecordCase(b.ctx, sampleCase())
-	require.NoError(t, err)
-
-	require.NoError(t, b.store.SetStage(b.ctx, c.ID, "routed"))
-	got, err := b.store.GetCase(b.ctx, c.ID)
-	require.NoError(t, err)
-	require.Equal(t, "routed", got.Stage)
-	require.True(t, got.UpdatedAt.After(c.UpdatedAt) || got.UpdatedAt.Equal(c.UpdatedAt))
-
-	err = b.store.SetStage(b.ctx, uuid.NewString(), "routed")
-	require.True(t, errors.Is(err, store.ErrNotFound), "got %v", err)
-}
-
 func TestSchemaRejectsValuesOutsideTheDomain(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

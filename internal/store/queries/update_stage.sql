@@ -1,3 +1,0 @@
-UPDATE enrolment_case
-SET stage = @stage, updated_at = now()
-WHERE id = @id
