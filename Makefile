@@ -27,7 +27,7 @@ test: devserver ## Run every test (unit, PostgreSQL, Temporal, HTTP)
 
 .PHONY: lint
 lint: ## gofmt, go vet, staticcheck and workflowcheck
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
 	go tool staticcheck ./...
