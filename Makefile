@@ -23,7 +23,9 @@ devserver: ## Build the Temporal dev server binary into .dev/bin (first build ~8
 
 .PHONY: test
 test: devserver ## Run every test (unit, PostgreSQL, Temporal, HTTP)
-	APPRODO_DEVSERVER_BIN=$(DEVSERVER_BIN) go test -count=1 -timeout 20m ./...
+	@mkdir -p .dev
+	@set -o pipefail; APPRODO_DEVSERVER_BIN=$(DEVSERVER_BIN) go test -count=1 -timeout 20m ./... 2>&1 | tee .dev/test.log; \
+	  status=$$?; if [ $$status -ne 0 ]; then scripts/test-failures .dev/test.log; fi; exit $$status
 
 .PHONY: lint
 lint: ## gofmt, go vet, staticcheck and workflowcheck

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -112,8 +113,9 @@ func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+demoToken(t, dir, "APPRODO_TOKEN_COMUNE"))
 	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
+	answer, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	require.Equal(t, http.StatusCreated, res.StatusCode)
+	require.Equal(t, http.StatusCreated, res.StatusCode, string(answer))
 	location := res.Header.Get("Location")
 	require.NotEmpty(t, location)
 
@@ -129,8 +131,9 @@ func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+demoToken(t, dir, "APPRODO_TOKEN_COMUNE"))
 	res, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
+	answer, _ = io.ReadAll(res.Body)
 	res.Body.Close()
-	require.Equal(t, http.StatusOK, res.StatusCode, "the case filed before the restart is still there")
+	require.Equal(t, http.StatusOK, res.StatusCode, "the case filed before the restart is still there: %s", answer)
 	require.NoError(t, stop())
 }
 

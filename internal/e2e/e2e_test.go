@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -72,7 +73,7 @@ func run(m *testing.M) int {
 	}()
 	temporalServer = srv
 
-	c, err := client.Dial(client.Options{HostPort: srv.HostPort(), Namespace: namespace})
+	c, err := client.Dial(client.Options{HostPort: srv.HostPort(), Namespace: namespace, Logger: sdkLogger})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dial Temporal:", err)
 		return 1
@@ -85,6 +86,10 @@ func run(m *testing.M) int {
 	}
 	return pgtest.Run(m, store.Migrate)
 }
+
+// sdkLogger keeps the clients' and workers' warnings and drops their debug lines, which
+// would bury a failing test's report under thousands of others.
+var sdkLogger = sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 
 type bundle struct {
 	ctx       context.Context
@@ -148,7 +153,7 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 	appPool, err := store.OpenApp(ctx, appURL)
 	require.NoError(t, err)
 	t.Cleanup(appPool.Close)
-	c, err := client.Dial(client.Options{HostPort: temporalServer.HostPort(), Namespace: namespace})
+	c, err := client.Dial(client.Options{HostPort: temporalServer.HostPort(), Namespace: namespace, Logger: sdkLogger})
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 
