@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -36,7 +37,20 @@ type Delivery struct {
 	UST, Orientation string
 	// BaseURL is where the API is reached, for the links in the notices.
 	BaseURL string
+	// ReceiptTimeout is how long a sent PEC waits for its delivery receipt before it
+	// counts as not delivered; zero means DefaultReceiptTimeout.
+	ReceiptTimeout time.Duration
+	// AcceptanceGrace is how long an attempt cut short (the worker killed mid-send) waits
+	// for the provider's acceptance receipt before the PEC is sent again; zero means
+	// DefaultAcceptanceGrace.
+	AcceptanceGrace time.Duration
 }
+
+// The defaults of Delivery's PEC timings.
+const (
+	DefaultReceiptTimeout  = 24 * time.Hour
+	DefaultAcceptanceGrace = 10 * time.Minute
+)
 
 // ErrTypeUndeliverable marks a notification that cannot be sent: no address, or a
 // permanent refusal. Retrying cannot help; the row says why.
@@ -49,52 +63,177 @@ func MessageID(key, domain string) string {
 	return "notice-" + hex.EncodeToString(sum[:12]) + "@" + domain
 }
 
+// Sent says how a message left: its Message-ID and, for a PEC, how long to wait for the
+// delivery receipt. The workflow that sent it waits on that.
+type Sent struct {
+	MessageID      string
+	PEC            bool          `json:",omitempty"`
+	ReceiptTimeout time.Duration `json:",omitempty"`
+}
+
 // DeliverNotification sends the notification queued under key, once: a notification
 // already sent is not sent again, and every attempt uses the same Message-ID.
-func (d *Delivery) DeliverNotification(ctx context.Context, key string) error {
+func (d *Delivery) DeliverNotification(ctx context.Context, key string) (Sent, error) {
 	sys := store.AsSystem(ctx)
 	n, err := d.Store.NotificationByKey(sys, key)
 	if err != nil {
-		return err
-	}
-	if n.SentAt != nil {
-		return nil
-	}
-	messageID := MessageID(key, d.Domain)
-	to, msg, err := d.compose(sys, n)
-	if err != nil && !errors.Is(err, errNoAddress) {
-		return err // the database, most likely: try again
+		return Sent{}, err
 	}
 	// A comune is notified by PEC, which has legal weight; everybody else by email.
-	account := d.Mail
-	if err == nil && n.Recipient.Kind == casework.OrgComune {
-		account = d.PEC
-		if account.Host == "" {
-			err = fmt.Errorf("%w: no PEC account configured", errNoAddress)
-		}
+	pec := n.Recipient.Kind == casework.OrgComune
+	out := outgoing{outbox: store.Notifications, key: key, messageID: MessageID(key, d.Domain), pec: pec, label: "notification of case " + n.CaseID}
+	if n.SentAt != nil {
+		return d.sent(out), nil
+	}
+	out.to, out.msg, err = d.compose(sys, n)
+	if err != nil && !errors.Is(err, errNoAddress) {
+		return Sent{}, err // the database, most likely: try again
 	}
 	if err == nil {
-		err = mailer.Send(ctx, account, mailer.Message{MessageID: messageID, To: to, Subject: msg.Subject, Text: msg.Text, HTML: msg.HTML})
+		activity.GetLogger(ctx).Info("Sending notification", "CaseID", n.CaseID, "Kind", n.Kind, "Recipient", n.Recipient.String())
 	}
+	return d.send(ctx, out, err)
+}
+
+// outgoing is a message about to be sent from one of the outboxes.
+type outgoing struct {
+	outbox    store.Outbox
+	key       string
+	messageID string
+	pec       bool
+	to        string
+	msg       notices.Message
+	// label names the message in errors kept by Temporal: never an address or a name.
+	label string
+}
+
+// send sends a message once. composeErr is why it could not be written, if it could not.
+//
+// The hard case is an earlier attempt cut short, its worker killed after the server may
+// have taken the message: for a PEC the provider's acceptance receipt settles it, and the
+// message is sent again only if none came within AcceptanceGrace. Ordinary email has no
+// such receipt: an attempt cut short between the server's acceptance and the record of
+// it is sent again (at most once more per crash).
+func (d *Delivery) send(ctx context.Context, out outgoing, composeErr error) (Sent, error) {
+	sys := store.AsSystem(ctx)
+	account := d.Mail
+	if out.pec {
+		account = d.PEC
+		if composeErr == nil && account.Host == "" {
+			composeErr = fmt.Errorf("%w: no PEC account configured", errNoAddress)
+		}
+	}
+	if composeErr != nil {
+		return Sent{}, d.failed(ctx, out, composeErr)
+	}
+	inDoubtSince, err := d.Store.DeliveryAttemptInDoubt(sys, out.outbox, out.key)
 	if err != nil {
-		// The reason is for UST and names no person: an address or an SMTP reply code.
-		if noteErr := d.Store.NoteDeliveryAttempt(sys, key, messageID, to, err.Error(), false); noteErr != nil {
-			return noteErr
-		}
-		if errors.Is(err, mailer.ErrTemporary) {
-			// What goes back to Temporal is kept in its history: the code only, not the
-			// server's reply, which may quote the recipient's address.
-			var mErr *mailer.Error
-			code := 0
-			if errors.As(err, &mErr) {
-				code = mErr.Code
-			}
-			return fmt.Errorf("notification of case %s not sent yet: temporary SMTP failure (code %d)", n.CaseID, code)
-		}
-		return temporal.NewNonRetryableApplicationError("notification not deliverable", ErrTypeUndeliverable, nil)
+		return Sent{}, err
 	}
-	activity.GetLogger(ctx).Info("Notification sent", "CaseID", n.CaseID, "Kind", n.Kind, "Recipient", n.Recipient.String())
-	return d.Store.NoteDeliveryAttempt(sys, key, messageID, to, "", true)
+	if out.pec {
+		// Before the message leaves: which workflow waits for its receipts.
+		pm, err := d.Store.NotePECAttempt(sys, out.messageID, activity.GetInfo(ctx).WorkflowExecution.ID, out.to)
+		if err != nil {
+			return Sent{}, err
+		}
+		if inDoubtSince != nil {
+			if pm.AcceptedAt != nil {
+				activity.GetLogger(ctx).Info("An attempt cut short had reached the provider: not sending again", "Message", out.label)
+				return d.sent(out), d.Store.NoteDeliveryAttempt(sys, out.outbox, out.key, out.messageID, out.to, "", true)
+			}
+			if wait := d.acceptanceGrace() - time.Since(*inDoubtSince); wait > 0 {
+				return Sent{}, fmt.Errorf("%s: an attempt was cut short; waiting up to %s for the provider's acceptance receipt before sending again", out.label, wait.Round(time.Second))
+			}
+		}
+	}
+	if err := d.Store.MarkSending(sys, out.outbox, out.key); err != nil {
+		return Sent{}, err
+	}
+	err = mailer.Send(ctx, account, mailer.Message{MessageID: out.messageID, To: out.to, Subject: out.msg.Subject, Text: out.msg.Text, HTML: out.msg.HTML})
+	if err != nil {
+		return Sent{}, d.failed(ctx, out, err)
+	}
+	if err := d.Store.NoteDeliveryAttempt(sys, out.outbox, out.key, out.messageID, out.to, "", true); err != nil {
+		return Sent{}, err
+	}
+	activity.GetLogger(ctx).Info("Message sent", "Message", out.label, "PEC", out.pec)
+	return d.sent(out), nil
+}
+
+// failed records a failed attempt and tells Temporal whether to try again.
+func (d *Delivery) failed(ctx context.Context, out outgoing, err error) error {
+	// The reason is for UST and names no person: an address or an SMTP reply code.
+	if noteErr := d.Store.NoteDeliveryAttempt(store.AsSystem(ctx), out.outbox, out.key, out.messageID, out.to, err.Error(), false); noteErr != nil {
+		return noteErr
+	}
+	if errors.Is(err, mailer.ErrTemporary) {
+		// What goes back to Temporal is kept in its history: the code only, not the
+		// server's reply, which may quote the recipient's address.
+		var mErr *mailer.Error
+		code := 0
+		if errors.As(err, &mErr) {
+			code = mErr.Code
+		}
+		return fmt.Errorf("%s not sent yet: temporary SMTP failure (code %d)", out.label, code)
+	}
+	return temporal.NewNonRetryableApplicationError(out.label+" not deliverable", ErrTypeUndeliverable, nil)
+}
+
+func (d *Delivery) sent(out outgoing) Sent {
+	s := Sent{MessageID: out.messageID, PEC: out.pec}
+	if out.pec {
+		s.ReceiptTimeout = d.ReceiptTimeout
+		if s.ReceiptTimeout <= 0 {
+			s.ReceiptTimeout = DefaultReceiptTimeout
+		}
+	}
+	return s
+}
+
+func (d *Delivery) acceptanceGrace() time.Duration {
+	if d.AcceptanceGrace <= 0 {
+		return DefaultAcceptanceGrace
+	}
+	return d.AcceptanceGrace
+}
+
+// Outcome is what became of a sent message: delivered, or not and why.
+type Outcome struct {
+	Delivered bool
+	// Reason is why not: the receipt's type (errore-consegna, non-accettazione…),
+	// "no_receipt" when none came in time, or "refused" for a permanent SMTP refusal.
+	Reason string `json:",omitempty"`
+}
+
+// The reasons a message was not delivered, besides a receipt's type.
+const (
+	ReasonNoReceipt = "no_receipt" // no delivery receipt within the timeout
+	ReasonRefused   = "refused"    // a permanent refusal, or no address to send to
+)
+
+// UndeliveredNotice names a notification and the workflow of its case.
+type UndeliveredNotice struct {
+	CaseWorkflowID string
+	Kind           string
+	Recipient      string
+}
+
+// NoteNotificationOutcome records a notification's fate and returns its case's workflow,
+// which is told when a notice was not delivered.
+func (d *Delivery) NoteNotificationOutcome(ctx context.Context, key string, o Outcome) (UndeliveredNotice, error) {
+	sys := store.AsSystem(ctx)
+	if err := d.Store.NoteDeliveryOutcome(sys, store.Notifications, key, o.Delivered, o.Reason); err != nil {
+		return UndeliveredNotice{}, err
+	}
+	n, err := d.Store.NotificationByKey(sys, key)
+	if err != nil {
+		return UndeliveredNotice{}, err
+	}
+	c, err := d.Store.GetCase(sys, n.CaseID)
+	if err != nil {
+		return UndeliveredNotice{}, err
+	}
+	return UndeliveredNotice{CaseWorkflowID: c.WorkflowID, Kind: n.Kind, Recipient: n.Recipient.String()}, nil
 }
 
 // errNoAddress marks a notification that cannot be written or addressed: retrying will
@@ -191,4 +330,38 @@ func nonEmpty(addr string) (string, error) {
 		return "", errNoAddress
 	}
 	return addr, nil
+}
+
+// DeliverAccountMessageWorkflowName is the workflow that delivers one account message.
+const DeliverAccountMessageWorkflowName = "DeliverAccountMessage"
+
+// DeliverAccountMessage sends the account message queued under key, once: credentials to
+// a comune go by PEC to the address it logs in with; invitations and reset links by email.
+func (d *Delivery) DeliverAccountMessage(ctx context.Context, key string) (Sent, error) {
+	sys := store.AsSystem(ctx)
+	m, err := d.Store.AccountMessageByKey(sys, key)
+	if err != nil {
+		return Sent{}, err
+	}
+	out := outgoing{
+		outbox: store.AccountMessages, key: key, messageID: MessageID("account/"+key, d.Domain),
+		pec: m.Channel == "pec", to: m.UserEmail, label: "account message " + m.Kind,
+	}
+	if m.SentAt != nil {
+		return d.sent(out), nil
+	}
+	data := notices.AccountData{Organisation: m.OrganisationName, Login: m.UserEmail, Secret: m.Secret, Link: strings.TrimSuffix(d.BaseURL, "/") + "/api/v1/auth/login"}
+	if m.Kind == store.AccountInvitation || m.Kind == store.AccountReset {
+		data.Link = strings.TrimSuffix(d.BaseURL, "/") + "/api/v1/auth/password/set?token=" + m.Secret
+	}
+	out.msg, err = notices.ForAccount(m.Kind, data)
+	if err != nil {
+		err = fmt.Errorf("%w: %v", errNoAddress, err)
+	}
+	return d.send(ctx, out, err)
+}
+
+// NoteAccountMessageOutcome records what became of an account message.
+func (d *Delivery) NoteAccountMessageOutcome(ctx context.Context, key string, o Outcome) error {
+	return d.Store.NoteDeliveryOutcome(store.AsSystem(ctx), store.AccountMessages, key, o.Delivered, o.Reason)
 }

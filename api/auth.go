@@ -11,9 +11,12 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
 
+	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/password"
 	"github.com/approdo/approdo/internal/store"
+	"github.com/approdo/approdo/workflows"
 )
 
 // sessionCookie is the name of the session cookie of the web pages.
@@ -98,8 +101,12 @@ func (s *Server) Login(ctx context.Context, req LoginRequestObject) (LoginRespon
 		}
 		return badCredentials(), nil
 	}
-	if err := s.store.RecordLoginSuccess(ctx, user.ID); err != nil {
+	first, err := s.store.RecordLoginSuccess(ctx, user.ID)
+	if err != nil {
 		return nil, err
+	}
+	if first && user.Organisation.Kind == casework.OrgComune {
+		s.tellOnboarding(ctx, user.Organisation.Code)
 	}
 	sess, secret, err := s.store.CreateSession(ctx, user, s.auth.SessionTTL)
 	if err != nil {
@@ -247,3 +254,14 @@ func (r reply) VisitLogoutResponse(w http.ResponseWriter) error               { 
 func (r reply) VisitChangePasswordResponse(w http.ResponseWriter) error       { return r.write(w) }
 func (r reply) VisitRequestPasswordResetResponse(w http.ResponseWriter) error { return r.write(w) }
 func (r reply) VisitSetPasswordResponse(w http.ResponseWriter) error          { return r.write(w) }
+
+// tellOnboarding tells the comune's onboarding workflow that its account was used. It is
+// a courtesy: the workflow also looks for the first login at each reminder, so a failure
+// here (Temporal down, a comune never onboarded) only delays the news.
+func (s *Server) tellOnboarding(ctx context.Context, istat string) {
+	err := s.temporal.SignalWorkflow(ctx, workflows.OnboardingWorkflowID(istat), "", workflows.SignalFirstLogin, nil)
+	var notFound *serviceerror.NotFound
+	if err != nil && !errors.As(err, &notFound) {
+		s.log.WarnContext(ctx, "could not tell the onboarding workflow of a first login", "comune", istat, "error", err)
+	}
+}

@@ -3,6 +3,8 @@
 package worker
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -20,6 +22,8 @@ type Dependencies struct {
 	Policies *activities.Policies
 	// Delivery sends notifications by email; nil leaves them in the outbox.
 	Delivery *activities.Delivery
+	// Onboarding gives comuni their accounts.
+	Onboarding *activities.Onboarding
 }
 
 // DependenciesOn returns the activities' dependencies on one store, with the case policy
@@ -29,6 +33,9 @@ func DependenciesOn(st *store.Store, policy casework.Policy) Dependencies {
 		Cases:    &activities.Cases{Store: st},
 		Routing:  &activities.Routing{Store: st},
 		Policies: &activities.Policies{Policy: policy},
+		Onboarding: &activities.Onboarding{Store: st, Policy: activities.OnboardingPolicy{
+			ReminderEvery: 7 * 24 * time.Hour, Reminders: 3,
+		}},
 	}
 }
 
@@ -50,6 +57,9 @@ func Register(r sdkworker.Registry, deps Dependencies) {
 	if deps.Delivery != nil {
 		r.RegisterActivity(deps.Delivery)
 	}
+	if deps.Onboarding != nil {
+		r.RegisterActivity(deps.Onboarding)
+	}
 }
 
 // RegisterWorkflows registers every workflow on r under its fixed name. The replay test
@@ -57,4 +67,6 @@ func Register(r sdkworker.Registry, deps Dependencies) {
 func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.EnrolmentWorkflow, workflow.RegisterOptions{Name: workflows.EnrolmentWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.DeliverNotificationWorkflow, workflow.RegisterOptions{Name: activities.DeliverNotificationWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.DeliverAccountMessageWorkflow, workflow.RegisterOptions{Name: workflows.DeliverAccountMessageWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.ComuneOnboardingWorkflow, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
 }

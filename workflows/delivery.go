@@ -1,12 +1,15 @@
 package workflows
 
 import (
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/internal/pec"
+	"github.com/approdo/approdo/internal/searchattr"
 )
 
 // deliveryActivity retries a temporary failure (the mail server busy or down) for three
@@ -22,9 +25,129 @@ var deliveryActivity = workflow.ActivityOptions{
 	ScheduleToCloseTimeout: 72 * time.Hour,
 }
 
-// DeliverNotificationWorkflow sends one queued notification. It fails, visibly in the
-// Temporal UI, when the notification cannot be delivered; the outbox row says why.
+// pecReceiptsChange is the GetVersion change ID of waiting for a PEC's receipts. A
+// delivery recorded before it ended when the message left, and replays so.
+const pecReceiptsChange = "pec-receipts"
+
+// SignalPECReceipt is the signal by which the PEC poller hands a receipt to the workflow
+// that sent the message.
+const SignalPECReceipt = "pec-receipt"
+
+// PECReceiptSignal is a receipt, as the poller recognised it.
+type PECReceiptSignal struct {
+	// Type is the receipt's type: accettazione, avvenuta-consegna, errore-consegna…
+	Type      string
+	Recipient string `json:",omitempty"`
+}
+
+// SignalNoticeUndelivered tells a case that one of its notices did not reach its
+// recipient: the case shows it and alerts UST.
+const SignalNoticeUndelivered = "notice-undelivered"
+
+// NoticeUndelivered is the argument of SignalNoticeUndelivered.
+type NoticeUndelivered struct {
+	Kind      string
+	Recipient string
+	Reason    string
+}
+
+// The stages of a delivery workflow, for the Temporal UI: a PEC waiting for its delivery
+// receipt, delivered, or not delivered.
+const (
+	StageAwaitingReceipt = "awaiting_receipt"
+	StageDelivered       = "delivered"
+	StageNotDelivered    = "not_delivered"
+)
+
+// DeliverNotificationWorkflow sends one queued notification. A PEC then waits for its
+// delivery receipt; a notice that cannot be delivered (refused, an error receipt, no
+// receipt in time) is recorded and its case told. A refused notice fails the workflow,
+// visibly in the Temporal UI; the outbox row says why.
 func DeliverNotificationWorkflow(ctx workflow.Context, key string) error {
 	var delivery *activities.Delivery
-	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, deliveryActivity), delivery.DeliverNotification, key).Get(ctx, nil)
+	var sent activities.Sent
+	sendErr := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, deliveryActivity), delivery.DeliverNotification, key).Get(ctx, &sent)
+	if workflow.GetVersion(ctx, pecReceiptsChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return sendErr
+	}
+	outcome, err := deliveryOutcome(ctx, sent, sendErr)
+	if err != nil || outcome == nil {
+		return err
+	}
+	var undelivered activities.UndeliveredNotice
+	actx := workflow.WithActivityOptions(ctx, durableActivity)
+	if err := workflow.ExecuteActivity(actx, delivery.NoteNotificationOutcome, key, *outcome).Get(ctx, &undelivered); err != nil {
+		return err
+	}
+	if !outcome.Delivered && undelivered.CaseWorkflowID != "" {
+		err := workflow.SignalExternalWorkflow(ctx, undelivered.CaseWorkflowID, "", SignalNoticeUndelivered, NoticeUndelivered{
+			Kind: undelivered.Kind, Recipient: undelivered.Recipient, Reason: outcome.Reason,
+		}).Get(ctx, nil)
+		if err != nil {
+			// A closed case cannot be told; the outbox row still says it.
+			workflow.GetLogger(ctx).Warn("The case of an undelivered notice could not be told", "Error", err)
+		}
+	}
+	return sendErr
+}
+
+// deliveryOutcome waits for the fate of a sent message: nil for ordinary email that left
+// (nothing more is known of it), the receipt's verdict for a PEC, "refused" for a
+// permanent refusal. Any other error is returned as it is.
+func deliveryOutcome(ctx workflow.Context, sent activities.Sent, sendErr error) (*activities.Outcome, error) {
+	if sendErr != nil {
+		var appErr *temporal.ApplicationError
+		if errors.As(sendErr, &appErr) && appErr.Type() == activities.ErrTypeUndeliverable {
+			return &activities.Outcome{Reason: activities.ReasonRefused}, setDeliveryStage(ctx, StageNotDelivered)
+		}
+		return nil, sendErr
+	}
+	if !sent.PEC {
+		return nil, nil
+	}
+	if err := setDeliveryStage(ctx, StageAwaitingReceipt); err != nil {
+		return nil, err
+	}
+	outcome := awaitDeliveryReceipt(ctx, sent)
+	stage := StageDelivered
+	if !outcome.Delivered {
+		stage = StageNotDelivered
+	}
+	return &outcome, setDeliveryStage(ctx, stage)
+}
+
+func setDeliveryStage(ctx workflow.Context, stage string) error {
+	return workflow.UpsertTypedSearchAttributes(ctx, searchattr.Stage.ValueSet(stage))
+}
+
+// awaitDeliveryReceipt waits for the delivery receipt of a PEC until its timeout. The
+// acceptance receipt and the 12-hour warning only say it is on its way; a delivery
+// receipt ends the wait, and so does a final error receipt or the timeout.
+func awaitDeliveryReceipt(ctx workflow.Context, sent activities.Sent) activities.Outcome {
+	logger := workflow.GetLogger(ctx)
+	receipts := workflow.GetSignalChannel(ctx, SignalPECReceipt)
+	timerCtx, cancelTimer := workflow.WithCancel(ctx)
+	defer cancelTimer()
+	timer := workflow.NewTimer(timerCtx, sent.ReceiptTimeout)
+	var outcome *activities.Outcome
+	for outcome == nil {
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(receipts, func(ch workflow.ReceiveChannel, _ bool) {
+			var r PECReceiptSignal
+			ch.Receive(ctx, &r)
+			switch t := pec.Type(r.Type); {
+			case t == pec.AvvenutaConsegna:
+				outcome = &activities.Outcome{Delivered: true}
+			case t.IsFailure() && t != pec.PreavvisoErroreConsegna:
+				outcome = &activities.Outcome{Reason: r.Type}
+			default:
+				logger.Info("PEC receipt", "Type", r.Type)
+			}
+		})
+		sel.AddFuture(timer, func(workflow.Future) {
+			outcome = &activities.Outcome{Reason: activities.ReasonNoReceipt}
+		})
+		sel.Select(ctx)
+	}
+	return *outcome
 }

@@ -188,7 +188,27 @@ func (c *enrolmentCase) setup(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
+	workflow.Go(ctx, c.listenForUndeliveredNotices)
 	return c.setupActions(ctx)
+}
+
+// listenForUndeliveredNotices records each notice of the case that did not reach its
+// recipient, escalates the case and alerts UST: a comune that never got the PEC of a
+// placement must be told another way.
+func (c *enrolmentCase) listenForUndeliveredNotices(ctx workflow.Context) {
+	undelivered := workflow.GetSignalChannel(ctx, SignalNoticeUndelivered)
+	for {
+		var n NoticeUndelivered
+		undelivered.Receive(ctx, &n)
+		if !c.state.Recorded || c.firstSlice || c.state.Policy == nil {
+			continue // a case this old sent no notices
+		}
+		c.escalate(ctx, casework.EscalationNoticeUndelivered)
+		c.addEvent(ctx, casework.Event{Kind: casework.EventNoticeUndelivered, Reason: n.Kind, Note: n.Reason})
+		if err := c.commit(ctx, c.notice("notice_undelivered", casework.UST)); err != nil {
+			workflow.GetLogger(ctx).Error("Could not record an undelivered notice", "CaseID", c.input.CaseID, "Error", err)
+		}
+	}
 }
 
 // validateRegister rejects a request that differs from the one that opened the case. A

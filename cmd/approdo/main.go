@@ -42,6 +42,12 @@ commands:
             password that must be changed at the first login
   audit prune
             delete audit log entries older than AUDIT_RETENTION (run it daily)
+  onboard comuni [ISTAT ...]
+            give comuni their accounts: create each, send its credentials by PEC,
+            wait for the delivery receipt and the first login; no ISTAT code means
+            every comune of the reference data; a comune already onboarded is skipped
+  onboard comuni -resend ISTAT ...
+            send the credentials again (e.g. after correcting a PEC address)
 
 Configuration is read from environment variables; see README.md.
 `
@@ -77,6 +83,8 @@ func run(ctx context.Context, args []string) error {
 			return runUserInvite(ctx, args[2:])
 		case "audit prune":
 			return runAuditPrune(ctx)
+		case "onboard comuni":
+			return runOnboard(ctx, args[2:])
 		}
 	}
 	if len(args) != 1 {

@@ -108,6 +108,7 @@ func runWorkerUntilDone(ctx context.Context, cfg config.Config, log *slog.Logger
 		return err
 	}
 	deps := worker.DependenciesOn(store.New(pool), policy)
+	deps.Onboarding.Policy = activities.OnboardingPolicy{ReminderEvery: cfg.OnboardingReminderEvery, Reminders: cfg.OnboardingReminders}
 	if cfg.SMTPHost != "" {
 		deps.Cases.Temporal, deps.Cases.TaskQueue = tc, cfg.TaskQueue
 		deps.Delivery = &activities.Delivery{
@@ -121,6 +122,7 @@ func runWorkerUntilDone(ctx context.Context, cfg config.Config, log *slog.Logger
 				Username: cfg.PECSMTPUsername, Password: cfg.PECSMTPPassword, From: cfg.PECFrom,
 			},
 			Domain: cfg.MailDomain, UST: cfg.USTEmail, Orientation: cfg.OrientationEmail, BaseURL: cfg.PublicURL,
+			ReceiptTimeout: cfg.PECReceiptTimeout, AcceptanceGrace: cfg.PECAcceptanceGrace,
 		}
 	} else {
 		log.Warn("SMTP_HOST is not set: notifications wait in the outbox and are not sent")

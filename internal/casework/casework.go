@@ -153,6 +153,9 @@ const (
 	EventNoAttendanceAnswer  EventKind = "no_attendance_answer"
 	EventDropoutReferral     EventKind = "dropout_referral"
 	EventCompleted           EventKind = "completed"
+	// EventNoticeUndelivered: a notice about the case did not reach its recipient; Reason
+	// is the notice's kind, Note why (a PEC receipt's type, no receipt, refused).
+	EventNoticeUndelivered EventKind = "notice_undelivered"
 )
 
 // Event is one entry of a case's timeline. Seq numbers a case's events from 1 and never
@@ -188,6 +191,8 @@ const (
 	EscalationDeadline      = "deadline_missed"
 	EscalationProposalLimit = "proposal_limit_reached"
 	EscalationUnrouted      = "no_hub_found"
+	// EscalationNoticeUndelivered: a notice (a PEC to the comune, say) was not delivered.
+	EscalationNoticeUndelivered = "notice_not_delivered"
 )
 
 // Rejection reasons a school may give.

@@ -68,15 +68,35 @@ type Config struct {
 	MailFrom     string `env:"MAIL_FROM" envDefault:"approdo@approdo.invalid"`
 	MailDomain   string `env:"MAIL_DOMAIN" envDefault:"approdo.invalid"`
 	// The PEC mailbox comuni are notified from (implicit TLS on 465 by default).
-	PECSMTPHost      string `env:"PEC_SMTP_HOST"`
-	PECSMTPPort      int    `env:"PEC_SMTP_PORT" envDefault:"465"`
-	PECSMTPTLS       string `env:"PEC_SMTP_TLS" envDefault:"implicit"`
-	PECSMTPUsername  string `env:"PEC_SMTP_USERNAME"`
-	PECSMTPPassword  string `env:"PEC_SMTP_PASSWORD"`
-	PECFrom          string `env:"PEC_FROM"`
-	USTEmail         string `env:"UST_EMAIL"`
-	OrientationEmail string `env:"ORIENTATION_EMAIL"`
-	PublicURL        string `env:"PUBLIC_URL" envDefault:"http://127.0.0.1:8080"`
+	PECSMTPHost     string `env:"PEC_SMTP_HOST"`
+	PECSMTPPort     int    `env:"PEC_SMTP_PORT" envDefault:"465"`
+	PECSMTPTLS      string `env:"PEC_SMTP_TLS" envDefault:"implicit"`
+	PECSMTPUsername string `env:"PEC_SMTP_USERNAME"`
+	PECSMTPPassword string `env:"PEC_SMTP_PASSWORD"`
+	PECFrom         string `env:"PEC_FROM"`
+	// The PEC mailbox's IMAP side, polled for receipts; without PEC_IMAP_HOST no receipt
+	// is read and every PEC counts as not delivered once PEC_RECEIPT_TIMEOUT passes.
+	PECIMAPHost     string `env:"PEC_IMAP_HOST"`
+	PECIMAPPort     int    `env:"PEC_IMAP_PORT" envDefault:"993"`
+	PECIMAPTLS      string `env:"PEC_IMAP_TLS" envDefault:"implicit"`
+	PECIMAPUsername string `env:"PEC_IMAP_USERNAME"`
+	PECIMAPPassword string `env:"PEC_IMAP_PASSWORD"`
+	PECIMAPMailbox  string `env:"PEC_IMAP_MAILBOX" envDefault:"INBOX"`
+	// PECPollInterval is the pause between two reads of the PEC mailbox.
+	PECPollInterval time.Duration `env:"PEC_POLL_INTERVAL" envDefault:"1m"`
+	// PECReceiptTimeout is how long a PEC waits for its delivery receipt before it counts
+	// as not delivered (the rules give providers 24 hours).
+	PECReceiptTimeout time.Duration `env:"PEC_RECEIPT_TIMEOUT" envDefault:"24h"`
+	// PECAcceptanceGrace is how long a PEC whose sending was cut short waits for the
+	// provider's acceptance receipt before it is sent again.
+	PECAcceptanceGrace time.Duration `env:"PEC_ACCEPTANCE_GRACE" envDefault:"10m"`
+	// The onboarding of a comune reminds it every OnboardingReminderEvery to log in, up to
+	// OnboardingReminders times, then alerts UST.
+	OnboardingReminderEvery time.Duration `env:"ONBOARDING_REMINDER_EVERY" envDefault:"168h"`
+	OnboardingReminders     int           `env:"ONBOARDING_REMINDERS" envDefault:"3"`
+	USTEmail                string        `env:"UST_EMAIL"`
+	OrientationEmail        string        `env:"ORIENTATION_EMAIL"`
+	PublicURL               string        `env:"PUBLIC_URL" envDefault:"http://127.0.0.1:8080"`
 
 	// AuditRetention is how long audit log entries are kept; at least six months, the
 	// minimum for administrators' access logs.
@@ -135,12 +155,15 @@ func (c Config) check() error {
 	if c.SessionTTL <= 0 || c.AuthLockout <= 0 || c.AuthMaxFailures < 1 || c.AuthAttemptsPerMinute < 1 {
 		return fmt.Errorf("SESSION_TTL, AUTH_LOCKOUT, AUTH_MAX_FAILURES and AUTH_ATTEMPTS_PER_MINUTE must be positive")
 	}
-	for name, mode := range map[string]string{"SMTP_TLS": c.SMTPTLS, "PEC_SMTP_TLS": c.PECSMTPTLS} {
+	for name, mode := range map[string]string{"SMTP_TLS": c.SMTPTLS, "PEC_SMTP_TLS": c.PECSMTPTLS, "PEC_IMAP_TLS": c.PECIMAPTLS} {
 		switch mode {
 		case "implicit", "starttls", "none":
 		default:
 			return fmt.Errorf("%s must be implicit, starttls or none, not %q", name, mode)
 		}
+	}
+	if c.PECPollInterval <= 0 || c.PECReceiptTimeout <= 0 || c.PECAcceptanceGrace <= 0 || c.OnboardingReminderEvery <= 0 || c.OnboardingReminders < 0 {
+		return fmt.Errorf("PEC_POLL_INTERVAL, PEC_RECEIPT_TIMEOUT, PEC_ACCEPTANCE_GRACE and ONBOARDING_REMINDER_EVERY must be positive, ONBOARDING_REMINDERS not negative")
 	}
 	if c.AuditRetention < MinAuditRetention {
 		return fmt.Errorf("AUDIT_RETENTION must be at least %s (six months), not %s", MinAuditRetention, c.AuditRetention)

@@ -46,6 +46,40 @@ var staff = map[string]text{
 	"attendance_check":    {"Verifica di frequenza", "È il momento di confermare se l'alunno del caso {{.CaseID}} frequenta: {{.Link}}"},
 	"dropout_referral":    {"Segnalazione di rischio dispersione", "Per l'alunno del caso {{.CaseID}} è aperta una segnalazione di rischio dispersione: {{.Link}}"},
 	"direct_enrolment":    {"Iscrizione diretta registrata", "Una scuola ha registrato un'iscrizione diretta ({{.CaseID}}), ora seguita nel monitoraggio."},
+	"notice_undelivered":  {"Avviso PEC non consegnato", "Un avviso PEC del caso {{.CaseID}} non è stato consegnato al destinatario. Verificare l'indirizzo PEC nei dati di riferimento e avvisare il destinatario: {{.Link}}"},
+}
+
+// AccountData is what a message about an account may mention.
+type AccountData struct {
+	// Organisation is the name of the account's organisation, e.g. "Comune di Rho".
+	Organisation string
+	// Login is the address the user logs in with.
+	Login string
+	// Secret is the temporary password, or the secret of a link; Link is where to use it.
+	Secret string
+	Link   string
+}
+
+// account are the messages about accounts, in Italian: staff accounts are Italian
+// public offices.
+var account = map[string]text{
+	"credentials": {"Credenziali di accesso ad Approdo",
+		"Spett.le {{.Organisation}},\nper consultare e presentare le richieste di iscrizione scolastica dei minori neoarrivati è stato attivato il vostro accesso ad Approdo, la piattaforma dell'Ufficio Scolastico Territoriale di Milano.\nUtente: {{.Login}}\nPassword provvisoria: {{.Secret}}\nAl primo accesso vi sarà chiesto di sceglierne una nuova: {{.Link}}\nLa password provvisoria vale solo per il primo accesso. Se non avete richiesto questo accesso, informate l'UST."},
+	"login_reminder": {"Promemoria: primo accesso ad Approdo",
+		"Spett.le {{.Organisation}},\nle credenziali di accesso ad Approdo inviate con PEC precedente non risultano ancora usate. Accedete con l'utente {{.Login}} e la password provvisoria ricevuta: {{.Link}}\nSe la PEC con le credenziali non vi è arrivata, contattate l'UST."},
+	"invitation": {"Invito ad Approdo",
+		"Gentile utente,\nè stato creato per voi un accesso ad Approdo per {{.Organisation}} (utente {{.Login}}). Scegliete la vostra password da questo collegamento, valido una sola volta: {{.Link}}"},
+	"reset": {"Reimpostazione della password di Approdo",
+		"Gentile utente,\nè stata chiesta la reimpostazione della password dell'utente {{.Login}}. Sceglietene una nuova da questo collegamento, valido una sola volta: {{.Link}}\nSe non l'avete chiesta voi, ignorate questo messaggio."},
+}
+
+// ForAccount renders a message of kind about an account.
+func ForAccount(kind string, d AccountData) (Message, error) {
+	t, ok := account[kind]
+	if !ok {
+		return Message{}, fmt.Errorf("no account message for %q", kind)
+	}
+	return render(t, "it", d)
 }
 
 // family are the notices to a minor's family, by language.
@@ -90,7 +124,7 @@ func ForFamily(kind, lang string, d Data) (Message, bool, error) {
 	return m, true, err
 }
 
-func render(t text, lang string, d Data) (Message, error) {
+func render(t text, lang string, d any) (Message, error) {
 	subject, err := execText(t.subject, d)
 	if err != nil {
 		return Message{}, err
@@ -114,7 +148,7 @@ func render(t text, lang string, d Data) (Message, error) {
 	return Message{Subject: subject, Text: body + "\n", HTML: html.String(), Lang: lang}, nil
 }
 
-func execText(src string, d Data) (string, error) {
+func execText(src string, d any) (string, error) {
 	t, err := template.New("").Option("missingkey=error").Parse(src)
 	if err != nil {
 		return "", err

@@ -11,6 +11,23 @@ import (
 	"github.com/approdo/approdo/internal/casework"
 )
 
+// Outbox is a table of messages waiting to be sent: case notices, or account messages.
+type Outbox string
+
+// The two outboxes. Both have a key, a Message-ID chosen once, attempts and an outcome.
+const (
+	Notifications   Outbox = "notification"
+	AccountMessages Outbox = "account_message"
+)
+
+func (o Outbox) table() (string, error) {
+	switch o {
+	case Notifications, AccountMessages:
+		return string(o), nil
+	}
+	return "", fmt.Errorf("unknown outbox %q", o)
+}
+
 // QueuedNotification is a notification as its sender reads it.
 type QueuedNotification struct {
 	Notification
@@ -41,17 +58,85 @@ func (s *Store) NotificationByKey(ctx context.Context, key string) (QueuedNotifi
 	return n, nil
 }
 
+// DeliveryAttemptInDoubt returns when an earlier attempt to send a message of the outbox
+// began that never recorded its outcome: the worker running it was killed, maybe after
+// the server took the message. Nil means no attempt is in doubt.
+func (s *Store) DeliveryAttemptInDoubt(ctx context.Context, outbox Outbox, key string) (*time.Time, error) {
+	table, err := outbox.table()
+	if err != nil {
+		return nil, err
+	}
+	var since *time.Time
+	err = s.inOrg(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT sending_since FROM `+table+` WHERE key = $1`, key).Scan(&since)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("%s %s: %w", outbox, key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read delivery attempt: %w", err)
+	}
+	return since, nil
+}
+
+// MarkSending records that a message of the outbox is being handed to the server now,
+// until NoteDeliveryAttempt records how that went.
+func (s *Store) MarkSending(ctx context.Context, outbox Outbox, key string) error {
+	table, err := outbox.table()
+	if err != nil {
+		return err
+	}
+	err = s.inOrg(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE `+table+` SET sending_since = now() WHERE key = $1`, key)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("mark message as being sent: %w", err)
+	}
+	return nil
+}
+
 // NoteDeliveryAttempt records an attempt: the Message-ID and address used, and the error
-// if it failed ("" when it was sent).
-func (s *Store) NoteDeliveryAttempt(ctx context.Context, key, messageID, address, failure string, sent bool) error {
-	err := s.inOrg(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE notification SET message_id = $2, address = NULLIF($3, ''), attempts = attempts + 1,
-			last_error = NULLIF($4, ''), sent_at = CASE WHEN $5 THEN coalesce(sent_at, now()) ELSE sent_at END
+// if it failed ("" when it was sent). An account message's secret is wiped once sent: it
+// is needed only to write the message.
+func (s *Store) NoteDeliveryAttempt(ctx context.Context, outbox Outbox, key, messageID, address, failure string, sent bool) error {
+	table, err := outbox.table()
+	if err != nil {
+		return err
+	}
+	wipe := ""
+	if outbox == AccountMessages {
+		wipe = `, secret = CASE WHEN $5 THEN NULL ELSE secret END`
+	}
+	err = s.inOrg(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE `+table+` SET message_id = $2, address = NULLIF($3, ''), attempts = attempts + 1,
+			last_error = NULLIF($4, ''), sent_at = CASE WHEN $5 THEN coalesce(sent_at, now()) ELSE sent_at END,
+			sending_since = NULL`+wipe+`
 			WHERE key = $1`, key, messageID, address, failure, sent)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("record delivery attempt: %w", err)
+	}
+	return nil
+}
+
+// NoteDeliveryOutcome records what became of a sent message: delivered, or not, with the
+// reason (a PEC receipt's type, or no receipt in time).
+func (s *Store) NoteDeliveryOutcome(ctx context.Context, outbox Outbox, key string, delivered bool, reason string) error {
+	table, err := outbox.table()
+	if err != nil {
+		return err
+	}
+	err = s.inOrg(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE `+table+` SET
+			delivered_at = CASE WHEN $2 THEN coalesce(delivered_at, now()) ELSE delivered_at END,
+			undelivered  = CASE WHEN $2 THEN NULL ELSE $3 END
+			WHERE key = $1`, key, delivered, reason)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record delivery outcome: %w", err)
 	}
 	return nil
 }

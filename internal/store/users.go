@@ -121,12 +121,16 @@ func (s *Store) RecordLoginFailure(ctx context.Context, userID string, now time.
 	return nil
 }
 
-// RecordLoginSuccess clears the failures of a user.
-func (s *Store) RecordLoginSuccess(ctx context.Context, userID string) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE app_user SET failed_logins = 0, locked_until = NULL WHERE id = $1`, userID); err != nil {
-		return fmt.Errorf("record login: %w", err)
+// RecordLoginSuccess clears the failures of a user and reports whether this was the
+// user's first login ever, which ends the onboarding of a comune.
+func (s *Store) RecordLoginSuccess(ctx context.Context, userID string) (first bool, err error) {
+	err = s.pool.QueryRow(ctx, `UPDATE app_user u SET failed_logins = 0, locked_until = NULL, first_login_at = coalesce(u.first_login_at, now())
+		FROM (SELECT first_login_at IS NULL AS first FROM app_user WHERE id = $1 FOR UPDATE) before
+		WHERE u.id = $1 RETURNING before.first`, userID).Scan(&first)
+	if err != nil {
+		return false, fmt.Errorf("record login: %w", err)
 	}
-	return nil
+	return first, nil
 }
 
 // CreateSession opens a session for user, valid for ttl, and returns it with the cookie

@@ -1,0 +1,292 @@
+package workflows
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/internal/searchattr"
+)
+
+// OnboardingWorkflowName is the registered type name of a comune's onboarding.
+const OnboardingWorkflowName = "ComuneOnboarding"
+
+// DeliverAccountMessageWorkflowName is the registered type name of the delivery of one
+// account message.
+const DeliverAccountMessageWorkflowName = activities.DeliverAccountMessageWorkflowName
+
+// OnboardingWorkflowID is the ID of a comune's onboarding: one per comune, so that
+// onboarding all comuni twice onboards none twice.
+func OnboardingWorkflowID(istat string) string { return "onboarding-comune-" + istat }
+
+// Signals to an onboarding: the API saw the account's first login; UST asks to send the
+// credentials again (after correcting the comune's PEC address).
+const (
+	SignalFirstLogin        = "first-login"
+	SignalResendCredentials = "resend-credentials"
+)
+
+// QueryOnboarding returns an onboarding's OnboardingState.
+const QueryOnboarding = "state"
+
+// The stages of an onboarding, in the Stage search attribute.
+const (
+	OnboardingCreatingAccount   = "creating_account"
+	OnboardingNoPECAddress      = "no_pec_address"
+	OnboardingCredentialsSent   = "credentials_sent"
+	OnboardingNotDelivered      = "credentials_not_delivered"
+	OnboardingAwaitingLogin     = "awaiting_first_login"
+	OnboardingDone              = "onboarded"
+	EscalationFirstLoginOverdue = "first_login_overdue"
+)
+
+// OnboardingInput starts the onboarding of a comune.
+type OnboardingInput struct {
+	Istat string
+}
+
+// OnboardingState is where an onboarding stands.
+type OnboardingState struct {
+	Stage  string
+	UserID string `json:",omitempty"`
+	// Round counts the credentials issued: a resend issues new ones.
+	Round int `json:",omitempty"`
+	// Reminders counts the reminders sent while the credentials were unused.
+	Reminders    int       `json:",omitempty"`
+	NextReminder time.Time `json:",omitzero"`
+	Escalated    bool      `json:",omitempty"`
+	// Reason says why the onboarding is escalated, or why the credentials were not
+	// delivered (a PEC receipt's type).
+	Reason string `json:",omitempty"`
+}
+
+type onboarding struct {
+	istat    string
+	state    OnboardingState
+	policy   activities.OnboardingPolicy
+	loggedIn bool
+	resend   bool
+}
+
+// ComuneOnboardingWorkflow gives a comune its account: it creates it, sends the
+// credentials by PEC to the comune's address, waits for the delivery receipt, then for the
+// first login, reminding the comune meanwhile; UST is alerted when the PEC is not
+// delivered or the reminders go unanswered.
+func ComuneOnboardingWorkflow(ctx workflow.Context, in OnboardingInput) (OnboardingState, error) {
+	o := &onboarding{istat: in.Istat}
+	if err := workflow.SetQueryHandler(ctx, QueryOnboarding, func() (OnboardingState, error) { return o.state, nil }); err != nil {
+		return o.state, err
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		workflow.GetSignalChannel(ctx, SignalFirstLogin).Receive(ctx, nil)
+		o.loggedIn = true
+	})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalResendCredentials)
+		for {
+			ch.Receive(ctx, nil)
+			o.resend = true
+		}
+	})
+	if err := workflow.UpsertTypedSearchAttributes(ctx, searchattr.ComuneIstat.ValueSet(in.Istat)); err != nil {
+		return o.state, err
+	}
+	actx := workflow.WithActivityOptions(ctx, durableActivity)
+	var acts *activities.Onboarding
+	if err := workflow.ExecuteActivity(actx, acts.OnboardingPolicyFor).Get(ctx, &o.policy); err != nil {
+		return o.state, err
+	}
+	if err := o.setStage(ctx, OnboardingCreatingAccount); err != nil {
+		return o.state, err
+	}
+	account, err := o.createAccount(ctx)
+	if err != nil {
+		return o.state, err
+	}
+	if account.LoggedIn {
+		return o.state, o.finish(ctx)
+	}
+	o.state.UserID = account.UserID
+	if err := o.sendCredentials(ctx); err != nil {
+		return o.state, err
+	}
+	if err := o.awaitFirstLogin(ctx); err != nil {
+		return o.state, err
+	}
+	return o.state, o.finish(ctx)
+}
+
+// createAccount creates the account, waiting for UST to add the comune's PEC address to
+// the reference data when it is missing.
+func (o *onboarding) createAccount(ctx workflow.Context) (activities.ComuneAccount, error) {
+	actx := workflow.WithActivityOptions(ctx, durableActivity)
+	var acts *activities.Onboarding
+	for {
+		var account activities.ComuneAccount
+		if err := workflow.ExecuteActivity(actx, acts.CreateComuneAccount, o.istat).Get(ctx, &account); err != nil {
+			return account, err
+		}
+		if account.HasPEC {
+			return account, nil
+		}
+		if err := o.escalate(ctx, OnboardingNoPECAddress, "no_pec_address"); err != nil {
+			return account, err
+		}
+		if err := o.awaitResend(ctx); err != nil {
+			return account, err
+		}
+	}
+}
+
+// sendCredentials issues credentials and sends them until a PEC with them is delivered.
+// After a failed delivery it waits for UST to ask for another try.
+func (o *onboarding) sendCredentials(ctx workflow.Context) error {
+	actx := workflow.WithActivityOptions(ctx, durableActivity)
+	var acts *activities.Onboarding
+	for {
+		o.state.Round++
+		key := fmt.Sprintf("onboarding/%s/credentials/%d", o.istat, o.state.Round)
+		if err := workflow.ExecuteActivity(actx, acts.IssueCredentials, activities.IssueCredentialsInput{Key: key, UserID: o.state.UserID}).Get(ctx, nil); err != nil {
+			return err
+		}
+		if err := o.setStage(ctx, OnboardingCredentialsSent); err != nil {
+			return err
+		}
+		var outcome activities.Outcome
+		if err := deliverAccountMessage(ctx, key).Get(ctx, &outcome); err != nil {
+			return err
+		}
+		if outcome.Delivered {
+			return nil
+		}
+		if err := o.escalate(ctx, OnboardingNotDelivered, outcome.Reason); err != nil {
+			return err
+		}
+		if err := o.awaitResend(ctx); err != nil {
+			return err
+		}
+		if o.loggedIn {
+			return nil // somebody got the credentials after all
+		}
+	}
+}
+
+// awaitFirstLogin waits for the first login, reminding the comune by PEC at every
+// interval of the policy, and alerting UST once the reminders are spent. Every interval
+// it also asks the database, in case the API's signal was lost.
+func (o *onboarding) awaitFirstLogin(ctx workflow.Context) error {
+	o.state.Escalated, o.state.Reason = false, ""
+	if err := o.setStage(ctx, OnboardingAwaitingLogin); err != nil {
+		return err
+	}
+	actx := workflow.WithActivityOptions(ctx, durableActivity)
+	var acts *activities.Onboarding
+	for !o.loggedIn {
+		o.state.NextReminder = workflow.Now(ctx).Add(o.policy.ReminderEvery)
+		if err := o.upsert(ctx); err != nil {
+			return err
+		}
+		ok, err := workflow.AwaitWithTimeout(ctx, o.policy.ReminderEvery, func() bool { return o.loggedIn })
+		if err != nil || ok {
+			return err
+		}
+		if err := workflow.ExecuteActivity(actx, acts.HasLoggedIn, o.state.UserID).Get(ctx, &o.loggedIn); err != nil {
+			return err
+		}
+		if o.loggedIn {
+			return nil
+		}
+		if o.state.Reminders >= o.policy.Reminders {
+			if !o.state.Escalated {
+				if err := o.escalate(ctx, OnboardingAwaitingLogin, EscalationFirstLoginOverdue); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		o.state.Reminders++
+		key := fmt.Sprintf("onboarding/%s/reminder/%d/%d", o.istat, o.state.Round, o.state.Reminders)
+		if err := workflow.ExecuteActivity(actx, acts.QueueLoginReminder, activities.IssueCredentialsInput{Key: key, UserID: o.state.UserID}).Get(ctx, nil); err != nil {
+			return err
+		}
+		// The reminder goes on its own: its receipt is not worth holding the onboarding.
+		if err := deliverAccountMessage(ctx, key).GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o *onboarding) awaitResend(ctx workflow.Context) error {
+	o.resend = false
+	return workflow.Await(ctx, func() bool { return o.resend || o.loggedIn })
+}
+
+func (o *onboarding) finish(ctx workflow.Context) error {
+	o.state.Escalated, o.state.Reason, o.state.NextReminder = false, "", time.Time{}
+	return o.setStage(ctx, OnboardingDone)
+}
+
+func (o *onboarding) escalate(ctx workflow.Context, stage, reason string) error {
+	o.state.Escalated, o.state.Reason = true, reason
+	workflow.GetLogger(ctx).Warn("Onboarding needs UST", "Comune", o.istat, "Reason", reason)
+	return o.setStage(ctx, stage)
+}
+
+func (o *onboarding) setStage(ctx workflow.Context, stage string) error {
+	o.state.Stage = stage
+	return o.upsert(ctx)
+}
+
+// upsert shows the onboarding's state in the Temporal UI: the stage, whether UST is
+// needed, and when the next reminder is due.
+func (o *onboarding) upsert(ctx workflow.Context) error {
+	updates := []temporal.SearchAttributeUpdate{
+		searchattr.Stage.ValueSet(o.state.Stage),
+		searchattr.Escalated.ValueSet(o.state.Escalated),
+	}
+	if o.state.NextReminder.IsZero() || o.state.Stage != OnboardingAwaitingLogin {
+		updates = append(updates, searchattr.Deadline.ValueUnset())
+	} else {
+		updates = append(updates, searchattr.Deadline.ValueSet(o.state.NextReminder))
+	}
+	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
+}
+
+// deliverAccountMessage starts the delivery of an account message as a child that lives
+// on if the onboarding ends first.
+func deliverAccountMessage(ctx workflow.Context, key string) workflow.ChildWorkflowFuture {
+	sum := sha256.Sum256([]byte(key))
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        "account-message-" + hex.EncodeToString(sum[:16]),
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+	})
+	return workflow.ExecuteChildWorkflow(cctx, DeliverAccountMessageWorkflowName, key)
+}
+
+// DeliverAccountMessageWorkflow sends one account message and, for a PEC, waits for its
+// delivery receipt. It returns the outcome; ordinary email counts as delivered once the
+// server took it, since nothing more can be known.
+func DeliverAccountMessageWorkflow(ctx workflow.Context, key string) (activities.Outcome, error) {
+	var delivery *activities.Delivery
+	var sent activities.Sent
+	sendErr := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, deliveryActivity), delivery.DeliverAccountMessage, key).Get(ctx, &sent)
+	outcome, err := deliveryOutcome(ctx, sent, sendErr)
+	if err != nil {
+		return activities.Outcome{}, err
+	}
+	if outcome == nil {
+		outcome = &activities.Outcome{Delivered: true}
+	}
+	actx := workflow.WithActivityOptions(ctx, durableActivity)
+	if err := workflow.ExecuteActivity(actx, delivery.NoteAccountMessageOutcome, key, *outcome).Get(ctx, nil); err != nil {
+		return activities.Outcome{}, err
+	}
+	return *outcome, nil
+}
