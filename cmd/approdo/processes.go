@@ -18,6 +18,8 @@ import (
 	"github.com/approdo/approdo/internal/config"
 	"github.com/approdo/approdo/internal/logging"
 	"github.com/approdo/approdo/internal/mailer"
+	"github.com/approdo/approdo/internal/pecinbox"
+	"github.com/approdo/approdo/internal/pecreceipts"
 	"github.com/approdo/approdo/internal/searchattr"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/worker"
@@ -132,7 +134,29 @@ func runWorkerUntilDone(ctx context.Context, cfg config.Config, log *slog.Logger
 		return fmt.Errorf("start worker: %w", err)
 	}
 	log.Info("worker polling", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
+	pollerDone := make(chan struct{})
+	if cfg.PECIMAPHost != "" {
+		poller := &pecinbox.Poller{
+			Account: pecinbox.Account{
+				Host: cfg.PECIMAPHost, Port: cfg.PECIMAPPort, TLS: cfg.PECIMAPTLS,
+				Username: cfg.PECIMAPUsername, Password: cfg.PECIMAPPassword, Mailbox: cfg.PECIMAPMailbox,
+			},
+			Interval: cfg.PECPollInterval,
+			Log:      log.With("part", "pec-inbox"),
+		}
+		handler := &pecreceipts.Handler{Store: store.New(pool), Temporal: tc, Log: log.With("part", "pec-inbox")}
+		poller.Sink, poller.Cursor = handler, handler
+		go func() {
+			defer close(pollerDone)
+			_ = poller.Run(ctx)
+		}()
+		log.Info("PEC mailbox polled for receipts", "every", cfg.PECPollInterval.String())
+	} else {
+		close(pollerDone)
+		log.Warn("PEC_IMAP_HOST is not set: PEC receipts are not read, and every PEC counts as not delivered after PEC_RECEIPT_TIMEOUT")
+	}
 	<-ctx.Done()
+	<-pollerDone
 	log.Info("worker stopping", "timeout", cfg.ShutdownTimeout.String())
 	// Stop waits for running activities up to WorkerStopTimeout; whatever is cut short is
 	// retried by Temporal on the next worker, so no case is lost.
