@@ -100,9 +100,11 @@ func (s *Server) InviteUser(ctx context.Context, req InviteUserRequestObject) (I
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.CreatePasswordToken(ctx, user.ID, store.PurposeInvitation, 7*24*time.Hour); err != nil {
+	token, err := s.store.CreatePasswordToken(ctx, user.ID, store.PurposeInvitation, 7*24*time.Hour)
+	if err != nil {
 		return nil, err
 	}
+	s.sendAccountMessage(ctx, token.MessageKey)
 	return reply{status: http.StatusCreated, body: accountUser(user, s.now())}, nil
 }
 

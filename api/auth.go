@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/password"
@@ -180,9 +182,11 @@ func (s *Server) RequestPasswordReset(ctx context.Context, req RequestPasswordRe
 	case err != nil:
 		return nil, err
 	default:
-		if _, err := s.store.CreatePasswordToken(ctx, user.ID, store.PurposeReset, time.Hour); err != nil {
+		token, err := s.store.CreatePasswordToken(ctx, user.ID, store.PurposeReset, time.Hour)
+		if err != nil {
 			return nil, err
 		}
+		s.sendAccountMessage(ctx, token.MessageKey)
 	}
 	return reply{status: http.StatusAccepted}, nil
 }
@@ -263,5 +267,19 @@ func (s *Server) tellOnboarding(ctx context.Context, istat string) {
 	var notFound *serviceerror.NotFound
 	if err != nil && !errors.As(err, &notFound) {
 		s.log.WarnContext(ctx, "could not tell the onboarding workflow of a first login", "comune", istat, "error", err)
+	}
+}
+
+// sendAccountMessage starts the delivery of a queued account message (an invitation, a
+// reset link). The message is stored before this; if Temporal cannot be reached it stays
+// queued, and the user can ask again.
+func (s *Server) sendAccountMessage(ctx context.Context, key string) {
+	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.AccountMessageWorkflowID(key),
+		TaskQueue:                s.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.DeliverAccountMessageWorkflowName, key)
+	if err != nil {
+		s.log.WarnContext(ctx, "could not start the delivery of an account message; it stays queued", "error", err)
 	}
 }

@@ -259,12 +259,18 @@ func (o *onboarding) upsert(ctx workflow.Context) error {
 	return workflow.UpsertTypedSearchAttributes(ctx, updates...)
 }
 
+// AccountMessageWorkflowID is the ID of the delivery of the account message queued under
+// key: one per message, whoever starts it.
+func AccountMessageWorkflowID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "account-message-" + hex.EncodeToString(sum[:16])
+}
+
 // deliverAccountMessage starts the delivery of an account message as a child that lives
 // on if the onboarding ends first.
 func deliverAccountMessage(ctx workflow.Context, key string) workflow.ChildWorkflowFuture {
-	sum := sha256.Sum256([]byte(key))
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:        "account-message-" + hex.EncodeToString(sum[:16]),
+		WorkflowID:        AccountMessageWorkflowID(key),
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 	})
 	return workflow.ExecuteChildWorkflow(cctx, DeliverAccountMessageWorkflowName, key)

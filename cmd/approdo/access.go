@@ -209,8 +209,9 @@ func inviteUser(ctx context.Context, out io.Writer, s *store.Store, org casework
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "User %s of %s invited. The invitation is queued for email; its single-use token (valid 7 days) is:\n%s\n"+
-		"The user sets a password with POST /api/v1/auth/password/set {\"token\": …, \"newPassword\": …}.\n", user.Email, org, token)
+	fmt.Fprintf(out, "User %s of %s invited. Give them this single-use token (valid 7 days):\n%s\n"+
+		"The user sets a password with POST /api/v1/auth/password/set {\"token\": …, \"newPassword\": …}.\n"+
+		"(Invitations made through the API by an organisation's admin are emailed.)\n", user.Email, org, token.Secret)
 	return nil
 }
 

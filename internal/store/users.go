@@ -193,25 +193,34 @@ func (s *Store) SetPassword(ctx context.Context, userID, hash string, keepSessio
 	})
 }
 
+// PasswordToken is a single-use token that lets a user set a password, and the key of
+// the email that carries it.
+type PasswordToken struct {
+	Secret     string
+	MessageKey string
+}
+
 // CreatePasswordToken makes a single-use token that lets the user set a password, and
-// queues the message that carries it.
-func (s *Store) CreatePasswordToken(ctx context.Context, userID, purpose string, ttl time.Duration) (string, error) {
+// queues the email that carries it.
+func (s *Store) CreatePasswordToken(ctx context.Context, userID, purpose string, ttl time.Duration) (PasswordToken, error) {
 	secret, hash, err := newSecret("apw_")
 	if err != nil {
-		return "", err
+		return PasswordToken{}, err
 	}
+	id := uuid.NewString()
+	key := "password-token/" + id
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO password_token (id, user_id, purpose, secret_hash, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-			uuid.NewString(), userID, purpose, hash, time.Now().Add(ttl)); err != nil {
+			id, userID, purpose, hash, time.Now().Add(ttl)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO account_message (user_id, kind, secret) VALUES ($1, $2, $3)`, userID, purpose, secret)
+		_, err := tx.Exec(ctx, `INSERT INTO account_message (key, user_id, kind, channel, secret) VALUES ($1, $2, $3, 'email', $4)`, key, userID, purpose, secret)
 		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("create %s token: %w", purpose, err)
+		return PasswordToken{}, fmt.Errorf("create %s token: %w", purpose, err)
 	}
-	return secret, nil
+	return PasswordToken{Secret: secret, MessageKey: key}, nil
 }
 
 // UsePasswordToken spends a password token and returns its user. A token works once.
