@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/approdo/approdo/api"
 	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/devmail"
 	"github.com/approdo/approdo/internal/password"
 	"github.com/approdo/approdo/internal/store"
 )
@@ -162,7 +164,7 @@ func TestTemporaryPasswordMustBeChangedFirst(t *testing.T) {
 
 func TestPasswordResetLinkWorksOnce(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOptions{})
+	b := setup(t, setupOptions{mail: &devmail.Options{}})
 	email := b.newUser(t, false)
 	post := func(path string, body any) response {
 		data, err := json.Marshal(body)
@@ -173,13 +175,20 @@ func TestPasswordResetLinkWorksOnce(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, post("/api/v1/auth/password/reset", map[string]string{"email": "nessuno@example.org"}).status,
 		"the same answer for an unknown address")
 
-	var secret string
-	require.NoError(t, b.pool.QueryRow(b.ctx, "SELECT m.secret FROM account_message m JOIN app_user u ON u.id = m.user_id WHERE u.email = $1 AND m.kind = 'reset'", email).Scan(&secret))
+	// The link arrives by email; the secret is not kept once it has left.
+	mail := b.waitForMail(t, email, "Reimpostazione della password")
+	secret := regexp.MustCompile(`token=(apw_[A-Za-z0-9_-]+)`).FindStringSubmatch(decodedBody(t, mail))
+	require.Len(t, secret, 2, "the email carries the link")
+	require.Eventually(t, func() bool {
+		var kept *string
+		err := b.pool.QueryRow(b.ctx, "SELECT m.secret FROM account_message m JOIN app_user u ON u.id = m.user_id WHERE u.email = $1 AND m.kind = 'reset'", email).Scan(&kept)
+		return err == nil && kept == nil
+	}, 30*time.Second, 100*time.Millisecond, "the secret is wiped once sent")
 	var messages int
 	require.NoError(t, b.pool.QueryRow(b.ctx, "SELECT count(*) FROM account_message").Scan(&messages))
 	require.Equal(t, 1, messages, "nothing queued for the unknown address")
 
-	set := map[string]string{"token": secret, "newPassword": "dopo il reset ancora lunga"}
+	set := map[string]string{"token": secret[1], "newPassword": "dopo il reset ancora lunga"}
 	require.Equal(t, http.StatusNoContent, post("/api/v1/auth/password/set", set).status)
 	reused := post("/api/v1/auth/password/set", set)
 	require.Equal(t, http.StatusBadRequest, reused.status, "a link works once")
