@@ -139,7 +139,7 @@ func (d *Delivery) send(ctx context.Context, out outgoing, composeErr error) (Se
 		if inDoubtSince != nil {
 			if pm.AcceptedAt != nil {
 				activity.GetLogger(ctx).Info("An attempt cut short had reached the provider: not sending again", "Message", out.label)
-				return d.sent(out), d.Store.NoteDeliveryAttempt(sys, out.outbox, out.key, out.messageID, out.to, "", true)
+				return d.sent(out), d.Store.NoteDeliveryAttempt(sys, out.outbox, out.key, store.Attempt{MessageID: out.messageID, Address: out.to, Sent: true})
 			}
 			if wait := d.acceptanceGrace() - time.Since(*inDoubtSince); wait > 0 {
 				return Sent{}, fmt.Errorf("%s: an attempt was cut short; waiting up to %s for the provider's acceptance receipt before sending again", out.label, wait.Round(time.Second))
@@ -153,25 +153,33 @@ func (d *Delivery) send(ctx context.Context, out outgoing, composeErr error) (Se
 	if err != nil {
 		return Sent{}, d.failed(ctx, out, err)
 	}
-	if err := d.Store.NoteDeliveryAttempt(sys, out.outbox, out.key, out.messageID, out.to, "", true); err != nil {
+	if err := d.Store.NoteDeliveryAttempt(sys, out.outbox, out.key, store.Attempt{MessageID: out.messageID, Address: out.to, Sent: true}); err != nil {
 		return Sent{}, err
 	}
 	activity.GetLogger(ctx).Info("Message sent", "Message", out.label, "PEC", out.pec)
 	return d.sent(out), nil
 }
 
-// failed records a failed attempt and tells Temporal whether to try again.
+// failed records a failed attempt and tells Temporal whether to try again. A failure
+// with no reply from the server (the connection dropped, the worker stopping) leaves the
+// attempt in doubt: the server may have taken the message before the line went.
 func (d *Delivery) failed(ctx context.Context, out outgoing, err error) error {
-	// The reason is for UST and names no person: an address or an SMTP reply code.
-	if noteErr := d.Store.NoteDeliveryAttempt(store.AsSystem(ctx), out.outbox, out.key, out.messageID, out.to, err.Error(), false); noteErr != nil {
+	var mErr *mailer.Error
+	unsure := errors.As(err, &mErr) && mErr.Code == 0 && mErr.Temporary
+	// The reason is for UST and names no person: an address or an SMTP reply code. The
+	// worker's own context may be ending: the record must still be written.
+	noteCtx, cancel := context.WithTimeout(context.WithoutCancel(store.AsSystem(ctx)), 10*time.Second)
+	defer cancel()
+	if noteErr := d.Store.NoteDeliveryAttempt(noteCtx, out.outbox, out.key, store.Attempt{
+		MessageID: out.messageID, Address: out.to, Failure: err.Error(), Unsure: unsure,
+	}); noteErr != nil {
 		return noteErr
 	}
 	if errors.Is(err, mailer.ErrTemporary) {
 		// What goes back to Temporal is kept in its history: the code only, not the
 		// server's reply, which may quote the recipient's address.
-		var mErr *mailer.Error
 		code := 0
-		if errors.As(err, &mErr) {
+		if mErr != nil {
 			code = mErr.Code
 		}
 		return fmt.Errorf("%s not sent yet: temporary SMTP failure (code %d)", out.label, code)

@@ -126,7 +126,9 @@ func classify(err error) error {
 	var sendErr *gomail.SendError
 	if errors.As(err, &sendErr) {
 		code := sendErr.ErrorCode()
-		temporary := sendErr.IsTemp() || (code >= 400 && code < 500)
+		// No reply code means the server never answered (the connection dropped, the
+		// context ended): it may answer next time.
+		temporary := code == 0 || sendErr.IsTemp() || (code >= 400 && code < 500)
 		if code >= 500 {
 			temporary = false
 		}

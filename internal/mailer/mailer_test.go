@@ -88,3 +88,33 @@ func TestUnreachableServerIsTemporary(t *testing.T) {
 	require.True(t, errors.Is(err, mailer.ErrTemporary), "%v", err)
 	require.False(t, strings.Contains(err.Error(), "panic"))
 }
+
+// A server that vanishes mid-dialogue gave no answer: the failure is temporary and
+// carries no reply code, which is how the sender knows the message may have gone.
+func TestConnectionDroppedMidDialogueIsTemporaryWithoutCode(t *testing.T) {
+	t.Parallel()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		conn, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		buf := make([]byte, 4096)
+		_, _ = conn.Write([]byte("220 dev ESMTP\r\n"))
+		_, _ = conn.Read(buf) // EHLO
+		_, _ = conn.Write([]byte("250 dev\r\n"))
+		_, _ = conn.Read(buf) // MAIL FROM: the line goes dead here
+	}()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	p, _ := strconv.Atoi(port)
+	err = mailer.Send(context.Background(), mailer.Account{Host: "127.0.0.1", Port: p, TLS: mailer.TLSNone, From: "a@approdo.test", Timeout: 5 * time.Second},
+		mailer.Message{MessageID: "x@approdo.test", To: "b@example.org", Subject: "s", Text: "t"})
+	require.Error(t, err)
+	require.ErrorIs(t, err, mailer.ErrTemporary)
+	var mErr *mailer.Error
+	require.ErrorAs(t, err, &mErr)
+	require.Zero(t, mErr.Code)
+}

@@ -96,10 +96,22 @@ func (s *Store) MarkSending(ctx context.Context, outbox Outbox, key string) erro
 	return nil
 }
 
+// Attempt is how an attempt to send a message went.
+type Attempt struct {
+	MessageID string
+	Address   string
+	// Failure is why it failed; "" when it was sent.
+	Failure string
+	Sent    bool
+	// Unsure marks a failure after which the server may have taken the message all the
+	// same (the connection dropped mid-dialogue): the attempt stays in doubt.
+	Unsure bool
+}
+
 // NoteDeliveryAttempt records an attempt: the Message-ID and address used, and the error
-// if it failed ("" when it was sent). An account message's secret is wiped once sent: it
-// is needed only to write the message.
-func (s *Store) NoteDeliveryAttempt(ctx context.Context, outbox Outbox, key, messageID, address, failure string, sent bool) error {
+// if it failed. An account message's secret is wiped once sent: it is needed only to
+// write the message.
+func (s *Store) NoteDeliveryAttempt(ctx context.Context, outbox Outbox, key string, a Attempt) error {
 	table, err := outbox.table()
 	if err != nil {
 		return err
@@ -111,8 +123,8 @@ func (s *Store) NoteDeliveryAttempt(ctx context.Context, outbox Outbox, key, mes
 	err = s.inOrg(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE `+table+` SET message_id = $2, address = NULLIF($3, ''), attempts = attempts + 1,
 			last_error = NULLIF($4, ''), sent_at = CASE WHEN $5 THEN coalesce(sent_at, now()) ELSE sent_at END,
-			sending_since = NULL`+wipe+`
-			WHERE key = $1`, key, messageID, address, failure, sent)
+			sending_since = CASE WHEN $6 THEN sending_since ELSE NULL END`+wipe+`
+			WHERE key = $1`, key, a.MessageID, a.Address, a.Failure, a.Sent, a.Unsure && !a.Sent)
 		return err
 	})
 	if err != nil {
