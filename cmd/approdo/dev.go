@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,12 +31,19 @@ import (
 // devConfig holds the settings of `approdo dev` on top of Config. Ports default to the
 // usual Temporal ones so that the temporal CLI works without flags.
 type devConfig struct {
-	Dir               string        `env:"APPRODO_DEV_DIR" envDefault:".dev"`
-	PostgresPort      int           `env:"APPRODO_DEV_PG_PORT" envDefault:"54329"`
-	TemporalPort      int           `env:"APPRODO_DEV_TEMPORAL_PORT" envDefault:"7233"`
-	TemporalUIPort    int           `env:"APPRODO_DEV_TEMPORAL_UI_PORT" envDefault:"8233"`
-	SMTPPort          int           `env:"APPRODO_DEV_SMTP_PORT" envDefault:"2525"`
-	MailPagePort      int           `env:"APPRODO_DEV_MAIL_PAGE_PORT" envDefault:"8025"`
+	Dir            string `env:"APPRODO_DEV_DIR" envDefault:".dev"`
+	PostgresPort   int    `env:"APPRODO_DEV_PG_PORT" envDefault:"54329"`
+	TemporalPort   int    `env:"APPRODO_DEV_TEMPORAL_PORT" envDefault:"7233"`
+	TemporalUIPort int    `env:"APPRODO_DEV_TEMPORAL_UI_PORT" envDefault:"8233"`
+	SMTPPort       int    `env:"APPRODO_DEV_SMTP_PORT" envDefault:"2525"`
+	MailPagePort   int    `env:"APPRODO_DEV_MAIL_PAGE_PORT" envDefault:"8025"`
+	IMAPPort       int    `env:"APPRODO_DEV_IMAP_PORT" envDefault:"1143"`
+	// The dev mailbox acts as the PEC provider: PEC to these addresses are never
+	// delivered, and get the 12-hour and 24-hour non-delivery notices after PECWarnAfter
+	// and PECFailAfter (a shortened clock).
+	PECUnreachable    []string      `env:"APPRODO_DEV_PEC_UNREACHABLE" envDefault:"protocollo@pec.comune.rozzano.example.org" envSeparator:","`
+	PECWarnAfter      time.Duration `env:"APPRODO_DEV_PEC_WARN_AFTER" envDefault:"12s"`
+	PECFailAfter      time.Duration `env:"APPRODO_DEV_PEC_FAIL_AFTER" envDefault:"24s"`
 	TemporalRetention time.Duration `env:"APPRODO_DEV_TEMPORAL_RETENTION" envDefault:"720h"`
 	// RefdataFile is loaded at every start (a no-op when unchanged); relative to the
 	// repository.
@@ -181,14 +189,33 @@ func runDev(ctx context.Context) error {
 	}
 	defer appPool.Close()
 
-	// The dev mailbox: every notice the worker sends lands here, and nowhere else.
+	// The dev mailbox: every notice the worker sends lands here, and nowhere else. It is
+	// also the PEC provider, returning receipts to the PEC account's IMAP inbox.
+	if cfg.PECFrom == "" {
+		cfg.PECFrom = "approdo@pec.demo.approdo.invalid"
+	}
 	mailbox, err := devmail.Start(fmt.Sprintf("127.0.0.1:%d", dev.SMTPPort), devmail.Options{
-		OnMessage: func(m devmail.Message) { say("Dev mailbox: %q for %s", m.Subject, strings.Join(m.To, ", ")) },
+		OnMessage: func(m devmail.Message) {
+			if m.Receipt != "" {
+				say("Dev mailbox: PEC receipt %s for %s", m.Receipt, strings.Join(m.To, ", "))
+				return
+			}
+			say("Dev mailbox: %q for %s", m.Subject, strings.Join(m.To, ", "))
+		},
+		PEC: &devmail.PECProvider{
+			Senders: []string{cfg.PECFrom}, Unreachable: dev.PECUnreachable,
+			WarnAfter: dev.PECWarnAfter, FailAfter: dev.PECFailAfter,
+		},
+		IMAPUsers: map[string]string{cfg.PECFrom: devPECPassword},
 	})
 	if err != nil {
 		return err
 	}
 	defer mailbox.Close()
+	imapAddr, err := mailbox.ServeIMAP(fmt.Sprintf("127.0.0.1:%d", dev.IMAPPort))
+	if err != nil {
+		return fmt.Errorf("serve the dev mailbox over IMAP: %w", err)
+	}
 	mailPage := &http.Server{Addr: fmt.Sprintf("127.0.0.1:%d", dev.MailPagePort), Handler: mailbox.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	mailPageListener, err := net.Listen("tcp", mailPage.Addr)
 	if err != nil {
@@ -197,11 +224,15 @@ func runDev(ctx context.Context) error {
 	go func() { _ = mailPage.Serve(mailPageListener) }()
 	defer mailPage.Close()
 	cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPTLS, cfg.SMTPUsername = "127.0.0.1", dev.SMTPPort, "none", ""
-	// The same mailbox stands in for the PEC provider (receipts are not simulated yet).
+	// The same mailbox stands in for the PEC provider; the worker reads the receipts
+	// from its IMAP side, often, and the dev clock is short.
 	cfg.PECSMTPHost, cfg.PECSMTPPort, cfg.PECSMTPTLS, cfg.PECSMTPUsername = "127.0.0.1", dev.SMTPPort, "none", ""
-	if cfg.PECFrom == "" {
-		cfg.PECFrom = "approdo@pec.demo.approdo.invalid"
-	}
+	_, imapPort, _ := net.SplitHostPort(imapAddr)
+	cfg.PECIMAPHost, cfg.PECIMAPTLS, cfg.PECIMAPUsername, cfg.PECIMAPPassword = "127.0.0.1", "none", cfg.PECFrom, devPECPassword
+	cfg.PECIMAPPort, _ = strconv.Atoi(imapPort)
+	devDefault("PEC_POLL_INTERVAL", &cfg.PECPollInterval, 3*time.Second)
+	devDefault("PEC_RECEIPT_TIMEOUT", &cfg.PECReceiptTimeout, 2*time.Minute)
+	devDefault("ONBOARDING_REMINDER_EVERY", &cfg.OnboardingReminderEvery, 2*time.Minute)
 	if cfg.USTEmail == "" {
 		cfg.USTEmail = "ust@demo.approdo.invalid"
 	}
@@ -218,7 +249,11 @@ func runDev(ctx context.Context) error {
 	group.Go(func() error {
 		return serveAPI(groupCtx, cfg, appLog.With("process", "api"), appPool, tc)
 	})
-	printDevBanner(cfg, temporalServer, logDir, tokensFile, "http://"+mailPage.Addr)
+	envFile, err := writeDevEnv(dir, cfg)
+	if err != nil {
+		return err
+	}
+	printDevBanner(cfg, temporalServer, logDir, tokensFile, "http://"+mailPage.Addr, envFile)
 
 	err = group.Wait()
 	say("Stopping: API and worker, then Temporal, then PostgreSQL…")
@@ -257,7 +292,7 @@ func stopWithTimeout(what string, stop func(context.Context) error) {
 	}
 }
 
-func printDevBanner(cfg config.Config, temporalServer *devtemporal.Server, logDir, tokensFile, mailPage string) {
+func printDevBanner(cfg config.Config, temporalServer *devtemporal.Server, logDir, tokensFile, mailPage, envFile string) {
 	api := "http://" + cfg.HTTPAddr
 	query := url.QueryEscape(`Stage="awaiting_proposal"`)
 	fmt.Printf(`
@@ -268,6 +303,7 @@ Approdo is running.
   Temporal     %[3]s   (namespace %[4]s, task queue %[5]s)
   PostgreSQL   %[6]s
   Mailbox      %[10]s   (every notice sent lands here; SMTP on 127.0.0.1:%[11]d)
+  PEC          the mailbox is the PEC provider too: receipts go to %[12]s (IMAP %[13]s:%[14]d, password %[15]s)
   Logs         %[7]s  (PostgreSQL, Temporal; the API and worker log to this terminal)
 
 Next steps:
@@ -283,9 +319,38 @@ Next steps:
   Find it in the Temporal UI:
     %[2]s/namespaces/%[4]s/workflows?query=%[8]s
   Take it to enrolment (propose, decide, …): README.md, "Taking the case to enrolment".
+  Give a comune its account, by PEC (README.md, "Onboarding the comuni"):
+    source %[16]s && .dev/bin/approdo onboard comuni 015182
 
 Press Ctrl-C to stop everything; the data stays for the next start.
 
 `, api, temporalServer.UIURL(), cfg.TemporalAddress, cfg.TemporalNamespace, cfg.TaskQueue,
-		config.MaskURL(cfg.DatabaseURL), logDir, query, tokensFile, mailPage, cfg.SMTPPort)
+		config.MaskURL(cfg.DatabaseURL), logDir, query, tokensFile, mailPage, cfg.SMTPPort,
+		cfg.PECFrom, cfg.PECIMAPHost, cfg.PECIMAPPort, cfg.PECIMAPPassword, envFile)
 }
+
+// devPECPassword is the password of the dev mailbox's PEC account: loopback only.
+const devPECPassword = "dev-pec"
+
+// devDefault gives a duration the dev stack's short value unless the developer set the
+// variable: on a laptop a day-long PEC timeout or a weekly reminder would never be seen.
+func devDefault(variable string, value *time.Duration, short time.Duration) {
+	if _, set := os.LookupEnv(variable); !set {
+		*value = short
+	}
+}
+
+// writeDevEnv writes the variables that point the approdo commands (onboard, org, token,
+// user) at the dev stack, for `source`.
+func writeDevEnv(dir string, cfg config.Config) (string, error) {
+	path := filepath.Join(dir, "dev.env")
+	content := fmt.Sprintf("# The dev stack's database (as its owner) and Temporal, for the approdo commands.\n"+
+		"export DATABASE_URL=%s\nexport TEMPORAL_ADDRESS=%s\nexport TEMPORAL_NAMESPACE=%s\nexport TEMPORAL_TASK_QUEUE=%s\n",
+		shellQuote(cfg.DatabaseURL), shellQuote(cfg.TemporalAddress), shellQuote(cfg.TemporalNamespace), shellQuote(cfg.TaskQueue))
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return path, nil
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
