@@ -66,6 +66,8 @@ func MessageID(key, domain string) string {
 // Sent says how a message left: its Message-ID and, for a PEC, how long to wait for the
 // delivery receipt. The workflow that sent it waits on that.
 type Sent struct {
+	// Skipped is set when there was nobody to send to (a family without email).
+	Skipped        bool `json:",omitempty"`
 	MessageID      string
 	PEC            bool          `json:",omitempty"`
 	ReceiptTimeout time.Duration `json:",omitempty"`
@@ -86,6 +88,9 @@ func (d *Delivery) DeliverNotification(ctx context.Context, key string) (Sent, e
 		return d.sent(out), nil
 	}
 	out.to, out.msg, err = d.compose(sys, n)
+	if errors.Is(err, errNothingToSend) {
+		return Sent{Skipped: true}, d.Store.NoteDeliveryAttempt(sys, out.outbox, out.key, store.Attempt{MessageID: out.messageID, Failure: err.Error()})
+	}
 	if err != nil && !errors.Is(err, errNoAddress) {
 		return Sent{}, err // the database, most likely: try again
 	}
@@ -149,11 +154,16 @@ func (d *Delivery) send(ctx context.Context, out outgoing, composeErr error) (Se
 	if err := d.Store.MarkSending(sys, out.outbox, out.key); err != nil {
 		return Sent{}, err
 	}
+	stopHeartbeat := heartbeatWhileSending(ctx)
 	err = mailer.Send(ctx, account, mailer.Message{MessageID: out.messageID, To: out.to, Subject: out.msg.Subject, Text: out.msg.Text, HTML: out.msg.HTML})
+	stopHeartbeat()
 	if err != nil {
 		return Sent{}, d.failed(ctx, out, err)
 	}
-	if err := d.Store.NoteDeliveryAttempt(sys, out.outbox, out.key, store.Attempt{MessageID: out.messageID, Address: out.to, Sent: true}); err != nil {
+	// The message has left: that is recorded even if the worker is stopping meanwhile.
+	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(sys), 10*time.Second)
+	defer cancel()
+	if err := d.Store.NoteDeliveryAttempt(recordCtx, out.outbox, out.key, store.Attempt{MessageID: out.messageID, Address: out.to, Sent: true}); err != nil {
 		return Sent{}, err
 	}
 	activity.GetLogger(ctx).Info("Message sent", "Message", out.label, "PEC", out.pec)
@@ -185,6 +195,29 @@ func (d *Delivery) failed(ctx context.Context, out outgoing, err error) error {
 		return fmt.Errorf("%s not sent yet: temporary SMTP failure (code %d)", out.label, code)
 	}
 	return temporal.NewNonRetryableApplicationError(out.label+" not deliverable", ErrTypeUndeliverable, nil)
+}
+
+// heartbeatWhileSending tells Temporal every few seconds that the send is alive, until
+// the returned function is called.
+func heartbeatWhileSending(ctx context.Context) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(3 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 func (d *Delivery) sent(out outgoing) Sent {
@@ -244,6 +277,10 @@ func (d *Delivery) NoteNotificationOutcome(ctx context.Context, key string, o Ou
 	return UndeliveredNotice{CaseWorkflowID: c.WorkflowID, Kind: n.Kind, Recipient: n.Recipient.String()}, nil
 }
 
+// errNothingToSend marks a notification with nobody to send it to, by design: a family
+// that gave no email. It is recorded and is no failure.
+var errNothingToSend = errors.New("nothing to send")
+
 // errNoAddress marks a notification that cannot be written or addressed: retrying will
 // not change that.
 var errNoAddress = errors.New("no address for the recipient")
@@ -257,7 +294,7 @@ func (d *Delivery) compose(ctx context.Context, n store.QueuedNotification) (str
 			return "", notices.Message{}, err
 		}
 		if c.Details.GuardianEmail == "" {
-			return "", notices.Message{}, fmt.Errorf("%w: the guardian gave no email", errNoAddress)
+			return "", notices.Message{}, fmt.Errorf("%w: the guardian gave no email", errNothingToSend)
 		}
 		if c.Placement != nil {
 			data.Section, data.StartDate = c.Placement.Section, c.Placement.StartDate
@@ -272,7 +309,7 @@ func (d *Delivery) compose(ctx context.Context, n store.QueuedNotification) (str
 			return "", notices.Message{}, err
 		}
 		if !ok {
-			return "", notices.Message{}, fmt.Errorf("%w: families get no %s notice", errNoAddress, n.Kind)
+			return "", notices.Message{}, fmt.Errorf("%w: families get no %s notice", errNothingToSend, n.Kind)
 		}
 		return c.Details.GuardianEmail, msg, nil
 	}

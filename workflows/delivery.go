@@ -13,11 +13,14 @@ import (
 )
 
 // deliveryActivity retries a temporary failure (the mail server busy or down) for three
-// days, with growing pauses; an undeliverable notice is not retried.
+// days, with growing pauses; an undeliverable notice is not retried. The sender
+// heartbeats while it talks to the server, so that a send whose worker was killed is
+// retried within seconds, not at the end of the two minutes.
 var deliveryActivity = workflow.ActivityOptions{
 	StartToCloseTimeout: 2 * time.Minute,
+	HeartbeatTimeout:    15 * time.Second,
 	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval:        30 * time.Second,
+		InitialInterval:        10 * time.Second,
 		BackoffCoefficient:     2,
 		MaximumInterval:        time.Hour,
 		NonRetryableErrorTypes: []string{activities.ErrTypeUndeliverable},
@@ -102,7 +105,7 @@ func deliveryOutcome(ctx workflow.Context, sent activities.Sent, sendErr error) 
 		}
 		return nil, sendErr
 	}
-	if !sent.PEC {
+	if !sent.PEC || sent.Skipped {
 		return nil, nil
 	}
 	if err := setDeliveryStage(ctx, StageAwaitingReceipt); err != nil {

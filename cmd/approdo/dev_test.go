@@ -90,7 +90,7 @@ func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
 	// to reach its folders.
 	require.NoError(t, os.Chmod(dir, 0o755))
 
-	pgPort, temporalPort, uiPort, apiPort, smtpPort, mailPagePort := freePort(t), freePort(t), freePort(t), freePort(t), freePort(t), freePort(t)
+	pgPort, temporalPort, uiPort, apiPort, smtpPort, mailPagePort, imapPort := freePort(t), freePort(t), freePort(t), freePort(t), freePort(t), freePort(t), freePort(t)
 	t.Setenv("DATABASE_URL", "")
 	t.Setenv("APPRODO_DEV_DIR", dir)
 	t.Setenv("APPRODO_DEV_PG_PORT", strconv.Itoa(pgPort))
@@ -99,6 +99,7 @@ func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
 	t.Setenv("HTTP_ADDR", fmt.Sprintf("127.0.0.1:%d", apiPort))
 	t.Setenv("APPRODO_DEV_SMTP_PORT", strconv.Itoa(smtpPort))
 	t.Setenv("APPRODO_DEV_MAIL_PAGE_PORT", strconv.Itoa(mailPagePort))
+	t.Setenv("APPRODO_DEV_IMAP_PORT", strconv.Itoa(imapPort))
 	t.Setenv("LOG_LEVEL", "warn")
 	apiURL := fmt.Sprintf("http://127.0.0.1:%d", apiPort)
 
@@ -120,7 +121,7 @@ func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
 	require.NotEmpty(t, location)
 
 	require.NoError(t, stop(), "Ctrl-C stops the stack without error")
-	for _, port := range []int{pgPort, temporalPort, uiPort, apiPort, smtpPort, mailPagePort} {
+	for _, port := range []int{pgPort, temporalPort, uiPort, apiPort, smtpPort, mailPagePort, imapPort} {
 		require.True(t, portClosed(port), "port %d still answers after the stack stopped", port)
 	}
 

@@ -108,6 +108,25 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		args = append(args, "-retention", o.Retention.String())
 	}
 
+	// The server binds its internal services to ports chosen free a moment before; on a
+	// busy machine another process can take one in between, and the server then exits.
+	// Another try picks other ports.
+	var lastErr error
+	for attempt := 1; attempt <= portRaceAttempts; attempt++ {
+		s, err := start(ctx, o, args)
+		if err == nil || !strings.Contains(err.Error(), "address already in use") {
+			return s, err
+		}
+		lastErr = err
+	}
+	return nil, lastErr
+}
+
+// portRaceAttempts is how many times a start that lost a port race is tried.
+const portRaceAttempts = 3
+
+func start(ctx context.Context, o Options, args []string) (*Server, error) {
+	var err error
 	s := &Server{log: &logTail{max: 64 << 10}, exited: make(chan struct{})}
 	var logOut io.Writer = s.log
 	var logFile *os.File

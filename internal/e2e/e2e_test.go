@@ -37,6 +37,8 @@ import (
 	"github.com/approdo/approdo/internal/devtemporal/devtemporaltest"
 	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/mailer"
+	"github.com/approdo/approdo/internal/pecinbox"
+	"github.com/approdo/approdo/internal/pecreceipts"
 	"github.com/approdo/approdo/internal/pgtest"
 	"github.com/approdo/approdo/internal/refdata"
 	"github.com/approdo/approdo/internal/searchattr"
@@ -167,6 +169,9 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = mb.Close() })
 		b.mailbox = mb
+		if opts.mail.PEC != nil {
+			b.startPECPoller(t)
+		}
 	}
 	if !opts.noWorker {
 		b.startWorker(t)
@@ -199,6 +204,15 @@ func (b *bundle) loadSampleReferenceData(t *testing.T) {
 
 func (b *bundle) startWorker(t *testing.T) {
 	t.Helper()
+	w := worker.New(b.temporal, b.taskQueue, sdkworker.Options{}, b.workerDeps(t))
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+	b.worker = w
+}
+
+// workerDeps are the activities' dependencies, as the worker process builds them.
+func (b *bundle) workerDeps(t *testing.T) worker.Dependencies {
+	t.Helper()
 	deps := worker.DependenciesOn(store.New(b.appPool), b.policy)
 	if b.mailbox != nil {
 		host, port, err := net.SplitHostPort(b.mailbox.Addr())
@@ -209,14 +223,51 @@ func (b *bundle) startWorker(t *testing.T) {
 		deps.Delivery = &activities.Delivery{
 			Store: deps.Cases.Store, Domain: "approdo.test",
 			Mail: mailer.Account{Host: host, Port: p, TLS: mailer.TLSNone, From: "approdo@approdo.test", Timeout: 5 * time.Second},
-			PEC:  mailer.Account{Host: host, Port: p, TLS: mailer.TLSNone, From: "approdo@pec.approdo.test", Timeout: 5 * time.Second},
+			PEC:  mailer.Account{Host: host, Port: p, TLS: mailer.TLSNone, From: pecSender, Timeout: 5 * time.Second},
 			UST:  "ust@approdo.test", Orientation: "orientamento@approdo.test", BaseURL: "https://approdo.test",
+			ReceiptTimeout: time.Minute, AcceptanceGrace: 20 * time.Second,
 		}
+		deps.Onboarding.Policy = activities.OnboardingPolicy{ReminderEvery: time.Hour, Reminders: 1}
 	}
-	w := worker.New(b.temporal, b.taskQueue, sdkworker.Options{}, deps)
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
-	b.worker = w
+	return deps
+}
+
+// pecSender is the certified mailbox the tests' notices to comuni go from.
+const pecSender = "approdo@pec.approdo.test"
+
+// pecMail is a mailbox that is also the PEC provider, as in the dev stack: receipts for
+// what pecSender sends go to its IMAP inbox; unreachable addresses get the non-delivery
+// notices after a few hundred milliseconds.
+func pecMail(unreachable ...string) *devmail.Options {
+	return &devmail.Options{
+		PEC:       &devmail.PECProvider{Senders: []string{pecSender}, Unreachable: unreachable, WarnAfter: 200 * time.Millisecond, FailAfter: 400 * time.Millisecond},
+		IMAPUsers: map[string]string{pecSender: "pec-password"},
+	}
+}
+
+// startPECPoller reads the PEC receipts from the mailbox's IMAP side, as the worker does.
+func (b *bundle) startPECPoller(t *testing.T) {
+	t.Helper()
+	addr, err := b.mailbox.ServeIMAP("127.0.0.1:0")
+	require.NoError(t, err)
+	host, port, err := net.SplitHostPort(addr)
+	require.NoError(t, err)
+	p, err := strconv.Atoi(port)
+	require.NoError(t, err)
+	handler := &pecreceipts.Handler{Store: store.New(b.appPool), Temporal: b.temporal, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	poller := &pecinbox.Poller{
+		Account:  pecinbox.Account{Host: host, Port: p, TLS: pecinbox.TLSNone, Username: pecSender, Password: "pec-password"},
+		Sink:     handler,
+		Cursor:   handler,
+		Interval: 200 * time.Millisecond,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = poller.Run(ctx)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
 }
 
 type response struct {

@@ -7,8 +7,10 @@ package mailer
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"net/textproto"
 	"time"
 
@@ -36,6 +38,9 @@ type Account struct {
 	// From is the sender address, e.g. approdo@pec.ust-milano.example.it.
 	From    string
 	Timeout time.Duration
+	// TLSConfig, when set, is the TLS configuration (a private CA, say); the server name
+	// defaults to Host.
+	TLSConfig *tls.Config
 }
 
 // Message is one message to send.
@@ -98,6 +103,13 @@ func Send(ctx context.Context, account Account, m Message) error {
 		opts = append(opts, gomail.WithSSL())
 	case TLSStart:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+		if account.TLSConfig != nil {
+			config := account.TLSConfig.Clone()
+			if config.ServerName == "" {
+				config.ServerName = account.Host
+			}
+			opts = append(opts, gomail.WithTLSConfig(config))
+		}
 	case TLSNone:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
 	default:
@@ -111,6 +123,19 @@ func Send(ctx context.Context, account Account, m Message) error {
 			opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthPlainNoEnc))
 		}
 	}
+	var abandon []func() bool
+	defer func() {
+		for _, stop := range abandon {
+			stop()
+		}
+	}()
+	opts = append(opts, gomail.WithDialContextFunc(func(dialCtx context.Context, network, addr string) (net.Conn, error) {
+		conn, stop, err := dial(dialCtx, ctx, account, network, addr)
+		if stop != nil {
+			abandon = append(abandon, stop)
+		}
+		return conn, err
+	}))
 	client, err := gomail.NewClient(account.Host, opts...)
 	if err != nil {
 		return &Error{Err: err}
@@ -119,6 +144,36 @@ func Send(ctx context.Context, account Account, m Message) error {
 		return classify(err)
 	}
 	return nil
+}
+
+// dial connects to the server, with TLS from the first byte for implicit TLS. The
+// connection is closed as soon as ctx ends, whatever the dialogue is doing: a worker
+// that stops abandons its send at once, and the send is left in doubt (no reply) rather
+// than finished behind its back. stop releases that watch.
+func dial(dialCtx, ctx context.Context, account Account, network, addr string) (net.Conn, func() bool, error) {
+	var d net.Dialer
+	raw, err := d.DialContext(dialCtx, network, addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
+	if account.TLS != TLSImplicit {
+		return raw, stop, nil
+	}
+	config := account.TLSConfig.Clone()
+	if config == nil {
+		config = &tls.Config{}
+	}
+	if config.ServerName == "" {
+		config.ServerName = account.Host
+	}
+	config.MinVersion = max(config.MinVersion, tls.VersionTLS12)
+	conn := tls.Client(raw, config)
+	if err := conn.HandshakeContext(dialCtx); err != nil {
+		raw.Close()
+		return nil, stop, err
+	}
+	return conn, stop, nil
 }
 
 // classify turns go-mail's error into an Error that says whether to retry.

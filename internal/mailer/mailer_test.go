@@ -118,3 +118,30 @@ func TestConnectionDroppedMidDialogueIsTemporaryWithoutCode(t *testing.T) {
 	require.ErrorAs(t, err, &mErr)
 	require.Zero(t, mErr.Code)
 }
+
+// A send whose context ends while the server has not answered yet is abandoned at once:
+// the caller learns that the outcome is unknown (temporary, no reply code).
+func TestSendIsAbandonedWhenItsContextEnds(t *testing.T) {
+	t.Parallel()
+	reached := make(chan struct{})
+	release := make(chan struct{})
+	_, account := mailbox(t, devmail.Options{Hold: func(devmail.Message) {
+		close(reached)
+		<-release
+	}})
+	defer close(release)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mailer.Send(ctx, account, notice("held@approdo.test")) }()
+	<-reached
+	cancel()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, mailer.ErrTemporary)
+		var mErr *mailer.Error
+		require.ErrorAs(t, err, &mErr)
+		require.Zero(t, mErr.Code, "no answer from the server")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the send went on after its context ended")
+	}
+}
