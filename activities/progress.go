@@ -50,15 +50,21 @@ func (c *Cases) Notify(ctx context.Context, in NotifyInput) error {
 	return c.startDelivery(ctx, in.Key)
 }
 
+// NoticeWorkflowID is the ID of the workflow that delivers the notification queued under
+// key: one per notification.
+func NoticeWorkflowID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "notice-" + hex.EncodeToString(sum[:16])
+}
+
 // startDelivery starts the workflow that sends the notification, once per key: a retry of
 // Notify finds it started (or finished) and starts nothing.
 func (c *Cases) startDelivery(ctx context.Context, key string) error {
 	if c.Temporal == nil {
 		return nil // no mail configured: the notification waits in the outbox
 	}
-	sum := sha256.Sum256([]byte(key))
 	_, err := c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       "notice-" + hex.EncodeToString(sum[:16]),
+		ID:                       NoticeWorkflowID(key),
 		TaskQueue:                c.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,

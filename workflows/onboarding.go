@@ -151,7 +151,7 @@ func (o *onboarding) sendCredentials(ctx workflow.Context) error {
 	var acts *activities.Onboarding
 	for {
 		o.state.Round++
-		key := fmt.Sprintf("onboarding/%s/credentials/%d", o.istat, o.state.Round)
+		key := o.messageKey(ctx, "credentials/%d", o.state.Round)
 		if err := workflow.ExecuteActivity(actx, acts.IssueCredentials, activities.IssueCredentialsInput{Key: key, UserID: o.state.UserID}).Get(ctx, nil); err != nil {
 			return err
 		}
@@ -211,7 +211,7 @@ func (o *onboarding) awaitFirstLogin(ctx workflow.Context) error {
 			continue
 		}
 		o.state.Reminders++
-		key := fmt.Sprintf("onboarding/%s/reminder/%d/%d", o.istat, o.state.Round, o.state.Reminders)
+		key := o.messageKey(ctx, "reminder/%d/%d", o.state.Round, o.state.Reminders)
 		if err := workflow.ExecuteActivity(actx, acts.QueueLoginReminder, activities.IssueCredentialsInput{Key: key, UserID: o.state.UserID}).Get(ctx, nil); err != nil {
 			return err
 		}
@@ -221,6 +221,13 @@ func (o *onboarding) awaitFirstLogin(ctx workflow.Context) error {
 		}
 	}
 	return nil
+}
+
+// messageKey names an account message of this onboarding. The run is part of it: an
+// onboarding started again (after one failed) issues new credentials rather than finding
+// the old ones sent.
+func (o *onboarding) messageKey(ctx workflow.Context, format string, args ...any) string {
+	return fmt.Sprintf("onboarding/%s/%s/", o.istat, workflow.GetInfo(ctx).WorkflowExecution.RunID) + fmt.Sprintf(format, args...)
 }
 
 func (o *onboarding) awaitResend(ctx workflow.Context) error {

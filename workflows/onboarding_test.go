@@ -125,8 +125,8 @@ func TestOnboardingSendsCredentialsAndEndsAtTheFirstLogin(t *testing.T) {
 	r.signal(3*24*time.Hour, workflows.SignalFirstLogin)
 	s := r.run()
 	require.Equal(t, workflows.OnboardingDone, s.Stage)
-	require.Equal(t, []string{"onboarding/015146/credentials/1"}, r.issued)
-	require.Equal(t, []string{"onboarding/015146/credentials/1"}, r.delivered)
+	require.Equal(t, []string{"onboarding/015146/default-test-run-id/credentials/1"}, r.issued)
+	require.Equal(t, []string{"onboarding/015146/default-test-run-id/credentials/1"}, r.delivered)
 	require.Empty(t, r.reminders, "logged in before the first reminder")
 	require.Equal(t, []string{workflows.OnboardingCreatingAccount, workflows.OnboardingCredentialsSent, workflows.OnboardingAwaitingLogin, workflows.OnboardingDone}, r.stages)
 }
@@ -151,8 +151,8 @@ func TestOnboardingRemindsThenAlertsUST(t *testing.T) {
 	s := r.run()
 	require.Equal(t, workflows.OnboardingDone, s.Stage)
 	require.False(t, s.Escalated)
-	require.Equal(t, []string{"onboarding/015146/reminder/1/1", "onboarding/015146/reminder/1/2"}, r.reminders)
-	require.Equal(t, []string{"onboarding/015146/credentials/1", "onboarding/015146/reminder/1/1", "onboarding/015146/reminder/1/2"}, r.delivered)
+	require.Equal(t, []string{"onboarding/015146/default-test-run-id/reminder/1/1", "onboarding/015146/default-test-run-id/reminder/1/2"}, r.reminders)
+	require.Equal(t, []string{"onboarding/015146/default-test-run-id/credentials/1", "onboarding/015146/default-test-run-id/reminder/1/1", "onboarding/015146/default-test-run-id/reminder/1/2"}, r.delivered)
 	require.Contains(t, r.escalated, true, "the Temporal UI showed the escalation")
 }
 
@@ -160,7 +160,7 @@ func TestOnboardingWhoseCredentialsWereNotDeliveredWaitsForUST(t *testing.T) {
 	t.Parallel()
 	r := newOnboardingRun(t)
 	r.deliver = func(key string) activities.Outcome {
-		if key == "onboarding/015146/credentials/1" {
+		if key == "onboarding/015146/default-test-run-id/credentials/1" {
 			return activities.Outcome{Reason: "errore-consegna"}
 		}
 		return activities.Outcome{Delivered: true}
@@ -176,7 +176,7 @@ func TestOnboardingWhoseCredentialsWereNotDeliveredWaitsForUST(t *testing.T) {
 	s := r.run()
 	require.Equal(t, workflows.OnboardingDone, s.Stage)
 	require.Equal(t, 2, s.Round)
-	require.Equal(t, []string{"onboarding/015146/credentials/1", "onboarding/015146/credentials/2"}, r.issued, "new credentials for the new PEC")
+	require.Equal(t, []string{"onboarding/015146/default-test-run-id/credentials/1", "onboarding/015146/default-test-run-id/credentials/2"}, r.issued, "new credentials for the new PEC")
 }
 
 func TestOnboardingOfAComuneWithoutPECWaitsForItsAddress(t *testing.T) {
@@ -191,7 +191,7 @@ func TestOnboardingOfAComuneWithoutPECWaitsForItsAddress(t *testing.T) {
 	r.signal(3*time.Hour, workflows.SignalFirstLogin)
 	s := r.run()
 	require.Equal(t, workflows.OnboardingDone, s.Stage)
-	require.Equal(t, []string{"onboarding/015146/credentials/1"}, r.issued)
+	require.Equal(t, []string{"onboarding/015146/default-test-run-id/credentials/1"}, r.issued)
 }
 
 func TestOnboardingOfAnAccountAlreadyInUseEndsAtOnce(t *testing.T) {

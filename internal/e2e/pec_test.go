@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	"github.com/approdo/approdo/activities"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/devmail"
 	"github.com/approdo/approdo/worker"
@@ -70,6 +71,11 @@ func TestPECToTheComuneIsDeliveredByItsReceipt(t *testing.T) {
 	require.Equal(t, []string{"accettazione", "avvenuta-consegna"}, kinds, "both receipts are kept as evidence")
 	c := decodeCase(t, b.do(t, http.MethodGet, "/api/v1/enrolments/"+id, "", ""))
 	require.False(t, c.Escalated != nil && *c.Escalated)
+	if *updateHistories {
+		var key string
+		require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT key FROM notification WHERE case_id = $1 AND kind = 'placement_confirmed' AND recipient = 'comune:015146'`, id).Scan(&key))
+		writeHistory(t, b.temporal, activities.NoticeWorkflowID(key), "delivery_pec_delivered_by_receipt.json")
+	}
 }
 
 func TestUndeliveredPECEscalatesTheCase(t *testing.T) {
@@ -94,6 +100,9 @@ func TestUndeliveredPECEscalatesTheCase(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return b.countWorkflows(t, `WorkflowType = 'EnrolmentCase' AND Escalated = true AND WorkflowId = '`+c.WorkflowId+`'`) == 1
 	}, 30*time.Second, 500*time.Millisecond, "findable in the Temporal UI as escalated")
+	if *updateHistories {
+		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_placed_then_pec_undelivered.json")
+	}
 }
 
 // countWorkflows counts the executions a visibility query finds.
@@ -129,7 +138,7 @@ func TestOnboardingDeliversCredentialsByPECAndEndsAtTheFirstLogin(t *testing.T) 
 	}
 	require.Eventually(t, func() bool { return query().Stage == workflows.OnboardingAwaitingLogin }, 30*time.Second, 200*time.Millisecond)
 	var secretLeft *string
-	require.NoError(t, b.pool.QueryRow(b.ctx, "SELECT secret FROM account_message WHERE key = 'onboarding/015182/credentials/1'").Scan(&secretLeft))
+	require.NoError(t, b.pool.QueryRow(b.ctx, "SELECT secret FROM account_message WHERE key = $1", "onboarding/015182/"+run.GetRunID()+"/credentials/1").Scan(&secretLeft))
 	require.Nil(t, secretLeft, "the password is not kept once sent")
 
 	// The comune logs in with it, and must change it; the onboarding ends.
@@ -142,6 +151,10 @@ func TestOnboardingDeliversCredentialsByPECAndEndsAtTheFirstLogin(t *testing.T) 
 	var final workflows.OnboardingState
 	require.NoError(t, run.Get(b.ctx, &final))
 	require.Equal(t, workflows.OnboardingDone, final.Stage)
+	if *updateHistories {
+		writeHistory(t, b.temporal, run.GetID(), "onboarding_credentials_delivered_then_first_login.json")
+		writeHistory(t, b.temporal, workflows.AccountMessageWorkflowID("onboarding/015182/"+run.GetRunID()+"/credentials/1"), "account_message_pec_delivered.json")
+	}
 }
 
 func TestKillingTheWorkerMidSendSendsNoDuplicate(t *testing.T) {
