@@ -135,7 +135,51 @@ func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
 	answer, _ = io.ReadAll(res.Body)
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode, "the case filed before the restart is still there: %s", answer)
+
+	// The comuni are onboarded by PEC with the command the banner gives: every comune of
+	// the reference data gets its credentials, once, however often the command runs.
+	for key, value := range devEnv(t, dir) {
+		t.Setenv(key, value)
+	}
+	mailPage := fmt.Sprintf("http://127.0.0.1:%d/", mailPagePort)
+	require.NoError(t, run(context.Background(), []string{"onboard", "comuni"}))
+	// Each PEC sent to a comune is a row of the mailbox page; the receipts go to Approdo.
+	require.Eventually(t, func() bool { return countOnPage(t, mailPage, "protocollo@pec.comune.") == 12 },
+		60*time.Second, 500*time.Millisecond, "the 12 comuni of the sample get their credentials by PEC")
+	require.NoError(t, run(context.Background(), []string{"onboard", "comuni", "015182"}))
+	time.Sleep(2 * time.Second)
+	require.Equal(t, 12, countOnPage(t, mailPage, "protocollo@pec.comune."), "a comune already onboarding is left alone")
+	require.Error(t, run(context.Background(), []string{"onboard", "comuni", "999999"}), "an unknown comune is refused")
 	require.NoError(t, stop())
+}
+
+// devEnv reads the variables of the dev stack's dev.env, as `source` would.
+func devEnv(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "dev.env"))
+	require.NoError(t, err)
+	vars := map[string]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "export "); ok {
+			key, value, _ := strings.Cut(rest, "=")
+			vars[key] = strings.Trim(value, "'")
+		}
+	}
+	require.Contains(t, vars, "DATABASE_URL")
+	return vars
+}
+
+// countOnPage counts the occurrences of text on a page.
+func countOnPage(t *testing.T, url, text string) int {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		return -1
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return strings.Count(string(body), text)
 }
 
 // demoToken reads one token of the dev stack's demo-tokens.env, as `source` would.
