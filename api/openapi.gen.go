@@ -22,6 +22,75 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for ContactActionOutcome.
+const (
+	NoAnswer    ContactActionOutcome = "no_answer"
+	Reached     ContactActionOutcome = "reached"
+	Refused     ContactActionOutcome = "refused"
+	WrongNumber ContactActionOutcome = "wrong_number"
+)
+
+// Valid indicates whether the value is a known member of the ContactActionOutcome enum.
+func (e ContactActionOutcome) Valid() bool {
+	switch e {
+	case NoAnswer:
+		return true
+	case Reached:
+		return true
+	case Refused:
+		return true
+	case WrongNumber:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FamilyMembersRelation.
+const (
+	Child  FamilyMembersRelation = "child"
+	Parent FamilyMembersRelation = "parent"
+	Spouse FamilyMembersRelation = "spouse"
+)
+
+// Valid indicates whether the value is a known member of the FamilyMembersRelation enum.
+func (e FamilyMembersRelation) Valid() bool {
+	switch e {
+	case Child:
+		return true
+	case Parent:
+		return true
+	case Spouse:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InterviewActionSupportAreas.
+const (
+	FamilySupport InterviewActionSupportAreas = "family_support"
+	Legal         InterviewActionSupportAreas = "legal"
+	School        InterviewActionSupportAreas = "school"
+	TrainingWork  InterviewActionSupportAreas = "training_work"
+)
+
+// Valid indicates whether the value is a known member of the InterviewActionSupportAreas enum.
+func (e InterviewActionSupportAreas) Valid() bool {
+	switch e {
+	case FamilySupport:
+		return true
+	case Legal:
+		return true
+	case School:
+		return true
+	case TrainingWork:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TaskKind.
 const (
 	AssignHub         TaskKind = "assign_hub"
@@ -112,6 +181,21 @@ type CaseSummary struct {
 	Stage            string    `json:"stage"`
 	Task             *Task     `json:"task,omitempty"`
 	UpdatedAt        time.Time `json:"updatedAt"`
+}
+
+// ContactAction defines model for ContactAction.
+type ContactAction struct {
+	Note    *string              `json:"note,omitempty"`
+	Outcome ContactActionOutcome `json:"outcome"`
+}
+
+// ContactActionOutcome defines model for ContactAction.Outcome.
+type ContactActionOutcome string
+
+// DateAction defines model for DateAction.
+type DateAction struct {
+	// Date AAAA-MM-GG
+	Date string `json:"date"`
 }
 
 // DecisionAction defines model for DecisionAction.
@@ -236,6 +320,44 @@ type Event struct {
 	Seq    int64   `json:"seq"`
 }
 
+// Family defines model for Family.
+type Family struct {
+	ExpectedArrival *string `json:"expectedArrival,omitempty"`
+	Language        *string `json:"language,omitempty"`
+	Members         []struct {
+		// BirthDate AAAA-MM-GG
+		BirthDate   string                `json:"birthDate"`
+		Citizenship *string               `json:"citizenship,omitempty"`
+		FamilyName  string                `json:"familyName"`
+		GivenName   string                `json:"givenName"`
+		Relation    FamilyMembersRelation `json:"relation"`
+		Sex         *string               `json:"sex,omitempty"`
+	} `json:"members"`
+	Notes     *string `json:"notes,omitempty"`
+	NullaOsta struct {
+		// IssuedOn AAAA-MM-GG
+		IssuedOn string `json:"issuedOn"`
+		Number   string `json:"number"`
+	} `json:"nullaOsta"`
+
+	// Reference Riferimento della pratica presso lo Sportello Unico.
+	Reference string `json:"reference"`
+	Sponsor   struct {
+		Address *string `json:"address,omitempty"`
+
+		// Comune Codice ISTAT del comune di residenza.
+		Comune     string  `json:"comune"`
+		Email      *string `json:"email,omitempty"`
+		FamilyName string  `json:"familyName"`
+		GivenName  string  `json:"givenName"`
+		Municipio  *int    `json:"municipio,omitempty"`
+		Phone      *string `json:"phone,omitempty"`
+	} `json:"sponsor"`
+}
+
+// FamilyMembersRelation defines model for Family.Members.Relation.
+type FamilyMembersRelation string
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field Example: minor.birthDate
@@ -243,6 +365,12 @@ type FieldError struct {
 
 	// Reason Example: non è una data valida (AAAA-MM-GG)
 	Reason string `json:"reason"`
+}
+
+// FollowUpAction defines model for FollowUpAction.
+type FollowUpAction struct {
+	Note         *string `json:"note,omitempty"`
+	PlanComplete *bool   `json:"planComplete,omitempty"`
 }
 
 // Guardian Il genitore o tutore da contattare; almeno telefono o email.
@@ -257,6 +385,71 @@ type Guardian struct {
 	//
 	// Example: uk
 	PreferredLanguage *string `json:"preferredLanguage,omitempty"`
+}
+
+// InterviewAction defines model for InterviewAction.
+type InterviewAction struct {
+	Held         bool                           `json:"held"`
+	Note         *string                        `json:"note,omitempty"`
+	SupportAreas *[]InterviewActionSupportAreas `json:"supportAreas,omitempty"`
+}
+
+// InterviewActionSupportAreas defines model for InterviewAction.SupportAreas.
+type InterviewActionSupportAreas string
+
+// InterviewScheduleAction defines model for InterviewScheduleAction.
+type InterviewScheduleAction struct {
+	At time.Time `json:"at"`
+}
+
+// Journey defines model for Journey.
+type Journey struct {
+	ArrivedOn *string `json:"arrivedOn,omitempty"`
+	Children  []struct {
+		CaseId string  `json:"caseId"`
+		Member int     `json:"member"`
+		Stage  *string `json:"stage,omitempty"`
+	} `json:"children"`
+	CreatedAt        time.Time  `json:"createdAt"`
+	Deadline         *time.Time `json:"deadline,omitempty"`
+	Escalated        bool       `json:"escalated"`
+	EscalationReason *string    `json:"escalationReason,omitempty"`
+	Family           *Family    `json:"family,omitempty"`
+	Id               string     `json:"id"`
+	Reference        string     `json:"reference"`
+	Stage            string     `json:"stage"`
+	SupportAreas     []string   `json:"supportAreas"`
+	Timeline         []struct {
+		Actor  *string   `json:"actor,omitempty"`
+		At     time.Time `json:"at"`
+		Kind   string    `json:"kind"`
+		Note   *string   `json:"note,omitempty"`
+		Reason *string   `json:"reason,omitempty"`
+		Seq    int64     `json:"seq"`
+	} `json:"timeline"`
+	UpdatedAt  time.Time `json:"updatedAt"`
+	WorkflowId string    `json:"workflowId"`
+}
+
+// JourneyCounts defines model for JourneyCounts.
+type JourneyCounts struct {
+	Counts []struct {
+		Escalated int    `json:"escalated"`
+		Journeys  int    `json:"journeys"`
+		Stage     string `json:"stage"`
+	} `json:"counts"`
+}
+
+// JourneyCreated defines model for JourneyCreated.
+type JourneyCreated struct {
+	Id    string `json:"id"`
+	Stage string `json:"stage"`
+}
+
+// JourneyList defines model for JourneyList.
+type JourneyList struct {
+	Items      []Journey `json:"items"`
+	NextCursor *string   `json:"nextCursor,omitempty"`
 }
 
 // LoginRequest defines model for LoginRequest.
@@ -501,6 +694,9 @@ type CaseID = string
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
+// JourneyID defines model for JourneyID.
+type JourneyID = string
+
 // GetAuditLogParams defines parameters for GetAuditLog.
 type GetAuditLogParams struct {
 	Case         *string    `form:"case,omitempty" json:"case,omitempty"`
@@ -571,6 +767,56 @@ type WithdrawEnrolmentParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListReunificationsParams defines parameters for ListReunifications.
+type ListReunificationsParams struct {
+	Stage     *string `form:"stage,omitempty" json:"stage,omitempty"`
+	Escalated *bool   `form:"escalated,omitempty" json:"escalated,omitempty"`
+	Cursor    *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit     *int    `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// RecordArrivalParams defines parameters for RecordArrival.
+type RecordArrivalParams struct {
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RecordContactAttemptParams defines parameters for RecordContactAttempt.
+type RecordContactAttemptParams struct {
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RecordFamilyFollowUpParams defines parameters for RecordFamilyFollowUp.
+type RecordFamilyFollowUpParams struct {
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RecordInterviewParams defines parameters for RecordInterview.
+type RecordInterviewParams struct {
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ScheduleInterviewParams defines parameters for ScheduleInterview.
+type ScheduleInterviewParams struct {
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RecordPermessoParams defines parameters for RecordPermesso.
+type RecordPermessoParams struct {
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ListTasksParams defines parameters for ListTasks.
 type ListTasksParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
@@ -620,6 +866,27 @@ type CreateOrganisationTokenJSONRequestBody = TokenRequest
 
 // InviteUserJSONRequestBody defines body for InviteUser for application/json ContentType.
 type InviteUserJSONRequestBody = UserInvitation
+
+// CreateReunificationJSONRequestBody defines body for CreateReunification for application/json ContentType.
+type CreateReunificationJSONRequestBody = Family
+
+// RecordArrivalJSONRequestBody defines body for RecordArrival for application/json ContentType.
+type RecordArrivalJSONRequestBody = DateAction
+
+// RecordContactAttemptJSONRequestBody defines body for RecordContactAttempt for application/json ContentType.
+type RecordContactAttemptJSONRequestBody = ContactAction
+
+// RecordFamilyFollowUpJSONRequestBody defines body for RecordFamilyFollowUp for application/json ContentType.
+type RecordFamilyFollowUpJSONRequestBody = FollowUpAction
+
+// RecordInterviewJSONRequestBody defines body for RecordInterview for application/json ContentType.
+type RecordInterviewJSONRequestBody = InterviewAction
+
+// ScheduleInterviewJSONRequestBody defines body for ScheduleInterview for application/json ContentType.
+type ScheduleInterviewJSONRequestBody = InterviewScheduleAction
+
+// RecordPermessoJSONRequestBody defines body for RecordPermesso for application/json ContentType.
+type RecordPermessoJSONRequestBody = DateAction
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -689,6 +956,36 @@ type ServerInterface interface {
 	// InviteUser Invita una persona nella propria organizzazione (solo admin)
 	// (POST /organisation/users)
 	InviteUser(c *gin.Context)
+	// ListReunifications I percorsi seguiti dallo sportello unico
+	// (GET /reunifications)
+	ListReunifications(c *gin.Context, params ListReunificationsParams)
+	// CreateReunification La Prefettura (o lo sportello unico) segnala una famiglia in ricongiungimento
+	// (POST /reunifications)
+	CreateReunification(c *gin.Context)
+	// CountReunifications Quanti percorsi per fase (UST e sportello unico), senza dati delle famiglie
+	// (GET /reunifications/counts)
+	CountReunifications(c *gin.Context)
+	// GetReunification Un percorso, con la famiglia e la sua cronologia
+	// (GET /reunifications/{id})
+	GetReunification(c *gin.Context, id JourneyID)
+	// RecordArrival Lo sportello registra l'arrivo dei familiari (si aprono le iscrizioni dei figli in età scolare)
+	// (POST /reunifications/{id}/arrival)
+	RecordArrival(c *gin.Context, id JourneyID, params RecordArrivalParams)
+	// RecordContactAttempt Lo sportello registra un tentativo di contatto con la famiglia
+	// (POST /reunifications/{id}/contact-attempts)
+	RecordContactAttempt(c *gin.Context, id JourneyID, params RecordContactAttemptParams)
+	// RecordFamilyFollowUp Lo sportello registra un colloquio di accompagnamento
+	// (POST /reunifications/{id}/follow-ups)
+	RecordFamilyFollowUp(c *gin.Context, id JourneyID, params RecordFamilyFollowUpParams)
+	// RecordInterview Lo sportello registra l'esito del colloquio e le aree di supporto
+	// (POST /reunifications/{id}/interview)
+	RecordInterview(c *gin.Context, id JourneyID, params RecordInterviewParams)
+	// ScheduleInterview Lo sportello fissa il colloquio di orientamento
+	// (POST /reunifications/{id}/interview-schedule)
+	ScheduleInterview(c *gin.Context, id JourneyID, params ScheduleInterviewParams)
+	// RecordPermesso Lo sportello registra la domanda di permesso di soggiorno
+	// (POST /reunifications/{id}/permesso)
+	RecordPermesso(c *gin.Context, id JourneyID, params RecordPermessoParams)
 	// ListTasks I compiti dell'organisation, scaduti per primi
 	// (GET /tasks)
 	ListTasks(c *gin.Context, params ListTasksParams)
@@ -1381,6 +1678,402 @@ func (siw *ServerInterfaceWrapper) InviteUser(c *gin.Context) {
 	siw.Handler.InviteUser(c)
 }
 
+// ListReunifications operation middleware
+func (siw *ServerInterfaceWrapper) ListReunifications(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListReunificationsParams
+
+	// ------------- Optional query parameter "stage" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "stage", c.Request.URL.Query(), &params.Stage, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter stage: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "escalated" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "escalated", c.Request.URL.Query(), &params.Escalated, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter escalated: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", c.Request.URL.Query(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter cursor: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListReunifications(c, params)
+}
+
+// CreateReunification operation middleware
+func (siw *ServerInterfaceWrapper) CreateReunification(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CreateReunification(c)
+}
+
+// CountReunifications operation middleware
+func (siw *ServerInterfaceWrapper) CountReunifications(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CountReunifications(c)
+}
+
+// GetReunification operation middleware
+func (siw *ServerInterfaceWrapper) GetReunification(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JourneyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetReunification(c, id)
+}
+
+// RecordArrival operation middleware
+func (siw *ServerInterfaceWrapper) RecordArrival(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JourneyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordArrivalParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RecordArrival(c, id, params)
+}
+
+// RecordContactAttempt operation middleware
+func (siw *ServerInterfaceWrapper) RecordContactAttempt(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JourneyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordContactAttemptParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RecordContactAttempt(c, id, params)
+}
+
+// RecordFamilyFollowUp operation middleware
+func (siw *ServerInterfaceWrapper) RecordFamilyFollowUp(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JourneyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordFamilyFollowUpParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RecordFamilyFollowUp(c, id, params)
+}
+
+// RecordInterview operation middleware
+func (siw *ServerInterfaceWrapper) RecordInterview(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JourneyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordInterviewParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RecordInterview(c, id, params)
+}
+
+// ScheduleInterview operation middleware
+func (siw *ServerInterfaceWrapper) ScheduleInterview(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JourneyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ScheduleInterviewParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ScheduleInterview(c, id, params)
+}
+
+// RecordPermesso operation middleware
+func (siw *ServerInterfaceWrapper) RecordPermesso(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JourneyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordPermessoParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RecordPermesso(c, id, params)
+}
+
 // ListTasks operation middleware
 func (siw *ServerInterfaceWrapper) ListTasks(c *gin.Context) {
 
@@ -1457,6 +2150,16 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/monitoring", wrapper.GetMonitoring)
 	router.GET(options.BaseURL+"/audit", wrapper.GetAuditLog)
 	router.GET(options.BaseURL+"/tasks", wrapper.ListTasks)
+	router.GET(options.BaseURL+"/reunifications", wrapper.ListReunifications)
+	router.POST(options.BaseURL+"/reunifications", wrapper.CreateReunification)
+	router.GET(options.BaseURL+"/reunifications/counts", wrapper.CountReunifications)
+	router.GET(options.BaseURL+"/reunifications/:id", wrapper.GetReunification)
+	router.POST(options.BaseURL+"/reunifications/:id/contact-attempts", wrapper.RecordContactAttempt)
+	router.POST(options.BaseURL+"/reunifications/:id/interview-schedule", wrapper.ScheduleInterview)
+	router.POST(options.BaseURL+"/reunifications/:id/interview", wrapper.RecordInterview)
+	router.POST(options.BaseURL+"/reunifications/:id/arrival", wrapper.RecordArrival)
+	router.POST(options.BaseURL+"/reunifications/:id/permesso", wrapper.RecordPermesso)
+	router.POST(options.BaseURL+"/reunifications/:id/follow-ups", wrapper.RecordFamilyFollowUp)
 	router.GET(options.BaseURL+"/enrolments/:id", wrapper.GetEnrolment)
 }
 
@@ -3363,6 +4066,1051 @@ func (response InviteUser409ApplicationProblemPlusJSONResponse) VisitInviteUserR
 	return err
 }
 
+type ListReunificationsRequestObject struct {
+	Params ListReunificationsParams
+}
+
+type ListReunificationsResponseObject interface {
+	VisitListReunificationsResponse(w http.ResponseWriter) error
+}
+
+type ListReunifications200JSONResponse JourneyList
+
+func (response ListReunifications200JSONResponse) VisitListReunificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReunifications400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListReunifications400ApplicationProblemPlusJSONResponse) VisitListReunificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReunifications401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListReunifications401ApplicationProblemPlusJSONResponse) VisitListReunificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListReunifications403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListReunifications403ApplicationProblemPlusJSONResponse) VisitListReunificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReunificationRequestObject struct {
+	Body *CreateReunificationJSONRequestBody
+}
+
+type CreateReunificationResponseObject interface {
+	VisitCreateReunificationResponse(w http.ResponseWriter) error
+}
+
+type CreateReunification200JSONResponse JourneyCreated
+
+func (response CreateReunification200JSONResponse) VisitCreateReunificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReunification201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateReunification201JSONResponse struct {
+	Body    JourneyCreated
+	Headers CreateReunification201ResponseHeaders
+}
+
+func (response CreateReunification201JSONResponse) VisitCreateReunificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReunification400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CreateReunification400ApplicationProblemPlusJSONResponse) VisitCreateReunificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReunification401ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateReunification401ApplicationProblemPlusJSONResponse) VisitCreateReunificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReunification403ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateReunification403ApplicationProblemPlusJSONResponse) VisitCreateReunificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReunification409ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateReunification409ApplicationProblemPlusJSONResponse) VisitCreateReunificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateReunification503ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateReunification503ApplicationProblemPlusJSONResponse) VisitCreateReunificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CountReunificationsRequestObject struct {
+}
+
+type CountReunificationsResponseObject interface {
+	VisitCountReunificationsResponse(w http.ResponseWriter) error
+}
+
+type CountReunifications200JSONResponse JourneyCounts
+
+func (response CountReunifications200JSONResponse) VisitCountReunificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CountReunifications401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CountReunifications401ApplicationProblemPlusJSONResponse) VisitCountReunificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CountReunifications403ApplicationProblemPlusJSONResponse Problem
+
+func (response CountReunifications403ApplicationProblemPlusJSONResponse) VisitCountReunificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReunificationRequestObject struct {
+	Id JourneyID `json:"id"`
+}
+
+type GetReunificationResponseObject interface {
+	VisitGetReunificationResponse(w http.ResponseWriter) error
+}
+
+type GetReunification200JSONResponse Journey
+
+func (response GetReunification200JSONResponse) VisitGetReunificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReunification400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetReunification400ApplicationProblemPlusJSONResponse) VisitGetReunificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReunification401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetReunification401ApplicationProblemPlusJSONResponse) VisitGetReunificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReunification404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetReunification404ApplicationProblemPlusJSONResponse) VisitGetReunificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordArrivalRequestObject struct {
+	Id     JourneyID `json:"id"`
+	Params RecordArrivalParams
+	Body   *RecordArrivalJSONRequestBody
+}
+
+type RecordArrivalResponseObject interface {
+	VisitRecordArrivalResponse(w http.ResponseWriter) error
+}
+
+type RecordArrival200JSONResponse Journey
+
+func (response RecordArrival200JSONResponse) VisitRecordArrivalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordArrival400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RecordArrival400ApplicationProblemPlusJSONResponse) VisitRecordArrivalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordArrival401ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordArrival401ApplicationProblemPlusJSONResponse) VisitRecordArrivalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordArrival403ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordArrival403ApplicationProblemPlusJSONResponse) VisitRecordArrivalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordArrival404ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordArrival404ApplicationProblemPlusJSONResponse) VisitRecordArrivalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordArrival409ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordArrival409ApplicationProblemPlusJSONResponse) VisitRecordArrivalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordArrival422ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordArrival422ApplicationProblemPlusJSONResponse) VisitRecordArrivalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordArrival503ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordArrival503ApplicationProblemPlusJSONResponse) VisitRecordArrivalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordContactAttemptRequestObject struct {
+	Id     JourneyID `json:"id"`
+	Params RecordContactAttemptParams
+	Body   *RecordContactAttemptJSONRequestBody
+}
+
+type RecordContactAttemptResponseObject interface {
+	VisitRecordContactAttemptResponse(w http.ResponseWriter) error
+}
+
+type RecordContactAttempt200JSONResponse Journey
+
+func (response RecordContactAttempt200JSONResponse) VisitRecordContactAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordContactAttempt400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RecordContactAttempt400ApplicationProblemPlusJSONResponse) VisitRecordContactAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordContactAttempt401ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordContactAttempt401ApplicationProblemPlusJSONResponse) VisitRecordContactAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordContactAttempt403ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordContactAttempt403ApplicationProblemPlusJSONResponse) VisitRecordContactAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordContactAttempt404ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordContactAttempt404ApplicationProblemPlusJSONResponse) VisitRecordContactAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordContactAttempt409ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordContactAttempt409ApplicationProblemPlusJSONResponse) VisitRecordContactAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordContactAttempt422ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordContactAttempt422ApplicationProblemPlusJSONResponse) VisitRecordContactAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordContactAttempt503ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordContactAttempt503ApplicationProblemPlusJSONResponse) VisitRecordContactAttemptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFamilyFollowUpRequestObject struct {
+	Id     JourneyID `json:"id"`
+	Params RecordFamilyFollowUpParams
+	Body   *RecordFamilyFollowUpJSONRequestBody
+}
+
+type RecordFamilyFollowUpResponseObject interface {
+	VisitRecordFamilyFollowUpResponse(w http.ResponseWriter) error
+}
+
+type RecordFamilyFollowUp200JSONResponse Journey
+
+func (response RecordFamilyFollowUp200JSONResponse) VisitRecordFamilyFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFamilyFollowUp400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RecordFamilyFollowUp400ApplicationProblemPlusJSONResponse) VisitRecordFamilyFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFamilyFollowUp401ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordFamilyFollowUp401ApplicationProblemPlusJSONResponse) VisitRecordFamilyFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFamilyFollowUp403ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordFamilyFollowUp403ApplicationProblemPlusJSONResponse) VisitRecordFamilyFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFamilyFollowUp404ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordFamilyFollowUp404ApplicationProblemPlusJSONResponse) VisitRecordFamilyFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFamilyFollowUp409ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordFamilyFollowUp409ApplicationProblemPlusJSONResponse) VisitRecordFamilyFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFamilyFollowUp422ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordFamilyFollowUp422ApplicationProblemPlusJSONResponse) VisitRecordFamilyFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordFamilyFollowUp503ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordFamilyFollowUp503ApplicationProblemPlusJSONResponse) VisitRecordFamilyFollowUpResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterviewRequestObject struct {
+	Id     JourneyID `json:"id"`
+	Params RecordInterviewParams
+	Body   *RecordInterviewJSONRequestBody
+}
+
+type RecordInterviewResponseObject interface {
+	VisitRecordInterviewResponse(w http.ResponseWriter) error
+}
+
+type RecordInterview200JSONResponse Journey
+
+func (response RecordInterview200JSONResponse) VisitRecordInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterview400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RecordInterview400ApplicationProblemPlusJSONResponse) VisitRecordInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterview401ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterview401ApplicationProblemPlusJSONResponse) VisitRecordInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterview403ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterview403ApplicationProblemPlusJSONResponse) VisitRecordInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterview404ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterview404ApplicationProblemPlusJSONResponse) VisitRecordInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterview409ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterview409ApplicationProblemPlusJSONResponse) VisitRecordInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterview422ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterview422ApplicationProblemPlusJSONResponse) VisitRecordInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterview503ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterview503ApplicationProblemPlusJSONResponse) VisitRecordInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleInterviewRequestObject struct {
+	Id     JourneyID `json:"id"`
+	Params ScheduleInterviewParams
+	Body   *ScheduleInterviewJSONRequestBody
+}
+
+type ScheduleInterviewResponseObject interface {
+	VisitScheduleInterviewResponse(w http.ResponseWriter) error
+}
+
+type ScheduleInterview200JSONResponse Journey
+
+func (response ScheduleInterview200JSONResponse) VisitScheduleInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleInterview400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ScheduleInterview400ApplicationProblemPlusJSONResponse) VisitScheduleInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleInterview401ApplicationProblemPlusJSONResponse Problem
+
+func (response ScheduleInterview401ApplicationProblemPlusJSONResponse) VisitScheduleInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleInterview403ApplicationProblemPlusJSONResponse Problem
+
+func (response ScheduleInterview403ApplicationProblemPlusJSONResponse) VisitScheduleInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleInterview404ApplicationProblemPlusJSONResponse Problem
+
+func (response ScheduleInterview404ApplicationProblemPlusJSONResponse) VisitScheduleInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleInterview409ApplicationProblemPlusJSONResponse Problem
+
+func (response ScheduleInterview409ApplicationProblemPlusJSONResponse) VisitScheduleInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleInterview422ApplicationProblemPlusJSONResponse Problem
+
+func (response ScheduleInterview422ApplicationProblemPlusJSONResponse) VisitScheduleInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleInterview503ApplicationProblemPlusJSONResponse Problem
+
+func (response ScheduleInterview503ApplicationProblemPlusJSONResponse) VisitScheduleInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordPermessoRequestObject struct {
+	Id     JourneyID `json:"id"`
+	Params RecordPermessoParams
+	Body   *RecordPermessoJSONRequestBody
+}
+
+type RecordPermessoResponseObject interface {
+	VisitRecordPermessoResponse(w http.ResponseWriter) error
+}
+
+type RecordPermesso200JSONResponse Journey
+
+func (response RecordPermesso200JSONResponse) VisitRecordPermessoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordPermesso400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RecordPermesso400ApplicationProblemPlusJSONResponse) VisitRecordPermessoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordPermesso401ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordPermesso401ApplicationProblemPlusJSONResponse) VisitRecordPermessoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordPermesso403ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordPermesso403ApplicationProblemPlusJSONResponse) VisitRecordPermessoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordPermesso404ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordPermesso404ApplicationProblemPlusJSONResponse) VisitRecordPermessoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordPermesso409ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordPermesso409ApplicationProblemPlusJSONResponse) VisitRecordPermessoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordPermesso422ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordPermesso422ApplicationProblemPlusJSONResponse) VisitRecordPermessoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordPermesso503ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordPermesso503ApplicationProblemPlusJSONResponse) VisitRecordPermessoResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTasksRequestObject struct {
 	Params ListTasksParams
 }
@@ -3483,6 +5231,36 @@ type StrictServerInterface interface {
 	// InviteUser Invita una persona nella propria organizzazione (solo admin)
 	// (POST /organisation/users)
 	InviteUser(ctx context.Context, request InviteUserRequestObject) (InviteUserResponseObject, error)
+	// ListReunifications I percorsi seguiti dallo sportello unico
+	// (GET /reunifications)
+	ListReunifications(ctx context.Context, request ListReunificationsRequestObject) (ListReunificationsResponseObject, error)
+	// CreateReunification La Prefettura (o lo sportello unico) segnala una famiglia in ricongiungimento
+	// (POST /reunifications)
+	CreateReunification(ctx context.Context, request CreateReunificationRequestObject) (CreateReunificationResponseObject, error)
+	// CountReunifications Quanti percorsi per fase (UST e sportello unico), senza dati delle famiglie
+	// (GET /reunifications/counts)
+	CountReunifications(ctx context.Context, request CountReunificationsRequestObject) (CountReunificationsResponseObject, error)
+	// GetReunification Un percorso, con la famiglia e la sua cronologia
+	// (GET /reunifications/{id})
+	GetReunification(ctx context.Context, request GetReunificationRequestObject) (GetReunificationResponseObject, error)
+	// RecordArrival Lo sportello registra l'arrivo dei familiari (si aprono le iscrizioni dei figli in età scolare)
+	// (POST /reunifications/{id}/arrival)
+	RecordArrival(ctx context.Context, request RecordArrivalRequestObject) (RecordArrivalResponseObject, error)
+	// RecordContactAttempt Lo sportello registra un tentativo di contatto con la famiglia
+	// (POST /reunifications/{id}/contact-attempts)
+	RecordContactAttempt(ctx context.Context, request RecordContactAttemptRequestObject) (RecordContactAttemptResponseObject, error)
+	// RecordFamilyFollowUp Lo sportello registra un colloquio di accompagnamento
+	// (POST /reunifications/{id}/follow-ups)
+	RecordFamilyFollowUp(ctx context.Context, request RecordFamilyFollowUpRequestObject) (RecordFamilyFollowUpResponseObject, error)
+	// RecordInterview Lo sportello registra l'esito del colloquio e le aree di supporto
+	// (POST /reunifications/{id}/interview)
+	RecordInterview(ctx context.Context, request RecordInterviewRequestObject) (RecordInterviewResponseObject, error)
+	// ScheduleInterview Lo sportello fissa il colloquio di orientamento
+	// (POST /reunifications/{id}/interview-schedule)
+	ScheduleInterview(ctx context.Context, request ScheduleInterviewRequestObject) (ScheduleInterviewResponseObject, error)
+	// RecordPermesso Lo sportello registra la domanda di permesso di soggiorno
+	// (POST /reunifications/{id}/permesso)
+	RecordPermesso(ctx context.Context, request RecordPermessoRequestObject) (RecordPermessoResponseObject, error)
 	// ListTasks I compiti dell'organisation, scaduti per primi
 	// (GET /tasks)
 	ListTasks(ctx context.Context, request ListTasksRequestObject) (ListTasksResponseObject, error)
@@ -4372,6 +6150,394 @@ func (sh *strictHandler) InviteUser(ctx *gin.Context) {
 	}
 }
 
+// ListReunifications operation middleware
+func (sh *strictHandler) ListReunifications(ctx *gin.Context, params ListReunificationsParams) {
+	var request ListReunificationsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListReunifications(ctx, request.(ListReunificationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListReunifications")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListReunificationsResponseObject); ok {
+		if err := validResponse.VisitListReunificationsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CreateReunification operation middleware
+func (sh *strictHandler) CreateReunification(ctx *gin.Context) {
+	var request CreateReunificationRequestObject
+
+	var body CreateReunificationJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateReunification(ctx, request.(CreateReunificationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateReunification")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CreateReunificationResponseObject); ok {
+		if err := validResponse.VisitCreateReunificationResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CountReunifications operation middleware
+func (sh *strictHandler) CountReunifications(ctx *gin.Context) {
+	var request CountReunificationsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CountReunifications(ctx, request.(CountReunificationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CountReunifications")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CountReunificationsResponseObject); ok {
+		if err := validResponse.VisitCountReunificationsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetReunification operation middleware
+func (sh *strictHandler) GetReunification(ctx *gin.Context, id JourneyID) {
+	var request GetReunificationRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetReunification(ctx, request.(GetReunificationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetReunification")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetReunificationResponseObject); ok {
+		if err := validResponse.VisitGetReunificationResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RecordArrival operation middleware
+func (sh *strictHandler) RecordArrival(ctx *gin.Context, id JourneyID, params RecordArrivalParams) {
+	var request RecordArrivalRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body RecordArrivalJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordArrival(ctx, request.(RecordArrivalRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordArrival")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RecordArrivalResponseObject); ok {
+		if err := validResponse.VisitRecordArrivalResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RecordContactAttempt operation middleware
+func (sh *strictHandler) RecordContactAttempt(ctx *gin.Context, id JourneyID, params RecordContactAttemptParams) {
+	var request RecordContactAttemptRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body RecordContactAttemptJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordContactAttempt(ctx, request.(RecordContactAttemptRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordContactAttempt")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RecordContactAttemptResponseObject); ok {
+		if err := validResponse.VisitRecordContactAttemptResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RecordFamilyFollowUp operation middleware
+func (sh *strictHandler) RecordFamilyFollowUp(ctx *gin.Context, id JourneyID, params RecordFamilyFollowUpParams) {
+	var request RecordFamilyFollowUpRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body RecordFamilyFollowUpJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordFamilyFollowUp(ctx, request.(RecordFamilyFollowUpRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordFamilyFollowUp")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RecordFamilyFollowUpResponseObject); ok {
+		if err := validResponse.VisitRecordFamilyFollowUpResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RecordInterview operation middleware
+func (sh *strictHandler) RecordInterview(ctx *gin.Context, id JourneyID, params RecordInterviewParams) {
+	var request RecordInterviewRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body RecordInterviewJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordInterview(ctx, request.(RecordInterviewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordInterview")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RecordInterviewResponseObject); ok {
+		if err := validResponse.VisitRecordInterviewResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ScheduleInterview operation middleware
+func (sh *strictHandler) ScheduleInterview(ctx *gin.Context, id JourneyID, params ScheduleInterviewParams) {
+	var request ScheduleInterviewRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body ScheduleInterviewJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ScheduleInterview(ctx, request.(ScheduleInterviewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ScheduleInterview")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ScheduleInterviewResponseObject); ok {
+		if err := validResponse.VisitScheduleInterviewResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RecordPermesso operation middleware
+func (sh *strictHandler) RecordPermesso(ctx *gin.Context, id JourneyID, params RecordPermessoParams) {
+	var request RecordPermessoRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body RecordPermessoJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordPermesso(ctx, request.(RecordPermessoRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordPermesso")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RecordPermessoResponseObject); ok {
+		if err := validResponse.VisitRecordPermessoResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListTasks operation middleware
 func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 	var request ListTasksRequestObject
@@ -4403,110 +6569,130 @@ func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3dbhs5lv+rEPr/AduYsizZTnrtYC88TnfWGKfjtZyZXbQDm646ks6kiqwmWUonjQDzDvsCfbWY673b",
-	"67zJPMmCh6xPsWTL+ehk4KsoUhV5eHj4O9/0r4NYZrkUIIweHP46yLniGRhQ9L9jruHkqf2EYnA4yLmZ",
-	"D6KB4BkMDgeYDKKBgp8LVJAMDo0qIBroeA4Zt2+Yt7l9ShuFYjZ4/z4anCSQ5dKAiN/+Cd7aZxLQscLc",
-	"oLTDn2NuZwZWiA3+DqUAFkvBUs60Aa05i+fIF8CE+1LBDLVRnCUFsIVMDbDN8T/+9l/j0YjFXHFjQOGl",
-	"sE+kYP8DEYtxqoABux5eHW5fbw0vxSBya5sDT0DVq2sQu22pXbW095YPOpdCA7HtTMmbFDL7MZbCgDD2",
-	"I8/zFGNuF7uTuyf+8FdtV/5rY+z/r2A6OBz8v516X3bcr3qnHJdmbPPue6WkAua+NEYyDbEUiWTnPxyz",
-	"g/1H3w1pC/xIdqKjOJaFMBfyNRAJuZI5KINuCfBLjgr0EVE+lSrjZnA4SLiBbYMZDKIuEyIrD8u8KfkZ",
-	"+EHBQr6G5ks3UqbABf0oUwhLUS1xPzkRpAn8G1GD8HqGVxW18uavEBs7gV/+Sw0qsPqMYxokumeRqYx7",
-	"l5IV2hzPuZjBGdf6jVQ9z/Uz6u68cIR3eRKgoCI5yBtjQCRcxHAUO/nqMojTE5aM8FKkuQPF9SBBIooE",
-	"zffCqLeB6Suy4Bee5ZY9g2ffX7AdnuPOYrwDQsk0o7NzSHxZ4imPjVRBbvM1RD62+BiWCKlmXKDmJaHL",
-	"DxQmlm7H60XsjkaheSzXQJvgVEtMHZSr6xARlWxrjlfT0bsHp3K2vANoIGt/WAVcjb18X03DleJvl8WY",
-	"xgsRY5XRKWrzscTYcSZFlvEQNdFAwC/muFA6KB5rEVtOskRvLLNChM96rIAbSNbB3UTJXBbmHPXr8GkE",
-	"HfPUjrryZ5TiHLjukdZ5cbMWHsIC0p5zgTMMz2GZJDVPjy0wN55AYWAGauD0l5ThgbXhszBPDXecWSUU",
-	"F/aZ99GgyJP1+B9CYUdKVO5zyY7uCps7097Gphw0aQpJ2lOIUaMUvVAdx5Cb8NbHKdf6P4GrMLd7YNyu",
-	"uBQUEEVm1y3klQZudLnYKyHNleHFbG5XoIs8l8pcFYIvOKb8htSSNHNQjTX58aPBL9szub28wRD3gqk2",
-	"XJmn3JHb2rbB3YbvoqhjWpDfqCA235ca5txB6TLf85THkHnbr3P+V7O9sdBaM/wxdPQ/9bLLmZsjh3ig",
-	"6kWvOlRLTOrOV44TNbgVmq8ayMLq2vz8BuF2VnCVIBe3cfhZ+VwN0W2/4HRjXtww+yZYPwTY5nVs8PCy",
-	"GI32Yp7doJH0Ga6ZZNe5TOUVbb1/IpYJxuCf2Br2m/3tWU8SEAan5O0sJEsgZTHXkm2+fHnyNDxMysWs",
-	"4LOOQl/G8o62rhTNKi5NSGuc0qPWIEfhlPuqd57TQx4E9dqqrHn4V7p01YOkAFEqR6w3rVd7g62n76ZA",
-	"V1mS5MViAiKG2+Y+rx5sKeWO7HGm40KmnDnCDGcyYonMJUs30D5JTn7Efi4gTTlLkNXfBoVE5xAjT38E",
-	"SG418ybNZ5v2QZvIH7iGSkCjRrCh0NxwJiBNN7gxCm8KIy2JCmNQMWfXEzvgtf3qArJcKp4Oyf8sEdvF",
-	"J0BB0AHRxWwG2kBybMHr1sW0n17TqLFQlqKDwDuZyN8vvER2j9va5lE0eCPV62kq35yEcOIpsb58pGJk",
-	"xHJQTKFRcsEVMPT4IUhO/gI37OXJ8G62WNPVWbLHSkPNIUKL1nVMsJAx0FloyjKZFGkpQXMEexwSWk+O",
-	"3BhO3GQvJxdDZvUuA0bgi4wrhQsupEVxYG6tc2BwKbQUki14igk3yBKeMg1qASpi8RyYhpngKWemMAYZ",
-	"sphnOTJQyj6MghWCM21Pp0JNp9NFw/pclfaCjkkxsJPJxdGFOz70IC3PYcM7zjYfu4BbxHIFU9RastH4",
-	"0Vb7mIzGj8b7j0OScx8l2FIjHThCMSuA5VxZ7Uzson0Htuk5fTJ5wR7vHbQJ/GlQWINcFXbrvzXF1ObA",
-	"c1mq43SDpErSSr0JX7xWHAVycaVgWszAHowpzzB9e6WgEF6dk3VIlvuVghiEucIsw5lyP93ZmP9YVdfS",
-	"Y+1VWhuD6RhSi9c8pahxxoWBJ2UA2SqaMrz7jrfFcW+6G4/5AWz/S/LdzfZ+/JhvH8Cj6faY797sxfvJ",
-	"I3g8DYdo7qU6763QwpZ0GOZKeKsPR+NwNUmvRCeIcougM/NpIml98YXXKJK2I+RsibBSvYPDuqyIV4QU",
-	"4OfWClCYx/v1vJVZteRF/TyIXCCOyA8x8weENKGg/TJHp/a39qJpB4c3qMz8aci7a/vk1WtCCvbh74T0",
-	"ibVmnK5gm0dHR0fbz59vP3u2dasWddRU44cW86wB1Et6bwYCjUVZaTURJSk4i6UwVukpeMK4VZ2SGUhh",
-	"ahWaZBTFHi7pov6ofG/oPJ9L0Qmx/mHvgO3t7bHx7t7+o8ffhVhptRUoBcmpPzA9yoSTmZKCU34YU9IK",
-	"GbdK3SLnLEXONkut8oSh4SlaTa6Bca2tP9YGH9I0q7eDlhrahFM5Q9EbjejnXb6clOiZukwuVG+EyHhe",
-	"6rD2/LXoduLd40fbo/3t8a5VNvcIYESDGA2+A6HnmAfMFDSGJyi4eMcjZ1ABqfm98ePH22Pmkoc+Pdje",
-	"i5dHwYg/DfEDWic+6E3EMjXk9R6y8eM6DxkxmeeFAjYe+ySkBusWLRaopUI5ZGfFh/9h5JKTxSus/Vag",
-	"kc4qWyLEaeYfeTeD8Ce54CmI1zJoUeECxPI7L1IQPOikwC+BNTLJnkfeGi2QJTIurPGLbf79cKso19S0",
-	"lhMNmjhnSWhvclDqJIGMNyXaojcDAWpdr0XJN3fPKNSzn8s3t2Y4mvT4iVYvyQ66HPPiumX9NXz8hCKU",
-	"Pb8Fo1eNB0LRq8bPwSDTkcMyQkPrZ2ikHD0XsVScodBGceuiBH16uQCVFNATCu0J6nc1bhlwJ6bUY66K",
-	"sHsuhVj/I7z57GlxDbECc8e0rn+4md0O0i1Nb8a2PyW7NMyLRtbQp8n18oC3JjiNZeEaOcJmPUIo9KB9",
-	"Uco6o1F6/7YD2cmSuokq+kOMLtPoLqkeOJyFUiDMWb9qjQYC3pzdWfV2B2y/vorEc9Bg1jYLgpp/1TQT",
-	"CIy+eomew7fP7h67w5L7My5LkNgIyPfnKle6Bp8xGRUN3vYkM7q45wisPT16LwrmcVYi3tmSO97mX8q1",
-	"odDj0Y2SPOR0pwYzzigTA2xK7qg18bm1hjdAG1DS2wwoEoztL0nLUA4qB7ueQCjnSAi0XrwPL9fTIcuV",
-	"paMb4iitkr2g8xZgR1XA1ZEjMH12NFhn7u4A1XAAA2BndSb3wYSQfJmiR/cbNCmsCFDdetbsr+Uw1VRh",
-	"kXHJhj6Fc0tS7j7xsV73vi8D4aOUGcQxF3Km+BRj6aOundRE23h9fnJyfDAajcZHt1qxfu4Qi86Ba42z",
-	"3tS8N6bqaWODh7u7a0Q2OrTYAcOENIJTnfBNkijQuk3Hn5GzM57IBWfjcEUS+buYowxEGcuf7Al9jql1",
-	"eDfH29YB1jKVZCXGc2QKNUICjPuHWjuwe2uUpSQ8tN6m3CzR90Il6CLVXgTKeHwrGopiysU75BSFwIwr",
-	"+uiqKu1/ruy38mqmeCLbP/jKy+qnOEd+98DoBLRGKU7EVAbOlFbTix6lGd3HOP3o2sRbrcC7FS92TLB2",
-	"+WK96p5SxtVW8aQTYw3bxW0Z+TNqvMEUnMTylOX230YaHVyUx0nQsCeIpEEEbY6Qypks5QM7UOY0K6UN",
-	"FXrtuQHmw29s8+nZOds72N8ZHxwcMK7MkO0/2nrC0JOdNyILKWfAEogxAYbppYhlmsLMnlUZkw/PrMpl",
-	"H/7ORi64VQElqdTyVIRSRfdB9DvaOS3zJrTHFz4b2tHWBaxzGG4p3KhC0R4hHLZfWcwtU+9wVVlkjsdX",
-	"ZUqewvJiiiq74lV17TIqBP3hBg3yjXD1yo14eF2zYT9uj8PB4QxF0lts7X5V6zBLo1cn9yiSI06WiymH",
-	"anrtFbnNTenb9xMTstRWlOauqAda4Qt8gvLCrlPnSFxRL0hD9637U9TCVvy7f1kuIXOvg3lrUXt5muxL",
-	"3FUt8yTDNVKJxqRP+VuaLeO/YGbH23v8iNJe7n/jW42J3qj6heJCT0H1WrmVLLUy2rujg1utpjvXW3bF",
-	"xk0ZovalBnUiFmh4mNp7ZFA+1T715BJ6Gf8XNPNE8TdrxrNCtamZXEByxZ3nai08ZZVecgWphjdzUOQb",
-	"F645p5H0TiBOURAIrVWpupSZ7cmbuShCodC8ndjj6BMlwJWD+I6DLRjFQZwebtpLVOzBZ6hjYJvXPE+u",
-	"/vG3/77eihgVsEjqobrmea5kIv0YrrTlengpJjFPgEFiNb6ChYy5NXuesCP/vOvB0qAW3NlC6cac6/mQ",
-	"TajCww1HaUV5yPZHY2cYELyQknGrqdY+NyZ37UvoDdxOvtBOhRkII5mOZcq1cR4buloNZAKkK4gx6MuB",
-	"jtFYK+g5GKtrUzRc8Nr1GF6KFzPRKrpplpmxBBcgDGeFYFOuY4ztIjdjruUWSwrLkhSGl+JZSqUzlgIN",
-	"s0KKurOKmB5u7aJdkBlYfwcS+1IKzAoVsFmBCb8UR7OTp0wXZFoZIAm3O4Dmw28+8eMc+kG5IUdnJ4No",
-	"sAClHcdGw/FwRKZBDoLnODgc7A1Hwz3K05k5ydQOLxI0LhcSKE4i/qRgTKGsdeg6yOznBJmrLAIf1TeK",
-	"Z2iApRtHZyeHdlWuUuvngqdwKZxUvnvHfV1fLDWPmC7c72WF3Yar+mo4XnbWdAM0GjlkT621jR/+l7ny",
-	"EnBscLBjHaNkcDh4BqZqTYlaPYs/+VbFnwtQb+tuPqtqV7bwReH3On7J2u9Plcxa793NWgoPZuQnGyrF",
-	"DE1rtASmvEjN4HB3NIpqRToe0X9XadJXne7H3dFoRefjeh2P1S4HWh5PgS1kjFR95ntB5dCehH1HQGjc",
-	"itC6l9I+P17z+b01nqdaT98INDipSWUJzFJkPI6tx882CV1fTi626JUdXpj5Tip9HVcuQ1WFRzk1y3Km",
-	"XdAADi2MxVK+Rqgg/8r/eM02J1bdQMT+zZj8hUjfRmzCM5iggX+dGIWx2boUdkB2Xbnc1yyx5zTjIuEK",
-	"XDms3XptfIfu9X9sH0/Of9j2T3Mm22gbz+FSZDKh8jECAosKQ/ZU5pJZxM6RGRe7XSCb8jRFgyzd4C6B",
-	"wzSym1TGsau1KATL5UYIEqj8oa73/KNM3n4yKWyVVrxvK3ijCnj/GU9AMx4UOARHJD6SKSx0bPHzixyA",
-	"3YM1D4C3cwaHP71qHoeSemuikEXIgFXVJa1jIAvTPAdLe29/X9qF/eUj49lJGrnQfLj+8lvn+XiORQIU",
-	"JfEDN8huVtaECV+KZH0O6e0kK+8kvwHOlcP4SJLhT6wxw1NDtSy0eGRUkUysha8dio9pGXbryn1im/Lm",
-	"JsWZdW/QRf0UZtJDtNwKbK2dBUw/Qp+jJSKxHMosWO+Odl1xtkXRBBW+eycZaKTeCCbkkJ2k1kB8HXmj",
-	"muB9IVPjarWjS5Fz5UstXJlcAAs9VLVSwJ9ZuFpp5juJ2G7ocLb4Qi6Ju+PByIih44z9GgUjNlD17n3E",
-	"7FMB2PGcUhiFcKRR1wJgRhklBU3hCglPR3TamzgB84WAYQLm41HBL9r8zhty4shoHWurXTAt3We0u4Vi",
-	"gUYy6f/rTjHtUH11QK+/dMZnKLz5w1lMveJwyK7rzvHrysFxnRVs4chx7ngG7Dr2z7kYuz3VdkzyLcnp",
-	"YacbkIKIJVVS2e1GsN4qpbhBaSm49UhZJukKFDIevZNGFlcZIiidMZcEWEACKuhRnaKue1r13ZyqMmy5",
-	"0ivqJDfH5X0rnbFcFH1t/6qKmK79ZhWoX98nrMLUS682Mjzhd5vlaOu/7YTmPjSv8PceNd293d/V26tu",
-	"eAgYui+FPUJ0SBIn6F/AwGgZDN+781gGQyJqLmlGKijrFzQDrqv2jGurvkLNKQyYAuFsydp7qtpUDBwy",
-	"Vd6PZAHDdynWjyrQBk1BYcBUui5G6dtud0ejLYt5EFPeO1bAlfP0fLJ6eClOq3ea1FrsdDEgpJiTayew",
-	"X09Tumdoc390sDVkp5z5hCenbj06l5ei3Q527b72vcXUO1a2FjPJ0o2Xk4sQNh1TtLJCp8+kDQPN6l/U",
-	"0Wv3uIfiHVVraiNupjib4YffGKle6k1dFNY0hziWVdskGZiu2+B9NNh1R+DLEH1s53eB6OEg8rdsEe9O",
-	"ZVxlKVZcrfXVORH2+YO1nn90fyfFR3jcNrYD1z4c4loYu7bLTl3wGEakk7Kjllu8IBFCf3VYZM+4a9Ch",
-	"jluWuUp0PpuhZOBsFOv7LUDhFK03k+Cl8EV47/iQTaw1QnEpVzqw6S2wXMncelZkiW2RHzTnVIaQ4gLS",
-	"VDZKcdhJDX1MFxUoDVvgZE2psxeTC9ZY+3U/hnTu7vhMSNJzQ8g3jCcPuPF74Mb+7u6XwpmX9WGtrlWs",
-	"wKU6qOXdghZcjOGZM3o6yPMrJu97XaeXHspcCKTjolhPp+GmOO/JmkT7o32fRyuEe9c+6rRaT3qoecZD",
-	"rsxHXGXZk/V99XueZQ/nXyjmtn9fMTtv2KhBrRaUpp1GxVSvQrsc/ChFXQl+OWC8zo7QRQhlvtfKVTyn",
-	"8lSduzxqUIqOXb1WfRnisiiFeFA/suOvT7VO2S1Pdq5GdcL06TXT0sWOX51OKi9+bcb+uuYsGSJKcJ/t",
-	"CMalwgOxxlUirjWa/LdFWe1JV8xSiQPVemJhONvkCQMNGRU0y9wZNgq5JrEqo0CFoFC4ZPPiZusrDH2v",
-	"e2y/am1VXyxUqQiqxvUGKUUIKnM0DCmJvzVvRXI1jq2SE4n0HStMg69roF56i1vCohaDiGnwDjKnK4Rc",
-	"G8yQnePUylBjjEJcisxdw7F5XV6adx2x6+6tefa7wLV59muqRnKuuZCGb/lkqh1a0YT1UTH2nFALzry4",
-	"CYHcUypTPaurVL9xhOvchviAbw/49i3jW3VxGndoxKyLTJgShrWq3LwX1ia+iK9zK6APv225GS3I2VEb",
-	"V285G8wZVFXPFKsovRQJLICB1uDKRJgBpdBlUqlk0c4IjC/ADRrw+F+kpvyNqswSvBR+qqpnoTdI6CAM",
-	"JmVY/xvHsU533QOOPeDYN4hjdOg9ojQCgquxa/uNL/1eBWMnLQMHBeGTJqusRKcnrAmgCg2SaJX5VFdQ",
-	"VqFNCFPKGvR/HvOocUPEA6Q8QMq3CinuMLfOdwUBYXBRvhW7uh4iiCpnUntxcNcIxPMmbDGNTdvnel7c",
-	"UDq3/0blS3HLlcrh6i1H6rGrWf/GEafTA/+AOg+o862ijveR6r2oBaS1HWEEMr6T8Habhgoc/Z1ZFB8X",
-	"hVzUf9EJU/+Fq6Z44u6slgpdDQgPYUrZxvjPgSmdpswHTHnAlG8yyFPdEerqqoziVqrRWTPVZvgaxyCo",
-	"3MVV6ho17iKH+qJ95psYvFCtcoRWZFW/NQzp9Bc/YMgDhnx7GHJS3btfe0RVMY9DjKx1M2qwKOPfCy6M",
-	"Lx6f+wY+a++gcJ+nXNMf6aCnqMNHxzwpDEZlat3QpcfWOIoYvxR1gr2ZY2fgxoA63++Hc/Uk4AvHRJHR",
-	"hbkCtC6o+lReirLmHZ44mjqlIy6gUxfA31bu/gxM48rYz3jQG7OEyjaIcJjN8GMb0Z43a/Sq0DtPwTVo",
-	"u+D71IFNNNjpXtvk5WKJSS/a/c+fjU3BK0cDDDsjMbCiRDWEVgDFO6rwUGDuw8SPaiE7Bd+LYQnCxv0M",
-	"3Jc68q6cui5fujhja3knduorU3s9BLdUchJEu8fEVUUtqE/EtYU0vIdhT0Vkk/HlHVufxWRv3hJzJ2X7",
-	"6YoNq+t8AwJ1Ud+H8dU3j9sds/r1U8nZzq/07wmFxxaNsspwQ9o5/TXdkMDcXmDnJ1rrD0a/ukv/mds/",
-	"T74cfn32Q6f+zdLJdHGDRn6arayuRQ4jBslMulFUt9bFsUzsN67d2hdm93ScWs3xHSMbEyN6Ni7wUugY",
-	"Zim2uhtDOpYuIgK6gfnzYErntqMvjCqtG6YDqt11GDp+f5XYsq5l27Y8ie+uGsCZZl4d3VmKDdevda/t",
-	"cYraXNATd2pFXNHfNm7dZ/Lod21wq65t67EFsxytKU3XXH3p9rZ6/qUbpqLS4CdEyBVm6FbQ6MKtb676",
-	"6ZXloftLZG7HCpUODgf+j3MP3r96/38BAAD//w==",
+	"7H3Jcls5luivIPhehKQoihrtfJLjLVRypp9e2Wm1KFV1RypDgnAPSZRxgZsALpV2hiPqH/oHatVR6971",
+	"2n9SX9KBA9yRuBw0OG23VpZJEMPBmSf81mMqzZQEaU3v8LdeRjVNwYLG/x1TAycv3V9c9g57GbWTXr8n",
+	"aQq9wx5Pev2ehl9yriHpHVqdQ79n2ARS6n5h32dulLGay3Hv48d+7ySBNFMWJHv/J3jvxiRgmOaZ5cpN",
+	"f8YztzKQXK7RD1xJIExJIigxFoyhhE04nQKR/kMNY26spiTJgUyVsEDWd/75t3/f2d4mjGpqLWh+Kd0I",
+	"Ae4/0CeMjzQQINeDq8PN643Bpez1/dkmQBPQ1elqm910u51/tP+vci3h/UPB6qMbbDIlDeA9nGp1IyB1",
+	"fzIlLUjr/qRZJjijDnpbmR/xh78aB8rfanP/bw2j3mHvf21VF73lvzVbxby4YvMyvtdaaSD+Q2sVMcCU",
+	"TBQ5++GYHOw/+26ABw8zuYWOGFO5tOfqHeAWMq0y0Jb7I8CvGddgjnDnI6VTanuHvYRa2LQ8hV6/DYS+",
+	"A9osbAqQRr7QMFXvoP6jG6UEUIlfKgHxu6uu5Sd/T7hA+EW/tvFqhZ/L3aqbvwKzboFw/AsDOnL6lHIR",
+	"3XTHIYVinUdJc2OPJ1SO4ZQac6t0x7huQC0PC7/xNkwiOyi3HIWNtSATKhkcMY9fbQBRHOG2ET+Kskvs",
+	"uJokuok84fZ7afX7yPLltuBXmmYOPL1X35+TLZrxrenOFkitRIq0c4hwmYEpZVbpKLTpCijPHMONY4TS",
+	"Yyq5ocVGZwfklil/49Uhdre3Y+s4qIGx0aVmgNorTtfaRL8AW32+ah+dd/BajWdvgFtIm3/MY1y1u/xY",
+	"LkO1pu9n0Rjni23GSbfX3Nj7bsbNM8zTlMZ20+9J+NUe59pE0WOlzRaLzOyXqTSXcVpnGqiFZBW+m2iV",
+	"qdyecfMuTo1gGBVu1rlfcyXPgJoObJ3kNyvxQ5iC6KALPubxNRyQlKHi2DHm2gguLYxB97z8Uio+sbF0",
+	"HIeppR4y85Di3I352O/lWbIa/GNc2G+lX9xzAY72Ces307zGOh7U9xTFNCUtZbaLU3ew4ib/kXnqNq+B",
+	"sgluRqorKs0tali3WsnxlczTG/yvhlFuGoKjAxTzGMtLajtlizvsrLZ5dHR0tPnmzearVwvvACeIrgqM",
+	"G65kp1RjDDIbpxImqDH/BlTHEbMTzLqkqQLKUl0ZoNYUeHEllb2yNB9P3GWbPMuUtle5pFPKBb1BCa7s",
+	"BPQsyPu9XzfHanOWFoB1yh1jqbYvA4wbGN5bbvq2wPFAi8Kba2D2+0IYn3mpMwv3TFAGaVCTW6xyPthr",
+	"B62E6B9jXPKhj12sXJ85BgNdHXoe/5kBUnu9Yp5+DVqx9cqJnARaGZ5foWQa51QnnMpFEH5VjKukWZPD",
+	"vF6b5DfE/RKcyQZk/ZpZfniZb2/vMZrecKvwb7gmilxnSqgrvPowgqmEMwgjNgbdFlJz1ZMEpOUjNAyn",
+	"iiQgCKNGkfWLi5OX8WkEleOcjlu6z6zYayk2pUyeB6UhCtjXONTZLlx6PWjeb97goMAEzcpSv078c63f",
+	"ciDqClxpv9lghcw3nBujl9M15indaPDzBCSDRWuflQMb+ksL9ygxLFeCEr8xS4nqk0Rliog17kaig6VP",
+	"fslBCEoSTqpPo0hiMmCcih8BkoUa8bA+tq5KNTf5AzVQImi/5ujJDbWUSBBijVqr+U1uldui5gw0o+R6",
+	"6Ca8dh+dQ5opTcUATfWCY3vfEGiI2momH4/BWEiOHfNaeJjm6BX1P8fKBPcscClr4vtpwMg2ua2sSfZ7",
+	"t0q/Gwl1exLjEy8R9MWQEpB9koEmmlutplQD4YF/SMSTv8ANuTgZLKe21q3CGdW10Gk9R2jsdRVtNaYM",
+	"tA4qSKqSXBQYNOHgyCHB82ScWksRmuRieD4gTu4SIMh8OaFa8ymVynFxIP6sEyBwKY2Sikyp4Am1nCRU",
+	"EAN6CrpP2ASIgbGkghKbW8sJJ4ymGSegtRvMJcklJcZRp+YGqdN7IrusuuaBjlEwkJPh+dG5Jx8ciMfz",
+	"vOEDJevPvbOzTzINI26MIts7zzaaZLK982xn/3kMc+4iBBtipMWOuBznQDKqnXRGcOG9A1kPkD4ZviXP",
+	"9w6aG/yplzvbRefu6r82wdSEwBtViGOxhlil8KRBhc/facolp/LKWUNjcIQxoikX76805DKIc9QOUXO/",
+	"0sBA2iuepnys/VdLK/P3FXUNOdY8pdMxiGEgHL+mAj32KZUWXhTOeydoCtf6B9pEx73RLtuhB7D5f5Lv",
+	"bjb32XO6eQDPRps7dPdmj+0nz+D5KO7NupPovLNAi2vScTZXsLeKOGrEVd96iTpRLjeNGjMP43TscsW8",
+	"4zJpGkJel4gL1SUM1llBPMf7Ar80TsClfb5frVuqVTNW1C+9vvdZ4vZjwPwBCSsaogDmJA0y/fi2imuM",
+	"fplCehMiZyWzai5xw7WdvFzZH9HvMW75B5BmwrPo0p5Z/Njl8R/zKcgfuwMnonQrFxyJTbhA11OmcuPQ",
+	"JqO6aSLW7+rXxa7NaguN3fZrMKntJHZvM47VTiYscyHoW2NpxLVrTA7JW7nqBQR31cJjlm6tcqG4ET8C",
+	"XXCsdhR0BJo7jUYVOopj8Mz9C06MC0WGmdIWhFDkQnKmOvR1JYPPucU0ksRNFLfJ76FyRHfRHfi6F8am",
+	"ueSMZ1zFLa1soiTcAyUDGGZvbobzF9dYwbtiA3U8jPIhDiLBOOvsJY3cd03mi5JkUKeWeb7B8mdSSfLp",
+	"H6hxJs6q8jorWa/QfWOhNu93U84fPYwSQt1eZCu7jTNB5bFym20MKL02HyOLvapppzPK/hgkt061VE79",
+	"xiA2JUxJ6zR9DS8IdfaCIhYEjJwWrwhi6WBGAe9G3s7Qaol51QX8Ye+A7O3tkZ3dvf1nz7+L3VuGiKQh",
+	"eV0TLxENmqJtJsCTH2eYJcEJdVzCIfBYcErWC1X6BeGWCu7MFwOEGgPSQlPjQvV6AUOjHS73E2lBTznc",
+	"dl35JKDw0uHc0ll95BCtIUYLsSRgTEWv1Bz6PYuKsxxfOfux0prDRFFxNTdciJuee9whm0CSizmh7DuG",
+	"emjcwg25JZGFnJ5SyLJZVu4EuPapGB3ayJxos+dhHT7yjsBY6zhhijKovYxIv4tPGGhSOFiW+8VDOIlH",
+	"pQ45z2wImmZ3WLOhB6wQgeykk4W2cdQf9RhWRWE9PIyh8HjWwIO72ZZyjNX0huAHq4duG76wxl3X6Lp2",
+	"l6s4zAI7QT91jCeUn3dgR4x6aszhr356cy/WUcCknKwOnsWX2JotHGkeMDz0ItZCshJhdsfu5yz+ECko",
+	"hYx4tPST12rMZWe8tVtRymYz1DrWLjLNyl/EtvGm8NLNMavryU87zza39zd3dp1icIcQ7Yzd3bKKuLU0",
+	"4ZLKD7TvXcaAjsy9nefPN3eIT00NyadNxeviKGrl4xQ/cIfr0XgJU8JiXO+Q7Dyvslz7RGVZroHs7IQU",
+	"VwMk02o65UZprgbkNP/0nwSDjujTl8TAOOdWeb/zAuOs2vaf1JQKkO9U1GdcN9mq37wVIGmv223QOiNR",
+	"5E0/+NtzThLFcmcM8yb8flioTS3lb3BbaF5yFOsUWhTBWdpEvTFI0KsKDK1ul6ftavUzdbuQ2dX3Exaa",
+	"fyQ3aVQz7GDhCeZgdHwXjc/XBiwQHtEw+pE3XND04YRRwzEDnEqmNCVcGqtpQj2CzLrjp6CTHB5EGnmg",
+	"VHPOS7cKUIqB/ke4ffQcaQNMg11WQvnB9VTn6L5Vd4pVd37uzDRvaymkIWc6omUszHa1DoQrJIzWk9Nj",
+	"Wp9pO26XmA1zvRcRZCtl1i9U7j8G6CKn2mdYR4gz1xqkPe0WrU7q354uLXrbEzZ/Pm+LZ2DArqwWRCX/",
+	"vGWGEJl9/hEDhBev7octceTunLIZllizJrsTV+cGPx4x3a7fe9+RrtXme4WPpYhl4e/60Uy1uRzvdCbg",
+	"2ISfoMZicsXRjVY0FlYUlqeUYK4ZkBEG3KSllhIqxBoYC1oFnYHLhDP3TdLwikWFgztPJFh9JCUnCS8S",
+	"aKrlOMm020c7iFtoJXtRgzQCjrKap4VHYLv0aNBarcCgaq7lCLNzMpPOcTrYvEP2W24FzHEzLKQ1920x",
+	"TblUHGV8OlWXwFmQdniXDIBup2RHjlUIiqTAGJVqrOmIsyJm00q+aiqvb05Ojg+2t7d3jhZqsWHtGIjO",
+	"gBrDx53Jx0GZqpZllh/u7q4Qu227RvObjo3Uwu+dsaZqH3/mlJzSRE0p2YmXpzTCO608iuIrR6FvuKBS",
+	"kfWdzYONF8QooVBLZBNONDccEiA0DGrcwO5Cz1Gx8dh563gzs7+3OuE+MBZQoMg4auR7cDmi8gOnGHLg",
+	"KdX4py+xc/+5cp+qq7GmiWp+Ecrwyq9YxunyqR9DMIYreSJHKkJTRo/OO4Rm/y7K6b0L1RZqgctVsrVU",
+	"sGYtW3Xqjrq2+VrxsJVFEteLmzjyZ274DRfgMZYKkrl/a4nC4EM6HoMGHREjA9IuGzAbzmQ8tliZl6yY",
+	"GKl5kJ5rYD/9nay/PD0jewf7WzsHBweEajsg+882XhAetp3VPAuCEiAJMJ4A4eJSMiUEjB2tKoY2PHEi",
+	"l3z6B9n2kaySUaJILagilgx3F46+pJ7TUG9id3we8j1b0jqHVYhhQdShTLYJHMLz9ivHc4vkYrgqNTIP",
+	"46si6RhD1nLEdXpFy1LLaOxr1h6u7UHdSh/zqWX8VFnp7s/NnXjYOeUy6ay89d/qVYBleBAndwijISSL",
+	"wxRT1a32cruLvMru3k9sTFObEzmbU/EwxxZ4gFqztlHntzineAyn7jr3Q3ilS/jdvUYTOXOngbmwwrmg",
+	"Jvcj6ktYaZLyFZIlrRUvqQ9npPRXnrr59p4/w8Q+/7+dhcpEZwj9XFNpRqA7tdwSlxo5u7vbBwu1pqUr",
+	"ymaCJR2pL/3ehQF9Iqfc0vhu75Au8VD31BFL6AT8X7idJJrerpytMlt9l6opJFfUW65Ow9NO6CVXIAzc",
+	"TkCjbZz7Tg21tN4EmOASmdBKtXgzGUgdGTnei5Brbt8PHTmGQAlQ7Vl8y8CWBP0gXg7X9SVMZ6djbhiQ",
+	"9WuaJVf//Nt/XG/0CUYcFXbouKZZplWiwhw+Fnk9uJRDRhMgkDiJr2GqGHVqzwtyFMb7Dh8G9JR6XUis",
+	"TaiZDMgQc9j9dJiwpA7J/vaOVwyQvaCQ8acpzz6xNvO9LHhQcFvJQW6pkFpnmBLUWG+xcZ+NzokE5VP+",
+	"LQ8FD8fcOi3oDVgnawW3VNLK9Bhcyrdj2SgrqBfSkIRPQVpKcklG1DDO3CHXGTVqgyS5A4mAwaV8JbA4",
+	"wO3AwDhXsmqzgUCP9/nAW1ApOHsHEvcjAcQhFZBxzhN6KY/GJy+JyVG1soAY7m6A209/D4Efb9D3igs5",
+	"Oj3p9XtT0MZDbHuwM9hG1SADSTPeO+ztDbYHexinsxPEqS2aJ9z6WEik/ALhI8DaXDvt0LcTcX8nnPja",
+	"CQhefatpyi0QsXZ0enLoTuVrUX7JqYBL6bHywwcaKpeYMrRPTO6/L2qI1nxdS83wcquKNTDcqgF56bRt",
+	"/um/iE+gBw8Gz3acYZT0DnuvwJZ9CvqNjjg/heYuv+Sg31fdXZyond8gJv67ll2y8u9HWqWN3y2nLcUn",
+	"s+rBphI85bYxWwIjmgvbO9zd3u5XgnRnG/87T5L+3GqFs7u9PacNzmrtb8pbjvS/eQ1kqhjHZNfQaUgN",
+	"HCXs+w3E5i03WjXWceN3Vhy/t8J4zAUKXSF6J9VWSQJjwQllzFn8ZB2568XwfAN/skVzO9kSKlSqZCpW",
+	"N3WUYSsmSox3GsChY2NMqXccSpZ/Fb68JutDJ26gT/6ftdlbKd73yZCmMOQW/u/Qas7sxqV0E5Lr0uS+",
+	"Jomj05TKhGrwBX/u6o0N/Z+u/3XzeHj2w2YYTYlqcls2gUuZqgQLZJAROK4wIC9Vpojj2Bkn1vtup5yM",
+	"qBDcciLWqA/gEMPJjVCM+cTKXJJMrcVYAqY/VBVtf1TJ+wfDwkZqxcemgLc6h4+PSAF1f1CECI4QfRTR",
+	"PDfM8c/PQgC7BysSQNBzeoc//Vwnh2L3TkVBjZAAKbNLGmSgclung5m7d9/P3ML+LMkEcKJEzg0drH78",
+	"Bj0fT3ieAHpJwsS1bdcza+Ibn/FkPQb2toKVS+FvBHLFNMGTZOkLp8xQYTGXBQ/PCdZcImjhS2fFx3gM",
+	"d3XFPZF1dXMj+NiZN9x7/TRPVWDRaiNytW4VsN0c+oy7TSQOQqlj1rvbu7781HHRhGv+4YMiYDhWfxOp",
+	"BuREOAXxXT8o1cjep0pYX43av5QZ1SHVwufER3hhYFWNEPAjI1cjzLwUiu3GiLMBFzRJfAdBq/qEe8i4",
+	"j7kkCAasabkLmj0UAzueYAgjl35rWJcNPMWIkoY6csWQp4U6zUscgv1MjGEI9v5cIRza/s4XcuK30SBr",
+	"J124KMxn7m6Lyym3iqjwX0/FeENVH7lOe+mUjrkM6g8lDDM34ZBcV3mc16WB42vHydRvx5vjKZBrFsZ5",
+	"H7ujajcn2pZo9JDXayBAMoWZVO66OThrFUPcoI2S1FmkJFXYYBOVx2CkocZVuAgKY8wHAaaQgI5aVK+5",
+	"qbr2mOWMqsJtOdcqagU3d4punq25vBd9Zfuq9Jiu/MvSUb+6TVi6qWd+WovwxH9bT0db/dceae6y5zn2",
+	"3rO6ubf7u1p7Zbu/iKJ7IR0JIZEkHtE/g4LRUBi+9/RYOEP6WD5f91Rg1C+qBlyXBejXTnzFyu8JEA3S",
+	"65KV9VQW4ls4JLrovusYRujDUg3VYCy3OboBhfJ9WlRoLLS7vb3heB4wjHszDVR7Sy8EqweX8nX5m/pu",
+	"He/0PiCOPidfqOg+HglsOru+v32wMSCvffErutJ4UXx6KZsNL679x6F7EpaqFs2TiCJi7WJ4HuNNPve/",
+	"5E6PJA0j7bg+q6HX7OIV83eUzXdqfjNNyZh/+jtB0Yvdd6a5U82BMVU2hkEF05cWfuz3dj0JfJ5NH7v1",
+	"vSN60OuHHs4Iu9eKlVGKOX2Wvzgjwo0/WGn8s7sbKcHD46+x6bgO7hDfpKWtu2xVCY9xjnRS9Ayijl8g",
+	"CvHQR7rvaNxX42JPIZL6THQ6HnNFwOsozvabguYj7qyZhF/KkIT3gQ7I0Gkj6JfyqQPrQQPLtMqcZYWa",
+	"2AbaQROKaQiCT7FYvkrFIScV6yMmL5nSoMGcnCp1+nZ4Tmpnv+7mIa3uhI/ESTp6IH7F/OSJb/wefGN/",
+	"d/dz8ZmLiljLpv0lcykJtWg075iLtTT1Sk+L8/zGk4+dptNFYGXeBdIyUZylUzNTvPXkVKL97f0QR8ul",
+	"/60b6qVaR3ioTuMxU+Yezf87or4//560HNj5Z/K57d8Vzc5qOmpUqkWxaauWMdUp0C57PypZZYJf9git",
+	"oiPY6q2I9zq8YhNMTzWZj6NGsejY52tVnfFnUSkGg2rIVnicwxllC0a2Ht7wyPTwkmmmy/8XJ5OKZ0Xq",
+	"vr+2OouKiJY0RDuifqn4RKTWLNE3XUH7bVpke+IDJpjigLmePLeUrNOEgIEUE5pV5hUbzalBtCq8QLlE",
+	"V7gik/xm4wt0fa9Ktl+0tKpap5YiArNxg0KKHoJSHY2zlCT0BZ8TXGXMCTmZqFCxQgyEvAbs0uP4lnRc",
+	"i0CfGAgGMsUmqb4MZkDO+MjhUG2OXF7K1DcaXL8u2oJf98l1uy+4+yzSGNx9jNlI3jSXytKNEEx1U2tc",
+	"sCIV6+gES3Am+U2Myb3ENNXTKkv1K+dwrX7vT/ztib99zfytbA1NPTcizkRGnhJna2W6eSdbG4Ykvlbf",
+	"8+B+2/ArOibnZq01F/Y6mFeoypopUu70UiYwBQLGgE8TIRa05j6SiimLbkUgdAp+0ojF/1bY4jvMMkv4",
+	"pQxLlTULnU5Cz8JgWLj1v3I+1qque+JjT3zsK+RjSPSBo9QcgvN51+ZtSP2ex8ZOGgoOl8ifDGplBXd6",
+	"QeoMVHPLEbWKeKpPKCu5TYynFDno3456VOsQ8cRSnljK18pSPDE36LtkAXHmokMpdtkeIspVTpUJ6ODb",
+	"CLBJnW0Rw+u6z/Ukv8FwbvebMZdywaMx8ewtv9Vjar4Bl1OrBv6J6zxxna+V6wQbqbqLCkEa1xHnQDZU",
+	"Ei7WaTDBMfTMQv+4zNW0et6Xi/CBz6Z44V/lUZr7HBAa4ylFGeO3wVNaRZlPPOWJp3yVTp6yIbjPq7Ka",
+	"OqzmXpspLyPkOEaZyjKmUlup8Y0cqqfESChiCEg1zxCaE1X92nhIq774iYc88ZCvj4eclM98VBZRmczj",
+	"OUba6IwaTcr4l5xKG5LHJ6GAz+k7XPq/R9TgM4Q4Cit8DKNJbnm/CK1bfOHAKUd9Qi9lFWCvx9gJ+Dmg",
+	"iveH6Xw+CYTEMZmn2DBXgjE5Zp+qS1nkvMMLv6dW6oh36FQJ8IvS3V+BrbWMfURCr60SS9vAjcN4zO9b",
+	"iPamnqNXut6pAF+g7Z3vI89s+r2tdtumgBczQHrbrH9+NDBFW45GAHaKaOBQCXMIHQLKD5jhocHeBYj3",
+	"KiF7DaEWw22I1/oz0JDqSNt46qt8sXHGxuxNbFUtUzstBH9UNBJks8bEZ0VNsU7El4XUrIdBR0ZkHfBF",
+	"j61HUdnrXWKWErYPl2xYtvONINR51Q/jiy8edzfm5OtD4dnWb/jvCbrHprW0ynhB2hlM1bsowixOsAsL",
+	"rZBlF0uoi6g3/v7C9tXgy9MfWvlvbp/E5Dfcqoe5yrItcpxjIM6ItbzsWseYStwnvtw6JGZ3VJw6yfEd",
+	"QR2T93Esy/mlNAzGgjeqG2MyFhsRAXZgfhye0up29Jm5SqPDdES0+wpDD+8vkresqtk2NU+Eu88G8KpZ",
+	"EEdLY3Hj1VTTqYS85saeNYc+XHHiU4neqlhffxFlYZVeBpopbfiLZm0s80XTwjFC3/1kSr/4xi3lYcK7",
+	"HPiitFDElA895pIzfHWDjg02/uJMyTHP5dg3tOr93FkfiGU+XBRrFC2KS/9Q9a5ka7kBuS5fKsJYFBeY",
+	"BBh/n/IQ656xCWjpVc7H2JsJ32sIxUaFo7nYzaXEAsIXtbLC+hJLlgh2FuWctZ5PfgxRUTzz9Xm9PK23",
+	"i+bW4JR33SrBwRure35MXt3Mg9flLN7xSQ1LP/2D0Az0U2nfHf2/p452fau19Rh1b5Sv1Ds5W2IIl2SG",
+	"t8xlO7Pidqt61SMqdfHtsRmx++iE0mn338tRci/GH5xjJfd3OvGIGiDrF8NzAjNXVrgkQuM8IaC4OFj5",
+	"klqlVDPemTbnXM0lH4B+8rL3OTSGBbzkS69cupDlVr0lVBfPQZehhGkllVBj7BW/+l1v0epd8y4bnCld",
+	"Pn9+jxv/chL26e+VkTYHMRdFX0oJ2IrAPIU6Hk9c1qVjWaNaPPKCXTmwby+nmpN1w502Gxqu1sINOMwR",
+	"rROi2Dwfu8xq2LgbwWLcgdlNai2kmTWLKPfYjz/yw78JAi6O9ETDTzR8JxrOZdkAFOMV4SF41Razd6PQ",
+	"Eb56v5lnC2nT24jFK/nfBG22nvx/Is4n4lydOJlDol9yH8+nzE1Jx5Leze5EmuTFQ/2LSLJ80f+boMby",
+	"NE/k+ESOd9V3sUs+9jyv6BK7MVEN/lEzXzR+X9LcdGiT5ALmdCgNI75RKi2O90StT9S6ErWOuDGhC2JN",
+	"cirNnZZ7D7GZgU7BGLVIap4W4578Q08U+D9cXlKSKHy8IsSjkTBQTCp/NUvQoqXm3fwEhXMcsVRewpww",
+	"/07j5ZVnv2ucv3xgriMYk2bcch/9++yNeKv1Z97C6hepyRinyTRPuT9BrV949cbWTz87GBrQ0+LGci16",
+	"h70tmvGt6U7v488f/zsAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

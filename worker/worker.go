@@ -24,6 +24,8 @@ type Dependencies struct {
 	Delivery *activities.Delivery
 	// Onboarding gives comuni their accounts.
 	Onboarding *activities.Onboarding
+	// Journeys keeps the reunification journeys' projection.
+	Journeys *activities.Journeys
 }
 
 // DependenciesOn returns the activities' dependencies on one store, with the case policy
@@ -36,7 +38,17 @@ func DependenciesOn(st *store.Store, policy casework.Policy) Dependencies {
 		Onboarding: &activities.Onboarding{Store: st, Policy: activities.OnboardingPolicy{
 			ReminderEvery: 7 * 24 * time.Hour, Reminders: 3,
 		}},
+		Journeys: &activities.Journeys{Store: st, Policy: DefaultJourneyPolicy},
 	}
+}
+
+// DefaultJourneyPolicy is the reunification journey's policy when the configuration sets
+// none: three failed contacts, a day's notice of the interview, a nulla osta valid six
+// months, eight days to apply for the permesso, monthly follow-ups for three months, and
+// at most a year.
+var DefaultJourneyPolicy = casework.JourneyPolicy{
+	MaxContactAttempts: 3, InterviewReminder: 24 * time.Hour, NullaOstaValidity: 183 * 24 * time.Hour,
+	PermessoDays: 8, FollowUpEvery: 30 * 24 * time.Hour, FollowUps: 3, MaxDuration: 365 * 24 * time.Hour,
 }
 
 // New returns a worker polling taskQueue, with every workflow and activity registered.
@@ -60,6 +72,9 @@ func Register(r sdkworker.Registry, deps Dependencies) {
 	if deps.Onboarding != nil {
 		r.RegisterActivity(deps.Onboarding)
 	}
+	if deps.Journeys != nil {
+		r.RegisterActivity(deps.Journeys)
+	}
 }
 
 // RegisterWorkflows registers every workflow on r under its fixed name. The replay test
@@ -69,4 +84,5 @@ func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.DeliverNotificationWorkflow, workflow.RegisterOptions{Name: activities.DeliverNotificationWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.DeliverAccountMessageWorkflow, workflow.RegisterOptions{Name: workflows.DeliverAccountMessageWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ComuneOnboardingWorkflow, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.ReunificationJourneyWorkflow, workflow.RegisterOptions{Name: workflows.ReunificationWorkflowName})
 }

@@ -100,6 +100,9 @@ type State struct {
 	Placement        *casework.Placement `json:",omitempty"`
 	FollowUps        []FollowUp          `json:",omitempty"`
 	DropoutRisk      bool                `json:",omitempty"`
+	// ParentTold is set once a case opened by a reunification journey has told it its
+	// outcome (enrolled, or closed without a placement).
+	ParentTold bool `json:",omitempty"`
 	// Timeline is every event of the case; Seq is the number of the newest.
 	Timeline []casework.Event `json:",omitempty"`
 	Seq      int64            `json:",omitempty"`
@@ -342,6 +345,7 @@ func (c *enrolmentCase) start(ctx workflow.Context) error {
 // the next reminder, deadline or follow-up, and after every change an Update makes.
 func (c *enrolmentCase) loop(ctx workflow.Context) (EnrolmentResult, error) {
 	for {
+		c.tellParent(ctx)
 		if c.state.Stage.Closed() {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return EnrolmentResult{}, err
@@ -370,6 +374,22 @@ func (c *enrolmentCase) loop(ctx workflow.Context) (EnrolmentResult, error) {
 		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() && !c.state.Stage.Closed() {
 			return EnrolmentResult{}, c.continueAsNew(ctx)
 		}
+	}
+}
+
+// tellParent tells the reunification journey that opened the case, once, that the minor
+// is enrolled or that the case closed without a placement. A case with no parent, like
+// every case filed by a comune, issues nothing here.
+func (c *enrolmentCase) tellParent(ctx workflow.Context) {
+	parent := workflow.GetInfo(ctx).ParentWorkflowExecution
+	if parent == nil || c.state.ParentTold || (c.state.Stage != casework.StageEnrolled && !c.state.Stage.Closed()) {
+		return
+	}
+	c.state.ParentTold = true
+	err := workflow.SignalExternalWorkflow(ctx, parent.ID, "", SignalChildOutcome, ChildOutcome{CaseID: c.input.CaseID, Stage: c.state.Stage}).Get(ctx, nil)
+	if err != nil {
+		// The journey closed first: nobody waits for the news.
+		workflow.GetLogger(ctx).Warn("The journey of the case could not be told its outcome", "CaseID", c.input.CaseID, "Error", err)
 	}
 }
 

@@ -111,6 +111,7 @@ func runWorkerUntilDone(ctx context.Context, cfg config.Config, log *slog.Logger
 	}
 	deps := worker.DependenciesOn(store.New(pool), policy)
 	deps.Onboarding.Policy = activities.OnboardingPolicy{ReminderEvery: cfg.OnboardingReminderEvery, Reminders: cfg.OnboardingReminders}
+	deps.Journeys.Policy = cfg.JourneyPolicy()
 	if cfg.SMTPHost != "" {
 		deps.Cases.Temporal, deps.Cases.TaskQueue = tc, cfg.TaskQueue
 		deps.Delivery = &activities.Delivery{

@@ -94,9 +94,18 @@ type Config struct {
 	// OnboardingReminders times, then alerts UST.
 	OnboardingReminderEvery time.Duration `env:"ONBOARDING_REMINDER_EVERY" envDefault:"168h"`
 	OnboardingReminders     int           `env:"ONBOARDING_REMINDERS" envDefault:"3"`
-	USTEmail                string        `env:"UST_EMAIL"`
-	OrientationEmail        string        `env:"ORIENTATION_EMAIL"`
-	PublicURL               string        `env:"PUBLIC_URL" envDefault:"http://127.0.0.1:8080"`
+	// The reunification journey's deadlines: the law changes, so every one is a setting.
+	ReunificationContactAttempts   int           `env:"REUNIFICATION_CONTACT_ATTEMPTS" envDefault:"3"`
+	ReunificationInterviewReminder time.Duration `env:"REUNIFICATION_INTERVIEW_REMINDER" envDefault:"24h"`
+	ReunificationNullaOstaValidity time.Duration `env:"REUNIFICATION_NULLA_OSTA_VALIDITY" envDefault:"4392h"`
+	ReunificationPermessoDays      int           `env:"REUNIFICATION_PERMESSO_DAYS" envDefault:"8"`
+	ReunificationFollowUpEvery     time.Duration `env:"REUNIFICATION_FOLLOWUP_EVERY" envDefault:"720h"`
+	ReunificationFollowUps         int           `env:"REUNIFICATION_FOLLOWUPS" envDefault:"3"`
+	ReunificationMaxDuration       time.Duration `env:"REUNIFICATION_MAX_DURATION" envDefault:"8760h"`
+
+	USTEmail         string `env:"UST_EMAIL"`
+	OrientationEmail string `env:"ORIENTATION_EMAIL"`
+	PublicURL        string `env:"PUBLIC_URL" envDefault:"http://127.0.0.1:8080"`
 
 	// AuditRetention is how long audit log entries are kept; at least six months, the
 	// minimum for administrators' access logs.
@@ -165,6 +174,10 @@ func (c Config) check() error {
 	if c.PECPollInterval <= 0 || c.PECReceiptTimeout <= 0 || c.PECAcceptanceGrace <= 0 || c.OnboardingReminderEvery <= 0 || c.OnboardingReminders < 0 {
 		return fmt.Errorf("PEC_POLL_INTERVAL, PEC_RECEIPT_TIMEOUT, PEC_ACCEPTANCE_GRACE and ONBOARDING_REMINDER_EVERY must be positive, ONBOARDING_REMINDERS not negative")
 	}
+	if c.ReunificationContactAttempts < 1 || c.ReunificationInterviewReminder <= 0 || c.ReunificationNullaOstaValidity <= 0 ||
+		c.ReunificationPermessoDays < 1 || c.ReunificationFollowUpEvery <= 0 || c.ReunificationFollowUps < 1 || c.ReunificationMaxDuration <= 0 {
+		return fmt.Errorf("the REUNIFICATION_* settings must be positive")
+	}
 	if c.AuditRetention < MinAuditRetention {
 		return fmt.Errorf("AUDIT_RETENTION must be at least %s (six months), not %s", MinAuditRetention, c.AuditRetention)
 	}
@@ -172,6 +185,15 @@ func (c Config) check() error {
 		return fmt.Errorf("TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_TASK_QUEUE must not be empty")
 	}
 	return nil
+}
+
+// JourneyPolicy returns the reunification journey's policy the configuration sets.
+func (c Config) JourneyPolicy() casework.JourneyPolicy {
+	return casework.JourneyPolicy{
+		MaxContactAttempts: c.ReunificationContactAttempts, InterviewReminder: c.ReunificationInterviewReminder,
+		NullaOstaValidity: c.ReunificationNullaOstaValidity, PermessoDays: c.ReunificationPermessoDays,
+		FollowUpEvery: c.ReunificationFollowUpEvery, FollowUps: c.ReunificationFollowUps, MaxDuration: c.ReunificationMaxDuration,
+	}
 }
 
 // CasePolicy returns the case policy the configuration sets, or says which variable is

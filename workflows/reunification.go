@@ -1,0 +1,651 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/enrolment"
+	"github.com/approdo/approdo/internal/reunification"
+	"github.com/approdo/approdo/internal/searchattr"
+)
+
+// ReunificationWorkflowName is the registered name of a family's reunification journey.
+const ReunificationWorkflowName = "ReunificationJourney"
+
+// The stages of a journey, in the Stage search attribute.
+const (
+	JourneyContacting         = "contacting"
+	JourneyInterviewToArrange = "interview_to_arrange"
+	JourneyInterviewScheduled = "interview_scheduled"
+	JourneyAwaitingArrival    = "awaiting_arrival"
+	JourneyEnrolling          = "enrolling"
+	JourneyFollowingUp        = "following_up"
+	JourneyClosed             = "closed"
+)
+
+// The Updates of a journey; the one-stop shop acts through them.
+const (
+	UpdateJourneyRegister  = "register"
+	UpdateJourneyContact   = "record_contact"
+	UpdateJourneySchedule  = "schedule_interview"
+	UpdateJourneyInterview = "record_interview"
+	UpdateJourneyArrival   = "record_arrival"
+	UpdateJourneyPermesso  = "record_permesso"
+	UpdateJourneyFollowUp  = "record_follow_up"
+)
+
+// JourneyFiler is who files the enrolment cases a journey opens: the one-stop shop, which
+// sees them with the comune of residence and, once routed, the hub.
+var JourneyFiler = casework.Org{Kind: casework.OrgOneStopShop, Code: "reunification"}
+
+// SignalChildOutcome is how an enrolment case opened by a journey tells it that the minor
+// is enrolled, or that the case closed without a placement.
+const SignalChildOutcome = "child-outcome"
+
+// ChildOutcome is the argument of SignalChildOutcome.
+type ChildOutcome struct {
+	CaseID string
+	Stage  casework.Stage
+}
+
+// The outcomes of a contact attempt; only "reached" counts as contact.
+var contactOutcomes = []string{"reached", "no_answer", "wrong_number", "refused"}
+
+// The support areas the team may follow after the orientation interview.
+var supportAreas = []string{"legal", "school", "training_work", "family_support"}
+
+// JourneyInput starts a journey.
+type JourneyInput struct {
+	JourneyID string
+	// Source is who opened it: the Prefettura's integration or the one-stop shop.
+	Source     casework.Org
+	FamilyHash string
+	Family     reunification.Family
+	State      JourneyState
+}
+
+// JourneyState is where a journey stands, returned by the query "state".
+type JourneyState struct {
+	Stage    string
+	Recorded bool
+	// Registrations counts the register Updates: the first is 201, the others 200.
+	Registrations   int
+	Policy          *casework.JourneyPolicy `json:",omitempty"`
+	StartedAt       time.Time
+	FailedContacts  int       `json:",omitempty"`
+	Interview       time.Time `json:",omitzero"`
+	InterviewRemind bool      `json:",omitempty"`
+	SupportAreas    []string  `json:",omitempty"`
+	ArrivedOn       string    `json:",omitempty"`
+	PermessoDue     time.Time `json:",omitzero"`
+	PermessoDone    bool      `json:",omitempty"`
+	NullaOstaExpiry time.Time `json:",omitzero"`
+	// Children are the enrolment cases opened for the school-age minors, by member.
+	Children      []casework.JourneyChild `json:",omitempty"`
+	FollowUpsDone int                     `json:",omitempty"`
+	NextFollowUp  time.Time               `json:",omitzero"`
+	Escalated     bool                    `json:",omitempty"`
+	EscalationWhy string                  `json:",omitempty"`
+	Timeline      []casework.JourneyEvent `json:",omitempty"`
+	Seq           int64                   `json:",omitempty"`
+	ContinuedRuns int                     `json:",omitempty"`
+}
+
+// Inputs of the journey's Updates.
+type (
+	JourneyContactInput struct {
+		Actor   casework.Org
+		Outcome string
+		Note    string
+	}
+	JourneyScheduleInput struct {
+		Actor casework.Org
+		At    time.Time
+	}
+	JourneyInterviewInput struct {
+		Actor        casework.Org
+		Held         bool
+		SupportAreas []string
+		Note         string
+	}
+	JourneyArrivalInput struct {
+		Actor casework.Org
+		// Date is the day the family arrived, YYYY-MM-DD.
+		Date string
+	}
+	JourneyPermessoInput struct {
+		Actor casework.Org
+		Date  string
+	}
+	JourneyFollowUpInput struct {
+		Actor casework.Org
+		Note  string
+		// PlanComplete closes the journey: the team's support plan is done.
+		PlanComplete bool
+	}
+)
+
+type journey struct {
+	input   JourneyInput
+	state   JourneyState
+	changes int
+}
+
+// ReunificationJourneyWorkflow accompanies one family: contact, orientation interview,
+// arrival within the nulla osta's validity, the permesso reminder, the enrolment of the
+// school-age children as child workflows, and family-support follow-ups.
+func ReunificationJourneyWorkflow(ctx workflow.Context, in JourneyInput) (JourneyState, error) {
+	j := &journey{input: in, state: in.State}
+	if err := j.setup(ctx); err != nil {
+		return j.state, err
+	}
+	if !j.state.Recorded {
+		if err := j.start(ctx); err != nil {
+			return j.state, err
+		}
+	}
+	return j.state, j.loop(ctx)
+}
+
+func (j *journey) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (JourneyState, error) { return j.state, nil }); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateJourneyRegister, j.register, workflow.UpdateHandlerOptions{Validator: j.validateRegister}); err != nil {
+		return err
+	}
+	handlers := []struct {
+		name               string
+		handler, validator any
+	}{
+		{UpdateJourneyContact, j.recordContact, j.validateContact},
+		{UpdateJourneySchedule, j.scheduleInterview, j.validateScheduleInterview},
+		{UpdateJourneyInterview, j.recordInterview, j.validateInterview},
+		{UpdateJourneyArrival, j.recordArrival, j.validateArrival},
+		{UpdateJourneyPermesso, j.recordPermesso, j.validatePermesso},
+		{UpdateJourneyFollowUp, j.recordFollowUp, j.validateFollowUp},
+	}
+	for _, h := range handlers {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
+			return err
+		}
+	}
+	workflow.Go(ctx, j.listenForChildren)
+	return nil
+}
+
+func (j *journey) validateRegister(_ workflow.Context, in RegisterInput) error {
+	if in.RequestHash != j.input.FamilyHash {
+		return temporal.NewApplicationError("reference already used for a different family", ErrTypeRequestConflict)
+	}
+	return nil
+}
+
+func (j *journey) register(ctx workflow.Context, _ RegisterInput) (RegisterResult, error) {
+	if err := workflow.Await(ctx, func() bool { return j.state.Recorded }); err != nil {
+		return RegisterResult{}, err
+	}
+	j.state.Registrations++
+	return RegisterResult{CaseID: j.input.JourneyID, Created: j.state.Registrations == 1, Stage: j.state.Stage}, nil
+}
+
+// start fixes the policy and records the journey.
+func (j *journey) start(ctx workflow.Context) error {
+	var acts *activities.Journeys
+	actx := workflow.WithActivityOptions(ctx, durableActivity)
+	var policy casework.JourneyPolicy
+	if err := workflow.ExecuteActivity(actx, acts.JourneyPolicy).Get(ctx, &policy); err != nil {
+		return err
+	}
+	j.state.Policy = &policy
+	j.state.StartedAt = workflow.Now(ctx)
+	j.state.Stage = JourneyContacting
+	if issued, err := time.ParseInLocation(reunification.DateLayout, j.input.Family.NullaOsta.IssuedOn, time.UTC); err == nil {
+		j.state.NullaOstaExpiry = issued.Add(policy.NullaOstaValidity)
+	}
+	j.addEvent(ctx, casework.JourneyEvent{Kind: "opened", Actor: j.input.Source})
+	if err := j.commit(ctx, true); err != nil {
+		return err
+	}
+	j.state.Recorded = true
+	return nil
+}
+
+// loop waits for people and for time until the journey closes.
+func (j *journey) loop(ctx workflow.Context) error {
+	for j.state.Stage != JourneyClosed {
+		seen := j.changes
+		changed := func() bool {
+			return j.changes != seen || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		}
+		wake := j.nextWake()
+		now := workflow.Now(ctx)
+		var err error
+		switch {
+		case wake.IsZero():
+			err = workflow.Await(ctx, changed)
+		case wake.After(now):
+			_, err = workflow.AwaitWithTimeout(ctx, wake.Sub(now), changed)
+		default:
+			err = j.onTime(ctx)
+		}
+		if err != nil {
+			return err
+		}
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() && j.state.Stage != JourneyClosed {
+			return j.continueAsNew(ctx)
+		}
+	}
+	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+}
+
+func (j *journey) continueAsNew(ctx workflow.Context) error {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	next := j.input
+	j.state.ContinuedRuns++
+	next.State = j.state
+	return workflow.NewContinueAsNewError(ctx, ReunificationWorkflowName, next)
+}
+
+// nextWake is when the journey next has something to do on its own.
+func (j *journey) nextWake() time.Time {
+	s := j.state
+	var times []time.Time
+	if !s.NullaOstaExpiry.IsZero() && s.ArrivedOn == "" && s.EscalationWhy != "nulla_osta_expired" {
+		times = append(times, s.NullaOstaExpiry)
+	}
+	if !s.Interview.IsZero() && !s.InterviewRemind && s.Stage == JourneyInterviewScheduled {
+		times = append(times, s.Interview.Add(-s.Policy.InterviewReminder))
+	}
+	if !s.PermessoDue.IsZero() && !s.PermessoDone && s.EscalationWhy != "permesso_overdue" {
+		times = append(times, s.PermessoDue)
+	}
+	if s.Stage == JourneyFollowingUp {
+		times = append(times, s.NextFollowUp, s.StartedAt.Add(s.Policy.MaxDuration))
+	}
+	var next time.Time
+	for _, t := range times {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	return next
+}
+
+// onTime does what is due now.
+func (j *journey) onTime(ctx workflow.Context) error {
+	now := workflow.Now(ctx)
+	s := &j.state
+	switch {
+	case !s.NullaOstaExpiry.IsZero() && s.ArrivedOn == "" && s.EscalationWhy != "nulla_osta_expired" && !now.Before(s.NullaOstaExpiry):
+		// The nulla osta lapsed with nobody arrived: the team checks what happened.
+		j.escalate("nulla_osta_expired")
+		j.addEvent(ctx, casework.JourneyEvent{Kind: "nulla_osta_expired"})
+		return j.commit(ctx, false)
+	case !s.Interview.IsZero() && !s.InterviewRemind && s.Stage == JourneyInterviewScheduled && !now.Before(s.Interview.Add(-s.Policy.InterviewReminder)):
+		s.InterviewRemind = true
+		j.addEvent(ctx, casework.JourneyEvent{Kind: "interview_reminder"})
+		return j.commit(ctx, false)
+	case !s.PermessoDue.IsZero() && !s.PermessoDone && s.EscalationWhy != "permesso_overdue" && !now.Before(s.PermessoDue):
+		j.escalate("permesso_overdue")
+		j.addEvent(ctx, casework.JourneyEvent{Kind: "permesso_overdue"})
+		return j.commit(ctx, false)
+	case s.Stage == JourneyFollowingUp && !now.Before(s.StartedAt.Add(s.Policy.MaxDuration)):
+		return j.close(ctx, "max_duration")
+	case s.Stage == JourneyFollowingUp && !s.NextFollowUp.IsZero() && !now.Before(s.NextFollowUp):
+		// The follow-up is due: the team records it; until then the next one waits.
+		s.NextFollowUp = time.Time{}
+		j.addEvent(ctx, casework.JourneyEvent{Kind: "follow_up_due"})
+		return j.commit(ctx, false)
+	}
+	return nil
+}
+
+// Actions.
+
+func (j *journey) actor(a casework.Org) error {
+	if !j.state.Recorded {
+		return wrongStage("il percorso non è ancora registrato")
+	}
+	if a.Kind != casework.OrgOneStopShop {
+		return notAllowed("solo lo sportello unico segue il percorso della famiglia")
+	}
+	if j.state.Stage == JourneyClosed {
+		return wrongStage("il percorso è chiuso")
+	}
+	return nil
+}
+
+func (j *journey) validateContact(_ workflow.Context, in JourneyContactInput) error {
+	if err := j.actor(in.Actor); err != nil {
+		return err
+	}
+	if j.state.Stage != JourneyContacting {
+		return wrongStage("la famiglia è già stata contattata")
+	}
+	if !slices.Contains(contactOutcomes, in.Outcome) {
+		return invalid("outcome", "deve essere reached, no_answer, wrong_number o refused")
+	}
+	return validNote(in.Note)
+}
+
+func (j *journey) recordContact(ctx workflow.Context, in JourneyContactInput) (JourneyState, error) {
+	j.addEvent(ctx, casework.JourneyEvent{Kind: "contact_attempt", Actor: in.Actor, Reason: in.Outcome, Note: in.Note})
+	if in.Outcome == "reached" {
+		j.state.Stage = JourneyInterviewToArrange
+		j.clearEscalation("contact_failed")
+	} else {
+		j.state.FailedContacts++
+		if j.state.FailedContacts >= j.state.Policy.MaxContactAttempts && !j.state.Escalated {
+			j.escalate("contact_failed")
+			j.addEvent(ctx, casework.JourneyEvent{Kind: "escalated", Reason: "contact_failed"})
+		}
+	}
+	return j.state, j.commit(ctx, false)
+}
+
+func (j *journey) validateScheduleInterview(ctx workflow.Context, in JourneyScheduleInput) error {
+	if err := j.actor(in.Actor); err != nil {
+		return err
+	}
+	if j.state.Stage != JourneyInterviewToArrange && j.state.Stage != JourneyInterviewScheduled {
+		return wrongStage("il colloquio si fissa dopo il primo contatto e prima di registrarlo")
+	}
+	now := workflow.Now(ctx)
+	if !in.At.After(now) || in.At.After(now.AddDate(0, 6, 0)) {
+		return invalid("at", "deve essere nei prossimi sei mesi")
+	}
+	return nil
+}
+
+func (j *journey) scheduleInterview(ctx workflow.Context, in JourneyScheduleInput) (JourneyState, error) {
+	j.state.Stage = JourneyInterviewScheduled
+	j.state.Interview, j.state.InterviewRemind = in.At.UTC(), false
+	j.addEvent(ctx, casework.JourneyEvent{Kind: "interview_scheduled", Actor: in.Actor})
+	return j.state, j.commit(ctx, false)
+}
+
+func (j *journey) validateInterview(_ workflow.Context, in JourneyInterviewInput) error {
+	if err := j.actor(in.Actor); err != nil {
+		return err
+	}
+	if j.state.Stage != JourneyInterviewScheduled {
+		return wrongStage("non c'è un colloquio fissato")
+	}
+	for _, a := range in.SupportAreas {
+		if !slices.Contains(supportAreas, a) {
+			return invalid("supportAreas", "le aree sono legal, school, training_work, family_support")
+		}
+	}
+	if in.Held && len(in.SupportAreas) == 0 {
+		return invalid("supportAreas", "un colloquio svolto indica almeno un'area di supporto")
+	}
+	return validNote(in.Note)
+}
+
+func (j *journey) recordInterview(ctx workflow.Context, in JourneyInterviewInput) (JourneyState, error) {
+	if !in.Held {
+		// The family did not come: the interview is arranged again.
+		j.state.Stage, j.state.Interview = JourneyInterviewToArrange, time.Time{}
+		j.addEvent(ctx, casework.JourneyEvent{Kind: "interview_missed", Actor: in.Actor, Note: in.Note})
+		return j.state, j.commit(ctx, false)
+	}
+	j.state.SupportAreas = slices.Clone(in.SupportAreas)
+	j.addEvent(ctx, casework.JourneyEvent{Kind: "interview_held", Actor: in.Actor, Note: in.Note})
+	if j.state.ArrivedOn == "" {
+		j.state.Stage = JourneyAwaitingArrival
+		return j.state, j.commit(ctx, false)
+	}
+	return j.state, j.afterArrivalAndInterview(ctx)
+}
+
+func (j *journey) validateArrival(ctx workflow.Context, in JourneyArrivalInput) error {
+	if err := j.actor(in.Actor); err != nil {
+		return err
+	}
+	if j.state.ArrivedOn != "" {
+		return wrongStage("l'arrivo è già registrato")
+	}
+	day, err := time.Parse(reunification.DateLayout, in.Date)
+	if err != nil {
+		return invalid("date", "è obbligatoria, nel formato AAAA-MM-GG")
+	}
+	if day.After(workflow.Now(ctx)) {
+		return invalid("date", "non può essere nel futuro")
+	}
+	return nil
+}
+
+// recordArrival opens the enrolment cases of the school-age children, as the schooling
+// the law asks on the day they arrived (a minor who turned 16 meanwhile has the right
+// and duty to education, still; one who turned 18 does not).
+func (j *journey) recordArrival(ctx workflow.Context, in JourneyArrivalInput) (JourneyState, error) {
+	day, _ := time.Parse(reunification.DateLayout, in.Date)
+	j.state.ArrivedOn = in.Date
+	j.state.PermessoDue = day.AddDate(0, 0, j.state.Policy.PermessoDays)
+	j.clearEscalation("nulla_osta_expired")
+	j.addEvent(ctx, casework.JourneyEvent{Kind: "arrived", Actor: in.Actor})
+	if err := j.openEnrolments(ctx, day); err != nil {
+		return j.state, err
+	}
+	// The team reminds the family at once that the permesso application is due within
+	// PermessoDays; past that the journey is escalated.
+	j.addEvent(ctx, casework.JourneyEvent{Kind: "permesso_reminder"})
+	if j.state.Stage == JourneyAwaitingArrival {
+		return j.state, j.afterArrivalAndInterview(ctx)
+	}
+	return j.state, j.commit(ctx, false)
+}
+
+// openEnrolments starts an enrolment case for each school-age child, pre-filled from the
+// journey, as a child workflow that outlives the journey.
+func (j *journey) openEnrolments(ctx workflow.Context, arrived time.Time) error {
+	f := j.input.Family
+	for i, m := range f.Members {
+		born, err := time.Parse(reunification.DateLayout, m.BirthDate)
+		if err != nil || m.Relation != reunification.RelationChild || reunification.SchoolingOn(born, arrived) == reunification.SchoolingNone {
+			continue
+		}
+		class, ok := enrolment.SuggestClass(born, arrived)
+		if !ok {
+			continue
+		}
+		req := enrolment.Request{
+			RequestID: uuid.NewSHA1(uuid.MustParse(j.input.JourneyID), fmt.Appendf(nil, "member-%d", i)).String(),
+			Comune:    f.Sponsor.Comune,
+			Level:     class.Level,
+			Minor:     enrolment.Minor{GivenName: m.GivenName, FamilyName: m.FamilyName, BirthDate: m.BirthDate, Sex: m.Sex, Citizenship: m.Citizenship},
+			Guardian: enrolment.Guardian{
+				Name: f.Sponsor.GivenName + " " + f.Sponsor.FamilyName, Phone: f.Sponsor.Phone, Email: f.Sponsor.Email, PreferredLanguage: f.Language,
+			},
+			Residence: enrolment.Residence{Address: f.Sponsor.Address, Municipio: f.Sponsor.Municipio},
+			Origin:    enrolment.OriginFamilyReunification,
+		}
+		if f.Language != "" {
+			req.Languages = []string{f.Language}
+		}
+		filer := JourneyFiler.String()
+		caseID := enrolment.CaseID(filer, req.RequestID)
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID:        enrolment.WorkflowID(caseID),
+			ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		})
+		// Hash marshals a struct to JSON, which is deterministic; workflowcheck sees only
+		// encoding/json's reflection caches.
+		hash := req.Hash() //workflowcheck:ignore
+		child := workflow.ExecuteChildWorkflow(cctx, EnrolmentWorkflowName, EnrolmentInput{
+			CaseID: caseID, FiledBy: filer, RequestHash: hash, Request: req,
+		})
+		if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+			return err
+		}
+		j.state.Children = append(j.state.Children, casework.JourneyChild{Member: i, CaseID: caseID})
+		j.addEvent(ctx, casework.JourneyEvent{Kind: "enrolment_opened", Reason: string(class.Level)})
+	}
+	return nil
+}
+
+// afterArrivalAndInterview moves on once the family is here and the interview held: to
+// the children's enrolment, or straight to the follow-ups when no child needs a school.
+func (j *journey) afterArrivalAndInterview(ctx workflow.Context) error {
+	if j.childrenSettled() {
+		j.startFollowUps(ctx)
+	} else {
+		j.state.Stage = JourneyEnrolling
+	}
+	return j.commit(ctx, false)
+}
+
+func (j *journey) childrenSettled() bool {
+	for _, c := range j.state.Children {
+		if c.Stage != casework.StageEnrolled && !c.Stage.Closed() {
+			return false
+		}
+	}
+	return true
+}
+
+func (j *journey) startFollowUps(ctx workflow.Context) {
+	j.state.Stage = JourneyFollowingUp
+	j.state.NextFollowUp = workflow.Now(ctx).Add(j.state.Policy.FollowUpEvery)
+	j.addEvent(ctx, casework.JourneyEvent{Kind: "follow_up_started"})
+}
+
+// listenForChildren takes the outcomes the enrolment cases report.
+func (j *journey) listenForChildren(ctx workflow.Context) {
+	ch := workflow.GetSignalChannel(ctx, SignalChildOutcome)
+	for {
+		var o ChildOutcome
+		ch.Receive(ctx, &o)
+		i := slices.IndexFunc(j.state.Children, func(c casework.JourneyChild) bool { return c.CaseID == o.CaseID })
+		if i < 0 || j.state.Stage == JourneyClosed {
+			continue
+		}
+		j.state.Children[i].Stage = o.Stage
+		j.addEvent(ctx, casework.JourneyEvent{Kind: "child_" + string(o.Stage)})
+		if j.state.Stage == JourneyEnrolling && j.childrenSettled() {
+			j.startFollowUps(ctx)
+		}
+		if err := j.commit(ctx, false); err != nil {
+			workflow.GetLogger(ctx).Error("Could not record a child's outcome", "JourneyID", j.input.JourneyID, "Error", err)
+		}
+	}
+}
+
+func (j *journey) validatePermesso(ctx workflow.Context, in JourneyPermessoInput) error {
+	if err := j.actor(in.Actor); err != nil {
+		return err
+	}
+	if j.state.ArrivedOn == "" || j.state.PermessoDone {
+		return wrongStage("la domanda di permesso si registra dopo l'arrivo, una volta")
+	}
+	day, err := time.Parse(reunification.DateLayout, in.Date)
+	if err != nil || day.After(workflow.Now(ctx)) {
+		return invalid("date", "è obbligatoria, nel formato AAAA-MM-GG, non nel futuro")
+	}
+	return nil
+}
+
+func (j *journey) recordPermesso(ctx workflow.Context, in JourneyPermessoInput) (JourneyState, error) {
+	j.state.PermessoDone = true
+	j.clearEscalation("permesso_overdue")
+	j.addEvent(ctx, casework.JourneyEvent{Kind: "permesso_applied", Actor: in.Actor})
+	return j.state, j.commit(ctx, false)
+}
+
+func (j *journey) validateFollowUp(_ workflow.Context, in JourneyFollowUpInput) error {
+	if err := j.actor(in.Actor); err != nil {
+		return err
+	}
+	if j.state.Stage != JourneyFollowingUp {
+		return wrongStage("i colloqui di accompagnamento iniziano dopo l'iscrizione dei figli")
+	}
+	return validNote(in.Note)
+}
+
+func (j *journey) recordFollowUp(ctx workflow.Context, in JourneyFollowUpInput) (JourneyState, error) {
+	j.state.FollowUpsDone++
+	j.addEvent(ctx, casework.JourneyEvent{Kind: "follow_up", Actor: in.Actor, Note: in.Note})
+	if in.PlanComplete {
+		return j.state, j.close(ctx, "plan_complete")
+	}
+	if j.state.FollowUpsDone >= j.state.Policy.FollowUps {
+		return j.state, j.close(ctx, "follow_ups_done")
+	}
+	j.state.NextFollowUp = workflow.Now(ctx).Add(j.state.Policy.FollowUpEvery)
+	return j.state, j.commit(ctx, false)
+}
+
+func (j *journey) close(ctx workflow.Context, reason string) error {
+	j.state.Stage = JourneyClosed
+	j.state.NextFollowUp = time.Time{}
+	j.addEvent(ctx, casework.JourneyEvent{Kind: "closed", Reason: reason})
+	return j.commit(ctx, false)
+}
+
+func validNote(note string) error {
+	if len(note) > 2000 {
+		return invalid("note", "al massimo 2000 caratteri")
+	}
+	return nil
+}
+
+// Changes.
+
+func (j *journey) escalate(reason string) {
+	j.state.Escalated, j.state.EscalationWhy = true, reason
+}
+
+func (j *journey) clearEscalation(reason string) {
+	if j.state.EscalationWhy == reason {
+		j.state.Escalated, j.state.EscalationWhy = false, ""
+	}
+}
+
+func (j *journey) addEvent(ctx workflow.Context, e casework.JourneyEvent) {
+	j.state.Seq++
+	e.Seq, e.At = j.state.Seq, workflow.Now(ctx)
+	j.state.Timeline = append(j.state.Timeline, e)
+}
+
+// commit makes the changes durable and visible: search attributes (codes only) and the
+// projection, with the newest event's number, so a late write changes nothing. first
+// records the journey with its family, once.
+func (j *journey) commit(ctx workflow.Context, first bool) error {
+	j.changes++
+	updates := []temporal.SearchAttributeUpdate{
+		searchattr.Stage.ValueSet(j.state.Stage),
+		searchattr.ComuneIstat.ValueSet(j.input.Family.Sponsor.Comune),
+		searchattr.Escalated.ValueSet(j.state.Escalated),
+		searchattr.Origin.ValueSet(string(enrolment.OriginFamilyReunification)),
+	}
+	if due := j.nextWake(); due.IsZero() {
+		updates = append(updates, searchattr.Deadline.ValueUnset())
+	} else {
+		updates = append(updates, searchattr.Deadline.ValueSet(due))
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		return err
+	}
+	var acts *activities.Journeys
+	actx := workflow.WithActivityOptions(ctx, durableActivity)
+	p := activities.JourneyProgress{
+		JourneyID: j.input.JourneyID, Seq: j.state.Seq, Stage: j.state.Stage, Escalated: j.state.Escalated,
+		EscalationReason: j.state.EscalationWhy, Deadline: j.nextWake(), ArrivedOn: j.state.ArrivedOn,
+		SupportAreas: j.state.SupportAreas, Children: j.state.Children, Timeline: j.state.Timeline,
+	}
+	if first {
+		p.Source, p.Family, p.FamilyHash, p.WorkflowID = j.input.Source, &j.input.Family, j.input.FamilyHash, workflow.GetInfo(ctx).WorkflowExecution.ID
+	}
+	return workflow.ExecuteActivity(actx, acts.SaveJourney, p).Get(ctx, nil)
+}
