@@ -131,4 +131,8 @@ func TestReunifiedFamilysChildrenEndUpEnrolled(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return b.countWorkflows(t, `WorkflowType = 'ReunificationJourney' AND Stage = 'following_up' AND WorkflowId = '`+j.WorkflowId+`'`) == 1
 	}, 30*time.Second, 500*time.Millisecond, "findable in the Temporal UI by stage")
+	if *updateHistories {
+		writeHistory(t, b.temporal, j.WorkflowId, "reunification_children_enrolled.json")
+		writeHistory(t, b.temporal, "enrolment-"+j.Children[0].CaseId, "enrolment_opened_by_a_reunification.json")
+	}
 }
