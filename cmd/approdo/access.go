@@ -102,6 +102,9 @@ var demoOrganisations = []struct {
 	{"APPRODO_TOKEN_CTI", casework.Org{Kind: casework.OrgCTI, Code: "22"}, "CTI Nord (demo)"},
 	{"APPRODO_TOKEN_SCHOOL_A", casework.Org{Kind: casework.OrgSchool, Code: "MIIC90001A"}, "IC Esempio Milano Centro (demo)"},
 	{"APPRODO_TOKEN_SCHOOL_B", casework.Org{Kind: casework.OrgSchool, Code: "MIIC90002A"}, "IC Esempio via Padova (demo)"},
+	{"APPRODO_TOKEN_PREFETTURA", casework.Org{Kind: casework.OrgPrefettura, Code: "milano"}, "Prefettura di Milano, Sportello Unico (demo)"},
+	{"APPRODO_TOKEN_SPORTELLO", casework.Org{Kind: casework.OrgOneStopShop, Code: "milano"}, "Sportello unico per le famiglie, Comune di Milano (demo)"},
+	{"APPRODO_TOKEN_ORIENTAMENTO", casework.Orientation, "Cerco Offro Scuola, orientamento (demo)"},
 }
 
 // seedDemoTokens gives each demo organisation a new token, valid for a day, and writes
