@@ -26,6 +26,8 @@ type Dependencies struct {
 	Onboarding *activities.Onboarding
 	// Journeys keeps the reunification journeys' projection.
 	Journeys *activities.Journeys
+	// Interventions keeps the orientation service's intervention cases.
+	Interventions *activities.Interventions
 }
 
 // DependenciesOn returns the activities' dependencies on one store, with the case policy
@@ -38,7 +40,8 @@ func DependenciesOn(st *store.Store, policy casework.Policy) Dependencies {
 		Onboarding: &activities.Onboarding{Store: st, Policy: activities.OnboardingPolicy{
 			ReminderEvery: 7 * 24 * time.Hour, Reminders: 3,
 		}},
-		Journeys: &activities.Journeys{Store: st, Policy: DefaultJourneyPolicy},
+		Journeys:      &activities.Journeys{Store: st, Policy: DefaultJourneyPolicy},
+		Interventions: &activities.Interventions{Store: st, Policy: casework.DefaultInterventionPolicy()},
 	}
 }
 
@@ -75,6 +78,9 @@ func Register(r sdkworker.Registry, deps Dependencies) {
 	if deps.Journeys != nil {
 		r.RegisterActivity(deps.Journeys)
 	}
+	if deps.Interventions != nil {
+		r.RegisterActivity(deps.Interventions)
+	}
 }
 
 // RegisterWorkflows registers every workflow on r under its fixed name. The replay test
@@ -85,4 +91,5 @@ func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.DeliverAccountMessageWorkflow, workflow.RegisterOptions{Name: workflows.DeliverAccountMessageWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ComuneOnboardingWorkflow, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ReunificationJourneyWorkflow, workflow.RegisterOptions{Name: workflows.ReunificationWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.InterventionWorkflow, workflow.RegisterOptions{Name: workflows.InterventionWorkflowName})
 }

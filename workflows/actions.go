@@ -38,6 +38,7 @@ func (c *enrolmentCase) setupActions(ctx workflow.Context) error {
 		{UpdateWithdraw, c.withdraw, c.validateWithdraw},
 		{UpdateTransfer, c.transfer, c.validateTransfer},
 		{UpdateConfirmAttendance, c.confirmAttendance, c.validateConfirmAttendance},
+		{UpdateReportDropoutRisk, c.reportDropoutRisk, c.validateReportDropoutRisk},
 	}
 	for _, h := range handlers {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {

@@ -103,6 +103,8 @@ type State struct {
 	// ParentTold is set once a case opened by a reunification journey has told it its
 	// outcome (enrolled, or closed without a placement).
 	ParentTold bool `json:",omitempty"`
+	// SchoolReports counts the school's own reports of dropout risk.
+	SchoolReports int `json:",omitempty"`
 	// Timeline is every event of the case; Seq is the number of the newest.
 	Timeline []casework.Event `json:",omitempty"`
 	Seq      int64            `json:",omitempty"`
@@ -192,6 +194,7 @@ func (c *enrolmentCase) setup(ctx workflow.Context) error {
 		return err
 	}
 	workflow.Go(ctx, c.listenForUndeliveredNotices)
+	workflow.Go(ctx, c.listenForSchoolChanges)
 	return c.setupActions(ctx)
 }
 

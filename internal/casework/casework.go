@@ -156,6 +156,9 @@ const (
 	// EventNoticeUndelivered: a notice about the case did not reach its recipient; Reason
 	// is the notice's kind, Note why (a PEC receipt's type, no receipt, refused).
 	EventNoticeUndelivered EventKind = "notice_undelivered"
+	// EventSchoolChange: an intervention of the orientation service found the pupil must
+	// change school; School is the school left, and the case is back with its hub.
+	EventSchoolChange EventKind = "school_change"
 )
 
 // Event is one entry of a case's timeline. Seq numbers a case's events from 1 and never
