@@ -24,22 +24,22 @@ import (
 
 // Defines values for ContactActionOutcome.
 const (
-	NoAnswer    ContactActionOutcome = "no_answer"
-	Reached     ContactActionOutcome = "reached"
-	Refused     ContactActionOutcome = "refused"
-	WrongNumber ContactActionOutcome = "wrong_number"
+	ContactActionOutcomeNoAnswer    ContactActionOutcome = "no_answer"
+	ContactActionOutcomeReached     ContactActionOutcome = "reached"
+	ContactActionOutcomeRefused     ContactActionOutcome = "refused"
+	ContactActionOutcomeWrongNumber ContactActionOutcome = "wrong_number"
 )
 
 // Valid indicates whether the value is a known member of the ContactActionOutcome enum.
 func (e ContactActionOutcome) Valid() bool {
 	switch e {
-	case NoAnswer:
+	case ContactActionOutcomeNoAnswer:
 		return true
-	case Reached:
+	case ContactActionOutcomeReached:
 		return true
-	case Refused:
+	case ContactActionOutcomeRefused:
 		return true
-	case WrongNumber:
+	case ContactActionOutcomeWrongNumber:
 		return true
 	default:
 		return false
@@ -61,6 +61,48 @@ func (e FamilyMembersRelation) Valid() bool {
 	case Parent:
 		return true
 	case Spouse:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InterventionReason.
+const (
+	InterventionReasonNoAnswer     InterventionReason = "no_answer"
+	InterventionReasonNotAttending InterventionReason = "not_attending"
+	InterventionReasonSchoolReport InterventionReason = "school_report"
+)
+
+// Valid indicates whether the value is a known member of the InterventionReason enum.
+func (e InterventionReason) Valid() bool {
+	switch e {
+	case InterventionReasonNoAnswer:
+		return true
+	case InterventionReasonNotAttending:
+		return true
+	case InterventionReasonSchoolReport:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InterventionCloseActionOutcome.
+const (
+	Dropout      InterventionCloseActionOutcome = "dropout"
+	Resolved     InterventionCloseActionOutcome = "resolved"
+	SchoolChange InterventionCloseActionOutcome = "school_change"
+)
+
+// Valid indicates whether the value is a known member of the InterventionCloseActionOutcome enum.
+func (e InterventionCloseActionOutcome) Valid() bool {
+	switch e {
+	case Dropout:
+		return true
+	case Resolved:
+		return true
+	case SchoolChange:
 		return true
 	default:
 		return false
@@ -387,6 +429,98 @@ type Guardian struct {
 	PreferredLanguage *string `json:"preferredLanguage,omitempty"`
 }
 
+// Intervention defines model for Intervention.
+type Intervention struct {
+	CaseId           string  `json:"caseId"`
+	Comune           string  `json:"comune"`
+	Escalated        bool    `json:"escalated"`
+	EscalationReason *string `json:"escalationReason,omitempty"`
+
+	// Id L'ID del workflow: intervention-<caso>-<segnalazione>.
+	Id        string `json:"id"`
+	Interview *struct {
+		Date       string `json:"date"`
+		WithFamily *bool  `json:"withFamily,omitempty"`
+	} `json:"interview,omitempty"`
+	OpenedAt time.Time `json:"openedAt"`
+	Operator *string   `json:"operator,omitempty"`
+	Outcome  *string   `json:"outcome,omitempty"`
+	Plan     *struct {
+		Actions     []string `json:"actions"`
+		ReviewDates []string `json:"reviewDates"`
+	} `json:"plan,omitempty"`
+	Reason   InterventionReason `json:"reason"`
+	Referral string             `json:"referral"`
+	Reviews  *[]struct {
+		Attending *bool   `json:"attending,omitempty"`
+		Date      string  `json:"date"`
+		HeldOn    *string `json:"heldOn,omitempty"`
+		Missed    *bool   `json:"missed,omitempty"`
+		Note      *string `json:"note,omitempty"`
+	} `json:"reviews,omitempty"`
+	School    string            `json:"school"`
+	Stage     string            `json:"stage"`
+	Task      *InterventionTask `json:"task,omitempty"`
+	Timeline  []Event           `json:"timeline"`
+	UpdatedAt time.Time         `json:"updatedAt"`
+}
+
+// InterventionReason defines model for Intervention.Reason.
+type InterventionReason string
+
+// InterventionCloseAction defines model for InterventionCloseAction.
+type InterventionCloseAction struct {
+	Note    *string                        `json:"note,omitempty"`
+	Outcome InterventionCloseActionOutcome `json:"outcome"`
+}
+
+// InterventionCloseActionOutcome defines model for InterventionCloseAction.Outcome.
+type InterventionCloseActionOutcome string
+
+// InterventionCounts defines model for InterventionCounts.
+type InterventionCounts struct {
+	Counts []struct {
+		Escalated     int    `json:"escalated"`
+		Interventions int    `json:"interventions"`
+		Overdue       int    `json:"overdue"`
+		Stage         string `json:"stage"`
+	} `json:"counts"`
+}
+
+// InterventionInterviewAction defines model for InterventionInterviewAction.
+type InterventionInterviewAction struct {
+	// Date AAAA-MM-GG
+	Date       string  `json:"date"`
+	Note       *string `json:"note,omitempty"`
+	WithFamily *bool   `json:"withFamily,omitempty"`
+}
+
+// InterventionList defines model for InterventionList.
+type InterventionList struct {
+	Items []Intervention `json:"items"`
+}
+
+// InterventionPlanAction defines model for InterventionPlanAction.
+type InterventionPlanAction struct {
+	Actions     []string `json:"actions"`
+	ReviewDates []string `json:"reviewDates"`
+}
+
+// InterventionReviewAction defines model for InterventionReviewAction.
+type InterventionReviewAction struct {
+	Attending bool    `json:"attending"`
+	Date      string  `json:"date"`
+	Note      *string `json:"note,omitempty"`
+}
+
+// InterventionTask defines model for InterventionTask.
+type InterventionTask struct {
+	DueAt   *time.Time `json:"dueAt,omitempty"`
+	Kind    string     `json:"kind"`
+	Overdue bool       `json:"overdue"`
+	Owner   string     `json:"owner"`
+}
+
 // InterviewAction defines model for InterviewAction.
 type InterviewAction struct {
 	Held         bool                           `json:"held"`
@@ -629,6 +763,12 @@ type SuggestedClass struct {
 	Year  int         `json:"year"`
 }
 
+// TakeChargeAction defines model for TakeChargeAction.
+type TakeChargeAction struct {
+	Note     *string `json:"note,omitempty"`
+	Operator string  `json:"operator"`
+}
+
 // Task defines model for Task.
 type Task struct {
 	DueAt     *time.Time `json:"dueAt,omitempty"`
@@ -694,6 +834,9 @@ type CaseID = string
 // IdempotencyKey defines model for IdempotencyKey.
 type IdempotencyKey = string
 
+// InterventionID defines model for InterventionID.
+type InterventionID = string
+
 // JourneyID defines model for JourneyID.
 type JourneyID = string
 
@@ -732,6 +875,13 @@ type DecideProposalParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ReportDropoutRiskParams defines parameters for ReportDropoutRisk.
+type ReportDropoutRiskParams struct {
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ProposeSchoolParams defines parameters for ProposeSchool.
 type ProposeSchoolParams struct {
 	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
@@ -762,6 +912,49 @@ type TransferCaseParams struct {
 
 // WithdrawEnrolmentParams defines parameters for WithdrawEnrolment.
 type WithdrawEnrolmentParams struct {
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListInterventionsParams defines parameters for ListInterventions.
+type ListInterventionsParams struct {
+	Stage   *string `form:"stage,omitempty" json:"stage,omitempty"`
+	School  *string `form:"school,omitempty" json:"school,omitempty"`
+	Overdue *bool   `form:"overdue,omitempty" json:"overdue,omitempty"`
+	Limit   *int    `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// CloseInterventionParams defines parameters for CloseIntervention.
+type CloseInterventionParams struct {
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RecordInterventionInterviewParams defines parameters for RecordInterventionInterview.
+type RecordInterventionInterviewParams struct {
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// AgreeInterventionPlanParams defines parameters for AgreeInterventionPlan.
+type AgreeInterventionPlanParams struct {
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RecordInterventionReviewParams defines parameters for RecordInterventionReview.
+type RecordInterventionReviewParams struct {
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// TakeChargeOfInterventionParams defines parameters for TakeChargeOfIntervention.
+type TakeChargeOfInterventionParams struct {
 	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
 	// tra lettere, cifre e `._:-`).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
@@ -846,6 +1039,9 @@ type ConfirmAttendanceJSONRequestBody = AttendanceAction
 // DecideProposalJSONRequestBody defines body for DecideProposal for application/json ContentType.
 type DecideProposalJSONRequestBody = DecisionAction
 
+// ReportDropoutRiskJSONRequestBody defines body for ReportDropoutRisk for application/json ContentType.
+type ReportDropoutRiskJSONRequestBody = NoteAction
+
 // ProposeSchoolJSONRequestBody defines body for ProposeSchool for application/json ContentType.
 type ProposeSchoolJSONRequestBody = ProposalAction
 
@@ -860,6 +1056,21 @@ type TransferCaseJSONRequestBody = TransferAction
 
 // WithdrawEnrolmentJSONRequestBody defines body for WithdrawEnrolment for application/json ContentType.
 type WithdrawEnrolmentJSONRequestBody = WithdrawAction
+
+// CloseInterventionJSONRequestBody defines body for CloseIntervention for application/json ContentType.
+type CloseInterventionJSONRequestBody = InterventionCloseAction
+
+// RecordInterventionInterviewJSONRequestBody defines body for RecordInterventionInterview for application/json ContentType.
+type RecordInterventionInterviewJSONRequestBody = InterventionInterviewAction
+
+// AgreeInterventionPlanJSONRequestBody defines body for AgreeInterventionPlan for application/json ContentType.
+type AgreeInterventionPlanJSONRequestBody = InterventionPlanAction
+
+// RecordInterventionReviewJSONRequestBody defines body for RecordInterventionReview for application/json ContentType.
+type RecordInterventionReviewJSONRequestBody = InterventionReviewAction
+
+// TakeChargeOfInterventionJSONRequestBody defines body for TakeChargeOfIntervention for application/json ContentType.
+type TakeChargeOfInterventionJSONRequestBody = TakeChargeAction
 
 // CreateOrganisationTokenJSONRequestBody defines body for CreateOrganisationToken for application/json ContentType.
 type CreateOrganisationTokenJSONRequestBody = TokenRequest
@@ -926,6 +1137,9 @@ type ServerInterface interface {
 	// DecideProposal La scuola proposta accetta o rifiuta
 	// (POST /enrolments/{id}/decision)
 	DecideProposal(c *gin.Context, id CaseID, params DecideProposalParams)
+	// ReportDropoutRisk La scuola segnala di sua iniziativa un alunno a rischio di dispersione
+	// (POST /enrolments/{id}/dropout-report)
+	ReportDropoutRisk(c *gin.Context, id CaseID, params ReportDropoutRiskParams)
 	// ProposeSchool L'hub propone una scuola
 	// (POST /enrolments/{id}/proposal)
 	ProposeSchool(c *gin.Context, id CaseID, params ProposeSchoolParams)
@@ -941,6 +1155,30 @@ type ServerInterface interface {
 	// WithdrawEnrolment Il comune ritira la richiesta
 	// (POST /enrolments/{id}/withdrawal)
 	WithdrawEnrolment(c *gin.Context, id CaseID, params WithdrawEnrolmentParams)
+	// ListInterventions Gli interventi contro la dispersione del servizio di orientamento, i più urgenti prima
+	// (GET /interventions)
+	ListInterventions(c *gin.Context, params ListInterventionsParams)
+	// CountInterventions Quanti interventi per fase (UST e servizio di orientamento)
+	// (GET /interventions/counts)
+	CountInterventions(c *gin.Context)
+	// GetIntervention Un intervento, con il piano, le verifiche e la cronologia
+	// (GET /interventions/{id})
+	GetIntervention(c *gin.Context, id InterventionID)
+	// CloseIntervention Il servizio (o l'UST) chiude l'intervento (risolto, cambio di scuola o abbandono)
+	// (POST /interventions/{id}/close)
+	CloseIntervention(c *gin.Context, id InterventionID, params CloseInterventionParams)
+	// RecordInterventionInterview Il servizio registra il colloquio con l'alunno e la famiglia
+	// (POST /interventions/{id}/interview)
+	RecordInterventionInterview(c *gin.Context, id InterventionID, params RecordInterventionInterviewParams)
+	// AgreeInterventionPlan Il servizio registra il piano concordato con la scuola e le date di verifica
+	// (POST /interventions/{id}/plan)
+	AgreeInterventionPlan(c *gin.Context, id InterventionID, params AgreeInterventionPlanParams)
+	// RecordInterventionReview Il servizio registra una verifica del piano
+	// (POST /interventions/{id}/review)
+	RecordInterventionReview(c *gin.Context, id InterventionID, params RecordInterventionReviewParams)
+	// TakeChargeOfIntervention Il servizio di orientamento prende in carico la segnalazione
+	// (POST /interventions/{id}/take-charge)
+	TakeChargeOfIntervention(c *gin.Context, id InterventionID, params TakeChargeOfInterventionParams)
 	// GetMonitoring Monitoraggio territoriale, per hub e fase
 	// (GET /monitoring)
 	GetMonitoring(c *gin.Context)
@@ -1356,6 +1594,55 @@ func (siw *ServerInterfaceWrapper) DecideProposal(c *gin.Context) {
 	siw.Handler.DecideProposal(c, id, params)
 }
 
+// ReportDropoutRisk operation middleware
+func (siw *ServerInterfaceWrapper) ReportDropoutRisk(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReportDropoutRiskParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ReportDropoutRisk(c, id, params)
+}
+
 // ProposeSchool operation middleware
 func (siw *ServerInterfaceWrapper) ProposeSchool(c *gin.Context) {
 
@@ -1599,6 +1886,340 @@ func (siw *ServerInterfaceWrapper) WithdrawEnrolment(c *gin.Context) {
 	}
 
 	siw.Handler.WithdrawEnrolment(c, id, params)
+}
+
+// ListInterventions operation middleware
+func (siw *ServerInterfaceWrapper) ListInterventions(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListInterventionsParams
+
+	// ------------- Optional query parameter "stage" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "stage", c.Request.URL.Query(), &params.Stage, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter stage: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "school" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "school", c.Request.URL.Query(), &params.School, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter school: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "overdue" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "overdue", c.Request.URL.Query(), &params.Overdue, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter overdue: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", c.Request.URL.Query(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter limit: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListInterventions(c, params)
+}
+
+// CountInterventions operation middleware
+func (siw *ServerInterfaceWrapper) CountInterventions(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CountInterventions(c)
+}
+
+// GetIntervention operation middleware
+func (siw *ServerInterfaceWrapper) GetIntervention(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id InterventionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetIntervention(c, id)
+}
+
+// CloseIntervention operation middleware
+func (siw *ServerInterfaceWrapper) CloseIntervention(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id InterventionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CloseInterventionParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.CloseIntervention(c, id, params)
+}
+
+// RecordInterventionInterview operation middleware
+func (siw *ServerInterfaceWrapper) RecordInterventionInterview(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id InterventionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordInterventionInterviewParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RecordInterventionInterview(c, id, params)
+}
+
+// AgreeInterventionPlan operation middleware
+func (siw *ServerInterfaceWrapper) AgreeInterventionPlan(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id InterventionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AgreeInterventionPlanParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AgreeInterventionPlan(c, id, params)
+}
+
+// RecordInterventionReview operation middleware
+func (siw *ServerInterfaceWrapper) RecordInterventionReview(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id InterventionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordInterventionReviewParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.RecordInterventionReview(c, id, params)
+}
+
+// TakeChargeOfIntervention operation middleware
+func (siw *ServerInterfaceWrapper) TakeChargeOfIntervention(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id InterventionID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params TakeChargeOfInterventionParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.TakeChargeOfIntervention(c, id, params)
 }
 
 // GetMonitoring operation middleware
@@ -2160,6 +2781,15 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/reunifications/:id/arrival", wrapper.RecordArrival)
 	router.POST(options.BaseURL+"/reunifications/:id/permesso", wrapper.RecordPermesso)
 	router.POST(options.BaseURL+"/reunifications/:id/follow-ups", wrapper.RecordFamilyFollowUp)
+	router.GET(options.BaseURL+"/interventions", wrapper.ListInterventions)
+	router.GET(options.BaseURL+"/interventions/counts", wrapper.CountInterventions)
+	router.GET(options.BaseURL+"/interventions/:id", wrapper.GetIntervention)
+	router.POST(options.BaseURL+"/interventions/:id/take-charge", wrapper.TakeChargeOfIntervention)
+	router.POST(options.BaseURL+"/interventions/:id/interview", wrapper.RecordInterventionInterview)
+	router.POST(options.BaseURL+"/interventions/:id/plan", wrapper.AgreeInterventionPlan)
+	router.POST(options.BaseURL+"/interventions/:id/review", wrapper.RecordInterventionReview)
+	router.POST(options.BaseURL+"/interventions/:id/close", wrapper.CloseIntervention)
+	router.POST(options.BaseURL+"/enrolments/:id/dropout-report", wrapper.ReportDropoutRisk)
 	router.GET(options.BaseURL+"/enrolments/:id", wrapper.GetEnrolment)
 }
 
@@ -3112,6 +3742,130 @@ func (response DecideProposal503ApplicationProblemPlusJSONResponse) VisitDecideP
 	return err
 }
 
+type ReportDropoutRiskRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params ReportDropoutRiskParams
+	Body   *ReportDropoutRiskJSONRequestBody
+}
+
+type ReportDropoutRiskResponseObject interface {
+	VisitReportDropoutRiskResponse(w http.ResponseWriter) error
+}
+
+type ReportDropoutRisk200JSONResponse EnrolmentCase
+
+func (response ReportDropoutRisk200JSONResponse) VisitReportDropoutRiskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReportDropoutRisk400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ReportDropoutRisk400ApplicationProblemPlusJSONResponse) VisitReportDropoutRiskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReportDropoutRisk401ApplicationProblemPlusJSONResponse Problem
+
+func (response ReportDropoutRisk401ApplicationProblemPlusJSONResponse) VisitReportDropoutRiskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReportDropoutRisk403ApplicationProblemPlusJSONResponse Problem
+
+func (response ReportDropoutRisk403ApplicationProblemPlusJSONResponse) VisitReportDropoutRiskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReportDropoutRisk404ApplicationProblemPlusJSONResponse Problem
+
+func (response ReportDropoutRisk404ApplicationProblemPlusJSONResponse) VisitReportDropoutRiskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReportDropoutRisk409ApplicationProblemPlusJSONResponse Problem
+
+func (response ReportDropoutRisk409ApplicationProblemPlusJSONResponse) VisitReportDropoutRiskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReportDropoutRisk422ApplicationProblemPlusJSONResponse Problem
+
+func (response ReportDropoutRisk422ApplicationProblemPlusJSONResponse) VisitReportDropoutRiskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReportDropoutRisk503ApplicationProblemPlusJSONResponse Problem
+
+func (response ReportDropoutRisk503ApplicationProblemPlusJSONResponse) VisitReportDropoutRiskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ProposeSchoolRequestObject struct {
 	Id     CaseID `json:"id"`
 	Params ProposeSchoolParams
@@ -3761,6 +4515,795 @@ func (response WithdrawEnrolment422ApplicationProblemPlusJSONResponse) VisitWith
 type WithdrawEnrolment503ApplicationProblemPlusJSONResponse Problem
 
 func (response WithdrawEnrolment503ApplicationProblemPlusJSONResponse) VisitWithdrawEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInterventionsRequestObject struct {
+	Params ListInterventionsParams
+}
+
+type ListInterventionsResponseObject interface {
+	VisitListInterventionsResponse(w http.ResponseWriter) error
+}
+
+type ListInterventions200JSONResponse InterventionList
+
+func (response ListInterventions200JSONResponse) VisitListInterventionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInterventions400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListInterventions400ApplicationProblemPlusJSONResponse) VisitListInterventionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInterventions401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListInterventions401ApplicationProblemPlusJSONResponse) VisitListInterventionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInterventions403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListInterventions403ApplicationProblemPlusJSONResponse) VisitListInterventionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CountInterventionsRequestObject struct {
+}
+
+type CountInterventionsResponseObject interface {
+	VisitCountInterventionsResponse(w http.ResponseWriter) error
+}
+
+type CountInterventions200JSONResponse InterventionCounts
+
+func (response CountInterventions200JSONResponse) VisitCountInterventionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CountInterventions401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CountInterventions401ApplicationProblemPlusJSONResponse) VisitCountInterventionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CountInterventions403ApplicationProblemPlusJSONResponse Problem
+
+func (response CountInterventions403ApplicationProblemPlusJSONResponse) VisitCountInterventionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInterventionRequestObject struct {
+	Id InterventionID `json:"id"`
+}
+
+type GetInterventionResponseObject interface {
+	VisitGetInterventionResponse(w http.ResponseWriter) error
+}
+
+type GetIntervention200JSONResponse Intervention
+
+func (response GetIntervention200JSONResponse) VisitGetInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIntervention401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetIntervention401ApplicationProblemPlusJSONResponse) VisitGetInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetIntervention404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetIntervention404ApplicationProblemPlusJSONResponse) VisitGetInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseInterventionRequestObject struct {
+	Id     InterventionID `json:"id"`
+	Params CloseInterventionParams
+	Body   *CloseInterventionJSONRequestBody
+}
+
+type CloseInterventionResponseObject interface {
+	VisitCloseInterventionResponse(w http.ResponseWriter) error
+}
+
+type CloseIntervention200JSONResponse Intervention
+
+func (response CloseIntervention200JSONResponse) VisitCloseInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseIntervention400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CloseIntervention400ApplicationProblemPlusJSONResponse) VisitCloseInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseIntervention401ApplicationProblemPlusJSONResponse Problem
+
+func (response CloseIntervention401ApplicationProblemPlusJSONResponse) VisitCloseInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseIntervention403ApplicationProblemPlusJSONResponse Problem
+
+func (response CloseIntervention403ApplicationProblemPlusJSONResponse) VisitCloseInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseIntervention404ApplicationProblemPlusJSONResponse Problem
+
+func (response CloseIntervention404ApplicationProblemPlusJSONResponse) VisitCloseInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseIntervention409ApplicationProblemPlusJSONResponse Problem
+
+func (response CloseIntervention409ApplicationProblemPlusJSONResponse) VisitCloseInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseIntervention422ApplicationProblemPlusJSONResponse Problem
+
+func (response CloseIntervention422ApplicationProblemPlusJSONResponse) VisitCloseInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseIntervention503ApplicationProblemPlusJSONResponse Problem
+
+func (response CloseIntervention503ApplicationProblemPlusJSONResponse) VisitCloseInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionInterviewRequestObject struct {
+	Id     InterventionID `json:"id"`
+	Params RecordInterventionInterviewParams
+	Body   *RecordInterventionInterviewJSONRequestBody
+}
+
+type RecordInterventionInterviewResponseObject interface {
+	VisitRecordInterventionInterviewResponse(w http.ResponseWriter) error
+}
+
+type RecordInterventionInterview200JSONResponse Intervention
+
+func (response RecordInterventionInterview200JSONResponse) VisitRecordInterventionInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionInterview400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RecordInterventionInterview400ApplicationProblemPlusJSONResponse) VisitRecordInterventionInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionInterview401ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterventionInterview401ApplicationProblemPlusJSONResponse) VisitRecordInterventionInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionInterview403ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterventionInterview403ApplicationProblemPlusJSONResponse) VisitRecordInterventionInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionInterview404ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterventionInterview404ApplicationProblemPlusJSONResponse) VisitRecordInterventionInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionInterview409ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterventionInterview409ApplicationProblemPlusJSONResponse) VisitRecordInterventionInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionInterview422ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterventionInterview422ApplicationProblemPlusJSONResponse) VisitRecordInterventionInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionInterview503ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterventionInterview503ApplicationProblemPlusJSONResponse) VisitRecordInterventionInterviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgreeInterventionPlanRequestObject struct {
+	Id     InterventionID `json:"id"`
+	Params AgreeInterventionPlanParams
+	Body   *AgreeInterventionPlanJSONRequestBody
+}
+
+type AgreeInterventionPlanResponseObject interface {
+	VisitAgreeInterventionPlanResponse(w http.ResponseWriter) error
+}
+
+type AgreeInterventionPlan200JSONResponse Intervention
+
+func (response AgreeInterventionPlan200JSONResponse) VisitAgreeInterventionPlanResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgreeInterventionPlan400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response AgreeInterventionPlan400ApplicationProblemPlusJSONResponse) VisitAgreeInterventionPlanResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgreeInterventionPlan401ApplicationProblemPlusJSONResponse Problem
+
+func (response AgreeInterventionPlan401ApplicationProblemPlusJSONResponse) VisitAgreeInterventionPlanResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgreeInterventionPlan403ApplicationProblemPlusJSONResponse Problem
+
+func (response AgreeInterventionPlan403ApplicationProblemPlusJSONResponse) VisitAgreeInterventionPlanResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgreeInterventionPlan404ApplicationProblemPlusJSONResponse Problem
+
+func (response AgreeInterventionPlan404ApplicationProblemPlusJSONResponse) VisitAgreeInterventionPlanResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgreeInterventionPlan409ApplicationProblemPlusJSONResponse Problem
+
+func (response AgreeInterventionPlan409ApplicationProblemPlusJSONResponse) VisitAgreeInterventionPlanResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgreeInterventionPlan422ApplicationProblemPlusJSONResponse Problem
+
+func (response AgreeInterventionPlan422ApplicationProblemPlusJSONResponse) VisitAgreeInterventionPlanResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AgreeInterventionPlan503ApplicationProblemPlusJSONResponse Problem
+
+func (response AgreeInterventionPlan503ApplicationProblemPlusJSONResponse) VisitAgreeInterventionPlanResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionReviewRequestObject struct {
+	Id     InterventionID `json:"id"`
+	Params RecordInterventionReviewParams
+	Body   *RecordInterventionReviewJSONRequestBody
+}
+
+type RecordInterventionReviewResponseObject interface {
+	VisitRecordInterventionReviewResponse(w http.ResponseWriter) error
+}
+
+type RecordInterventionReview200JSONResponse Intervention
+
+func (response RecordInterventionReview200JSONResponse) VisitRecordInterventionReviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionReview400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RecordInterventionReview400ApplicationProblemPlusJSONResponse) VisitRecordInterventionReviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionReview401ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterventionReview401ApplicationProblemPlusJSONResponse) VisitRecordInterventionReviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionReview403ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterventionReview403ApplicationProblemPlusJSONResponse) VisitRecordInterventionReviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionReview404ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterventionReview404ApplicationProblemPlusJSONResponse) VisitRecordInterventionReviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionReview409ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterventionReview409ApplicationProblemPlusJSONResponse) VisitRecordInterventionReviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionReview422ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterventionReview422ApplicationProblemPlusJSONResponse) VisitRecordInterventionReviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInterventionReview503ApplicationProblemPlusJSONResponse Problem
+
+func (response RecordInterventionReview503ApplicationProblemPlusJSONResponse) VisitRecordInterventionReviewResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TakeChargeOfInterventionRequestObject struct {
+	Id     InterventionID `json:"id"`
+	Params TakeChargeOfInterventionParams
+	Body   *TakeChargeOfInterventionJSONRequestBody
+}
+
+type TakeChargeOfInterventionResponseObject interface {
+	VisitTakeChargeOfInterventionResponse(w http.ResponseWriter) error
+}
+
+type TakeChargeOfIntervention200JSONResponse Intervention
+
+func (response TakeChargeOfIntervention200JSONResponse) VisitTakeChargeOfInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TakeChargeOfIntervention400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response TakeChargeOfIntervention400ApplicationProblemPlusJSONResponse) VisitTakeChargeOfInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TakeChargeOfIntervention401ApplicationProblemPlusJSONResponse Problem
+
+func (response TakeChargeOfIntervention401ApplicationProblemPlusJSONResponse) VisitTakeChargeOfInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TakeChargeOfIntervention403ApplicationProblemPlusJSONResponse Problem
+
+func (response TakeChargeOfIntervention403ApplicationProblemPlusJSONResponse) VisitTakeChargeOfInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TakeChargeOfIntervention404ApplicationProblemPlusJSONResponse Problem
+
+func (response TakeChargeOfIntervention404ApplicationProblemPlusJSONResponse) VisitTakeChargeOfInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TakeChargeOfIntervention409ApplicationProblemPlusJSONResponse Problem
+
+func (response TakeChargeOfIntervention409ApplicationProblemPlusJSONResponse) VisitTakeChargeOfInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TakeChargeOfIntervention422ApplicationProblemPlusJSONResponse Problem
+
+func (response TakeChargeOfIntervention422ApplicationProblemPlusJSONResponse) VisitTakeChargeOfInterventionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type TakeChargeOfIntervention503ApplicationProblemPlusJSONResponse Problem
+
+func (response TakeChargeOfIntervention503ApplicationProblemPlusJSONResponse) VisitTakeChargeOfInterventionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5201,6 +6744,9 @@ type StrictServerInterface interface {
 	// DecideProposal La scuola proposta accetta o rifiuta
 	// (POST /enrolments/{id}/decision)
 	DecideProposal(ctx context.Context, request DecideProposalRequestObject) (DecideProposalResponseObject, error)
+	// ReportDropoutRisk La scuola segnala di sua iniziativa un alunno a rischio di dispersione
+	// (POST /enrolments/{id}/dropout-report)
+	ReportDropoutRisk(ctx context.Context, request ReportDropoutRiskRequestObject) (ReportDropoutRiskResponseObject, error)
 	// ProposeSchool L'hub propone una scuola
 	// (POST /enrolments/{id}/proposal)
 	ProposeSchool(ctx context.Context, request ProposeSchoolRequestObject) (ProposeSchoolResponseObject, error)
@@ -5216,6 +6762,30 @@ type StrictServerInterface interface {
 	// WithdrawEnrolment Il comune ritira la richiesta
 	// (POST /enrolments/{id}/withdrawal)
 	WithdrawEnrolment(ctx context.Context, request WithdrawEnrolmentRequestObject) (WithdrawEnrolmentResponseObject, error)
+	// ListInterventions Gli interventi contro la dispersione del servizio di orientamento, i più urgenti prima
+	// (GET /interventions)
+	ListInterventions(ctx context.Context, request ListInterventionsRequestObject) (ListInterventionsResponseObject, error)
+	// CountInterventions Quanti interventi per fase (UST e servizio di orientamento)
+	// (GET /interventions/counts)
+	CountInterventions(ctx context.Context, request CountInterventionsRequestObject) (CountInterventionsResponseObject, error)
+	// GetIntervention Un intervento, con il piano, le verifiche e la cronologia
+	// (GET /interventions/{id})
+	GetIntervention(ctx context.Context, request GetInterventionRequestObject) (GetInterventionResponseObject, error)
+	// CloseIntervention Il servizio (o l'UST) chiude l'intervento (risolto, cambio di scuola o abbandono)
+	// (POST /interventions/{id}/close)
+	CloseIntervention(ctx context.Context, request CloseInterventionRequestObject) (CloseInterventionResponseObject, error)
+	// RecordInterventionInterview Il servizio registra il colloquio con l'alunno e la famiglia
+	// (POST /interventions/{id}/interview)
+	RecordInterventionInterview(ctx context.Context, request RecordInterventionInterviewRequestObject) (RecordInterventionInterviewResponseObject, error)
+	// AgreeInterventionPlan Il servizio registra il piano concordato con la scuola e le date di verifica
+	// (POST /interventions/{id}/plan)
+	AgreeInterventionPlan(ctx context.Context, request AgreeInterventionPlanRequestObject) (AgreeInterventionPlanResponseObject, error)
+	// RecordInterventionReview Il servizio registra una verifica del piano
+	// (POST /interventions/{id}/review)
+	RecordInterventionReview(ctx context.Context, request RecordInterventionReviewRequestObject) (RecordInterventionReviewResponseObject, error)
+	// TakeChargeOfIntervention Il servizio di orientamento prende in carico la segnalazione
+	// (POST /interventions/{id}/take-charge)
+	TakeChargeOfIntervention(ctx context.Context, request TakeChargeOfInterventionRequestObject) (TakeChargeOfInterventionResponseObject, error)
 	// GetMonitoring Monitoraggio territoriale, per hub e fase
 	// (GET /monitoring)
 	GetMonitoring(ctx context.Context, request GetMonitoringRequestObject) (GetMonitoringResponseObject, error)
@@ -5767,6 +7337,51 @@ func (sh *strictHandler) DecideProposal(ctx *gin.Context, id CaseID, params Deci
 	}
 }
 
+// ReportDropoutRisk operation middleware
+func (sh *strictHandler) ReportDropoutRisk(ctx *gin.Context, id CaseID, params ReportDropoutRiskParams) {
+	var request ReportDropoutRiskRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body ReportDropoutRiskJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReportDropoutRisk(ctx, request.(ReportDropoutRiskRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReportDropoutRisk")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ReportDropoutRiskResponseObject); ok {
+		if err := validResponse.VisitReportDropoutRiskResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ProposeSchool operation middleware
 func (sh *strictHandler) ProposeSchool(ctx *gin.Context, id CaseID, params ProposeSchoolParams) {
 	var request ProposeSchoolRequestObject
@@ -5985,6 +7600,307 @@ func (sh *strictHandler) WithdrawEnrolment(ctx *gin.Context, id CaseID, params W
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(WithdrawEnrolmentResponseObject); ok {
 		if err := validResponse.VisitWithdrawEnrolmentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListInterventions operation middleware
+func (sh *strictHandler) ListInterventions(ctx *gin.Context, params ListInterventionsParams) {
+	var request ListInterventionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListInterventions(ctx, request.(ListInterventionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListInterventions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListInterventionsResponseObject); ok {
+		if err := validResponse.VisitListInterventionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CountInterventions operation middleware
+func (sh *strictHandler) CountInterventions(ctx *gin.Context) {
+	var request CountInterventionsRequestObject
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CountInterventions(ctx, request.(CountInterventionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CountInterventions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CountInterventionsResponseObject); ok {
+		if err := validResponse.VisitCountInterventionsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetIntervention operation middleware
+func (sh *strictHandler) GetIntervention(ctx *gin.Context, id InterventionID) {
+	var request GetInterventionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetIntervention(ctx, request.(GetInterventionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetIntervention")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetInterventionResponseObject); ok {
+		if err := validResponse.VisitGetInterventionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// CloseIntervention operation middleware
+func (sh *strictHandler) CloseIntervention(ctx *gin.Context, id InterventionID, params CloseInterventionParams) {
+	var request CloseInterventionRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body CloseInterventionJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CloseIntervention(ctx, request.(CloseInterventionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CloseIntervention")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(CloseInterventionResponseObject); ok {
+		if err := validResponse.VisitCloseInterventionResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RecordInterventionInterview operation middleware
+func (sh *strictHandler) RecordInterventionInterview(ctx *gin.Context, id InterventionID, params RecordInterventionInterviewParams) {
+	var request RecordInterventionInterviewRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body RecordInterventionInterviewJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordInterventionInterview(ctx, request.(RecordInterventionInterviewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordInterventionInterview")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RecordInterventionInterviewResponseObject); ok {
+		if err := validResponse.VisitRecordInterventionInterviewResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AgreeInterventionPlan operation middleware
+func (sh *strictHandler) AgreeInterventionPlan(ctx *gin.Context, id InterventionID, params AgreeInterventionPlanParams) {
+	var request AgreeInterventionPlanRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body AgreeInterventionPlanJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AgreeInterventionPlan(ctx, request.(AgreeInterventionPlanRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AgreeInterventionPlan")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AgreeInterventionPlanResponseObject); ok {
+		if err := validResponse.VisitAgreeInterventionPlanResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// RecordInterventionReview operation middleware
+func (sh *strictHandler) RecordInterventionReview(ctx *gin.Context, id InterventionID, params RecordInterventionReviewParams) {
+	var request RecordInterventionReviewRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body RecordInterventionReviewJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordInterventionReview(ctx, request.(RecordInterventionReviewRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordInterventionReview")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(RecordInterventionReviewResponseObject); ok {
+		if err := validResponse.VisitRecordInterventionReviewResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// TakeChargeOfIntervention operation middleware
+func (sh *strictHandler) TakeChargeOfIntervention(ctx *gin.Context, id InterventionID, params TakeChargeOfInterventionParams) {
+	var request TakeChargeOfInterventionRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body TakeChargeOfInterventionJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.TakeChargeOfIntervention(ctx, request.(TakeChargeOfInterventionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "TakeChargeOfIntervention")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(TakeChargeOfInterventionResponseObject); ok {
+		if err := validResponse.VisitTakeChargeOfInterventionResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -6569,130 +8485,144 @@ func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3Jcls5luivIPhehKQoihrtfJLjLVRypp9e2Wm1KFV1RypDgnAPSZRxgZsALpV2hiPqH/oHatVR6971",
-	"2n9SX9KBA9yRuBw0OG23VpZJEMPBmSf81mMqzZQEaU3v8LdeRjVNwYLG/x1TAycv3V9c9g57GbWTXr8n",
-	"aQq9wx5Pev2ehl9yriHpHVqdQ79n2ARS6n5h32dulLGay3Hv48d+7ySBNFMWJHv/J3jvxiRgmOaZ5cpN",
-	"f8YztzKQXK7RD1xJIExJIigxFoyhhE04nQKR/kMNY26spiTJgUyVsEDWd/75t3/f2d4mjGpqLWh+Kd0I",
-	"Ae4/0CeMjzQQINeDq8PN643Bpez1/dkmQBPQ1elqm910u51/tP+vci3h/UPB6qMbbDIlDeA9nGp1IyB1",
-	"fzIlLUjr/qRZJjijDnpbmR/xh78aB8rfanP/bw2j3mHvf21VF73lvzVbxby4YvMyvtdaaSD+Q2sVMcCU",
-	"TBQ5++GYHOw/+26ABw8zuYWOGFO5tOfqHeAWMq0y0Jb7I8CvGddgjnDnI6VTanuHvYRa2LQ8hV6/DYS+",
-	"A9osbAqQRr7QMFXvoP6jG6UEUIlfKgHxu6uu5Sd/T7hA+EW/tvFqhZ/L3aqbvwKzboFw/AsDOnL6lHIR",
-	"3XTHIYVinUdJc2OPJ1SO4ZQac6t0x7huQC0PC7/xNkwiOyi3HIWNtSATKhkcMY9fbQBRHOG2ET+Kskvs",
-	"uJokuok84fZ7afX7yPLltuBXmmYOPL1X35+TLZrxrenOFkitRIq0c4hwmYEpZVbpKLTpCijPHMONY4TS",
-	"Yyq5ocVGZwfklil/49Uhdre3Y+s4qIGx0aVmgNorTtfaRL8AW32+ah+dd/BajWdvgFtIm3/MY1y1u/xY",
-	"LkO1pu9n0Rjni23GSbfX3Nj7bsbNM8zTlMZ20+9J+NUe59pE0WOlzRaLzOyXqTSXcVpnGqiFZBW+m2iV",
-	"qdyecfMuTo1gGBVu1rlfcyXPgJoObJ3kNyvxQ5iC6KALPubxNRyQlKHi2DHm2gguLYxB97z8Uio+sbF0",
-	"HIeppR4y85Di3I352O/lWbIa/GNc2G+lX9xzAY72Ces307zGOh7U9xTFNCUtZbaLU3ew4ib/kXnqNq+B",
-	"sgluRqorKs0tali3WsnxlczTG/yvhlFuGoKjAxTzGMtLajtlizvsrLZ5dHR0tPnmzearVwvvACeIrgqM",
-	"G65kp1RjDDIbpxImqDH/BlTHEbMTzLqkqQLKUl0ZoNYUeHEllb2yNB9P3GWbPMuUtle5pFPKBb1BCa7s",
-	"BPQsyPu9XzfHanOWFoB1yh1jqbYvA4wbGN5bbvq2wPFAi8Kba2D2+0IYn3mpMwv3TFAGaVCTW6xyPthr",
-	"B62E6B9jXPKhj12sXJ85BgNdHXoe/5kBUnu9Yp5+DVqx9cqJnARaGZ5foWQa51QnnMpFEH5VjKukWZPD",
-	"vF6b5DfE/RKcyQZk/ZpZfniZb2/vMZrecKvwb7gmilxnSqgrvPowgqmEMwgjNgbdFlJz1ZMEpOUjNAyn",
-	"iiQgCKNGkfWLi5OX8WkEleOcjlu6z6zYayk2pUyeB6UhCtjXONTZLlx6PWjeb97goMAEzcpSv078c63f",
-	"ciDqClxpv9lghcw3nBujl9M15indaPDzBCSDRWuflQMb+ksL9ygxLFeCEr8xS4nqk0Rliog17kaig6VP",
-	"fslBCEoSTqpPo0hiMmCcih8BkoUa8bA+tq5KNTf5AzVQImi/5ujJDbWUSBBijVqr+U1uldui5gw0o+R6",
-	"6Ca8dh+dQ5opTcUATfWCY3vfEGiI2momH4/BWEiOHfNaeJjm6BX1P8fKBPcscClr4vtpwMg2ua2sSfZ7",
-	"t0q/Gwl1exLjEy8R9MWQEpB9koEmmlutplQD4YF/SMSTv8ANuTgZLKe21q3CGdW10Gk9R2jsdRVtNaYM",
-	"tA4qSKqSXBQYNOHgyCHB82ScWksRmuRieD4gTu4SIMh8OaFa8ymVynFxIP6sEyBwKY2Sikyp4Am1nCRU",
-	"EAN6CrpP2ASIgbGkghKbW8sJJ4ymGSegtRvMJcklJcZRp+YGqdN7IrusuuaBjlEwkJPh+dG5Jx8ciMfz",
-	"vOEDJevPvbOzTzINI26MIts7zzaaZLK982xn/3kMc+4iBBtipMWOuBznQDKqnXRGcOG9A1kPkD4ZviXP",
-	"9w6aG/yplzvbRefu6r82wdSEwBtViGOxhlil8KRBhc/facolp/LKWUNjcIQxoikX76805DKIc9QOUXO/",
-	"0sBA2iuepnys/VdLK/P3FXUNOdY8pdMxiGEgHL+mAj32KZUWXhTOeydoCtf6B9pEx73RLtuhB7D5f5Lv",
-	"bjb32XO6eQDPRps7dPdmj+0nz+D5KO7NupPovLNAi2vScTZXsLeKOGrEVd96iTpRLjeNGjMP43TscsW8",
-	"4zJpGkJel4gL1SUM1llBPMf7Ar80TsClfb5frVuqVTNW1C+9vvdZ4vZjwPwBCSsaogDmJA0y/fi2imuM",
-	"fplCehMiZyWzai5xw7WdvFzZH9HvMW75B5BmwrPo0p5Z/Njl8R/zKcgfuwMnonQrFxyJTbhA11OmcuPQ",
-	"JqO6aSLW7+rXxa7NaguN3fZrMKntJHZvM47VTiYscyHoW2NpxLVrTA7JW7nqBQR31cJjlm6tcqG4ET8C",
-	"XXCsdhR0BJo7jUYVOopj8Mz9C06MC0WGmdIWhFDkQnKmOvR1JYPPucU0ksRNFLfJ76FyRHfRHfi6F8am",
-	"ueSMZ1zFLa1soiTcAyUDGGZvbobzF9dYwbtiA3U8jPIhDiLBOOvsJY3cd03mi5JkUKeWeb7B8mdSSfLp",
-	"H6hxJs6q8jorWa/QfWOhNu93U84fPYwSQt1eZCu7jTNB5bFym20MKL02HyOLvapppzPK/hgkt061VE79",
-	"xiA2JUxJ6zR9DS8IdfaCIhYEjJwWrwhi6WBGAe9G3s7Qaol51QX8Ye+A7O3tkZ3dvf1nz7+L3VuGiKQh",
-	"eV0TLxENmqJtJsCTH2eYJcEJdVzCIfBYcErWC1X6BeGWCu7MFwOEGgPSQlPjQvV6AUOjHS73E2lBTznc",
-	"dl35JKDw0uHc0ll95BCtIUYLsSRgTEWv1Bz6PYuKsxxfOfux0prDRFFxNTdciJuee9whm0CSizmh7DuG",
-	"emjcwg25JZGFnJ5SyLJZVu4EuPapGB3ayJxos+dhHT7yjsBY6zhhijKovYxIv4tPGGhSOFiW+8VDOIlH",
-	"pQ45z2wImmZ3WLOhB6wQgeykk4W2cdQf9RhWRWE9PIyh8HjWwIO72ZZyjNX0huAHq4duG76wxl3X6Lp2",
-	"l6s4zAI7QT91jCeUn3dgR4x6aszhr356cy/WUcCknKwOnsWX2JotHGkeMDz0ItZCshJhdsfu5yz+ECko",
-	"hYx4tPST12rMZWe8tVtRymYz1DrWLjLNyl/EtvGm8NLNMavryU87zza39zd3dp1icIcQ7Yzd3bKKuLU0",
-	"4ZLKD7TvXcaAjsy9nefPN3eIT00NyadNxeviKGrl4xQ/cIfr0XgJU8JiXO+Q7Dyvslz7RGVZroHs7IQU",
-	"VwMk02o65UZprgbkNP/0nwSDjujTl8TAOOdWeb/zAuOs2vaf1JQKkO9U1GdcN9mq37wVIGmv223QOiNR",
-	"5E0/+NtzThLFcmcM8yb8flioTS3lb3BbaF5yFOsUWhTBWdpEvTFI0KsKDK1ul6ftavUzdbuQ2dX3Exaa",
-	"fyQ3aVQz7GDhCeZgdHwXjc/XBiwQHtEw+pE3XND04YRRwzEDnEqmNCVcGqtpQj2CzLrjp6CTHB5EGnmg",
-	"VHPOS7cKUIqB/ke4ffQcaQNMg11WQvnB9VTn6L5Vd4pVd37uzDRvaymkIWc6omUszHa1DoQrJIzWk9Nj",
-	"Wp9pO26XmA1zvRcRZCtl1i9U7j8G6CKn2mdYR4gz1xqkPe0WrU7q354uLXrbEzZ/Pm+LZ2DArqwWRCX/",
-	"vGWGEJl9/hEDhBev7octceTunLIZllizJrsTV+cGPx4x3a7fe9+RrtXme4WPpYhl4e/60Uy1uRzvdCbg",
-	"2ISfoMZicsXRjVY0FlYUlqeUYK4ZkBEG3KSllhIqxBoYC1oFnYHLhDP3TdLwikWFgztPJFh9JCUnCS8S",
-	"aKrlOMm020c7iFtoJXtRgzQCjrKap4VHYLv0aNBarcCgaq7lCLNzMpPOcTrYvEP2W24FzHEzLKQ1920x",
-	"TblUHGV8OlWXwFmQdniXDIBup2RHjlUIiqTAGJVqrOmIsyJm00q+aiqvb05Ojg+2t7d3jhZqsWHtGIjO",
-	"gBrDx53Jx0GZqpZllh/u7q4Qu227RvObjo3Uwu+dsaZqH3/mlJzSRE0p2YmXpzTCO608iuIrR6FvuKBS",
-	"kfWdzYONF8QooVBLZBNONDccEiA0DGrcwO5Cz1Gx8dh563gzs7+3OuE+MBZQoMg4auR7cDmi8gOnGHLg",
-	"KdX4py+xc/+5cp+qq7GmiWp+Ecrwyq9YxunyqR9DMIYreSJHKkJTRo/OO4Rm/y7K6b0L1RZqgctVsrVU",
-	"sGYtW3Xqjrq2+VrxsJVFEteLmzjyZ274DRfgMZYKkrl/a4nC4EM6HoMGHREjA9IuGzAbzmQ8tliZl6yY",
-	"GKl5kJ5rYD/9nay/PD0jewf7WzsHBweEajsg+882XhAetp3VPAuCEiAJMJ4A4eJSMiUEjB2tKoY2PHEi",
-	"l3z6B9n2kaySUaJILagilgx3F46+pJ7TUG9id3we8j1b0jqHVYhhQdShTLYJHMLz9ivHc4vkYrgqNTIP",
-	"46si6RhD1nLEdXpFy1LLaOxr1h6u7UHdSh/zqWX8VFnp7s/NnXjYOeUy6ay89d/qVYBleBAndwijISSL",
-	"wxRT1a32cruLvMru3k9sTFObEzmbU/EwxxZ4gFqztlHntzineAyn7jr3Q3ilS/jdvUYTOXOngbmwwrmg",
-	"Jvcj6ktYaZLyFZIlrRUvqQ9npPRXnrr59p4/w8Q+/7+dhcpEZwj9XFNpRqA7tdwSlxo5u7vbBwu1pqUr",
-	"ymaCJR2pL/3ehQF9Iqfc0vhu75Au8VD31BFL6AT8X7idJJrerpytMlt9l6opJFfUW65Ow9NO6CVXIAzc",
-	"TkCjbZz7Tg21tN4EmOASmdBKtXgzGUgdGTnei5Brbt8PHTmGQAlQ7Vl8y8CWBP0gXg7X9SVMZ6djbhiQ",
-	"9WuaJVf//Nt/XG/0CUYcFXbouKZZplWiwhw+Fnk9uJRDRhMgkDiJr2GqGHVqzwtyFMb7Dh8G9JR6XUis",
-	"TaiZDMgQc9j9dJiwpA7J/vaOVwyQvaCQ8acpzz6xNvO9LHhQcFvJQW6pkFpnmBLUWG+xcZ+NzokE5VP+",
-	"LQ8FD8fcOi3oDVgnawW3VNLK9Bhcyrdj2SgrqBfSkIRPQVpKcklG1DDO3CHXGTVqgyS5A4mAwaV8JbA4",
-	"wO3AwDhXsmqzgUCP9/nAW1ApOHsHEvcjAcQhFZBxzhN6KY/GJy+JyVG1soAY7m6A209/D4Efb9D3igs5",
-	"Oj3p9XtT0MZDbHuwM9hG1SADSTPeO+ztDbYHexinsxPEqS2aJ9z6WEik/ALhI8DaXDvt0LcTcX8nnPja",
-	"CQhefatpyi0QsXZ0enLoTuVrUX7JqYBL6bHywwcaKpeYMrRPTO6/L2qI1nxdS83wcquKNTDcqgF56bRt",
-	"/um/iE+gBw8Gz3acYZT0DnuvwJZ9CvqNjjg/heYuv+Sg31fdXZyond8gJv67ll2y8u9HWqWN3y2nLcUn",
-	"s+rBphI85bYxWwIjmgvbO9zd3u5XgnRnG/87T5L+3GqFs7u9PacNzmrtb8pbjvS/eQ1kqhjHZNfQaUgN",
-	"HCXs+w3E5i03WjXWceN3Vhy/t8J4zAUKXSF6J9VWSQJjwQllzFn8ZB2568XwfAN/skVzO9kSKlSqZCpW",
-	"N3WUYSsmSox3GsChY2NMqXccSpZ/Fb68JutDJ26gT/6ftdlbKd73yZCmMOQW/u/Qas7sxqV0E5Lr0uS+",
-	"Jomj05TKhGrwBX/u6o0N/Z+u/3XzeHj2w2YYTYlqcls2gUuZqgQLZJAROK4wIC9Vpojj2Bkn1vtup5yM",
-	"qBDcciLWqA/gEMPJjVCM+cTKXJJMrcVYAqY/VBVtf1TJ+wfDwkZqxcemgLc6h4+PSAF1f1CECI4QfRTR",
-	"PDfM8c/PQgC7BysSQNBzeoc//Vwnh2L3TkVBjZAAKbNLGmSgclung5m7d9/P3ML+LMkEcKJEzg0drH78",
-	"Bj0fT3ieAHpJwsS1bdcza+Ibn/FkPQb2toKVS+FvBHLFNMGTZOkLp8xQYTGXBQ/PCdZcImjhS2fFx3gM",
-	"d3XFPZF1dXMj+NiZN9x7/TRPVWDRaiNytW4VsN0c+oy7TSQOQqlj1rvbu7781HHRhGv+4YMiYDhWfxOp",
-	"BuREOAXxXT8o1cjep0pYX43av5QZ1SHVwufER3hhYFWNEPAjI1cjzLwUiu3GiLMBFzRJfAdBq/qEe8i4",
-	"j7kkCAasabkLmj0UAzueYAgjl35rWJcNPMWIkoY6csWQp4U6zUscgv1MjGEI9v5cIRza/s4XcuK30SBr",
-	"J124KMxn7m6Lyym3iqjwX0/FeENVH7lOe+mUjrkM6g8lDDM34ZBcV3mc16WB42vHydRvx5vjKZBrFsZ5",
-	"H7ujajcn2pZo9JDXayBAMoWZVO66OThrFUPcoI2S1FmkJFXYYBOVx2CkocZVuAgKY8wHAaaQgI5aVK+5",
-	"qbr2mOWMqsJtOdcqagU3d4punq25vBd9Zfuq9Jiu/MvSUb+6TVi6qWd+WovwxH9bT0db/dceae6y5zn2",
-	"3rO6ubf7u1p7Zbu/iKJ7IR0JIZEkHtE/g4LRUBi+9/RYOEP6WD5f91Rg1C+qBlyXBejXTnzFyu8JEA3S",
-	"65KV9VQW4ls4JLrovusYRujDUg3VYCy3OboBhfJ9WlRoLLS7vb3heB4wjHszDVR7Sy8EqweX8nX5m/pu",
-	"He/0PiCOPidfqOg+HglsOru+v32wMSCvffErutJ4UXx6KZsNL679x6F7EpaqFs2TiCJi7WJ4HuNNPve/",
-	"5E6PJA0j7bg+q6HX7OIV83eUzXdqfjNNyZh/+jtB0Yvdd6a5U82BMVU2hkEF05cWfuz3dj0JfJ5NH7v1",
-	"vSN60OuHHs4Iu9eKlVGKOX2Wvzgjwo0/WGn8s7sbKcHD46+x6bgO7hDfpKWtu2xVCY9xjnRS9Ayijl8g",
-	"CvHQR7rvaNxX42JPIZL6THQ6HnNFwOsozvabguYj7qyZhF/KkIT3gQ7I0Gkj6JfyqQPrQQPLtMqcZYWa",
-	"2AbaQROKaQiCT7FYvkrFIScV6yMmL5nSoMGcnCp1+nZ4Tmpnv+7mIa3uhI/ESTp6IH7F/OSJb/wefGN/",
-	"d/dz8ZmLiljLpv0lcykJtWg075iLtTT1Sk+L8/zGk4+dptNFYGXeBdIyUZylUzNTvPXkVKL97f0QR8ul",
-	"/60b6qVaR3ioTuMxU+Yezf87or4//560HNj5Z/K57d8Vzc5qOmpUqkWxaauWMdUp0C57PypZZYJf9git",
-	"oiPY6q2I9zq8YhNMTzWZj6NGsejY52tVnfFnUSkGg2rIVnicwxllC0a2Ht7wyPTwkmmmy/8XJ5OKZ0Xq",
-	"vr+2OouKiJY0RDuifqn4RKTWLNE3XUH7bVpke+IDJpjigLmePLeUrNOEgIEUE5pV5hUbzalBtCq8QLlE",
-	"V7gik/xm4wt0fa9Ktl+0tKpap5YiArNxg0KKHoJSHY2zlCT0BZ8TXGXMCTmZqFCxQgyEvAbs0uP4lnRc",
-	"i0CfGAgGMsUmqb4MZkDO+MjhUG2OXF7K1DcaXL8u2oJf98l1uy+4+yzSGNx9jNlI3jSXytKNEEx1U2tc",
-	"sCIV6+gES3Am+U2Myb3ENNXTKkv1K+dwrX7vT/ztib99zfytbA1NPTcizkRGnhJna2W6eSdbG4Ykvlbf",
-	"8+B+2/ArOibnZq01F/Y6mFeoypopUu70UiYwBQLGgE8TIRa05j6SiimLbkUgdAp+0ojF/1bY4jvMMkv4",
-	"pQxLlTULnU5Cz8JgWLj1v3I+1qque+JjT3zsK+RjSPSBo9QcgvN51+ZtSP2ex8ZOGgoOl8ifDGplBXd6",
-	"QeoMVHPLEbWKeKpPKCu5TYynFDno3456VOsQ8cRSnljK18pSPDE36LtkAXHmokMpdtkeIspVTpUJ6ODb",
-	"CLBJnW0Rw+u6z/Ukv8FwbvebMZdywaMx8ewtv9Vjar4Bl1OrBv6J6zxxna+V6wQbqbqLCkEa1xHnQDZU",
-	"Ei7WaTDBMfTMQv+4zNW0et6Xi/CBz6Z44V/lUZr7HBAa4ylFGeO3wVNaRZlPPOWJp3yVTp6yIbjPq7Ka",
-	"OqzmXpspLyPkOEaZyjKmUlup8Y0cqqfESChiCEg1zxCaE1X92nhIq774iYc88ZCvj4eclM98VBZRmczj",
-	"OUba6IwaTcr4l5xKG5LHJ6GAz+k7XPq/R9TgM4Q4Cit8DKNJbnm/CK1bfOHAKUd9Qi9lFWCvx9gJ+Dmg",
-	"iveH6Xw+CYTEMZmn2DBXgjE5Zp+qS1nkvMMLv6dW6oh36FQJ8IvS3V+BrbWMfURCr60SS9vAjcN4zO9b",
-	"iPamnqNXut6pAF+g7Z3vI89s+r2tdtumgBczQHrbrH9+NDBFW45GAHaKaOBQCXMIHQLKD5jhocHeBYj3",
-	"KiF7DaEWw22I1/oz0JDqSNt46qt8sXHGxuxNbFUtUzstBH9UNBJks8bEZ0VNsU7El4XUrIdBR0ZkHfBF",
-	"j61HUdnrXWKWErYPl2xYtvONINR51Q/jiy8edzfm5OtD4dnWb/jvCbrHprW0ynhB2hlM1bsowixOsAsL",
-	"rZBlF0uoi6g3/v7C9tXgy9MfWvlvbp/E5Dfcqoe5yrItcpxjIM6ItbzsWseYStwnvtw6JGZ3VJw6yfEd",
-	"QR2T93Esy/mlNAzGgjeqG2MyFhsRAXZgfhye0up29Jm5SqPDdES0+wpDD+8vkresqtk2NU+Eu88G8KpZ",
-	"EEdLY3Hj1VTTqYS85saeNYc+XHHiU4neqlhffxFlYZVeBpopbfiLZm0s80XTwjFC3/1kSr/4xi3lYcK7",
-	"HPiitFDElA895pIzfHWDjg02/uJMyTHP5dg3tOr93FkfiGU+XBRrFC2KS/9Q9a5ka7kBuS5fKsJYFBeY",
-	"BBh/n/IQ656xCWjpVc7H2JsJ32sIxUaFo7nYzaXEAsIXtbLC+hJLlgh2FuWctZ5PfgxRUTzz9Xm9PK23",
-	"i+bW4JR33SrBwRure35MXt3Mg9flLN7xSQ1LP/2D0Az0U2nfHf2/p452fau19Rh1b5Sv1Ds5W2IIl2SG",
-	"t8xlO7Pidqt61SMqdfHtsRmx++iE0mn338tRci/GH5xjJfd3OvGIGiDrF8NzAjNXVrgkQuM8IaC4OFj5",
-	"klqlVDPemTbnXM0lH4B+8rL3OTSGBbzkS69cupDlVr0lVBfPQZehhGkllVBj7BW/+l1v0epd8y4bnCld",
-	"Pn9+jxv/chL26e+VkTYHMRdFX0oJ2IrAPIU6Hk9c1qVjWaNaPPKCXTmwby+nmpN1w502Gxqu1sINOMwR",
-	"rROi2Dwfu8xq2LgbwWLcgdlNai2kmTWLKPfYjz/yw78JAi6O9ETDTzR8JxrOZdkAFOMV4SF41Razd6PQ",
-	"Eb56v5lnC2nT24jFK/nfBG22nvx/Is4n4lydOJlDol9yH8+nzE1Jx5Leze5EmuTFQ/2LSLJ80f+boMby",
-	"NE/k+ESOd9V3sUs+9jyv6BK7MVEN/lEzXzR+X9LcdGiT5ALmdCgNI75RKi2O90StT9S6ErWOuDGhC2JN",
-	"cirNnZZ7D7GZgU7BGLVIap4W4578Q08U+D9cXlKSKHy8IsSjkTBQTCp/NUvQoqXm3fwEhXMcsVRewpww",
-	"/07j5ZVnv2ucv3xgriMYk2bcch/9++yNeKv1Z97C6hepyRinyTRPuT9BrV949cbWTz87GBrQ0+LGci16",
-	"h70tmvGt6U7v488f/zsAAP//",
+	"7D3bchs5dr+CYlIlqZairvZEcuVBK48d7dpjRZR2kxq5JKj7kMQaDbQBNDX2lKv2H/ID+5Ta57zl2X+y",
+	"X5LCAfpKNG+WNJLDJ8skiMvBud/wayeSSSoFCKM7h792UqpoAgYU/u+Yajh5af9ionPYSakZdbodQRPo",
+	"HHZY3Ol2FHzMmIK4c2hUBt2OjkaQUPsL8ym1o7RRTAw7X750OycxJKk0IKJPf4RPdkwMOlIsNUza6c9Y",
+	"alcGkok1+plJASSSgnBKtAGtKYlGjI6BCPehgiHTRlESZ0DGkhsg6zv/+Ot/7Wxvk4gqagwodinsCA72",
+	"P9AlERsoIECue1eHm9cbvUvR6bqzjYDGoMrTVTa7aXc742jCgBqDsCe5O4D9QWZKwKe7mvCLHaxTKTTg",
+	"7Z4qecMhsX9GUhgQxv5J05SziNqTbKVuxO/+ou0F/VqZ+58VDDqHnX/aKtFny32rt/J5ccX6Ff+olFRA",
+	"3IfGSKIhkiKW5OzVMTnYf/ZDDw/uZ7ILHUWRzIQ5lx8At5AqmYIyzB0BfkmZAn2EOx9IlVDTOezE1MCm",
+	"YQl0uk0gdC3QJmGTgzTwhYKx/ADVH91IyYEK/FJyCN9deS0/u3vCBfwvupWNlyu8L3Yrb/4CkbEL+ONf",
+	"aFCB0yeU8eCmWw7JZdR6lCTT5nhExRBOqda3UrWMawfU/LBwG2/CJLCDYstB2BgDIqYigqPI4VcTQBRH",
+	"2G2EjyLNHDsuJwluIouZ+VEY9SmwfLEt+IUmqQVP5/WP52SLpmxrvLMFQkmeIO0cIlwmYEojI1UQ2nQB",
+	"lI8sGw9jhFRDKpim+UYnB2Qmku7Gy0Psbm+H1rFQA22CS00AtZOfrrGJbg626nzlPlrv4I0cTt4AM5DU",
+	"/5jGuCp3+aVYhipFP02iMc4X2oyVmW+YNt+6GTtPP0sSGtpNtyPgF3OcKR1Ej4U2my8ysd9IJpkI03qk",
+	"gBqIF+G7sZKpzMwZ0x/C1Ag6otzOOvVrJsUZUN2CraPsZiF+CGPgLXTBhiy8hgWS1JQfW8ZcGcGEgSGo",
+	"jpNfUoYn1oYOwzA11EFmGlKc2zFfup0sjReDf4gLu61083vOwdE8YfVm6tdYxYPqnoKYJoWhkWnj1C2s",
+	"uM5/RJbYzSug0Qg3I+QVFfoW9bZbJcXwSmTJDf5XwSDTNcHRAoppjOUlNa2yxR52Uoc9Ojo62nz7dvP1",
+	"65l3gBMEV4WIaSZFq1SLIkhNmEoiTrX+T6AqjJitYFYFTeVQFvJKAzU6x4srIc2VodlwZC9bZ2kqlbnK",
+	"BB1TxukNSnBpRqAmQd7t/LI5lJuTtABRq9zRhirz0sO4huGd+aZvChwHtCC8mYLI/JgL4zMndSbhnnIa",
+	"QeLV5AarnA72ykFLIfr7EJe862PnK1dnDsFAlYeexn8mgNRcL5+nW4FWaL1iIiuBFobnE5RMw4yqmFEx",
+	"C8Kv83GlNKtzmDdro+yG2F+CNdmArF9Hhh1eZtvbexFNbpiR+DdcE0muU8nlFV69HxHJmEXgR2z02i2k",
+	"+qonsTVuB2gYjiWJgZOIaknWLy5OXoan4VQMMzps6D6TYq+h2BQyeRqU+ihg3+BQa7sw4fSgab95i4M8",
+	"E9QLS/0q8U+1fouBqCswqdxmvRUy3XCujZ5P15imdKPBz2IQEcxa+6wYWNNfGrhHiY4yySlxGzOUyC6J",
+	"ZSoJX2N2JLptuuRjBpxTEjNSfhpEEp1CxCj/CSCeqRH3q2OrqlR9k6+ohgJBuxX3UaapoUQA52vUGMVu",
+	"MiPtFhWLQEWUXPfthNf2o3NIUqko76GpnnNs53ECBUFbTWfDIWgD8bFlXjMPUx+9oP5nWRlnjgXOZU38",
+	"OPYY2SS3hTXJbudWqg8DLm9PQnziJYI+H1IAsktSUEQxo+SYKiDM8w+BePJnuCEXJ7351NaqVTihuuY6",
+	"reMItb0uoq2GlIHGQTlJZJzxHINGDCw5xHielFFjKEKTXPTPe8TKXQIEmS8jVCk2pkJaLg7EnXUEBC6F",
+	"lkKSMeUspoaRmHKiQY1BdUk0AqJhKCinxGTGMMJIRJOUEVDKDmaCZIISbalTMY3U6fybbVZd/UDHKBjI",
+	"Sf/86NyRDw7E4zne8JmS9efOhdolqYIB01qS7Z1nG3Uy2d55trP/PIQ5ywjBmhhpsCMmhhmQlCornRFc",
+	"eO9A1j2kT/rvyPO9g/oGf+5k1nZRmb36pyaY6hB4K3NxzNcQqySe1Kvw2QdFmWBUXFlraAiWMAY0YfzT",
+	"lYJMeHGO2iFq7lcKIhDmiiUJGyr31dzK/LeKupocq5/S6hhER8Atv6Yc4wAJFQZe5CEBK2hyh/1nWkfH",
+	"vcFutEMPYPNf4h9uNvej53TzAJ4NNnfo7s1etB8/g+eDsDdrKdG5tEALa9JhNpezt5I4KsRV3XqBOkEu",
+	"Nw4aM3fjdGxzxXxgIq4bQk6XCAvVOQzWSUE8xfsCH2snYMI83y/XLdSqCSvqY6frfJa4/RAwXyFhBUMU",
+	"EFlJg0w/vK38GoNfJpDc+HhcwazqS9wwZUYvF/ZHdDsRM+wzCD1iaXBpxyx+avP4D9kYxE/tgRNeuJVz",
+	"jhSNGEfXUyozbdEmpapuIlbv6pfZrs1yC7XddiswqewkdG8TjtVWJiwyzuk7bWjAtat1BvE7segFeHfV",
+	"zGMWbq1iobARPwCVc6xmbHUAilmNRuY6imXwkf0XrBjnkvRTqQxwLsmFYJFs0del8D7nBtOIYztR2Cb/",
+	"BpUjuIv2wNc3YWySCRaxlMmwpZWOpIBvQEkPhsmbm+D8+TWW8C7ZQBUPg3yIAY8xzjp5SQP7XZ35oiTp",
+	"Vallmm+w+JmQgnz9O2qcsbWqnM5K1kt035ipzbvdFPMHDyM5l7cX6cJu45RTcSztZmsDCq/Nl8Biryva",
+	"6YSyPwTBjFUtpVW/MYhNSSSFsZq+gheEWntBEgMcBlaLlwSxtDehgLcjb2totcC88gJ+t3dA9vb2yM7u",
+	"3v6z5z+E7i1FRFIQv6mIl4AGTdE24+DIj0WYe8EItVzCIvCQM0rWc1X6BWGGcmbNFw2Eag3CQF3jQvV6",
+	"BkOjLS73aiZFwC/YHsmc4hO8C/9dyCn2Zq1h7h4SVtn+pve4Ue09cv4Db8ahU8R9EXbD4VQMbttjD5Om",
+	"OTOjUhEJIP1cAQiZgljMJWA3R9u0xkoIJ0inbYHzBR2HCiywLBNb6IcTcQK3dH2+sLSdDJmYqzJboB6e",
+	"ckrplQIrZIP6jqPWFg3RbWaaEjgj16EVZUbAveIyKQ+Z1m1EM1/uRCuKNS/v3iKmVX7yCLxnIYeWZ2oV",
+	"DCjgUTH9PLqVLq5qVLY4UYV4Z/m4qpA55lLD3cRmteRj3JPH+AgzesrI8bdFZGubllmetdjwcOWft5BK",
+	"SB5U9LwqD9fhIXIMKs6gJdrXgrBNo9LfY325+r3m68wmocbkHgazQHiSy5i7i3JPsdnvRjpV938XiTY1",
+	"jWP5vJ/qNKecTonePwHZVj3MGUxDkGXFzgLyozsjBW+CxU9icQaLaDO5i2qS4U2QfeWo8lbMY8rj5Pno",
+	"6RQ+kzpH3pybWzwXiRtHVpzUUCnn4ByGdQlk0IkshldWyy09yH6ioCozFQtx01OP249GEGd8SlrnkuKW",
+	"hiWhz7MOLKQUG0ObeoTOLOXSklskzRR7xdnz3yRB/BSFBjGPorVMfgTQOFeX5vvFXRhcg0JQTGPeXpy0",
+	"p/jVfGIL6JatdDKTVwe1y/vwsLeyqaWc5vfnGb/zkPNcQeKKDy2gMNfiwrW7rtB1Ta+eP3js2cl9qad/",
+	"cdPrO1E+i8mq4LlLbTMHhoNeQFeLFyLM9jzWKYvfhZaYy4h7S8V+I4dMtOYetjsN08lqjZa186qL4heh",
+	"bbzNI9ZTQkzVQoCdZ5vb+5s7u1YxWCJdcSIG1YgQMGNozAQVn2nXpU8ABvX3dp4/39whrvjLl3fVnZAX",
+	"R8GIF07xillcD+YORZIbzHE7JDvPyzqyLpFpmikgOzu+iEwDSZUcj5mWiskeOc2+/g/BBDzMbxFEwzBj",
+	"RrocjBmBinLbf5RjykF8kMH8iWr4ovzNOw6CdtpDaI0zEknedn3uScZILKMssdpzHX6vZmpTc8Xe7Bbq",
+	"lxzEOonedW9G1FFvCALUogJDydv5abtc/UzezmR21f34haYfyU4a1AxbWHiM+cgt3wVzVSsDZgiPYErp",
+	"kXPiYxiAkYhqhjWWVERSUcKENorG1CHIHDbR8tLIAaWcc1rpgYdSCPQ/we291wtqiBSYeSWUG1wt+wvu",
+	"W5pFnXChONa7SjmVrx8MaBkzK7+MBeECxVPVQs2Q1qebSQxzzIZ1j7MIslE+5hYq9h8CdF5f6KoNA8SZ",
+	"KQXCnLaLViv1b0/nFr3NCes/n7bFM9BgFlYLgpJ/2jJ9CMw+/YgewrNXd8PmOHJ7fcUES6xYk+1FXFMT",
+	"ge6x9KTb+dRSutDke7mPJc/rwt91g1UbUzne6UTyXR1+nGqDicZHN0rSUIodNyyhBOsugAww+UwYaiih",
+	"nK+BNqCk1xmYiFlkv4lrEeKgcLDnCSRuHgnBSMzyZPJyOUZSZffRTGjMtZK9oEEaAEdR2d7AIzBtejQo",
+	"JRdgUJU0iwCzszKTTnE6mKxF9htmOExxM8ykNfttPk2xVBhlXGlBm8CZUYKzTDZsu1Oypd7AJwglEEVU",
+	"yKGiAxbl+UuNQoS68vr25OT4YHt7e+dophbr1w6B6Ayo1mzY6sr3ylS5bGTY4e7uAjGRpms0u2nZSCUV",
+	"tTXvqtzHnxglpzSWY0p2wqXatVSnRk5x/pWl0LeMUyHJ+s7mwcYLoiWXqCVGI0YU0wxiINQPqt3A7kzP",
+	"Ub7x0HmreDOxv3cqZi5JzKNAnn1fy31mYkDFZ0Yx/YYlVOGfrt2E/c+V/VReDRWNZf0L35Ki+CpKGZ0/",
+	"DboPWmNgbSADNKXV4LxFaHaXUU6/uWnDTC1wvq4ODRWs3tehPHVLj4fpWnG/kVEd1ovrOPInptkN4+Aw",
+	"lnKS2n8rRXPg0pscBvVasqc0CDNv8lh/ovqnwcqcZMUiIcW89FwD8/VvZP3l6RnZO9jf2jk4OCBUmR7Z",
+	"f7bxgjC/7bTiWeCUAIkhYjEQxi9FJDmHoaVVGaENT6zIJV//TrZdVlfBKFGk5lQRKgxZhqPPqefU1JvQ",
+	"HZ/TD3A8omq4RBJCe+pRE0nzkeEd3EHgcEbco0h99zzKSZcry/XzUj+4KnRCd8tXeQkg5oKIAVOJzzFC",
+	"/eJ9d9koZSX/vqwRtX9u7oSTQBMm4tY+OO5btQiwNPMCbYlAXiOI6qaq+g2K7c7ya9t7PzEhXXG5XMMp",
+	"1sgddH5ompV55lBrKwecuu3cd+EXL+C3fOYEyoZWE3dmv6Gcmgry7nZonLAFSpeM4S+pC6gk9BeW2Pn2",
+	"nj/DMhv3v52Z6kxrQuu5okIPQLXq2QUu1SrodrcPZuptc/d3mAjXtCSidzsXGtSJGDNDw7tdInn5ru6p",
+	"JZrRCvg/MzOKFb1dWKJMJnYmcgzxFXW2s9UxlRW78RVwDbcjUGidZ65vWqXILoaIM+ESuRbpjDFRD9CS",
+	"H+/8GJli5lPfkqMP1QBVjsU3THxB0BPjNIGqxobFpXTIdARk/Zqm8dU//vrf1xtdgjFPiV34rmmaKhlL",
+	"P4eLhl73LkU/ojEQiK3OoWAsI2oVrxfkyI93Xfw0qDF12hhfG1E96pE+VpS66bB8QB6S/e0dp5oge0Eh",
+	"405TnH1kTOo6yzGvYjdS9e1SvtBFR5JTbZzNyFxtKCMCpCvANcyXHx8zY/Wwt2CsrOXMUEFL46d3Kd4N",
+	"Ra3It1rWTmI2BmEoyQQZUB2xyB5yPaJabpA4syDh0LsUrzmW6todaBhmUpRN7xDo4a57eAsyAWtxQWx/",
+	"xIFYpAIyzFhML8XR8OQl0RkqdwYQw+0NMPP1bz705FwKnfxCjk5POt3OGJR2ENvu7fS287RvmrLOYWev",
+	"t93bw0ihGSFObdEsZsZFYwLF0AgfDsZkyuqnrrmf/TtmxFUyg48rGEUTZoDwtaPTk0N7KlcZ/jGjHC6F",
+	"w8rPn6nvIxBJTbtEZ+77vKLfp91XTD+7Kl8DzYzskZdW32df/5e4clZwYHBsx5pmceew8xpM0TWsW+t6",
+	"+bNvtfgxA/Wp7LVoRe30JpDh3zUso4V/P1Ayqf1uPm0pPJmRdzYVZwkztdliGNCMm87h7vZ2txSkO9v4",
+	"32mS9H2jMeXu9vaUppSLNaMsbjnQjfINkLGMGJZw+G6ismcpYd9tIDRvsdGyzaUdv7Pg+L0FxmM2ku/R",
+	"1jkpt0piGHJGaBSB1oysI3e96J9v4E+2aGZGW1z6uvFUhroYHKXYbpUS7dwWcGjZWCTlBwYFy7/yX16T",
+	"9b4VN9Al/2ZM+k7wT13Spwn0mYF/7RvFIrNxKeyE5Low+q9JbOk0oSKmClz7DXv12vger9f/sXncP3u1",
+	"6UdTIuvcNhrBpUhkjOXqyAgsV+iRlzKVxHLslBHjvMdjRgaUc2YY4WvUhZCIZuSGyyhyZU6ZIKlcC7EE",
+	"TMAo+0v8Xsaf7gwLa8kdX+oC3qgMvtwjBVQ9UgEiOEL0kUSxTEeWfz4IAeweLEgAXs/pHP78vkoO+e6t",
+	"ioIaIQFS5LfUyEBmpkoHE3dvv5+4hf1JkvHgRImcadpb/Pg1ej4esSwG9NP4iSvbrub2hDc+4Uu7D+xt",
+	"hEvnwt8A5PJpvC/L0BdWmaHcYDYNHp4R7ICCoIXHzoqP8Rj26vJ7Iuvy5oazoTVvmPM7KpZIz6LlRuBq",
+	"7Spg2jn0GbObiC2EEsusd7d3XTMYy0Vjptjnz5KAZtiLiQjZIyfcKogful6pRvY+lty43jDdS5FS5ZM9",
+	"XIVqgBd6VlULQt8zctUC3XOh2G6IOGtwQZPEdQk3skuYg4z9mAmCYMAK82XQ7K4Y2PEIgyiZcFvDLknA",
+	"EoxpKagiVwh5GqhTv8Q+mAdiDH0w384V/KHNb3whJ24bNbK20oXx3Hxm9raYGDMjifT/dVSMN1R2dW61",
+	"l07pkAmv/lASYe4oHJLrMpP0ujBwXCcnMnbbceZ4AuQ68uOcl99StZ0TbUs0esibNeAgIom5XPa6GVhr",
+	"FYPsoLQU1FqkJJHYRB+VR2+kocaVuwhyY8yFIcYQgwpaVG+YLnto6vmMqtxtOdUqaoRXd/KO/Y25nBd9",
+	"Yfuq8Jgu/MvCUb+4TVi4qSd+WokxhX9bTYhb/NcOaZbZ8xR771nV3Nv9Ta29ovl2QNG9EJaEkEhih+gP",
+	"oGDUFIYfHT3mzpAuNrOqeiow7hhUA66LdlDXVnyFmmERIAqE0yVL66loi2XgkKj8hQ3LMHxXxHKoAm2Y",
+	"ydANyKXrmih9m8/d7e0Ny/Mgwsh7pIAqZ+n5cHnvUrwpflPdreWdzgfE0Ofk2obYjwccn4BY398+2OiR",
+	"N64VDbrSWN4K5lLU289du499L1NsHJO3MiWS8LWL/nmIN7nqg4I73ZM0DDTHfVBDr95TN+TvKFphVvxm",
+	"ipIh+/o3gqIXe2GOM6uaQxTJok0jKpiu0ceXbmfXkcDDbPrYru8c0b1O17/TgrB7I6MiSjHl1ZNHZ0TY",
+	"8QcLjX+2vJHiPTzuGuuOa+8OcS0Tm7rLVplyGeZIJ3kHT2r5BaIQ86+6dC2Nu9442OGTJC4Xng6HTBJw",
+	"Ooq1/cag2IBZayZml8KnAX6mPdK32gj6pVzywrrXwFIlU2tZoSa2gXbQiGIiBGdjbF1VJgORk5L1EZ0V",
+	"TKlXY05WlTp91z8nlbNft/OQRq/we+IkLR3JnzA/WfGN34Jv7O/uPhSfuSiJtXiYq2AuBaHmzz5Z5mIM",
+	"TZzS0+A8v7L4S6vpdOFZmXOBNEwUa+lUzBRnPVmVaH9738fRMuF+a4c6qdYSHqrSeMiU+YanuFqivu9/",
+	"S1r27PyBfG77y6LZWUVHDUq1IDZtVTKmWgXaZecnKcpc9MsOoWV0pOzY5fo962iECbI6dXHUIBYdu3yt",
+	"8p2qSVQKwaAcsuUf4LNG2YyRjcf1HDLdvWSaeHPr0cmk/OnAqu+vqc6iIqIE9dGOoF8qPBGptC53LRDR",
+	"fhvn+ab4SCGmOGC2KcsMJes0JqAhwZRqmTrFRjGqEa1yL1Am0BUuySi72XiEru9FyfZRS6vyIYNCRGA+",
+	"sFdI0UNQqKNhlhL7V3qmBFejyAo5EUtfM0M0+LwG7Jlp+ZawXItAl2jwBjLFJwtcIU6PnLGBxaHKHJm4",
+	"FIlr+71+nT/Sc90l181XeuxngWd67MeYjeRMcyEN3fDBVDu1wgVLUjGWTrAIaJTdhJjcS0xTPS2zVJ84",
+	"h2u8vrTibyv+9pT5W/FQC3XciFgTGXlKC1tzRdabvlFla3DpDL9/WSvJfuKUXym/flJUj75aaibIfkVf",
+	"D0Bf+ZssMSM6o06gU8PGnuFlQkhCKwZD1WbA/Pyhxuz40oB5H6TLogykVd3o++Taxutg3i2+4TiBVT7s",
+	"rJUneJxt5AydopqSFCe8FDGMgYDW4NK3iAGlmMtwwFRiuyIQOgY3acAT946b/DvM/ozZpfBLFdVMrc57",
+	"p1pAPw+3PXEu06i7XekXK/3iCfI/JHrPUSqO+s5U3rV560syprGxk5rhwQTyJ40MNudOL0hVsVHMMESt",
+	"PM/BJXoW3CbEU/LakO/HbHmqysuKpaxYSoWlOGKu0XfBAsLMRfkmDUXjmCBXOZXao4NrMBKNqmyLaFbV",
+	"fa5H2Q2mWbS/rHopZjytGs6qdFs9pvo7cAU3umOsuM6K6zxVruNtpPIuSgSpXUeYAxlf4Ttbp8HEY99N",
+	"D41BkcmxzFOo7KLuA5fl9MK9XSsVc7lZNMRT8vLi74OnNIqlVzxlxVOepHOoeDbL5TsaRS1WM6fNFJfh",
+	"c4+DTGUeU6mp1LgWL+WD28QXF3mkmmYITcl2eGo8pFH3v+IhKx7y9HjISfEYZmkRFUl2jmNMPFPk86Um",
+	"yzJOGi8M3VVlxuOpiphSnbBTq0Z/9puWJ0w8XRTgD685q7wi+NhrIOu7RfebkgTjIUWYA+vrNagx5jrE",
+	"jEjFQLjsP9klzHGoTA1xChRllchINV7yfhLxt8r+xkH8x1cYmgTwIBfs338I5dohnGA4ZL0Hvq5/z6iF",
+	"ceXGUlBkQDWQdWsAQes9bSxwJY0EzonUytqLW4vqG7Xny152Hoxew7K8OLjsPXAm5IUorxFb87oEeUaF",
+	"7NZz67EiKFJSSC6HjC54kVsRlxqmVKDbr+/0Rh+NJtn2QuIDq5SzsXCVHPDIdLeCi5bh98g3eqiwDLKu",
+	"mJYcyZcmN47peo+0JPTmhopYioVZ71b95eCW9J1Iqjj4FOT3Sb/Nt/RWNLyi4TlpuKhnwbJUzuXHjLmO",
+	"M3zNZ/igiM2dPouSa/EGdpBSj4YKoPm46PdJo5VnU1fkuSLPJcgT1V9Lmla65a0ryx7YWHQaU8xAK3L9",
+	"FyVX93buIqLVvaD7fdJs7XXgFdWuqHZRqsX2VEXZDXgaXpQoDf0AmxF2kG+nzLLL/LvB92mxTvTRX1Hk",
+	"iiLnpMiGw4+krpsMEySiikWS8Hoh7FQSTWoPOgYrub0vEjtOjXzXz1F2YxfEvwdUQ5d8dKOwLaCOaJwZ",
+	"1s23YRgWpl30z7uEXopwkj0BNweURcJ+OleEDr7bhMgSfOdTgNYZtqyRlyJvlAUv3J4a9eYu27TsmjWr",
+	"R9ZrMJWXLu+RDiur3LX/uYY/b6uNPYq6AMrBdXV2lQEDFwntdraar820OYjf1Zsm3xuYgi8lBgB2imhg",
+	"UQkbj1gEFJ+RGhSYB3fivwHfwM1uiFWaulPfH4U28dS1BsZu+xuTN7FVvvTYmr7kjooZTKLemM61Uhhj",
+	"cznXS66S2tRraaNSBXz+NNC9yMPq0xJzycK761BSvEIaQKjzson+o+84bW+MZOLO8GzrV/z3xJlSlV4s",
+	"bebUWH4IIszsrhx+oQVac4Tiv4HcC3d/fvuy9/i0jkbTDLtPorMbZuTdXGXxmmuYYyDO8LWseGwrimRs",
+	"P3E9mn2wqqVNrZUcPxBUAZkLbEUZuxQ6giFntZaoIRmLr5cAPhx7Pzyl8UTKA3OV2sO4AdHu2pI6eD9a",
+	"/flgaX0V4e5KFZ1q5sXR3FisIBNoa85OmzmrD73fvJlVX89pWP8HmSkBn+Zr7ZmCiqTS7EW9oW7kOi1b",
+	"KyZzTyaM6aN/7aE4DDbNY4bhu4GS6FQqg2W2mWBR1V1iTTUxZJkYuldwOu9bm4pib0DG8zXyl1WL5NVU",
+	"YTfPyeV65FrBABSICLBQhnHsHFK8vJOLFmpYRA+xWTK+XVikvGdDfNAFn5n3HQrzLPh8N5cCu46+qPQi",
+	"rS4xZ1/R1k5+Neq+J1HxCt+BemgnjCcWd8x4euO+4q4bffvwxqppqTorb+bOm/nN3vFJBUu//p3QFNSq",
+	"H+iSyemnlnbd+0zrIereKJoaWDlbYAgTZIK3TGU7k+J2rmS9CbF774TyeBP1Cu4/kabXuLLcJeFf2+Ic",
+	"8ouDhS9pVvpek3Mu5jv3QL/v1D2/zAxe8tjbHV6IYqvdPJZZsmyny7Tk9s1/11vuOTw+K6R55Id9w40/",
+	"ni5f9Lcql5+CmLNKQwoJuAqQPJi4rErHImbJ15BkXCt/fOyTUcXIumZWm/WvNFbCDTjMEq0VovjmNz5N",
+	"qWBjOYLFuENkNqkxkKRGz6LcYzf+yA3/Lgg4P9KKhlc0vBQNZ6J4NRDjFa5ffZkyFMjmW4BCB5JzebuZ",
+	"pTNp09mIr3D8Rfpd0GZ+mBVxrohzaeIsM21jfONUJikdCrqc3blMWvwyKXuPkRp/48z3FTl+D/ouPq2N",
+	"6XklXWI2LVUArvkldpr+VtLctGgTZ3xKFl/fj/hOqTQ/3opaV9S6ELUOmNaNGpVGSt9ytJmCSkBrOUtq",
+	"nubjVv6hFQX+P5eXlMQSX7z38WgkDBST0l3NHLRoqP4wPUHhHEfMlZfwRBpk2BO1BflPXMMaw1z078Ff",
+	"7yzXxz5L1XSobp6ajHGaVLGEuRNUHhn+tXMDVIHqHP783sJQgxrnN5Yp3jnsbNGUbY13Ol/ef/m/AAAA",
+	"//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
