@@ -9,6 +9,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+
+	"github.com/approdo/approdo/internal/reunification/intake"
 )
 
 const requestIDHeader = "X-Request-ID"
@@ -68,11 +70,22 @@ func recoverPanics(log *slog.Logger) gin.HandlerFunc {
 	})
 }
 
+// uploadPath is the one endpoint that takes a file (multipart/form-data) rather than JSON:
+// the bulk file of families, up to the size the reader accepts plus the form's framing.
+const (
+	uploadPath     = "/api/v1/reunifications/imports"
+	maxUploadBytes = intake.MaxBytes + 64<<10
+)
+
 // limitBody caps the size of request bodies.
 func limitBody() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.Body != nil {
-			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+			limit := int64(maxBodyBytes)
+			if c.Request.URL.Path == uploadPath {
+				limit = maxUploadBytes
+			}
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		}
 		c.Next()
 	}
@@ -85,6 +98,10 @@ func requireJSON() gin.HandlerFunc {
 		switch c.Request.Method {
 		case http.MethodPost, http.MethodPut, http.MethodPatch:
 			mediaType, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+			if err == nil && mediaType == "multipart/form-data" && c.Request.URL.Path == uploadPath {
+				c.Next()
+				return
+			}
 			if err != nil || mediaType != "application/json" {
 				writeProblem(c, newProblem(http.StatusUnsupportedMediaType, problemBlank, "Formato non supportato",
 					"Il corpo della richiesta deve essere JSON (Content-Type: application/json)."))

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
@@ -20,6 +21,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/gin-gonic/gin/binding"
 	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
 // Defines values for ContactActionOutcome.
@@ -399,6 +401,34 @@ type Family struct {
 
 // FamilyMembersRelation defines model for Family.Members.Relation.
 type FamilyMembersRelation string
+
+// FamilyImport defines model for FamilyImport.
+type FamilyImport struct {
+	// Conflicts Riferimenti già usati per una famiglia con dati diversi, non aperti.
+	Conflicts []string  `json:"conflicts"`
+	CreatedAt time.Time `json:"createdAt"`
+	Done      bool      `json:"done"`
+
+	// Families Famiglie valide accettate.
+	Families int    `json:"families"`
+	Filename string `json:"filename"`
+	Id       string `json:"id"`
+
+	// Lines Righe di dati lette.
+	Lines    int `json:"lines"`
+	Rejected []struct {
+		Errors []struct {
+			Column *string `json:"column,omitempty"`
+			Line   int     `json:"line"`
+			Reason string  `json:"reason"`
+		} `json:"errors"`
+		Lines     []int  `json:"lines"`
+		Reference string `json:"reference"`
+	} `json:"rejected"`
+
+	// Started Famiglie il cui percorso è già aperto.
+	Started int `json:"started"`
+}
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -968,6 +998,11 @@ type ListReunificationsParams struct {
 	Limit     *int    `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ImportReunificationsMultipartBody defines parameters for ImportReunifications.
+type ImportReunificationsMultipartBody struct {
+	File openapi_types.File `json:"file"`
+}
+
 // RecordArrivalParams defines parameters for RecordArrival.
 type RecordArrivalParams struct {
 	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
@@ -1080,6 +1115,9 @@ type InviteUserJSONRequestBody = UserInvitation
 
 // CreateReunificationJSONRequestBody defines body for CreateReunification for application/json ContentType.
 type CreateReunificationJSONRequestBody = Family
+
+// ImportReunificationsMultipartRequestBody defines body for ImportReunifications for multipart/form-data ContentType.
+type ImportReunificationsMultipartRequestBody ImportReunificationsMultipartBody
 
 // RecordArrivalJSONRequestBody defines body for RecordArrival for application/json ContentType.
 type RecordArrivalJSONRequestBody = DateAction
@@ -1203,6 +1241,12 @@ type ServerInterface interface {
 	// CountReunifications Quanti percorsi per fase (UST e sportello unico), senza dati delle famiglie
 	// (GET /reunifications/counts)
 	CountReunifications(c *gin.Context)
+	// ImportReunifications La Prefettura invia un file (CSV o XLSX) di famiglie in ricongiungimento
+	// (POST /reunifications/imports)
+	ImportReunifications(c *gin.Context)
+	// GetReunificationImport A che punto è un import di famiglie
+	// (GET /reunifications/imports/{id})
+	GetReunificationImport(c *gin.Context, id JourneyID)
 	// GetReunification Un percorso, con la famiglia e la sua cronologia
 	// (GET /reunifications/{id})
 	GetReunification(c *gin.Context, id JourneyID)
@@ -2376,6 +2420,44 @@ func (siw *ServerInterfaceWrapper) CountReunifications(c *gin.Context) {
 	siw.Handler.CountReunifications(c)
 }
 
+// ImportReunifications operation middleware
+func (siw *ServerInterfaceWrapper) ImportReunifications(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ImportReunifications(c)
+}
+
+// GetReunificationImport operation middleware
+func (siw *ServerInterfaceWrapper) GetReunificationImport(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JourneyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetReunificationImport(c, id)
+}
+
 // GetReunification operation middleware
 func (siw *ServerInterfaceWrapper) GetReunification(c *gin.Context) {
 
@@ -2773,6 +2855,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/tasks", wrapper.ListTasks)
 	router.GET(options.BaseURL+"/reunifications", wrapper.ListReunifications)
 	router.POST(options.BaseURL+"/reunifications", wrapper.CreateReunification)
+	router.POST(options.BaseURL+"/reunifications/imports", wrapper.ImportReunifications)
+	router.GET(options.BaseURL+"/reunifications/imports/:id", wrapper.GetReunificationImport)
 	router.GET(options.BaseURL+"/reunifications/counts", wrapper.CountReunifications)
 	router.GET(options.BaseURL+"/reunifications/:id", wrapper.GetReunification)
 	router.POST(options.BaseURL+"/reunifications/:id/contact-attempts", wrapper.RecordContactAttempt)
@@ -5844,6 +5928,190 @@ func (response CountReunifications403ApplicationProblemPlusJSONResponse) VisitCo
 	return err
 }
 
+type ImportReunificationsRequestObject struct {
+	Body *multipart.Reader
+}
+
+type ImportReunificationsResponseObject interface {
+	VisitImportReunificationsResponse(w http.ResponseWriter) error
+}
+
+type ImportReunifications200JSONResponse FamilyImport
+
+func (response ImportReunifications200JSONResponse) VisitImportReunificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportReunifications202ResponseHeaders struct {
+	Location *string
+}
+
+type ImportReunifications202JSONResponse struct {
+	Body    FamilyImport
+	Headers ImportReunifications202ResponseHeaders
+}
+
+func (response ImportReunifications202JSONResponse) VisitImportReunificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(202)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportReunifications400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ImportReunifications400ApplicationProblemPlusJSONResponse) VisitImportReunificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportReunifications401ApplicationProblemPlusJSONResponse Problem
+
+func (response ImportReunifications401ApplicationProblemPlusJSONResponse) VisitImportReunificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportReunifications403ApplicationProblemPlusJSONResponse Problem
+
+func (response ImportReunifications403ApplicationProblemPlusJSONResponse) VisitImportReunificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportReunifications413ApplicationProblemPlusJSONResponse Problem
+
+func (response ImportReunifications413ApplicationProblemPlusJSONResponse) VisitImportReunificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportReunifications503ApplicationProblemPlusJSONResponse Problem
+
+func (response ImportReunifications503ApplicationProblemPlusJSONResponse) VisitImportReunificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReunificationImportRequestObject struct {
+	Id JourneyID `json:"id"`
+}
+
+type GetReunificationImportResponseObject interface {
+	VisitGetReunificationImportResponse(w http.ResponseWriter) error
+}
+
+type GetReunificationImport200JSONResponse FamilyImport
+
+func (response GetReunificationImport200JSONResponse) VisitGetReunificationImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReunificationImport400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetReunificationImport400ApplicationProblemPlusJSONResponse) VisitGetReunificationImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReunificationImport401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetReunificationImport401ApplicationProblemPlusJSONResponse) VisitGetReunificationImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetReunificationImport404ApplicationProblemPlusJSONResponse Problem
+
+func (response GetReunificationImport404ApplicationProblemPlusJSONResponse) VisitGetReunificationImportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetReunificationRequestObject struct {
 	Id JourneyID `json:"id"`
 }
@@ -6810,6 +7078,12 @@ type StrictServerInterface interface {
 	// CountReunifications Quanti percorsi per fase (UST e sportello unico), senza dati delle famiglie
 	// (GET /reunifications/counts)
 	CountReunifications(ctx context.Context, request CountReunificationsRequestObject) (CountReunificationsResponseObject, error)
+	// ImportReunifications La Prefettura invia un file (CSV o XLSX) di famiglie in ricongiungimento
+	// (POST /reunifications/imports)
+	ImportReunifications(ctx context.Context, request ImportReunificationsRequestObject) (ImportReunificationsResponseObject, error)
+	// GetReunificationImport A che punto è un import di famiglie
+	// (GET /reunifications/imports/{id})
+	GetReunificationImport(ctx context.Context, request GetReunificationImportRequestObject) (GetReunificationImportResponseObject, error)
 	// GetReunification Un percorso, con la famiglia e la sua cronologia
 	// (GET /reunifications/{id})
 	GetReunification(ctx context.Context, request GetReunificationRequestObject) (GetReunificationResponseObject, error)
@@ -8158,6 +8432,63 @@ func (sh *strictHandler) CountReunifications(ctx *gin.Context) {
 	}
 }
 
+// ImportReunifications operation middleware
+func (sh *strictHandler) ImportReunifications(ctx *gin.Context) {
+	var request ImportReunificationsRequestObject
+
+	if reader, err := ctx.Request.MultipartReader(); err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportReunifications(ctx, request.(ImportReunificationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportReunifications")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ImportReunificationsResponseObject); ok {
+		if err := validResponse.VisitImportReunificationsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetReunificationImport operation middleware
+func (sh *strictHandler) GetReunificationImport(ctx *gin.Context, id JourneyID) {
+	var request GetReunificationImportRequestObject
+
+	request.Id = id
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetReunificationImport(ctx, request.(GetReunificationImportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetReunificationImport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetReunificationImportResponseObject); ok {
+		if err := validResponse.VisitGetReunificationImportResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetReunification operation middleware
 func (sh *strictHandler) GetReunification(ctx *gin.Context, id JourneyID) {
 	var request GetReunificationRequestObject
@@ -8485,144 +8816,152 @@ func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D3bchs5dr+CYlIlqZairvZEcuVBK48d7dpjRZR2kxq5JKj7kMQaDbQBNDX2lKv2H/ID+5Ta57zl2X+y",
-	"X5LCAfpKNG+WNJLDJ8skiMvBud/wayeSSSoFCKM7h792UqpoAgYU/u+Yajh5af9ionPYSakZdbodQRPo",
-	"HHZY3Ol2FHzMmIK4c2hUBt2OjkaQUPsL8ym1o7RRTAw7X750OycxJKk0IKJPf4RPdkwMOlIsNUza6c9Y",
-	"alcGkok1+plJASSSgnBKtAGtKYlGjI6BCPehgiHTRlESZ0DGkhsg6zv/+Ot/7Wxvk4gqagwodinsCA72",
-	"P9AlERsoIECue1eHm9cbvUvR6bqzjYDGoMrTVTa7aXc742jCgBqDsCe5O4D9QWZKwKe7mvCLHaxTKTTg",
-	"7Z4qecMhsX9GUhgQxv5J05SziNqTbKVuxO/+ou0F/VqZ+58VDDqHnX/aKtFny32rt/J5ccX6Ff+olFRA",
-	"3IfGSKIhkiKW5OzVMTnYf/ZDDw/uZ7ILHUWRzIQ5lx8At5AqmYIyzB0BfkmZAn2EOx9IlVDTOezE1MCm",
-	"YQl0uk0gdC3QJmGTgzTwhYKx/ADVH91IyYEK/FJyCN9deS0/u3vCBfwvupWNlyu8L3Yrb/4CkbEL+ONf",
-	"aFCB0yeU8eCmWw7JZdR6lCTT5nhExRBOqda3UrWMawfU/LBwG2/CJLCDYstB2BgDIqYigqPI4VcTQBRH",
-	"2G2EjyLNHDsuJwluIouZ+VEY9SmwfLEt+IUmqQVP5/WP52SLpmxrvLMFQkmeIO0cIlwmYEojI1UQ2nQB",
-	"lI8sGw9jhFRDKpim+UYnB2Qmku7Gy0Psbm+H1rFQA22CS00AtZOfrrGJbg626nzlPlrv4I0cTt4AM5DU",
-	"/5jGuCp3+aVYhipFP02iMc4X2oyVmW+YNt+6GTtPP0sSGtpNtyPgF3OcKR1Ej4U2my8ysd9IJpkI03qk",
-	"gBqIF+G7sZKpzMwZ0x/C1Ag6otzOOvVrJsUZUN2CraPsZiF+CGPgLXTBhiy8hgWS1JQfW8ZcGcGEgSGo",
-	"jpNfUoYn1oYOwzA11EFmGlKc2zFfup0sjReDf4gLu61083vOwdE8YfVm6tdYxYPqnoKYJoWhkWnj1C2s",
-	"uM5/RJbYzSug0Qg3I+QVFfoW9bZbJcXwSmTJDf5XwSDTNcHRAoppjOUlNa2yxR52Uoc9Ojo62nz7dvP1",
-	"65l3gBMEV4WIaSZFq1SLIkhNmEoiTrX+T6AqjJitYFYFTeVQFvJKAzU6x4srIc2VodlwZC9bZ2kqlbnK",
-	"BB1TxukNSnBpRqAmQd7t/LI5lJuTtABRq9zRhirz0sO4huGd+aZvChwHtCC8mYLI/JgL4zMndSbhnnIa",
-	"QeLV5AarnA72ykFLIfr7EJe862PnK1dnDsFAlYeexn8mgNRcL5+nW4FWaL1iIiuBFobnE5RMw4yqmFEx",
-	"C8Kv83GlNKtzmDdro+yG2F+CNdmArF9Hhh1eZtvbexFNbpiR+DdcE0muU8nlFV69HxHJmEXgR2z02i2k",
-	"+qonsTVuB2gYjiWJgZOIaknWLy5OXoan4VQMMzps6D6TYq+h2BQyeRqU+ihg3+BQa7sw4fSgab95i4M8",
-	"E9QLS/0q8U+1fouBqCswqdxmvRUy3XCujZ5P15imdKPBz2IQEcxa+6wYWNNfGrhHiY4yySlxGzOUyC6J",
-	"ZSoJX2N2JLptuuRjBpxTEjNSfhpEEp1CxCj/CSCeqRH3q2OrqlR9k6+ohgJBuxX3UaapoUQA52vUGMVu",
-	"MiPtFhWLQEWUXPfthNf2o3NIUqko76GpnnNs53ECBUFbTWfDIWgD8bFlXjMPUx+9oP5nWRlnjgXOZU38",
-	"OPYY2SS3hTXJbudWqg8DLm9PQnziJYI+H1IAsktSUEQxo+SYKiDM8w+BePJnuCEXJ7351NaqVTihuuY6",
-	"reMItb0uoq2GlIHGQTlJZJzxHINGDCw5xHielFFjKEKTXPTPe8TKXQIEmS8jVCk2pkJaLg7EnXUEBC6F",
-	"lkKSMeUspoaRmHKiQY1BdUk0AqJhKCinxGTGMMJIRJOUEVDKDmaCZIISbalTMY3U6fybbVZd/UDHKBjI",
-	"Sf/86NyRDw7E4zne8JmS9efOhdolqYIB01qS7Z1nG3Uy2d55trP/PIQ5ywjBmhhpsCMmhhmQlCornRFc",
-	"eO9A1j2kT/rvyPO9g/oGf+5k1nZRmb36pyaY6hB4K3NxzNcQqySe1Kvw2QdFmWBUXFlraAiWMAY0YfzT",
-	"lYJMeHGO2iFq7lcKIhDmiiUJGyr31dzK/LeKupocq5/S6hhER8Atv6Yc4wAJFQZe5CEBK2hyh/1nWkfH",
-	"vcFutEMPYPNf4h9uNvej53TzAJ4NNnfo7s1etB8/g+eDsDdrKdG5tEALa9JhNpezt5I4KsRV3XqBOkEu",
-	"Nw4aM3fjdGxzxXxgIq4bQk6XCAvVOQzWSUE8xfsCH2snYMI83y/XLdSqCSvqY6frfJa4/RAwXyFhBUMU",
-	"EFlJg0w/vK38GoNfJpDc+HhcwazqS9wwZUYvF/ZHdDsRM+wzCD1iaXBpxyx+avP4D9kYxE/tgRNeuJVz",
-	"jhSNGEfXUyozbdEmpapuIlbv6pfZrs1yC7XddiswqewkdG8TjtVWJiwyzuk7bWjAtat1BvE7segFeHfV",
-	"zGMWbq1iobARPwCVc6xmbHUAilmNRuY6imXwkf0XrBjnkvRTqQxwLsmFYJFs0del8D7nBtOIYztR2Cb/",
-	"BpUjuIv2wNc3YWySCRaxlMmwpZWOpIBvQEkPhsmbm+D8+TWW8C7ZQBUPg3yIAY8xzjp5SQP7XZ35oiTp",
-	"Vallmm+w+JmQgnz9O2qcsbWqnM5K1kt035ipzbvdFPMHDyM5l7cX6cJu45RTcSztZmsDCq/Nl8Biryva",
-	"6YSyPwTBjFUtpVW/MYhNSSSFsZq+gheEWntBEgMcBlaLlwSxtDehgLcjb2totcC88gJ+t3dA9vb2yM7u",
-	"3v6z5z+E7i1FRFIQv6mIl4AGTdE24+DIj0WYe8EItVzCIvCQM0rWc1X6BWGGcmbNFw2Eag3CQF3jQvV6",
-	"BkOjLS73aiZFwC/YHsmc4hO8C/9dyCn2Zq1h7h4SVtn+pve4Ue09cv4Db8ahU8R9EXbD4VQMbttjD5Om",
-	"OTOjUhEJIP1cAQiZgljMJWA3R9u0xkoIJ0inbYHzBR2HCiywLBNb6IcTcQK3dH2+sLSdDJmYqzJboB6e",
-	"ckrplQIrZIP6jqPWFg3RbWaaEjgj16EVZUbAveIyKQ+Z1m1EM1/uRCuKNS/v3iKmVX7yCLxnIYeWZ2oV",
-	"DCjgUTH9PLqVLq5qVLY4UYV4Z/m4qpA55lLD3cRmteRj3JPH+AgzesrI8bdFZGubllmetdjwcOWft5BK",
-	"SB5U9LwqD9fhIXIMKs6gJdrXgrBNo9LfY325+r3m68wmocbkHgazQHiSy5i7i3JPsdnvRjpV938XiTY1",
-	"jWP5vJ/qNKecTonePwHZVj3MGUxDkGXFzgLyozsjBW+CxU9icQaLaDO5i2qS4U2QfeWo8lbMY8rj5Pno",
-	"6RQ+kzpH3pybWzwXiRtHVpzUUCnn4ByGdQlk0IkshldWyy09yH6ioCozFQtx01OP249GEGd8SlrnkuKW",
-	"hiWhz7MOLKQUG0ObeoTOLOXSklskzRR7xdnz3yRB/BSFBjGPorVMfgTQOFeX5vvFXRhcg0JQTGPeXpy0",
-	"p/jVfGIL6JatdDKTVwe1y/vwsLeyqaWc5vfnGb/zkPNcQeKKDy2gMNfiwrW7rtB1Ta+eP3js2cl9qad/",
-	"cdPrO1E+i8mq4LlLbTMHhoNeQFeLFyLM9jzWKYvfhZaYy4h7S8V+I4dMtOYetjsN08lqjZa186qL4heh",
-	"bbzNI9ZTQkzVQoCdZ5vb+5s7u1YxWCJdcSIG1YgQMGNozAQVn2nXpU8ABvX3dp4/39whrvjLl3fVnZAX",
-	"R8GIF07xillcD+YORZIbzHE7JDvPyzqyLpFpmikgOzu+iEwDSZUcj5mWiskeOc2+/g/BBDzMbxFEwzBj",
-	"RrocjBmBinLbf5RjykF8kMH8iWr4ovzNOw6CdtpDaI0zEknedn3uScZILKMssdpzHX6vZmpTc8Xe7Bbq",
-	"lxzEOonedW9G1FFvCALUogJDydv5abtc/UzezmR21f34haYfyU4a1AxbWHiM+cgt3wVzVSsDZgiPYErp",
-	"kXPiYxiAkYhqhjWWVERSUcKENorG1CHIHDbR8tLIAaWcc1rpgYdSCPQ/we291wtqiBSYeSWUG1wt+wvu",
-	"W5pFnXChONa7SjmVrx8MaBkzK7+MBeECxVPVQs2Q1qebSQxzzIZ1j7MIslE+5hYq9h8CdF5f6KoNA8SZ",
-	"KQXCnLaLViv1b0/nFr3NCes/n7bFM9BgFlYLgpJ/2jJ9CMw+/YgewrNXd8PmOHJ7fcUES6xYk+1FXFMT",
-	"ge6x9KTb+dRSutDke7mPJc/rwt91g1UbUzne6UTyXR1+nGqDicZHN0rSUIodNyyhBOsugAww+UwYaiih",
-	"nK+BNqCk1xmYiFlkv4lrEeKgcLDnCSRuHgnBSMzyZPJyOUZSZffRTGjMtZK9oEEaAEdR2d7AIzBtejQo",
-	"JRdgUJU0iwCzszKTTnE6mKxF9htmOExxM8ykNfttPk2xVBhlXGlBm8CZUYKzTDZsu1Oypd7AJwglEEVU",
-	"yKGiAxbl+UuNQoS68vr25OT4YHt7e+dophbr1w6B6Ayo1mzY6sr3ylS5bGTY4e7uAjGRpms0u2nZSCUV",
-	"tTXvqtzHnxglpzSWY0p2wqXatVSnRk5x/pWl0LeMUyHJ+s7mwcYLoiWXqCVGI0YU0wxiINQPqt3A7kzP",
-	"Ub7x0HmreDOxv3cqZi5JzKNAnn1fy31mYkDFZ0Yx/YYlVOGfrt2E/c+V/VReDRWNZf0L35Ki+CpKGZ0/",
-	"DboPWmNgbSADNKXV4LxFaHaXUU6/uWnDTC1wvq4ODRWs3tehPHVLj4fpWnG/kVEd1ovrOPInptkN4+Aw",
-	"lnKS2n8rRXPg0pscBvVasqc0CDNv8lh/ovqnwcqcZMUiIcW89FwD8/VvZP3l6RnZO9jf2jk4OCBUmR7Z",
-	"f7bxgjC/7bTiWeCUAIkhYjEQxi9FJDmHoaVVGaENT6zIJV//TrZdVlfBKFGk5lQRKgxZhqPPqefU1JvQ",
-	"HZ/TD3A8omq4RBJCe+pRE0nzkeEd3EHgcEbco0h99zzKSZcry/XzUj+4KnRCd8tXeQkg5oKIAVOJzzFC",
-	"/eJ9d9koZSX/vqwRtX9u7oSTQBMm4tY+OO5btQiwNPMCbYlAXiOI6qaq+g2K7c7ya9t7PzEhXXG5XMMp",
-	"1sgddH5ompV55lBrKwecuu3cd+EXL+C3fOYEyoZWE3dmv6Gcmgry7nZonLAFSpeM4S+pC6gk9BeW2Pn2",
-	"nj/DMhv3v52Z6kxrQuu5okIPQLXq2QUu1SrodrcPZuptc/d3mAjXtCSidzsXGtSJGDNDw7tdInn5ru6p",
-	"JZrRCvg/MzOKFb1dWKJMJnYmcgzxFXW2s9UxlRW78RVwDbcjUGidZ65vWqXILoaIM+ESuRbpjDFRD9CS",
-	"H+/8GJli5lPfkqMP1QBVjsU3THxB0BPjNIGqxobFpXTIdARk/Zqm8dU//vrf1xtdgjFPiV34rmmaKhlL",
-	"P4eLhl73LkU/ojEQiK3OoWAsI2oVrxfkyI93Xfw0qDF12hhfG1E96pE+VpS66bB8QB6S/e0dp5oge0Eh",
-	"405TnH1kTOo6yzGvYjdS9e1SvtBFR5JTbZzNyFxtKCMCpCvANcyXHx8zY/Wwt2CsrOXMUEFL46d3Kd4N",
-	"Ra3It1rWTmI2BmEoyQQZUB2xyB5yPaJabpA4syDh0LsUrzmW6todaBhmUpRN7xDo4a57eAsyAWtxQWx/",
-	"xIFYpAIyzFhML8XR8OQl0RkqdwYQw+0NMPP1bz705FwKnfxCjk5POt3OGJR2ENvu7fS287RvmrLOYWev",
-	"t93bw0ihGSFObdEsZsZFYwLF0AgfDsZkyuqnrrmf/TtmxFUyg48rGEUTZoDwtaPTk0N7KlcZ/jGjHC6F",
-	"w8rPn6nvIxBJTbtEZ+77vKLfp91XTD+7Kl8DzYzskZdW32df/5e4clZwYHBsx5pmceew8xpM0TWsW+t6",
-	"+bNvtfgxA/Wp7LVoRe30JpDh3zUso4V/P1Ayqf1uPm0pPJmRdzYVZwkztdliGNCMm87h7vZ2txSkO9v4",
-	"32mS9H2jMeXu9vaUppSLNaMsbjnQjfINkLGMGJZw+G6ismcpYd9tIDRvsdGyzaUdv7Pg+L0FxmM2ku/R",
-	"1jkpt0piGHJGaBSB1oysI3e96J9v4E+2aGZGW1z6uvFUhroYHKXYbpUS7dwWcGjZWCTlBwYFy7/yX16T",
-	"9b4VN9Al/2ZM+k7wT13Spwn0mYF/7RvFIrNxKeyE5Low+q9JbOk0oSKmClz7DXv12vger9f/sXncP3u1",
-	"6UdTIuvcNhrBpUhkjOXqyAgsV+iRlzKVxHLslBHjvMdjRgaUc2YY4WvUhZCIZuSGyyhyZU6ZIKlcC7EE",
-	"TMAo+0v8Xsaf7gwLa8kdX+oC3qgMvtwjBVQ9UgEiOEL0kUSxTEeWfz4IAeweLEgAXs/pHP78vkoO+e6t",
-	"ioIaIQFS5LfUyEBmpkoHE3dvv5+4hf1JkvHgRImcadpb/Pg1ej4esSwG9NP4iSvbrub2hDc+4Uu7D+xt",
-	"hEvnwt8A5PJpvC/L0BdWmaHcYDYNHp4R7ICCoIXHzoqP8Rj26vJ7Iuvy5oazoTVvmPM7KpZIz6LlRuBq",
-	"7Spg2jn0GbObiC2EEsusd7d3XTMYy0Vjptjnz5KAZtiLiQjZIyfcKogful6pRvY+lty43jDdS5FS5ZM9",
-	"XIVqgBd6VlULQt8zctUC3XOh2G6IOGtwQZPEdQk3skuYg4z9mAmCYMAK82XQ7K4Y2PEIgyiZcFvDLknA",
-	"EoxpKagiVwh5GqhTv8Q+mAdiDH0w384V/KHNb3whJ24bNbK20oXx3Hxm9raYGDMjifT/dVSMN1R2dW61",
-	"l07pkAmv/lASYe4oHJLrMpP0ujBwXCcnMnbbceZ4AuQ68uOcl99StZ0TbUs0esibNeAgIom5XPa6GVhr",
-	"FYPsoLQU1FqkJJHYRB+VR2+kocaVuwhyY8yFIcYQgwpaVG+YLnto6vmMqtxtOdUqaoRXd/KO/Y25nBd9",
-	"Yfuq8Jgu/MvCUb+4TVi4qSd+WokxhX9bTYhb/NcOaZbZ8xR771nV3Nv9Ta29ovl2QNG9EJaEkEhih+gP",
-	"oGDUFIYfHT3mzpAuNrOqeiow7hhUA66LdlDXVnyFmmERIAqE0yVL66loi2XgkKj8hQ3LMHxXxHKoAm2Y",
-	"ydANyKXrmih9m8/d7e0Ny/Mgwsh7pIAqZ+n5cHnvUrwpflPdreWdzgfE0Ofk2obYjwccn4BY398+2OiR",
-	"N64VDbrSWN4K5lLU289du499L1NsHJO3MiWS8LWL/nmIN7nqg4I73ZM0DDTHfVBDr95TN+TvKFphVvxm",
-	"ipIh+/o3gqIXe2GOM6uaQxTJok0jKpiu0ceXbmfXkcDDbPrYru8c0b1O17/TgrB7I6MiSjHl1ZNHZ0TY",
-	"8QcLjX+2vJHiPTzuGuuOa+8OcS0Tm7rLVplyGeZIJ3kHT2r5BaIQ86+6dC2Nu9442OGTJC4Xng6HTBJw",
-	"Ooq1/cag2IBZayZml8KnAX6mPdK32gj6pVzywrrXwFIlU2tZoSa2gXbQiGIiBGdjbF1VJgORk5L1EZ0V",
-	"TKlXY05WlTp91z8nlbNft/OQRq/we+IkLR3JnzA/WfGN34Jv7O/uPhSfuSiJtXiYq2AuBaHmzz5Z5mIM",
-	"TZzS0+A8v7L4S6vpdOFZmXOBNEwUa+lUzBRnPVmVaH9738fRMuF+a4c6qdYSHqrSeMiU+YanuFqivu9/",
-	"S1r27PyBfG77y6LZWUVHDUq1IDZtVTKmWgXaZecnKcpc9MsOoWV0pOzY5fo962iECbI6dXHUIBYdu3yt",
-	"8p2qSVQKwaAcsuUf4LNG2YyRjcf1HDLdvWSaeHPr0cmk/OnAqu+vqc6iIqIE9dGOoF8qPBGptC53LRDR",
-	"fhvn+ab4SCGmOGC2KcsMJes0JqAhwZRqmTrFRjGqEa1yL1Am0BUuySi72XiEru9FyfZRS6vyIYNCRGA+",
-	"sFdI0UNQqKNhlhL7V3qmBFejyAo5EUtfM0M0+LwG7Jlp+ZawXItAl2jwBjLFJwtcIU6PnLGBxaHKHJm4",
-	"FIlr+71+nT/Sc90l181XeuxngWd67MeYjeRMcyEN3fDBVDu1wgVLUjGWTrAIaJTdhJjcS0xTPS2zVJ84",
-	"h2u8vrTibyv+9pT5W/FQC3XciFgTGXlKC1tzRdabvlFla3DpDL9/WSvJfuKUXym/flJUj75aaibIfkVf",
-	"D0Bf+ZssMSM6o06gU8PGnuFlQkhCKwZD1WbA/Pyhxuz40oB5H6TLogykVd3o++Taxutg3i2+4TiBVT7s",
-	"rJUneJxt5AydopqSFCe8FDGMgYDW4NK3iAGlmMtwwFRiuyIQOgY3acAT946b/DvM/ozZpfBLFdVMrc57",
-	"p1pAPw+3PXEu06i7XekXK/3iCfI/JHrPUSqO+s5U3rV560syprGxk5rhwQTyJ40MNudOL0hVsVHMMESt",
-	"PM/BJXoW3CbEU/LakO/HbHmqysuKpaxYSoWlOGKu0XfBAsLMRfkmDUXjmCBXOZXao4NrMBKNqmyLaFbV",
-	"fa5H2Q2mWbS/rHopZjytGs6qdFs9pvo7cAU3umOsuM6K6zxVruNtpPIuSgSpXUeYAxlf4Ttbp8HEY99N",
-	"D41BkcmxzFOo7KLuA5fl9MK9XSsVc7lZNMRT8vLi74OnNIqlVzxlxVOepHOoeDbL5TsaRS1WM6fNFJfh",
-	"c4+DTGUeU6mp1LgWL+WD28QXF3mkmmYITcl2eGo8pFH3v+IhKx7y9HjISfEYZmkRFUl2jmNMPFPk86Um",
-	"yzJOGi8M3VVlxuOpiphSnbBTq0Z/9puWJ0w8XRTgD685q7wi+NhrIOu7RfebkgTjIUWYA+vrNagx5jrE",
-	"jEjFQLjsP9klzHGoTA1xChRllchINV7yfhLxt8r+xkH8x1cYmgTwIBfs338I5dohnGA4ZL0Hvq5/z6iF",
-	"ceXGUlBkQDWQdWsAQes9bSxwJY0EzonUytqLW4vqG7Xny152Hoxew7K8OLjsPXAm5IUorxFb87oEeUaF",
-	"7NZz67EiKFJSSC6HjC54kVsRlxqmVKDbr+/0Rh+NJtn2QuIDq5SzsXCVHPDIdLeCi5bh98g3eqiwDLKu",
-	"mJYcyZcmN47peo+0JPTmhopYioVZ71b95eCW9J1Iqjj4FOT3Sb/Nt/RWNLyi4TlpuKhnwbJUzuXHjLmO",
-	"M3zNZ/igiM2dPouSa/EGdpBSj4YKoPm46PdJo5VnU1fkuSLPJcgT1V9Lmla65a0ryx7YWHQaU8xAK3L9",
-	"FyVX93buIqLVvaD7fdJs7XXgFdWuqHZRqsX2VEXZDXgaXpQoDf0AmxF2kG+nzLLL/LvB92mxTvTRX1Hk",
-	"iiLnpMiGw4+krpsMEySiikWS8Hoh7FQSTWoPOgYrub0vEjtOjXzXz1F2YxfEvwdUQ5d8dKOwLaCOaJwZ",
-	"1s23YRgWpl30z7uEXopwkj0BNweURcJ+OleEDr7bhMgSfOdTgNYZtqyRlyJvlAUv3J4a9eYu27TsmjWr",
-	"R9ZrMJWXLu+RDiur3LX/uYY/b6uNPYq6AMrBdXV2lQEDFwntdraar820OYjf1Zsm3xuYgi8lBgB2imhg",
-	"UQkbj1gEFJ+RGhSYB3fivwHfwM1uiFWaulPfH4U28dS1BsZu+xuTN7FVvvTYmr7kjooZTKLemM61Uhhj",
-	"cznXS66S2tRraaNSBXz+NNC9yMPq0xJzycK761BSvEIaQKjzson+o+84bW+MZOLO8GzrV/z3xJlSlV4s",
-	"bebUWH4IIszsrhx+oQVac4Tiv4HcC3d/fvuy9/i0jkbTDLtPorMbZuTdXGXxmmuYYyDO8LWseGwrimRs",
-	"P3E9mn2wqqVNrZUcPxBUAZkLbEUZuxQ6giFntZaoIRmLr5cAPhx7Pzyl8UTKA3OV2sO4AdHu2pI6eD9a",
-	"/flgaX0V4e5KFZ1q5sXR3FisIBNoa85OmzmrD73fvJlVX89pWP8HmSkBn+Zr7ZmCiqTS7EW9oW7kOi1b",
-	"KyZzTyaM6aN/7aE4DDbNY4bhu4GS6FQqg2W2mWBR1V1iTTUxZJkYuldwOu9bm4pib0DG8zXyl1WL5NVU",
-	"YTfPyeV65FrBABSICLBQhnHsHFK8vJOLFmpYRA+xWTK+XVikvGdDfNAFn5n3HQrzLPh8N5cCu46+qPQi",
-	"rS4xZ1/R1k5+Neq+J1HxCt+BemgnjCcWd8x4euO+4q4bffvwxqppqTorb+bOm/nN3vFJBUu//p3QFNSq",
-	"H+iSyemnlnbd+0zrIereKJoaWDlbYAgTZIK3TGU7k+J2rmS9CbF774TyeBP1Cu4/kabXuLLcJeFf2+Ic",
-	"8ouDhS9pVvpek3Mu5jv3QL/v1D2/zAxe8tjbHV6IYqvdPJZZsmyny7Tk9s1/11vuOTw+K6R55Id9w40/",
-	"ni5f9Lcql5+CmLNKQwoJuAqQPJi4rErHImbJ15BkXCt/fOyTUcXIumZWm/WvNFbCDTjMEq0VovjmNz5N",
-	"qWBjOYLFuENkNqkxkKRGz6LcYzf+yA3/Lgg4P9KKhlc0vBQNZ6J4NRDjFa5ffZkyFMjmW4BCB5JzebuZ",
-	"pTNp09mIr3D8Rfpd0GZ+mBVxrohzaeIsM21jfONUJikdCrqc3blMWvwyKXuPkRp/48z3FTl+D/ouPq2N",
-	"6XklXWI2LVUArvkldpr+VtLctGgTZ3xKFl/fj/hOqTQ/3opaV9S6ELUOmNaNGpVGSt9ytJmCSkBrOUtq",
-	"nubjVv6hFQX+P5eXlMQSX7z38WgkDBST0l3NHLRoqP4wPUHhHEfMlZfwRBpk2BO1BflPXMMaw1z078Ff",
-	"7yzXxz5L1XSobp6ajHGaVLGEuRNUHhn+tXMDVIHqHP783sJQgxrnN5Yp3jnsbNGUbY13Ol/ef/m/AAAA",
-	"//8=",
+	"7H3Lchu5luCvIDgTISmaop72HcsxC7Vc9qjbLmtE6fadKDkkKPOQxDUSyAKQdNkVjuh/mB+4q4laz27W",
+	"/pP+kgkcIJ9EJh+WVJKbK8skiMfBeeM8fu9FMkmlAGF07+j3XkoVTcCAwv+dUA2nr+xfTPSOeik1k16/",
+	"J2gCvaMei3v9noJfM6Yg7h0ZlUG/p6MJJNT+wnxO7ShtFBPj3tev/d5pDEkqDYjo87/CZzsmBh0plhom",
+	"7fTnLLUrA8nEBv3CpAASSUE4JdqA1pREE0anQIT7UMGYaaMoiTMgU8kNkM29//j3/723u0siqqgxoNiV",
+	"sCM42P9An0RspIAAuRlcH23fbA2uRK/vzjYBGoMqT1fZ7Lbd7ZyjCQNqCsKe5O4A9i8yUwI+39WEX+1g",
+	"nUqhAW/3TMlbDon9M5LCgDD2T5qmnEXUnmQndSP+6e/aXtDvlbn/q4JR76j3X3ZK9Nlx3+qdfF5csX7F",
+	"PyklFRD3oTGSaIikiCU5f31CXhw++8sAD+5nsgsdR5HMhLmQHwG3kCqZgjLMHQF+S5kCfYw7H0mVUNM7",
+	"6sXUwLZhCfT6TSD0LdBmYZODNPCFgqn8CNUf3UrJgQr8UnII3115Lb+4e8IF/C/6lY2XK3woditv/w6R",
+	"sQv4419qUIHTJ5Tx4KZbDsll1HqUJNPmZELFGM6o1p+kahnXDqjFYeE23oRJYAfFloOwMQZETEUEx5HD",
+	"ryaAKI6w2wgfRZoFdlxOEtxEFjPzkzDqc2D5YlvwG01SC57em58uyA5N2c50bweEkjxB2jlCuMzAlEZG",
+	"qiC06RIoH1k2HsYIqcZUME3zjc4OyEwk3Y2Xh9jf3Q2tY6EG2gSXmgFqLz9dYxP9HGzV+cp9tN7BWzme",
+	"vQFmIKn/0cW4Knf5tViGKkU/z6IxzhfajJWZb5k237sZO88wSxIa2k2/J+A3c5IpHUSPpTabLzKz30gm",
+	"mQjTeqSAGoiX4buxkqnMzDnTH8PUCDqi3M7a+TWT4hyobsHWSXa7FD+EKfAWumBjFl7DAklqyk8sY66M",
+	"YMLAGFTPyS8pwxNrQ8dhmBrqINOFFBd2zNd+L0vj5eAf4sJuK/38nnNwNE9YvZn6NVbxoLqnIKZJYWhk",
+	"2jh1Cyuu8x+RJXbzCmg0wc0IeU2F/oR62yclxfhaZMkt/lfBKNM1wdECii7G8oqaVtliDzurwx4fHx9v",
+	"v3u3/ebN3DvACYKrQsQ0k6JVqkURpCZMJRGnWv8voCqMmK1gVgVN5VAW8loDNTrHi2shzbWh2XhiL1tn",
+	"aSqVuc4EnVLG6S1KcGkmoGZB3u/9tj2W27O0AFGr3NGGKvPKw7iG4b3Fpm8KHAe0ILyZgsj8lAvjcyd1",
+	"ZuGechpB4tXkBqvsBnvloKUQ/ecQl7zrY+crV2cOwUCVh+7iPzNAaq6Xz9OvQCu0XjGRlUBLw/MJSqZx",
+	"RlXMqJgH4Tf5uFKa1TnM241JdkvsL8GabEA2byLDjq6y3d2DiCa3zEj8G26IJDep5PIar96PiGTMIvAj",
+	"tgbtFlJ91dPYGrcjNAynksTASUS1JJuXl6evwtNwKsYZHTd0n1mx11BsCpncBaUhCti3ONTaLkw4Pajr",
+	"N+9wkGeCemmpXyX+Tuu3GIi6ApPKbdZbId2Gc230YrpGl9KNBj+LQUQwb+3zYmBNf2ngHiU6yiSnxG3M",
+	"UCL7JJapJHyD2ZHotumTXzPgnJKYkfLTIJLoFCJG+c8A8VyNeFgdW1Wl6pt8TTUUCNqvuI8yTQ0lAjjf",
+	"oMYodpsZabeoWAQqouRmaCe8sR9dQJJKRfkATfWcYzuPEygI2mo6G49BG4hPLPOae5j66CX1P8vKOHMs",
+	"cCFr4qepx8gmuS2tSfZ7n6T6OOLy02mIT7xC0OdDCkD2SQqKKGaUnFIFhHn+IRBP/g1uyeXpYDG1tWoV",
+	"zqiuuU7rOEJtr8toqyFloHFQThIZZzzHoAkDSw4xnidl1BiK0CSXw4sBsXKXAEHmywhVik2pkJaLA3Fn",
+	"nQCBK6GlkGRKOYupYSSmnGhQU1B9Ek2AaBgLyikxmTGMMBLRJGUElLKDmSCZoERb6lRMI3U6/2abVVc/",
+	"0AkKBnI6vDi+cOSDA/F4jjd8oWTzuXOh9kmqYMS0lmR379lWnUx2957tHT4PYc4qQrAmRhrsiIlxBiSl",
+	"ykpnBBfeO5BND+nT4Xvy/OBFfYO/9DJru6jMXv1TE0x1CLyTuTjmG4hVEk/qVfjso6JMMCqurTU0BksY",
+	"I5ow/vlaQSa8OEftEDX3awURCHPNkoSNlftqYWX+e0VdTY7VT2l1DKIj4JZfU47vAAkVBl7mTwJW0OQO",
+	"+y+0jo4Ho/1oj76A7f8W/+V2+zB6TrdfwLPR9h7dvz2IDuNn8HwU9matJDpXFmhhTTrM5nL2VhJHhbiq",
+	"Wy9QJ8jlpkFj5m6cjm2umI9MxHVDyOkSYaG6gME6K4g7vC/wa+0ETJjnh+W6hVo1Y0X92us7nyVuPwTM",
+	"10hYwScKiKykQaYf3lZ+jcEvE0hu/XtcwazqS9wyZSavlvZH9HsRM+wLCD1haXBpxyx+bvP4j9kUxM/t",
+	"Dye8cCvnHCmaMI6up1Rm2qJNSlXdRKze1W/zXZvlFmq77VdgUtlJ6N5mHKutTFhknNP32tCAa1frDOL3",
+	"YtkL8O6quccs3FrFQmEjfgQq51jNt9URKGY1GpnrKJbBR/ZfsGKcSzJMpTLAuSSXgkWyRV+XwvucG0wj",
+	"ju1EYZv8O1SO4C7aH76+C2OTTLCIpUyGLa10IgV8B0p6MMze3Aznz6+xhHfJBqp42M6HTq3aHXJUSTHi",
+	"LDK6C0UYGbNv/0B7iaHebhVLe5QxZxTf5J16yqagNOvjgzzFRextLa5RreKrqV9BxQuDoGYhNfG12zk4",
+	"xRoIjSIwhpqqRVq55hHj0PrI2faQwAQEQWr1+pg5eGEUQnhNBX9HIdHB5EEp2SkFIsmzRLRur8170CJG",
+	"GziJMxTDF+GjBUia+FBZvfmbGgPr3lCVSNxS/RxEi+wOXWIQdyCLtVAzRP9IKi3Jtz8cVSCiy8F8pQGN",
+	"1QKZyl0WiFruwuN1BQ/6FUqtEkqQ4hnwGCMrZpFiZL+rq1uoOw6q8rHrNaD4mSXyb38gK4ipod5KJZul",
+	"gNuaa7+73XSi0WvJufx0mS79UJRyKk6k3awJcoivgcXeVOzRGfN+DIIZa0xKa3Bj2AoyP2NtewUvCeUJ",
+	"CEkMcBhZu10SlEuDGZO7XVy18plC1pQX8E8HL8jBwQHZ2z84fPb8L6F7S5EqFMRvKwplwGamyNU5OIHL",
+	"Ioy2YoRavaDg85u58fySMEM5o0ISDYRqDcLxsXJvaFDPUWFoyyNbNXYqwNXaYxc6XgHuwmMfcoO/3Wg4",
+	"uI4Iq2x/2/vYqfY+eP+Bd9ygG9R9EXa841QMPrW/Ns4645iZlKZHAOkXenKUKYjlBLHdHG2zEyuPtkE6",
+	"bQuVWfKpQIEFlmViS/1w5mXQLV2fL6xfzz6SmusyPqj+IO3M0GsFqIl9CLJZS60tNqHbTJfAnxPd1Ioy",
+	"E+DeVJnVgJnWbUSzWLRUK4rNSOD7ipGo8pNH4C8PaQWeqVUwoIBHxdnj0a10alfjMIoTVYh3nle7CpkT",
+	"LjXcTTSGlnyKe/IYH2EMXxkr8n0xGLVNyyyPU26ovvnnbcpzQB5U9NAqD29RVeUUVJy1aNFtCNt0I/l7",
+	"rC9Xv9d8nfkk1Jjcw2AeCE9zGXN3cS0dXrq7kU7V/d9FaF1N41g90q86zRmnHfE6T0C2VQ9zDl0IsqrY",
+	"WUJ+9OcE3c6w+FkszmAZbSZ3Ss8yvBmyrxxVfhKLOO9w8nx0N4XPpc6JN+cWFs9FqNaxFSc1VMo5OIdx",
+	"XQIZfDYS42ur5ZZvRn6ioCrTiYW46c7jDqMJxBnvCOReUdzSsCT0mRWBhZRiU2hTj9B9rVwiQpsXpt1e",
+	"cR6875IgfopCg1hE0VrFywY0ztWlxX5xFwbXqBAUXczbi5N2X1yXE6lLt2ylk7m8Oqhd3sebWiubWumZ",
+	"7P7ewu48yGShsJCK1zygMNciQWp3XaHrml69eLiIZyf3pZ7+3U2v70T5LCargucutc0cGA56AV0tXoow",
+	"2yPXOxa/Cy0xlxH3lnzxVo6ZaI02bncaprP5WS1r53lWxS9C23iXx6h0PCpXU3/2nm3vHm7v7VvFYIUA",
+	"5ZlX58abIDOGxkxQ8YX2XcAUYBjPwd7z59t7xKV7+oTOuhPy8jj4xo1TvGYW14PRgpHkBqNaj8je8zJz",
+	"tE9kmmYKyN6eTxvVQFIlp1OmpWJyQM6yb/+XYMgtRrQJomGcMSNd1NWcp8ly2/8qp5SD+CiDEVPVB8vy",
+	"N+85CNprfzRvnJFI8q7vo80yRmIZZfjOV4ff67na1EKv7XYL9UsOYp1E77o3I+qoNwYBalmBoeSnxWm7",
+	"XP1cfprL7Kr78Qt1H8lOGtQMW1h4jBkILd8Fo9MrA+YIj2AQ+bFz4uMzACMR1cw94opIKkqY0EbRmDoE",
+	"WcAmWl0aOaCUc3YlG3kohUD/M3y69wxhDZECs6iEcoOrib7BfUuzrBMu9I71vpJA6TOGA1rG3FxPY0G4",
+	"RLpkNTU7pPXpZtjSArNhpvM8gmwkjLqFiv2HAJ1nFLv84gBxZkqBMGftotVK/U9nC4ve5oT1n3dt8Rw0",
+	"mKXVgqDk71pmCIHZu4/oITx/dTdsgSO3Z1TNsMSKNdmettkZ+nePyWb93ueWZKUm38t9LHkkJ/6uH8zT",
+	"6uR4ZzPhtnX4caoNphYc3ypJQ0G13LCEEsy0AjLCcFNhqKGEcr4B2oCSXmdgImaR/SauvRAHhYM9TyAS",
+	"5lgIRmKWp4+UyzGSKruPZghzrpUcBA3SADiKWhYNPALTpkcHImo6HQ9lmEWA2VmZSTucDiZri4FhhkOH",
+	"m2Eurdlv82mKpcIo45KJ2gTOnKS7VeLf252SLRlGPiQwgSiiQo4VHbEoj1hspB7Vldd3p6cnL3Z3d/eO",
+	"52qxfu0QiM6Bas3Gra58r0yVy0aGHe3vL/Em0nSNZrctG6kEn7dGWpb7+Cuj5IzGckrJXrg4Qy24sZFF",
+	"kH9lKfQd41RIsrm3/WLrJdGSS9QSowkjimkGMRDqB9VuYH+u5yjfeOi8VbyZ2d97FTMXFupRIM+3qWU7",
+	"MDGi4gujGH7DEqrwT1dgxv7n2n4qr8eKxrL+hS9CU3wVpYwunvgwBK3xYW0kAzSl1eiiRWj2V1FOv7tM",
+	"y1wtcLE6Lg0VrF7JpTx1S1WXbq142MihCOvFdRz5K9PslnFwGEs5Se2/lTRZcOFNDoMGLdFTGoRZNHhs",
+	"OJPv12BlTrJiWqBiXnpugPn2D7L56uycHLw43Nl78eIFocoMyOGzrZeE+W2nFc8CpwRIDBGLgTB+JSLJ",
+	"OYwtrcoIbXhiRS759gfZdVFdBaNEkZpTRSgVbBWOvqCeU1NvQnd8QT/CyYSq8QpBCO2hR00kzUeGd3AH",
+	"D4dz3j2KZBfPo5x0ubZcP0/uhetCJ3S3fJ0n/fogUKYSH2OE+sWH/qqvlJWMmzIr3P65vRcOAk2YiFsr",
+	"X7lv1TLA0swLtBUe8hqPqG6qqt+g2O48v7a991MT0hVXizXssEbuoNZL06zMI4dai7fg1G3nvgu/eAG/",
+	"1SMnUDa0mrhzK4zl1FSQd79H44QtkaxoDH9F3YNKQn9jiZ3v4PkzTKxz/9ubq860BrReKCr0CFSrnl3g",
+	"Ui1ndn/3xVy9beGKLjPPNS2pJ/3epQZ1KqbM0PBuVwhevqt7annNaAX8vzEziRX9tLREmQ3sTOQU4mvq",
+	"bGerYyorduNr4Bo+TUChdZ65SomVtNoYIs6EC+RaphbOTHJDS3y882NkipnPQ0uO/qkGqHIsvmHiC4Ke",
+	"GKcJVDU2TCenY6YjIJs3NI2v/+Pf/8/NVp/gm6fEHJ8bmqZKxtLP4V5DbwZXYhjRGAjEVudQMJURtYrX",
+	"S3Lsx7u6nRrUlDptjG9MqJ4MyBBzyN10mD4gj8jh7p5TTZC9oJBxpynOPjEmdbUkmVexG6H6dimf2qYj",
+	"yak2zmZkLhucEQHSpdwb5gsOnDBj9bB3YKys5cxQQUvjZ3Al3o9FLa2/WsgCE5+EoSQTZER1xCJ7yM2I",
+	"arlF4syChMPgSrzhmJxvd6BhnElRlrlEoIfrbOItyASsxQWx/REHYpEKyDhjMb0Sx+PTV0RnqNwZQAy3",
+	"N8DMt3/4pyfnUujlF3J8dtrr9zBZCyG2O9gb7OZh3zRlvaPewWB3cIAvhWaCOLVDs5gZ9xoTKH+A8OFg",
+	"TKasfurKedq/82QnC358VzCKJswA4RvHZ6dH9lSuFsSvGeVwJRxWfvlCfeWQSGraJzpz3+c1PHzYfcX0",
+	"s6vyDdDMyAF5ZfV99u3/EZfADg4Mju1Y0yzuHfXegCnqBPZrdW5/8cVVf81AfS6rq1pR2132Nfy7hmW0",
+	"9O9HSia13y2mLYUnM/LOpuIsYaY2WwwjmnHTO9rf3e2XgnRvF//bJUk/NErR7u/udpShXa78bHHLgfqz",
+	"b4FMZcQwhcPXD5YDSwmHbgOheYuNloVt7fi9JccfLDEeo5F8VcbeablVEsOYM0xg1JqRTeSul8OLLfzJ",
+	"Ds3MZIdLXykilaG6JccpFlimRDu3BRxZNhZJ+ZFBwfKv/Zc3ZHNoxQ30yf8wJn0v+Oc+GdIEhszAfx8a",
+	"xSKzdSXshOSmMPpvSGzpNKEipgpcwR179dr4qs43f9s+GZ6/3vajKZF1bhtN4EokMsYCFcgILFcYkFcy",
+	"lcRy7JQR47zHU0ZGlHNmGOEb1D0hEc3ILZdRRH3yKknlRoglYABGWVHmn2X8+c6wsBbc8bUu4I3K4Os9",
+	"UkDVIxUggmNEH0kUy3Rk+eeDEMD+iyUJwOs5vaNfPlTJId+9VVFQIyRAiviWGhnIzFTpYObu7fczt3A4",
+	"SzIenCiRM00Hyx+/Rs8nE5bFgH4aP3Fl29XYnvDGZ3xp94G9jefShfA3ALl8Gu/LMvSlVWYoNxhNg4dn",
+	"BGseIWjhsbPiEzyGvbr8nsimvL3lbGzNG+b8jool0rNouRW4WrsKmHYOfc7sJmILocQy6/3dfVf+yXLR",
+	"mCn25YskoBlWXyNCDsgptwrix75XqpG9TyU3rhpU/0qkVPlgD5ehGuCFnlXVHqHvGblqD90Lodh+iDhr",
+	"cEGTxPUFMLJPmIOM/ZgJgmDAmhKroNldMbCTCT6iZMJtDeuiAUvwTUtBFblCyNNAnfolDsE8EGMYgvl+",
+	"ruAPbf7kCzl126iRtZUujOfmM7O3xcSUGUmk/6+jYryhso57q710RsdMePWHkghjR+GI3JSRpDeFgeNq",
+	"t5Gp244zxxMgN5Ef57z8lqrtnGhbotFD3m4ABxFJjOWy183AWqu+ioeWglqLlCQS22ag8uiNNNS4chdB",
+	"boy5Z4gpxKCCFtVbpsuquXoxoyp3W3ZaRY3n1b28R0djLudFX9q+KjymS/+ycNQvbxMWbuqZn1bemMK/",
+	"rQbELf9rhzSr7LnD3ntWNff2/1Rrryi3H1B0L4UlISSS2CH6AygYNYXhJ0ePuTOkj+Xrqp4KfHcMqgE3",
+	"RQG4Gyu+QuXvCBAFwumSpfVUFMIzcERU3lPHMgxfB7UcqkAbZjJ0A3Lp6qRKX9h3f3d3y/I8iPDlPVJA",
+	"lbP0/HP54Eq8LX5T3W2zQJArG0JcQRNjJNk83H2xNSBvXfEpdKWxvPjTlagXnLxxH/vqxVgqKi9eTCTh",
+	"G5fDixBvctkHBXe6J2kYKIf9oIZevYp2yN9RFL+t+M0UdZVsUPRi9dtpZlVziCJZFGZFBdMV+vja7+07",
+	"EniYTZ/Y9Z0jetDr+85MCLu3MipeKTr6HD06I8KOf7HU+GerGynew+Ouse649u4QVyS1qbvslCGXYY50",
+	"mtfspZZfIAox38epb2nc1cbBmr4kcbHwdDxmkoDTUaztNwXFRizCqlhXwocBfqEDMrTaCPqlXPDCptfA",
+	"UiVTa1mhJraFdtCEYiAEZ1MsVlcGA5HTkvURnRVMaVBjTlaVOns/vCCVs9+085BGd4B74iQtPQieMD9Z",
+	"840/g28c7u8/FJ+5LIm1aMVXMJeCUPNGb5a5GEMTp/Q0OM/vLP7aajpdelbmXCANE8VaOhUzxVlPViU6",
+	"3D3072iZcL+1Q51Ua3keqtJ4yJT5juZ7La++H/5MWvbs/IF8boerotl5RUcNSrUgNu1UIqZaBdpV72cp",
+	"ylj0qx6h5etIWbHLVXjX0QQDZHXq3lGDWHTi4rXKznSzqBSCQTlkx7fctEbZnJGNdpoOme5eMs102Xt0",
+	"MilvFlr1/TXVWVRElKD+tSPolwpPRCrNClwJRLTfpnm8KbYlxRAHjDZlmaFkk8YENCQYUi1Tp9goRjWi",
+	"Ve4FygS6wiWZZLdbj9D1vSzZPmppVbYuKUQExgN7hRQ9BIU6GmYpse/L1fG46irLilj6nBmiwcc1YM1M",
+	"y7eE5VoE+kSDN5ApNilxiTgDcs5GFocqc2TiSiSu0P/mTd6W66ZPbpp9uexngcZc9mOMRnKmuZCGbvnH",
+	"VDu1wgVLUjGWTjAJaJLdhpjcKwxTPSujVJ84h2v0W1vztzV/e8r8rWjN5OtcE2siI09pYWsuyXrbF6ps",
+	"fVw6x+9f1VKynzjlV9KvnxTVo6+WmhmyX9PXA9BX3oUpZkRn1Al0atjUM7xMCEloxWCo2gwYnz/WGB1f",
+	"GjAfgnRZpIG0qhtDH1zb6Afo3eJbjhNY5cPOWmm65WwjZ+gU2ZSkOOGViGEKBLQGF75FDCjFXIQDhhLb",
+	"FYHQKbhJA56499zk32H0Z8yuhF+qyGZqdd471QKG+XPbE+cyjbzbtX6x1i+eIP9DovccpeKo73Xyru1P",
+	"PiWji42d1gwPJpA/aWSwOXd6SaqKjWKGIWrlcQ4u0LPgNiGekueG/Dhmy1NVXtYsZc1SKizFEXONvgsW",
+	"EGYuyhdpKArHBLnKmdQeHVyBkWhSZVtEs6ruczPJbjHMor2X8pWY00w5HFXptnpC9Q/gCm5Ux1hznTXX",
+	"eapcx9tI5V2UCFK7jjAHMj7Dd75Og4HHvpoeGoMik1OZh1DZRd0HLsrppetWLRVzsVk0xFPy9OIfg6c0",
+	"kqXXPGXNU56kc6hom+XiHY2iFquZ02aKy/Cxx0Gmsoip1FRqXImXssU+8clFHqm6DKGOaIenxkMaef9r",
+	"HrLmIU+Ph5wW7W9Li6gIsnMcY6ZNkY+Xmk3LOG10GLqrzIzHkxXRkZ2wV8tGf/anpifMtC4K8Ic3nFW6",
+	"CD72HMj6btH9piTB95DimQPz6zWoKcY6xIxIxUC46D/ZJ8xxqEyNcQoUZZWXkep7yYdZxN8p6xsH8R+7",
+	"MDQJ4EEu2Pd/CMXaIZxgPGaDB76u/5lRC+PKjaWgyIhqIJvWAILWe9pa4koaAZwzoZW1jlvL6hu19mWv",
+	"eg9Gr2FZXhxcDh44EvJSlNeIpXldgDyjQvbrsfWYERQpKSSXY0aXvMidiEsNHRno9us7vdFHo0m2dUh8",
+	"YJVyPhaugwMeme5WcNHy+T3yhR4qLINsKqYlR/Klya1jut4jLQm9vaUilmJp1rtT7xzcEr4TSRUHW0H+",
+	"mPTb7KW3puE1DS9Iw0U+C6alci5/zZirOMM3fIQPitjc6bMsuRY9sIOUejxWAM3moj8mjVbapq7Jc02e",
+	"K5Anqr+WNK10y0tXljWwMek0phiBVsT6L0uurnfuMqLVddD9MWm21h14TbVrql2WarE8VZF2A56GlyVK",
+	"Qz/CdoQV5Nsps6wy/370Y1qsM3X01xS5psgFKbLh8COpqybDBImoYpEkvJ4I20miSa2hYzCT2/siseLU",
+	"xFf9nGS3dkH8e0Q19MmvbhSWBdQRjTPD+vk2DMPEtMvhRZ/QKxEOsifg5oAySdhP55LQwVebEFmCfT4F",
+	"aJ1hyRp5JfJCWfDS7amRb+6iTcuqWfNqZL0BU+l0eY90WFnlrv3PNfx5Vy3sUeQFUA6uqrPLDBi5l9B+",
+	"b6fZbabNQfy+XjT53sAU7JQYANgZooFFJSw8YhFQfEFqUGAe3In/FnwBN7shVinqTn19FNrEU1caGKvt",
+	"b83exE7Z6bE1fMkdFSOYRL0wnSulMMXicq6WXCW0adBSRqUK+Lw10L3Iw2priYVk4d1VKCm6kAYQ6qIs",
+	"ov/oK07bGyOZuDM82/kd/z11plSlFkubOTWVH4MIM78qh19oidIcofffQOyFuz+/fTl4fFpHo2iG3SfR",
+	"2S0z8m6usujmGuYYiDN8IyuabUWRjO0nrkazf6xqKVNrJcdfCKqAzD1sRRm7EjqCMWe1kqghGYvdSwAb",
+	"x94PT2m0SHlgrlJrjBsQ7a4sqYP3o9WfX6ysryLcXaqiU828OFoYixVkAm3N+WEz5/Wh9xs3s67r2YX1",
+	"/yIzJeDzYqU9U1CRVJq9rBfUjVylZWvFZK5lwpQ++m4PxWGwaB4zDPsGSqJTqQym2WaCRVV3iTXVxJhl",
+	"Yuy64PQ+tBYVxdqAjOdr5J1Vi+DVVGE1z9nlBuRGwQgUiAgwUYZxrBxSdN7JRQs1LKJHWCwZexcWIe/Z",
+	"GBu6YJt5X6Ewj4LPd3MlsOroy0ot0uoSC9YVba3kV6PuexIVr7EP1EM7YTyxuGPG3YX7irtu1O3DG6uG",
+	"peqsvJk7L+Y3f8enFSz99gehKah1PdAVg9PPLO26/kybIereKooaWDlbYAgTZIa3dLKdWXG7ULDejNi9",
+	"d0J5vIF6BfefCdNrXFnukvDdtjiH/OJg6UtiiZ282x8wYhzyKq9Kcm6Nfsy6xh5keT4CIyYzRh6RcaX5",
+	"mRR5LSvDiGJjVOWs+Bi7hiD5vp1hAO4HvnqNQY8gHg+9Dm6EBSbDmvdVecmuBE2V/XEqmcXeWxp9HCuZ",
+	"ifiI3GDiJsQ3BDuMU++9E87FsfnmpwvfUw1hsTUgRXHrK4FndwyyksT17Y+KoHI/874Ra+aTWKYpuh5R",
+	"qAUNF/xNAPvb5FKSccNSqszOSKpkO6aG1nG/3u/QbrvW9euWCYqqYHf7QfxdoPngg8o0J0kdiIISrQA9",
+	"3k5Nmsn8surSzN2Rl2X7D7bTCvHkSC1fElZFXLtrrBuDLvgfSMztHfw5Yg7vHxs0Wshvngz/SiT529vh",
+	"37aw0F/OcO5CwnnmOTcGukbnHluWfYb08uu+o6Dn0t5GhZQece3Y4zqTz0TOpis4sPR9L3XPj/WG/TJz",
+	"FO/Hfr+XothqPw/8Ke0bZ/i3BMIvftc7rncsnxf/c+yHfceNP56SmPTPqi3TgZjz8igLc3EdTfBgQrdq",
+	"ShYBPnwDScb1vcHO2IwqRjY1I14/57W3eRxmidbKYzBWiYskpwq2ViNYfKSPzDY1BpK0bteEKPfEjT92",
+	"w38IAs6PtKbhNQ2vRMOZKFrsosnrmruU8bWB0PclKHQkOZeftrN0Lm06VfQ1jr9MfwjazA+zJs41ca5M",
+	"nGVaSowNwWWS0rGgq5mwq+SQrRLf/hip8U9OE1uT44+g74Jm7g20QpeYekIVgKsUjW0Zvpc0ty3axBnv",
+	"CHkf+hE/KJXmx1tT65pal6LWEdO6kdDZiH9fjTZTUAloLedJzbN83No/tKbA/+TykpJYJlTEefAWEgaK",
+	"SemuZgFaNFR/7I7mu8ARCwXxPZFqUvZEbRFxp666m2EuVObBW12X62NRwmrscD/P48GAgVSxhLkTVDry",
+	"/967BapA9Y5++WBhqEFN8xvLFO8d9XZoyname72vH77+/wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

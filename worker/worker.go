@@ -5,11 +5,13 @@ package worker
 import (
 	"time"
 
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/activities/imports"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
@@ -28,6 +30,9 @@ type Dependencies struct {
 	Journeys *activities.Journeys
 	// Interventions keeps the orientation service's intervention cases.
 	Interventions *activities.Interventions
+	// Imports opens the journeys of bulk files of families; it needs a Temporal client,
+	// so the process sets it.
+	Imports *imports.Imports
 }
 
 // DependenciesOn returns the activities' dependencies on one store, with the case policy
@@ -81,6 +86,9 @@ func Register(r sdkworker.Registry, deps Dependencies) {
 	if deps.Interventions != nil {
 		r.RegisterActivity(deps.Interventions)
 	}
+	if deps.Imports != nil {
+		r.RegisterActivityWithOptions(deps.Imports.StartImportedJourneys, activity.RegisterOptions{Name: workflows.StartImportedJourneysActivity})
+	}
 }
 
 // RegisterWorkflows registers every workflow on r under its fixed name. The replay test
@@ -92,4 +100,5 @@ func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.ComuneOnboardingWorkflow, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ReunificationJourneyWorkflow, workflow.RegisterOptions{Name: workflows.ReunificationWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.InterventionWorkflow, workflow.RegisterOptions{Name: workflows.InterventionWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.FamilyImportWorkflow, workflow.RegisterOptions{Name: workflows.FamilyImportWorkflowName})
 }

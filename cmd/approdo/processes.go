@@ -14,6 +14,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/activities/imports"
 	"github.com/approdo/approdo/api"
 	"github.com/approdo/approdo/internal/config"
 	"github.com/approdo/approdo/internal/logging"
@@ -112,6 +113,7 @@ func runWorkerUntilDone(ctx context.Context, cfg config.Config, log *slog.Logger
 	deps := worker.DependenciesOn(store.New(pool), policy)
 	deps.Onboarding.Policy = activities.OnboardingPolicy{ReminderEvery: cfg.OnboardingReminderEvery, Reminders: cfg.OnboardingReminders}
 	deps.Journeys.Policy = cfg.JourneyPolicy()
+	deps.Imports = &imports.Imports{Store: store.New(pool), Temporal: tc, TaskQueue: cfg.TaskQueue}
 	if cfg.SMTPHost != "" {
 		deps.Cases.Temporal, deps.Cases.TaskQueue = tc, cfg.TaskQueue
 		deps.Delivery = &activities.Delivery{

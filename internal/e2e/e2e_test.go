@@ -29,6 +29,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/activities/imports"
 	"github.com/approdo/approdo/api"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/config"
@@ -214,6 +215,7 @@ func (b *bundle) startWorker(t *testing.T) {
 func (b *bundle) workerDeps(t *testing.T) worker.Dependencies {
 	t.Helper()
 	deps := worker.DependenciesOn(store.New(b.appPool), b.policy)
+	deps.Imports = &imports.Imports{Store: store.New(b.appPool), Temporal: b.temporal, TaskQueue: b.taskQueue}
 	if b.mailbox != nil {
 		host, port, err := net.SplitHostPort(b.mailbox.Addr())
 		require.NoError(t, err)
