@@ -46,7 +46,7 @@ bench: ## Run the benchmarks and print their figures
 
 .PHONY: histories
 histories: devserver ## Re-record the workflow histories the replay test replays
-	APPRODO_DEVSERVER_BIN=$(DEVSERVER_BIN) go test -count=1 -run 'TestEnrolmentEndToEnd|TestJourneyThroughTheAPI|TestPECToTheComuneIsDeliveredByItsReceipt|TestUndeliveredPECEscalatesTheCase|TestOnboardingDeliversCredentialsByPEC|TestReunifiedFamilysChildrenEndUpEnrolled' ./internal/e2e -update-histories
+	APPRODO_DEVSERVER_BIN=$(DEVSERVER_BIN) go test -count=1 -run 'TestEnrolmentEndToEnd|TestJourneyThroughTheAPI|TestPECToTheComuneIsDeliveredByItsReceipt|TestUndeliveredPECEscalatesTheCase|TestOnboardingDeliversCredentialsByPEC|TestReunifiedFamilysChildrenEndUpEnrolled|TestPupilNotAttendingBecomesAnInterventionCase' ./internal/e2e -update-histories
 
 .PHONY: clean
 clean: ## Remove the dev stack's data, logs and binaries (.dev/)

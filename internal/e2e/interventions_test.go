@@ -85,6 +85,10 @@ func TestPupilNotAttendingBecomesAnInterventionCase(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return b.getCase(t, c.Id).Stage == "awaiting_proposal"
 	}, 30*time.Second, 200*time.Millisecond, "the school change sends the case back to its hub")
+	if *updateHistories {
+		writeHistory(t, b.temporal, in.Id, "intervention_taken_in_charge_then_school_change.json")
+		writeHistory(t, b.temporal, "enrolment-"+c.Id, "enrolment_not_attending_then_school_change.json")
+	}
 }
 
 func TestSchoolReportsAPupilAtRisk(t *testing.T) {
