@@ -6,9 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
@@ -137,23 +134,11 @@ func (s *Server) interventionAction(ctx context.Context, id string, keyHeader *s
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
-	uctx, cancel := context.WithTimeout(ctx, s.registerTimeout)
-	defer cancel()
-	handle, err := s.temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
-		WorkflowID: id, UpdateID: key, UpdateName: update, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = handle.Get(uctx, nil)
-	}
-	if err != nil {
-		var notFound *serviceerror.NotFound
-		if errors.As(err, &notFound) {
-			return problemReply(newProblem(http.StatusConflict, problemCaseClosed, "L'intervento è chiuso", "L'intervento è concluso: non accetta altre azioni.")), nil
+	if p, err := s.sendUpdate(ctx, id, key, update, arg, "L'intervento è chiuso"); p != nil || err != nil {
+		if err != nil {
+			return reply{}, err
 		}
-		if p, known := s.actionProblem(ctx, "", err); known {
-			return problemReply(p), nil
-		}
-		return reply{}, err
+		return problemReply(*p), nil
 	}
 	return s.interventionReply(ctx, id)
 }

@@ -301,26 +301,40 @@ func (s *Server) journeyAction(ctx context.Context, id string, keyHeader *string
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
+	if p, err := s.sendUpdate(ctx, reunification.WorkflowID(id), key, update, arg, "Il percorso è chiuso"); p != nil || err != nil {
+		if err != nil {
+			return reply{}, err
+		}
+		return problemReply(*p), nil
+	}
+	return s.journeyReply(ctx, id)
+}
+
+// sendUpdate sends an action to a workflow as an Update and waits for it. A refusal by
+// its validator, or a workflow already closed (closedTitle), is a problem for the caller;
+// anything else is the server's error.
+func (s *Server) sendUpdate(ctx context.Context, workflowID, key, update string, arg any, closedTitle string) (*Problem, error) {
 	uctx, cancel := context.WithTimeout(ctx, s.registerTimeout)
 	defer cancel()
 	handle, err := s.temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
-		WorkflowID: reunification.WorkflowID(id), UpdateID: key, UpdateName: update,
+		WorkflowID: workflowID, UpdateID: key, UpdateName: update,
 		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err == nil {
 		err = handle.Get(uctx, nil)
 	}
-	if err != nil {
-		var notFound *serviceerror.NotFound
-		if errors.As(err, &notFound) {
-			return problemReply(newProblem(http.StatusConflict, problemCaseClosed, "Il percorso è chiuso", "Il percorso è concluso: non accetta altre azioni.")), nil
-		}
-		if p, known := s.actionProblem(ctx, "", err); known {
-			return problemReply(p), nil
-		}
-		return reply{}, err
+	if err == nil {
+		return nil, nil
 	}
-	return s.journeyReply(ctx, id)
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		p := newProblem(http.StatusConflict, problemCaseClosed, closedTitle, "È concluso: non accetta altre azioni.")
+		return &p, nil
+	}
+	if p, known := s.actionProblem(ctx, "", err); known {
+		return &p, nil
+	}
+	return nil, err
 }
 
 // RecordContactAttempt records an attempt to reach the family.

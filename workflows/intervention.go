@@ -381,40 +381,10 @@ func (c *interventionCase) closeTask() {
 	c.state.Escalated, c.state.EscalationReason = false, ""
 }
 
-// deadline counts days working days from now on the Italian calendar and returns the
-// deadline and the reminder time (zero for none), as the enrolment case does: in a side
-// effect, so that a newer holiday library cannot move a running intervention's deadlines
-// on replay.
+// deadline counts days working days from now, as the enrolment case does.
 func (c *interventionCase) deadline(ctx workflow.Context, now time.Time, days int) (time.Time, time.Time) {
-	p := *c.state.Policy
-	var t deadlineTimes
-	encoded := workflow.SideEffect(ctx, func(workflow.Context) any {
-		if p.DemoDeadline > 0 {
-			t := deadlineTimes{Due: now.Add(p.DemoDeadline)}
-			if p.ReminderDays > 0 {
-				t.Remind = now.Add(p.DemoDeadline / 2)
-			}
-			return t
-		}
-		local := make([]calendar.MonthDay, len(p.LocalHolidays))
-		for i, h := range p.LocalHolidays {
-			local[i] = calendar.MonthDay{Month: h.Month, Day: h.Day}
-		}
-		cal := calendar.New(local...)
-		due := cal.Deadline(now, days)
-		var remind time.Time
-		if p.ReminderDays > 0 {
-			if r := cal.WorkingDaysBefore(due, p.ReminderDays); r.After(now) {
-				remind = r
-			}
-		}
-		return deadlineTimes{Due: due, Remind: remind}
-	})
-	if err := encoded.Get(&t); err != nil {
-		// A value this workflow encoded itself always decodes; reaching here is a bug.
-		panic(fmt.Sprintf("decode deadline: %v", err))
-	}
-	return t.Due, t.Remind
+	p := c.state.Policy
+	return workingDeadline(ctx, now, days, deadlineRules{DemoDeadline: p.DemoDeadline, ReminderDays: p.ReminderDays, LocalHolidays: p.LocalHolidays})
 }
 
 // addEvent appends an event to the timeline with the next sequence number.

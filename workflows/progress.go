@@ -73,11 +73,24 @@ type deadlineTimes struct {
 
 // deadline counts days working days from now on the Italian calendar and returns the
 // deadline and the reminder time (zero when no reminder is due, or when it would fall
-// before now). The holiday library runs in a side effect: its answer is recorded in the
-// history, so a newer library that knows another holiday cannot change the deadlines of
-// a running case on replay.
+// before now).
 func (c *enrolmentCase) deadline(ctx workflow.Context, now time.Time, days int) (time.Time, time.Time) {
 	p := c.state.Policy
+	return workingDeadline(ctx, now, days, deadlineRules{DemoDeadline: p.DemoDeadline, ReminderDays: p.ReminderDays, LocalHolidays: p.LocalHolidays})
+}
+
+// deadlineRules are the parts of a policy that set a deadline.
+type deadlineRules struct {
+	DemoDeadline  time.Duration
+	ReminderDays  int
+	LocalHolidays []casework.MonthDay
+}
+
+// workingDeadline counts days working days from now and returns the deadline and the
+// reminder time. The holiday library runs in a side effect: its answer is recorded in the
+// history, so a newer library that knows another holiday cannot change the deadlines of
+// a running case on replay.
+func workingDeadline(ctx workflow.Context, now time.Time, days int, p deadlineRules) (time.Time, time.Time) {
 	var t deadlineTimes
 	encoded := workflow.SideEffect(ctx, func(workflow.Context) any {
 		if p.DemoDeadline > 0 {
