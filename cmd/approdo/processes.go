@@ -113,6 +113,9 @@ func runWorkerUntilDone(ctx context.Context, cfg config.Config, log *slog.Logger
 	deps := worker.DependenciesOn(store.New(pool), policy)
 	deps.Onboarding.Policy = activities.OnboardingPolicy{ReminderEvery: cfg.OnboardingReminderEvery, Reminders: cfg.OnboardingReminders}
 	deps.Journeys.Policy = cfg.JourneyPolicy()
+	if deps.Interventions.Policy, err = cfg.InterventionPolicy(); err != nil {
+		return err
+	}
 	deps.Imports = &imports.Imports{Store: store.New(pool), Temporal: tc, TaskQueue: cfg.TaskQueue}
 	if cfg.SMTPHost != "" {
 		deps.Cases.Temporal, deps.Cases.TaskQueue = tc, cfg.TaskQueue

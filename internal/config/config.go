@@ -103,6 +103,12 @@ type Config struct {
 	ReunificationFollowUps         int           `env:"REUNIFICATION_FOLLOWUPS" envDefault:"3"`
 	ReunificationMaxDuration       time.Duration `env:"REUNIFICATION_MAX_DURATION" envDefault:"8760h"`
 
+	// The orientation service's intervention deadlines, in working days (the reminder and
+	// local holidays are the case policy's).
+	InterventionTakeChargeDays int `env:"INTERVENTION_TAKE_CHARGE_DAYS" envDefault:"5"`
+	InterventionInterviewDays  int `env:"INTERVENTION_INTERVIEW_DAYS" envDefault:"10"`
+	InterventionReviewDays     int `env:"INTERVENTION_REVIEW_DAYS" envDefault:"5"`
+
 	USTEmail         string `env:"UST_EMAIL"`
 	OrientationEmail string `env:"ORIENTATION_EMAIL"`
 	PublicURL        string `env:"PUBLIC_URL" envDefault:"http://127.0.0.1:8080"`
@@ -178,6 +184,9 @@ func (c Config) check() error {
 		c.ReunificationPermessoDays < 1 || c.ReunificationFollowUpEvery <= 0 || c.ReunificationFollowUps < 1 || c.ReunificationMaxDuration <= 0 {
 		return fmt.Errorf("the REUNIFICATION_* settings must be positive")
 	}
+	if c.InterventionTakeChargeDays < 1 || c.InterventionInterviewDays < 1 || c.InterventionReviewDays < 1 {
+		return fmt.Errorf("INTERVENTION_TAKE_CHARGE_DAYS, INTERVENTION_INTERVIEW_DAYS and INTERVENTION_REVIEW_DAYS must be at least 1")
+	}
 	if c.AuditRetention < MinAuditRetention {
 		return fmt.Errorf("AUDIT_RETENTION must be at least %s (six months), not %s", MinAuditRetention, c.AuditRetention)
 	}
@@ -185,6 +194,19 @@ func (c Config) check() error {
 		return fmt.Errorf("TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_TASK_QUEUE must not be empty")
 	}
 	return nil
+}
+
+// InterventionPolicy returns the deadlines of the orientation service's interventions:
+// its own days, with the case policy's reminder, local holidays and demo deadline.
+func (c Config) InterventionPolicy() (casework.InterventionPolicy, error) {
+	cp, err := c.CasePolicy()
+	if err != nil {
+		return casework.InterventionPolicy{}, err
+	}
+	return casework.InterventionPolicy{
+		TakeChargeDays: c.InterventionTakeChargeDays, InterviewDays: c.InterventionInterviewDays, ReviewDays: c.InterventionReviewDays,
+		ReminderDays: cp.ReminderDays, LocalHolidays: cp.LocalHolidays, DemoDeadline: cp.DemoDeadline,
+	}, nil
 }
 
 // JourneyPolicy returns the reunification journey's policy the configuration sets.
