@@ -307,7 +307,8 @@ Approdo is running.
   Logs         %[7]s  (PostgreSQL, Temporal; the API and worker log to this terminal)
 
 Next steps:
-  Load the demo tokens (UST, Comune di Milano, Polo START 1, CTI 22, two schools):
+  Load the demo tokens (UST, Comune di Milano, Polo START 1, CTI 22, two schools, the
+  Prefettura, the one-stop shop for families, the orientation service):
     source %[9]s
   Open a case as the Comune di Milano:
     curl -i -X POST %[1]s/api/v1/enrolments -H 'Content-Type: application/json' \
@@ -319,6 +320,12 @@ Next steps:
   Find it in the Temporal UI:
     %[2]s/namespaces/%[4]s/workflows?query=%[8]s
   Take it to enrolment (propose, decide, …): README.md, "Taking the case to enrolment".
+  A family in reunification, sent by the Prefettura (README.md, "Family reunification"):
+    curl -i -X POST %[1]s/api/v1/reunifications -H 'Content-Type: application/json' \
+      -H "Authorization: Bearer $APPRODO_TOKEN_PREFETTURA" \
+      -d '{"reference":"PREF-DEMO-1","sponsor":{"givenName":"Ahmed","familyName":"Benali","phone":"+39 333 0000000","comune":"015146","municipio":2},
+           "members":[{"givenName":"Amina","familyName":"Benali","birthDate":"2017-04-12","relation":"child"}],
+           "nullaOsta":{"number":"NO-1","issuedOn":"2026-10-01"},"language":"ar"}'
   Give a comune its account, by PEC (README.md, "Onboarding the comuni"):
     source %[16]s && .dev/bin/approdo onboard comuni 015182
 
