@@ -91,8 +91,9 @@ BEGIN
 END
 $$`)
 	var pgErr *pgconn.PgError
-	// Two processes may create it at the same moment; the loser finds it made.
-	if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "23505") {
+	// Two processes may create it at the same moment; the loser finds it made (a unique
+	// violation in the catalogue, or "role already exists", depending on the timing).
+	if err != nil && !(errors.As(err, &pgErr) && (pgErr.Code == "23505" || pgErr.Code == "42710")) {
 		return "", fmt.Errorf("create login role %s: %w", AppLogin, err)
 	}
 	u, err := url.Parse(ownerURL)
