@@ -333,7 +333,8 @@ func TestFollowUpOpensDropoutReferrals(t *testing.T) {
 	require.Equal(t, workflows.OutcomeNoAnswer, h.referrals[1].Reason)
 	sameTime(t, rome(2027, time.March, 6, 0), h.referrals[1].OpenedAt)
 	require.Equal(t, schoolA, h.referrals[1].School)
-	require.Equal(t, []string{"dropout_referral", "dropout_referral"}, h.noticesTo(casework.Orientation))
+	require.Empty(t, h.noticesTo(casework.Orientation), "the orientation service hears of it from the intervention case")
+	require.Equal(t, []string{"placement_confirmed", "dropout_referral", "dropout_referral"}, h.noticesTo(milano))
 	s := h.state()
 	require.True(t, s.DropoutRisk)
 	containsInOrder(t, kinds(s.Timeline),

@@ -37,10 +37,11 @@ type ReportDropoutRiskInput struct {
 const schoolReportChecks = 100
 
 // openIntervention starts the intervention case of a referral, as a child that outlives
-// the enrolment case.
-func (c *enrolmentCase) openIntervention(ctx workflow.Context, referral, reason, note string) error {
+// the enrolment case. It reports false for a case whose history predates interventions:
+// such a case tells the orientation service itself.
+func (c *enrolmentCase) openIntervention(ctx workflow.Context, referral, reason, note string) (bool, error) {
 	if workflow.GetVersion(ctx, interventionsChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		return nil
+		return false, nil
 	}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:        InterventionWorkflowID(c.input.CaseID, referral),
@@ -52,9 +53,18 @@ func (c *enrolmentCase) openIntervention(ctx workflow.Context, referral, reason,
 	err := child.GetChildWorkflowExecution().Get(ctx, nil)
 	var started *temporal.ChildWorkflowExecutionAlreadyStartedError
 	if errors.As(err, &started) {
-		return nil // opened before: a referral has one intervention
+		return true, nil // opened before: a referral has one intervention
 	}
-	return err
+	return err == nil, err
+}
+
+// referralNotices are the notices of a dropout-risk referral: the comune is told; the
+// orientation service hears of it from the intervention, unless none was opened.
+func (c *enrolmentCase) referralNotices(opened bool) []notice {
+	if opened {
+		return []notice{c.notice("dropout_referral", c.comuneOrg())}
+	}
+	return []notice{c.notice("dropout_referral", casework.Orientation), c.notice("dropout_referral", c.comuneOrg())}
 }
 
 func (c *enrolmentCase) validateReportDropoutRisk(_ workflow.Context, in ReportDropoutRiskInput) error {
@@ -87,10 +97,11 @@ func (c *enrolmentCase) reportDropoutRisk(ctx workflow.Context, in ReportDropout
 	if err != nil {
 		return c.state, err
 	}
-	if err := c.openIntervention(ctx, "report-"+strconv.Itoa(n), casework.ReferralSchoolReport, in.Note); err != nil {
+	opened, err := c.openIntervention(ctx, "report-"+strconv.Itoa(n), casework.ReferralSchoolReport, in.Note)
+	if err != nil {
 		return c.state, err
 	}
-	return c.state, c.commit(ctx, c.notice("dropout_referral", casework.Orientation), c.notice("dropout_referral", c.comuneOrg()))
+	return c.state, c.commit(ctx, c.referralNotices(opened)...)
 }
 
 // listenForSchoolChanges takes the school changes that interventions ask for: the pupil

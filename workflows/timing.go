@@ -117,8 +117,9 @@ func (c *enrolmentCase) closeFollowUp(ctx workflow.Context, outcome string, acto
 	if err != nil {
 		return err
 	}
-	if err := c.openIntervention(ctx, "check-"+strconv.Itoa(i+1), outcome, note); err != nil {
+	opened, err := c.openIntervention(ctx, "check-"+strconv.Itoa(i+1), outcome, note)
+	if err != nil {
 		return err
 	}
-	return c.commit(ctx, c.notice("dropout_referral", casework.Orientation), c.notice("dropout_referral", c.comuneOrg()))
+	return c.commit(ctx, c.referralNotices(opened)...)
 }
