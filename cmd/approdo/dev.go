@@ -22,6 +22,7 @@ import (
 	"github.com/approdo/approdo/internal/devmail"
 	"github.com/approdo/approdo/internal/devtemporal"
 	"github.com/approdo/approdo/internal/logging"
+	"github.com/approdo/approdo/internal/payloadcrypt"
 	"github.com/approdo/approdo/internal/pgcluster"
 	"github.com/approdo/approdo/internal/progress"
 	"github.com/approdo/approdo/internal/searchattr"
@@ -145,7 +146,12 @@ func runDev(ctx context.Context) error {
 	say("Database migrations: %d applied now.", len(applied))
 
 	appLog := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat)
-	tc, err := dialTemporal(ctx, cfg, appLog)
+	if cfg.PayloadKey == "" {
+		if cfg.PayloadKey, err = devPayloadKey(dir); err != nil {
+			return err
+		}
+	}
+	tc, err := dialTemporalSealed(ctx, cfg, appLog)
 	if err != nil {
 		return err
 	}
@@ -352,8 +358,8 @@ func devDefault(variable string, value *time.Duration, short time.Duration) {
 func writeDevEnv(dir string, cfg config.Config) (string, error) {
 	path := filepath.Join(dir, "dev.env")
 	content := fmt.Sprintf("# The dev stack's database (as its owner) and Temporal, for the approdo commands.\n"+
-		"export DATABASE_URL=%s\nexport TEMPORAL_ADDRESS=%s\nexport TEMPORAL_NAMESPACE=%s\nexport TEMPORAL_TASK_QUEUE=%s\n",
-		shellQuote(cfg.DatabaseURL), shellQuote(cfg.TemporalAddress), shellQuote(cfg.TemporalNamespace), shellQuote(cfg.TaskQueue))
+		"export DATABASE_URL=%s\nexport TEMPORAL_ADDRESS=%s\nexport TEMPORAL_NAMESPACE=%s\nexport TEMPORAL_TASK_QUEUE=%s\nexport TEMPORAL_PAYLOAD_KEY=%s\n",
+		shellQuote(cfg.DatabaseURL), shellQuote(cfg.TemporalAddress), shellQuote(cfg.TemporalNamespace), shellQuote(cfg.TaskQueue), shellQuote(cfg.PayloadKey))
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		return "", fmt.Errorf("write %s: %w", path, err)
 	}
@@ -361,3 +367,19 @@ func writeDevEnv(dir string, cfg config.Config) (string, error) {
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// devPayloadKey reads the dev stack's payload key, making it at the first start: the
+// workflows' payloads in .dev are sealed with it, so it must outlive a restart.
+func devPayloadKey(dir string) (string, error) {
+	path := filepath.Join(dir, "payload.key")
+	if data, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(data)), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	key := payloadcrypt.NewKey()
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return key, nil
+}

@@ -25,7 +25,7 @@ func runOnboard(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	tc, err := dialTemporal(ctx, cfg, log)
+	tc, err := dialTemporalSealed(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

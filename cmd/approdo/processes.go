@@ -19,6 +19,7 @@ import (
 	"github.com/approdo/approdo/internal/config"
 	"github.com/approdo/approdo/internal/logging"
 	"github.com/approdo/approdo/internal/mailer"
+	"github.com/approdo/approdo/internal/payloadcrypt"
 	"github.com/approdo/approdo/internal/pecinbox"
 	"github.com/approdo/approdo/internal/pecreceipts"
 	"github.com/approdo/approdo/internal/searchattr"
@@ -63,7 +64,7 @@ func runAPI(ctx context.Context) error {
 		return err
 	}
 	defer pool.Close()
-	tc, err := dialTemporal(ctx, cfg, log)
+	tc, err := dialTemporalSealed(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func runWorker(ctx context.Context) error {
 		return err
 	}
 	defer pool.Close()
-	tc, err := dialTemporal(ctx, cfg, log)
+	tc, err := dialTemporalSealed(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -198,13 +199,38 @@ func runMigrate(ctx context.Context) error {
 // dialTemporal connects to the Temporal frontend, giving up after a while rather than
 // hanging a process whose cluster is not there.
 func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	tc, err := client.DialContext(ctx, client.Options{
+	return dialTemporalAs(ctx, cfg, log, false)
+}
+
+// dialTemporalSealed connects for a process that reads or writes workflow payloads (the
+// api, the worker, onboard): they are sealed with TEMPORAL_PAYLOAD_KEY, which is required.
+func dialTemporalSealed(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
+	return dialTemporalAs(ctx, cfg, log, true)
+}
+
+func dialTemporalAs(ctx context.Context, cfg config.Config, log *slog.Logger, sealed bool) (client.Client, error) {
+	opts := client.Options{
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.TemporalNamespace,
 		Logger:    temporallog.NewStructuredLogger(log.With("component", "temporal-sdk")),
-	})
+	}
+	if sealed {
+		if cfg.PayloadKey == "" {
+			return nil, fmt.Errorf("TEMPORAL_PAYLOAD_KEY is not set: workflow payloads hold minors' data and are sealed with it (make one with: openssl rand -base64 32)")
+		}
+		key, err := payloadcrypt.ParseKey(cfg.PayloadKey)
+		if err != nil {
+			return nil, fmt.Errorf("TEMPORAL_PAYLOAD_KEY: %w", err)
+		}
+		codec, err := payloadcrypt.New(key)
+		if err != nil {
+			return nil, err
+		}
+		opts.DataConverter = codec.DataConverter()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	tc, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.TemporalAddress, err)
 	}

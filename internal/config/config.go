@@ -23,6 +23,10 @@ type Config struct {
 	// when it is empty; the production processes require it.
 	DatabaseURL string `env:"DATABASE_URL"`
 
+	// PayloadKey (base64 of 32 random bytes) seals what the workflows keep in Temporal:
+	// minors' data. Required by the api, the worker and onboard; `dev` makes one.
+	PayloadKey string `env:"TEMPORAL_PAYLOAD_KEY"`
+
 	TemporalAddress   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
 	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
 	TaskQueue         string `env:"TEMPORAL_TASK_QUEUE" envDefault:"approdo"`

@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -34,6 +35,7 @@ import (
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/config"
 	"github.com/approdo/approdo/internal/devmail"
+	"github.com/approdo/approdo/internal/payloadcrypt"
 	"github.com/approdo/approdo/internal/devtemporal"
 	"github.com/approdo/approdo/internal/devtemporal/devtemporaltest"
 	"github.com/approdo/approdo/internal/enrolment"
@@ -93,6 +95,28 @@ func run(m *testing.M) int {
 // sdkLogger keeps the clients' and workers' warnings and drops their debug lines, which
 // would bury a failing test's report under thousands of others.
 var sdkLogger = sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+
+// payloadCodec seals the workflows' payloads as production does, with a key of this run.
+// Histories recorded for the replay test (-update-histories) are left readable: the
+// replayer has no key, and what it checks is the workflow code.
+var payloadCodec = func() *payloadcrypt.Codec {
+	key, err := payloadcrypt.ParseKey(payloadcrypt.NewKey())
+	if err != nil {
+		panic(err)
+	}
+	c, err := payloadcrypt.New(key)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
+
+func dataConverter() converter.DataConverter {
+	if *updateHistories {
+		return converter.GetDefaultDataConverter()
+	}
+	return payloadCodec.DataConverter()
+}
 
 type bundle struct {
 	ctx       context.Context
@@ -156,7 +180,7 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 	appPool, err := store.OpenApp(ctx, appURL)
 	require.NoError(t, err)
 	t.Cleanup(appPool.Close)
-	c, err := client.Dial(client.Options{HostPort: temporalServer.HostPort(), Namespace: namespace, Logger: sdkLogger})
+	c, err := client.Dial(client.Options{HostPort: temporalServer.HostPort(), Namespace: namespace, Logger: sdkLogger, DataConverter: dataConverter()})
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 

@@ -13,6 +13,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/approdo/approdo/api"
 	"github.com/approdo/approdo/internal/enrolment"
@@ -359,4 +361,29 @@ func value(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// TestMinorsDataIsSealedInTemporal reads a case's history as Temporal keeps it: the
+// minor's name must not be there in the clear, and the API still answers with it.
+func TestMinorsDataIsSealedInTemporal(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{})
+	c := b.fileCase(t, validBody())
+	require.Equal(t, "Olena", b.getCase(t, c.Id).Minor.GivenName)
+	raw, err := client.Dial(client.Options{HostPort: temporalServer.HostPort(), Namespace: namespace, Logger: sdkLogger})
+	require.NoError(t, err)
+	defer raw.Close()
+	iter := raw.GetWorkflowHistory(b.ctx, c.WorkflowId, "", false, 0)
+	events := 0
+	for iter.HasNext() {
+		event, err := iter.Next()
+		require.NoError(t, err)
+		// The binary form: payloads' bytes are in it as they are (JSON would base64 them).
+		data, err := proto.Marshal(event)
+		require.NoError(t, err)
+		require.NotContains(t, string(data), "Olena", "event %d", event.GetEventId())
+		require.NotContains(t, string(data), "Kovalenko", "event %d", event.GetEventId())
+		events++
+	}
+	require.Greater(t, events, 5)
 }
