@@ -126,4 +126,3 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	}
 	return out, nil
 }
-
