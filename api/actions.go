@@ -85,6 +85,23 @@ func (s *Server) act(ctx context.Context, a action) (reply, error) {
 // actionProblem explains why an action was refused, when it was the case that refused
 // it. It reports false for other errors, which are the server's (503 or 500).
 func (s *Server) actionProblem(ctx context.Context, caseID string, err error) (Problem, bool) {
+	if p, refused := refusalProblem(err); refused {
+		return p, true
+	}
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		if _, getErr := s.store.GetCase(store.WithOrg(ctx, "ust"), caseID); getErr == nil {
+			return newProblem(http.StatusConflict, problemCaseClosed, "Il caso è chiuso",
+				"Il caso è concluso o ritirato: non accetta altre azioni."), true
+		}
+		return newProblem(http.StatusNotFound, problemBlank, "Caso non trovato", ""), true
+	}
+	return Problem{}, false
+}
+
+// refusalProblem explains an Update that a workflow's validator refused: 403, 409 or 422
+// saying why. It reports false for any other error.
+func refusalProblem(err error) (Problem, bool) {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		switch appErr.Type() {
@@ -101,14 +118,6 @@ func (s *Server) actionProblem(ctx context.Context, caseID string, err error) (P
 				return p, true
 			}
 		}
-	}
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		if _, getErr := s.store.GetCase(store.WithOrg(ctx, "ust"), caseID); getErr == nil {
-			return newProblem(http.StatusConflict, problemCaseClosed, "Il caso è chiuso",
-				"Il caso è concluso o ritirato: non accetta altre azioni."), true
-		}
-		return newProblem(http.StatusNotFound, problemBlank, "Caso non trovato", ""), true
 	}
 	return Problem{}, false
 }

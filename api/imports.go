@@ -163,7 +163,7 @@ func (s *Server) importReply(ctx context.Context, id string) (reply, error) {
 	}
 	out := FamilyImport{
 		Id: imp.ID, Filename: imp.Filename, Lines: imp.Lines, Families: imp.Families, Started: imp.Started, Done: imp.Done,
-		Conflicts: nonNilStrings(imp.Conflicts), CreatedAt: imp.CreatedAt,
+		Conflicts: nonNilSlice(imp.Conflicts), CreatedAt: imp.CreatedAt,
 	}
 	if err := json.Unmarshal(imp.Rejected, &out.Rejected); err != nil {
 		return reply{}, err

@@ -164,17 +164,9 @@ func (s *Server) CountReunifications(ctx context.Context, _ CountReunificationsR
 	if err != nil {
 		return nil, err
 	}
-	out := JourneyCounts{Counts: []struct {
-		Escalated int    `json:"escalated"`
-		Journeys  int    `json:"journeys"`
-		Stage     string `json:"stage"`
-	}{}}
-	for _, c := range counts {
-		out.Counts = append(out.Counts, struct {
-			Escalated int    `json:"escalated"`
-			Journeys  int    `json:"journeys"`
-			Stage     string `json:"stage"`
-		}{c.Escalated, c.Journeys, c.Stage})
+	var out JourneyCounts
+	if err := convert(map[string]any{"counts": nonNilSlice(counts)}, &out); err != nil {
+		return nil, err
 	}
 	return ok(out), nil
 }
@@ -210,7 +202,7 @@ func (s *Server) journeyReply(ctx context.Context, id string) (reply, error) {
 func journeyBody(j store.Journey) (Journey, error) {
 	out := Journey{
 		Id: j.ID, Reference: j.Family.Reference, WorkflowId: j.WorkflowID, Stage: j.Stage, Escalated: j.Escalated,
-		SupportAreas: nonNilStrings(j.SupportAreas), CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
+		SupportAreas: nonNilSlice(j.SupportAreas), CreatedAt: j.CreatedAt, UpdatedAt: j.UpdatedAt,
 	}
 	if j.EscalationReason != "" {
 		out.EscalationReason = &j.EscalationReason
@@ -252,13 +244,6 @@ func timelineBody(events []casework.JourneyEvent) []map[string]any {
 		out = append(out, m)
 	}
 	return out
-}
-
-func nonNilStrings(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
 }
 
 func nonNilSlice[T any](s []T) []T {
@@ -331,7 +316,7 @@ func (s *Server) sendUpdate(ctx context.Context, workflowID, key, update string,
 		p := newProblem(http.StatusConflict, problemCaseClosed, closedTitle, "È concluso: non accetta altre azioni.")
 		return &p, nil
 	}
-	if p, known := s.actionProblem(ctx, "", err); known {
+	if p, refused := refusalProblem(err); refused {
 		return &p, nil
 	}
 	return nil, err

@@ -169,10 +169,12 @@ func (h *harness) route(_ context.Context, in activities.RouteInput) (activities
 	return activities.RouteResult{Hub: hub, HubName: "hub " + hub.Code, Territory: territory}, nil
 }
 
-// outcome records what became of one Update.
+// outcome records what became of one Update, of any workflow: result is set when the
+// Update answers an enrolment case's ActionResult, value holds the answer as it came.
 type outcome struct {
 	rejected error
 	result   workflows.ActionResult
+	value    any
 	err      error
 	done     bool
 }
@@ -182,6 +184,7 @@ func (o *outcome) Reject(err error) { o.rejected = err; o.done = true }
 func (o *outcome) Complete(v any, err error) {
 	o.done = true
 	o.err = err
+	o.value = v
 	if r, ok := v.(workflows.ActionResult); ok {
 		o.result = r
 	}

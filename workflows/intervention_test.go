@@ -122,27 +122,9 @@ func newIVHarness(t *testing.T) *ivHarness {
 
 func (h *ivHarness) run() { h.env.ExecuteWorkflow(workflows.InterventionWorkflowName, h.input) }
 
-// ivOutcome records what became of one Update.
-type ivOutcome struct {
-	rejected error
-	result   workflows.InterventionActionResult
-	err      error
-	done     bool
-}
-
-func (o *ivOutcome) Accept()          {}
-func (o *ivOutcome) Reject(err error) { o.rejected = err; o.done = true }
-func (o *ivOutcome) Complete(v any, err error) {
-	o.done = true
-	o.err = err
-	if r, ok := v.(workflows.InterventionActionResult); ok {
-		o.result = r
-	}
-}
-
 // at sends an Update at a time and returns where its outcome will be.
-func (h *ivHarness) at(when time.Time, name string, arg any) *ivOutcome {
-	o := &ivOutcome{}
+func (h *ivHarness) at(when time.Time, name string, arg any) *outcome {
+	o := &outcome{}
 	h.env.RegisterDelayedCallback(func() { h.env.UpdateWorkflow(name, "", o, arg) }, ivAfter(when))
 	return o
 }
@@ -229,29 +211,6 @@ func ivKinds(events []casework.Event) []casework.EventKind {
 	return out
 }
 
-func ivApplied(t *testing.T, o *ivOutcome) {
-	t.Helper()
-	require.True(t, o.done, "the update never completed")
-	require.NoError(t, o.rejected)
-	require.NoError(t, o.err)
-}
-
-// ivRejected checks that a validator turned an Update away with errType and, for invalid
-// input, names field.
-func ivRejected(t *testing.T, o *ivOutcome, errType, field string) {
-	t.Helper()
-	require.True(t, o.done, "the update never completed")
-	var appErr *temporal.ApplicationError
-	require.True(t, errors.As(o.rejected, &appErr), "want a validator rejection, got rejected=%v err=%v", o.rejected, o.err)
-	require.Equal(t, errType, appErr.Type(), appErr.Error())
-	if field != "" {
-		var fp workflows.FieldProblem
-		require.NoError(t, appErr.Details(&fp))
-		require.Equal(t, field, fp.Field)
-		require.NotEmpty(t, fp.Reason)
-	}
-}
-
 type ivLog struct{ t *testing.T }
 
 func (w ivLog) Write(p []byte) (int, error) {
@@ -301,11 +260,11 @@ func TestInterventionFromReferralToResolved(t *testing.T) {
 		workflows.InterventionCloseInput{Actor: ivOrientation, Outcome: "resolved", Note: "obiettivi raggiunti"})
 	h.run()
 
-	for _, o := range []*ivOutcome{taken, interviewed, planned, first, second, closed} {
-		ivApplied(t, o)
+	for _, o := range []*outcome{taken, interviewed, planned, first, second, closed} {
+		requireApplied(t, o)
 	}
-	require.Equal(t, casework.InterventionTakenInCharge, taken.result.Stage)
-	require.Equal(t, casework.InterventionResolved, closed.result.Stage)
+	require.Equal(t, casework.InterventionTakenInCharge, taken.value.(workflows.InterventionActionResult).Stage)
+	require.Equal(t, casework.InterventionResolved, closed.value.(workflows.InterventionActionResult).Stage)
 	require.Equal(t, casework.InterventionResolved, h.result().Stage)
 
 	s := h.state()
@@ -390,7 +349,7 @@ func TestInterventionRemindsThenEscalatesUntilTakenInCharge(t *testing.T) {
 	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, ivAfter(ivAt(2026, 12, 2, 12)))
 	h.run()
 
-	ivApplied(t, taken)
+	requireApplied(t, taken)
 	require.Equal(t, []casework.EventKind{
 		casework.EventInterventionOpened, casework.EventReminderSent, casework.EventEscalated, casework.EventTakenInCharge,
 	}, ivKinds(h.state().Timeline))
@@ -434,8 +393,8 @@ func TestInterventionReviewsAtTheirDatesAndAMissedOneEscalates(t *testing.T) {
 		workflows.InterventionCloseInput{Actor: casework.UST, Outcome: "dropout", Note: "la famiglia si è trasferita all'estero"})
 	h.run()
 
-	ivApplied(t, first)
-	ivApplied(t, closed)
+	requireApplied(t, first)
+	requireApplied(t, closed)
 	require.Equal(t, casework.InterventionDropout, h.result().Stage)
 	s := h.state()
 	require.Equal(t, "dropout", s.Outcome)
@@ -467,7 +426,7 @@ func TestInterventionClosedWithASchoolChangeTellsTheEnrolmentCase(t *testing.T) 
 				workflows.InterventionCloseInput{Actor: ivOrientation, Outcome: "school_change", Note: "più vicina a casa"})
 			h.run()
 
-			ivApplied(t, closed)
+			requireApplied(t, closed)
 			require.Equal(t, casework.InterventionSchoolChange, h.result().Stage)
 			require.Equal(t, casework.InterventionSchoolChange, h.lastSaved().Stage)
 			require.Equal(t, []string{workflows.NoticeInterventionClosed}, h.noticesTo(ivSchoolOrg))
@@ -481,7 +440,7 @@ func TestInterventionValidatorsRejectWithoutAChange(t *testing.T) {
 	h := newIVHarness(t)
 	minute := func(m int) time.Time { return ivStart.Add(time.Duration(m) * time.Minute) }
 	type attempt struct {
-		o       *ivOutcome
+		o       *outcome
 		errType string
 		field   string
 	}
@@ -534,7 +493,7 @@ func TestInterventionValidatorsRejectWithoutAChange(t *testing.T) {
 	h.run()
 
 	for i, a := range attempts {
-		t.Run(strconv.Itoa(i+1), func(t *testing.T) { ivRejected(t, a.o, a.errType, a.field) })
+		t.Run(strconv.Itoa(i+1), func(t *testing.T) { requireRejected(t, a.o, a.errType, a.field) })
 	}
 	// Nothing of a rejected Update reached the state, the timeline or the store.
 	require.Equal(t, 1, savedBefore)
@@ -545,7 +504,7 @@ func TestInterventionValidatorsRejectWithoutAChange(t *testing.T) {
 	require.True(t, after.Task.DueAt.IsZero(), "the plan has no deadline")
 	require.Nil(t, after.Plan)
 	require.Equal(t, 3, savedAfter)
-	ivApplied(t, closed)
+	requireApplied(t, closed)
 	require.Equal(t, casework.InterventionResolved, h.result().Stage)
 }
 
@@ -568,9 +527,9 @@ func TestContinuedInterventionKeepsItsState(t *testing.T) {
 		workflows.InterventionCloseInput{Actor: ivOrientation, Outcome: "resolved"})
 	h.run()
 
-	ivApplied(t, recorded)
-	require.Equal(t, int64(7), recorded.result.Seq)
-	ivApplied(t, closed)
+	requireApplied(t, recorded)
+	require.Equal(t, int64(7), recorded.value.(workflows.InterventionActionResult).Seq)
+	requireApplied(t, closed)
 	require.Equal(t, casework.InterventionResolved, h.result().Stage)
 	require.Zero(t, h.policyCalls)
 	require.Empty(t, h.noticesTo(ivOrientation), "the intervention was opened by an earlier run")

@@ -623,13 +623,14 @@ func (j *journey) addEvent(ctx workflow.Context, e casework.JourneyEvent) {
 // records the journey with its family, once.
 func (j *journey) commit(ctx workflow.Context, first bool) error {
 	j.changes++
+	due := j.nextWake()
 	updates := []temporal.SearchAttributeUpdate{
 		searchattr.Stage.ValueSet(j.state.Stage),
 		searchattr.ComuneIstat.ValueSet(j.input.Family.Sponsor.Comune),
 		searchattr.Escalated.ValueSet(j.state.Escalated),
 		searchattr.Origin.ValueSet(string(enrolment.OriginFamilyReunification)),
 	}
-	if due := j.nextWake(); due.IsZero() {
+	if due.IsZero() {
 		updates = append(updates, searchattr.Deadline.ValueUnset())
 	} else {
 		updates = append(updates, searchattr.Deadline.ValueSet(due))
@@ -641,7 +642,7 @@ func (j *journey) commit(ctx workflow.Context, first bool) error {
 	actx := workflow.WithActivityOptions(ctx, durableActivity)
 	p := activities.JourneyProgress{
 		JourneyID: j.input.JourneyID, Seq: j.state.Seq, Stage: j.state.Stage, Escalated: j.state.Escalated,
-		EscalationReason: j.state.EscalationWhy, Deadline: j.nextWake(), ArrivedOn: j.state.ArrivedOn,
+		EscalationReason: j.state.EscalationWhy, Deadline: due, ArrivedOn: j.state.ArrivedOn,
 		SupportAreas: j.state.SupportAreas, Children: j.state.Children, Timeline: j.state.Timeline,
 	}
 	if first {

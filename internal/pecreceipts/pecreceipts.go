@@ -74,8 +74,9 @@ func (h *Handler) Receipt(ctx context.Context, r pecinbox.Receipt, raw []byte) e
 }
 
 // Rejected keeps a message that is not a usable receipt, for inspection.
+// The poller logs it, by kind only: the reason may quote the message, which is kept in
+// the database and not in the logs.
 func (h *Handler) Rejected(ctx context.Context, messageID string, raw []byte, reason string) error {
-	h.log().Warn("PEC mailbox message set aside", "reason", reason)
 	return h.Store.RejectInboxMessage(store.AsSystem(ctx), messageID, reason, raw)
 }
 

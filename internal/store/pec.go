@@ -106,28 +106,6 @@ func (s *Store) RecordPECReceipt(ctx context.Context, r PECReceipt) (workflowID 
 	return workflowID, stored, nil
 }
 
-// PECReceipts returns the receipts of a message, oldest first.
-func (s *Store) PECReceipts(ctx context.Context, messageID string) ([]PECReceipt, error) {
-	var out []PECReceipt
-	err := s.inOrg(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT message_id, kind, recipient, receipt_message_id, error, error_detail, issued_at
-			FROM pec_receipt WHERE message_id = $1 ORDER BY issued_at, id`, messageID)
-		if err != nil {
-			return err
-		}
-		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (PECReceipt, error) {
-			var r PECReceipt
-			err := row.Scan(&r.MessageID, &r.Kind, &r.Recipient, &r.ReceiptMessageID, &r.Error, &r.ErrorDetail, &r.IssuedAt)
-			return r, err
-		})
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read PEC receipts: %w", err)
-	}
-	return out, nil
-}
-
 // RejectInboxMessage keeps a message of the PEC mailbox that is not a usable receipt.
 func (s *Store) RejectInboxMessage(ctx context.Context, messageID, reason string, raw []byte) error {
 	err := s.inOrg(ctx, func(tx pgx.Tx) error {
