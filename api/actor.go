@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -83,18 +82,4 @@ func (s *Server) authenticate() gin.HandlerFunc {
 		c.Set(roleKey, token.Role)
 		c.Next()
 	}
-}
-
-var idempotencyKeyPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,100}$`)
-
-// idempotencyKey checks the optional Idempotency-Key header; empty means none.
-func idempotencyKey(header *string) (string, *Problem) {
-	if header == nil {
-		return "", nil
-	}
-	if !idempotencyKeyPattern.MatchString(*header) {
-		p := fieldProblem("Idempotency-Key", "deve avere da 1 a 100 caratteri tra lettere, cifre e . _ : -")
-		return "", &p
-	}
-	return *header, nil
 }

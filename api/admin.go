@@ -71,7 +71,7 @@ func (s *Server) InviteUser(ctx context.Context, req InviteUserRequestObject) (I
 		return *refused, nil
 	}
 	if req.Body == nil {
-		return problemReply(*bodyRequired()), nil
+		return s.failure(errBodyRequired)
 	}
 	b := req.Body
 	var fields []FieldError

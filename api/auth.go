@@ -145,7 +145,7 @@ func (s *Server) ChangePassword(ctx context.Context, req ChangePasswordRequestOb
 			"La password si cambia da una sessione aperta con email e password.")), nil
 	}
 	if req.Body == nil {
-		return problemReply(*bodyRequired()), nil
+		return s.failure(errBodyRequired)
 	}
 	if err := password.Verify(req.Body.CurrentPassword, user.PasswordHash); err != nil {
 		return problemReply(fieldProblem("currentPassword", "non è la password attuale")), nil
@@ -198,7 +198,7 @@ func (s *Server) SetPassword(ctx context.Context, req SetPasswordRequestObject) 
 		return tooManyAttempts(retry), nil
 	}
 	if req.Body == nil {
-		return problemReply(*bodyRequired()), nil
+		return s.failure(errBodyRequired)
 	}
 	if err := password.Check(req.Body.NewPassword); err != nil {
 		return problemReply(fieldProblem("newPassword", err.Error())), nil

@@ -44,7 +44,7 @@ func requestFromBody(b EnrolmentRequest) enrolment.Request {
 	}
 }
 
-func caseResponse(c store.Case) EnrolmentCase {
+func caseResponse(c store.Case, fullForm bool) EnrolmentCase {
 	out := EnrolmentCase{
 		Id:         c.ID,
 		RequestId:  c.RequestID,
@@ -63,7 +63,7 @@ func caseResponse(c store.Case) EnrolmentCase {
 		CreatedAt: c.CreatedAt,
 		UpdatedAt: c.UpdatedAt,
 	}
-	if c.Origin == "" {
+	if !fullForm {
 		// A case opened with the first slice's form has none of the rest.
 		return out
 	}
@@ -78,7 +78,7 @@ func caseResponse(c store.Case) EnrolmentCase {
 		PreferredLanguage: pointer(d.GuardianLanguage),
 	}
 	out.Residence = &Residence{Address: d.ResidenceAddress, Municipio: pointer(c.Municipio)}
-	out.Origin = &c.Origin
+	out.Origin = pointer(c.Origin)
 	out.Notes = pointer(d.Notes)
 	if c.SuggestedLevel != "" {
 		out.SuggestedClass = &SuggestedClass{Level: c.SuggestedLevel, Year: c.SuggestedYear}

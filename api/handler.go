@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"github.com/approdo/approdo/api/app"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -52,6 +53,10 @@ func NewHandler(deps Dependencies) *gin.Engine {
 		deps.Auth.AttemptsPerMinute = 20
 	}
 	srv := &Server{
+		app: app.New(app.Options{
+			Temporal: deps.Temporal, Store: deps.Store, TaskQueue: deps.TaskQueue, Log: deps.Log,
+			Timeout: deps.RegisterTimeout, Now: deps.Now,
+		}),
 		temporal:        deps.Temporal,
 		store:           deps.Store,
 		taskQueue:       deps.TaskQueue,

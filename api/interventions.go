@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
+	"github.com/approdo/approdo/api/app"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
@@ -112,47 +112,18 @@ func (s *Server) interventionBody(in store.Intervention) Intervention {
 }
 
 // interventionAction sends an action of the orientation service to the intervention.
-func (s *Server) interventionAction(ctx context.Context, id string, keyHeader *string, update string, input func(actor casework.Org) (any, *Problem)) (reply, error) {
-	actor, problem := actorFrom(ctx)
-	if problem != nil {
-		return problemReply(*problem), nil
-	}
-	if !strings.HasPrefix(id, "intervention-") || len(id) > 200 {
-		return problemReply(fieldProblem("id", "deve essere l'ID di un intervento (intervention-…)")), nil
-	}
-	key, problem := idempotencyKey(keyHeader)
-	if problem != nil {
-		return problemReply(*problem), nil
-	}
-	ctx = store.WithOrg(ctx, actor.String())
-	if _, err := s.store.Intervention(ctx, id); errors.Is(err, store.ErrNotFound) {
-		return problemReply(newProblem(http.StatusNotFound, problemBlank, "Intervento non trovato", "")), nil
-	} else if err != nil {
-		return reply{}, err
-	}
-	arg, problem := input(actor)
-	if problem != nil {
-		return problemReply(*problem), nil
-	}
-	if p, err := s.sendUpdate(ctx, id, key, update, arg, "L'intervento è chiuso"); p != nil || err != nil {
-		if err != nil {
-			return reply{}, err
-		}
-		return problemReply(*p), nil
-	}
-	return s.interventionReply(ctx, id)
-}
-
-func required(field string) *Problem {
-	p := fieldProblem(field, "è obbligatorio")
-	return &p
+func (s *Server) interventionAction(ctx context.Context, id string, key *string, update string, input func(actor casework.Org) (any, error)) (reply, error) {
+	return s.perform(ctx, app.SubjectIntervention, id, key, update, input,
+		func(ctx context.Context, id string, _ casework.Org) (reply, error) {
+			return s.interventionReply(ctx, id)
+		})
 }
 
 // TakeChargeOfIntervention: the orientation service takes the referral in charge.
 func (s *Server) TakeChargeOfIntervention(ctx context.Context, req TakeChargeOfInterventionRequestObject) (TakeChargeOfInterventionResponseObject, error) {
-	return s.interventionAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateInterventionTakeCharge, func(actor casework.Org) (any, *Problem) {
+	return s.interventionAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateInterventionTakeCharge, func(actor casework.Org) (any, error) {
 		if req.Body == nil {
-			return nil, required("operator")
+			return nil, app.Required("operator")
 		}
 		return workflows.InterventionTakeChargeInput{Actor: actor, Operator: req.Body.Operator, Note: value(req.Body.Note)}, nil
 	})
@@ -160,9 +131,9 @@ func (s *Server) TakeChargeOfIntervention(ctx context.Context, req TakeChargeOfI
 
 // RecordInterventionInterview records the interview with the pupil and the family.
 func (s *Server) RecordInterventionInterview(ctx context.Context, req RecordInterventionInterviewRequestObject) (RecordInterventionInterviewResponseObject, error) {
-	return s.interventionAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateInterventionInterview, func(actor casework.Org) (any, *Problem) {
+	return s.interventionAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateInterventionInterview, func(actor casework.Org) (any, error) {
 		if req.Body == nil {
-			return nil, required("date")
+			return nil, app.Required("date")
 		}
 		return workflows.InterventionInterviewInput{Actor: actor, Date: req.Body.Date, WithFamily: value(req.Body.WithFamily), Note: value(req.Body.Note)}, nil
 	})
@@ -170,9 +141,9 @@ func (s *Server) RecordInterventionInterview(ctx context.Context, req RecordInte
 
 // AgreeInterventionPlan records the plan agreed with the school and its review dates.
 func (s *Server) AgreeInterventionPlan(ctx context.Context, req AgreeInterventionPlanRequestObject) (AgreeInterventionPlanResponseObject, error) {
-	return s.interventionAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateInterventionPlan, func(actor casework.Org) (any, *Problem) {
+	return s.interventionAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateInterventionPlan, func(actor casework.Org) (any, error) {
 		if req.Body == nil {
-			return nil, required("actions")
+			return nil, app.Required("actions")
 		}
 		return workflows.InterventionPlanInput{Actor: actor, Actions: req.Body.Actions, ReviewDates: req.Body.ReviewDates}, nil
 	})
@@ -180,9 +151,9 @@ func (s *Server) AgreeInterventionPlan(ctx context.Context, req AgreeInterventio
 
 // RecordInterventionReview records a review of the plan.
 func (s *Server) RecordInterventionReview(ctx context.Context, req RecordInterventionReviewRequestObject) (RecordInterventionReviewResponseObject, error) {
-	return s.interventionAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateInterventionReview, func(actor casework.Org) (any, *Problem) {
+	return s.interventionAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateInterventionReview, func(actor casework.Org) (any, error) {
 		if req.Body == nil {
-			return nil, required("date")
+			return nil, app.Required("date")
 		}
 		return workflows.InterventionReviewInput{Actor: actor, Date: req.Body.Date, Attending: req.Body.Attending, Note: value(req.Body.Note)}, nil
 	})
@@ -190,9 +161,9 @@ func (s *Server) RecordInterventionReview(ctx context.Context, req RecordInterve
 
 // CloseIntervention closes the intervention: resolved, school change or dropout.
 func (s *Server) CloseIntervention(ctx context.Context, req CloseInterventionRequestObject) (CloseInterventionResponseObject, error) {
-	return s.interventionAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateInterventionClose, func(actor casework.Org) (any, *Problem) {
+	return s.interventionAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateInterventionClose, func(actor casework.Org) (any, error) {
 		if req.Body == nil {
-			return nil, required("outcome")
+			return nil, app.Required("outcome")
 		}
 		return workflows.InterventionCloseInput{Actor: actor, Outcome: string(req.Body.Outcome), Note: value(req.Body.Note)}, nil
 	})
@@ -200,14 +171,13 @@ func (s *Server) CloseIntervention(ctx context.Context, req CloseInterventionReq
 
 // ReportDropoutRisk: the school of the placement reports a pupil at risk on its own.
 func (s *Server) ReportDropoutRisk(ctx context.Context, req ReportDropoutRiskRequestObject) (ReportDropoutRiskResponseObject, error) {
-	return s.act(ctx, action{caseID: req.Id, key: req.Params.IdempotencyKey, update: workflows.UpdateReportDropoutRisk,
-		input: func(actor casework.Org) (any, *Problem) {
-			in := workflows.ReportDropoutRiskInput{Actor: actor}
-			if req.Body != nil {
-				in.Note = value(req.Body.Note)
-			}
-			return in, nil
-		}})
+	return s.act(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateReportDropoutRisk, func(actor casework.Org) (any, error) {
+		in := workflows.ReportDropoutRiskInput{Actor: actor}
+		if req.Body != nil {
+			in.Note = value(req.Body.Note)
+		}
+		return in, nil
+	})
 }
 
 func (r reply) VisitListInterventionsResponse(w http.ResponseWriter) error        { return r.write(w) }

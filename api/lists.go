@@ -2,7 +2,8 @@ package api
 
 import (
 	"context"
-	"errors"
+
+	"github.com/approdo/approdo/api/app"
 
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/store"
@@ -14,29 +15,16 @@ func (s *Server) ListEnrolments(ctx context.Context, req ListEnrolmentsRequestOb
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
-	ctx = store.WithOrg(ctx, actor.String())
 	p := req.Params
-	limit := value(p.Limit)
-	if p.Limit != nil && (limit < 1 || limit > 200) {
-		return problemReply(fieldProblem("limit", "deve essere tra 1 e 200")), nil
+	if p.Limit != nil && *p.Limit < 1 {
+		return s.failure(app.Invalid("limit", "deve essere tra 1 e 200"))
 	}
-	if problem := stageProblem(p.Stage); problem != nil {
-		return problemReply(*problem), nil
-	}
-	if p.Hub != nil {
-		if org, err := casework.ParseOrg(*p.Hub); err != nil || !org.IsHub() {
-			return problemReply(fieldProblem("hub", "deve essere cti:<ambito> o polo_start:<codice>")), nil
-		}
-	}
-	page, next, err := s.store.ListCases(ctx, store.CaseFilter{
+	page, next, err := s.app.Cases(ctx, actor, store.CaseFilter{
 		Stage: casework.Stage(value(p.Stage)), Hub: value(p.Hub), Comune: value(p.Comune), School: value(p.School),
-		Overdue: value(p.Overdue), Escalated: p.Escalated, Now: s.now(), After: value(p.Cursor), Limit: limit,
+		Overdue: value(p.Overdue), Escalated: p.Escalated, After: value(p.Cursor), Limit: value(p.Limit),
 	})
-	if errors.Is(err, store.ErrBadCursor) {
-		return problemReply(fieldProblem("cursor", "non è un cursore restituito da questo elenco")), nil
-	}
 	if err != nil {
-		return nil, err
+		return s.failure(err)
 	}
 	items := make([]CaseSummary, len(page))
 	for i, c := range page {
@@ -59,13 +47,12 @@ func (s *Server) ListTasks(ctx context.Context, req ListTasksRequestObject) (Lis
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
-	limit := value(req.Params.Limit)
-	if req.Params.Limit != nil && (limit < 1 || limit > 500) {
-		return problemReply(fieldProblem("limit", "deve essere tra 1 e 500")), nil
+	if req.Params.Limit != nil && *req.Params.Limit < 1 {
+		return s.failure(app.Invalid("limit", "deve essere tra 1 e 500"))
 	}
-	tasks, err := s.store.ListTasks(store.WithOrg(ctx, actor.String()), actor, s.now(), limit)
+	tasks, err := s.app.Tasks(ctx, actor, value(req.Params.Limit))
 	if err != nil {
-		return nil, err
+		return s.failure(err)
 	}
 	items := make([]TaskItem, len(tasks))
 	for i, t := range tasks {

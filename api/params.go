@@ -5,32 +5,7 @@ import (
 	"regexp"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/approdo/approdo/internal/casework"
 )
-
-// listedStages are the stages a list may be filtered by: every stage a case can be in.
-var listedStages = map[casework.Stage]bool{
-	casework.StageReceived:         true,
-	casework.StageRegistered:       true,
-	casework.StageUnrouted:         true,
-	casework.StageAwaitingProposal: true,
-	casework.StageAwaitingDecision: true,
-	casework.StageEnrolled:         true,
-	casework.StageCompleted:        true,
-	casework.StageWithdrawn:        true,
-}
-
-// stageProblem answers a stage filter that names no stage; a typo would otherwise look
-// like an empty list.
-func stageProblem(stage *string) *Problem {
-	if stage == nil || listedStages[casework.Stage(*stage)] {
-		return nil
-	}
-	p := fieldProblem("stage", "non è una fase: received, registered, unrouted, awaiting_proposal, "+
-		"awaiting_decision, enrolled, completed o withdrawn")
-	return &p
-}
 
 // parameterName finds the parameter in the errors of the generated wrapper, which are
 // "Invalid format for parameter NAME: …", "Expected one value for NAME, got N" and

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/serviceerror"
 
+	"github.com/approdo/approdo/api/app"
 	"github.com/approdo/approdo/internal/enrolment"
 )
 
@@ -109,16 +108,88 @@ func jsonTypeName(kind string) string {
 	}
 }
 
+// problemOf is the one place where the app's typed errors become problems. It reports
+// false for an error that is the server's own (a 503 or a 500, see handlerError).
+func problemOf(err error) (Problem, bool) {
+	var invalid *app.InvalidError
+	var refused *app.RefusedError
+	var notFound *app.NotFoundError
+	switch {
+	case errors.As(err, &invalid):
+		fields := make([]enrolment.FieldError, len(invalid.Fields))
+		for i, f := range invalid.Fields {
+			fields[i] = enrolment.FieldError{Field: f.Field, Reason: f.Reason}
+		}
+		return validationProblem(fields), true
+	case errors.As(err, &notFound):
+		return newProblem(http.StatusNotFound, problemBlank, notFoundTitle[notFound.Subject], ""), true
+	case errors.As(err, &refused):
+		return refusalProblem(refused), true
+	case errors.Is(err, app.ErrRequestConflict):
+		return requestConflictProblem(), true
+	case errors.Is(err, app.ErrFamilyConflict):
+		p := newProblem(http.StatusConflict, problemRequestConflict, "Riferimento già usato",
+			"Questo riferimento è già stato inviato con dati diversi: per correggere una famiglia rivolgersi allo sportello unico.")
+		p.Errors = &[]FieldError{{Field: "reference", Reason: "già usato per una famiglia diversa"}}
+		return p, true
+	case errors.Is(err, app.ErrClosedUnrecorded):
+		return newProblem(http.StatusConflict, problemRequestConflict, "Richiesta chiusa",
+			"Questa richiesta è stata chiusa prima di essere registrata. Per ripresentarla usare un nuovo requestId."), true
+	case errors.Is(err, app.ErrNoReferenceData):
+		return newProblem(http.StatusServiceUnavailable, problemUnavailable, "Dati di riferimento non caricati",
+			"I comuni e gli hub non sono ancora stati importati (approdo refdata import): i casi non si possono instradare."), true
+	}
+	return Problem{}, false
+}
+
+var notFoundTitle = map[app.Subject]string{
+	app.SubjectCase:         "Caso non trovato",
+	app.SubjectJourney:      "Percorso non trovato",
+	app.SubjectIntervention: "Intervento non trovato",
+}
+
+var closedTitle = map[app.Subject]string{
+	app.SubjectCase:         "Il caso è chiuso",
+	app.SubjectJourney:      "Il percorso è chiuso",
+	app.SubjectIntervention: "L'intervento è chiuso",
+}
+
+// refusalProblem explains an action its subject refused: 403, 409 or 422 saying why.
+func refusalProblem(r *app.RefusedError) Problem {
+	switch r.Reason {
+	case app.RefusedNotAllowed:
+		return newProblem(http.StatusForbidden, problemNotAllowed, "Azione non consentita", r.Message)
+	case app.RefusedWrongStage:
+		return newProblem(http.StatusConflict, problemWrongStage, "Azione non possibile in questa fase", r.Message)
+	case app.RefusedClosed:
+		return newProblem(http.StatusConflict, problemCaseClosed, closedTitle[r.Subject], r.Message)
+	default:
+		p := newProblem(http.StatusUnprocessableEntity, problemInvalidAction, "Azione non valida",
+			"Un valore non è accettabile per questo caso: correggerlo e ripetere.")
+		p.Errors = &[]FieldError{{Field: r.Field, Reason: r.Message}}
+		return p
+	}
+}
+
+func requestConflictProblem() Problem {
+	p := newProblem(http.StatusConflict, problemRequestConflict, "requestId già usato",
+		"Questo requestId è già stato usato per una richiesta con dati diversi. Usare un nuovo requestId per una nuova richiesta.")
+	p.Errors = &[]FieldError{{Field: "requestId", Reason: "già usato per una richiesta diversa"}}
+	return p
+}
+
+// failure answers an error of the app: the problem that explains it, or the error itself
+// for handlerError to answer as the server's.
+func (s *Server) failure(err error) (reply, error) {
+	if p, known := problemOf(err); known {
+		return problemReply(p), nil
+	}
+	return reply{}, err
+}
+
 // isUnavailable reports whether err means a dependency is down or too slow, which the
 // caller can fix by retrying: that is a 503, not a 500.
-func isUnavailable(err error) bool {
-	var unavailable *serviceerror.Unavailable
-	var deadline *serviceerror.DeadlineExceeded
-	// A cancelled context means the caller went away; nobody reads the answer, and a 503
-	// is the honest one if somebody does.
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
-		errors.As(err, &unavailable) || errors.As(err, &deadline)
-}
+func isUnavailable(err error) bool { return app.IsUnavailable(err) }
 
 func unavailableProblem() Problem {
 	return newProblem(http.StatusServiceUnavailable, problemUnavailable, "Servizio momentaneamente non disponibile",

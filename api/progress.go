@@ -1,8 +1,8 @@
 package api
 
 import (
+	"github.com/approdo/approdo/api/app"
 	"github.com/approdo/approdo/internal/casework"
-	"github.com/approdo/approdo/internal/store"
 )
 
 // fullCase is a case with how far it has got and its timeline, as GET and the actions
@@ -10,16 +10,9 @@ import (
 //
 // The special-needs note is for the hub and the school, and for the comune that wrote it
 // and UST; a comune that only received the case by a transfer does not get it.
-func (s *Server) fullCase(c store.Case, timeline []casework.Event, reader casework.Org) EnrolmentCase {
-	out := caseResponse(c)
-	if reader.Kind == casework.OrgComune && reader.Code != c.FiledBy && out.SpecialNeeds != nil {
-		out.SpecialNeeds.Note = nil
-	}
-	// A school needs the minor, the family's contacts and the needs to enrol the pupil;
-	// not why the family migrated, nor the comune's notes to the hub.
-	if reader.Kind == casework.OrgSchool {
-		out.Origin, out.Notes = nil, nil
-	}
+func (s *Server) fullCase(view app.CaseView) EnrolmentCase {
+	c, timeline := view.Case, view.Timeline
+	out := caseResponse(c, view.FullForm)
 	out.Hub = pointer(c.Hub)
 	out.School = pointer(c.School)
 	out.ProposalCount = &c.ProposalCount

@@ -8,14 +8,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
+	"github.com/approdo/approdo/api/app"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/reunification"
-	"github.com/approdo/approdo/internal/searchattr"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
 )
@@ -30,91 +26,22 @@ func (s *Server) CreateReunification(ctx context.Context, req CreateReunificatio
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
-	if actor.Kind != casework.OrgPrefettura && actor.Kind != casework.OrgOneStopShop {
-		return problemReply(newProblem(http.StatusForbidden, problemNotAllowed, "Azione non consentita",
-			"Le famiglie in ricongiungimento le segnala la Prefettura (Sportello Unico) o lo sportello unico per le famiglie.")), nil
-	}
 	if req.Body == nil {
-		return problemReply(fieldProblem("body", "il corpo della richiesta è obbligatorio")), nil
+		return s.failure(errBodyRequired)
 	}
 	var f reunification.Family
 	if err := convert(*req.Body, &f); err != nil {
 		return nil, err
 	}
-	f = f.Normalize()
-	if errs := f.Validate(s.now()); len(errs) > 0 {
-		return problemReply(validationProblem(errs)), nil
+	filed, err := s.app.SendFamily(ctx, actor, f)
+	if err != nil {
+		return s.failure(err)
 	}
-	ctx = store.WithOrg(ctx, actor.String())
-	if problem, err := s.checkComune(ctx, f.Sponsor.Comune, "sponsor.comune"); problem != nil || err != nil {
-		if err != nil {
-			return nil, err
-		}
-		return problemReply(*problem), nil
-	}
-	// A family the Prefettura sent and one the one-stop shop opened by hand are told
-	// apart by source, so that their references cannot collide.
-	id := reunification.JourneyID(string(actor.Kind), f.Reference)
-	result, err := s.registerJourney(ctx, id, actor, f)
-	switch {
-	case errors.Is(err, errRequestConflict):
-		p := newProblem(http.StatusConflict, problemRequestConflict, "Riferimento già usato",
-			"Questo riferimento è già stato inviato con dati diversi: per correggere una famiglia rivolgersi allo sportello unico.")
-		p.Errors = &[]FieldError{{Field: "reference", Reason: "già usato per una famiglia diversa"}}
-		return problemReply(p), nil
-	case err != nil:
-		return nil, err
-	}
-	body := JourneyCreated{Id: id, Stage: result.Stage}
-	if result.Created {
-		return reply{status: http.StatusCreated, body: body, location: "/api/v1/reunifications/" + id}, nil
+	body := JourneyCreated{Id: filed.ID, Stage: filed.Stage}
+	if filed.Created {
+		return reply{status: http.StatusCreated, body: body, location: "/api/v1/reunifications/" + filed.ID}, nil
 	}
 	return ok(body), nil
-}
-
-// registerJourney starts the journey, or finds it, and waits until it is recorded.
-func (s *Server) registerJourney(ctx context.Context, id string, source casework.Org, f reunification.Family) (workflows.RegisterResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.registerTimeout)
-	defer cancel()
-	hash := f.Hash()
-	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       reunification.WorkflowID(id),
-		TaskQueue:                s.taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			searchattr.Stage.ValueSet(workflows.JourneyContacting),
-			searchattr.ComuneIstat.ValueSet(f.Sponsor.Comune),
-		),
-	}, workflows.ReunificationWorkflowName, workflows.JourneyInput{JourneyID: id, Source: source, FamilyHash: hash, Family: f})
-	handle, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName:   workflows.UpdateJourneyRegister,
-			Args:         []any{workflows.RegisterInput{RequestHash: hash}},
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
-	var alreadyStarted *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &alreadyStarted) {
-		// The journey closed: the store answers, if the family is the same.
-		j, getErr := s.store.JourneyByID(store.AsSystem(ctx), id)
-		if getErr != nil {
-			return workflows.RegisterResult{}, getErr
-		}
-		if j.FamilyHash != hash {
-			return workflows.RegisterResult{}, errRequestConflict
-		}
-		return workflows.RegisterResult{CaseID: id, Stage: j.Stage}, nil
-	}
-	if err != nil {
-		return workflows.RegisterResult{}, asRequestConflict(err)
-	}
-	var result workflows.RegisterResult
-	if err := handle.Get(ctx, &result); err != nil {
-		return workflows.RegisterResult{}, asRequestConflict(err)
-	}
-	return result, nil
 }
 
 // ListReunifications lists the one-stop shop's journeys.
@@ -264,70 +191,16 @@ func convert(from, to any) error {
 }
 
 // journeyAction sends one of the one-stop shop's actions to the journey's workflow.
-func (s *Server) journeyAction(ctx context.Context, id string, keyHeader *string, update string, input func(actor casework.Org) (any, *Problem)) (reply, error) {
-	actor, problem := actorFrom(ctx)
-	if problem != nil {
-		return problemReply(*problem), nil
-	}
-	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
-		return problemReply(fieldProblem("id", "deve essere l'UUID di un percorso")), nil
-	}
-	key, problem := idempotencyKey(keyHeader)
-	if problem != nil {
-		return problemReply(*problem), nil
-	}
-	ctx = store.WithOrg(ctx, actor.String())
-	if _, err := s.store.JourneyByID(ctx, id); errors.Is(err, store.ErrNotFound) {
-		return problemReply(newProblem(http.StatusNotFound, problemBlank, "Percorso non trovato", "")), nil
-	} else if err != nil {
-		return reply{}, err
-	}
-	arg, problem := input(actor)
-	if problem != nil {
-		return problemReply(*problem), nil
-	}
-	if p, err := s.sendUpdate(ctx, reunification.WorkflowID(id), key, update, arg, "Il percorso è chiuso"); p != nil || err != nil {
-		if err != nil {
-			return reply{}, err
-		}
-		return problemReply(*p), nil
-	}
-	return s.journeyReply(ctx, id)
-}
-
-// sendUpdate sends an action to a workflow as an Update and waits for it. A refusal by
-// its validator, or a workflow already closed (closedTitle), is a problem for the caller;
-// anything else is the server's error.
-func (s *Server) sendUpdate(ctx context.Context, workflowID, key, update string, arg any, closedTitle string) (*Problem, error) {
-	uctx, cancel := context.WithTimeout(ctx, s.registerTimeout)
-	defer cancel()
-	handle, err := s.temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflowID, UpdateID: key, UpdateName: update,
-		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err == nil {
-		err = handle.Get(uctx, nil)
-	}
-	if err == nil {
-		return nil, nil
-	}
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		p := newProblem(http.StatusConflict, problemCaseClosed, closedTitle, "È concluso: non accetta altre azioni.")
-		return &p, nil
-	}
-	if p, refused := refusalProblem(err); refused {
-		return &p, nil
-	}
-	return nil, err
+func (s *Server) journeyAction(ctx context.Context, id string, key *string, update string, input func(actor casework.Org) (any, error)) (reply, error) {
+	return s.perform(ctx, app.SubjectJourney, id, key, update, input,
+		func(ctx context.Context, id string, _ casework.Org) (reply, error) { return s.journeyReply(ctx, id) })
 }
 
 // RecordContactAttempt records an attempt to reach the family.
 func (s *Server) RecordContactAttempt(ctx context.Context, req RecordContactAttemptRequestObject) (RecordContactAttemptResponseObject, error) {
-	return s.journeyAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateJourneyContact, func(actor casework.Org) (any, *Problem) {
+	return s.journeyAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateJourneyContact, func(actor casework.Org) (any, error) {
 		if req.Body == nil {
-			p := fieldProblem("outcome", "è obbligatorio")
-			return nil, &p
+			return nil, app.Invalid("outcome", "è obbligatorio")
 		}
 		return workflows.JourneyContactInput{Actor: actor, Outcome: string(req.Body.Outcome), Note: value(req.Body.Note)}, nil
 	})
@@ -335,10 +208,9 @@ func (s *Server) RecordContactAttempt(ctx context.Context, req RecordContactAtte
 
 // ScheduleInterview fixes the orientation interview.
 func (s *Server) ScheduleInterview(ctx context.Context, req ScheduleInterviewRequestObject) (ScheduleInterviewResponseObject, error) {
-	return s.journeyAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateJourneySchedule, func(actor casework.Org) (any, *Problem) {
+	return s.journeyAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateJourneySchedule, func(actor casework.Org) (any, error) {
 		if req.Body == nil {
-			p := fieldProblem("at", "è obbligatorio")
-			return nil, &p
+			return nil, app.Invalid("at", "è obbligatorio")
 		}
 		return workflows.JourneyScheduleInput{Actor: actor, At: req.Body.At}, nil
 	})
@@ -346,10 +218,9 @@ func (s *Server) ScheduleInterview(ctx context.Context, req ScheduleInterviewReq
 
 // RecordInterview records the interview's outcome and the support areas.
 func (s *Server) RecordInterview(ctx context.Context, req RecordInterviewRequestObject) (RecordInterviewResponseObject, error) {
-	return s.journeyAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateJourneyInterview, func(actor casework.Org) (any, *Problem) {
+	return s.journeyAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateJourneyInterview, func(actor casework.Org) (any, error) {
 		if req.Body == nil {
-			p := fieldProblem("held", "è obbligatorio")
-			return nil, &p
+			return nil, app.Invalid("held", "è obbligatorio")
 		}
 		in := workflows.JourneyInterviewInput{Actor: actor, Held: req.Body.Held, Note: value(req.Body.Note)}
 		for _, a := range value(req.Body.SupportAreas) {
@@ -362,10 +233,9 @@ func (s *Server) RecordInterview(ctx context.Context, req RecordInterviewRequest
 // RecordArrival records the family's arrival; the school-age children's enrolment cases
 // open.
 func (s *Server) RecordArrival(ctx context.Context, req RecordArrivalRequestObject) (RecordArrivalResponseObject, error) {
-	return s.journeyAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateJourneyArrival, func(actor casework.Org) (any, *Problem) {
+	return s.journeyAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateJourneyArrival, func(actor casework.Org) (any, error) {
 		if req.Body == nil {
-			p := fieldProblem("date", "è obbligatoria")
-			return nil, &p
+			return nil, app.Invalid("date", "è obbligatoria")
 		}
 		return workflows.JourneyArrivalInput{Actor: actor, Date: req.Body.Date}, nil
 	})
@@ -373,10 +243,9 @@ func (s *Server) RecordArrival(ctx context.Context, req RecordArrivalRequestObje
 
 // RecordPermesso records the application for the permesso di soggiorno.
 func (s *Server) RecordPermesso(ctx context.Context, req RecordPermessoRequestObject) (RecordPermessoResponseObject, error) {
-	return s.journeyAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateJourneyPermesso, func(actor casework.Org) (any, *Problem) {
+	return s.journeyAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateJourneyPermesso, func(actor casework.Org) (any, error) {
 		if req.Body == nil {
-			p := fieldProblem("date", "è obbligatoria")
-			return nil, &p
+			return nil, app.Invalid("date", "è obbligatoria")
 		}
 		return workflows.JourneyPermessoInput{Actor: actor, Date: req.Body.Date}, nil
 	})
@@ -384,7 +253,7 @@ func (s *Server) RecordPermesso(ctx context.Context, req RecordPermessoRequestOb
 
 // RecordFamilyFollowUp records a family-support follow-up.
 func (s *Server) RecordFamilyFollowUp(ctx context.Context, req RecordFamilyFollowUpRequestObject) (RecordFamilyFollowUpResponseObject, error) {
-	return s.journeyAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateJourneyFollowUp, func(actor casework.Org) (any, *Problem) {
+	return s.journeyAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateJourneyFollowUp, func(actor casework.Org) (any, error) {
 		in := workflows.JourneyFollowUpInput{Actor: actor}
 		if req.Body != nil {
 			in.Note, in.PlanComplete = value(req.Body.Note), value(req.Body.PlanComplete)
