@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
@@ -171,6 +172,14 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	}
 	if err := prepareFolders(o, owner); err != nil {
 		return nil, err
+	}
+	// Checked once the folders exist, so that a folder made private by the umask is seen
+	// too. Without this, initdb fails as "fork/exec …: permission denied", which names
+	// neither the folder nor the cause.
+	for _, dir := range []string{o.DataDir, o.SocketDir} {
+		if err := owner.checkReachable(dir); err != nil {
+			return nil, err
+		}
 	}
 
 	if _, err := os.Stat(filepath.Join(o.DataDir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
@@ -534,13 +543,17 @@ type runAs struct {
 	switchUser bool
 }
 
+// serverUser is the system account Debian's package creates, which PostgreSQL runs as
+// when we are root.
+const serverUser = "postgres"
+
 func currentRunAs() (runAs, error) {
 	if os.Geteuid() != 0 {
 		return runAs{uid: os.Geteuid(), gid: os.Getegid()}, nil
 	}
-	u, err := user.Lookup("postgres")
+	u, err := user.Lookup(serverUser)
 	if err != nil {
-		return runAs{}, fmt.Errorf("pgcluster: running as root, PostgreSQL must run as the postgres system user, which was not found (install Debian's postgresql package): %w", err)
+		return runAs{}, fmt.Errorf("PostgreSQL refuses to run as root and this machine has no %s user to run it as (%v): install Debian's postgresql package (apt-get install postgresql), or run as an ordinary user", serverUser, err)
 	}
 	uid, err := strconv.Atoi(u.Uid)
 	if err != nil {
@@ -594,4 +607,112 @@ func (a runAs) permissionHint(output string) string {
 		return ""
 	}
 	return "\nhint: running as root, PostgreSQL runs as the postgres user, which must be able to enter every parent folder of the data, socket and log folders (chmod o+x)"
+}
+
+// UnreachableError says that the account PostgreSQL runs as cannot reach one of the
+// cluster's folders, because a folder on the way is closed to it.
+type UnreachableError struct {
+	// Path is the cluster's folder.
+	Path string
+	// Closed is the first folder on the way that the account may not enter.
+	Closed string
+	// Mode is Closed's permission bits.
+	Mode fs.FileMode
+	// User names the account PostgreSQL runs as.
+	User string
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("run as root, PostgreSQL runs as the %s user, which may not enter %s (mode %04o) on the way to %s: put the cluster in a folder that user can reach, such as one under /var/lib or /tmp", e.User, e.Closed, e.Mode.Perm(), e.Path)
+}
+
+// CheckReachable returns an *UnreachableError when PostgreSQL, started by this process,
+// could not reach dir: when we are root it runs as the postgres user, and every folder
+// above dir must let that user in. A folder that does not exist yet is taken as
+// reachable, since Start creates the missing ones open to all (umask permitting; Start
+// checks again once they exist). For anyone but root the answer is always nil: PostgreSQL
+// runs as ourselves.
+func CheckReachable(dir string) error {
+	owner, err := currentRunAs()
+	if err != nil {
+		return err
+	}
+	return owner.checkReachable(dir)
+}
+
+// checkReachable looks at the permission bits of every existing folder above dir, as the
+// kernel does for the account's uid and its only group (procAttr drops the others).
+// Access control lists are not read: a folder they open to postgres is reported closed,
+// which errs on the safe side.
+func (a runAs) checkReachable(dir string) error {
+	if !a.switchUser {
+		return nil
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	// The existing part of the path, with its symbolic links resolved: only the real
+	// folders' permissions matter, a link's own never do.
+	existing := filepath.Dir(dir)
+	for {
+		resolved, err := filepath.EvalSymlinks(existing)
+		if err == nil {
+			existing = resolved
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("inspect %s: %w", existing, err)
+		}
+		parent := filepath.Dir(existing)
+		if parent == existing {
+			return nil
+		}
+		existing = parent
+	}
+	var folders []string
+	for f := existing; ; f = filepath.Dir(f) {
+		folders = append(folders, f)
+		if filepath.Dir(f) == f {
+			break
+		}
+	}
+	// From the root down, so that the first closed folder is the one named.
+	for _, f := range slices.Backward(folders) {
+		info, err := os.Stat(f)
+		if err != nil {
+			return fmt.Errorf("inspect %s: %w", f, err)
+		}
+		st, ok := info.Sys().(*syscall.Stat_t)
+		if !ok {
+			return nil
+		}
+		if !a.mayEnter(info.Mode(), int(st.Uid), int(st.Gid)) {
+			return &UnreachableError{Path: dir, Closed: f, Mode: info.Mode(), User: serverUser}
+		}
+	}
+	return nil
+}
+
+// mayEnter applies the kernel's rule: the owner's bits for the owner, else the group's
+// for the group, else the others'.
+func (a runAs) mayEnter(mode fs.FileMode, uid, gid int) bool {
+	switch {
+	case uid == a.uid:
+		return mode&0o100 != 0
+	case gid == a.gid:
+		return mode&0o010 != 0
+	default:
+		return mode&0o001 != 0
+	}
+}
+
+// TempDir is where to make temporary folders for a cluster: os.TempDir(), or /tmp when
+// PostgreSQL could not reach the former (root with TMPDIR in a private folder).
+func TempDir() string {
+	dir := os.TempDir()
+	if CheckReachable(filepath.Join(dir, "cluster")) != nil {
+		return "/tmp"
+	}
+	return dir
 }

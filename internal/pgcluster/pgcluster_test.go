@@ -22,7 +22,7 @@ import (
 // t.TempDir's parents are private to us, so it would not do.
 func baseDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "pgcluster-test-")
+	dir, err := os.MkdirTemp(pgcluster.TempDir(), "pgcluster-test-")
 	require.NoError(t, err)
 	require.NoError(t, os.Chmod(dir, 0o755))
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
@@ -186,4 +186,54 @@ func TestStopPastTheDeadlineStillEndsTheServer(t *testing.T) {
 	// decides between nil and an error, but either way the server is gone.
 	_ = c.Stop(ctx)
 	require.True(t, processGone(c.PID()))
+}
+
+// privateDir returns a new folder closed to everyone but us, as root's home folder or a
+// private TMPDIR is.
+func privateDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp(pgcluster.TempDir(), "pgcluster-private-")
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(dir, 0o700))
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
+
+// Run as root, PostgreSQL runs as the postgres user; a data folder below a folder closed
+// to it is refused before initdb, naming that folder, instead of initdb failing with
+// "fork/exec …: permission denied".
+func TestDataBelowAPrivateFolderIsExplained(t *testing.T) {
+	t.Parallel()
+	private := privateDir(t)
+	dataDir := filepath.Join(private, "approdo", ".dev", "postgres", "data")
+	if os.Geteuid() != 0 {
+		require.NoError(t, pgcluster.CheckReachable(dataDir), "PostgreSQL runs as ourselves: our own folders are always reachable")
+		return
+	}
+	var unreachable *pgcluster.UnreachableError
+	require.ErrorAs(t, pgcluster.CheckReachable(dataDir), &unreachable)
+	require.Equal(t, private, unreachable.Closed)
+	require.Equal(t, "postgres", unreachable.User)
+
+	_, err := pgcluster.Start(context.Background(), pgcluster.Options{DataDir: dataDir, Ephemeral: true})
+	require.ErrorAs(t, err, &unreachable)
+	t.Logf("reported: %v", err)
+	require.NotContains(t, err.Error(), "fork/exec")
+	require.Contains(t, err.Error(), "may not enter "+private+" (mode 0700)")
+	require.NoFileExists(t, filepath.Join(dataDir, "PG_VERSION"), "nothing was initialised")
+
+	require.NoError(t, pgcluster.CheckReachable(filepath.Join(baseDir(t), "data")), "a folder open to others is reachable")
+}
+
+// A private TMPDIR, as root, would hide the clusters of pgtest and of these tests from
+// the postgres user; TempDir then points elsewhere.
+func TestTempDirIsReachableWithAPrivateTMPDIR(t *testing.T) {
+	private := privateDir(t)
+	t.Setenv("TMPDIR", private)
+	require.NoError(t, pgcluster.CheckReachable(filepath.Join(pgcluster.TempDir(), "cluster", "data")))
+	if os.Geteuid() == 0 {
+		require.Equal(t, "/tmp", pgcluster.TempDir())
+	} else {
+		require.Equal(t, private, pgcluster.TempDir(), "without root the TMPDIR is kept")
+	}
 }

@@ -289,7 +289,9 @@ func dropDatabases(admin *pgxpool.Pool, names ...string) {
 // in a new temporary folder that it returns.
 func startPrivateCluster(ctx context.Context) (*pgcluster.Cluster, string, error) {
 	removeAbandonedFolders()
-	dir, err := os.MkdirTemp("", tempPrefix)
+	// Not simply TMPDIR: run as root, postgres runs as its own user, which may not enter
+	// a private TMPDIR.
+	dir, err := os.MkdirTemp(pgcluster.TempDir(), tempPrefix)
 	if err != nil {
 		return nil, "", fmt.Errorf("create a folder for PostgreSQL: %w", err)
 	}
@@ -320,7 +322,7 @@ func startPrivateCluster(ctx context.Context) (*pgcluster.Cluster, string, error
 // cleaning up (a panic or a timeout ends the process at once). A folder is abandoned when
 // neither the binary that made it nor its postgres is alive.
 func removeAbandonedFolders() {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), tempPrefix+"*"))
+	dirs, _ := filepath.Glob(filepath.Join(pgcluster.TempDir(), tempPrefix+"*"))
 	for _, dir := range dirs {
 		owner, ok := readPID(filepath.Join(dir, ownerFile))
 		if !ok || alive(owner) {
