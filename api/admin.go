@@ -104,7 +104,7 @@ func (s *Server) InviteUser(ctx context.Context, req InviteUserRequestObject) (I
 	if err != nil {
 		return nil, err
 	}
-	s.sendAccountMessage(ctx, token.MessageKey)
+	s.app.SendAccountMessage(ctx, token.MessageKey)
 	return reply{status: http.StatusCreated, body: accountUser(user, s.now())}, nil
 }
 

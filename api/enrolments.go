@@ -24,9 +24,8 @@ type Server struct {
 	// caller gets a 503 and retries the same request, which is safe.
 	registerTimeout time.Duration
 	now             func() time.Time
-	auth            AuthSettings
-	// attempts limits password guessing per client address.
-	attempts *limiter
+	// auth is password login, shared with the web pages.
+	auth *app.Auth
 }
 
 var _ StrictServerInterface = (*Server)(nil)

@@ -40,31 +40,19 @@ func NewHandler(deps Dependencies) *gin.Engine {
 	if deps.RegisterTimeout == 0 {
 		deps.RegisterTimeout = 15 * time.Second
 	}
-	if deps.Auth.SessionTTL == 0 {
-		deps.Auth.SessionTTL = 12 * time.Hour
-	}
-	if deps.Auth.MaxFailures == 0 {
-		deps.Auth.MaxFailures = 5
-	}
-	if deps.Auth.Lockout == 0 {
-		deps.Auth.Lockout = 15 * time.Minute
-	}
-	if deps.Auth.AttemptsPerMinute == 0 {
-		deps.Auth.AttemptsPerMinute = 20
-	}
+	svc := app.New(app.Options{
+		Temporal: deps.Temporal, Store: deps.Store, TaskQueue: deps.TaskQueue, Log: deps.Log,
+		Timeout: deps.RegisterTimeout, Now: deps.Now,
+	})
 	srv := &Server{
-		app: app.New(app.Options{
-			Temporal: deps.Temporal, Store: deps.Store, TaskQueue: deps.TaskQueue, Log: deps.Log,
-			Timeout: deps.RegisterTimeout, Now: deps.Now,
-		}),
+		app:             svc,
+		auth:            app.NewAuth(svc, deps.Auth),
 		temporal:        deps.Temporal,
 		store:           deps.Store,
 		taskQueue:       deps.TaskQueue,
 		log:             deps.Log,
 		registerTimeout: deps.RegisterTimeout,
 		now:             deps.Now,
-		auth:            deps.Auth,
-		attempts:        newLimiter(deps.Auth.AttemptsPerMinute, time.Minute, deps.Now),
 	}
 
 	// Gin's debug mode prints every route at start-up and warns on stdout; our own access

@@ -1,0 +1,260 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/password"
+	"github.com/approdo/approdo/internal/store"
+	"github.com/approdo/approdo/workflows"
+)
+
+// AuthSettings are the limits of password login.
+type AuthSettings struct {
+	SessionTTL time.Duration
+	// MaxFailures wrong passwords in a row lock the account for Lockout.
+	MaxFailures int
+	Lockout     time.Duration
+	// AttemptsPerMinute bounds the login and reset attempts from one address.
+	AttemptsPerMinute int
+}
+
+func (a AuthSettings) withDefaults() AuthSettings {
+	if a.SessionTTL == 0 {
+		a.SessionTTL = 12 * time.Hour
+	}
+	if a.MaxFailures == 0 {
+		a.MaxFailures = 5
+	}
+	if a.Lockout == 0 {
+		a.Lockout = 15 * time.Minute
+	}
+	if a.AttemptsPerMinute == 0 {
+		a.AttemptsPerMinute = 20
+	}
+	return a
+}
+
+// Auth is password login and the life of sessions and passwords, shared by the JSON API
+// and the pages.
+type Auth struct {
+	svc      *Service
+	settings AuthSettings
+	// attempts limits password guessing per client address.
+	attempts *limiter
+}
+
+// NewAuth returns the login service of svc.
+func NewAuth(svc *Service, settings AuthSettings) *Auth {
+	settings = settings.withDefaults()
+	return &Auth{svc: svc, settings: settings, attempts: newLimiter(settings.AttemptsPerMinute, time.Minute, svc.now)}
+}
+
+// Settings are the limits in force.
+func (a *Auth) Settings() AuthSettings { return a.settings }
+
+// ErrBadCredentials is a wrong email or password; which of the two is not said.
+var ErrBadCredentials = errors.New("bad credentials")
+
+// TooManyAttemptsError is a client or an account that tried too often; RetryAfter says
+// when it may try again.
+type TooManyAttemptsError struct {
+	RetryAfter time.Duration
+}
+
+func (e *TooManyAttemptsError) Error() string {
+	return fmt.Sprintf("too many attempts; retry after %s", e.RetryAfter)
+}
+
+// ErrSessionRejected is a session cookie that is unknown, expired or revoked.
+var ErrSessionRejected = errors.New("session rejected")
+
+// dummyHash is checked when the email is unknown, so that the answer takes as long as
+// for a known one and does not reveal which addresses exist. It is made on first use,
+// not when every process that imports the package starts.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := password.Hash("approdo-dummy-password")
+	return h
+})
+
+// Login checks email and password, from the client address client, and opens a session;
+// the secret is the cookie's value.
+func (a *Auth) Login(ctx context.Context, email, pass, client string) (store.Session, string, error) {
+	if ok, retry := a.attempts.allow(client); !ok {
+		return store.Session{}, "", &TooManyAttemptsError{RetryAfter: retry}
+	}
+	if email == "" || pass == "" {
+		var fields []FieldError
+		if email == "" {
+			fields = append(fields, FieldError{Field: "email", Reason: "è obbligatoria"})
+		}
+		if pass == "" {
+			fields = append(fields, FieldError{Field: "password", Reason: "è obbligatoria"})
+		}
+		return store.Session{}, "", &InvalidError{Fields: fields}
+	}
+	st := a.svc.store
+	now := a.svc.now()
+	user, err := st.UserByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		_ = password.Verify(pass, dummyHash())
+		return store.Session{}, "", ErrBadCredentials
+	}
+	if err != nil {
+		return store.Session{}, "", unavailableOr(fmt.Errorf("find user: %w", err))
+	}
+	if user.LockedUntil != nil && now.Before(*user.LockedUntil) {
+		return store.Session{}, "", &TooManyAttemptsError{RetryAfter: user.LockedUntil.Sub(now)}
+	}
+	if user.PasswordHash == "" {
+		// Invited but never set a password: the invitation link is the way in.
+		_ = password.Verify(pass, dummyHash())
+		return store.Session{}, "", ErrBadCredentials
+	}
+	if err := password.Verify(pass, user.PasswordHash); err != nil {
+		if !errors.Is(err, password.ErrMismatch) {
+			return store.Session{}, "", err
+		}
+		if err := st.RecordLoginFailure(ctx, user.ID, now, a.settings.MaxFailures, a.settings.Lockout); err != nil {
+			return store.Session{}, "", unavailableOr(fmt.Errorf("record login failure: %w", err))
+		}
+		return store.Session{}, "", ErrBadCredentials
+	}
+	first, err := st.RecordLoginSuccess(ctx, user.ID)
+	if err != nil {
+		return store.Session{}, "", unavailableOr(fmt.Errorf("record login: %w", err))
+	}
+	if first && user.Organisation.Kind == casework.OrgComune {
+		a.tellOnboarding(ctx, user.Organisation.Code)
+	}
+	sess, secret, err := st.CreateSession(ctx, user, a.settings.SessionTTL)
+	if err != nil {
+		return store.Session{}, "", unavailableOr(fmt.Errorf("create session: %w", err))
+	}
+	return sess, secret, nil
+}
+
+// Session returns the session whose cookie holds secret.
+func (a *Auth) Session(ctx context.Context, secret string) (store.Session, error) {
+	sess, err := a.svc.store.SessionBySecret(ctx, secret, a.svc.now())
+	if errors.Is(err, store.ErrSessionRejected) {
+		return store.Session{}, ErrSessionRejected
+	}
+	if err != nil {
+		return store.Session{}, unavailableOr(fmt.Errorf("find session: %w", err))
+	}
+	return sess, nil
+}
+
+// Logout ends a session.
+func (a *Auth) Logout(ctx context.Context, sessionID string) error {
+	if err := a.svc.store.RevokeSession(ctx, sessionID); err != nil {
+		return unavailableOr(fmt.Errorf("end session: %w", err))
+	}
+	return nil
+}
+
+// ChangePassword sets a new password for the user of a session, which stays open while
+// the user's other sessions end.
+func (a *Auth) ChangePassword(ctx context.Context, sess store.Session, current, next string) error {
+	if err := password.Verify(current, sess.User.PasswordHash); err != nil {
+		return Invalid("currentPassword", "non è la password attuale")
+	}
+	if err := password.Check(next); err != nil {
+		return Invalid("newPassword", err.Error())
+	}
+	if next == current {
+		return Invalid("newPassword", "deve essere diversa da quella attuale")
+	}
+	hash, err := password.Hash(next)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.store.SetPassword(ctx, sess.User.ID, hash, sess.ID); err != nil {
+		return unavailableOr(fmt.Errorf("set password: %w", err))
+	}
+	return nil
+}
+
+// RequestReset queues a single-use reset link (one hour) for the address, if it is a
+// user's, and starts its delivery. Unknown addresses get the same silence.
+func (a *Auth) RequestReset(ctx context.Context, email, client string) error {
+	if ok, retry := a.attempts.allow(client); !ok {
+		return &TooManyAttemptsError{RetryAfter: retry}
+	}
+	if email == "" {
+		return Invalid("email", "è obbligatoria")
+	}
+	user, err := a.svc.store.UserByEmail(ctx, email)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return unavailableOr(fmt.Errorf("find user: %w", err))
+	}
+	token, err := a.svc.store.CreatePasswordToken(ctx, user.ID, store.PurposeReset, time.Hour)
+	if err != nil {
+		return unavailableOr(fmt.Errorf("create reset token: %w", err))
+	}
+	a.svc.SendAccountMessage(ctx, token.MessageKey)
+	return nil
+}
+
+// SetPassword sets a password with the token of an invitation or a reset. The token works
+// once; every session of the user ends.
+func (a *Auth) SetPassword(ctx context.Context, token, next, client string) error {
+	if ok, retry := a.attempts.allow(client); !ok {
+		return &TooManyAttemptsError{RetryAfter: retry}
+	}
+	if err := password.Check(next); err != nil {
+		return Invalid("newPassword", err.Error())
+	}
+	userID, err := a.svc.store.UsePasswordToken(ctx, token, a.svc.now())
+	if errors.Is(err, store.ErrPasswordTokenRejected) {
+		return Invalid("token", "non è valido, è scaduto o è già stato usato")
+	}
+	if err != nil {
+		return unavailableOr(fmt.Errorf("use password token: %w", err))
+	}
+	hash, err := password.Hash(next)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.store.SetPassword(ctx, userID, hash, ""); err != nil {
+		return unavailableOr(fmt.Errorf("set password: %w", err))
+	}
+	return nil
+}
+
+// tellOnboarding tells the comune's onboarding workflow that its account was used. It is
+// a courtesy: the workflow also looks for the first login at each reminder, so a failure
+// here (Temporal down, a comune never onboarded) only delays the news.
+func (a *Auth) tellOnboarding(ctx context.Context, istat string) {
+	err := a.svc.temporal.SignalWorkflow(ctx, workflows.OnboardingWorkflowID(istat), "", workflows.SignalFirstLogin, nil)
+	var notFound *serviceerror.NotFound
+	if err != nil && !errors.As(err, &notFound) {
+		a.svc.log.WarnContext(ctx, "could not tell the onboarding workflow of a first login", "comune", istat, "error", err)
+	}
+}
+
+// SendAccountMessage starts the delivery of a queued account message (an invitation, a
+// reset link). The message is stored before this; if Temporal cannot be reached it stays
+// queued, and the user can ask again.
+func (s *Service) SendAccountMessage(ctx context.Context, key string) {
+	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.AccountMessageWorkflowID(key),
+		TaskQueue:                s.taskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.DeliverAccountMessageWorkflowName, key)
+	if err != nil {
+		s.log.WarnContext(ctx, "could not start the delivery of an account message; it stays queued", "error", err)
+	}
+}
