@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -18,6 +17,7 @@ import (
 	"github.com/approdo/approdo/internal/notices"
 	"github.com/approdo/approdo/internal/refdata"
 	"github.com/approdo/approdo/internal/store"
+	"github.com/approdo/approdo/internal/weblink"
 )
 
 // DeliverNotificationWorkflowName is the workflow that delivers one queued notification;
@@ -35,7 +35,8 @@ type Delivery struct {
 	Domain string
 	// UST and Orientation are the addresses of the two organisations there is one of.
 	UST, Orientation string
-	// BaseURL is where the API is reached, for the links in the notices.
+	// BaseURL is where the portal is reached (PUBLIC_URL), for the links in the notices
+	// (package weblink).
 	BaseURL string
 	// ReceiptTimeout is how long a sent PEC waits for its delivery receipt before it
 	// counts as not delivered; zero means DefaultReceiptTimeout.
@@ -287,7 +288,7 @@ var errNoAddress = errors.New("no address for the recipient")
 
 // compose finds the recipient's address and writes the notice.
 func (d *Delivery) compose(ctx context.Context, n store.QueuedNotification) (string, notices.Message, error) {
-	data := notices.Data{CaseID: n.CaseID, Link: strings.TrimSuffix(d.BaseURL, "/") + "/api/v1/enrolments/" + n.CaseID}
+	data := notices.Data{CaseID: n.CaseID, Link: d.noticeLink(n)}
 	if n.Recipient.Kind == casework.OrgFamily {
 		c, err := d.Store.GetCase(ctx, n.CaseID)
 		if err != nil {
@@ -322,6 +323,15 @@ func (d *Delivery) compose(ctx context.Context, n store.QueuedNotification) (str
 		return "", notices.Message{}, fmt.Errorf("%w: %v", errNoAddress, err)
 	}
 	return to, msg, nil
+}
+
+// noticeLink is the portal page a notice sends its reader to: the intervention's for the
+// notices of an intervention, the case's otherwise.
+func (d *Delivery) noticeLink(n store.QueuedNotification) string {
+	if id, ok := interventionOfNotice(n.Key); ok {
+		return weblink.Intervention(d.BaseURL, id)
+	}
+	return weblink.Case(d.BaseURL, n.CaseID)
 }
 
 // address is where an organisation gets its notices: a comune at its PEC and a school at
@@ -395,9 +405,12 @@ func (d *Delivery) DeliverAccountMessage(ctx context.Context, key string) (Sent,
 	if m.SentAt != nil {
 		return d.sent(out), nil
 	}
-	data := notices.AccountData{Organisation: m.OrganisationName, Login: m.UserEmail, Secret: m.Secret, Link: strings.TrimSuffix(d.BaseURL, "/") + "/api/v1/auth/login"}
-	if m.Kind == store.AccountInvitation || m.Kind == store.AccountReset {
-		data.Link = strings.TrimSuffix(d.BaseURL, "/") + "/api/v1/auth/password/set?token=" + m.Secret
+	data := notices.AccountData{Organisation: m.OrganisationName, Login: m.UserEmail, Secret: m.Secret, Link: weblink.Login(d.BaseURL)}
+	switch m.Kind {
+	case store.AccountInvitation:
+		data.Link = weblink.Invitation(d.BaseURL, m.Secret)
+	case store.AccountReset:
+		data.Link = weblink.Reset(d.BaseURL, m.Secret)
 	}
 	out.msg, err = notices.ForAccount(m.Kind, data)
 	if err != nil {

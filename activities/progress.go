@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -34,6 +35,23 @@ type NotifyInput struct {
 	CaseID    string
 	Kind      string
 	Recipient casework.Org
+}
+
+// InterventionNoticeKey is the key of a notice an intervention sends: the case, the
+// referral, the number of the intervention's newest event, the kind and the recipient.
+// The delivery reads the intervention back from it, to link to its page.
+func InterventionNoticeKey(caseID, referral string, seq int64, kind string, to casework.Org) string {
+	return fmt.Sprintf("%s/intervention/%s/%d/%s/%s", caseID, referral, seq, kind, to)
+}
+
+// interventionOfNotice returns the intervention whose notice is queued under key, if an
+// intervention sent it (InterventionNoticeKey).
+func interventionOfNotice(key string) (id string, ok bool) {
+	parts := strings.SplitN(key, "/", 4)
+	if len(parts) < 4 || parts[1] != "intervention" || parts[0] == "" || parts[2] == "" {
+		return "", false
+	}
+	return casework.InterventionID(parts[0], parts[2]), true
 }
 
 // Notify queues a message in the outbox, from which the email and PEC sender delivers it.

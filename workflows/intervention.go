@@ -34,7 +34,7 @@ const InterventionWorkflowName = "InterventionCase"
 // one per referral, so a referral sent twice opens one intervention. It carries codes
 // only, as workflow IDs are shown in the Temporal UI.
 func InterventionWorkflowID(caseID, referral string) string {
-	return "intervention-" + caseID + "-" + referral
+	return casework.InterventionID(caseID, referral)
 }
 
 // SignalSchoolChange is the signal an intervention closed with a school change sends to
@@ -416,7 +416,7 @@ func (c *interventionCase) commit(ctx workflow.Context, notices ...notice) error
 			continue
 		}
 		err := workflow.ExecuteActivity(actx, cases.Notify, activities.NotifyInput{
-			Key:       fmt.Sprintf("%s/intervention/%s/%d/%s/%s", c.input.CaseID, c.input.Referral, seq, n.kind, n.to),
+			Key:       activities.InterventionNoticeKey(c.input.CaseID, c.input.Referral, seq, n.kind, n.to),
 			CaseID:    c.input.CaseID,
 			Kind:      n.kind,
 			Recipient: n.to,

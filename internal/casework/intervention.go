@@ -58,6 +58,13 @@ const (
 	ReferralSchoolReport = "school_report"
 )
 
+// InterventionID is the ID of the intervention opened by a referral of a case, which is
+// also its workflow's ID: one per referral. It carries codes only, as workflow IDs are
+// shown in the Temporal UI.
+func InterventionID(caseID, referral string) string {
+	return "intervention-" + caseID + "-" + referral
+}
+
 // ReferralReasons lists the reasons a referral may give.
 var ReferralReasons = []string{ReferralNotAttending, ReferralNoAnswer, ReferralSchoolReport}
 

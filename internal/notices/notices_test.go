@@ -11,7 +11,7 @@ import (
 	"github.com/approdo/approdo/internal/notices"
 )
 
-var data = notices.Data{CaseID: "0b39", Link: "http://127.0.0.1:8080/api/v1/enrolments/0b39", SchoolName: "IC <Esempio> via Padova", Section: "B", StartDate: "30/11/2026"}
+var data = notices.Data{CaseID: "0b39", Link: "http://127.0.0.1:8080/casi/0b39", SchoolName: "IC <Esempio> via Padova", Section: "B", StartDate: "30/11/2026"}
 
 func TestEveryStaffNoticeRendersInItalian(t *testing.T) {
 	t.Parallel()
