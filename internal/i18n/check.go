@@ -28,11 +28,11 @@ func (c *Catalog) Check() error {
 		byArea[f.area][f.lang] = f
 	}
 	for _, area := range slices.Sorted(maps.Keys(byArea)) {
-		italian, ok := byArea[area][c.langs[0]]
+		italian, ok := byArea[area][italianTag]
 		if !ok {
 			problems = append(problems, fmt.Errorf("area %s has no Italian file (%s.%s.toml)", area, area, Italian))
 		}
-		for _, lang := range c.langs {
+		for _, lang := range c.langs.tags {
 			f, ok := byArea[area][lang]
 			if !ok {
 				continue
@@ -43,7 +43,7 @@ func (c *Catalog) Check() error {
 					problems = append(problems, fmt.Errorf("%s: %s: %w", f.name, m.ID, err))
 					continue
 				}
-				if lang == c.langs[0] || italian.name == "" {
+				if lang == italianTag || italian.name == "" {
 					continue
 				}
 				original, ok := italian.message(m.ID)
@@ -58,7 +58,7 @@ func (c *Catalog) Check() error {
 					}
 				}
 			}
-			if lang == c.langs[0] || italian.name == "" {
+			if lang == italianTag || italian.name == "" {
 				continue
 			}
 			for _, m := range italian.messages {

@@ -32,6 +32,8 @@ import (
 // fallback of every other reader.
 const Italian = "it"
 
+var italianTag = language.Make(Italian)
+
 //go:embed locales/*.toml
 var locales embed.FS
 
@@ -39,11 +41,22 @@ var locales embed.FS
 // and safe for concurrent use.
 type Catalog struct {
 	bundle *goi18n.Bundle
-	// langs are the languages any area is written in, Italian first; matcher matches
-	// readers' preferences against them.
-	langs   []language.Tag
-	matcher language.Matcher
+	// langs are the languages any area is written in, Italian first; areas, those of
+	// each area.
+	langs   languages
+	areas   map[string]languages
 	files   []file
+	italian map[string]bool // the keys of the Italian files
+}
+
+// languages are some supported languages, Italian first, and their matcher.
+type languages struct {
+	tags    []language.Tag
+	matcher language.Matcher
+}
+
+func newLanguages(tags []language.Tag) languages {
+	return languages{tags: tags, matcher: language.NewMatcher(tags)}
 }
 
 // file is one catalog file: the messages of an area in a language.
@@ -89,8 +102,9 @@ func LoadFS(fsys fs.FS) (*Catalog, error) {
 		return nil, err
 	}
 	slices.Sort(names)
-	it := language.Make(Italian)
-	c := &Catalog{bundle: goi18n.NewBundle(it), langs: []language.Tag{it}}
+	it := italianTag
+	c := &Catalog{bundle: goi18n.NewBundle(it), areas: map[string]languages{}, italian: map[string]bool{}}
+	langs := []language.Tag{it}
 	owner := map[language.Tag]map[string]string{} // language → key → file
 	for _, name := range names {
 		f, err := parseName(name)
@@ -116,15 +130,33 @@ func LoadFS(fsys fs.FS) (*Catalog, error) {
 				return nil, fmt.Errorf("catalog %s: key %q is also in %s", name, m.ID, other)
 			}
 			owner[f.lang][m.ID] = name
+			if f.lang == it {
+				c.italian[m.ID] = true
+			}
 		}
 		slices.SortFunc(f.messages, func(a, b *goi18n.Message) int { return strings.Compare(a.ID, b.ID) })
-		if !slices.Contains(c.langs, f.lang) {
-			c.langs = append(c.langs, f.lang)
+		if !slices.Contains(langs, f.lang) {
+			langs = append(langs, f.lang)
 		}
 		c.files = append(c.files, f)
 	}
-	slices.SortFunc(c.langs[1:], func(a, b language.Tag) int { return strings.Compare(a.String(), b.String()) })
-	c.matcher = language.NewMatcher(c.langs)
+	slices.SortFunc(langs[1:], func(a, b language.Tag) int { return strings.Compare(a.String(), b.String()) })
+	c.langs = newLanguages(langs)
+	for _, f := range c.files {
+		if _, done := c.areas[f.area]; done {
+			continue
+		}
+		var tags []language.Tag
+		for _, lang := range langs { // Italian first
+			if slices.ContainsFunc(c.files, func(g file) bool { return g.area == f.area && g.lang == lang }) {
+				tags = append(tags, lang)
+			}
+		}
+		if tags[0] != it {
+			tags = append([]language.Tag{it}, tags...) // an area without Italian falls back to it all the same
+		}
+		c.areas[f.area] = newLanguages(tags)
+	}
 	return c, nil
 }
 
@@ -148,33 +180,18 @@ func parseName(name string) (file, error) {
 
 // Languages are the languages some area is written in, Italian first.
 func (c *Catalog) Languages() []string {
-	return tagStrings(c.langs)
+	return tagStrings(c.langs.tags)
 }
 
-// AreaLanguages are the languages area is written in, Italian first; none for an unknown
-// area.
+// AreaLanguages are the languages area is written in, Italian first (the fallback, even
+// for an area that lacks its Italian file, which Check reports); none for an unknown area.
 func (c *Catalog) AreaLanguages(area string) []string {
-	return tagStrings(c.areaTags(area))
-}
-
-func (c *Catalog) areaTags(area string) []language.Tag {
-	var tags []language.Tag
-	for _, lang := range c.langs { // keeps Italian first
-		if slices.ContainsFunc(c.files, func(f file) bool { return f.area == area && f.lang == lang }) {
-			tags = append(tags, lang)
-		}
-	}
-	return tags
+	return tagStrings(c.areas[area].tags)
 }
 
 // Has reports whether id is in the catalogs, in Italian.
 func (c *Catalog) Has(id string) bool {
-	for _, f := range c.files {
-		if f.lang == c.langs[0] && slices.ContainsFunc(f.messages, func(m *goi18n.Message) bool { return m.ID == id }) {
-			return true
-		}
-	}
-	return false
+	return c.italian[id]
 }
 
 // Localizer renders messages in the supported language that best matches langs, each a
@@ -188,15 +205,15 @@ func (c *Catalog) Localizer(langs ...string) *Localizer {
 // that Lang names the language its messages really come in: a language that only the
 // staff pages had would not be chosen for a family's notice.
 func (c *Catalog) LocalizerFor(area string, langs ...string) *Localizer {
-	supported := c.areaTags(area)
-	if len(supported) == 0 {
-		supported = c.langs[:1]
+	supported, ok := c.areas[area]
+	if !ok {
+		supported = newLanguages(c.langs.tags[:1])
 	}
 	return c.localizer(supported, langs)
 }
 
-func (c *Catalog) localizer(supported []language.Tag, langs []string) *Localizer {
-	lang := supported[0]
+func (c *Catalog) localizer(supported languages, langs []string) *Localizer {
+	lang := supported.tags[0]
 	// Only the languages the reader named are candidates: the matcher would also offer a
 	// language people of a region often read (English for Tigrinya, "ti-ER"), but a
 	// family that did not ask for English gets Italian, the language of the offices it
@@ -204,18 +221,14 @@ func (c *Catalog) localizer(supported []language.Tag, langs []string) *Localizer
 	var asked []language.Tag
 	for _, t := range parseTags(langs) {
 		base, confidence := t.Base()
-		if confidence == language.Exact && slices.ContainsFunc(supported, func(s language.Tag) bool { b, _ := s.Base(); return b == base }) {
+		if confidence == language.Exact && slices.ContainsFunc(supported.tags, func(s language.Tag) bool { b, _ := s.Base(); return b == base }) {
 			asked = append(asked, t)
 		}
 	}
 	if len(asked) > 0 {
-		matcher := c.matcher
-		if len(supported) != len(c.langs) {
-			matcher = language.NewMatcher(supported)
-		}
 		// The index, not the returned tag: that may carry extensions (-u-rg-…).
-		if _, i, confidence := matcher.Match(asked...); confidence != language.No {
-			lang = supported[i]
+		if _, i, confidence := supported.matcher.Match(asked...); confidence != language.No {
+			lang = supported.tags[i]
 		}
 	}
 	return &Localizer{lang: lang, l: goi18n.NewLocalizer(c.bundle, lang.String())}

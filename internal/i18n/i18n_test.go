@@ -61,7 +61,7 @@ func TestEveryMessageRendersInEveryLanguage(t *testing.T) {
 
 func (c *Catalog) italianFile(area string) (file, bool) {
 	for _, f := range c.files {
-		if f.area == area && f.lang == c.langs[0] {
+		if f.area == area && f.lang == italianTag {
 			return f, true
 		}
 	}
