@@ -8,13 +8,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/approdo/approdo/api/web"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/store"
 )
 
 // The gin context keys under which authenticate leaves the caller.
 const (
-	actorKey = "approdo.actor"
+	actorKey = web.ActorKey
 	tokenKey = "approdo.token"
 )
 

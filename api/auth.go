@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/approdo/approdo/api/app"
+	"github.com/approdo/approdo/api/web"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -20,7 +21,7 @@ const sessionCookie = "approdo_session"
 
 // The gin context keys of a request authenticated by session.
 const (
-	userKey       = "approdo.user"
+	userKey       = web.UserKey
 	sessionKey    = "approdo.session"
 	sessionObjKey = "approdo.session.object"
 )

@@ -6,12 +6,14 @@ package api
 import (
 	_ "embed"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
 	"github.com/approdo/approdo/api/app"
+	"github.com/approdo/approdo/api/web"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -30,6 +32,10 @@ type Dependencies struct {
 	Now func() time.Time
 	// Auth are the limits of password login; zero values take safe defaults.
 	Auth AuthSettings
+	// TemporalUIURL is the Temporal Web UI, for UST's links from a case to its workflow;
+	// empty hides them. TemporalNamespace is the workflows' namespace.
+	TemporalUIURL     string
+	TemporalNamespace string
 }
 
 // NewHandler returns the API's HTTP handler: /healthz, /readyz and /api/v1.
@@ -63,9 +69,19 @@ func NewHandler(deps Dependencies) *gin.Engine {
 	// Handlers receive the gin.Context as their context.Context; with the fallback it
 	// carries the request's cancellation, so work stops when the caller goes away.
 	router.ContextWithFallback = true
-	router.NoRoute(notFound)
 	router.NoMethod(methodNotAllowed)
 	router.Use(withRequestID(), accessLog(deps.Log), recoverPanics(deps.Log), limitBody())
+	pages := web.Mount(router, web.Deps{
+		App: svc, Auth: srv.auth, Log: deps.Log, Audit: auditTrail(deps.Store, deps.Log),
+		TemporalUIURL: deps.TemporalUIURL, TemporalNamespace: deps.TemporalNamespace,
+	})
+	router.NoRoute(func(c *gin.Context) {
+		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			notFound(c)
+			return
+		}
+		pages.NotFound(c)
+	})
 
 	router.GET("/healthz", healthz)
 	router.GET("/readyz", srv.readyz)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -33,9 +34,25 @@ func setup(process string) (config.Config, *slog.Logger, error) {
 	if err != nil {
 		return config.Config{}, nil, err
 	}
-	log := logging.New(os.Stderr, cfg.LogLevel, cfg.LogFormat).With("process", process)
-	log.Info("starting", "config", cfg)
-	return cfg, log, nil
+	return cfg, startLog(os.Stderr, process, cfg), nil
+}
+
+// longRunning are the processes that serve until stopped. Their first log line is the
+// configuration they run with, for whoever reads their logs later; a one-shot command
+// (org create, token create, migrate, …) has a person waiting for its result, so it logs
+// its configuration at debug level only (LOG_LEVEL=debug shows it).
+var longRunning = map[string]bool{"api": true, "worker": true}
+
+// startLog returns the process's logger, having logged the configuration (secrets
+// masked by config.Config's LogValue).
+func startLog(w io.Writer, process string, cfg config.Config) *slog.Logger {
+	log := logging.New(w, cfg.LogLevel, cfg.LogFormat).With("process", process)
+	level := slog.LevelDebug
+	if longRunning[process] {
+		level = slog.LevelInfo
+	}
+	log.Log(context.Background(), level, "starting", "config", cfg)
+	return log
 }
 
 // setupWithDatabase is setup for the processes that need PostgreSQL. The caller closes
@@ -86,7 +103,9 @@ func serveAPI(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pg
 			SessionTTL: cfg.SessionTTL, MaxFailures: cfg.AuthMaxFailures,
 			Lockout: cfg.AuthLockout, AttemptsPerMinute: cfg.AuthAttemptsPerMinute,
 		},
-		RegisterTimeout: cfg.RegisterTimeout,
+		RegisterTimeout:   cfg.RegisterTimeout,
+		TemporalUIURL:     cfg.TemporalUIURL,
+		TemporalNamespace: cfg.TemporalNamespace,
 	})
 	log.Info("api listening", "addr", listener.Addr().String())
 	return api.Serve(ctx, listener, handler, cfg.ShutdownTimeout, log)

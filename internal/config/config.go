@@ -31,6 +31,10 @@ type Config struct {
 	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
 	TaskQueue         string `env:"TEMPORAL_TASK_QUEUE" envDefault:"approdo"`
 
+	// TemporalUIURL is the Temporal Web UI the supervisors use, for the portal's links from
+	// a case to its workflow; empty hides them. The dev stack sets its own.
+	TemporalUIURL string `env:"TEMPORAL_UI_URL"`
+
 	// HTTPAddr is where the API listens. Loopback by default: exposing it is a decision
 	// for whoever deploys it, behind a TLS-terminating proxy.
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
