@@ -88,6 +88,7 @@ func TestServesTheAssetsWithTheirTypeAndForAYear(t *testing.T) {
 		bootstrapItalia + "fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-regular.woff2": "font/woff2",
 		bootstrapItalia + "LICENSE": "text/plain; charset=utf-8",
 		SiteCSS():                   "text/css; charset=utf-8",
+		SiteJS():                    "text/javascript; charset=utf-8",
 	} {
 		w := get(t, target)
 		require.Equal(t, http.StatusOK, w.Code, target)
@@ -101,9 +102,9 @@ func TestServesTheAssetsWithTheirTypeAndForAYear(t *testing.T) {
 		"the sprite should have the icon the pages use for closing")
 }
 
-func TestSiteStylesheetWithoutItsHashIsRevalidated(t *testing.T) {
+func TestSiteFilesWithoutTheirHashAreRevalidated(t *testing.T) {
 	t.Parallel()
-	for _, target := range []string{Prefix + "approdo.css", Prefix + "approdo.css?v=0123456789abcdef"} {
+	for _, target := range []string{Prefix + "approdo.css", Prefix + "approdo.css?v=0123456789abcdef", Prefix + "approdo.js"} {
 		w := get(t, target)
 		require.Equal(t, http.StatusOK, w.Code)
 		require.Equal(t, "no-cache", w.Header().Get("Cache-Control"), target)
