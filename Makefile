@@ -27,14 +27,28 @@ test: devserver ## Run every test (unit, PostgreSQL, Temporal, HTTP)
 	@set -o pipefail; APPRODO_DEVSERVER_BIN=$(DEVSERVER_BIN) go test -count=1 -timeout 20m ./... 2>&1 | tee .dev/test.log; \
 	  status=$$?; if [ $$status -ne 0 ]; then scripts/test-failures .dev/test.log; fi; exit $$status
 
+SPECTRAL := tools/spectral/node_modules/.bin/spectral
+
 .PHONY: lint
-lint: ## gofmt, go vet, staticcheck and workflowcheck
+lint: spectral ## gofmt, go vet, staticcheck, workflowcheck and Spectral (api/openapi.yaml)
 	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet ./...
 	go tool staticcheck ./...
 	go tool workflowcheck ./workflows/...
 	cd deploy/devserver && go vet ./...
+
+# Spectral checks the served API document against the OpenAPI ruleset (.spectral.yaml):
+# warnings fail too, since code generators and API catalogues reject what they flag. It is
+# installed from npm, pinned by tools/spectral/package-lock.json, the first time; its
+# install scripts are skipped (the only one is a usage-analytics ping).
+.PHONY: spectral
+spectral: $(SPECTRAL) ## Check api/openapi.yaml with Spectral (installs it the first time, ~1 min)
+	$(SPECTRAL) lint --fail-severity=warn api/openapi.yaml
+
+$(SPECTRAL): tools/spectral/package.json tools/spectral/package-lock.json
+	npm ci --prefix tools/spectral --ignore-scripts --no-audit --no-fund
+	@touch $@
 
 .PHONY: generate
 generate: ## Regenerate code from api/openapi.yaml
@@ -48,6 +62,12 @@ bench: ## Run the benchmarks and print their figures
 histories: devserver ## Re-record the workflow histories the replay test replays
 	APPRODO_DEVSERVER_BIN=$(DEVSERVER_BIN) go test -count=1 -run 'TestEnrolmentEndToEnd|TestJourneyThroughTheAPI|TestPECToTheComuneIsDeliveredByItsReceipt|TestUndeliveredPECEscalatesTheCase|TestOnboardingDeliversCredentialsByPEC|TestReunifiedFamilysChildrenEndUpEnrolled|TestPupilNotAttendingBecomesAnInterventionCase' ./internal/e2e -update-histories
 
+# Run as root from a folder the postgres user cannot enter, `approdo dev` keeps its cluster
+# in /var/lib/approdo-dev/<key> and names that folder in .dev/postgres-location.
 .PHONY: clean
-clean: ## Remove the dev stack's data, logs and binaries (.dev/)
+clean: ## Remove the dev stack's data, logs and binaries (.dev/, and its PostgreSQL if kept in /var/lib/approdo-dev)
+	@loc=$$(cat .dev/postgres-location 2>/dev/null); case "$$loc" in \
+	  *..*) ;; \
+	  /var/lib/approdo-dev/?*) echo "rm -rf $$loc"; rm -rf "$$loc"; rmdir /var/lib/approdo-dev 2>/dev/null || true;; \
+	esac
 	rm -rf .dev
