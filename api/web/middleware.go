@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/approdo/approdo/api/app"
+	"github.com/approdo/approdo/api/web/static"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/store"
 )
@@ -18,17 +19,12 @@ import (
 // SessionCookie is the cookie of a logged-in person, the same the JSON API sets.
 const SessionCookie = "approdo_session"
 
-// contentSecurityPolicy allows the site's own files only: no inline script or style, no
-// other site, no framing. The pages need nothing else.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-
 // securityHeaders sets the headers every page carries. Pages hold personal data of
 // minors, so no cache may keep them.
 func securityHeaders() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("Content-Security-Policy", static.ContentSecurityPolicy)
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")

@@ -145,6 +145,7 @@ func (w *Web) funcs() template.FuncMap {
 		"css":          func() string { return static.BootstrapItaliaCSS },
 		"fontsCSS":     func() string { return static.BootstrapItaliaFonts },
 		"siteCSS":      static.SiteCSS,
+		"siteJS":       static.SiteJS,
 		"bundleJS":     func() string { return static.BootstrapItaliaJS },
 		"htmx":         func() string { return static.HTMX },
 		"icon":         static.Icon,
