@@ -77,16 +77,34 @@ const (
 	maxUploadBytes = intake.MaxBytes + 64<<10
 )
 
-// limitBody caps the size of request bodies.
+// limitBody caps the size of request bodies. A body that declares a larger size is
+// answered 413 at once, before a byte of it is read: whatever it holds, and whether or
+// not its start would decode, it is too large. A body without a declared size (chunked)
+// is cut at the limit, which the decoder reports as too large (decodeProblem).
 func limitBody() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if c.Request.Body != nil {
+		if c.Request.Body != nil && c.Request.Body != http.NoBody {
 			limit := int64(maxBodyBytes)
 			if c.Request.URL.Path == uploadPath {
 				limit = maxUploadBytes
 			}
+			if c.Request.ContentLength > limit {
+				// The rest of the body is not worth reading to keep the connection.
+				c.Header("Connection", "close")
+				writeProblem(c, tooLargeProblem())
+				return
+			}
 			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 		}
+		c.Next()
+	}
+}
+
+// noStore forbids caches to keep any answer of the API: cases, journeys and accounts
+// carry personal data of minors.
+func noStore() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Header("Cache-Control", "no-store")
 		c.Next()
 	}
 }
@@ -118,4 +136,11 @@ func notFound(c *gin.Context) {
 
 func methodNotAllowed(c *gin.Context) {
 	writeProblem(c, newProblem(http.StatusMethodNotAllowed, problemBlank, "Metodo non consentito", ""))
+}
+
+// tooLargeProblem answers a body over the limit. decodeProblem gives the same answer
+// when the limit is met while decoding.
+func tooLargeProblem() Problem {
+	return newProblem(http.StatusRequestEntityTooLarge, problemBlank, "Richiesta troppo grande",
+		"Il corpo della richiesta supera la dimensione massima consentita.")
 }
