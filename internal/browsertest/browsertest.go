@@ -182,6 +182,10 @@ func isLocal(raw string) bool {
 // (an inline style or script, a foreign font), an uncaught JavaScript exception, or a
 // console.error. Such errors leave a page looking fine in a test while part of it does
 // not work. Call it before the tab navigates.
+//
+// A page that is itself answered with a 4xx status (a form shown again with its errors,
+// a "not found" page) is not an error of the page: Chromium logs it as a failed load, but
+// the status is the test's to check. A 5xx page still counts.
 func (b *Browser) RequireNoConsoleErrors(t testing.TB, ctx context.Context) {
 	t.Helper()
 	logged, err := watchConsole(ctx)
@@ -201,6 +205,8 @@ func watchConsole(ctx context.Context) (func() []string, error) {
 	var (
 		mu     sync.Mutex
 		errors []string
+		// documents holds the status of each page (not its resources) the tab loaded.
+		documents = map[network.RequestID]int64{}
 	)
 	note := func(format string, args ...any) {
 		mu.Lock()
@@ -209,12 +215,26 @@ func watchConsole(ctx context.Context) (func() []string, error) {
 	}
 	err := chromedp.Listen(ctx, func(ev any) {
 		switch ev := ev.(type) {
+		case *network.EventResponseReceived:
+			if ev.Type == network.ResourceTypeDocument && ev.Response != nil {
+				mu.Lock()
+				documents[ev.RequestID] = ev.Response.Status
+				mu.Unlock()
+			}
 		case *log.EventEntryAdded:
 			e := ev.Entry
 			// Chromium asks every site for /favicon.ico by itself; a page that links
 			// no icon is not at fault.
 			if e.Level != log.EntryLevelError || (e.Source == log.EntrySourceNetwork && isFavicon(e.URL)) {
 				return
+			}
+			if e.Source == log.EntrySourceNetwork && e.NetworkRequestID != "" {
+				mu.Lock()
+				status, page := documents[e.NetworkRequestID]
+				mu.Unlock()
+				if page && status >= 400 && status < 500 {
+					return
+				}
 			}
 			note("%s: %s (%s)", e.Source, e.Text, e.URL)
 		case *runtime.EventExceptionThrown:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -173,5 +174,36 @@ func TestInChromium(t *testing.T) {
 		require.Contains(t, errs[0]+errs[1]+errs[2], "inline script")
 		require.Contains(t, errs[0]+errs[1]+errs[2], "missing.png")
 		require.Equal(t, "console.error: boom 42", errs[3])
+	})
+
+	t.Run("a page answered 4xx is the test's to check, a 5xx page is an error", func(t *testing.T) {
+		t.Parallel()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			status := map[string]int{"/non-trovato": http.StatusNotFound, "/modulo": http.StatusUnprocessableEntity, "/guasto": http.StatusInternalServerError}[r.URL.Path]
+			if status == 0 {
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(`<!doctype html><html lang="it"><head><meta charset="utf-8"><title>x</title></head><body><p>x</p></body></html>`))
+		}))
+		t.Cleanup(srv.Close)
+		tab := b.NewTab(t)
+		logged, err := watchConsole(tab)
+		require.NoError(t, err)
+		for _, path := range []string{"/non-trovato", "/modulo"} {
+			res, err := chromedp.Run(tab, chromedp.NavigateResponse(srv.URL+path))
+			require.NoError(t, err)
+			require.EqualValues(t, map[string]int{"/non-trovato": 404, "/modulo": 422}[path], res.Status)
+		}
+		require.Empty(t, logged())
+		// A resource of the page that is missing is still an error, as is a 5xx page.
+		require.NoError(t, chromedp.Do(tab, chromedp.Evaluate[chromedp.Void](`fetch("/mancante").catch(() => {}); undefined`)))
+		_, err = chromedp.Run(tab, chromedp.NavigateResponse(srv.URL+"/guasto"))
+		require.NoError(t, err)
+		require.Eventually(t, func() bool { return len(logged()) == 2 }, 5*time.Second, 50*time.Millisecond, "%q", logged())
+		require.Contains(t, logged()[0], "/mancante")
+		require.Contains(t, logged()[1], "500")
 	})
 }
