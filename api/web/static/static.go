@@ -23,7 +23,7 @@ import (
 	"time"
 )
 
-//go:embed approdo.css approdo.js npm
+//go:embed approdo.css approdo.js approdo-charts.js npm
 var files embed.FS
 
 // Prefix is the path under which Handler serves the files.
@@ -35,6 +35,8 @@ const (
 	BootstrapItaliaVersion = "2.18.3"
 	// HTMXVersion is the release of htmx.org in npm/.
 	HTMXVersion = "4.0.1"
+	// ChartJSVersion is the release of chart.js in npm/.
+	ChartJSVersion = "4.6.1"
 )
 
 const bootstrapItalia = Prefix + "npm/bootstrap-italia/" + BootstrapItaliaVersion + "/"
@@ -55,6 +57,9 @@ const (
 	Sprites = bootstrapItalia + "svg/sprites.svg"
 	// HTMX is htmx, which the pages use to update a part of themselves.
 	HTMX = Prefix + "npm/htmx.org/" + HTMXVersion + "/htmx.min.js"
+	// ChartJS is Chart.js's UMD build (it defines window.Chart), for the charts of the
+	// monitoring pages; load it before SiteChartsJS().
+	ChartJS = Prefix + "npm/chart.js/" + ChartJSVersion + "/chart.umd.min.js"
 )
 
 // Icon returns the URL of one icon of the sprite, for <svg><use href="…">, e.g.
@@ -74,6 +79,13 @@ func SiteCSS() string {
 // must load it before BootstrapItaliaJS (see the file for why).
 func SiteJS() string {
 	return Prefix + "approdo.js?v=" + catalogue()["approdo.js"].hash
+}
+
+// SiteChartsJS returns the URL of approdo-charts.js, hashed like SiteCSS: the site's script
+// that draws a chart on each <canvas data-chart> from the table it names (see the file).
+// Pages that have charts load it after ChartJS.
+func SiteChartsJS() string {
+	return Prefix + "approdo-charts.js?v=" + catalogue()["approdo-charts.js"].hash
 }
 
 // ContentSecurityPolicy is the strictest policy these assets work under; the browser test

@@ -89,6 +89,9 @@ func TestServesTheAssetsWithTheirTypeAndForAYear(t *testing.T) {
 		bootstrapItalia + "LICENSE": "text/plain; charset=utf-8",
 		SiteCSS():                   "text/css; charset=utf-8",
 		SiteJS():                    "text/javascript; charset=utf-8",
+		ChartJS:                     "text/javascript; charset=utf-8",
+		Prefix + "npm/chart.js/" + ChartJSVersion + "/LICENSE": "text/plain; charset=utf-8",
+		SiteChartsJS():              "text/javascript; charset=utf-8",
 	} {
 		w := get(t, target)
 		require.Equal(t, http.StatusOK, w.Code, target)
@@ -104,7 +107,7 @@ func TestServesTheAssetsWithTheirTypeAndForAYear(t *testing.T) {
 
 func TestSiteFilesWithoutTheirHashAreRevalidated(t *testing.T) {
 	t.Parallel()
-	for _, target := range []string{Prefix + "approdo.css", Prefix + "approdo.css?v=0123456789abcdef", Prefix + "approdo.js"} {
+	for _, target := range []string{Prefix + "approdo.css", Prefix + "approdo.css?v=0123456789abcdef", Prefix + "approdo.js", Prefix + "approdo-charts.js"} {
 		w := get(t, target)
 		require.Equal(t, http.StatusOK, w.Code)
 		require.Equal(t, "no-cache", w.Header().Get("Cache-Control"), target)
@@ -177,6 +180,7 @@ func TestVersionsMatchTheLock(t *testing.T) {
 	require.Equal(t, map[string]string{
 		"bootstrap-italia": BootstrapItaliaVersion,
 		"htmx.org":         HTMXVersion,
+		"chart.js":         ChartJSVersion,
 	}, pinned)
 
 	// And nothing else is embedded: an old release left behind would be served forever.
