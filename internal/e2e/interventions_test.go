@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/approdo/approdo/api"
+	"github.com/approdo/approdo/internal/devmail"
 )
 
 const orgOrientation = "orientation"
@@ -18,7 +19,7 @@ const orgOrientation = "orientation"
 // charge and, agreeing a change of school, sends the enrolment case back to its hub.
 func TestPupilNotAttendingBecomesAnInterventionCase(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOptions{})
+	b := setup(t, setupOptions{mail: &devmail.Options{}})
 	c := b.fileCase(t, validBody())
 	b.actOK(t, polo1, c.Id, "proposal", map[string]any{"school": schoolA})
 	// The pupil started 40 days ago: the first check (after 30 days) is due at once.
@@ -48,6 +49,8 @@ func TestPupilNotAttendingBecomesAnInterventionCase(t *testing.T) {
 	require.Equal(t, "awaiting_take_charge", in.Stage)
 	require.Equal(t, schoolA, in.School)
 	require.NotNil(t, in.Task)
+	opened := b.waitForMail(t, "orientamento@approdo.test", "Nuovo intervento")
+	require.Contains(t, decodedBody(t, opened), "https://approdo.test/interventi/"+in.Id, "the notice links to the intervention's page")
 
 	// Who sees what: the orientation service the intervention and the pupil's case; UST
 	// counts; the school and the comune nothing of it.

@@ -49,6 +49,7 @@ func TestNoticesAreMailedOnceEvenWhenTheServerSaysTryLater(t *testing.T) {
 	assigned := b.waitForMail(t, "miic90002a@example.org", "Nuovo caso")
 	require.Contains(t, string(assigned.Raw), c.Id, "the notice names the case")
 	require.NotContains(t, string(assigned.Raw), "Olena", "and not the minor")
+	require.Contains(t, decodedBody(t, assigned), "https://approdo.test/casi/"+c.Id, "and links to its page")
 	var key string
 	require.NoError(t, b.pool.QueryRow(b.ctx, "SELECT key FROM notification WHERE case_id = $1 AND kind = 'case_assigned'", c.Id).Scan(&key))
 	require.Equal(t, activities.MessageID(key, "approdo.test"), assigned.MessageID, "the Message-ID comes from the notification's key")

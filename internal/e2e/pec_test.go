@@ -127,6 +127,7 @@ func TestOnboardingDeliversCredentialsByPECAndEndsAtTheFirstLogin(t *testing.T) 
 	password := regexp.MustCompile(`Password provvisoria: (\S+)`).FindStringSubmatch(body)
 	require.Len(t, password, 2, body)
 	require.Contains(t, body, "Utente: "+rhoPEC)
+	require.Regexp(t, `nuova: https://approdo\.test/accesso\s`, body, "the link opens the portal's login page")
 
 	// The delivery receipt moves the onboarding on to the first login.
 	query := func() workflows.OnboardingState {
