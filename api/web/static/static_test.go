@@ -91,7 +91,7 @@ func TestServesTheAssetsWithTheirTypeAndForAYear(t *testing.T) {
 		SiteJS():                    "text/javascript; charset=utf-8",
 		ChartJS:                     "text/javascript; charset=utf-8",
 		Prefix + "npm/chart.js/" + ChartJSVersion + "/LICENSE": "text/plain; charset=utf-8",
-		SiteChartsJS():              "text/javascript; charset=utf-8",
+		SiteChartsJS(): "text/javascript; charset=utf-8",
 	} {
 		w := get(t, target)
 		require.Equal(t, http.StatusOK, w.Code, target)
