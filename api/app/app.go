@@ -24,6 +24,8 @@ type Service struct {
 	// caller is told to retry, which is safe.
 	timeout time.Duration
 	now     func() time.Time
+	// minCell is the smallest count shown as it is to readers other than UST.
+	minCell int
 }
 
 // Options configure a Service.
@@ -36,6 +38,10 @@ type Options struct {
 	Timeout time.Duration
 	// Now is the clock of validations and overdue flags; time.Now when nil.
 	Now func() time.Time
+	// MinCell is the smallest monitoring count shown as it is to readers other than UST
+	// (MONITORING_MIN_CELL): smaller ones but 0 are shown as "<MinCell". DefaultMinCell
+	// when zero; 1 shows every count.
+	MinCell int
 }
 
 // New returns the Service.
@@ -46,10 +52,13 @@ func New(o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.MinCell == 0 {
+		o.MinCell = DefaultMinCell
+	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{temporal: o.Temporal, store: o.Store, taskQueue: o.TaskQueue, log: o.Log, timeout: o.Timeout, now: o.Now}
+	return &Service{temporal: o.Temporal, store: o.Store, taskQueue: o.TaskQueue, log: o.Log, timeout: o.Timeout, now: o.Now, minCell: o.MinCell}
 }
 
 // Now is the service's clock.

@@ -72,7 +72,7 @@ func (s *Store) SaveProgress(ctx context.Context, p Progress) (bool, error) {
 		"level": p.Level, "class_year": p.Year, "hub": p.Hub, "school": p.School, "proposal_count": p.ProposalCount,
 		"escalated": p.Escalated, "escalation_reason": p.EscalationReason, "dropout_risk": p.DropoutRisk,
 		"task_kind": "", "task_owner": "", "task_since": nil, "task_due_at": nil, "task_reminder_at": nil,
-		"task_reminded": false, "task_escalated": false, "placement": p.Placement,
+		"task_reminded": false, "task_escalated": false, "placement": p.Placement, "enrolled_at": enrolledAt(p.Events),
 	}
 	if t := p.Task; t != nil {
 		args["task_kind"], args["task_owner"] = string(t.Kind), t.Owner.String()
@@ -104,6 +104,17 @@ func (s *Store) SaveProgress(ctx context.Context, p Progress) (bool, error) {
 		return false, fmt.Errorf("save progress of case %s: %w", p.CaseID, err)
 	}
 	return applied, nil
+}
+
+// enrolledAt is when the minor got a seat: the first acceptance or direct enrolment among
+// events; nil when none is there.
+func enrolledAt(events []casework.Event) *time.Time {
+	for _, e := range events {
+		if e.Kind == casework.EventAccepted || e.Kind == casework.EventEnrolledDirectly {
+			return &e.At
+		}
+	}
+	return nil
 }
 
 func eventArgs(caseID string, events []casework.Event) pgx.NamedArgs {
@@ -242,9 +253,10 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, str
 		}
 		args["after_created"], args["after_id"] = created, id
 	}
+	query := scoped(selectCasesSQL, orgOf(ctx), args)
 	var out []CaseSummary
 	err := s.inOrg(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, selectCasesSQL, args)
+		rows, err := tx.Query(ctx, query, args)
 		if err != nil {
 			return err
 		}

@@ -4,7 +4,7 @@ SELECT id::text, stage, comune, level, coalesce(hub, ''), coalesce(school, ''), 
        proposal_count, escalated, coalesce(escalation_reason, ''), dropout_risk,
        coalesce(task_kind, ''), coalesce(task_owner, ''), task_since, task_due_at, task_reminder_at,
        task_reminded, task_escalated, created_at, updated_at
-FROM enrolment_case
+FROM enrolment_case c
 WHERE (@stage = '' OR stage = @stage)
   AND (@hub = '' OR hub = @hub)
   AND (@comune = '' OR comune = @comune)
@@ -12,5 +12,6 @@ WHERE (@stage = '' OR stage = @stage)
   AND (NOT @overdue OR (task_kind IS NOT NULL AND task_due_at <= @now))
   AND (@escalated::boolean IS NULL OR escalated = @escalated)
   AND (@after_created::timestamptz IS NULL OR (created_at, id) < (@after_created, @after_id::uuid))
+  /*scope*/
 ORDER BY created_at DESC, id DESC
 LIMIT @limit

@@ -7,5 +7,8 @@ SET seq = @seq, stage = @stage, comune = @comune, municipio = NULLIF(@municipio,
     task_kind = NULLIF(@task_kind, ''), task_owner = NULLIF(@task_owner, ''),
     task_since = @task_since, task_due_at = @task_due_at, task_reminder_at = @task_reminder_at,
     task_reminded = @task_reminded, task_escalated = @task_escalated,
-    placement = @placement, updated_at = now()
+    placement = @placement,
+    -- The seat's time is set once: the event that placed the minor, else this write.
+    enrolled_at = coalesce(enrolled_at, CASE WHEN @placement::jsonb IS NOT NULL THEN coalesce(@enrolled_at::timestamptz, now()) END),
+    updated_at = now()
 WHERE id = @id AND seq < @seq

@@ -1,0 +1,2 @@
+-- The cases the orientation service sees (as the policy case_read), for the planner's indexes.
+AND c.id = ANY (ARRAY(SELECT approdo_cases_with_intervention()))
