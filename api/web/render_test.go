@@ -57,6 +57,8 @@ func sampleData(page string) any {
 		return map[string]any{"Rows": []inboxRow{}, "Overdue": 0}
 	case "set_password":
 		return purposeReset
+	case "case", "cases", "case_new":
+		return sampleCaseData(page)
 	}
 	return nil
 }
