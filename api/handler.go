@@ -36,6 +36,9 @@ type Dependencies struct {
 	// empty hides them. TemporalNamespace is the workflows' namespace.
 	TemporalUIURL     string
 	TemporalNamespace string
+	// MonitoringMinCell is the smallest monitoring count shown as it is to readers other
+	// than UST; app.DefaultMinCell when zero.
+	MonitoringMinCell int
 }
 
 // NewHandler returns the API's HTTP handler: /healthz, /readyz and /api/v1.
@@ -48,7 +51,7 @@ func NewHandler(deps Dependencies) *gin.Engine {
 	}
 	svc := app.New(app.Options{
 		Temporal: deps.Temporal, Store: deps.Store, TaskQueue: deps.TaskQueue, Log: deps.Log,
-		Timeout: deps.RegisterTimeout, Now: deps.Now,
+		Timeout: deps.RegisterTimeout, Now: deps.Now, MinCell: deps.MonitoringMinCell,
 	})
 	srv := &Server{
 		app:             svc,

@@ -106,6 +106,7 @@ func serveAPI(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pg
 		RegisterTimeout:   cfg.RegisterTimeout,
 		TemporalUIURL:     cfg.TemporalUIURL,
 		TemporalNamespace: cfg.TemporalNamespace,
+		MonitoringMinCell: cfg.MonitoringMinCell,
 	})
 	log.Info("api listening", "addr", listener.Addr().String())
 	return api.Serve(ctx, listener, handler, cfg.ShutdownTimeout, log)

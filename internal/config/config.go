@@ -121,6 +121,10 @@ type Config struct {
 	OrientationEmail string `env:"ORIENTATION_EMAIL"`
 	PublicURL        string `env:"PUBLIC_URL" envDefault:"http://127.0.0.1:8080"`
 
+	// MonitoringMinCell is the smallest monitoring count shown as it is outside UST:
+	// smaller ones (but 0) are shown as "<MonitoringMinCell". 1 shows every count.
+	MonitoringMinCell int `env:"MONITORING_MIN_CELL" envDefault:"4"`
+
 	// AuditRetention is how long audit log entries are kept; at least six months, the
 	// minimum for administrators' access logs.
 	AuditRetention time.Duration `env:"AUDIT_RETENTION" envDefault:"8784h"`
@@ -194,6 +198,9 @@ func (c Config) check() error {
 	}
 	if c.InterventionTakeChargeDays < 1 || c.InterventionInterviewDays < 1 || c.InterventionReviewDays < 1 {
 		return fmt.Errorf("INTERVENTION_TAKE_CHARGE_DAYS, INTERVENTION_INTERVIEW_DAYS and INTERVENTION_REVIEW_DAYS must be at least 1")
+	}
+	if c.MonitoringMinCell < 1 {
+		return fmt.Errorf("MONITORING_MIN_CELL must be at least 1 (1 shows every count), not %d", c.MonitoringMinCell)
 	}
 	if c.AuditRetention < MinAuditRetention {
 		return fmt.Errorf("AUDIT_RETENTION must be at least %s (six months), not %s", MinAuditRetention, c.AuditRetention)
