@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/mail"
-	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
+	"github.com/approdo/approdo/api/app"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/store"
 )
@@ -38,14 +35,11 @@ func (s *Server) GetOrganisation(ctx context.Context, _ GetOrganisationRequestOb
 	if refused != nil {
 		return *refused, nil
 	}
-	users, err := s.store.UsersOf(ctx, org)
+	accounts, err := s.app.OrgAccounts(ctx, app.Admin{Org: org, Role: store.RoleAdmin})
 	if err != nil {
-		return nil, err
+		return s.failure(err)
 	}
-	tokens, err := s.store.TokensOf(ctx, org)
-	if err != nil {
-		return nil, err
-	}
+	users, tokens := accounts.Users, accounts.Tokens
 	now := s.now()
 	out := OrganisationAccounts{Organisation: org.String(), Users: make([]AccountUser, len(users)), Tokens: make([]AccountToken, len(tokens))}
 	for i, u := range users {
@@ -73,38 +67,16 @@ func (s *Server) InviteUser(ctx context.Context, req InviteUserRequestObject) (I
 	if req.Body == nil {
 		return s.failure(errBodyRequired)
 	}
-	b := req.Body
-	var fields []FieldError
-	if addr, err := mail.ParseAddress(b.Email); err != nil || addr.Address != strings.TrimSpace(b.Email) {
-		fields = append(fields, FieldError{Field: "email", Reason: "non è un indirizzo email valido"})
-	}
-	if strings.TrimSpace(b.Name) == "" || len(b.Name) > 200 {
-		fields = append(fields, FieldError{Field: "name", Reason: "è obbligatorio (al massimo 200 caratteri)"})
-	}
-	role := value(b.Role)
-	if role == "" {
-		role = store.RoleOperator
-	}
-	if len(fields) > 0 {
-		p := newProblem(http.StatusBadRequest, problemValidation, "Richiesta non valida", "")
-		p.Errors = &fields
-		return problemReply(p), nil
-	}
-	user, err := s.store.CreateUser(ctx, org, b.Email, strings.TrimSpace(b.Name), role)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+	user, err := s.app.InviteUser(ctx, app.Admin{Org: org, Role: store.RoleAdmin},
+		app.Invitation{Email: req.Body.Email, Name: req.Body.Name, Role: value(req.Body.Role)})
+	if errors.Is(err, app.ErrUserExists) {
 		p := newProblem(http.StatusConflict, problemRequestConflict, "Utente già registrato", "")
 		p.Errors = &[]FieldError{{Field: "email", Reason: "è già di un utente"}}
 		return problemReply(p), nil
 	}
 	if err != nil {
-		return nil, err
+		return s.failure(err)
 	}
-	token, err := s.store.CreatePasswordToken(ctx, user.ID, store.PurposeInvitation, 7*24*time.Hour)
-	if err != nil {
-		return nil, err
-	}
-	s.app.SendAccountMessage(ctx, token.MessageKey)
 	return reply{status: http.StatusCreated, body: accountUser(user, s.now())}, nil
 }
 
@@ -114,23 +86,13 @@ func (s *Server) CreateOrganisationToken(ctx context.Context, req CreateOrganisa
 	if refused != nil {
 		return *refused, nil
 	}
-	if req.Body == nil || strings.TrimSpace(req.Body.Name) == "" {
+	if req.Body == nil {
 		return problemReply(fieldProblem("name", "è obbligatorio: dire a cosa serve il token")), nil
 	}
-	days := value(req.Body.TtlDays)
-	if days == 0 {
-		days = 90
-	}
-	if days < 1 || days > 365 {
-		return problemReply(fieldProblem("ttlDays", "deve essere tra 1 e 365")), nil
-	}
-	role := value(req.Body.Role)
-	if role == "" {
-		role = store.RoleOperator
-	}
-	tok, secret, err := s.store.CreateToken(ctx, org, strings.TrimSpace(req.Body.Name), role, time.Duration(days)*24*time.Hour)
+	tok, secret, err := s.app.CreateToken(ctx, app.Admin{Org: org, Role: store.RoleAdmin},
+		app.NewToken{Name: req.Body.Name, Role: value(req.Body.Role), TTLDays: value(req.Body.TtlDays)})
 	if err != nil {
-		return nil, err
+		return s.failure(err)
 	}
 	return reply{status: http.StatusCreated, body: NewToken{Id: tok.ID, Secret: secret, ExpiresAt: tok.ExpiresAt}}, nil
 }
@@ -142,12 +104,12 @@ func (s *Server) RevokeOrganisationToken(ctx context.Context, req RevokeOrganisa
 	if refused != nil {
 		return *refused, nil
 	}
-	err := s.store.RevokeTokenOf(ctx, org, req.TokenId)
-	if errors.Is(err, store.ErrNotFound) {
+	err := s.app.RevokeToken(ctx, app.Admin{Org: org, Role: store.RoleAdmin}, req.TokenId)
+	if errors.Is(err, app.ErrTokenNotFound) {
 		return problemReply(newProblem(http.StatusNotFound, problemBlank, "Token non trovato", "")), nil
 	}
 	if err != nil {
-		return nil, err
+		return s.failure(err)
 	}
 	return noContent(), nil
 }

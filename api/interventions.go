@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/approdo/approdo/api/app"
@@ -21,15 +20,11 @@ func (s *Server) ListInterventions(ctx context.Context, req ListInterventionsReq
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
-	if actor != casework.Orientation {
-		return problemReply(newProblem(http.StatusForbidden, problemNotAllowed, "Azione non consentita",
-			"Gli interventi li segue il servizio di orientamento; l'UST ne vede i conteggi (/interventions/counts).")), nil
-	}
-	list, err := s.store.Interventions(store.WithOrg(ctx, actor.String()), store.InterventionFilter{
+	list, err := s.app.Interventions(ctx, actor, store.InterventionFilter{
 		Stage: casework.InterventionStage(value(req.Params.Stage)), School: value(req.Params.School), Overdue: value(req.Params.Overdue), Now: s.now(),
 	}, value(req.Params.Limit))
 	if err != nil {
-		return nil, err
+		return s.failure(err)
 	}
 	out := InterventionList{Items: make([]Intervention, 0, len(list))}
 	for _, in := range list {
@@ -45,13 +40,9 @@ func (s *Server) CountInterventions(ctx context.Context, _ CountInterventionsReq
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
-	if actor != casework.UST && actor != casework.Orientation {
-		return problemReply(newProblem(http.StatusForbidden, problemNotAllowed, "Azione non consentita",
-			"I conteggi degli interventi sono per l'UST e il servizio di orientamento.")), nil
-	}
-	counts, err := s.store.InterventionCounts(store.WithOrg(ctx, actor.String()))
+	counts, err := s.app.InterventionCounts(ctx, actor)
 	if err != nil {
-		return nil, err
+		return s.failure(err)
 	}
 	var out InterventionCounts
 	if err := convert(map[string]any{"counts": nonNilSlice(counts)}, &out); err != nil {
@@ -67,16 +58,13 @@ func (s *Server) GetIntervention(ctx context.Context, req GetInterventionRequest
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
-	return s.interventionReply(store.WithOrg(ctx, actor.String()), req.Id)
+	return s.interventionReply(ctx, req.Id, actor)
 }
 
-func (s *Server) interventionReply(ctx context.Context, id string) (reply, error) {
-	in, err := s.store.Intervention(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return problemReply(newProblem(http.StatusNotFound, problemBlank, "Intervento non trovato", "")), nil
-	}
+func (s *Server) interventionReply(ctx context.Context, id string, reader casework.Org) (reply, error) {
+	in, err := s.app.Intervention(ctx, reader, id)
 	if err != nil {
-		return reply{}, err
+		return s.failure(err)
 	}
 	return ok(s.interventionBody(in)), nil
 }
@@ -114,8 +102,8 @@ func (s *Server) interventionBody(in store.Intervention) Intervention {
 // interventionAction sends an action of the orientation service to the intervention.
 func (s *Server) interventionAction(ctx context.Context, id string, key *string, update string, input func(actor casework.Org) (any, error)) (reply, error) {
 	return s.perform(ctx, app.SubjectIntervention, id, key, update, input,
-		func(ctx context.Context, id string, _ casework.Org) (reply, error) {
-			return s.interventionReply(ctx, id)
+		func(ctx context.Context, id string, actor casework.Org) (reply, error) {
+			return s.interventionReply(ctx, id, actor)
 		})
 }
 

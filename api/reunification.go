@@ -3,11 +3,9 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
-	"github.com/google/uuid"
 
 	"github.com/approdo/approdo/api/app"
 	"github.com/approdo/approdo/internal/casework"
@@ -50,17 +48,10 @@ func (s *Server) ListReunifications(ctx context.Context, req ListReunificationsR
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
-	if actor.Kind != casework.OrgOneStopShop {
-		return problemReply(newProblem(http.StatusForbidden, problemNotAllowed, "Azione non consentita",
-			"I percorsi delle famiglie li consulta lo sportello unico; l'UST ne vede i conteggi (/reunifications/counts).")), nil
-	}
 	f := store.JourneyFilter{Stage: value(req.Params.Stage), Escalated: value(req.Params.Escalated), After: value(req.Params.Cursor), Limit: value(req.Params.Limit)}
-	if f.Limit == 0 {
-		f.Limit = 50
-	}
-	journeys, err := s.store.Journeys(store.WithOrg(ctx, actor.String()), f)
+	journeys, next, err := s.app.Journeys(ctx, actor, f)
 	if err != nil {
-		return nil, err
+		return s.failure(err)
 	}
 	list := JourneyList{Items: make([]Journey, 0, len(journeys))}
 	for _, j := range journeys {
@@ -70,9 +61,8 @@ func (s *Server) ListReunifications(ctx context.Context, req ListReunificationsR
 		}
 		list.Items = append(list.Items, out)
 	}
-	if len(journeys) == f.Limit {
-		last := journeys[len(journeys)-1].ID
-		list.NextCursor = &last
+	if next != "" {
+		list.NextCursor = &next
 	}
 	return ok(list), nil
 }
@@ -83,13 +73,9 @@ func (s *Server) CountReunifications(ctx context.Context, _ CountReunificationsR
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
-	if actor != casework.UST && actor.Kind != casework.OrgOneStopShop {
-		return problemReply(newProblem(http.StatusForbidden, problemNotAllowed, "Azione non consentita",
-			"I conteggi dei percorsi sono per l'UST e lo sportello unico.")), nil
-	}
-	counts, err := s.store.JourneyCounts(store.WithOrg(ctx, actor.String()))
+	counts, err := s.app.JourneyCounts(ctx, actor)
 	if err != nil {
-		return nil, err
+		return s.failure(err)
 	}
 	var out JourneyCounts
 	if err := convert(map[string]any{"counts": nonNilSlice(counts)}, &out); err != nil {
@@ -105,19 +91,13 @@ func (s *Server) GetReunification(ctx context.Context, req GetReunificationReque
 	if problem != nil {
 		return problemReply(*problem), nil
 	}
-	if _, err := uuid.Parse(req.Id); err != nil || len(req.Id) != 36 {
-		return problemReply(fieldProblem("id", "deve essere l'UUID di un percorso")), nil
-	}
-	return s.journeyReply(store.WithOrg(ctx, actor.String()), req.Id)
+	return s.journeyReply(ctx, req.Id, actor)
 }
 
-func (s *Server) journeyReply(ctx context.Context, id string) (reply, error) {
-	j, err := s.store.JourneyByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return problemReply(newProblem(http.StatusNotFound, problemBlank, "Percorso non trovato", "")), nil
-	}
+func (s *Server) journeyReply(ctx context.Context, id string, reader casework.Org) (reply, error) {
+	j, err := s.app.Journey(ctx, reader, id)
 	if err != nil {
-		return reply{}, err
+		return s.failure(err)
 	}
 	body, err := journeyBody(j)
 	if err != nil {
@@ -193,7 +173,7 @@ func convert(from, to any) error {
 // journeyAction sends one of the one-stop shop's actions to the journey's workflow.
 func (s *Server) journeyAction(ctx context.Context, id string, key *string, update string, input func(actor casework.Org) (any, error)) (reply, error) {
 	return s.perform(ctx, app.SubjectJourney, id, key, update, input,
-		func(ctx context.Context, id string, _ casework.Org) (reply, error) { return s.journeyReply(ctx, id) })
+		func(ctx context.Context, id string, actor casework.Org) (reply, error) { return s.journeyReply(ctx, id, actor) })
 }
 
 // RecordContactAttempt records an attempt to reach the family.

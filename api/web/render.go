@@ -92,6 +92,9 @@ func (w *Web) render(c *gin.Context, status int, page string, v view) {
 		v.Org = sess.User.Organisation
 		v.CSRF = sess.CSRF
 		v.Nav = navFor(sess.User.Organisation, c.Request.URL.Path)
+		if sess.User.Role == store.RoleAdmin {
+			v.Nav = append(v.Nav, navItem{Href: "/organizzazione", Label: "Organizzazione", Current: c.Request.URL.Path == "/organizzazione"})
+		}
 	}
 	v.Path = c.Request.URL.Path
 	if v.Errors == nil {
@@ -127,6 +130,13 @@ func navFor(org casework.Org, current string) []navItem {
 		items = append(items, navItem{Href: "/casi", Label: "Casi"}, navItem{Href: "/casi/iscrizione-diretta", Label: "Iscrizione diretta"})
 	case casework.OrgUST:
 		items = append(items, navItem{Href: "/casi", Label: "Tutti i casi"}, navItem{Href: "/casi?fase=unrouted", Label: "Senza hub"})
+	case casework.OrgPrefettura:
+		items = append(items, navItem{Href: "/famiglie", Label: "Invio famiglie"})
+	case casework.OrgOneStopShop:
+		items = append(items, navItem{Href: "/percorsi", Label: "Percorsi"}, navItem{Href: "/percorsi/segnalazione", Label: "Segnalazione"},
+			navItem{Href: "/famiglie", Label: "Invio famiglie"})
+	case casework.OrgOrientation:
+		items = append(items, navItem{Href: "/interventi", Label: "Interventi"})
 	default:
 		items = append(items, navItem{Href: "/casi", Label: "Casi"})
 	}

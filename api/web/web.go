@@ -93,6 +93,7 @@ func Mount(router *gin.Engine, d Deps) *Web {
 	w.registerSchoolPages(ready)
 	w.registerUSTPages(ready)
 	w.registerComunePages(ready)
+	w.registerFamiPages(ready)
 	return w
 }
 
