@@ -92,6 +92,7 @@ func Mount(router *gin.Engine, d Deps) *Web {
 	w.registerHubPages(ready)
 	w.registerSchoolPages(ready)
 	w.registerUSTPages(ready)
+	w.registerMonitoringPages(ready)
 	w.registerComunePages(ready)
 	w.registerFamiPages(ready)
 	return w
