@@ -113,22 +113,22 @@ func (e InterventionCloseActionOutcome) Valid() bool {
 
 // Defines values for InterviewActionSupportAreas.
 const (
-	FamilySupport InterviewActionSupportAreas = "family_support"
-	Legal         InterviewActionSupportAreas = "legal"
-	School        InterviewActionSupportAreas = "school"
-	TrainingWork  InterviewActionSupportAreas = "training_work"
+	InterviewActionSupportAreasFamilySupport InterviewActionSupportAreas = "family_support"
+	InterviewActionSupportAreasLegal         InterviewActionSupportAreas = "legal"
+	InterviewActionSupportAreasSchool        InterviewActionSupportAreas = "school"
+	InterviewActionSupportAreasTrainingWork  InterviewActionSupportAreas = "training_work"
 )
 
 // Valid indicates whether the value is a known member of the InterviewActionSupportAreas enum.
 func (e InterviewActionSupportAreas) Valid() bool {
 	switch e {
-	case FamilySupport:
+	case InterviewActionSupportAreasFamilySupport:
 		return true
-	case Legal:
+	case InterviewActionSupportAreasLegal:
 		return true
-	case School:
+	case InterviewActionSupportAreasSchool:
 		return true
-	case TrainingWork:
+	case InterviewActionSupportAreasTrainingWork:
 		return true
 	default:
 		return false
@@ -765,8 +765,29 @@ type Residence struct {
 	Municipio *int `json:"municipio,omitempty"`
 }
 
+// School Una scuola dei dati di riferimento.
+type School struct {
+	// Code Il codice meccanografico.
+	//
+	// Example: MIIC90001A
+	Code string `json:"code"`
+
+	// Comune Il codice ISTAT del comune della scuola.
+	Comune string        `json:"comune"`
+	Levels []SchoolLevel `json:"levels"`
+
+	// Municipio Il municipio, per le scuole di Milano.
+	Municipio *int   `json:"municipio,omitempty"`
+	Name      string `json:"name"`
+}
+
 // SchoolLevel Ordine di scuola richiesto.
 type SchoolLevel = string
+
+// SchoolList defines model for SchoolList.
+type SchoolList struct {
+	Items []School `json:"items"`
+}
 
 // SessionInfo defines model for SessionInfo.
 type SessionInfo struct {
@@ -1045,6 +1066,15 @@ type RecordPermessoParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// ListSchoolsParams defines parameters for ListSchools.
+type ListSchoolsParams struct {
+	// Hub L'hub, `cti:<ambito>` o `polo_start:<codice>`; per un hub, il proprio se omesso.
+	Hub *string `form:"hub,omitempty" json:"hub,omitempty"`
+
+	// Level Il livello che le scuole devono avere; tutti se omesso.
+	Level *SchoolLevel `form:"level,omitempty" json:"level,omitempty"`
+}
+
 // ListTasksParams defines parameters for ListTasks.
 type ListTasksParams struct {
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
@@ -1268,6 +1298,9 @@ type ServerInterface interface {
 	// RecordPermesso Lo sportello registra la domanda di permesso di soggiorno
 	// (POST /reunifications/{id}/permesso)
 	RecordPermesso(c *gin.Context, id JourneyID, params RecordPermessoParams)
+	// ListSchools Le scuole che un hub può proporre
+	// (GET /schools)
+	ListSchools(c *gin.Context, params ListSchoolsParams)
 	// ListTasks I compiti dell'organisation, scaduti per primi
 	// (GET /tasks)
 	ListTasks(c *gin.Context, params ListTasksParams)
@@ -2777,6 +2810,41 @@ func (siw *ServerInterfaceWrapper) RecordPermesso(c *gin.Context) {
 	siw.Handler.RecordPermesso(c, id, params)
 }
 
+// ListSchools operation middleware
+func (siw *ServerInterfaceWrapper) ListSchools(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSchoolsParams
+
+	// ------------- Optional query parameter "hub" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "hub", c.Request.URL.Query(), &params.Hub, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter hub: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "level" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "level", c.Request.URL.Query(), &params.Level, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter level: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListSchools(c, params)
+}
+
 // ListTasks operation middleware
 func (siw *ServerInterfaceWrapper) ListTasks(c *gin.Context) {
 
@@ -2853,6 +2921,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/monitoring", wrapper.GetMonitoring)
 	router.GET(options.BaseURL+"/audit", wrapper.GetAuditLog)
 	router.GET(options.BaseURL+"/tasks", wrapper.ListTasks)
+	router.GET(options.BaseURL+"/schools", wrapper.ListSchools)
 	router.GET(options.BaseURL+"/reunifications", wrapper.ListReunifications)
 	router.POST(options.BaseURL+"/reunifications", wrapper.CreateReunification)
 	router.POST(options.BaseURL+"/reunifications/imports", wrapper.ImportReunifications)
@@ -6922,6 +6991,86 @@ func (response RecordPermesso503ApplicationProblemPlusJSONResponse) VisitRecordP
 	return err
 }
 
+type ListSchoolsRequestObject struct {
+	Params ListSchoolsParams
+}
+
+type ListSchoolsResponseObject interface {
+	VisitListSchoolsResponse(w http.ResponseWriter) error
+}
+
+type ListSchools200JSONResponse SchoolList
+
+func (response ListSchools200JSONResponse) VisitListSchoolsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchools400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListSchools400ApplicationProblemPlusJSONResponse) VisitListSchoolsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchools401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSchools401ApplicationProblemPlusJSONResponse) VisitListSchoolsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchools403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSchools403ApplicationProblemPlusJSONResponse) VisitListSchoolsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSchools503ApplicationProblemPlusJSONResponse Problem
+
+func (response ListSchools503ApplicationProblemPlusJSONResponse) VisitListSchoolsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTasksRequestObject struct {
 	Params ListTasksParams
 }
@@ -7105,6 +7254,9 @@ type StrictServerInterface interface {
 	// RecordPermesso Lo sportello registra la domanda di permesso di soggiorno
 	// (POST /reunifications/{id}/permesso)
 	RecordPermesso(ctx context.Context, request RecordPermessoRequestObject) (RecordPermessoResponseObject, error)
+	// ListSchools Le scuole che un hub può proporre
+	// (GET /schools)
+	ListSchools(ctx context.Context, request ListSchoolsRequestObject) (ListSchoolsResponseObject, error)
 	// ListTasks I compiti dell'organisation, scaduti per primi
 	// (GET /tasks)
 	ListTasks(ctx context.Context, request ListTasksRequestObject) (ListTasksResponseObject, error)
@@ -8785,6 +8937,32 @@ func (sh *strictHandler) RecordPermesso(ctx *gin.Context, id JourneyID, params R
 	}
 }
 
+// ListSchools operation middleware
+func (sh *strictHandler) ListSchools(ctx *gin.Context, params ListSchoolsParams) {
+	var request ListSchoolsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSchools(ctx, request.(ListSchoolsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSchools")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListSchoolsResponseObject); ok {
+		if err := validResponse.VisitListSchoolsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListTasks operation middleware
 func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 	var request ListTasksRequestObject
@@ -8816,177 +8994,183 @@ func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1Jcxs7tuZfQbA7QlK8FDVYdrXl6IWeLPvxlWyrNdQQRYcIZR6SKINAXgBJX7vCEe8/9B+oVcdd9Kp3",
-	"vfY/eb+kAwfIkcgkKUu6tlube2UymZgOvjOf849eLGepFCCM7h3+o5dSRWdgQOG/jqmGwUv7FxO9w15K",
-	"zbQX9QSdQe+wx5Je1FPwS8YUJL1DozKIejqewozaX5hPqX1KG8XEpPflS9QbJDBLpQERf/ojfLLPJKBj",
-	"xVLDpH39OUvtyEAysUE/MymAxFIQTok2oDUl8ZTRORDhPlQwYdooSpIMyFxyA2Rz7z//43/u7e6SmCpq",
-	"DCg2FPYJDvYfEJGYjRUQIKP+9eH2aKs/FL3IrW0KNAFVrq4y2W072yVLEwbUHIRdyd1t2L/LTAn4dFcv",
-	"/GIf1qkUGvB0z5S84TCzf8ZSGBDG/knTlLOY2pXspO6Jf/m7tgf0j8q7/6uCce+w9192SvLZcd/qnfy9",
-	"OGL9iE+UkgqI+9AYSTTEUiSSnL86Js8Pnv6hjwv3b7IDHcWxzIS5lB8Ap5AqmYIyzC0Bfk2ZAn2EMx9L",
-	"NaOmd9hLqIFtw2bQi5qbENlNW9ybfEsDXyiYyw9Q/dGNlByowC8lh/DZlcfyN3dOOID/RVSZeDnC+2K2",
-	"8ubvEBs7gF/+lQYVWP2MMh6cdMsiuYxblzLLtDmeUjGBM6r1R6lanmvfqNX3wk28uSeBGRRTDu6NMSAS",
-	"KmI4ih19NTeI4hN2GuGlSLPCjMuXBCeRJcycCKM+BYYvpgW/0llqt6f3+uSS7NCU7cz3dkAoyWd4dw5x",
-	"Xxb2lMZGquBu0zVIPrYwHqYIqSZUME3ziS4+kJlYuhMvF7G/uxsax+4aaBMcamFTe/nqGpOI8m2rvq+c",
-	"R+sZnMrJ4gkwA7P6H13AVTnLL8UwVCn6aZGM8X2hyVieecq0+dbJ2PdcZLMZDc0m6gn41RxnSgfJY63J",
-	"5oMszDeWs0yE73qsgBpI1sHdRMlUZuac6Q/h2wg6pty+tfNrJsU5UN1CrdPsZi08hDnwlnvBJiw8ht0k",
-	"qSk/tsBceYIJAxNQPce/pAy/WBs6Ce+poW5nuoji0j7zJeplabLe/odQ2E0lys85347mCqsnUz/GKh1U",
-	"5xSkNCkMjU0bUrdAcR1/RDazk1dA4ylORshrKvRHlNs+Kikm1yKb3eA/FYwzXWMcLVvRBSwvqWnlLXax",
-	"izLs0dHR0fabN9uvXy89A3xBcFSImWZStHK1OIbUhG9JzKnWfwWqwoTZus2quFP5Lgt5rYEandPFtZDm",
-	"2tBsMrWHrbM0lcpcZ4LOKeP0Bjm4NFNQi1se9X7dnsjtxbsAcSvf0YYq89LvcY3Ce6u9vslw3KYF95sp",
-	"iM1JzozPHddZ3PeU0xhmXkxuQGX3tlcWWjLRfw2h5F0vOx+5+ubQHqhy0V34s7BJzfHy90SV3QqNV7zI",
-	"cqC19/MH5EyTjKqEUbFsh1/nz5XcrI4wpxvT7IbYX4JV2YBsjmLDDofZ7u6TmM5umJH4N4yIJKNUcnmN",
-	"R++fiGXCYvBPbPXbNaT6qIPEKrdjVAznkiTASUy1JJtXV4OX4ddwKiYZnTRkn0W21xBsCp7ctUsXyGBP",
-	"8VGruzDh5KCu37zBhzwI6rW5fvXyd2q/xYMoKzCp3GS9FtKtONeeXk3W6BK6UeFnCYgYlo19XjxYk18a",
-	"tEeJjjPJKXETM5TIiCQylYRvMPskmm0i8ksGnFOSMFJ+GiQSnULMKH8LkCyViC+qz1ZFqfokX1ENBYFG",
-	"FfNRpqmhRADnG9QYxW4yI+0UFYtBxZSMLuwLR/ajS5ilUlHeR1U9R2xncQIFQV1NZ5MJaAPJsQWvpYup",
-	"P72m/GehjDMHgStpEydzT5HN67a2JBn1Pkr1Yczlx0EIJ17i1uePFBsZkRQUUcwoOacKCPP4IZBO/gw3",
-	"5GrQX01srWqFC6JrLtM6RKjNdR1pNSQMNBbKyUwmGc8paMrAXocE15MyagzF3SRXF5d9YvkuAYLgywhV",
-	"is2pkBbFgbi1ToHAUGgpJJlTzhJqGEkoJxrUHFRE4ikQDRNBOSUmM4YRRmI6SxkBpezDTJBMUKLt7VRM",
-	"4+109s02ra6+oGNkDGRwcXl06a4PPojLc9jwmZLNZ86EGpFUwZhpLcnu3tOt+jXZ3Xu6d/AsRDm3YYI1",
-	"NtKAIyYmGZCUKsudcbvw3IFs+p0eXLwjz548r0/wb73M6i4qs0f/ozGm+g68kTk75htIVRJX6kX47IOi",
-	"TDAqrq02NAF7McZ0xvinawWZ8OwcpUOU3K8VxCDMNZvN2ES5r1YW5r+V1dX4WH2VVsYgOgZu8Zpy9APM",
-	"qDDwIncJWEaTG+w/0zo5Phnvx3v0OWz/t+QPN9sH8TO6/Ryejrf36P7Nk/ggeQrPxmFr1q1Y560ZWliS",
-	"DsNcDm/l5ahcrurUC9IJotw8qMzcjdGxzRTzgYmkrgg5WSLMVFdQWBcZcYf1BX6prYAJ8+ygHLcQqxa0",
-	"qF96kbNZ4vRDm/kKL1bQRQGx5TQI+uFp5ccY/HIGsxvvjyvAqj7EDVNm+nJte0TUi5lhn0HoKUuDQzuw",
-	"eNtm8Z+wOYi37Y4TXpiVc0SKp4yj6SmVmbZkk1JVVxGrZ/XrctNmOYXabKPKnlRmEjq3BcNqKwiLjHP6",
-	"ThsaMO1qnUHyTqx7AN5ctXSZhVmrGCisxI9B5YjV9K2OQTEr0chcRrEAH9v/g2XjXJKLVCoDnEtyJVgs",
-	"W+R1KbzNuQEaSWJfFNbJv0HkCM6i3fH1TRQ7ywSLWcpkWNNKp1LAN5Ck34bFk1tA/vwYy/0uYaBKh+04",
-	"NLBid8hQJcWYs9joLhJhZMK+/hP1JYZyuxUs7VImnFH0yTvxlM1BaRahQ57iIPa0VpeobmOrqR9BxQqD",
-	"W81CYuIrN3NwgjUQGsdgDDVVjbRyzGPGodXJ2eZIYAKCW2rl+oS5/cIohPCYCv6OTKID5EEp2ckFYsmz",
-	"mWidXpv1oIWNNmgS31A8vgqOFlvSpIfK6M3f1ACse0LVS+KGivItWmV2aBKDpINYrIaaIfnHUmlJvv7m",
-	"bgUSuuwvFxpQWS2IqZxlQajlLDxdV+ggqtzU6kUJ3ngGPMHIikWiGNvv6uIWyo79Kn/s8gYUP7OX/Otv",
-	"CAUJNdRrqWSzZHBbS/V3N5tOMnolOZcfr9K1HUUpp+JY2smaIEJ8CQz2uqKPLqj3ExDMWGVSWoUbw1YQ",
-	"/IzV7RW8IJTPQEhigMPY6u2SIF/qL6jc7eyqFWcKXlMewL88eU6ePHlC9vafHDx99ofQuaV4KxQkpxWB",
-	"MqAzU0R1Do7hshijrRihVi4ocH4zV55fEGYoZ1RIooFQrUE4HCvnhgr1EhGGtjjZqrFTAVRrj13o8ALc",
-	"hcU+ZAY/3WgYuA4Jq0x/29vYqfY2eP+BN9ygGdR9ETa846sYfGz3Ni4a45iZlqpHgOhXcjnKFMR6jNhO",
-	"jrbpiRWnbfCetoXKrOkqUGA3y4LYWj9c8Ay6oevvC8vXi05Sc13GB9Ud0k4NvVaAktj7IMza29qiE7rJ",
-	"dDH8JdFNrSQzBe5VlUUJmGnddmlWi5ZqJbEFDnxfMRJVPPkO7OUhqcCDWoUCiv2oGHs8uZVG7WocRrGi",
-	"yuVdZtWu7swxlxruJhpDSz7HOXmKjzGGr4wV+bYYjNqkZZbHKTdE3/zzNuE5wA8qcmgVw1tEVTkHlWQt",
-	"UnQbwTbNSP4c68PVzzUfZ/kVarzc78GyLRzkPObu4lo6rHR3w52q87+L0LqaxHH7SL/qa8447YjX+QF4",
-	"W3Ux59BFILdlO2vwj2hJ0O0CxC9ScQbrSDO5UXoR8BaufWWp8qNYxXiHL8+f7r7hS2/n1KtzK7PnIlTr",
-	"yLKTGinlCM5hUudABt1GYnJtpdzSZ+RfFBRlOqkQJ9253It4CknGOwK5b8luaZgT+syKwEBKsTm0iUdo",
-	"vlYuEaHNCtOurzgL3jdxEP+KQoJYRdC6jZUNaJKLS6v94i4UrnHBKLrA27OTdltclxGpS7ZsvSdLsToo",
-	"Xd6HT60Vpm7lJrs/X9idB5msFBZSsZoHBOZaJEjtrCv3uiZXrx4u4uHkvsTTv7vX6zsRPouXVbfnLqXN",
-	"fDPc7gVktWSti9keud4x+F1IiTmPuLfki1M5YaI12rjdaJgu5me1jJ3nWRW/CE3jTR6j0uFUrqb+7D3d",
-	"3j3Y3tu3gsEtApQXvM4NnyAzhiZMUPGZRi5gCjCM58nes2fbe8Sle/qEzroR8uoo6OPGV7xiltaD0YKx",
-	"5AajWg/J3rMyczQiMk0zBWRvz6eNaiCpkvM501Ix2Sdn2df/QzDkFiPaBNEwyZiRLupqiWuynPYf5Zxy",
-	"EB9kMGKq6rAsf/OOg6C9dqd5Y41EkjeRjzbLGElknKGfr75/r5ZKUyt52+0U6occpDqJ1nWvRtRJbwIC",
-	"1LoMQ8mPq9/tcvRz+XEp2FXn4wfqXpJ9aVAybIHwBDMQWr4LRqdXHljCPIJB5EfOiI9uAEZiqplz4opY",
-	"KkqY0EbRhDoCWUEnuj03cptSvrMr2cjvUmjr38LHe88Q1hArMKtyKPdwNdE3OG9p1jXChfxY7yoJlD5j",
-	"OCBlLM31NHYL10iXrKZmh6Q+3QxbWuFtmOm87EI2EkbdQMX8QxudZxS7/OLA5cyUAmHO2lmr5fofz1Zm",
-	"vc0X1n/eNcVz0GDWFguCnL9rmAsIvL17iX6Hl4/uHlthye0ZVQuQWNEm29M2O0P/7jHZLOp9aklWauJe",
-	"bmPJIznxd1EwT6sT8c4Wwm3r+8epNphacHSjJA0F1XLDZpRgphWQMYabCkMNJZTzDdAGlPQyAxMJi+03",
-	"Sc1DHGQOdj2BSJgjIRhJWJ4+Ug7HSKrsPJohzLlU8iSokAa2o6hl0aAjMG1ydCCiptPwUIZZBMDO8kza",
-	"YXQwWVsMDDMcOswMS++a/TZ/TTFUmGRcMlEbw1mSdHeb+Pd2o2RLhpEPCZxBHFMhJ4qOWZxHLDZSj+rC",
-	"65vB4Pj57u7u3tFSKdaPHdqic6Bas0mrKd8LU+WwsWGH+/tr+ESaptHspmUileDz1kjLch5/YpSc0UTO",
-	"KdkLF2eoBTc2sgjyr+wNfcM4FZJs7m0/33pBtOQSpcR4yohimkEChPqHaiewv9RylE88tN4q3SzM751K",
-	"mAsL9SSQ59vUsh2YGFPxmVEMv2EzqvBPV2DG/uPafiqvJ4omsv6FL0JTfBWnjK6e+HABWqNjbSwDd0qr",
-	"8WUL04xuI5x+c5mWpVLganVcGiJYvZJLueqWqi7dUvFFI4ciLBfXaeRPTLMbxsFRLOUktf+vpMmCC29y",
-	"FNRviZ7SIMyqwWMXC/l+DShznBXTAhXz3HMDzNd/ks2XZ+fkyfODnb3nz58TqkyfHDzdekGYn3ZasSxw",
-	"SoAkELMECONDEUvOYWLvqoxRhyeW5ZKvv5FdF9VVACWy1PxWhFLBboPoK8o5NfEmdMaX9AMcT6ma3CII",
-	"oT30qEmk+ZPhGdyB43CJ36NIdvEY5bjLtUX9PLkXrguZ0J3ydZ7064NAmZr5GCOUL95Ht/VSVjJuyqxw",
-	"++f2XjgIdMZE0lr5yn2r1tkszTxDu4Ujr+FEda+q2g2K6S6za9tzH5iQrHi7WMMObeQOar001co8cqi1",
-	"eAu+um3dd2EXL/bv9pETyBtaVdylFcby21Rc76hHkxlbI1nRGP6SOofKjP7KZvZ9T549xcQ696+9peJM",
-	"a0DrpaJCj0G1ytkFLdVyZvd3ny+V21au6LLgrmlJPYl6VxrUQMyZoeHZ3iJ4+a7OqcWb0brxf2Zmmij6",
-	"cW2OshjYOZNzSK6p052tjKks202ugWv4OAWF2nnmKiVW0moTiDkTLpBrnVo4C8kNLfHxzo6RKWY+Xdjr",
-	"6F01QJWD+IaKLwhaYpwkUJXYMJ2cTpiOgWyOaJpc/+d//K/RVkTQ5ykxx2dE01TJRPp3OG/oqD8UFzFN",
-	"gEBiZQ4FcxlTK3i9IEf+eVe3U4OaUyeN8Y0p1dM+ucAccvc6TB+Qh+Rgd8+JJggvyGTcaoq1T41JXS1J",
-	"5kXs2NWSKrGi54fuLRScHNh5+Lw3HUtOtXEKJXOp4owIkC4f3zBfjeCYGSukvQFjGTFnhgpaakb9oXg3",
-	"EbWc/2qVC8yKEoaSTJAx1TGL7Q5sxlTLLZJkdr849IfiNcfMfTsDDZNMirIGJp5IuAgnHpGcgVXHILE/",
-	"4kAsxQGZZCyhQ3E0GbwkOkPJzwCSvz0eZr7+0/ulnL0h3zJydDboRT3M5MId2+3v9XeRTHVeGK43KJdX",
-	"bCL9pk3Mg85pynqHvSf93f4T9FOaKVL0Ds0SZpwvKFB8AQ+AgzGZstKxKyZq/85TrezU0KthFJ0xA4Rv",
-	"HJ0NDu22uUoUv2SUw1C4O/H5M/V1S2KpaUR05r7PK4j4oP+K4mlH5RugmZF98tJqG+zr/yUufR7cPjvQ",
-	"s4ph0jvsvQZTVCmMalV2/+ZLu/6SgfpU1na1jL676Gz4dw29bO3fj5Wc1X63mqwWfpmRd/YqzmbM1N6W",
-	"wJhm3PQO93d3o5KN7+3iP7v4+PtGIdz93d2OIrjrFb8tTjlQ/fYUyFzGDBNIfPVidxMO3ARC7y0mWpbV",
-	"tc/vrfn8kzWex1io4uqXUyUJTDjD9EmtGdlEbL+6uMS8LzrRjm+iD5ROJkz23ttX7dDMTHe49PUrUhmq",
-	"pnKUYtlnSrQzpsChxc9Yyg8MCkZ07b8ckc0LywQhIv9mTPpO8E8RuaAzuGAG/vuFUSw2W0NhX0hGhSli",
-	"RBJ7f2dUJFSBKwNkSUIbX2t69Jft44vzV9v+aUpkHebjKQzFTCZYNgMBwqJFn7yUqSQW5VJGjLNpzxkZ",
-	"U86ZYYRvUOfYIpqRGy7jmPqUWpLKjRBUYFhIWefmX2Xy6c6osxZy8qUudhiVwZd7vBlVO1ngchwhWUmi",
-	"WKZji6sPcjH2n695Mbz01Tv82/vqNclnbwUnlFMJkLS0d+XXw92d5s2QmWm/GsdTliWAZh1/N3yqfPhu",
-	"uEpBQqKEBY4vJZTo7AZ51bHEMkFDUbxsTgneCUNJ54XwgkfoWpD8VgxFcS3ChG1XukBiB4uLvshnF09Z",
-	"pml//bOtgdjiHnafSTXCquVU0Dhn35g/a2WPeMrIlFbHcceRwBwIwo4vjEaNsQJGn5xSIjI5p2RKh8In",
-	"lO7tl1FIfXLs3qlYDPPMSETJYkzjymsJoG6M0mb4S+Y9a0ORMHdmlBtVFWE2x0xIQhNCOZdYJR8fAVc+",
-	"SqB4ebD7ZCt0lgsW3ftAq4bTfiW8ChBT/hq/O4a+KJfqz4kRrLyF1AbfO0sO0N6mvLnhbGKVbOas34rN",
-	"pGfVcms1arcDQwcSnTuysJs2s/x6f3ffkbfFjYQp9vmzJKAZlgUkQvbJgFvl5EPktT2k3bnkxpUpi4Yi",
-	"pcpHIbnU6QCleW5Vi464Z3qrRWCsRHX7IQir7Qvqyq5hhZERYW5n7MdMENwGLHZyG8q7Kx52PEXvXibc",
-	"1LBgH7AZOlsVVOltRXrqpKaBe3GNjC33ZNxbCGZSyEyjTzIThIk5M5Lk/0RSJZuM+7/mqM5lYkMquoWE",
-	"515SZ4Ql/WWaWnY4qEhsGAtXnJfFg6FArcMqlJsH+8+DQHgB5oFQ8ALMt0OgP07zO5Pa0sNvP/RW2iu7",
-	"KbTaDc7ohAkv3VASYwQ3HJJRGc89KhR9V0HRikd2hs4oNgMyiv1zztdmIcy+E404qPyT0w3gIGKJtGcp",
-	"gIGV2XwtHS0F5YxYmQmb16AS5Y0VqGHkhrrcKOGcgXNIQAUtC6dMl7Wr9WrGhdx50GkdaAQ57OWdchrv",
-	"cr6ste0Mhd9i7V8W7rL1bSOFs2jhpxVPb/i31bDU9X/tiOY2c+6wezytmj32f1erR9H0IqDYXaHAipck",
-	"cYT+AAJWTWA6cfcxNwpGWESyarGrYEppye29/xK18K5RUZxxZDl4qDQlAaJAOKWjFLmLIpUGDonK+11Z",
-	"GPE1istHFWjDTIYmei5dDWPpi27v7+5uWXCEGKNiYgVUOXuHD2XpD8Vp8ZvqbJvFu1xJH+KKDRkjyebB",
-	"7vMt1Et8OATFSkh4W1GVqBSDHbmPfWVxLOOWFxYnkvCNq4vLoO6AnoQCs+6JbQZK1T+ouaNe4T5kDSwK",
-	"U1esyoq6KlPIo3Olj74gEMeyKJqMMrYrwvMl6u27i/Ewkz624zsnUb8X+a5puHenMi48iB09yL471co+",
-	"/3yt55/eXnXzdk53jHW/kTcKugLGbYBUl3N2yiDpFhk7r7JNLYogYTHfeS2yN99Vs8Iq3KRquSXg5Bmr",
-	"J89BsTFDKwYbCh+4+5n2yYWVXNBm68KNNr0AlyqZWi0UBbktVBCnFEOXOJtjeckyfI8MSkAkOiugql+D",
-	"LCt2nb27uCSVtY/akaXRz+Oe8KWla8gPjDKPaPJ7oMnB/v5Doc9VeVmL5pkF5BQXNW/NaMHFGDrrEpAa",
-	"ePQPlnxpVb6uPOw5i1FDybG6UkXRyU2QQA52D7zlOROysG07DtjiaK3e/JAy9A1NNFuiN97/njfcg/wD",
-	"WS0Pbkt85xV5NsgB16CxnUo8ZCvzG/beSlFmmgx7hJZexrIen+vfoOMphr/r1AVCBGnr2EVjln0nFwks",
-	"tDPlIzu+oa5V9pY82WiW60js7rnYQg/N745/5a2AqwbUpkCMQosS1HsNgyaw8ItIpRWJK3CKeuE8jybH",
-	"psMYwISx5CwzlGzShICGGSZMyNQJQYpRjWSVW5cygS4GSabZzdZ36FJY9zJ/15ytbExUMA6M9vfCK1oe",
-	"CtF1HaBJfC++jtAFV01aJNLnyRENPpoInaoW44Qdg0BENHjFm2JjIpd81yfnbGwpq/KOTAzFzDX32Bzl",
-	"rfhGERk1e/HZzwLN+OzHGIHoVH4hDd3yoQr21QoHLC+QsbcHE/+m2U0I+l5iaPpZGZn+g+Neo8fiI+o9",
-	"ot6PjHpFOzZf255YJRsxZS2wc+UWtn3J2lbIK8dlAouk8w3KMyHQy8nK1u6uW5WV2Z2Ahf6eqoxFTuuy",
-	"2FB4Ea2squx6DWpQc8TQhBGpmJXnMKa3UA1aoJ5o+9+q2SLoYbbLfVmrNfGDw1ulrsQPBW1o6KZmAdse",
-	"QeQBQCS/sAkjOqNOaqGGzT2q4wWnFV2pepXXgZkiv60VYC581kCj0an3KWw5uLMSln1rpZugUwsdHhRp",
-	"4qRY4VBgkBRoDS4ClBhQirmgGcyRsCMCoXNwLw0YLN9xk3+HgeUJGwo/VJGm2er5cPITXOQezB8cZRoF",
-	"BR6FqEch6gfEP7z0HlEq/ozbINr2R5+B1gVug5rOxQSilkbYzTHrBanKdIoZhgSXB5S4CPICg0JIk6fC",
-	"/Twa248q0jwCzSPQVIDGXeba/S4gYB3IUb5STVE9K4g1Z1J7InFVlqwuVnHZalaVk0bT7AbjWdobyg/F",
-	"ko7yYf3KTfWY6p/AYt4oEfSIRY9Y9KNikdenyrMoCaR2HOvgkvHFD5bLPxj67guNojopMjmXeQSbnYr7",
-	"wAWZvXCN/KViLjQuaMnJKy/8HEjTqCPxiDSPSPNDmpeKjoIu3NQoaqmaOcmnOIwiIHxlqFlF2WoKQK4m",
-	"VvFmTK/LkoLUulSpjrCSHw1ZGoVSHpHlEVl+PGQZFP3CS52qiHHswpGFbm/BcLXXnFV6ey7xQjGfX6Ym",
-	"+DBiTUTGjBtXfQUNNmOqIRoKr3sB0TFN2nxSp0ybQaNN3F0l9nw/STUdyS17taIeT3/X7JaF/nMBzKqT",
-	"y/eeQtwgbrtLSja8s7cg+cqtq/qGAtdupyxSH7x9/yOj9q3VOfocbSZcNru9TQTIL+5B/MpeqMwwUvie",
-	"DfNh6iKbgWLRUAjQOsMUmKKcCc+EYOFwv0wsXMIHITLfSCgU7IlnBZMJ6z8wySyeSI5pZNMqkdBKK1tr",
-	"kEVnBPHpRiUswGcbBDIpEopBCZj0EJX1UDHpOmVUyKiW1zAUmKQVKykklxNGW8KKa10j1xUBay04X/Ye",
-	"DK7C4lW5jf0HjgK+qoZ2RPkhBk6FNA5lTRraibnUsLyqSp2iZkBGeT/bUURGPiBmRCQZ1ZrbjvoEw9ln",
-	"N47cc/+yry/UQpiUE52hcOjqJpROpw1Xm8MXJw5hkV3OnVLgd6OMtHUlfmCtZPmteYxb+c7E/4LhlJEh",
-	"ceBebyqmJUe4aVxYIgm9uaFY6mZdLrVT79YfrpiSZ9lgCi3n8peMOc5VRMwhzOUWkoiAFcSGYjR4e3ly",
-	"/qeTt5eDd2+v3T8GJ3++fnn014sRQRJjhNO5VK52hWvMkSrQLiaPKhbLsC8mlioJNoT+ORGl2VH3EVUe",
-	"UWVFVFFr3t51ASTlVKyGHSgf2ZHt5c3r85aF/jFPN6EG8njcPBZWcVeEyf1eSDEUU1rYHV44RaoInNVf",
-	"/3cIMo4mCqDZ6/znBItKF/dHnHjEiVvgxMo3NSkv3rq44Vr5r4ActQQoyCdH0XadAM+nUswWWuSP85Ml",
-	"wkde1jChhq4mdZzDzytyuLU94sgjjtwSR+rpLPnFXRcmDP0A2zG22OkMxijGT13BokJ/ILyendMn/0ab",
-	"0HB59MeT6+N/Ozp/fdKGDxFJJatrZF9/Kyy0ErMOW+LlyyZB78Y/p/FjoQ3SI1484sWKeNEwsy+9v50A",
-	"Mqv14+7yyWCpwqmvAz3NbmoemSjkkIlKf0x+2yOC1tJQKlHu1IHSdOpf5yqSQN2nQyounaHIKyyCV24a",
-	"ZUZc9HxZbnFZccXXYCqNyu/xHlZGuWuvT41+3lSrPBXZT5SDa4vh8p/GLnyuo6Z/s4lguNomKIIetmTG",
-	"aj1o8uM4tNKwzsDXxYTCH8ClkkRlksuIAGFEZ5K5elL9oRhYalLgu3yUZV6RRGaUFZXzDGs50nf1Hhn3",
-	"dqjBttyB4z1zyyfgVhO5rNV8mQ/t6DstzgP3vuwgRH1pL9q8Va4TBB5z1YpafypAOTtlw/EO6cRuAooM",
-	"ol6Z1Ve5x+qqrphqJYy031IbrHokeYfKe+Hr1Q5nK/H0uyu7VTTDD5DaZdnL6btvPWJPjGTiAShw5x/4",
-	"/4FTriulx9oUbPvMalM7rBcA1ZnrnjJ3uRhckky74v8Hu3voVKzUP/ZewcZav/5GDnYPwmr2XH4Ikvjy",
-	"Mlh+A9aohRWKuQnE4DmK89sq+9+fvNeoUoVH69pl3DfxZdpXu2vxUVv65xtZ0b82jmViP3ENRnJeGS6w",
-	"b7n5H7wy5vhqnLGh0DFMOKsVcw9REjYEhCuNfdjuAx8bXQcfGCE9M8b1hcQtV3bc7fd3q9M8v7UOgfvu",
-	"kuSduOxZ6x3Qt4JMoN2iO7hyYEeOpdLMlV+LpZiwTEzyTn0wseIbujUl0alUBvPwM2HVGgucrs5yM8Ry",
-	"KHxUmKX+quoTEV+DGshmXsF9qy3u8ry+hvsNvHysK951Uf9dZkrAp9VKi+ck9aJe0D92bS14lfl+913X",
-	"yvvReRcq17F5iTrKl2MVYsbzMaRnb0WeRqqwbvjicH0yUjAGBSIGzBRlHGuJFS02cz5JDYvpIfZvwG5E",
-	"RXZXNsHGilZyz0v95Alf+WyGAuubv6hUPa8OsWIF89bqwLXbfU/c7RV2g31oW56/LG6ZSXcx4OKsG7WA",
-	"8cSquRY6K0/mzgsEL5/xoEKlX38jNAX1WHn8lnlYZ/buuj6pm6HbvVVUALKiQUEhTCww6G7YWZQDVoz2",
-	"LjBvlVjvcIS3a8uCWa0wFItrPCT1CHDOIV8ptMaALwgE936Fv9/47+KMFqK/G8SUW7F8P97qRq9NPmxm",
-	"X95tKBozDnlNeyU5upZcSycDSubpf4yYzBh5iIbJvP+yI7UEhyOKTaiTJe1f2Coun7fTssD9wFfaM2jy",
-	"xuX5XlP2CbuZDLsBVTk5w/p29sepZJa4b2j8YaJkJpJDMsKaCpCMSMJil4QGJM28u2zz9cmlb+uMe7HV",
-	"J0WDj6HAtTvormRSf/2twkLdz7zRLLaaZSLTFG3ryG6DWiD+JkD9bRxzlnHDUqrMzliq2XZCDa3Tfr0f",
-	"u512rS/wDRMUhdTu9uj4u0Bz9Aflto7Huy0K8tpi6/F0anxW5odV57PujDyX3X+wmVYuT07U8gVhVcK1",
-	"s8byb+hj+okY8N6T34cB4/ljj3i785vHF38ikvzl9OIvW1i/Mgecu+C9HjyXpdbQORWfvSfRtVvDqdVn",
-	"4xDGiuC+IUd4rNGhd+FZhbyOnVPq1fPcx1cX8PCKOCmPbJaQqDMysm/iDHRYcX8NdaDy5L5uoIBnwPed",
-	"orMUPDYqWPAdF/U/qnOpTOR8pkI2axNsJ6FWFQIfW1dIqpvOzp6AsFzZ0QtFF3Fm1VKpDd0i3hLQSPiq",
-	"linglHCYTMD15msxQLn+OBXqXYUov1dy9MMsUcC+d2K8EsVUowXaCBz7rQhzhyrF5l0lJ8rwyw181jWe",
-	"K6jRYvrAUM5on5yB8gqOnSTqO2CsjBBLTpUVAiuBlUOhWWE0Wcwui0iqAOsVoOiLLe7K3ZhC2caNQI2o",
-	"h2IOiRQd6SJHfsnfQL3fT+F3+nuVEey4ZMsKXhSI9xho9WDiWhX21ZIrveluptXseC1sCR+zd7t5tbdu",
-	"Bz4YvxSbbWoMzNIujfi80uAp73GMiOF6vhkZEcUyHbv+ukK65hBDMTo/uXo7eDU4PsL4zuN3by+Pji+v",
-	"jy4vT96cXV6MKg2Tx5RzZlhThFspstMBy7FbzpFbzU+BL/mSHiHmEWJuBTFt97Up0dwOQMaSc/lxO0tX",
-	"hI4y7y1h6BCfpXQiaNXbk0+oTwbF495EZgxohhLOArC8end6+u7PV2fXJ386Of/rKCJjhrkpLY9djIjF",
-	"EyzIxMGUExgKDI5vxxinar3CdV+lPwXG5It5BJlHkLk1yHTd7Nthy60T4jErjioo8lerituUkhum5US4",
-	"vH3X6koekhGHCeWjaCh8aY5RREZGUSaYmFx/lOqD/QBltE/X/mejZclpt8lJ+x4R4nfOen+EiJ9B1QHN",
-	"fPul0FWtXMZvhIttSzZJxjvS1F4xrRugsdgJalq3JtupqIQuSB5lNY3zkzeDty9PzkfOOxgChws/tZ8U",
-	"HvLlPcLEI0ysBRPjpRfydqCQgpqB1nK17PZEunJbLvgPf4i4JB1RyD65wBgEvEFl02tHWXmqex0dzk7O",
-	"35xcXLzz2awJ5YXN5/Z2jrN8VY8W1Ee8+P9crFh+a5cjh6H6Q3s02SklMdXOb7KYdFgJHz+sZoJSnWIf",
-	"X5dEoTNK8tBx9MFg7oQrL5qCQoGBRSRmVMeZKKpRGpZ6o80stcKT8zotqfN7iatZKcz8BymYa1fUFrM9",
-	"8JvDnJv/IUrlNkKr8/ErxOESciKycMStdaTtOyHOFDOf8LRugCpQvcO/vbc7q0HN83NsAtXR2cCXoRfa",
-	"UM4rZIk/c9xKkkTGmRdtdeYChHxA0VRq0+9FvUzx3mFvh6ZsZ76HeO/nujConDAMkSYudQiK5J+IaNDa",
-	"+w/9Z8RFetijKQiPYuS8RDbUeHcwXRTT1+oXLyITTMxlJKE+pRdzSiqjNFJKFgcbuPtac3w2MuycvjLL",
-	"7IBWV/GOGObKbmIdHjvTq4tLNDkOBa11BCDYObxaiLTaT9Z17S7AJb/oPtHYr6JCKIsrOPbhmy5Q1QJN",
-	"akXxPPPd42RRnNglLFS2qJaMHTyNruChQmgBXzKwEpIEPtUAmqkGQ4FhD7mJtr5dhYertgULuL040zXq",
-	"q+NelbWaW5uQ1qZQLXHw5f2X/xcAAP//",
+	"7H1Lc9u6tuZfQam7ynZdWX7Eyek41QNf53F9j5O4bec86miXBZNLEk4ggAFAZSenUnX/Q/+BM+ragx71",
+	"rMf5J/eXdGEBJEEKpCTHznbSnuztSBTxWutbD6zHP3qJnGVSgDC6d/iPXkYVnYEBhf86phpOntu/mOgd",
+	"9jJqpr1+T9AZ9A57LO31ewo+5ExB2js0Kod+TydTmFH7C/Mps09po5iY9L586fdOUphl0oBIPv0RPtln",
+	"UtCJYplh0r7+nGV2ZCC52KCfmRRAEikIp0Qb0JqSZMroHIhwHyqYMG0UJWkOZC65AbK595//8T/3dndJ",
+	"QhU1BhQbCvsEB/sP6JOEjRUQIKPB1eH2aGswFL2+W9sUaAqqWl0w2W072yVLEwbUHIRdye1t2L/LXAn4",
+	"dFsv/GIf1pkUGvB0z5S85jCzfyZSGBDG/kmzjLOE2pXsZO6Jf/m7tgf0j+Dd/1XBuHfY+y87FfnsuG/1",
+	"TvFeHLF+xC+UkgqI+9AYSTQkUqSSnL88Jk8PHv9hgAv3b7IDHSWJzIW5lO8Bp5ApmYEyzC0Bfs2YAn2E",
+	"Mx9LNaOmd9hLqYFtw2bQ6zc3oW83bXFvii2NfKFgLt9D+KNrKTlQgV9KDvGzq47lb+6ccAD/i34w8WqE",
+	"X8rZyuu/Q2LsAH757zSoyOpnlPHopFsWyWXSupRZrs3xlIoJnFGtP0rV8lz7Rq2+F27izT2JzKCccnRv",
+	"jAGRUpHAUeLoq7lBFJ+w04gvRZoVZly9JDqJPGXmhTDqU2T4clrwK51ldnt6r15ckh2asZ353g4IJfkM",
+	"eecQ92VhT2lipIruNl2D5BML43GKkGpCBdO0mOjiA7lJpDvxahH7u7uxceyugTbRoRY2tVesrjGJfrFt",
+	"4fuqebSewamcLJ4AMzCr/9EFXMFZfimHoUrRT4tkjO+LTcbKzFOmzbdOxr7nIp/NaGw2/Z6AX81xrnSU",
+	"PNaabDHIwnwTOctFnNcTBdRAug7upkpmMjfnTL+PcyPohHL71s6vmRTnQHULtU7z67XwEObAW/iCTVh8",
+	"DLtJUlN+bIE5eIIJAxNQPSe/pIy/WBs6ie+poW5nuoji0j7zpd/Ls3S9/Y+hsJtKvzjnYjuaKwxPpn6M",
+	"IR2Ec4pSmhSGJqYNqVuguI4/Ip/ZySugyRQnI+QVFfoj6m0flRSTK5HPrvGfCsa5rgmOlq3oApbn1LTK",
+	"FrvYRR326OjoaPv16+1Xr5aeAb4gOiokTDMpWqVakkBm4lyScKr1X4GqOGG2brMqearYZSGvNFCjC7q4",
+	"EtJcGZpPpvawdZ5lUpmrXNA5ZZxeowSXZgpqccv7vV+3J3J7kRcgaZU72lBlnvs9rlF4b7XXNwWO27To",
+	"fjMFiXlRCONzJ3UW9z3jNIGZV5MbUNm97cFCKyH6rzGUvO1lFyOHb47tgaoW3YU/C5vUHK94Tz/Yrdh4",
+	"5YusBFp7P39AyTTJqUoZFct2+FXxXCXN6ghzujHNr4n9JViTDcjmKDHscJjv7j5K6OyaGYl/w4hIMsok",
+	"l1d49P6JRKYsAf/E1qDdQqqPepJa43aMhuFckhQ4SaiWZPPdu5Pn8ddwKiY5nTR0n0Wx11BsSpnctUsX",
+	"KGBP8VFruzDh9KCu37zGhzwI6rWlfsj8ndZv+SDqCkwqN1lvhXQbzrWnV9M1upRuNPhZCiKBZWOflw/W",
+	"9JcG7VGik1xyStzEDCWyT1KZScI3mH0S3TZ98iEHzilJGak+jRKJziBhlL8BSJdqxBfhs6EqVZ/kS6qh",
+	"JNB+4D7KNTWUCOB8gxqj2HVupJ2iYgmohJLRhX3hyH50CbNMKsoHaKoXiO08TqAgaqvpfDIBbSA9tuC1",
+	"dDH1p9fU/yyUceYgcCVr4sXcU2ST3dbWJPu9j1K9H3P58SSGE89x64tHyo3skwwUUcwoOacKCPP4IZBO",
+	"/gzX5N3JYDW1NbQKF1TXQqd1iFCb6zraakwZaCyUk5lMc15Q0JSBZYcU15MxagzF3STvLi4HxMpdAgTB",
+	"lxGqFJtTIS2KA3FrnQKBodBSSDKnnKXUMJJSTjSoOag+SaZANEwE5ZSY3BhGGEnoLGMElLIPM0FyQYm2",
+	"3KmYRu50/s02q66+oGMUDOTk4vLo0rEPPojLc9jwmZLNJ86F2ieZgjHTWpLdvcdbdTbZ3Xu8d/AkRjk3",
+	"EYI1MdKAIyYmOZCMKiudcbvw3IFs+p0+uXhLnjx6Wp/g33q5tV1Ubo/+RxNM9R14LQtxzDeQqiSu1Kvw",
+	"+XtFmWBUXFlraAKWMcZ0xvinKwW58OIctUPU3K8UJCDMFZvN2ES5r1ZW5r9V1NXkWH2VVscgOgFu8Zpy",
+	"vAeYUWHgWXElYAVN4bD/TOvk+Gi8n+zRp7D939I/XG8fJE/o9lN4PN7eo/vXj5KD9DE8Gce9WTcSnTcW",
+	"aHFNOg5zBbxVzBEwVzj1knSiKDePGjO343Rsc8W8ZyKtG0JOl4gL1RUM1kVB3OF9gQ+1FTBhnhxU45Zq",
+	"1YIV9aHXdz5LnH5sM18iY0WvKCCxkgZBPz6t4hijX85gdu3v40qwqg9xzZSZPl/bH9HvJcywzyD0lGXR",
+	"oR1YvGnz+E/YHMSb9osTXrqVC0RKpoyj6ymTubZkk1FVNxHDs/p1uWuzmkJttv1gT4KZxM5twbHaCsIi",
+	"55y+1YZGXLta55C+FesegHdXLV1m6dYqB4ob8WNQBWI171bHoJjVaGSho1iAT+z/wYpxLslFJpUBziV5",
+	"J1giW/R1KbzPuQEaaWpfFLfJv0HliM6i/eLrmyh2lguWsIzJuKWVTaWAbyBJvw2LJ7eA/MUxVvtdwUBI",
+	"h+04dGLV7pijSooxZ4nRXSTCyIR9/SfaSwz1dqtY2qVMOKN4J+/UUzYHpVkfL+QpDmJPa3WN6ia+mvoR",
+	"BF4Y3GoWUxNfupmDU6yB0CQBY6gJLdLgmMeMQ+slZ9tFAhMQ3VKr16fM7RdGIcTHVPB3FBIdIA9KyU4p",
+	"kEiez0Tr9Nq8By1itEGT+Iby8VVwtNySJj0Eozd/UwOw7gmFTOKG6hdbtMrs0CUGaQexWAs1R/JPpNKS",
+	"fP3NcQUSuhwsVxrQWC2JqZplSajVLDxdB3TQDzg1ZJQoxzPgKUZWLBLF2H5XV7dQdxyE8rHrNqD8mWXy",
+	"r78hFKTUUG+lks1KwG0ttd/dbDrJ6KXkXH58l619UZRxKo6lnayJIsSXyGCvAnt0wbyfgGDGGpPSGtwY",
+	"toLgZ6xtr+AZoXwGQhIDHMbWbpcE5dJgweRuF1etOFPKmuoA/uXRU/Lo0SOyt//o4PGTP8TOLUOuUJCe",
+	"BgplxGamiOocnMBlCUZbMUKtXlDi/GZhPD8jzFDOqJBEA6Fag3A4Vs0NDeolKgxtuWQLY6ciqNYeu9Bx",
+	"C3AbHvuYG/x0o+HgOiQsmP6297FT7X3w/gPvuEE3qPsi7njHVzH42H7buOiMY2ZamR4Rol/pylFmINYT",
+	"xHZytM1ODC5to3zaFiqz5lWBArtZFsTW+uHCzaAbuv6+uH69eElqrqr4oPqFtDNDrxSgJvZLFGYtt7bY",
+	"hG4yXQJ/SXRTK8lMgXtTZVEDZlq3Mc1q0VKtJLYgge8qRiLEk3vgL49pBR7UAgoo9yNw9nhyq5zaYRxG",
+	"uaKAeZd5tcOdOeZSw+1EY2jJ5zgnT/EJxvBVsSLfFoNRm7TMizjlhupbfN6mPEfkQaCHhhjeoqrKOag0",
+	"b9Gi2wi26Uby51gfrn6uxTjLWajxcr8Hy7bwpJAxtxfX0uGlux3pFM7/NkLrahrHzSP9wteccdoRr/MD",
+	"yLZwMefQRSA3FTtryI/+kqDbBYhfpOIc1tFmCqf0IuAtsH2wVPlRrOK8w5cXT3dz+FLunHpzbmXxXIZq",
+	"HVlxUiOlAsE5TOoSyOC1kZhcWS23ujPyL4qqMp1UiJPuXO5FMoU05x2B3DcUtzQuCX1mRWQgpdgc2tQj",
+	"dF8rl4jQ5oVpt1ecB++bJIh/RalBrKJo3cTLBjQt1KXVfnEbBte4FBRd4O3FSbsvrsuJ1KVbtvLJUqyO",
+	"apd3cafWClM3uia7u7uwWw8yWSksJPCaRxTmWiRI7awDvq7p1auHi3g4uSv19O/u9fpWlM/yZeH23Ka2",
+	"WWyG272IrpauxZjtkesdg9+GlljIiDtLvjiVEyZao43bnYbZYn5Wy9hFnlX5i9g0XhcxKh2XymHqz97j",
+	"7d2D7b19qxjcIEB54da5cSfIjKEpE1R8pn0XMAUYxvNo78mT7T3i0j19QmfdCfnuKHrHja94ySytR6MF",
+	"E8kNRrUekr0nVeZon8gsyxWQvT2fNqqBZErO50xLxeSAnOVf/w/BkFuMaBNEwyRnRrqoqyVXk9W0/yjn",
+	"lIN4L6MRU+GFZfWbtxwE7bVfmjfWSCR53ffRZjkjqUxyvOer79/LpdrUSrftdgr1Q45SnUTvujcj6qQ3",
+	"AQFqXYGh5MfVebsa/Vx+XAp24Xz8QN1Lsi+NaoYtEJ5iBkLLd9Ho9OCBJcIjGkR+5Jz4eA3ASEI1c5e4",
+	"IpGKEia0UTSljkBWsIluLo3cplTv7Eo28rsU2/o38PHOM4Q1JArMqhLKPRwm+kbnLc26TrjYPdbbIIHS",
+	"ZwxHtIyluZ7GbuEa6ZJhanZM69PNsKUV3oaZzssYspEw6gYq5x/b6CKj2OUXR5gzVwqEOWsXrVbqfzxb",
+	"WfQ2X1j/edcUz0GDWVstiEr+rmEuIPL27iX6HV4+untshSW3Z1QtQGJgTbanbXaG/t1hslm/96klWamJ",
+	"e4WPpYjkxN/1o3lanYh3thBuW98/TrXB1IKjayVpLKiWGzajBDOtgIwx3FQYaiihnG+ANqCk1xmYSFli",
+	"v0lrN8RR4WDXE4mEORKCkZQV6SPVcIxkys6jGcJcaCWPogZpZDvKWhYNOgLTpkdHImo6HQ9VmEUE7KzM",
+	"pB1OB5O3xcAww6HDzbCU1+y3xWvKoeIk45KJ2gTOkqS7m8S/tzslWzKMfEjgDJKECjlRdMySImKxkXpU",
+	"V15fn5wcP93d3d07WqrF+rFjW3QOVGs2aXXle2WqGjYx7HB/f407kaZrNL9umUgQfN4aaVnN40+MkjOa",
+	"yjkle/HiDLXgxkYWQfGV5dDXjFMhyebe9tOtZ0RLLlFLTKaMKKYZpECof6h2AvtLPUfFxGPrvWihh3ei",
+	"PPcUWBF3SFQVzjqIZLikEI3oSWLEtToZtQeyVu9ejGUNSDeeJml5ZXUUajBYE4Y6TvmEk/LbfhEAhBOD",
+	"6tzj4YktYUoLPqEUqqIu9ZyFrlM/LYClPt+3KmUuGNgTQJFlVctxYWJMxWdGkQrYjCr805UVsv+4sp/K",
+	"q4miqax/4UsPlV8lGaOrp7v4qd+Cn8mT/s3vIS9Aa7zZHcsIqGs1vmzR2vo3sY6+uU7QUjNktUJCDRug",
+	"XkqoWnVLWaFus+yikcQTN8zq5Ponptk1syxlIZNyktn/B3na4OLrOqAgU6BBmFWjFy8WEk4bstSpdpiX",
+	"qphX3zbAfP0n2Xx+dk4ePT3Y2Xv69CmhygzIweOtZ4T5aWeBa4tTYmEsYSkQxocikZzDxAoLmaATiVid",
+	"j3z9jew6VAkQm/ONgkFjuYg3USlWVLRr+nXsjC/pezieUjW5QRRMe+xbk0iLJ+MzuIWb6yUXb2W2lYdL",
+	"p95cWbWjyC6Hq9Iocad8VWSd+yhkpmY+yA0V3F/6N70mD1K+qrIE9s/tvXgU8oyJtLX0mvtWrbNZmnmN",
+	"6gY3yY1bfPeq0HFVTnfZxYo99xMTM1ZuFuzaYQ7fQrGhppAvQtdaqwfhq9vWfRsCs9y/m4tMlA2tPpal",
+	"Je4KbirZu9+j6YytkS1rDH9O3Y3ejP7KZvZ9j548xsxO96+9pfp0a0T1paJCj0G1GnolLdWStvd3ny41",
+	"HFYuKbSgG7bkPvV77zSoEzFnhsZne4Po+ds6p5brtNaN/zMz01TRj2tLlMXI4pmcQ3pFnfPGqrvKit30",
+	"CriGj1NQ6B7KXanOIK87hYQz4SIJ1ynGtJBd05Kg4RxpuWLm04VlR39XCFQ5iG9abwRdgU4TCDU2rGdA",
+	"J0wnQDZHNEuv/vM//tdoq0/w0l1iktmIZpmSqfTvcNfxo8FQXCQ0BQKp1TkUzGVCreL1jBz5513hWA1q",
+	"Tp02xjemVE8H5AKLGLjXYf6KPCQHu3tONUF4QSHjVlOufWpM5oqZMq9iJ66YWYUVPT90b6Hi6Ymdh0+8",
+	"1InkVBvn0WCuVgEjAqQrCGGYL4dxzIxV0l6DsYKYM0MFDUy0oXg7EbWiE2GZFUzLE4aSXJAx1QlL7A5s",
+	"JlTLLZLmdr84DIbiFcfSEXYGGia5FFURVjyReBVYPCI5A2LHTu2POBBLcUAmOUvpUBxNTp4TnaPmZwDJ",
+	"3x4PM1//6S9GncOr2DJydHbS6/cwlRB3bHewN9hFMtVFZcLeSbW8chPpN21ikfVAM9Y77D0a7A4e4UW5",
+	"mSJF79A8ZcZdRkaqf+ABcDAmV1Y7dtVs7d9Frp+dGl6rGUVnzADhG0dnJ4d225zt/SGnHIbC8cTnz9QX",
+	"zkmkpn2ic/d9UcLGZ50ENrAdlW+AZkYOyHNrbbCv/5e4+g3g9tmBnjUM095h7xWYskxmv1bm+W++tvCH",
+	"HNSnqriwFfTdVY/jv2vYZWv/fqzkrPa71XS1+MuMvLVXcTZjpva2FMY056Z3uL+726/E+N4u/rNLjv/S",
+	"qMS8v7vbUYV5verL5SlHyi+fApnLhKF/ypfPdpxw4CYQe2850aqus31+b83nH63xPAbjlaxfTZWkMOEM",
+	"83e1ZmQTsf3dxSUmHtKJdnITL+HpZMJk7xf7qh2am+kOl76ASiZj5XyOMqw7Tol2zhQ4tPiZSPmeQSmI",
+	"rvyXI7J5YYUg9Mm/GZO9FfxTn1zQGVwwA//9wiiWmK2hsC8ko9IVMSKp5d8ZFSlV4OpQWZLQxhc7H/1l",
+	"+/ji/OW2f5oSWYf5ZApDMZMp1m1BgLBoMSDPZSaJRbmMEeMuVeaMjCnnzDDCN6i7WSWakWsuk4T6nG6S",
+	"yY0YVGBcUlVo6V9l+unWqLMW8/SlrnYYlcOXO+SM0E8WYY4jJCtJFMt1YnH1uzDG/tM1GcNrX73Dv/0S",
+	"skkxe6s4oZ5KgGSVv6tgD8c7Tc6QuWlnjeMpy1NAt47nDe/fjvOGK1UlJGpY4ORSSonOr1FWHUusUzUU",
+	"5cvmlCBPGEo6GcIrHjG2IAVXDEXJFnHCtitdILGDxUVfFLNLpizXdLD+2dZAbHEPu88kDPFrORV0ztk3",
+	"Fs9a3SOZMjKl4TjuOFKYA0HY8ZX5qDFWwRiQU0pELueUTOlQ+Izmvf0qDG5Ajt07FUtgnhuJKFmOaVx9",
+	"NwHUjVH5DD/k/mp3KFLmzoxyo0IVZnPMhCQ0JZRziW0a8BFw9csEqpcHu4+2Yme54NG9C7RqRI2shFcR",
+	"Yipe43fH0GfVUv05MYKl35Da4L6L5Ajtbcrra84m1shmzvut2Ex6US23VqN2OzB0ING5Iwu7aTMrr/d3",
+	"9x15W9xImWKfP0sCmmFdSiLkgJxwa5y873trD2l3LrlxdfL6Q5FR5cPgXO5+hNK8tKqF59wxvdVCgFai",
+	"uv0YhNX2BW1l1zHFyD5hbmfsx0wQ3AastnMTyrstGXY8xevlXLipYcVIYDO87VcQ0tuK9NRJTSfuxTUy",
+	"ttKTce8hmEkhc42X4rkgTMyZkaT4J5Iq2WTc/zVHcy4XG1LRLSQ895K6IKzoL9fUisOTQGPDYMzyvCwe",
+	"DAVaHdag3DzYfxoFwgsw3wkFL8B8OwT64zS/M6ktPfz2Q2+lvaqdR6vf4IxOmPDaDSUJphDAIRlVCQWj",
+	"0tB3JTytemRn6JxiMyCjxD/n7toshNl3ohMHjX9yugEcRCKR9iwFMLA6my/mpKWgnBGrM2H3JDSivLMC",
+	"LYzCUVc4Jdxl4BxSUFHPwinTVfF0vZpzobg86PQONKJs9opWTY13ubustf0M5b3F2r8sr8vW942Ul0UL",
+	"Pw1ueuO/DeOi1/+1I5qbzLnD7/E4dHvs/65ej7LrSsSwe4cKKzJJ6gj9OyhYNYXphePHwinYxyqmoccu",
+	"wJTKk9v75Uu/RXaNyuqgIyvBY7VRCRAFwhkdlcpdVkk1cEhU0XDNwogvkl09qkAbZnJ00XPpimhLX/V9",
+	"f3d3y4IjJBigkyigyvk7fFTNYChOy9+Es21Wj3M1pYirdmWMJJsHu0+30C7x4RAUS3Eht6IpEVQjHrmP",
+	"fWl7jL0qKtsTSfjGu4vLqO2ANwklZt2R2Iz0Sviu7o56i4WYN7CsjB54lRV1Zc5QRhdGH31GIElkWbUb",
+	"dWxXBepLv7fvGOP7TPrYju8uiQa9vm/bh3t3KpPyBrGjCd69M63s80/Xev7xzU037+d0x1i/N/JOQVdB",
+	"uw2Q6nrOThWl36JjF2XeqUURJCzmW//1Lee7cmpYBp6EnlsCTp+xdvIcFBsz9GKwofCR45/pgFxYzSWv",
+	"AkQ3vQKXKZlZKxQVuS00EKcUQ5c4m2N90yqSkJxUgEh0XkLVoAZZVu06e3txSYK1j9qRpdFQ5o7wpaVt",
+	"zQ+MMg9o8nugycH+/vdCnyCau+zeWkJOyahFb1ALLsbQWZeC1MCjf7D0S6vx9c7DnvMYNYwcaysFhk7h",
+	"ggRysHvgPc+5kKVv20nAlovWkPNjxtA3dHFtid745ffkcA/y38lreXBT4jsP9NmoBFyDxnaCeMhW4Tfs",
+	"vZGiSnUa9gitbhmrgpAun0EnU8y/0JkLhIjS1rGLxqwany4SWGxnqkd2fEdna+wtebLRrdmR2O1LsYUm",
+	"rvdOfhW9qEMHalMhRqVFCepvDaMusPiLSNALx1XYRbtwXkSTY9drDGDCWHKWG0o2aUpAwwwzdmTmlCDF",
+	"qEayKrxLucArBkmm+fXWPbxSWJeZ77VkqzpjlYIDo/298oqeh1J1XQdoUt8MsiN0wZUzF6n0iZpEg48m",
+	"wktVi3HCjkGgTzR4w5tiZyyX/Tkg52xsKSt4Ry6GYua6y2yOil6Qoz4ZNZtB2s8i3SDtxxiB6Ex+IQ3d",
+	"8qEK9tUKB6wYyFjuwczTaX4dg77nGJp+VkWm/+C412jy+YB6D6j3I6Ne2Q/QN1cg1shGTFkL7Fy9j21f",
+	"M7kV8qpxmcAq/XyD8lwIvOUs7YeiXZrV2Z2Chfc9oY5FTuu62FB4Fa0q6+2aXWpQc8TQlBGpmNXnMKa3",
+	"NA1aoJ5o+9/QbRG9YbbLfV4rdvKDw1tQ2OSHgjZ0dFOzgG0PIPIdQKRg2JQRnVOntVDD5h7VkcFpYCuF",
+	"rLwOzJT5ba0Ac+GzBhqddv2dwpaDO6th2bcG7SydWejwoKxTQMoVDgUGSYHW4CJAiQGlmAuawRwJOyIQ",
+	"Ogf30ojD8i03xXcYWJ6yofBDlWmarTcfTn+Ci+IG8wdHmUZFiwcl6kGJ+gHxD5neI0pwn3ETRNv+6DPQ",
+	"usDtpGZzMYGopRF2C8x6RkKdTjHDkOCKgBIXQV5iUAxpilS4n8di+1FVmgegeQCaAGgcM9f4u4SAdSBH",
+	"+VJJZfm2KNacSe2JxJX5srZYcGWrWagnjab5NcazjBLDfFAHnV0z47spjYgcilFQO8C3W8LSO/6RuH3l",
+	"pnpM9U/gMW/UqHrAogcs+lGxyNtT1VlUBFI7jnVwyfjiB8v1Hwx995Vu0ZwUuZzLIoLNTsV94ILMUCXS",
+	"1lRzoXFRT05ReeHnQJpGHYkHpHlAmh/SvVS2tHThpkZRS9XMaT7lYZQB4StDzSrGVlMBcjWxyjdjel2e",
+	"lqTWZUp1hJX8aMjSKJTygCwPyPLjIctJWeSzsqnKGMcuHFloNxgNV3vFWdBcdsktFPP5ZWqCDyPW9MmY",
+	"ceOqr6DDZkw19IfC215AdELTtjupU6bNSaNP4W0l9tyfpJqO5Ja9WlGPx79rdstCA8QIZtXJ5b6nEDeI",
+	"2+6Sko3b2RuQfMB14d1QhO12qi4JUe77Hzm1bw3n6HO0mXDZ7JabCJAP7kH8yjJUbhgp754N82HqIp+B",
+	"Yv2hEKB1jikwZTkTngvB4uF+uVhgwu9CZL6TVSzYE88KJhM2+M4ks3giBaaRTWtEQiutbK1BFp0RxKcb",
+	"QViAzzaIZFKkFIMSMOmhX9VDxaTrjFEh+7W8hqHAJK1ESSG5nDDaElZca1u6rgpY6wH7vPfd4CquXlXb",
+	"OPjOUcDvwtCOfnGIkVMhjUNZk4Z2Ei41LK+qUqeoGZBR0VB51CcjHxAzIpKMat2VRwOC4eyza0fuxf2y",
+	"ry/UQpiUE52jcujqJlSXThuuNocvThzDIrucW6XAe2OMtLXF/s5WyXKueYhbuWfqfylwqsiQJMLXm4pp",
+	"yRFuGgxLJKHX1xRL3awrpfxHDD52VEwpsmwwhZZz+SFnTnKVEXMIc4WHpE/AKmJDMTp5c/ni/E8v3lye",
+	"vH1z5f5x8uLPV8+P/noxIkhijHA6l8rVrnCdYTIF2sXkUcUSGb+LSaRKox3Jf05EabZ0fkCVB1RZEVXU",
+	"mty7LoBknIrVsAP1IzuyZd6iPm9V6B/zdFNqoIjHLWJhFXdFmNzvhRRDMaWl3+GZM6TKwFn99X/HIONo",
+	"ogCazfZ/TrCwK3vAiQecuDlOrMypacV46+KGghW1jloCFBSTo+i7ToEXUylnCy36x/mLJcpHUdYwpYau",
+	"pnWcw8+rcri1PeDIA47cEEfq6SwF464LE4a+h+0EW+x0BmOU42euYFFpPxBez84ZkH+jTWi4PPrji6vj",
+	"fzs6f/WiDR/6JJOsbpF9/a300ErMOmyJl6+aBL0d/5zOj4U2SA948YAXK+JFw82+lH87AWRWawjfdSeD",
+	"pQqnvg70NL+u3cj0Yxcy/eo+puD2PkFvaSyVqLjUgcp16l/nKpJA/U6HBFc6Q1FUWARv3DTKjLjo+arc",
+	"4rLiiq/ABJ3y75APg1Fu+9anRj+vwypPZfYT5eDaYrj8p7ELn+uo6d9sIhivtgmK4A1bOmO1HjTFcRxi",
+	"C8wcfF1MKO8DuFSSqFxy2SdAGNG5ZK6e1GAoTiw1KfBdPqoyr0giM8rKynmGtRzp23qPjDs71Ghf+Mjx",
+	"nrnlE3Cr6bus1WKZ3/ui77Q8D9z7qoMQ9aW9aJOrXCcIPObQi1p/KkI5O1XH+w7txG4CqgyiXpnVV7nH",
+	"6qqumGoQRjpoqQ0WHknRofJO5HrY4WwlmX57ZbfewEe3tAipXVa9nO596xF7YiQX34ECd/6B/z9xxnVQ",
+	"eqzNwLbPrDa1w3oBUJ277ilzl4vBJcm1K/5/sLuHl4pB/WN/K9hY69ffyMHuQdzMnsv3URJfXgbLb8Aa",
+	"tbBiMTeRGDxHcX5b5eD+6XuNKlV4tK5dxl0TX659tbuWO2pL/3wjL/vXJolM7SeuwUghK+MF9q00/4M3",
+	"xpxcTXI2FDqBCWe1Yu4xSsKGgPBOYx+2u8DHRtfB74yQXhjj+mLqlis77vb73to0T29sQ+C+uyR5py57",
+	"0XoL9K0gF+i36A6uPLEjJ1Jp304+kWLCcjEpOvXBxKpveK0pic6kMpiHnwtr1ljgdHWWmyGWQ+Gjwiz1",
+	"h6ZPn/ga1EA2iwruW21xl+f1Ndxt4OVDXfEuRv13mSsBn1YrLV6Q1LN6Qf/EtbXgofC9913XKv7o5IWA",
+	"HZtM1FG+HKsQM16MIb14K/M0MoV1wxeHG5CRgjEoEAlgpijjWEusbLFZyElqWEIPsX8DdiMqs7vyCTZW",
+	"tJp7UeqnSPgqZjMUWN/8WVD1PBxixQrmrdWBa9x9R9LtJXaD/d6+PM8sbplpdzHg8qwbtYDxxMJcC51X",
+	"J3PrBYKXz/gkoNKvvxGagXqoPH7DPKwzy7uuT+pmjLu3ygpAVjUoKYSJBQHdDTuLesCK0d4l5q0S6x2P",
+	"8HZtWTCrFYZicY2HpB4BzjkUK4XWGPAFheDOWfj+xn+XZ7QQ/d0gpsKL5fvxhhu9NvmwmX15t6NozDgU",
+	"Ne2V5Hi15Fo6GVCySP9jxOTGyEN0TBb9lx2ppTgcUWxCnS5p/8JWccW8nZUF7ge+0p5Blzcuz/eask/Y",
+	"zWTYDSiU5Azr29kfZ5JZ4r6myfuJkrlID8kIaypAOiIpS1wSGpAs99dlm69eXPq2zrgXWwNSNvgYCly7",
+	"g+4gk/rrb4EIdT/zTrPEWpapzDL0raO4jVqB+JsI9bdJzFnODcuoMjtjqWbbKTW0Tvv1fux22rW+wNdM",
+	"UFRSu9uj4+8izdG/q7R1Mt5tUVTWlluPp1OTs7I4rLqcdWfkpez+d5tpwDwFUctnhIWEa2eN5d/wjukn",
+	"EsB7j34fAYznjz3i7c5vHl/8iUjyl9OLv2xh/coCcG5D9nrwXJZaQ+dUfPY3ia7dGk6tPhuHMFYF9w05",
+	"4mONDv0VnjXI69g5pd48L+746goesojT8shmBYk6JyP7Js5Axw33V1AHKk/u6wYKeAF81yk6S8FjI8CC",
+	"e1zU/6gupXJRyJmAbNYm2E5CDQ0CH1tXaqqbzs+egrBS2dELxSvi3JqlUhu6RbwnoJHwFZYp4JRwmEzA",
+	"9eZrcUC5/jgB9a5ClPeVHP0wSwyw+06M70Q51f4CbUSO/UaEuUOVYvOukhNV+OUGPusaz5XUaDH9xFDO",
+	"6ICcgfIGjp0k2jtgrI6QSE6VVQKDwMqh0Kx0mixml/VJpgDrFaDqiy3uqt2YQtXGjUCNqIdiDqkUHeki",
+	"R37J30C996fwO/29ygh2MNmyghcl4j0EWn03dS2EfbWEpTcdZ1rLjtfClvAxy9tN1t66Gfhg/FJitqkx",
+	"MMu6LOLzoMFT0eMYEcP1fDOyTxTLdeL66wrpmkMMxej8xbs3Jy9Pjo8wvvP47ZvLo+PLq6PLyxevzy4v",
+	"RkHD5DHlnBnWVOFWiux0wHLslnPkVvNT4EuxpAeIeYCYG0FMG782NZqbAchYci4/bufZitBR5b2lDC/E",
+	"ZxmdCBre9hQTGpCT8nHvIjMGNEMNZwFYXr49PX3753dnVy/+9OL8r6M+GTPMTWl57GJELJ5gQSYOpprA",
+	"UGBwfDvGOFPrJa77XfZTYEyxmAeQeQCZG4NMF2ffDFtunBCPWXFUQZm/GhpuU0qumZYT4fL2XasreUhG",
+	"HCaUj/pD4UtzjPpkZBRlgonJ1Uep3tsPUEf7dOV/NlqWnHaTnLT7iBC/c9b7A0T8DKYOaObbL8VYNWDG",
+	"b4SLbUs2ac470tReMq0boLHYCWpa9ybbqaiULmgeVTWN8xevT948f3E+creDMXC48FP7SeGhWN4DTDzA",
+	"xFowMV7KkDcDhQzUDLSWq2W3p9KV23LBf/hDxCXpiEIOyAXGICAHVU2vHWUVqe51dDh7cf76xcXFW5/N",
+	"mlJe+nxu7uc4K1b14EF9wIv/z9WK5Vy7HDmcwt8eT3YKruCGq2EaNnnDi+1pfk02M1D27+PLkyJ+JwXm",
+	"bkh8td9cEtf+pO/igXJBziSX5OLy6Pwy/BGmJ9rfJSxjW76RvhAybCHn44vcu4iQM8x+xIQM7sqBNJrW",
+	"YQybj10uxmLkQ055Lj7kYBfxrFgAZqpUcxsKDj6YH/oEfGMXzVy2q5yBMaCKNFofSxvG2NZyakmZUtsW",
+	"L3/hT2MB3JosioUP25vLkCW9ZZ4Rf2b4HsvUuERJNNhFaY1xKbFgd9fDogIZ+JXOMo4B9IYd7u/HIo4i",
+	"F8/FWWLmVkBic3R2zUHBMwwvY8tnhG2ca3PqAj63w6f4m7sNuPcjtcTbl3xVUfG9RNHH35T96s/V9UpC",
+	"sEC+Qd5UqrNFgaH6fQcsUZJQ7S50F7Ohg7yWwzBFneoMG4y77C6dU1LktCAsYFKXq3tsz8RaMqxPEkZ1",
+	"kouyTK5hmfcmzzJr1bnr8CUFyC9xNSvlv/wglbztitqI+8RvDnPxR9+jhncj56MYPyAOlynYJwtH3EqF",
+	"9p2Q5IqZT3ha10AVqN7h336xO6tBzdvg+ejsxPfHENpQzgOyxJ85NVqSVCa5lxM6d3LSRzpOpTYW8XLF",
+	"e4e9HZqxnfkeKqJ+rguDygnD3A3ichqhzErsEw1a+8AG/xlxIWj2aErCo5jSI3uLgB3PY8e82jrj9ckE",
+	"KwYwklIvzDHZLRilkesWkQ6OX2sRGY3UX+dImeV2QA6OifEXKM486ACxYn/MhBwKWmtVQsDaGWGF5LDR",
+	"Nda5rsClYHRfAcGvIiCUxRUc+7hyF0FvgSYDNWdFSQ6vwJVV010mVbBFtSoR0dPoimosrSnwtUyDWEnw",
+	"OVDQzIGyKhlLZHF3VN+u8uq9tgULCuXiTNdo/IB7VRWRb+2OXJtCWHvlyy9f/l8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
