@@ -204,6 +204,9 @@ type caseRow struct {
 	Overdue bool
 }
 
+// HubName names the case's hub; empty for none.
+func (r caseRow) HubName() string { return hubName(r.Hub) }
+
 // casesPage lists the cases the organisation sees, newest first, filtered by stage and
 // overdue, a page at a time.
 func (w *Web) casesPage(c *gin.Context) {
