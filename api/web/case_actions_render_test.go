@@ -37,7 +37,7 @@ func TestHubAndUSTFormsRender(t *testing.T) {
 	page := casePage{View: v, Key: "web-k", Hub: &hubForms{Propose: true, Reassign: true, SuggestedYear: 3,
 		Schools:    []option{{Value: "MIIC90001A", Label: "IC Padova (MIIC90001A)"}},
 		ClassYears: yearOptions(5), Hubs: []option{{Value: "polo_start:polo-1", Label: "Polo START 1"}}},
-		UST: &ustForms{WorkflowLink: w.workflowLink(v.Case.WorkflowID), Escalated: true, EscalationReason: "proposal_limit_reached"}}
+		UST: &ustForms{WorkflowLink: w.workflowLink(v.Case.WorkflowID)}}
 	code, body := renderAs(t, w, casework.UST, "case", view{Data: page,
 		Errors: map[string]string{"proposta.school": "non ha il livello primaria"}, Values: map[string]string{"proposta.note": "nota scritta"}})
 	require.Equal(t, http.StatusOK, code, body)

@@ -43,11 +43,9 @@ func (w *Web) renderDirect(c *gin.Context, status int, v view) {
 	for _, k := range comuni {
 		d.Comuni = append(d.Comuni, option{Value: k.ISTAT, Label: k.Name + " (" + k.ISTAT + ")"})
 	}
-	for _, l := range enrolment.Levels {
-		d.Levels = append(d.Levels, option{Value: string(l), Label: w.label("web.level", string(l))})
-	}
+	d.Levels = w.levelOptions()
 	for _, o := range enrolment.Origins {
-		d.Origins = append(d.Origins, option{Value: string(o), Label: w.label("web.origin", string(o))})
+		d.Origins = append(d.Origins, option{Value: string(o), Label: w.label("web.cases.origin", string(o))})
 	}
 	v.Data = d
 	w.render(c, status, "direct", v)

@@ -20,9 +20,6 @@ type ustForms struct {
 	// Unrouted says the case waits for UST to assign it a hub (the hub's forms, shown to
 	// UST too, have the select).
 	Unrouted bool
-	// Escalated and EscalationReason say why the case came to UST.
-	Escalated        bool
-	EscalationReason string
 }
 
 // ustActions is what UST's part of the case page needs (nil: none to show).
@@ -31,9 +28,7 @@ func (w *Web) ustActions(c *gin.Context, v app.CaseView) (any, error) {
 		return nil, nil
 	}
 	return &ustForms{
-		WorkflowLink:     w.workflowLink(v.Case.WorkflowID),
-		Unrouted:         casework.Stage(v.Case.Stage) == casework.StageUnrouted,
-		Escalated:        v.Case.Escalated,
-		EscalationReason: v.Case.EscalationReason,
+		WorkflowLink: w.workflowLink(v.Case.WorkflowID),
+		Unrouted:     casework.Stage(v.Case.Stage) == casework.StageUnrouted,
 	}, nil
 }
