@@ -93,14 +93,21 @@ func runDev(ctx context.Context) error {
 
 	// 2. PostgreSQL.
 	if cfg.DatabaseURL == "" {
-		say("Starting a private PostgreSQL cluster in %s (port %d)…", filepath.Join(dir, "postgres"), dev.PostgresPort)
 		binDir, err := pgcluster.FindBinDir()
 		if err != nil {
 			return err
 		}
+		place, err := placeDevCluster(dir)
+		if err != nil {
+			return err
+		}
+		say("Starting a private PostgreSQL cluster in %s (port %d)…", place.Dir, dev.PostgresPort)
+		if place.Moved != "" {
+			say("  It lives outside %s because %s; `make clean` removes it too.", dir, place.Moved)
+		}
 		cluster, err := pgcluster.Start(ctx, pgcluster.Options{
 			BinDir:   binDir,
-			DataDir:  filepath.Join(dir, "postgres", "data"),
+			DataDir:  filepath.Join(place.Dir, "data"),
 			Port:     dev.PostgresPort,
 			LogFile:  filepath.Join(logDir, "postgres.log"),
 			Progress: func(msg string) { say("  %s", msg) },

@@ -76,19 +76,28 @@ func portClosed(port int) bool {
 // TestDevStackStopsCleanlyAndKeepsItsData is the README's first command, end to end: the
 // stack comes up, takes a case, stops on Ctrl-C with every part gone, and a second start
 // finds the case again.
+//
+// Its dev folder is that of a checkout below a private (0700) folder, as a clone in
+// root's home folder has: run as root, the stack must still start, with its PostgreSQL
+// where the postgres user can reach it. (The stack runs from this checkout, whose
+// binaries it reuses; only the dev folder, the one thing PostgreSQL must reach, is moved.)
 func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
-	dir, err := os.MkdirTemp("", "approdo-dev-test-")
+	private, err := os.MkdirTemp("", "approdo-dev-test-")
 	require.NoError(t, err)
+	require.NoError(t, os.Chmod(private, 0o700), "private whatever the umask")
+	dir := filepath.Join(private, "approdo", ".dev")
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("kept %s for inspection (logs/ has the Temporal and PostgreSQL logs)", dir)
 			return
 		}
-		os.RemoveAll(dir)
+		// As `make clean` does.
+		if loc, err := os.ReadFile(filepath.Join(dir, devClusterLocationFile)); err == nil {
+			os.RemoveAll(strings.TrimSpace(string(loc)))
+			os.Remove(devClusterHome) // only if empty
+		}
+		os.RemoveAll(private)
 	})
-	// The private PostgreSQL runs as the postgres user when we are root: it must be able
-	// to reach its folders.
-	require.NoError(t, os.Chmod(dir, 0o755))
 
 	pgPort, temporalPort, uiPort, apiPort, smtpPort, mailPagePort, imapPort := freePort(t), freePort(t), freePort(t), freePort(t), freePort(t), freePort(t), freePort(t)
 	t.Setenv("DATABASE_URL", "")
@@ -119,6 +128,15 @@ func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
 	require.Equal(t, http.StatusCreated, res.StatusCode, string(answer))
 	location := res.Header.Get("Location")
 	require.NotEmpty(t, location)
+	clusterDir := filepath.Join(dir, "postgres")
+	if os.Geteuid() == 0 {
+		clusterDir = filepath.Join(devClusterHome, devClusterKey(dir))
+		recorded, err := os.ReadFile(filepath.Join(dir, devClusterLocationFile))
+		require.NoError(t, err, "the cluster outside the dev folder is recorded, for the next start and `make clean`")
+		require.Equal(t, clusterDir+"\n", string(recorded))
+		require.NoDirExists(t, filepath.Join(dir, "postgres"))
+	}
+	require.FileExists(t, filepath.Join(clusterDir, "data", "PG_VERSION"))
 
 	require.NoError(t, stop(), "Ctrl-C stops the stack without error")
 	for _, port := range []int{pgPort, temporalPort, uiPort, apiPort, smtpPort, mailPagePort, imapPort} {
