@@ -12,21 +12,25 @@ SET enrolled_at = coalesce(
         c.updated_at)
 WHERE c.placement IS NOT NULL AND c.enrolled_at IS NULL;
 
+-- approdo_org reads a setting, which parallel workers share: declared PARALLEL SAFE, a
+-- policy that calls it no longer keeps a query from using them.
+ALTER FUNCTION approdo_org() PARALLEL SAFE;
+
 -- The caller's organisation, split. LANGUAGE sql and STABLE, so that a policy can call
 -- them in a scalar subquery: PostgreSQL evaluates such a subquery once per query (an
 -- InitPlan) and compares every row with its result, instead of calling a function per row.
 CREATE FUNCTION approdo_org_kind() RETURNS text
-LANGUAGE sql STABLE AS $$ SELECT split_part(approdo_org(), ':', 1) $$;
+LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT split_part(approdo_org(), ':', 1) $$;
 
 -- approdo_org_code is the code after the kind ("015146" in "comune:015146"); NULL when none.
 CREATE FUNCTION approdo_org_code() RETURNS text
-LANGUAGE sql STABLE AS $$ SELECT nullif(substr(approdo_org(), length(split_part(approdo_org(), ':', 1)) + 2), '') $$;
+LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT nullif(substr(approdo_org(), length(split_part(approdo_org(), ':', 1)) + 2), '') $$;
 
 -- The cases proposed to the calling school at some point, read as the owner so that the
 -- policy of case_event does not apply again. Empty for any caller but a school.
 -- +goose StatementBegin
 CREATE FUNCTION approdo_cases_proposed_to_me() RETURNS SETOF uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT e.case_id FROM case_event e
     WHERE e.kind = 'proposed' AND split_part(approdo_org(), ':', 1) = 'school'
       AND e.school = nullif(substr(approdo_org(), 8), '')
@@ -36,7 +40,7 @@ $$;
 -- The cases with an intervention, for the orientation service. Empty for anyone else.
 -- +goose StatementBegin
 CREATE FUNCTION approdo_cases_with_intervention() RETURNS SETOF uuid
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = public, pg_temp AS $$
     SELECT i.case_id FROM intervention i WHERE approdo_org() = 'orientation'
 $$;
 -- +goose StatementEnd
@@ -132,4 +136,5 @@ DROP FUNCTION approdo_cases_with_intervention();
 DROP FUNCTION approdo_cases_proposed_to_me();
 DROP FUNCTION approdo_org_code();
 DROP FUNCTION approdo_org_kind();
+ALTER FUNCTION approdo_org() PARALLEL UNSAFE;
 ALTER TABLE enrolment_case DROP COLUMN enrolled_at;

@@ -1,0 +1,172 @@
+package store_test
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/pgtest"
+	"github.com/approdo/approdo/internal/store"
+)
+
+//go:embed testdata/million_cases.sql
+var millionCasesSQL string
+
+// minSamples is the fewest timings a query's percentiles are taken from; the quick
+// queries get as many as the benchmark time allows.
+const minSamples = 10
+
+// BenchmarkMonitoringAtAMillionCases loads 1,000,000 cases once and times every dashboard,
+// list and inbox query two ways on the same data: through the store as the application
+// role (row-level security on, "store") and as hand-written SQL run by the owner, for
+// whom no policy applies ("sql"). It reports the p50 and p99 of both, in milliseconds,
+// and their ratio.
+func BenchmarkMonitoringAtAMillionCases(b *testing.B) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(b)
+	owner, err := pgxpool.New(ctx, url)
+	require.NoError(b, err)
+	b.Cleanup(owner.Close)
+	appURL, err := store.AppLoginURL(ctx, url)
+	require.NoError(b, err)
+	appPool, err := store.OpenApp(ctx, appURL)
+	require.NoError(b, err)
+	b.Cleanup(appPool.Close)
+	app := store.New(appPool)
+
+	now := time.Now().UTC().Truncate(time.Second)
+	start := time.Now()
+	for stmt := range strings.SplitSeq(millionCasesSQL, ";\n") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		_, err = owner.Exec(ctx, stmt, pgx.NamedArgs{"now": now})
+		require.NoError(b, err)
+	}
+	_, err = owner.Exec(ctx, "VACUUM ANALYZE")
+	require.NoError(b, err)
+	b.Logf("loaded 1,000,000 cases in %s", time.Since(start).Round(time.Second))
+
+	figures, err := os.ReadFile("queries/select_figures.sql")
+	require.NoError(b, err)
+	// The hand-written figures: the same aggregate with the reader's condition written in.
+	handFigures := func(where string) string {
+		return strings.Replace(string(figures), "/*scope*/", where, 1)
+	}
+	const listColumns = `SELECT id::text, stage, comune, level, coalesce(hub, ''), coalesce(school, ''), coalesce(origin, ''),
+		proposal_count, escalated, coalesce(escalation_reason, ''), dropout_risk,
+		coalesce(task_kind, ''), coalesce(task_owner, ''), task_since, task_due_at, task_reminder_at,
+		task_reminded, task_escalated, created_at, updated_at FROM enrolment_case c `
+	const order = ` ORDER BY created_at DESC, id DESC LIMIT 51`
+
+	type query struct {
+		name  string
+		store func(context.Context) error
+		sql   string
+		args  []any
+	}
+	var queries []query
+	readers := []struct{ name, org, where string }{
+		{"ust", "ust", ""},
+		{"milano", "comune:015146", "AND (c.filed_by = '015146' OR c.comune = '015146')"},
+	}
+	period := store.Period{From: now.AddDate(-1, 0, 0)}
+	for _, r := range readers {
+		for _, by := range store.Dimensions {
+			queries = append(queries, query{
+				name: fmt.Sprintf("dashboard/%s/%s", by, r.name),
+				store: func(ctx context.Context) error {
+					_, err := app.MonitoringFigures(store.WithOrg(ctx, r.org), by, period, now)
+					return err
+				},
+				sql:  handFigures(r.where),
+				args: []any{pgx.NamedArgs{"by": string(by), "from": period.From, "to": nil, "now": now}},
+			})
+		}
+	}
+	lists := []struct{ name, org, where string }{
+		{"ust", "ust", ""},
+		{"milano", "comune:015146", "WHERE (filed_by = '015146' OR comune = '015146')"},
+		{"polo_start_1", "polo_start:1", "WHERE hub = 'polo_start:1'"},
+		{"school", "school:MIIC000042", "WHERE (school = 'MIIC000042' OR filed_by = 'school:MIIC000042' OR id IN " +
+			"(SELECT case_id FROM case_event WHERE kind = 'proposed' AND school = 'MIIC000042'))"},
+	}
+	for _, l := range lists {
+		queries = append(queries, query{
+			name: "list/" + l.name,
+			store: func(ctx context.Context) error {
+				_, _, err := app.ListCases(store.WithOrg(ctx, l.org), store.CaseFilter{Now: now})
+				return err
+			},
+			sql: listColumns + l.where + order,
+		})
+	}
+	hub := casework.Org{Kind: casework.OrgPoloStart, Code: "1"}
+	queries = append(queries, query{
+		name: "inbox/polo_start_1",
+		store: func(ctx context.Context) error {
+			_, err := app.ListTasks(store.WithOrg(ctx, hub.String()), hub, now, 100)
+			return err
+		},
+		sql: `SELECT id::text, stage, comune, level, task_kind, task_owner, task_since, task_due_at, task_reminder_at,
+			task_reminded, task_escalated FROM enrolment_case
+			WHERE task_kind IS NOT NULL AND task_owner = 'polo_start:1' ORDER BY task_due_at, created_at LIMIT 100`,
+	})
+
+	for _, q := range queries {
+		b.Run(q.name, func(b *testing.B) {
+			hand := func() error {
+				rows, err := owner.Query(ctx, q.sql, q.args...)
+				if err != nil {
+					return err
+				}
+				for rows.Next() {
+				}
+				return rows.Err()
+			}
+			var viaStore, viaSQL []time.Duration
+			sample := func() {
+				t := time.Now()
+				require.NoError(b, q.store(ctx))
+				viaStore = append(viaStore, time.Since(t))
+				t = time.Now()
+				require.NoError(b, hand())
+				viaSQL = append(viaSQL, time.Since(t))
+			}
+			sample() // warm both plans and caches
+			viaStore, viaSQL = nil, nil
+			for b.Loop() {
+				sample()
+			}
+			for len(viaStore) < minSamples {
+				sample()
+			}
+			sp50, sp99 := percentiles(viaStore)
+			hp50, hp99 := percentiles(viaSQL)
+			b.ReportMetric(ms(sp50), "store-p50-ms")
+			b.ReportMetric(ms(sp99), "store-p99-ms")
+			b.ReportMetric(ms(hp50), "sql-p50-ms")
+			b.ReportMetric(ms(hp99), "sql-p99-ms")
+			b.ReportMetric(ms(sp99)/ms(hp99), "p99-ratio")
+		})
+	}
+}
+
+func percentiles(d []time.Duration) (p50, p99 time.Duration) {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	at := func(q float64) time.Duration { return s[min(len(s)-1, int(q*float64(len(s))))] }
+	return at(0.50), at(0.99)
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
