@@ -40,7 +40,19 @@ const (
 	UpdateJourneyArrival   = "record_arrival"
 	UpdateJourneyPermesso  = "record_permesso"
 	UpdateJourneyFollowUp  = "record_follow_up"
+	// UpdateJourneyEnrolMember: after the arrival, the one-stop shop opens an enrolment
+	// case for a member who has none, at the level the family asks (infanzia for a
+	// toddler, say).
+	UpdateJourneyEnrolMember = "enrol_member"
 )
+
+// memberEnrolmentChange is the GetVersion change ID of UpdateJourneyEnrolMember's
+// handler. Registering the handler is not gated: a registration issues no command and
+// writes no event, so a run that never receives the Update has the history it always had,
+// and replays as before whatever code registers it. A run that did receive it was written
+// by code that has the handler, which records this marker before its first command (the
+// enrolment case it starts), so later changes to what the handler does can branch on it.
+const memberEnrolmentChange = "member_enrolment"
 
 // JourneyFiler is who files the enrolment cases a journey opens: the one-stop shop, which
 // sees them with the comune of residence and, once routed, the hub.
@@ -88,7 +100,8 @@ type JourneyState struct {
 	PermessoDue     time.Time `json:",omitzero"`
 	PermessoDone    bool      `json:",omitempty"`
 	NullaOstaExpiry time.Time `json:",omitzero"`
-	// Children are the enrolment cases opened for the school-age minors, by member.
+	// Children are the enrolment cases opened by the journey, by member: at arrival for
+	// the school-age minors, afterwards for any minor the one-stop shop asks for.
 	Children      []casework.JourneyChild `json:",omitempty"`
 	FollowUpsDone int                     `json:",omitempty"`
 	NextFollowUp  time.Time               `json:",omitzero"`
@@ -131,12 +144,25 @@ type (
 		// PlanComplete closes the journey: the team's support plan is done.
 		PlanComplete bool
 	}
+	JourneyEnrolMemberInput struct {
+		Actor casework.Org
+		// Member is the member's index in the family as sent, as casework.JourneyChild
+		// names it.
+		Member int
+		// Level is the school level sought, one of enrolment.Levels.
+		Level string
+		// Note is the team's, on the journey's timeline; the case does not carry it.
+		Note string
+	}
 )
 
 type journey struct {
 	input   JourneyInput
 	state   JourneyState
 	changes int
+	// opening holds the members whose case is being started: a handler waits for the
+	// start, and another Update for the same member must not pass meanwhile.
+	opening map[int]bool
 }
 
 // ReunificationJourneyWorkflow accompanies one family: contact, orientation interview,
@@ -172,6 +198,8 @@ func (j *journey) setup(ctx workflow.Context) error {
 		{UpdateJourneyArrival, j.recordArrival, j.validateArrival},
 		{UpdateJourneyPermesso, j.recordPermesso, j.validatePermesso},
 		{UpdateJourneyFollowUp, j.recordFollowUp, j.validateFollowUp},
+		// Not gated by a version: see memberEnrolmentChange.
+		{UpdateJourneyEnrolMember, j.enrolMember, j.validateEnrolMember},
 	}
 	for _, h := range handlers {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
@@ -450,49 +478,123 @@ func (j *journey) recordArrival(ctx workflow.Context, in JourneyArrivalInput) (J
 // openEnrolments starts an enrolment case for each school-age child, pre-filled from the
 // journey, as a child workflow that outlives the journey.
 func (j *journey) openEnrolments(ctx workflow.Context, arrived time.Time) error {
-	f := j.input.Family
-	for i, m := range f.Members {
+	for i, m := range j.input.Family.Members {
 		born, err := time.Parse(reunification.DateLayout, m.BirthDate)
 		if err != nil || m.Relation != reunification.RelationChild || reunification.SchoolingOn(born, arrived) == reunification.SchoolingNone {
 			continue
 		}
 		class, ok := enrolment.SuggestClass(born, arrived)
-		if !ok {
+		if !ok || j.hasCase(i) {
 			continue
 		}
-		req := enrolment.Request{
-			RequestID: uuid.NewSHA1(uuid.MustParse(j.input.JourneyID), fmt.Appendf(nil, "member-%d", i)).String(),
-			Comune:    f.Sponsor.Comune,
-			Level:     class.Level,
-			Minor:     enrolment.Minor{GivenName: m.GivenName, FamilyName: m.FamilyName, BirthDate: m.BirthDate, Sex: m.Sex, Citizenship: m.Citizenship},
-			Guardian: enrolment.Guardian{
-				Name: f.Sponsor.GivenName + " " + f.Sponsor.FamilyName, Phone: f.Sponsor.Phone, Email: f.Sponsor.Email, PreferredLanguage: f.Language,
-			},
-			Residence: enrolment.Residence{Address: f.Sponsor.Address, Municipio: f.Sponsor.Municipio},
-			Origin:    enrolment.OriginFamilyReunification,
-		}
-		if f.Language != "" {
-			req.Languages = []string{f.Language}
-		}
-		filer := JourneyFiler.String()
-		caseID := enrolment.CaseID(filer, req.RequestID)
-		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID:        enrolment.WorkflowID(caseID),
-			ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
-		})
-		// Hash marshals a struct to JSON, which is deterministic; workflowcheck sees only
-		// encoding/json's reflection caches.
-		hash := req.Hash() //workflowcheck:ignore
-		child := workflow.ExecuteChildWorkflow(cctx, EnrolmentWorkflowName, EnrolmentInput{
-			CaseID: caseID, FiledBy: filer, RequestHash: hash, Request: req,
-		})
-		if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		if err := j.openCase(ctx, i, class.Level); err != nil {
 			return err
 		}
-		j.state.Children = append(j.state.Children, casework.JourneyChild{Member: i, CaseID: caseID})
 		j.addEvent(ctx, casework.JourneyEvent{Kind: "enrolment_opened", Reason: string(class.Level)})
 	}
 	return nil
+}
+
+// openCase starts the enrolment case of member i at level, pre-filled from the journey
+// (the sponsor as guardian, the residence, the family's language, origin
+// family_reunification), as a child workflow that outlives the journey, and counts it
+// among the journey's children. The request ID, and so the case, follows from the journey
+// and the member: a member has at most one case from the journey.
+func (j *journey) openCase(ctx workflow.Context, i int, level enrolment.Level) error {
+	f := j.input.Family
+	m := f.Members[i]
+	req := enrolment.Request{
+		RequestID: uuid.NewSHA1(uuid.MustParse(j.input.JourneyID), fmt.Appendf(nil, "member-%d", i)).String(),
+		Comune:    f.Sponsor.Comune,
+		Level:     level,
+		Minor:     enrolment.Minor{GivenName: m.GivenName, FamilyName: m.FamilyName, BirthDate: m.BirthDate, Sex: m.Sex, Citizenship: m.Citizenship},
+		Guardian: enrolment.Guardian{
+			Name: f.Sponsor.GivenName + " " + f.Sponsor.FamilyName, Phone: f.Sponsor.Phone, Email: f.Sponsor.Email, PreferredLanguage: f.Language,
+		},
+		Residence: enrolment.Residence{Address: f.Sponsor.Address, Municipio: f.Sponsor.Municipio},
+		Origin:    enrolment.OriginFamilyReunification,
+	}
+	if f.Language != "" {
+		req.Languages = []string{f.Language}
+	}
+	filer := JourneyFiler.String()
+	caseID := enrolment.CaseID(filer, req.RequestID)
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        enrolment.WorkflowID(caseID),
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+	})
+	// Hash marshals a struct to JSON, which is deterministic; workflowcheck sees only
+	// encoding/json's reflection caches.
+	hash := req.Hash() //workflowcheck:ignore
+	if j.opening == nil {
+		j.opening = map[int]bool{}
+	}
+	j.opening[i] = true
+	defer delete(j.opening, i)
+	child := workflow.ExecuteChildWorkflow(cctx, EnrolmentWorkflowName, EnrolmentInput{
+		CaseID: caseID, FiledBy: filer, RequestHash: hash, Request: req,
+	})
+	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		return err
+	}
+	j.state.Children = append(j.state.Children, casework.JourneyChild{Member: i, CaseID: caseID})
+	return nil
+}
+
+// hasCase reports whether member i has an enrolment case from the journey, or one being
+// started.
+func (j *journey) hasCase(i int) bool {
+	return j.opening[i] || slices.ContainsFunc(j.state.Children, func(c casework.JourneyChild) bool { return c.Member == i })
+}
+
+func (j *journey) validateEnrolMember(ctx workflow.Context, in JourneyEnrolMemberInput) error {
+	if err := j.actor(in.Actor); err != nil {
+		return err
+	}
+	if j.state.ArrivedOn == "" {
+		return wrongStage("l'iscrizione di un familiare si chiede dopo l'arrivo della famiglia")
+	}
+	return j.checkMember(ctx, in)
+}
+
+// checkMember checks the member and the level of UpdateJourneyEnrolMember: a minor of the
+// family as sent, without a case from the journey, and a school level.
+func (j *journey) checkMember(ctx workflow.Context, in JourneyEnrolMemberInput) error {
+	members := j.input.Family.Members
+	if in.Member < 0 || in.Member >= len(members) {
+		return invalid("member", fmt.Sprintf("non è un familiare del percorso (da 0 a %d)", len(members)-1))
+	}
+	if j.hasCase(in.Member) {
+		return invalid("member", "ha già una richiesta di iscrizione aperta dal percorso")
+	}
+	born, err := time.Parse(reunification.DateLayout, members[in.Member].BirthDate)
+	if err != nil || enrolment.AgeOn(born, workflow.Now(ctx)) >= enrolment.MaxAge {
+		return invalid("member", fmt.Sprintf("l'iscrizione si chiede per un minore (meno di %d anni)", enrolment.MaxAge))
+	}
+	if !enrolment.Level(in.Level).Valid() {
+		return invalid("level", "deve essere infanzia, primaria, secondaria_primo_grado, secondaria_secondo_grado o cpia")
+	}
+	return validNote(in.Note)
+}
+
+// enrolMember opens the member's enrolment case at the level asked, as the arrival opens
+// the school-age children's. The case counts among the journey's children: while the
+// journey is enrolling, the follow-ups wait for it too.
+func (j *journey) enrolMember(ctx workflow.Context, in JourneyEnrolMemberInput) (JourneyState, error) {
+	// Another Update for the same member may have been accepted before this handler ran:
+	// only the first opens the case.
+	if err := j.checkMember(ctx, in); err != nil {
+		return j.state, err
+	}
+	if workflow.GetVersion(ctx, memberEnrolmentChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		// No code ever ran this handler without the marker; such a history changes nothing.
+		return j.state, wrongStage("azione non disponibile per questo percorso")
+	}
+	if err := j.openCase(ctx, in.Member, enrolment.Level(in.Level)); err != nil {
+		return j.state, err
+	}
+	j.addEvent(ctx, casework.JourneyEvent{Kind: "enrolment_requested", Actor: in.Actor, Reason: in.Level, Note: in.Note})
+	return j.state, j.commit(ctx, false)
 }
 
 // afterArrivalAndInterview moves on once the family is here and the interview held: to
