@@ -103,6 +103,30 @@ func TestMonitoringPageShowsTablesChartsAndExports(t *testing.T) {
 	require.Contains(t, body, `href="/monitoraggio" aria-current="page"`, "the header names the page")
 }
 
+// A period without cases shows no chart over a table that is not there, and each
+// export link names its table for a screen reader's list of links.
+func TestMonitoringPageWithoutCasesDrawsNoChart(t *testing.T) {
+	t.Parallel()
+	w := testWeb(t)
+	f := monitoringFilter{By: store.ByAmbito, From: time.Date(2025, 9, 1, 0, 0, 0, 0, rome)}
+	empty := func(id string, by store.Dimension) *figureTable {
+		return w.figureTable(id, by, app.Figures{}, "/monitoraggio/esporta?tabella=casi&"+f.withBy(by).params())
+	}
+	page := monitoringPage{Filter: f, Dimensions: w.dimensionOptions(), GeneratedAt: time.Now(),
+		Main: empty("tabella-casi", store.ByAmbito), ByMonth: empty("tabella-mesi", store.ByMonth), ByComune: empty("tabella-comuni", store.ByComune),
+		PlacementByHub:   w.placementTable("tabella-tempi-hub", store.ByHub, app.PlacementTimes{}, "/monitoraggio/esporta?tabella=tempi&"+f.withBy(store.ByHub).params()),
+		PlacementByMonth: w.placementTable("tabella-tempi-mesi", store.ByMonth, app.PlacementTimes{}, "/monitoraggio/esporta?tabella=tempi&"+f.withBy(store.ByMonth).params()),
+		ChartJS:          static.ChartJS, ChartsJS: static.SiteChartsJS()}
+	rec := renderMonitoringAs(t, w, casework.UST, "/monitoraggio", "monitoring", view{Data: page})
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	body := rec.Body.String()
+	require.Contains(t, body, "Nessun caso presentato nel periodo")
+	require.NotContains(t, body, "<canvas")
+	require.NotContains(t, body, "<figure")
+	require.Contains(t, body, `formato=xlsx" download>Excel (XLSX)<span class="visually-hidden"> (casi per ambito territoriale)</span></a>`)
+	require.Contains(t, body, `formato=csv" download>CSV<span class="visually-hidden"> (tempi per mese)</span></a>`)
+}
+
 func TestMonitoringPageShowsSuppressedCountsAsLessThan(t *testing.T) {
 	t.Parallel()
 	w := testWeb(t)
