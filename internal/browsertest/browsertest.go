@@ -27,6 +27,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -99,13 +101,24 @@ func New(t testing.TB) *Browser {
 func (b *Browser) NewTab(t testing.TB) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
-	if err := chromedp.Do(ctx); err != nil {
+	if err := chromedp.Do(ctx, reducedMotion); err != nil {
 		cancel()
 		t.Fatalf("open a tab: %v", err)
 	}
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// reducedMotion makes the tab prefer reduced motion, as some people set their system
+// to. Otherwise Bootstrap scrolls smoothly (scroll-behavior: smooth): chromedp scrolls
+// an element into view and clicks its centre at once, while the page is still moving,
+// and the click lands beside the button.
+var reducedMotion = chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+	_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}},
+	})
+	return err
+})
 
 // RequireOnlyLocalRequests fails the test, when it ends, if the tab asked for anything
 // from another site: every request, WebSocket and EventSource must go to the loopback
