@@ -622,6 +622,16 @@ type LoginRequest struct {
 	Password string `json:"password"`
 }
 
+// MemberEnrolmentAction defines model for MemberEnrolmentAction.
+type MemberEnrolmentAction struct {
+	// Level Ordine di scuola richiesto.
+	Level SchoolLevel `json:"level"`
+
+	// Member Il familiare, con la sua posizione (da 0) tra i familiari inviati, come `children[].member`.
+	Member int     `json:"member"`
+	Note   *string `json:"note,omitempty"`
+}
+
 // Minor defines model for Minor.
 type Minor struct {
 	// BirthDate Example: 2015-04-12
@@ -1059,6 +1069,13 @@ type ScheduleInterviewParams struct {
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
+// EnrolFamilyMemberParams defines parameters for EnrolFamilyMember.
+type EnrolFamilyMemberParams struct {
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // RecordPermessoParams defines parameters for RecordPermesso.
 type RecordPermessoParams struct {
 	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
@@ -1163,6 +1180,9 @@ type RecordInterviewJSONRequestBody = InterviewAction
 
 // ScheduleInterviewJSONRequestBody defines body for ScheduleInterview for application/json ContentType.
 type ScheduleInterviewJSONRequestBody = InterviewScheduleAction
+
+// EnrolFamilyMemberJSONRequestBody defines body for EnrolFamilyMember for application/json ContentType.
+type EnrolFamilyMemberJSONRequestBody = MemberEnrolmentAction
 
 // RecordPermessoJSONRequestBody defines body for RecordPermesso for application/json ContentType.
 type RecordPermessoJSONRequestBody = DateAction
@@ -1295,6 +1315,9 @@ type ServerInterface interface {
 	// ScheduleInterview Lo sportello fissa il colloquio di orientamento
 	// (POST /reunifications/{id}/interview-schedule)
 	ScheduleInterview(c *gin.Context, id JourneyID, params ScheduleInterviewParams)
+	// EnrolFamilyMember Lo sportello apre la richiesta di iscrizione di un familiare (ad esempio all'infanzia)
+	// (POST /reunifications/{id}/member-enrolments)
+	EnrolFamilyMember(c *gin.Context, id JourneyID, params EnrolFamilyMemberParams)
 	// RecordPermesso Lo sportello registra la domanda di permesso di soggiorno
 	// (POST /reunifications/{id}/permesso)
 	RecordPermesso(c *gin.Context, id JourneyID, params RecordPermessoParams)
@@ -2761,6 +2784,55 @@ func (siw *ServerInterfaceWrapper) ScheduleInterview(c *gin.Context) {
 	siw.Handler.ScheduleInterview(c, id, params)
 }
 
+// EnrolFamilyMember operation middleware
+func (siw *ServerInterfaceWrapper) EnrolFamilyMember(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id JourneyID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params EnrolFamilyMemberParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EnrolFamilyMember(c, id, params)
+}
+
 // RecordPermesso operation middleware
 func (siw *ServerInterfaceWrapper) RecordPermesso(c *gin.Context) {
 
@@ -2934,6 +3006,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/reunifications/:id/arrival", wrapper.RecordArrival)
 	router.POST(options.BaseURL+"/reunifications/:id/permesso", wrapper.RecordPermesso)
 	router.POST(options.BaseURL+"/reunifications/:id/follow-ups", wrapper.RecordFamilyFollowUp)
+	router.POST(options.BaseURL+"/reunifications/:id/member-enrolments", wrapper.EnrolFamilyMember)
 	router.GET(options.BaseURL+"/interventions", wrapper.ListInterventions)
 	router.GET(options.BaseURL+"/interventions/counts", wrapper.CountInterventions)
 	router.GET(options.BaseURL+"/interventions/:id", wrapper.GetIntervention)
@@ -6867,6 +6940,130 @@ func (response ScheduleInterview503ApplicationProblemPlusJSONResponse) VisitSche
 	return err
 }
 
+type EnrolFamilyMemberRequestObject struct {
+	Id     JourneyID `json:"id"`
+	Params EnrolFamilyMemberParams
+	Body   *EnrolFamilyMemberJSONRequestBody
+}
+
+type EnrolFamilyMemberResponseObject interface {
+	VisitEnrolFamilyMemberResponse(w http.ResponseWriter) error
+}
+
+type EnrolFamilyMember200JSONResponse Journey
+
+func (response EnrolFamilyMember200JSONResponse) VisitEnrolFamilyMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolFamilyMember400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response EnrolFamilyMember400ApplicationProblemPlusJSONResponse) VisitEnrolFamilyMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolFamilyMember401ApplicationProblemPlusJSONResponse Problem
+
+func (response EnrolFamilyMember401ApplicationProblemPlusJSONResponse) VisitEnrolFamilyMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolFamilyMember403ApplicationProblemPlusJSONResponse Problem
+
+func (response EnrolFamilyMember403ApplicationProblemPlusJSONResponse) VisitEnrolFamilyMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolFamilyMember404ApplicationProblemPlusJSONResponse Problem
+
+func (response EnrolFamilyMember404ApplicationProblemPlusJSONResponse) VisitEnrolFamilyMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolFamilyMember409ApplicationProblemPlusJSONResponse Problem
+
+func (response EnrolFamilyMember409ApplicationProblemPlusJSONResponse) VisitEnrolFamilyMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolFamilyMember422ApplicationProblemPlusJSONResponse Problem
+
+func (response EnrolFamilyMember422ApplicationProblemPlusJSONResponse) VisitEnrolFamilyMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EnrolFamilyMember503ApplicationProblemPlusJSONResponse Problem
+
+func (response EnrolFamilyMember503ApplicationProblemPlusJSONResponse) VisitEnrolFamilyMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RecordPermessoRequestObject struct {
 	Id     JourneyID `json:"id"`
 	Params RecordPermessoParams
@@ -7251,6 +7448,9 @@ type StrictServerInterface interface {
 	// ScheduleInterview Lo sportello fissa il colloquio di orientamento
 	// (POST /reunifications/{id}/interview-schedule)
 	ScheduleInterview(ctx context.Context, request ScheduleInterviewRequestObject) (ScheduleInterviewResponseObject, error)
+	// EnrolFamilyMember Lo sportello apre la richiesta di iscrizione di un familiare (ad esempio all'infanzia)
+	// (POST /reunifications/{id}/member-enrolments)
+	EnrolFamilyMember(ctx context.Context, request EnrolFamilyMemberRequestObject) (EnrolFamilyMemberResponseObject, error)
 	// RecordPermesso Lo sportello registra la domanda di permesso di soggiorno
 	// (POST /reunifications/{id}/permesso)
 	RecordPermesso(ctx context.Context, request RecordPermessoRequestObject) (RecordPermessoResponseObject, error)
@@ -8892,6 +9092,51 @@ func (sh *strictHandler) ScheduleInterview(ctx *gin.Context, id JourneyID, param
 	}
 }
 
+// EnrolFamilyMember operation middleware
+func (sh *strictHandler) EnrolFamilyMember(ctx *gin.Context, id JourneyID, params EnrolFamilyMemberParams) {
+	var request EnrolFamilyMemberRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body EnrolFamilyMemberJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EnrolFamilyMember(ctx, request.(EnrolFamilyMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EnrolFamilyMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EnrolFamilyMemberResponseObject); ok {
+		if err := validResponse.VisitEnrolFamilyMemberResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // RecordPermesso operation middleware
 func (sh *strictHandler) RecordPermesso(ctx *gin.Context, id JourneyID, params RecordPermessoParams) {
 	var request RecordPermessoRequestObject
@@ -8994,183 +9239,189 @@ func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1Lc9u6tuZfQam7ynZdWX7Eyek41QNf53F9j5O4bec86miXBZNLEk4ggAFAZSenUnX/Q/+BM+ragx71",
-	"rMf5J/eXdGEBJEEKpCTHznbSnuztSBTxWutbD6zHP3qJnGVSgDC6d/iPXkYVnYEBhf86phpOntu/mOgd",
-	"9jJqpr1+T9AZ9A57LO31ewo+5ExB2js0Kod+TydTmFH7C/Mps09po5iY9L586fdOUphl0oBIPv0RPtln",
-	"UtCJYplh0r7+nGV2ZCC52KCfmRRAEikIp0Qb0JqSZMroHIhwHyqYMG0UJWkOZC65AbK595//8T/3dndJ",
-	"QhU1BhQbCvsEB/sP6JOEjRUQIKPB1eH2aGswFL2+W9sUaAqqWl0w2W072yVLEwbUHIRdye1t2L/LXAn4",
-	"dFsv/GIf1pkUGvB0z5S85jCzfyZSGBDG/kmzjLOE2pXsZO6Jf/m7tgf0j+Dd/1XBuHfY+y87FfnsuG/1",
-	"TvFeHLF+xC+UkgqI+9AYSTQkUqSSnL88Jk8PHv9hgAv3b7IDHSWJzIW5lO8Bp5ApmYEyzC0Bfs2YAn2E",
-	"Mx9LNaOmd9hLqYFtw2bQ6zc3oW83bXFvii2NfKFgLt9D+KNrKTlQgV9KDvGzq47lb+6ccAD/i34w8WqE",
-	"X8rZyuu/Q2LsAH757zSoyOpnlPHopFsWyWXSupRZrs3xlIoJnFGtP0rV8lz7Rq2+F27izT2JzKCccnRv",
-	"jAGRUpHAUeLoq7lBFJ+w04gvRZoVZly9JDqJPGXmhTDqU2T4clrwK51ldnt6r15ckh2asZ353g4IJfkM",
-	"eecQ92VhT2lipIruNl2D5BML43GKkGpCBdO0mOjiA7lJpDvxahH7u7uxceyugTbRoRY2tVesrjGJfrFt",
-	"4fuqebSewamcLJ4AMzCr/9EFXMFZfimHoUrRT4tkjO+LTcbKzFOmzbdOxr7nIp/NaGw2/Z6AX81xrnSU",
-	"PNaabDHIwnwTOctFnNcTBdRAug7upkpmMjfnTL+PcyPohHL71s6vmRTnQHULtU7z67XwEObAW/iCTVh8",
-	"DLtJUlN+bIE5eIIJAxNQPSe/pIy/WBs6ie+poW5nuoji0j7zpd/Ls3S9/Y+hsJtKvzjnYjuaKwxPpn6M",
-	"IR2Ec4pSmhSGJqYNqVuguI4/Ip/ZySugyRQnI+QVFfoj6m0flRSTK5HPrvGfCsa5rgmOlq3oApbn1LTK",
-	"FrvYRR326OjoaPv16+1Xr5aeAb4gOiokTDMpWqVakkBm4lyScKr1X4GqOGG2brMqearYZSGvNFCjC7q4",
-	"EtJcGZpPpvawdZ5lUpmrXNA5ZZxeowSXZgpqccv7vV+3J3J7kRcgaZU72lBlnvs9rlF4b7XXNwWO27To",
-	"fjMFiXlRCONzJ3UW9z3jNIGZV5MbUNm97cFCKyH6rzGUvO1lFyOHb47tgaoW3YU/C5vUHK94Tz/Yrdh4",
-	"5YusBFp7P39AyTTJqUoZFct2+FXxXCXN6ghzujHNr4n9JViTDcjmKDHscJjv7j5K6OyaGYl/w4hIMsok",
-	"l1d49P6JRKYsAf/E1qDdQqqPepJa43aMhuFckhQ4SaiWZPPdu5Pn8ddwKiY5nTR0n0Wx11BsSpnctUsX",
-	"KGBP8VFruzDh9KCu37zGhzwI6rWlfsj8ndZv+SDqCkwqN1lvhXQbzrWnV9M1upRuNPhZCiKBZWOflw/W",
-	"9JcG7VGik1xyStzEDCWyT1KZScI3mH0S3TZ98iEHzilJGak+jRKJziBhlL8BSJdqxBfhs6EqVZ/kS6qh",
-	"JNB+4D7KNTWUCOB8gxqj2HVupJ2iYgmohJLRhX3hyH50CbNMKsoHaKoXiO08TqAgaqvpfDIBbSA9tuC1",
-	"dDH1p9fU/yyUceYgcCVr4sXcU2ST3dbWJPu9j1K9H3P58SSGE89x64tHyo3skwwUUcwoOacKCPP4IZBO",
-	"/gzX5N3JYDW1NbQKF1TXQqd1iFCb6zraakwZaCyUk5lMc15Q0JSBZYcU15MxagzF3STvLi4HxMpdAgTB",
-	"lxGqFJtTIS2KA3FrnQKBodBSSDKnnKXUMJJSTjSoOag+SaZANEwE5ZSY3BhGGEnoLGMElLIPM0FyQYm2",
-	"3KmYRu50/s02q66+oGMUDOTk4vLo0rEPPojLc9jwmZLNJ86F2ieZgjHTWpLdvcdbdTbZ3Xu8d/AkRjk3",
-	"EYI1MdKAIyYmOZCMKiudcbvw3IFs+p0+uXhLnjx6Wp/g33q5tV1Ubo/+RxNM9R14LQtxzDeQqiSu1Kvw",
-	"+XtFmWBUXFlraAKWMcZ0xvinKwW58OIctUPU3K8UJCDMFZvN2ES5r1ZW5r9V1NXkWH2VVscgOgFu8Zpy",
-	"vAeYUWHgWXElYAVN4bD/TOvk+Gi8n+zRp7D939I/XG8fJE/o9lN4PN7eo/vXj5KD9DE8Gce9WTcSnTcW",
-	"aHFNOg5zBbxVzBEwVzj1knSiKDePGjO343Rsc8W8ZyKtG0JOl4gL1RUM1kVB3OF9gQ+1FTBhnhxU45Zq",
-	"1YIV9aHXdz5LnH5sM18iY0WvKCCxkgZBPz6t4hijX85gdu3v40qwqg9xzZSZPl/bH9HvJcywzyD0lGXR",
-	"oR1YvGnz+E/YHMSb9osTXrqVC0RKpoyj6ymTubZkk1FVNxHDs/p1uWuzmkJttv1gT4KZxM5twbHaCsIi",
-	"55y+1YZGXLta55C+FesegHdXLV1m6dYqB4ob8WNQBWI171bHoJjVaGSho1iAT+z/wYpxLslFJpUBziV5",
-	"J1giW/R1KbzPuQEaaWpfFLfJv0HliM6i/eLrmyh2lguWsIzJuKWVTaWAbyBJvw2LJ7eA/MUxVvtdwUBI",
-	"h+04dGLV7pijSooxZ4nRXSTCyIR9/SfaSwz1dqtY2qVMOKN4J+/UUzYHpVkfL+QpDmJPa3WN6ia+mvoR",
-	"BF4Y3GoWUxNfupmDU6yB0CQBY6gJLdLgmMeMQ+slZ9tFAhMQ3VKr16fM7RdGIcTHVPB3FBIdIA9KyU4p",
-	"kEiez0Tr9Nq8By1itEGT+Iby8VVwtNySJj0Eozd/UwOw7gmFTOKG6hdbtMrs0CUGaQexWAs1R/JPpNKS",
-	"fP3NcQUSuhwsVxrQWC2JqZplSajVLDxdB3TQDzg1ZJQoxzPgKUZWLBLF2H5XV7dQdxyE8rHrNqD8mWXy",
-	"r78hFKTUUG+lks1KwG0ttd/dbDrJ6KXkXH58l619UZRxKo6lnayJIsSXyGCvAnt0wbyfgGDGGpPSGtwY",
-	"toLgZ6xtr+AZoXwGQhIDHMbWbpcE5dJgweRuF1etOFPKmuoA/uXRU/Lo0SOyt//o4PGTP8TOLUOuUJCe",
-	"BgplxGamiOocnMBlCUZbMUKtXlDi/GZhPD8jzFDOqJBEA6Fag3A4Vs0NDeolKgxtuWQLY6ciqNYeu9Bx",
-	"C3AbHvuYG/x0o+HgOiQsmP6297FT7X3w/gPvuEE3qPsi7njHVzH42H7buOiMY2ZamR4Rol/pylFmINYT",
-	"xHZytM1ODC5to3zaFiqz5lWBArtZFsTW+uHCzaAbuv6+uH69eElqrqr4oPqFtDNDrxSgJvZLFGYtt7bY",
-	"hG4yXQJ/SXRTK8lMgXtTZVEDZlq3Mc1q0VKtJLYgge8qRiLEk3vgL49pBR7UAgoo9yNw9nhyq5zaYRxG",
-	"uaKAeZd5tcOdOeZSw+1EY2jJ5zgnT/EJxvBVsSLfFoNRm7TMizjlhupbfN6mPEfkQaCHhhjeoqrKOag0",
-	"b9Gi2wi26Uby51gfrn6uxTjLWajxcr8Hy7bwpJAxtxfX0uGlux3pFM7/NkLrahrHzSP9wteccdoRr/MD",
-	"yLZwMefQRSA3FTtryI/+kqDbBYhfpOIc1tFmCqf0IuAtsH2wVPlRrOK8w5cXT3dz+FLunHpzbmXxXIZq",
-	"HVlxUiOlAsE5TOoSyOC1kZhcWS23ujPyL4qqMp1UiJPuXO5FMoU05x2B3DcUtzQuCX1mRWQgpdgc2tQj",
-	"dF8rl4jQ5oVpt1ecB++bJIh/RalBrKJo3cTLBjQt1KXVfnEbBte4FBRd4O3FSbsvrsuJ1KVbtvLJUqyO",
-	"apd3cafWClM3uia7u7uwWw8yWSksJPCaRxTmWiRI7awDvq7p1auHi3g4uSv19O/u9fpWlM/yZeH23Ka2",
-	"WWyG272IrpauxZjtkesdg9+GlljIiDtLvjiVEyZao43bnYbZYn5Wy9hFnlX5i9g0XhcxKh2XymHqz97j",
-	"7d2D7b19qxjcIEB54da5cSfIjKEpE1R8pn0XMAUYxvNo78mT7T3i0j19QmfdCfnuKHrHja94ySytR6MF",
-	"E8kNRrUekr0nVeZon8gsyxWQvT2fNqqBZErO50xLxeSAnOVf/w/BkFuMaBNEwyRnRrqoqyVXk9W0/yjn",
-	"lIN4L6MRU+GFZfWbtxwE7bVfmjfWSCR53ffRZjkjqUxyvOer79/LpdrUSrftdgr1Q45SnUTvujcj6qQ3",
-	"AQFqXYGh5MfVebsa/Vx+XAp24Xz8QN1Lsi+NaoYtEJ5iBkLLd9Ho9OCBJcIjGkR+5Jz4eA3ASEI1c5e4",
-	"IpGKEia0UTSljkBWsIluLo3cplTv7Eo28rsU2/o38PHOM4Q1JArMqhLKPRwm+kbnLc26TrjYPdbbIIHS",
-	"ZwxHtIyluZ7GbuEa6ZJhanZM69PNsKUV3oaZzssYspEw6gYq5x/b6CKj2OUXR5gzVwqEOWsXrVbqfzxb",
-	"WfQ2X1j/edcUz0GDWVstiEr+rmEuIPL27iX6HV4+untshSW3Z1QtQGJgTbanbXaG/t1hslm/96klWamJ",
-	"e4WPpYjkxN/1o3lanYh3thBuW98/TrXB1IKjayVpLKiWGzajBDOtgIwx3FQYaiihnG+ANqCk1xmYSFli",
-	"v0lrN8RR4WDXE4mEORKCkZQV6SPVcIxkys6jGcJcaCWPogZpZDvKWhYNOgLTpkdHImo6HQ9VmEUE7KzM",
-	"pB1OB5O3xcAww6HDzbCU1+y3xWvKoeIk45KJ2gTOkqS7m8S/tzslWzKMfEjgDJKECjlRdMySImKxkXpU",
-	"V15fn5wcP93d3d07WqrF+rFjW3QOVGs2aXXle2WqGjYx7HB/f407kaZrNL9umUgQfN4aaVnN40+MkjOa",
-	"yjkle/HiDLXgxkYWQfGV5dDXjFMhyebe9tOtZ0RLLlFLTKaMKKYZpECof6h2AvtLPUfFxGPrvWihh3ei",
-	"PPcUWBF3SFQVzjqIZLikEI3oSWLEtToZtQeyVu9ejGUNSDeeJml5ZXUUajBYE4Y6TvmEk/LbfhEAhBOD",
-	"6tzj4YktYUoLPqEUqqIu9ZyFrlM/LYClPt+3KmUuGNgTQJFlVctxYWJMxWdGkQrYjCr805UVsv+4sp/K",
-	"q4miqax/4UsPlV8lGaOrp7v4qd+Cn8mT/s3vIS9Aa7zZHcsIqGs1vmzR2vo3sY6+uU7QUjNktUJCDRug",
-	"XkqoWnVLWaFus+yikcQTN8zq5Ponptk1syxlIZNyktn/B3na4OLrOqAgU6BBmFWjFy8WEk4bstSpdpiX",
-	"qphX3zbAfP0n2Xx+dk4ePT3Y2Xv69CmhygzIweOtZ4T5aWeBa4tTYmEsYSkQxocikZzDxAoLmaATiVid",
-	"j3z9jew6VAkQm/ONgkFjuYg3USlWVLRr+nXsjC/pezieUjW5QRRMe+xbk0iLJ+MzuIWb6yUXb2W2lYdL",
-	"p95cWbWjyC6Hq9Iocad8VWSd+yhkpmY+yA0V3F/6N70mD1K+qrIE9s/tvXgU8oyJtLX0mvtWrbNZmnmN",
-	"6gY3yY1bfPeq0HFVTnfZxYo99xMTM1ZuFuzaYQ7fQrGhppAvQtdaqwfhq9vWfRsCs9y/m4tMlA2tPpal",
-	"Je4KbirZu9+j6YytkS1rDH9O3Y3ejP7KZvZ9j548xsxO96+9pfp0a0T1paJCj0G1GnolLdWStvd3ny41",
-	"HFYuKbSgG7bkPvV77zSoEzFnhsZne4Po+ds6p5brtNaN/zMz01TRj2tLlMXI4pmcQ3pFnfPGqrvKit30",
-	"CriGj1NQ6B7KXanOIK87hYQz4SIJ1ynGtJBd05Kg4RxpuWLm04VlR39XCFQ5iG9abwRdgU4TCDU2rGdA",
-	"J0wnQDZHNEuv/vM//tdoq0/w0l1iktmIZpmSqfTvcNfxo8FQXCQ0BQKp1TkUzGVCreL1jBz5513hWA1q",
-	"Tp02xjemVE8H5AKLGLjXYf6KPCQHu3tONUF4QSHjVlOufWpM5oqZMq9iJ66YWYUVPT90b6Hi6Ymdh0+8",
-	"1InkVBvn0WCuVgEjAqQrCGGYL4dxzIxV0l6DsYKYM0MFDUy0oXg7EbWiE2GZFUzLE4aSXJAx1QlL7A5s",
-	"JlTLLZLmdr84DIbiFcfSEXYGGia5FFURVjyReBVYPCI5A2LHTu2POBBLcUAmOUvpUBxNTp4TnaPmZwDJ",
-	"3x4PM1//6S9GncOr2DJydHbS6/cwlRB3bHewN9hFMtVFZcLeSbW8chPpN21ikfVAM9Y77D0a7A4e4UW5",
-	"mSJF79A8ZcZdRkaqf+ABcDAmV1Y7dtVs7d9Frp+dGl6rGUVnzADhG0dnJ4d225zt/SGnHIbC8cTnz9QX",
-	"zkmkpn2ic/d9UcLGZ50ENrAdlW+AZkYOyHNrbbCv/5e4+g3g9tmBnjUM095h7xWYskxmv1bm+W++tvCH",
-	"HNSnqriwFfTdVY/jv2vYZWv/fqzkrPa71XS1+MuMvLVXcTZjpva2FMY056Z3uL+726/E+N4u/rNLjv/S",
-	"qMS8v7vbUYV5verL5SlHyi+fApnLhKF/ypfPdpxw4CYQe2850aqus31+b83nH63xPAbjlaxfTZWkMOEM",
-	"83e1ZmQTsf3dxSUmHtKJdnITL+HpZMJk7xf7qh2am+kOl76ASiZj5XyOMqw7Tol2zhQ4tPiZSPmeQSmI",
-	"rvyXI7J5YYUg9Mm/GZO9FfxTn1zQGVwwA//9wiiWmK2hsC8ko9IVMSKp5d8ZFSlV4OpQWZLQxhc7H/1l",
-	"+/ji/OW2f5oSWYf5ZApDMZMp1m1BgLBoMSDPZSaJRbmMEeMuVeaMjCnnzDDCN6i7WSWakWsuk4T6nG6S",
-	"yY0YVGBcUlVo6V9l+unWqLMW8/SlrnYYlcOXO+SM0E8WYY4jJCtJFMt1YnH1uzDG/tM1GcNrX73Dv/0S",
-	"skkxe6s4oZ5KgGSVv6tgD8c7Tc6QuWlnjeMpy1NAt47nDe/fjvOGK1UlJGpY4ORSSonOr1FWHUusUzUU",
-	"5cvmlCBPGEo6GcIrHjG2IAVXDEXJFnHCtitdILGDxUVfFLNLpizXdLD+2dZAbHEPu88kDPFrORV0ztk3",
-	"Fs9a3SOZMjKl4TjuOFKYA0HY8ZX5qDFWwRiQU0pELueUTOlQ+Izmvf0qDG5Ajt07FUtgnhuJKFmOaVx9",
-	"NwHUjVH5DD/k/mp3KFLmzoxyo0IVZnPMhCQ0JZRziW0a8BFw9csEqpcHu4+2Yme54NG9C7RqRI2shFcR",
-	"Yipe43fH0GfVUv05MYKl35Da4L6L5Ajtbcrra84m1shmzvut2Ex6US23VqN2OzB0ING5Iwu7aTMrr/d3",
-	"9x15W9xImWKfP0sCmmFdSiLkgJxwa5y873trD2l3LrlxdfL6Q5FR5cPgXO5+hNK8tKqF59wxvdVCgFai",
-	"uv0YhNX2BW1l1zHFyD5hbmfsx0wQ3AastnMTyrstGXY8xevlXLipYcVIYDO87VcQ0tuK9NRJTSfuxTUy",
-	"ttKTce8hmEkhc42X4rkgTMyZkaT4J5Iq2WTc/zVHcy4XG1LRLSQ895K6IKzoL9fUisOTQGPDYMzyvCwe",
-	"DAVaHdag3DzYfxoFwgsw3wkFL8B8OwT64zS/M6ktPfz2Q2+lvaqdR6vf4IxOmPDaDSUJphDAIRlVCQWj",
-	"0tB3JTytemRn6JxiMyCjxD/n7toshNl3ohMHjX9yugEcRCKR9iwFMLA6my/mpKWgnBGrM2H3JDSivLMC",
-	"LYzCUVc4Jdxl4BxSUFHPwinTVfF0vZpzobg86PQONKJs9opWTY13ubustf0M5b3F2r8sr8vW942Ul0UL",
-	"Pw1ueuO/DeOi1/+1I5qbzLnD7/E4dHvs/65ej7LrSsSwe4cKKzJJ6gj9OyhYNYXphePHwinYxyqmoccu",
-	"wJTKk9v75Uu/RXaNyuqgIyvBY7VRCRAFwhkdlcpdVkk1cEhU0XDNwogvkl09qkAbZnJ00XPpimhLX/V9",
-	"f3d3y4IjJBigkyigyvk7fFTNYChOy9+Es21Wj3M1pYirdmWMJJsHu0+30C7x4RAUS3Eht6IpEVQjHrmP",
-	"fWl7jL0qKtsTSfjGu4vLqO2ANwklZt2R2Iz0Sviu7o56i4WYN7CsjB54lRV1Zc5QRhdGH31GIElkWbUb",
-	"dWxXBepLv7fvGOP7TPrYju8uiQa9vm/bh3t3KpPyBrGjCd69M63s80/Xev7xzU037+d0x1i/N/JOQVdB",
-	"uw2Q6nrOThWl36JjF2XeqUURJCzmW//1Lee7cmpYBp6EnlsCTp+xdvIcFBsz9GKwofCR45/pgFxYzSWv",
-	"AkQ3vQKXKZlZKxQVuS00EKcUQ5c4m2N90yqSkJxUgEh0XkLVoAZZVu06e3txSYK1j9qRpdFQ5o7wpaVt",
-	"zQ+MMg9o8nugycH+/vdCnyCau+zeWkJOyahFb1ALLsbQWZeC1MCjf7D0S6vx9c7DnvMYNYwcaysFhk7h",
-	"ggRysHvgPc+5kKVv20nAlovWkPNjxtA3dHFtid745ffkcA/y38lreXBT4jsP9NmoBFyDxnaCeMhW4Tfs",
-	"vZGiSnUa9gitbhmrgpAun0EnU8y/0JkLhIjS1rGLxqwany4SWGxnqkd2fEdna+wtebLRrdmR2O1LsYUm",
-	"rvdOfhW9qEMHalMhRqVFCepvDaMusPiLSNALx1XYRbtwXkSTY9drDGDCWHKWG0o2aUpAwwwzdmTmlCDF",
-	"qEayKrxLucArBkmm+fXWPbxSWJeZ77VkqzpjlYIDo/298oqeh1J1XQdoUt8MsiN0wZUzF6n0iZpEg48m",
-	"wktVi3HCjkGgTzR4w5tiZyyX/Tkg52xsKSt4Ry6GYua6y2yOil6Qoz4ZNZtB2s8i3SDtxxiB6Ex+IQ3d",
-	"8qEK9tUKB6wYyFjuwczTaX4dg77nGJp+VkWm/+C412jy+YB6D6j3I6Ne2Q/QN1cg1shGTFkL7Fy9j21f",
-	"M7kV8qpxmcAq/XyD8lwIvOUs7YeiXZrV2Z2Chfc9oY5FTuu62FB4Fa0q6+2aXWpQc8TQlBGpmNXnMKa3",
-	"NA1aoJ5o+9/QbRG9YbbLfV4rdvKDw1tQ2OSHgjZ0dFOzgG0PIPIdQKRg2JQRnVOntVDD5h7VkcFpYCuF",
-	"rLwOzJT5ba0Ac+GzBhqddv2dwpaDO6th2bcG7SydWejwoKxTQMoVDgUGSYHW4CJAiQGlmAuawRwJOyIQ",
-	"Ogf30ojD8i03xXcYWJ6yofBDlWmarTcfTn+Ci+IG8wdHmUZFiwcl6kGJ+gHxD5neI0pwn3ETRNv+6DPQ",
-	"usDtpGZzMYGopRF2C8x6RkKdTjHDkOCKgBIXQV5iUAxpilS4n8di+1FVmgegeQCaAGgcM9f4u4SAdSBH",
-	"+VJJZfm2KNacSe2JxJX5srZYcGWrWagnjab5NcazjBLDfFAHnV0z47spjYgcilFQO8C3W8LSO/6RuH3l",
-	"pnpM9U/gMW/UqHrAogcs+lGxyNtT1VlUBFI7jnVwyfjiB8v1Hwx995Vu0ZwUuZzLIoLNTsV94ILMUCXS",
-	"1lRzoXFRT05ReeHnQJpGHYkHpHlAmh/SvVS2tHThpkZRS9XMaT7lYZQB4StDzSrGVlMBcjWxyjdjel2e",
-	"lqTWZUp1hJX8aMjSKJTygCwPyPLjIctJWeSzsqnKGMcuHFloNxgNV3vFWdBcdsktFPP5ZWqCDyPW9MmY",
-	"ceOqr6DDZkw19IfC215AdELTtjupU6bNSaNP4W0l9tyfpJqO5Ja9WlGPx79rdstCA8QIZtXJ5b6nEDeI",
-	"2+6Sko3b2RuQfMB14d1QhO12qi4JUe77Hzm1bw3n6HO0mXDZ7JabCJAP7kH8yjJUbhgp754N82HqIp+B",
-	"Yv2hEKB1jikwZTkTngvB4uF+uVhgwu9CZL6TVSzYE88KJhM2+M4ks3giBaaRTWtEQiutbK1BFp0RxKcb",
-	"QViAzzaIZFKkFIMSMOmhX9VDxaTrjFEh+7W8hqHAJK1ESSG5nDDaElZca1u6rgpY6wH7vPfd4CquXlXb",
-	"OPjOUcDvwtCOfnGIkVMhjUNZk4Z2Ei41LK+qUqeoGZBR0VB51CcjHxAzIpKMat2VRwOC4eyza0fuxf2y",
-	"ry/UQpiUE52jcujqJlSXThuuNocvThzDIrucW6XAe2OMtLXF/s5WyXKueYhbuWfqfylwqsiQJMLXm4pp",
-	"yRFuGgxLJKHX1xRL3awrpfxHDD52VEwpsmwwhZZz+SFnTnKVEXMIc4WHpE/AKmJDMTp5c/ni/E8v3lye",
-	"vH1z5f5x8uLPV8+P/noxIkhijHA6l8rVrnCdYTIF2sXkUcUSGb+LSaRKox3Jf05EabZ0fkCVB1RZEVXU",
-	"mty7LoBknIrVsAP1IzuyZd6iPm9V6B/zdFNqoIjHLWJhFXdFmNzvhRRDMaWl3+GZM6TKwFn99X/HIONo",
-	"ogCazfZ/TrCwK3vAiQecuDlOrMypacV46+KGghW1jloCFBSTo+i7ToEXUylnCy36x/mLJcpHUdYwpYau",
-	"pnWcw8+rcri1PeDIA47cEEfq6SwF464LE4a+h+0EW+x0BmOU42euYFFpPxBez84ZkH+jTWi4PPrji6vj",
-	"fzs6f/WiDR/6JJOsbpF9/a300ErMOmyJl6+aBL0d/5zOj4U2SA948YAXK+JFw82+lH87AWRWawjfdSeD",
-	"pQqnvg70NL+u3cj0Yxcy/eo+puD2PkFvaSyVqLjUgcp16l/nKpJA/U6HBFc6Q1FUWARv3DTKjLjo+arc",
-	"4rLiiq/ABJ3y75APg1Fu+9anRj+vwypPZfYT5eDaYrj8p7ELn+uo6d9sIhivtgmK4A1bOmO1HjTFcRxi",
-	"C8wcfF1MKO8DuFSSqFxy2SdAGNG5ZK6e1GAoTiw1KfBdPqoyr0giM8rKynmGtRzp23qPjDs71Ghf+Mjx",
-	"nrnlE3Cr6bus1WKZ3/ui77Q8D9z7qoMQ9aW9aJOrXCcIPObQi1p/KkI5O1XH+w7txG4CqgyiXpnVV7nH",
-	"6qqumGoQRjpoqQ0WHknRofJO5HrY4WwlmX57ZbfewEe3tAipXVa9nO596xF7YiQX34ECd/6B/z9xxnVQ",
-	"eqzNwLbPrDa1w3oBUJ277ilzl4vBJcm1K/5/sLuHl4pB/WN/K9hY69ffyMHuQdzMnsv3URJfXgbLb8Aa",
-	"tbBiMTeRGDxHcX5b5eD+6XuNKlV4tK5dxl0TX659tbuWO2pL/3wjL/vXJolM7SeuwUghK+MF9q00/4M3",
-	"xpxcTXI2FDqBCWe1Yu4xSsKGgPBOYx+2u8DHRtfB74yQXhjj+mLqlis77vb73to0T29sQ+C+uyR5py57",
-	"0XoL9K0gF+i36A6uPLEjJ1Jp304+kWLCcjEpOvXBxKpveK0pic6kMpiHnwtr1ljgdHWWmyGWQ+Gjwiz1",
-	"h6ZPn/ga1EA2iwruW21xl+f1Ndxt4OVDXfEuRv13mSsBn1YrLV6Q1LN6Qf/EtbXgofC9913XKv7o5IWA",
-	"HZtM1FG+HKsQM16MIb14K/M0MoV1wxeHG5CRgjEoEAlgpijjWEusbLFZyElqWEIPsX8DdiMqs7vyCTZW",
-	"tJp7UeqnSPgqZjMUWN/8WVD1PBxixQrmrdWBa9x9R9LtJXaD/d6+PM8sbplpdzHg8qwbtYDxxMJcC51X",
-	"J3PrBYKXz/gkoNKvvxGagXqoPH7DPKwzy7uuT+pmjLu3ygpAVjUoKYSJBQHdDTuLesCK0d4l5q0S6x2P",
-	"8HZtWTCrFYZicY2HpB4BzjkUK4XWGPAFheDOWfj+xn+XZ7QQ/d0gpsKL5fvxhhu9NvmwmX15t6NozDgU",
-	"Ne2V5Hi15Fo6GVCySP9jxOTGyEN0TBb9lx2ppTgcUWxCnS5p/8JWccW8nZUF7ge+0p5Blzcuz/eask/Y",
-	"zWTYDSiU5Azr29kfZ5JZ4r6myfuJkrlID8kIaypAOiIpS1wSGpAs99dlm69eXPq2zrgXWwNSNvgYCly7",
-	"g+4gk/rrb4EIdT/zTrPEWpapzDL0raO4jVqB+JsI9bdJzFnODcuoMjtjqWbbKTW0Tvv1fux22rW+wNdM",
-	"UFRSu9uj4+8izdG/q7R1Mt5tUVTWlluPp1OTs7I4rLqcdWfkpez+d5tpwDwFUctnhIWEa2eN5d/wjukn",
-	"EsB7j34fAYznjz3i7c5vHl/8iUjyl9OLv2xh/coCcG5D9nrwXJZaQ+dUfPY3ia7dGk6tPhuHMFYF9w05",
-	"4mONDv0VnjXI69g5pd48L+746goesojT8shmBYk6JyP7Js5Axw33V1AHKk/u6wYKeAF81yk6S8FjI8CC",
-	"e1zU/6gupXJRyJmAbNYm2E5CDQ0CH1tXaqqbzs+egrBS2dELxSvi3JqlUhu6RbwnoJHwFZYp4JRwmEzA",
-	"9eZrcUC5/jgB9a5ClPeVHP0wSwyw+06M70Q51f4CbUSO/UaEuUOVYvOukhNV+OUGPusaz5XUaDH9xFDO",
-	"6ICcgfIGjp0k2jtgrI6QSE6VVQKDwMqh0Kx0mixml/VJpgDrFaDqiy3uqt2YQtXGjUCNqIdiDqkUHeki",
-	"R37J30C996fwO/29ygh2MNmyghcl4j0EWn03dS2EfbWEpTcdZ1rLjtfClvAxy9tN1t66Gfhg/FJitqkx",
-	"MMu6LOLzoMFT0eMYEcP1fDOyTxTLdeL66wrpmkMMxej8xbs3Jy9Pjo8wvvP47ZvLo+PLq6PLyxevzy4v",
-	"RkHD5DHlnBnWVOFWiux0wHLslnPkVvNT4EuxpAeIeYCYG0FMG782NZqbAchYci4/bufZitBR5b2lDC/E",
-	"ZxmdCBre9hQTGpCT8nHvIjMGNEMNZwFYXr49PX3753dnVy/+9OL8r6M+GTPMTWl57GJELJ5gQSYOpprA",
-	"UGBwfDvGOFPrJa77XfZTYEyxmAeQeQCZG4NMF2ffDFtunBCPWXFUQZm/GhpuU0qumZYT4fL2XasreUhG",
-	"HCaUj/pD4UtzjPpkZBRlgonJ1Uep3tsPUEf7dOV/NlqWnHaTnLT7iBC/c9b7A0T8DKYOaObbL8VYNWDG",
-	"b4SLbUs2ac470tReMq0boLHYCWpa9ybbqaiULmgeVTWN8xevT948f3E+creDMXC48FP7SeGhWN4DTDzA",
-	"xFowMV7KkDcDhQzUDLSWq2W3p9KV23LBf/hDxCXpiEIOyAXGICAHVU2vHWUVqe51dDh7cf76xcXFW5/N",
-	"mlJe+nxu7uc4K1b14EF9wIv/z9WK5Vy7HDmcwt8eT3YKruCGq2EaNnnDi+1pfk02M1D27+PLkyJ+JwXm",
-	"bkh8td9cEtf+pO/igXJBziSX5OLy6Pwy/BGmJ9rfJSxjW76RvhAybCHn44vcu4iQM8x+xIQM7sqBNJrW",
-	"YQybj10uxmLkQ055Lj7kYBfxrFgAZqpUcxsKDj6YH/oEfGMXzVy2q5yBMaCKNFofSxvG2NZyakmZUtsW",
-	"L3/hT2MB3JosioUP25vLkCW9ZZ4Rf2b4HsvUuERJNNhFaY1xKbFgd9fDogIZ+JXOMo4B9IYd7u/HIo4i",
-	"F8/FWWLmVkBic3R2zUHBMwwvY8tnhG2ca3PqAj63w6f4m7sNuPcjtcTbl3xVUfG9RNHH35T96s/V9UpC",
-	"sEC+Qd5UqrNFgaH6fQcsUZJQ7S50F7Ohg7yWwzBFneoMG4y77C6dU1LktCAsYFKXq3tsz8RaMqxPEkZ1",
-	"kouyTK5hmfcmzzJr1bnr8CUFyC9xNSvlv/wglbztitqI+8RvDnPxR9+jhncj56MYPyAOlynYJwtH3EqF",
-	"9p2Q5IqZT3ha10AVqN7h336xO6tBzdvg+ejsxPfHENpQzgOyxJ85NVqSVCa5lxM6d3LSRzpOpTYW8XLF",
-	"e4e9HZqxnfkeKqJ+rguDygnD3A3ichqhzErsEw1a+8AG/xlxIWj2aErCo5jSI3uLgB3PY8e82jrj9ckE",
-	"KwYwklIvzDHZLRilkesWkQ6OX2sRGY3UX+dImeV2QA6OifEXKM486ACxYn/MhBwKWmtVQsDaGWGF5LDR",
-	"Nda5rsClYHRfAcGvIiCUxRUc+7hyF0FvgSYDNWdFSQ6vwJVV010mVbBFtSoR0dPoimosrSnwtUyDWEnw",
-	"OVDQzIGyKhlLZHF3VN+u8uq9tgULCuXiTNdo/IB7VRWRb+2OXJtCWHvlyy9f/l8AAAD//w==",
+	"7H1bc9u6luZfQWmmynY1LV/i5Eycmge3c2l3O4nHl3P61FbKgsklCScUwA2Ayk5Opar/w/yB8zS1H+Zp",
+	"3uY5/6R/yRQWQBKkQOoS29vJ+GVvR6KI21rfumBd/t6LxTQTHLhWvcO/9zIq6RQ0SPzXMVVw8tL8xXjv",
+	"sJdRPelFPU6n0DvssaQX9ST8mjMJSe9QyxyinoonMKXmF/pzZp5SWjI+7n39GvVOEphmQgOPP/8bfDbP",
+	"JKBiyTLNhHn9OcvMyEByvkG/MMGBxIKTlBKlQSlK4gmjMyDcfihhzJSWlCQ5kJlINZDNvf/8j/+5t7tL",
+	"Yiqp1iDZgJsnUjD/gIjEbCSBABn2rw+3h1v9Ae9Fdm0ToAnIanXeZLfNbBcsjWuQM+BmJbe3Yf8qcsnh",
+	"82298Kt5WGWCK8DTPZPiJoWp+TMWXAPX5k+aZSmLqVnJTmaf+Ke/KXNAf/fe/V8ljHqHvf+yU5HPjv1W",
+	"7RTvxRHrR/xKSiGB2A+1FkRBLHgiyPnrY/L84Omf+rhw9yYz0FEci5zrS/ERcAqZFBlIzewS4LeMSVBH",
+	"OPORkFOqe4e9hGrY1mwKvai5CZHZtPm9KbY08IWEmfgI/o9uhEiBcvxSpBA+u+pYfrHnhAO4X0TexKsR",
+	"PpSzFTd/g1ibAdzyrxTIwOqnlKXBSbcsMhVx61KmudLHE8rHcEaV+iRky3PtG7X8XtiJN/ckMINyysG9",
+	"0Rp4QnkMR7Glr+YGUXzCTCO8FKGXmHH1kuAk8oTpV1zLz4Hhy2nBb3Same3pvXl1SXZoxnZmezvApUin",
+	"yDuHuC9ze0pjLWRwt+kKJB8bGA9ThJBjypmixUTnH8h1LOyJV4vY390NjWN2DZQODjW3qb1idY1JRMW2",
+	"+e+r5tF6BqdiPH8CTMO0/kcXcHln+bUchkpJP8+TMb4vNBkjM0+Z0t87GfOei3w6paHZRD0Ov+njXKog",
+	"eaw02WKQufnGYprzMK/HEqiGZBXcTaTIRK7PmfoY5kZQMU3NWzu/ZoKfA1Ut1DrJb1bCQ5hB2sIXbMzC",
+	"Y5hNEoqmxwaYvScY1zAG2bPyS4jwi5Wm4/Ceamp3posoLs0zX6NeniWr7X8Ihe1UouKci+1ortA/mfox",
+	"+nTgzylIaYJrGus2pG6B4jr+8HxqJi+BxhOcDBfXlKtPqLd9koKPr3k+vcF/ShjlqiY4WraiC1heUt0q",
+	"W8xi53XYo6Ojo+23b7ffvFl4BviC4KgQM8UEb5VqcQyZDnNJnFKl/gpUhgmzdZtlyVPFLnNxrYBqVdDF",
+	"NRf6WtN8PDGHrfIsE1Jf55zOKEvpDUpwoScg57c86v22PRbb87wAcavcUZpK/dLtcY3Ce8u9vilw7KYF",
+	"95tJiPWrQhifW6kzv+9ZSmOYOjW5AZXd2+4ttBKi/xxCydtedjGy/+bQHshq0V34M7dJzfGK90TeboXG",
+	"K19kJNDK+/kDSqZxTmXCKF+0w2+K5yppVkeY041JfkPML8GYbEA2h7Fmh4N8d/dJTKc3TAv8G4ZEkGEm",
+	"UnGNR++eiEXCYnBPbPXbLaT6qCeJMW5HaBjOBEkgJTFVgmxeXZ28DL8mpXyc03FD95kXew3FppTJXbt0",
+	"gQL2FB81tgvjVg/q+s1bfMiBoFpZ6vvM32n9lg+irsCEtJN1Vki34Vx7ejldo0vpRoOfJcBjWDT2eflg",
+	"TX9p0B4lKs5FSomdmKZERCQRmSDpBjNPotsmIr/mkKaUJIxUnwaJRGUQM5q+A0gWasQX/rO+KlWf5Guq",
+	"oCTQyHMf5YpqSjik6QbVWrKbXAszRclikDElwwvzwqH56BKmmZA07aOpXiC29TiBhKCtpvLxGJSG5NiA",
+	"18LF1J9eUf8zUJYyC4FLWROvZo4im+y2siYZ9T4J+XGUik8nIZx4iVtfPFJuZEQykEQyLcWMSiDM4QdH",
+	"OvkL3JCrk/5yaqtvFc6proVOaxGhNtdVtNWQMtBYaEqmIsnTgoImDAw7JLiejFGtKe4mubq47BMjdwkQ",
+	"BF9GqJRsRrkwKA7ErnUCBAZcCS7IjKYsoZqRhKZEgZyBjEg8AaJgzGlKic61ZoSRmE4zRkBK8zDjJOeU",
+	"KMOdkinkTuvfbLPq6gs6RsFATi4ujy4t++CDuDyLDV8o2XxmXagRySSMmFKC7O493aqzye7e072DZyHK",
+	"WUcI1sRIA44YH+dAMiqNdMbtwnMHsul2+uTiPXn25Hl9gr/0cmO7yNwc/Y8mmOo78FYU4jjdQKoSuFKn",
+	"wucfJWWcUX5trKExGMYY0SlLP19LyLkT56gdouZ+LSEGrq/ZdMrG0n61tDL/vaKuJsfqqzQ6BlExpAav",
+	"aYr3AFPKNbworgSMoCkc9l9onRyfjPbjPfoctv9b8qeb7YP4Gd1+Dk9H23t0/+ZJfJA8hWejsDdrLdG5",
+	"tkALa9JhmCvgrWIOj7n8qZekE0S5WdCYuR2nY5sr5iPjSd0QsrpEWKguYbDOC+IO7wv8WlsB4/rZQTVu",
+	"qVbNWVG/9iLrs8TphzbzNTJW8IoCYiNpEPTD0yqOMfjlFKY37j6uBKv6EDdM6snLlf0RUS9mmn0BriYs",
+	"Cw5tweJdm8d/zGbA37VfnKSlW7lApHjCUnQ9ZSJXhmwyKusmon9Wvy12bVZTqM028vbEm0no3OYcq60g",
+	"zPM0pe+VpgHXrlI5JO/5qgfg3FULl1m6tcqBwkb8CGSBWM271RFIZjQaUegoBuBj838wYjwV5CITUkOa",
+	"CnLFWSxa9HXBnc+5ARpJYl4Utsm/Q+UIzqL94uu7KHaacxazjImwpZVNBIfvIEm3DfMnN4f8xTFW+13B",
+	"gE+H7Th0YtTukKNK8FHKYq26SISRMfv2D7SXGOrtRrE0SxmnjOKdvFVP2QykYhFeyFMcxJzW8hrVOr6a",
+	"+hF4XhjcahZSE1/bmYNVrIHQOAatqfYtUu+YRyyF1kvOtosExiG4pUavT5jdL4xCCI8p4W8oJDpAHqQU",
+	"nVIgFmk+5a3Ta/MetIjRBk3iG8rHl8HRckua9OCN3vxNDcC6J+QziR0qKrZomdmhSwySDmIxFmqO5B8L",
+	"qQT59rvlCiR00V+sNKCxWhJTNcuSUKtZOLr26CDyONVnlCDHM0gTjKyYJ4qR+a6ubqHu2PflY9dtQPkz",
+	"w+TffkcoSKimzkolm5WA21pov9vZdJLRa5Gm4tNVtvJFUZZSfizMZHUQIb4GBnvj2aNz5v0YONPGmBTG",
+	"4MawFQQ/bWx7CS8ITafABdGQwsjY7YKgXOrPmdzt4qoVZ0pZUx3APz15Tp48eUL29p8cPH32p9C5ZcgV",
+	"EpJTT6EM2MwUUT0FK3BZjNFWjFCjF5Q4v1kYzy8I0zRllAuigFClgFscq+aGBvUCFYa2XLL5sVMBVGuP",
+	"Xei4BbgNj33IDX660XBwHRLmTX/b+dipcj5494Fz3KAb1H4Rdrzjqxh8ar9tnHfGMT2pTI8A0S915Sgy",
+	"4KsJYjM52mYnepe2QT5tC5VZ8apAgtksA2Ir/XDuZtAOXX9fWL+evyTV11V8UP1C2pqh1xJQE/sQhFnD",
+	"rS02oZ1Ml8BfEN3USjITSJ2pMq8BM6XamGa5aKlWEpuTwHcVI+HjyQPwl4e0AgdqHgWU++E5exy5VU5t",
+	"Pw6jXJHHvIu82v7OHKdCwe1EYyiRznBOjuJjjOGrYkW+LwajNmmRF3HKDdW3+LxNeQ7IA08P9TG8RVUV",
+	"M5BJ3qJFtxFs043kzrE+XP1ci3EWs1Dj5W4PFm3hSSFjbi+upcNLdzvSyZ//bYTW1TSO9SP9/NecpbQj",
+	"XucHkG3+Ys6hi0DWFTsryI9oQdDtHMTPU3EOq2gzhVN6HvDm2N5bqvjEl3He4cuLp7s5fCF3Tpw5t7R4",
+	"LkO1jow4qZFSgeApjOsSSOO1ER9fGy23ujNyLwqqMp1UiJPuXO5FPIEkTzsCudcUtzQsCV1mRWAgKdkM",
+	"2tQjdF9Lm4jQ5oVpt1esB++7JIh7RalBLKNoreNlA5oU6tJyv7gNg2tUCoou8HbipN0X1+VE6tItW/lk",
+	"IVYHtcu7uFNrham1rsnu7i7s1oNMlgoL8bzmAYW5FglSO2uPr2t69fLhIg5O7ko9/Zt9vboV5bN8mb89",
+	"t6ltFpthdy+gqyUrMWZ75HrH4LehJRYy4s6SL07FmPHWaON2p2E2n5/VMnaRZ1X+IjSNtyhTyoinNhG8",
+	"VvhLKfHmvKvWC04xKdMleeaUZELZYEGymVCyu0W0pISVDzPC+IxRzSIbOjUsGPeXD3071rBvoyPY1Og2",
+	"u1FHDPyU/nYKfKwnvcP93d3daFnRazciuJNFtE/H9byfRLX3dHv3YHtv36hYa4R6z93fN25XmdY0YZzy",
+	"LzSyoWeAAVFP9p49294jNnHWpcbW3blXR8FoAXzFa2ZQIxh3GYtUY3zwIdl7VuXgRkRkWS6B7O25BFwF",
+	"JJNiNmNKSCb65Cz/9n8IBi9jbCAnCsY508LGry245K2m/W9iRlPgH0Uw9sy/+q1+8z4FTnvt4QeNNRJB",
+	"3jriUzkjiYhzvDGt79/rhXrpUnELZgr1Qw5SncB7CmeQ1UlvDBzkqqJXik/Lo2Q1+rn4tFBs+PNxA3Uv",
+	"ybw0qGO3CMMEczlavgvG+XsPLBDDwXD8I3sdghcqjMRUMXsdzmNhoIsrLWlCLYEsYV2uL9ftplTv7Erb",
+	"crsU2vp38OnOc60VxBL0srLePuynTAfnLfSq7szQjeB7LxXV5V4H9LWFWbPabOEKiad+kntIf1bNALAl",
+	"3oY544sYspF6awcq5x/a6CI322ZqB5gzlxK4PmtXUoz+9OlsaSWm+cL6z7umeA4K9MoKVlCH6hrmAgJv",
+	"716i2+HFo9vHllhye27aHCR6dnl7AmxnEOUdpu1Fvc8taV9N3Cu8VUVMLP4uCma8dSLe2VzgckPxpUpj",
+	"ksbRjRQ0FJ6cajalBHPWgIwwcJdrqimhaboBSoMUTmdgPGGx+Sap3bUHhYNZTyCm6IhzRhJWJOJUwzGS",
+	"STOPZjB4oZU8CZr2ge0oq4I06Ah0m0USiE3qdOFUASsBsDMyk3a4b3TeFk3EdAodDpuFvGa+LV5TDhUm",
+	"GZuW1SZwFqQvrmNKtbt3W3K1XHDlFOKYcjGWdMTiIvazkcRVV17fnpwcP9/d3d07WqjFurFDW3QOVCk2",
+	"br0UccpUNWys2eH+/gq3S00nc37TMhEvjL81ZrWax58ZJWc0ETNK9sJlLmphoo18jOIrw6FvWUq5IJt7",
+	"28+3XhAlUoFaYjxhRDLFIAFC3UO1E9hf6IMrJh5a70ULPVzx8twTYEUEJ5FVYHA/kCuUQNB6j0PEtTwZ",
+	"tYcEV++ejwr2SDeccGp4ZXkUajBYE4Y6TvkkJeW3URFKhROD6tzDgZ4tAV9z3rUEqvI49eyPrlM/LYCl",
+	"Pt/3MmE2rNoRQJGvVssWYnxE+RdGkQrYlEr80xZoMv+4Np+K67Gkiah/4Yo4lV/FGaPLJw65qd+Cx86R",
+	"/vo3uhegFN6Rj0QA1JUcXbZobdE61tF3V1xaaIYsV5KpYQPUizJVq24p0NRtll000qHChlmdXP/MFLth",
+	"hqUMZNKUZOb/XsY72EjFDijIJCjgetk40Iu51N2GLLWqHWb4SubUtw3Q3/5BNl+enZMnzw929p4/f06o",
+	"1H1y8HTrBWFu2pnn2kopMTAWswQISwc8FmkKYyMsRIxOJGJ0PvLtd7JrUcVD7DTdKBg0lNW5jkqxpKJd",
+	"069DZ3xJP8LxhMrxGvFE7VGETSItngzP4BZiABZcYZZ5aw4urXpzbdSOIk8frkujxJ7ydZG/7+K5mZy6",
+	"cEFUcD9E6wYceMlzVYEH8+f2Xjiee8p40lrEzn4rV9ksxZxGtcadfCMewr7Kd1yV0110RWXO/USHjJX1",
+	"woY7zOFbKNvUFPJFEGBrHSZ8ddu6b0Nglvu3vshE2dDqY1lYLLDgppK9ox5NpmyFvGOt05fU3o1O6W/2",
+	"3ufJs6feLdDeQn26NTb9UlKuRiBbDb2Slmrp7/u7zxcaDksXZ5rTDVuyyKLelQJ5wmdM0/Bs18hDuK1z",
+	"armYbN34vzA9SST9tLJEmY/RnooZJNfUOm+MuiuN2E2uIVXwaQIS3UO5LXrqZcgnEKeM25jMVcpazeUp",
+	"taS6WEdaLpn+fGHY0d0VApWhG9MrTtAVaDUBX2PDyhB0zFQMZHNIs+T6P//jfw23IoLhCwJvV4c0y6RI",
+	"hHuHDWwY9gf8IqYJEEiMziFhJmJqFK8X5Mg9b0vwKpAzarWxdGNC1aRPLrAchH0dZgKJQ3Kwu2dVE4QX",
+	"FDJ2NeXaJ1pntiwscyp2bMvCVVjRc0P35mrHnph5uBRWFYuUKm09GsxWfWCEg7ClNTRzhUWOmTZK2lvQ",
+	"RhCnTFNOPRNtwN+Pea18h1+wBhMcuaYk52REVcxiswObMVViiyS52a8U+gP+JsUiHGYGCsa54FU5WzyR",
+	"cD1dPCIxBWLGTsyPUiCG4oCMc5bQAT8an7wkKkfNTwOSvzkepr/9w12MWodXsWXk6OykF/UwKRN3bLe/",
+	"199FMlVFjcfeSbW8chPpd21ikT9CM9Y77D3p7/afYMiBniBF79A8YdpeRgbqqOABpKB1Lo12bOsCm7+L",
+	"rEkzNbxW05JOmQaSbhydnRyabbO29685TWHALU98+UJdCaJYKBoRldvvi2JALn/Hs4HNqOkGKKZFn7w0",
+	"1gb79n+JrYQBdp8t6BnDMOkd9t6ALguORrWC2b+4Ks2/5iA/V2WajaDvrh8d/l3DLlv59yMpprXfLaer",
+	"hV+mxa29KmVTpmtvS2BE81RjIEZUifE9DMvolOMfGjWt93d3O+pZr1bHujzlQCHrUyAzETP0T7lC5JYT",
+	"DuwEQu8tJ1pVyDbP7634/JMVnsewxpL1q6mSBMYpw0xopRjZRGy/urjEFE46VlZu4iU8HY+Z6H0wr9qh",
+	"uZ7spMKVoslEqDDSUYYV3ClR1pkChwY/YyE+MigF0bX7ckg2L4wQhIj8i9bZe55+jsgFncIF0/DfL7Rk",
+	"sd4acPNCMixdEUOSGP6dUp5QCbailyEJpV3Z+OG/bx9fnL/edk9TIuowH09gwKciwQo4CBAGLfrkpcgE",
+	"MSiXMaLtpcqMkRFNU6YZSTeovVklipGbVMQxddnxJBMbIajACK+qZNU/i+TzrVFnLXrsa13t0DKHr3fI",
+	"Gb6fLMAcR0hWgkiWq9jg6r0wxv7zFRnDaV+9w18++GxSzN4oTqinEiBZ5e8q2MPyTpMzRK7bWeN4wvIE",
+	"0K3jeMP5t8O8YYt+cYEaFli5lFCi8huUVccCK34NePmyGSXIE5qSToZwikeILUjBFQNeskWYsM1K50js",
+	"YH7RF8Xs4gnLFe2vfrY1EJvfw+4z8YMlW04FnXPmjcWzRveIJ4xMqD+OPY4EZkAQdlyNQ6q1UTD65JQS",
+	"nosZJRM64C43fG+/CoPrk2P7TslimOVaIEqWY2pbKY8DtWNUPsNfc3e1O+AJs2dGUy19FWZzxLggNCE0",
+	"TQU2vMBHwFaC46heHuw+2Qqd5ZxH9y7QqhE1shReBYipeI3bHU1fVEt158QIFtFDaoOHLpIDtLcpbm5S",
+	"NjZGNrPeb8mmwolqsbUctZuBoQOJzi1ZmE2bGnm9v7tvydvgRsIk+/JFEFAMK3wSLvrkJDXGycfIWXtI",
+	"uzORaltxMBrwjEoXBmerIAQozUmrWnjOHdNbLQRoKarbD0FYbV/QVra9Z7SICLM7Yz5mnOA2YN2idSjv",
+	"tmTY8QSvl3Nup4a1N4FN8bZfgk9vS9JTJzWd2BfXyNhIT5Y6D8FUcJErvBTPOcZwa0GKfyKpkk2Wur9m",
+	"aM7lfENIuoWEZ19SF4QV/eWKGnF44mlsGIxZnpfBgwFHq8MYlJsH+8+DQHgB+p5Q8AL090OgO079B5Pa",
+	"wsNvP/RW2qsao7T6Dc7omHGn3VASYzIGHJJhlZoxLA19WwzVqEdmhtYphtkD7jl712YgzLwTnTho/JPT",
+	"DUiBxwJpz1AAA6OzubJYSnCaMmJ0JuxDhUaUc1aghVE46gqnhL0MnEECMuhZOGWqKkOvlnMuFJcHnd6B",
+	"RpTNXtH0qvEue5e1sp+hvLdY+ZflddnqvpHysmjup95Nb/i3flz06r+2RLPOnDv8Hk99t8f+H+r1KPvX",
+	"BAy7K1RYkUkSS+j3oGDVFKZXlh8Lp2CE9WB9j52HKZUnt/fha9Qiu4ZlndWhkeChKrMEiARujY5K5S7r",
+	"zWo4JLJoXWdgxJUbrx6VoDTTObroU2HLkQtXP39/d3fLgCPEGKATS6DS+jtcVE1/wE/L3/izbdbhs9W5",
+	"iK0bprUgmwe7z7fQLnHhEBSLmiG3oinh1XUe2o9dkwCMvSp6BBBB0o2ri8ug7YA3CSVm3ZHYDHSduFd3",
+	"R71ZRcgbWNaY97zKktqCcSijC6OPviAQx6Ksf446tq2n9TXq7VvGuJ9JH5vx7SVRvxe5Boi4d6ciLm8Q",
+	"O9oJPjjTyjz/fKXnn65vujk/pz3G+r2RcwraWuRtgFTXc3aqKP0WHbsomE8NiiBhMddEMTKcbwvTYUF9",
+	"4ntuCVh9xtjJM5BsxNCLwQbcRY5/oX1yYTSXvAoQ3XQKXCZFZqxQVOS20ECcUAxdStkMK8VWkYTkpAJE",
+	"ovISqvo1yDJq19n7i0virX3YjiyN1jx3hC8tDYB+YJR5RJM/Ak0O9vfvC328aO6yD24JOSWjFl1WDbho",
+	"TaddClIDj/7Okq+txteVgz3rMWoYOcZW8gydwgUJ5GD3wHmecy5K37aVgC0XrT7nh4yh7+iH2xK98eGP",
+	"5HAH8vfktTxYl/jOPX02KAFXoLEdLx6yVfgNeu8Er1KdBj1Cq1vGqrSmzWdQ8QTzL1RmAyGCtHVsozGr",
+	"FrLzBBbameqRHdcb2xh7C55s9L22JHb7UmyuHe6Dk19FV2/fgdpUiFFpkZy6W8OgCyz8IuJ1FbK1itEu",
+	"nBXR5Ng/HAOYMJac5ZqSTZoQUDDFjB2RWSVIMqqQrArvUs7xikGQSX6z9QCvFFZl5gct2aoeY6XgwGh/",
+	"p7yi56FUXVcBmsS11ewIXbCF4XkiXKImUeCiifBS1WAcN2MQiIgCZ3hT7DFmsz/75JyNDGV578j5gE9t",
+	"n57NYdFVcxiRYbOtpvks0FfTfIwRiNbk50LTLReqYF4tccCKgbThHsw8neQ3Ieh7iaHpZ1Vk+g+Oe412",
+	"qY+o94h6PzLqlZ0VXZsKYoxsxJSVwM7W+9h21adbIa8al3Hsd5Bu0DTnHG85S/uhaDxndHarYOF9j69j",
+	"kdO6LjbgTkWrCqTbtqEK5AwxNGFESGb0OYzpLU2DFqgnyvzXd1sEb5jNcl/Wip384PDmFTb5oaANHd1U",
+	"z2HbI4jcA4gUDJswLKuGWgvVbOZQHRmceraSz8qrwEyZ39YKMBcua6DRs9jdKWxZuDMalnmr1xjUmoUW",
+	"D8o6BaRc4YBjkBQoBTYClGiQktmgGcyRMCMCoTOwLw04LN+nuvgOA8sTNuBuqDJNs/Xmw+pPcFHcYP7g",
+	"KNOoaPGoRD0qUT8g/iHTO0Tx7jPWQbTtTy4DrQvcTmo2F+OIWgpht8CsF8TX6STTDAmuCCixEeQlBoWQ",
+	"pkiF+3ksth9VpXkEmkeg8YDGMnONv0sIWAVypCuVVJZvC2LNmVCOSGyZL2OLeVe2ivl60nCS32A8yzDW",
+	"zAV10OkN064v1ZCIAR96tQNc4yosveMeCdtXdqrHVP0EHvNGjapHLHrEoh8Vi5w9VZ1FRSC141gFl7Qr",
+	"frBY/8HQd1fpFs1JnouZKCLYzFTsBzbIDFUiZUw1GxoX9OQUlRd+DqRp1JF4RJpHpPkh3Utlc1Abbqol",
+	"NVTNrOZTHkYZEL401CxjbDUVIFsTq3wzptflSUlqXaZUR1jJj4YsjUIpj8jyiCw/HrKclEU+K5uqjHHs",
+	"wpG5xo3BcLU3KfPa9C64hWIuv0yO8WHEmoiMWKpt9RV02IyogmjAne0FRMU0abuTOmVKnzQ6Pt5WYs/D",
+	"SarpSG7ZqxX1ePqHZrfMtZIMYFadXB56CnGDuM0uSdG4nV2D5D2u8++GAmy3U3VJCHLf/8ipeas/R5ej",
+	"zbjNZjfcRID8ah/ErwxD5ZqR8u5ZMxemzvMpSBYNOAelckyBKcuZpDnnLBzul/M5JrwXInM9wULBnnhW",
+	"MB6z/j2TzPyJFJhGNo0RCa20srUCWXRGEJ9ueGEBLtsgkEmRUAxKwKSHqKqHiknXGaNcRLW8hgHHJK1Y",
+	"Ci5SMWa0Jay41gB2VRWw1k33Ze/e4CqsXlXb2L/nKOArP7QjKg4xcCqkcSgr0tBOnAoFi6uq1ClqCmRY",
+	"tKYeRmToAmKGRJBhrU/1sE8wnH16Y8m9uF929YVaCJOmROWoHNq6CdWl04atzeGKE4ewyCznVinwwRgj",
+	"bQ3G79kqWcw1j3ErD0z9LwVOFRkSB/h6UzIlUoSbBsMSQejNDcVSN6tKKfcRg08dFVOKLBtMoU1T8WvO",
+	"rOQqI+YQ5goPSUTAKGIDPjx5d/nq/M+v3l2evH93bf9x8uov1y+P/noxJEhijKR0JqStXWE7w2QSlI3J",
+	"o5LFInwXEwuZBHu7/5yI0myO/Ygqj6iyJKrIFbl3VQDJUsqXww7Uj8zIhnmL+rxVoX/M002ohiIet4iF",
+	"laktwmR/zwUf8Akt/Q4vrCFVBs6qb/87BBlHYwk11ePMzPunBAuzskeceMSJ9XFiaU5NKsZbFTckLKl1",
+	"1BKgoJgcRd91AmkxlXK20KJ/nL9aoHwUZQ0TqulyWsc5/Lwqh13bI4484siaOFJPZykYd1WY0PQjbMfY",
+	"YqczGKMcP7MFi0r7gaT17Jw++RfahIbLo397dX38L0fnb1614UNEMsHqFtm330sPrcCsw5Z4+apJ0PvR",
+	"z+n8mGuD9IgXj3ixJF403OwL+bcTQKa1hvBddzJYqnDi6kBP8pvajUwUupCJqvuYgtsjgt7SUCpRcakD",
+	"levUvc5WJIH6nQ7xrnQGvKiwCM64aZQZsdHzVbnFRcUV34D2OuXfIR96o9z2rU+Nft76VZ7K7Ceagm2L",
+	"YfOfRjZ8rqOmf7OJYLjaJkiCN2zJlNV60BTHcYgtMHNwdTGhvA9IhRRE5iIVEQHCiMoFs/Wk+gN+YqhJ",
+	"guvyUZV5RRKZUlZWztOs5Ujf13tk3NmhBvvCB473zC6fgF1NZLNWi2Xe90XfaXkeuPdVByHqSnvRJlfZ",
+	"ThB4zL4Xtf5UgHJ2qo73HdqJ2QRUGXi9Mqurco/VVW0xVS+MtN9SG8w/kqJD5Z3Idb/D2VIy/fbKbr2D",
+	"T3ZpAVK7rHo5PfjWI+bESM7vgQJ3/o7/P7HGtVd6rM3ANs8sN7XDegFQldvuKTObi5EKkitb/P9gdw8v",
+	"Fb36x+5WsLHWb7+Tg92DsJk9Ex+DJL64DJbbgBVqYYVibgIxeJbi3LaK/sPT9xpVqvBobbuMuya+XLlq",
+	"dy131Ib+04287F8bxyIxn9gGI4WsDBfYN9L8T84Ys3I1ztmAqxjGKasVcw9REjYEhCuFfdjuAh8bXQfv",
+	"GSGdMMb1hdQtW3bc7veDtWmer21D4L7bJHmrLjvRegv0LSHn6LfoDq48MSPHQirXTj4WfMxyPi469cHY",
+	"qG94rSmIyoTUmIefc2PWGOC0dZabIZYD7qLCDPX7pk9EXA1qIJtFBfettrjL8/oa7jbw8rGueBej/qvI",
+	"JYfPy5UWL0jqRb2gf2zbWqS+8H3wXdcq/ujkBY8dm0zUUb4cqxCztBhDOPFW5mlkEuuGzw/XJ0MJI5DA",
+	"Y8BMUZZiLbGyxWYhJ6lmMT3E/g3YjajM7srH2FjRaO5FqZ8i4auYzYBjffMXXtVzf4glK5i3Vgeucfcd",
+	"SbfX2A32vn15jlnsMpPuYsDlWTdqAeOJ+bkWKq9O5tYLBC+e8YlHpd9+JzQD+Vh5fM08rDPDu7ZP6maI",
+	"u7fKCkBGNSgphPE5Ad0NO/N6wJLR3iXmLRPrHY7wtm1ZMKsVBnx+jYekHgGeplCsFFpjwOcUgjtn4Ycb",
+	"/12e0Vz0d4OYCi+W68frb/TK5MOm5uXdjqIRS6GoaS9FildLtqWTBimK9D9GdK61OETHZNF/2ZJagsMR",
+	"ycbU6pLmL2wVV8zbWllgf+Aq7Wl0eePyXK8p84TZTIbdgHxJzrC+nflxJpgh7hsafxxLkfPkkAyxpgIk",
+	"Q5Kw2CahAclyd122+ebVpWvrjHux1Sdlg48Bx7Vb6PYyqb/97olQ+zPnNIuNZZmILEPfOorboBWIvwlQ",
+	"f5vEnOapZhmVemck5HQ7oZrWab/ej91Mu9YX+IZxikpqd3t0/F2gOfq9Slsr4+0WBWVtufV4OjU5K4rD",
+	"qstZe0ZOyu7f20w95imIWrwgzCdcM2ss/4Z3TD+RAN578scIYDx/7BFvdn7z+OLPRJB/P7349y2sX1kA",
+	"zm3IXgeei1Jr6IzyL+4m0bZbw6nVZ2MRxqjgriFHeKzhobvCMwZ5HTsn1JnnxR1fXcFDFrFaHtmsIFHl",
+	"ZGjelDJQYcP9DdSBypH7qoECTgDfdYrOQvDY8LDgARf1P6pLqZwXcsYjm5UJtpNQfYPAxdaVmuqm9bMn",
+	"wI1UtvRC8Yo4N2apUJpuEecJaCR8+WUKUkpSGI/B9uZrcUDZ/jge9S5DlA+VHN0wCwywh06MV7ycajRH",
+	"G4FjX4swd6iUbNZVcqIKv9zAZ23juZIaDaafaJoy2idnIJ2BYyaJ9g5ooyPEIqXSKIFeYOWAK1Y6Teaz",
+	"yyKSScB6Baj6You7ajcmULVxI1Aj6gGfQSJ4R7rIkVvyd1Dvwyn8Tv+oMoIdTLao4EWJeI+BVvemrvmw",
+	"Lxew9KblTGPZpbWwJXzM8HaTtbfWAx+MX4r1NtUaplmXRXzuNXgqehwjYtieb1pERLJcxba/Lhe2OcSA",
+	"D89fXb07eX1yfITxncfv310eHV9eH11evnp7dnkx9Bomj2iaMs2aKtxSkZ0WWI7tco7san4KfCmW9Agx",
+	"jxCzFsS08WtTo1kPQEYiTcWn7TxbEjqqvLeE4YX4NKNjTv3bnmJCfXJSPu5cZFqDYqjhzAHL6/enp+//",
+	"cnV2/erPr87/OozIiGFuSstjF0Ni8AQLMqWgqwkMOAbHt2OMNbVe47qvsp8CY4rFPILMI8isDTJdnL0e",
+	"tqydEI9ZcVRCmb/qG24TSm6YEmNu8/ZtqytxSIYpjGk6jAbcleYYRmSoJWWc8fH1JyE/mg9QR/t87X42",
+	"XJSctk5O2kNEiD846/0RIn4GUwcUc+2XQqzqMeN3wsW2IZskTzvS1F4zpRqgMd8JalL3JpupyITOaR5V",
+	"NY3zV29P3r18dT60t4MhcLhwU/tJ4aFY3iNMPMLESjAxWsiQ64HCFKY3ILerUr/tmIDNLAuHTNThGS1a",
+	"6xf+GnAdrzmHsqE0x5upnIsB9z2ntbqvVRq/rSLMR5R/YVgtFmP7bRGeKorOjYqu3QFPGDkglHO2FaFj",
+	"RMiE2e7DZS89jECwFTuKCumtPl2sVjbg6B9m9sbMJtc5BxUkjQLrWN0Mnc1YohbrqXOhXTV1GwE84JV3",
+	"3CYeF65/G2QTuAvxn7LZdPYKRqbiBbYarXbdNRjHKz53UBGWzE3yFL1QOSduV1QsuFAx9ihFUzLn5GB/",
+	"P4TQWE3YGnlvkXh+CoS2SykrJT84fPZI1N7WdkJzVKvWiPq/5YtHzL5HzEaErGUjNepmsjpK+thHPcBb",
+	"03edgZyCUmK5wiWJsJUUbVw3/hCxUliiMoiE4WXIerTUEexKiiomdcXv7NX521cXF+9doYLEQ8v1Xdhn",
+	"xaoeL8ceVcH/zy3GxVy7GDmsL6c9VPgUrL5ky1P7/TsRvSb5Ddl0mtfx5UkRmpkAs5ffrpB7LojtbBXZ",
+	"UM+ckzOj4FxcHp1f+j/CzHPzu5hlbMupMJwLvztoobjZ4GMuppjYjrl2qXawWutHiuHJLi2lGIuRX3Oa",
+	"5kahM4t4USwAVZ9qbgOegsvTgoiA69mlmFW9xBS0BllUSHBpEn76RK1cAimrJbSlQl2405gDtyaLYk3b",
+	"9r5hZEHbsBeFtozvMUyNSxREgVmUUhhyGMpjsu2JKpCB3+g0SzE3SrPD/f1QMGkgpqg4S0zK9UhshvcY",
+	"M5DwAiOH2eIZpTCDeiX9LuCzO3yKv7nbXCo3UksqVclXFRU/SBR9+l2FDdy52jZ4CBbIN8ibUnZ2n9FU",
+	"feyAJWp0WxurM1/owktZPPSrj1CVgdaU28RdlVNSpCtau85giC1pb84kk2zKIhIzquKclxXQNcvcReE0",
+	"Y9rVpFzUW+ISV7NUauMP0qTBrKiNuE/c5hSG8j1QdiOdrxjfIw6bBB6RuSNupULzTohzyfRnPK0boBJk",
+	"7/CXD2ZnFchZGzwfnZ0UTgulaZp6ZIk/s2q0IImIcycnVG7lpAtinwilDeLlMu0d9nZoxnZme6iIurnO",
+	"DSrGDNPyiE1XhzLhPCIKlHIxa+4zYqOLzdGUhEcxW1P05gE7XKIESybUGS8iYywGw0hCnTDHPGZvlEYa",
+	"c0A6WH6t2UqNqg7WRz7NzYApWCbGX6A4c6ADxIj9EeNiwGmtCxUBY2f4xe8TRkao4PMvFFsYVOBSMLor",
+	"buNW4RHK/AqOXcqQTY4yQJOBnLGi2pJT4MqGGDZJ1tuiWgGg4Gl0BayX1hQ4D5kXBg8uvRWa6a1GJWOx",
+	"KMIC6ttVRlXVtmBOoZyf6Qo9fXCvqv4grY3va1Pwy2p9/fD1/wUAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

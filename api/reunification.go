@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-
 	"github.com/approdo/approdo/api/app"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/reunification"
@@ -173,7 +172,9 @@ func convert(from, to any) error {
 // journeyAction sends one of the one-stop shop's actions to the journey's workflow.
 func (s *Server) journeyAction(ctx context.Context, id string, key *string, update string, input func(actor casework.Org) (any, error)) (reply, error) {
 	return s.perform(ctx, app.SubjectJourney, id, key, update, input,
-		func(ctx context.Context, id string, actor casework.Org) (reply, error) { return s.journeyReply(ctx, id, actor) })
+		func(ctx context.Context, id string, actor casework.Org) (reply, error) {
+			return s.journeyReply(ctx, id, actor)
+		})
 }
 
 // RecordContactAttempt records an attempt to reach the family.
@@ -242,6 +243,17 @@ func (s *Server) RecordFamilyFollowUp(ctx context.Context, req RecordFamilyFollo
 	})
 }
 
+// EnrolFamilyMember opens, after the arrival, the enrolment case of a member the arrival
+// left out (a toddler's infanzia, say), at the level asked.
+func (s *Server) EnrolFamilyMember(ctx context.Context, req EnrolFamilyMemberRequestObject) (EnrolFamilyMemberResponseObject, error) {
+	return s.journeyAction(ctx, req.Id, req.Params.IdempotencyKey, workflows.UpdateJourneyEnrolMember, func(actor casework.Org) (any, error) {
+		if req.Body == nil {
+			return nil, app.Invalid("member", "è obbligatorio")
+		}
+		return workflows.JourneyEnrolMemberInput{Actor: actor, Member: req.Body.Member, Level: req.Body.Level, Note: value(req.Body.Note)}, nil
+	})
+}
+
 func (r reply) VisitCreateReunificationResponse(w http.ResponseWriter) error  { return r.write(w) }
 func (r reply) VisitListReunificationsResponse(w http.ResponseWriter) error   { return r.write(w) }
 func (r reply) VisitCountReunificationsResponse(w http.ResponseWriter) error  { return r.write(w) }
@@ -252,3 +264,4 @@ func (r reply) VisitRecordInterviewResponse(w http.ResponseWriter) error      { 
 func (r reply) VisitRecordArrivalResponse(w http.ResponseWriter) error        { return r.write(w) }
 func (r reply) VisitRecordPermessoResponse(w http.ResponseWriter) error       { return r.write(w) }
 func (r reply) VisitRecordFamilyFollowUpResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r reply) VisitEnrolFamilyMemberResponse(w http.ResponseWriter) error    { return r.write(w) }
