@@ -164,6 +164,9 @@ type setupOptions struct {
 	auth api.AuthSettings
 	// mail, when set, makes the worker send notifications to a loopback mailbox.
 	mail *devmail.Options
+	// temporalUI links UST's pages to the test server's Temporal Web UI, as the dev
+	// stack does (TEMPORAL_UI_URL).
+	temporalUI bool
 }
 
 func setup(t *testing.T, opts setupOptions) *bundle {
@@ -202,6 +205,10 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 		b.startWorker(t)
 	}
 	log := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var uiURL string
+	if opts.temporalUI {
+		uiURL = temporalServer.UIURL()
+	}
 	handler := api.NewHandler(api.Dependencies{
 		Temporal:        c,
 		Store:           store.New(appPool),
@@ -209,6 +216,7 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 		Log:             log,
 		RegisterTimeout: opts.registerTimeout,
 		Auth:            opts.auth,
+		TemporalUIURL:   uiURL,
 	})
 	b.api = httptest.NewServer(handler)
 	t.Cleanup(b.api.Close)
