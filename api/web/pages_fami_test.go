@@ -49,9 +49,10 @@ func TestFamiPagesRenderWithSampleData(t *testing.T) {
 
 	imp := app.ImportView{FamilyImport: store.FamilyImport{ID: "0b0c7a52-8f5e-4f6e-9d0c-2a1f6a9f4c11", Filename: "f.csv", Lines: 3, Families: 2, Started: 1}}
 	body = renderFami(t, w, pref, "operator", "family_import", view{Data: importData(imp)})
-	require.Contains(t, body, `<meta http-equiv="refresh" content="3">`, "a running import refreshes itself")
+	require.Contains(t, body, `data-aggiorna="3"`, "a running import's status follows it")
+	require.NotContains(t, body, "http-equiv", "the page is not reloaded under its reader (WCAG 2.2.1)")
 	imp.Done, imp.Started = true, 2
-	require.NotContains(t, renderFami(t, w, pref, "operator", "family_import", view{Data: importData(imp)}), "http-equiv")
+	require.NotContains(t, renderFami(t, w, pref, "operator", "family_import", view{Data: importData(imp)}), "data-aggiorna=")
 
 	fam := &reunification.Family{Reference: "R-1", Sponsor: reunification.Sponsor{GivenName: "Amina", FamilyName: "Haddad", Comune: "015146"},
 		Members: []reunification.Member{{GivenName: "Omar", FamilyName: "Haddad", BirthDate: "2015-03-01", Relation: "child"}},

@@ -266,8 +266,9 @@ type importPageData struct {
 	Percent int
 }
 
-// importPage follows an import: until it is done the page reloads itself every few
-// seconds (a meta refresh: no script needed).
+// importPage follows an import: until it is done, approdo.js fetches the page every few
+// seconds and replaces its status region (data-aggiorna). A meta refresh would reload
+// the whole page under its reader, which WCAG 2.2.1 forbids (axe's meta-refresh rule).
 func (w *Web) importPage(c *gin.Context) {
 	imp, err := w.app.Import(c.Request.Context(), actorOf(c), c.Param("id"))
 	var invalid *app.InvalidError

@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -69,7 +68,7 @@ func (p *portalUser) write(id, value string) {
 // draws its own box over the input).
 func (p *portalUser) tick(id string) {
 	p.t.Helper()
-	p.step(chromedp.Click(chromedp.CSS(`label[for="`+id+`"]`)))
+	p.step(chromedp.Click(chromedp.CSS(`label[for="` + id + `"]`)))
 	ctx, cancel := context.WithTimeout(p.tab, 5*time.Second)
 	defer cancel()
 	checked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById(`+fmt.Sprintf("%q", id)+`).checked`))
@@ -136,178 +135,184 @@ func TestPortalFAMI(t *testing.T) {
 	shop := newPortalUser(t, br, b, "the one-stop shop")
 	orient := newPortalUser(t, br, b, "the orientation service")
 
-	count := func(table string) int {
+	count := func(t *testing.T, table string) int {
 		var n int
 		require.NoError(t, b.pool.QueryRow(b.ctx, "SELECT count(*) FROM "+table).Scan(&n))
 		return n
 	}
+	// The orientation service works beside the others, on a pupil of its own.
+	t.Run("FAMI actors", func(t *testing.T) {
+		t.Run("the orientation service takes in charge a pupil the school reported", func(t *testing.T) {
+			t.Parallel()
+			orient := orient.in(t)
+			// A pupil enrolled through the API, whom the school reports at risk of dropping out.
+			caseID := b.fileCase(t, validBody()).Id
+			b.actOK(t, polo1, caseID, "proposal", map[string]any{"school": schoolA})
+			b.actOK(t, "school:"+schoolA, caseID, "decision", map[string]any{"accept": true, "section": "B", "startDate": time.Now().Format(time.DateOnly)})
+			b.actOK(t, "school:"+schoolA, caseID, "dropout-report", map[string]any{"note": "assenze ripetute"})
+			interventionPath := "/interventi/intervention-" + caseID + "-report-1"
 
-	if !t.Run("the Prefettura's file with a bad row is refused whole, the corrected one imported", func(t *testing.T) {
-		pref := pref.in(t)
-		require.EqualValues(t, 200, pref.open("/famiglie"))
-		require.True(t, strings.HasPrefix(pref.location(), "/accesso?dopo="), pref.location())
-		require.EqualValues(t, 200, pref.login(prefEmail, userPassword))
-		require.Equal(t, "/famiglie", pref.location())
-		pref.sees(`#form-file`)
-		pref.checkPage("families (Prefettura)", "fami-famiglie")
+			require.EqualValues(t, 200, orient.open("/"))
+			require.EqualValues(t, 200, orient.login(orientEmail, userPassword))
+			require.EqualValues(t, 200, orient.click(`nav a[href="/interventi"]`))
+			require.Eventually(t, func() bool {
+				if len(orient.hrefs(`#elenco-interventi a[href="`+interventionPath+`"]`)) == 1 {
+					return true
+				}
+				orient.open("/interventi")
+				return false
+			}, 20*time.Second, 500*time.Millisecond, "the intervention is listed")
+			orient.checkPage("interventions", "fami-interventi")
+			require.EqualValues(t, 200, orient.click(chromedp.CSS(`#elenco-interventi a[href="`+interventionPath+`"]`)))
+			require.Contains(t, orient.text(`#fase-intervento`), "Da prendere in carico")
+			orient.checkPage("intervention (to take in charge)", "fami-intervento")
 
-		pref.upload("f-file", famiFile(t, dir, "famiglie.csv", "31/02/2014"))
-		require.EqualValues(t, 422, pref.click(`#form-file button[type=submit]`))
-		errs := pref.text(`#errori-file tbody`)
-		require.Regexp(t, `(?s)5\s+familiare_data_nascita\s+MI-2026-FAMI-2`, errs, "the error names its line and column")
-		require.NotContains(t, errs, "MI-2026-FAMI-1", "the valid family has no error")
-		require.NotEmpty(t, pref.text(`main .alert`))
-		pref.checkPage("families with a refused file", "fami-file-errori")
-		require.Zero(t, count("family_import"), "nothing of the refused file is kept")
-		require.Zero(t, count("reunification_journey"))
+			require.EqualValues(t, 422, orient.click(`#form-carico button[type=submit]`), "the operator is required")
+			require.NotEmpty(t, orient.text(`#f-carico-operator-errore`))
+			orient.checkPage("intervention (take charge refused)", "")
+			orient.write("f-carico-operator", "Giulia Rossi")
+			require.EqualValues(t, 200, orient.click(`#form-carico button[type=submit]`))
+			require.Equal(t, interventionPath+"?esito=presa_in_carico", orient.location())
+			require.Contains(t, orient.text(`#fase-intervento`), "Presa in carico")
+			require.Contains(t, orient.text(`main`), "Giulia Rossi")
+			orient.checkPage("intervention (taken in charge)", "")
 
-		pref.upload("f-file", famiFile(t, dir, "famiglie-corrette.csv", "28/02/2014"))
-		require.EqualValues(t, 200, pref.click(`#form-file button[type=submit]`))
-		m := regexp.MustCompile(`^/famiglie/file/([^?]+)\?esito=file_ricevuto$`).FindStringSubmatch(pref.location())
-		require.Len(t, m, 2, "the file leads to its import's page: %s", pref.location())
-		require.NotEmpty(t, pref.text(`main .alert-success`))
-		// The page follows the import by itself until it is done.
-		status := pref.waitText(`#stato-import`, "Import concluso", 30*time.Second)
-		require.Contains(t, status, "2 su 2")
-		pref.checkPage("import done", "fami-import")
-		require.EqualValues(t, 200, pref.click(`main a[href="/famiglie"]`))
-	}) {
-		return
-	}
+			require.EqualValues(t, 200, orient.click(chromedp.CSS(`main a[href="`+"/casi/"+caseID+`"]`)))
+			require.Equal(t, "/casi/"+caseID, orient.location())
+		})
 
-	var journeyPath string
-	var caseLinks []string
-	if !t.Run("the one-stop shop takes the Benali family from contact to arrival", func(t *testing.T) {
-		shop := shop.in(t)
-		require.EqualValues(t, 200, shop.open("/"))
-		require.EqualValues(t, 200, shop.login(shopEmail, userPassword))
-		require.Equal(t, "/", shop.location())
-		require.EqualValues(t, 200, shop.click(`nav a[href="/percorsi"]`))
-		// The import opens the journeys one after the other: the list has both soon.
-		require.Eventually(t, func() bool {
-			if len(shop.hrefs(`#elenco-percorsi tbody a`)) == 2 {
-				return true
+		t.Run("the Prefettura sends families, the one-stop shop follows one", func(t *testing.T) {
+			t.Parallel()
+
+			if !t.Run("the Prefettura's file with a bad row is refused whole, the corrected one imported", func(t *testing.T) {
+				pref := pref.in(t)
+				require.EqualValues(t, 200, pref.open("/famiglie"))
+				require.True(t, strings.HasPrefix(pref.location(), "/accesso?dopo="), pref.location())
+				require.EqualValues(t, 200, pref.login(prefEmail, userPassword))
+				require.Equal(t, "/famiglie", pref.location())
+				pref.sees(`#form-file`)
+				pref.checkPage("families (Prefettura)", "fami-famiglie")
+
+				pref.upload("f-file", famiFile(t, dir, "famiglie.csv", "31/02/2014"))
+				require.EqualValues(t, 422, pref.click(`#form-file button[type=submit]`))
+				errs := pref.text(`#errori-file tbody`)
+				require.Regexp(t, `(?s)5\s+familiare_data_nascita\s+MI-2026-FAMI-2`, errs, "the error names its line and column")
+				require.NotContains(t, errs, "MI-2026-FAMI-1", "the valid family has no error")
+				require.NotEmpty(t, pref.text(`main .alert`))
+				pref.checkPage("families with a refused file", "fami-file-errori")
+				require.Zero(t, count(t, "family_import"), "nothing of the refused file is kept")
+				require.Zero(t, count(t, "reunification_journey"))
+
+				pref.upload("f-file", famiFile(t, dir, "famiglie-corrette.csv", "28/02/2014"))
+				require.EqualValues(t, 200, pref.click(`#form-file button[type=submit]`))
+				m := regexp.MustCompile(`^/famiglie/file/([^?]+)\?esito=file_ricevuto$`).FindStringSubmatch(pref.location())
+				require.Len(t, m, 2, "the file leads to its import's page: %s", pref.location())
+				require.NotEmpty(t, pref.text(`main .alert-success`))
+				if running := pref.hrefs(`#stato-import[data-aggiorna] a`); len(running) > 0 {
+					t.Logf("the import was still running on its page's first load: that state is checked too")
+					pref.checkPage("import running", "")
+				}
+				// The status follows the import by itself until it is done.
+				status := pref.waitText(`#stato-import`, "Import concluso", 30*time.Second)
+				require.Contains(t, status, "2 su 2")
+				pref.checkPage("import done", "fami-import")
+				require.EqualValues(t, 200, pref.click(`main a[href="/famiglie"]`))
+			}) {
+				return
 			}
-			shop.open("/percorsi")
-			return false
-		}, 20*time.Second, 500*time.Millisecond, "both families' journeys are listed")
-		shop.checkPage("journeys", "fami-percorsi")
 
-		journeyPath = shop.rowLink(`#elenco-percorsi tbody tr`, "MI-2026-FAMI-1")
-		require.EqualValues(t, 200, shop.click(chromedp.CSS(`#elenco-percorsi a[href="`+journeyPath+`"]`)))
-		require.Equal(t, journeyPath, shop.location())
-		require.Contains(t, shop.text(`#fase-percorso`), "Da contattare")
-		shop.checkPage("journey (contacting)", "fami-percorso")
+			var journeyPath string
+			var caseLinks []string
+			if !t.Run("the one-stop shop takes the Benali family from contact to arrival", func(t *testing.T) {
+				shop := shop.in(t)
+				require.EqualValues(t, 200, shop.open("/"))
+				require.EqualValues(t, 200, shop.login(shopEmail, userPassword))
+				require.Equal(t, "/", shop.location())
+				require.EqualValues(t, 200, shop.click(`nav a[href="/percorsi"]`))
+				// The import opens the journeys one after the other: the list has both soon.
+				require.Eventually(t, func() bool {
+					if len(shop.hrefs(`#elenco-percorsi tbody a`)) == 2 {
+						return true
+					}
+					shop.open("/percorsi")
+					return false
+				}, 20*time.Second, 500*time.Millisecond, "both families' journeys are listed")
+				shop.checkPage("journeys", "fami-percorsi")
 
-		// The family answers at the second call.
-		shop.choose("f-contatto-outcome", "no_answer")
-		require.EqualValues(t, 200, shop.click(`#form-contatto button[type=submit]`))
-		require.Equal(t, journeyPath+"?esito=contatto", shop.location())
-		require.NotEmpty(t, shop.text(`main .alert-success`))
-		shop.choose("f-contatto-outcome", "reached")
-		shop.write("f-contatto-note", "Risponde il padre; parla arabo e un po' di italiano.")
-		require.EqualValues(t, 200, shop.click(`#form-contatto button[type=submit]`))
-		require.Contains(t, shop.text(`#fase-percorso`), "Colloquio da fissare")
+				journeyPath = shop.rowLink(`#elenco-percorsi tbody tr`, "MI-2026-FAMI-1")
+				require.EqualValues(t, 200, shop.click(chromedp.CSS(`#elenco-percorsi a[href="`+journeyPath+`"]`)))
+				require.Equal(t, journeyPath, shop.location())
+				require.Contains(t, shop.text(`#fase-percorso`), "Da contattare")
+				shop.checkPage("journey (contacting)", "fami-percorso")
 
-		// A held interview names its support areas: without one it is refused on the page.
-		shop.setDate("f-fissa-at", time.Now().In(famiRome).Add(48*time.Hour).Format("2006-01-02T15:04"))
-		require.EqualValues(t, 200, shop.click(`#form-fissa button[type=submit]`))
-		require.Contains(t, shop.text(`#fase-percorso`), "Colloquio fissato")
-		shop.choose("f-colloquio-held", "si")
-		require.EqualValues(t, 422, shop.click(`#form-colloquio button[type=submit]`))
-		require.NotEmpty(t, shop.text(`main .alert`))
-		shop.checkPage("journey (interview refused)", "")
-		shop.choose("f-colloquio-held", "si")
-		shop.tick("f-colloquio-area-school")
-		shop.tick("f-colloquio-area-family_support")
-		require.EqualValues(t, 200, shop.click(`#form-colloquio button[type=submit]`))
-		require.Equal(t, journeyPath+"?esito=colloquio", shop.location())
-		require.Contains(t, shop.text(`#fase-percorso`), "In attesa dell'arrivo")
+				// The family answers at the second call.
+				shop.choose("f-contatto-outcome", "no_answer")
+				require.EqualValues(t, 200, shop.click(`#form-contatto button[type=submit]`))
+				require.Equal(t, journeyPath+"?esito=contatto", shop.location())
+				require.NotEmpty(t, shop.text(`main .alert-success`))
+				shop.choose("f-contatto-outcome", "reached")
+				shop.write("f-contatto-note", "Risponde il padre")
+				require.EqualValues(t, 200, shop.click(`#form-contatto button[type=submit]`))
+				require.Contains(t, shop.text(`#fase-percorso`), "Colloquio da fissare")
 
-		shop.setDate("f-arrivo-date", time.Now().In(famiRome).Format(time.DateOnly))
-		require.EqualValues(t, 200, shop.click(`#form-arrivo button[type=submit]`))
-		require.Equal(t, journeyPath+"?esito=arrivo", shop.location())
-		require.Contains(t, shop.text(`#fase-percorso`), "Iscrizione dei figli")
-		// Amina and Karim have their enrolment cases; their mother has none.
-		require.Eventually(t, func() bool {
-			caseLinks = shop.hrefs(`#familiari a[href^="/casi/"]`)
-			if len(caseLinks) == 2 {
-				return true
+				// A held interview names its support areas: without one it is refused on the page.
+				shop.setDate("f-fissa-at", time.Now().In(famiRome).Add(48*time.Hour).Format("2006-01-02T15:04"))
+				require.EqualValues(t, 200, shop.click(`#form-fissa button[type=submit]`))
+				require.Contains(t, shop.text(`#fase-percorso`), "Colloquio fissato")
+				shop.choose("f-colloquio-held", "si")
+				require.EqualValues(t, 422, shop.click(`#form-colloquio button[type=submit]`))
+				require.NotEmpty(t, shop.text(`main .alert`))
+				shop.checkPage("journey (interview refused)", "")
+				shop.choose("f-colloquio-held", "si")
+				shop.tick("f-colloquio-area-school")
+				shop.tick("f-colloquio-area-family_support")
+				require.EqualValues(t, 200, shop.click(`#form-colloquio button[type=submit]`))
+				require.Equal(t, journeyPath+"?esito=colloquio", shop.location())
+				require.Contains(t, shop.text(`#fase-percorso`), "In attesa dell'arrivo")
+
+				shop.setDate("f-arrivo-date", time.Now().In(famiRome).Format(time.DateOnly))
+				require.EqualValues(t, 200, shop.click(`#form-arrivo button[type=submit]`))
+				require.Equal(t, journeyPath+"?esito=arrivo", shop.location())
+				require.Contains(t, shop.text(`#fase-percorso`), "Iscrizione dei figli")
+				// Amina and Karim have their enrolment cases; their mother has none.
+				require.Eventually(t, func() bool {
+					caseLinks = shop.hrefs(`#familiari a[href^="/casi/"]`)
+					if len(caseLinks) == 2 {
+						return true
+					}
+					shop.open(journeyPath)
+					return false
+				}, 20*time.Second, 500*time.Millisecond, "the children's cases are linked")
+				for _, l := range caseLinks {
+					require.Regexp(t, `^/casi/[0-9a-f-]{36}$`, l)
+				}
+				require.NotContains(t, shop.rowText(`#familiari tbody tr`, "Fatima"), "Caso")
+				timeline := shop.text(`#cronologia`)
+				require.Contains(t, timeline, "Risponde il padre")
+				shop.checkPage("journey (children's cases open)", "fami-percorso-iscrizioni")
+
+				require.EqualValues(t, 200, shop.click(chromedp.CSS(`#familiari a[href="`+caseLinks[0]+`"]`)))
+				require.Equal(t, caseLinks[0], shop.location())
+				require.Contains(t, shop.text(`main`), "Benali")
+			}) {
+				return
 			}
-			shop.open(journeyPath)
-			return false
-		}, 20*time.Second, 500*time.Millisecond, "the children's cases are linked")
-		for _, l := range caseLinks {
-			require.Regexp(t, `^/casi/[0-9a-f-]{36}$`, l)
-		}
-		require.NotContains(t, shop.rowText(`#familiari tbody tr`, "Fatima"), "Caso")
-		timeline := shop.text(`#cronologia`)
-		require.Contains(t, timeline, "Risponde il padre")
-		shop.checkPage("journey (children's cases open)", "fami-percorso-iscrizioni")
 
-		require.EqualValues(t, 200, shop.click(chromedp.CSS(`#familiari a[href="`+caseLinks[0]+`"]`)))
-		require.Equal(t, caseLinks[0], shop.location())
-		require.Contains(t, shop.text(`main`), "Benali")
-		shop.checkPage("a child's case (one-stop shop)", "")
-	}) {
-		return
-	}
-
-	t.Run("the orientation service takes in charge a pupil the school reported", func(t *testing.T) {
-		orient := orient.in(t)
-		caseID := strings.TrimPrefix(caseLinks[0], "/casi/")
-		require.Eventually(t, func() bool {
-			r := b.do(t, http.MethodGet, "/api/v1/enrolments/"+caseID, "", "")
-			return r.status == http.StatusOK && decodeCase(t, r).Stage == "awaiting_proposal"
-		}, 20*time.Second, 200*time.Millisecond)
-		b.actOK(t, polo1, caseID, "proposal", map[string]any{"school": schoolA})
-		b.actOK(t, "school:"+schoolA, caseID, "decision", map[string]any{"accept": true, "section": "B", "startDate": time.Now().Format(time.DateOnly)})
-		b.actOK(t, "school:"+schoolA, caseID, "dropout-report", map[string]any{"note": "assenze ripetute"})
-		interventionPath := "/interventi/intervention-" + caseID + "-report-1"
-
-		require.EqualValues(t, 200, orient.open("/"))
-		require.EqualValues(t, 200, orient.login(orientEmail, userPassword))
-		require.EqualValues(t, 200, orient.click(`nav a[href="/interventi"]`))
-		require.Eventually(t, func() bool {
-			if len(orient.hrefs(`#elenco-interventi a[href="`+interventionPath+`"]`)) == 1 {
-				return true
-			}
-			orient.open("/interventi")
-			return false
-		}, 20*time.Second, 500*time.Millisecond, "the intervention is listed")
-		orient.checkPage("interventions", "fami-interventi")
-		require.EqualValues(t, 200, orient.click(chromedp.CSS(`#elenco-interventi a[href="`+interventionPath+`"]`)))
-		require.Contains(t, orient.text(`#fase-intervento`), "Da prendere in carico")
-		orient.checkPage("intervention (to take in charge)", "fami-intervento")
-
-		require.EqualValues(t, 422, orient.click(`#form-carico button[type=submit]`), "the operator is required")
-		require.NotEmpty(t, orient.text(`#f-carico-operator-errore`))
-		orient.checkPage("intervention (take charge refused)", "")
-		orient.write("f-carico-operator", "Giulia Rossi")
-		require.EqualValues(t, 200, orient.click(`#form-carico button[type=submit]`))
-		require.Equal(t, interventionPath+"?esito=presa_in_carico", orient.location())
-		require.Contains(t, orient.text(`#fase-intervento`), "Presa in carico")
-		require.Contains(t, orient.text(`main`), "Giulia Rossi")
-		orient.checkPage("intervention (taken in charge)", "")
-
-		require.EqualValues(t, 200, orient.click(chromedp.CSS(`main a[href="`+caseLinks[0]+`"]`)))
-		require.Equal(t, caseLinks[0], orient.location())
-		orient.checkPage("the pupil's case (orientation service)", "")
-	})
-
-	t.Run("the one-stop shop's admin makes a token and revokes it", func(t *testing.T) {
-		shop := shop.in(t)
-		require.EqualValues(t, 200, shop.click(`nav a[href="/organizzazione"]`))
-		require.Contains(t, shop.text(`#persone`), shopEmail)
-		shop.checkPage("organisation (admin)", "fami-organizzazione")
-		shop.fill("f-token-name", "Gestionale dello sportello")
-		require.EqualValues(t, 201, shop.click(`#form-token button[type=submit]`))
-		require.Regexp(t, `apd_\S+`, shop.text(`#segreto-token code`))
-		shop.checkPage("organisation (token made)", "")
-		require.EqualValues(t, 200, shop.click(`#token form[action$="/revoca"] button[type=submit]`))
-		require.Equal(t, "/organizzazione?esito=revoca", shop.location())
-		require.Contains(t, shop.text(`#token`), "Revocato")
-		shop.checkPage("organisation (token revoked)", "")
+			t.Run("the one-stop shop's admin makes a token and revokes it", func(t *testing.T) {
+				shop := shop.in(t)
+				require.EqualValues(t, 200, shop.click(`nav a[href="/organizzazione"]`))
+				require.Contains(t, shop.text(`#persone`), shopEmail)
+				shop.checkPage("organisation (admin)", "fami-organizzazione")
+				shop.fill("f-token-name", "Gestionale dello sportello")
+				require.EqualValues(t, 201, shop.click(`#form-token button[type=submit]`))
+				require.Regexp(t, `apd_\S+`, shop.text(`#segreto-token code`))
+				shop.checkPage("organisation (token made)", "")
+				require.EqualValues(t, 200, shop.click(`#token form[action$="/revoca"] button[type=submit]`))
+				require.Equal(t, "/organizzazione?esito=revoca", shop.location())
+				require.Contains(t, shop.text(`#token`), "Revocato")
+				shop.checkPage("organisation (token revoked)", "")
+			})
+		})
 	})
 }
 
