@@ -199,7 +199,9 @@ func TestInChromium(t *testing.T) {
 		}
 		require.Empty(t, logged())
 		// A resource of the page that is missing is still an error, as is a 5xx page.
-		require.NoError(t, chromedp.Do(tab, chromedp.Evaluate[chromedp.Void](`fetch("/mancante").catch(() => {}); undefined`)))
+		_, err = chromedp.Run(tab, chromedp.Evaluate[bool](`fetch("/mancante").then(() => true, () => true)`, chromedp.EvalAwaitPromise))
+		require.NoError(t, err)
+		require.Eventually(t, func() bool { return len(logged()) == 1 }, 5*time.Second, 50*time.Millisecond, "%q", logged())
 		_, err = chromedp.Run(tab, chromedp.NavigateResponse(srv.URL+"/guasto"))
 		require.NoError(t, err)
 		require.Eventually(t, func() bool { return len(logged()) == 2 }, 5*time.Second, 50*time.Millisecond, "%q", logged())
