@@ -156,7 +156,7 @@ func (d *Delivery) send(ctx context.Context, out outgoing, composeErr error) (Se
 		return Sent{}, err
 	}
 	stopHeartbeat := heartbeatWhileSending(ctx)
-	err = mailer.Send(ctx, account, mailer.Message{MessageID: out.messageID, To: out.to, Subject: out.msg.Subject, Text: out.msg.Text, HTML: out.msg.HTML})
+	err = mailer.Send(ctx, account, mailer.Message{MessageID: out.messageID, To: out.to, Subject: out.msg.Subject, Text: out.msg.Text, HTML: out.msg.HTML, ShortReceipt: out.pec})
 	stopHeartbeat()
 	if err != nil {
 		return Sent{}, d.failed(ctx, out, err)

@@ -51,6 +51,10 @@ type Message struct {
 	Subject   string
 	Text      string
 	HTML      string
+	// ShortReceipt asks a PEC provider for the short delivery receipt (X-TipoRicevuta:
+	// breve), which carries hashes of the message's parts instead of the message itself:
+	// a credentials notice must not come back whole in a receipt Approdo keeps.
+	ShortReceipt bool
 }
 
 // ErrTemporary marks a failure worth retrying: the server answered 4xx or could not be
@@ -92,6 +96,9 @@ func Send(ctx context.Context, account Account, m Message) error {
 	msg.Subject(m.Subject)
 	msg.SetMessageIDWithValue(m.MessageID)
 	msg.SetDate()
+	if m.ShortReceipt {
+		msg.SetGenHeader("X-TipoRicevuta", "breve")
+	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	if m.HTML != "" {
 		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)

@@ -145,3 +145,16 @@ func TestSendIsAbandonedWhenItsContextEnds(t *testing.T) {
 		t.Fatal("the send went on after its context ended")
 	}
 }
+
+func TestShortReceiptIsAskedOnlyWhenWanted(t *testing.T) {
+	t.Parallel()
+	srv, account := mailbox(t, devmail.Options{})
+	m := notice("credentials-1.1@approdo.example.it")
+	m.ShortReceipt = true
+	require.NoError(t, mailer.Send(context.Background(), account, m))
+	require.NoError(t, mailer.Send(context.Background(), account, notice("notice-2.1@approdo.example.it")))
+	got := srv.Messages()
+	require.Len(t, got, 2)
+	require.Contains(t, string(got[0].Raw), "X-TipoRicevuta: breve\r\n")
+	require.NotContains(t, string(got[1].Raw), "X-TipoRicevuta")
+}

@@ -9,6 +9,7 @@ package pecinbox
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -266,4 +267,53 @@ func readDaticert(h message.Header, body io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("%s larger than %d bytes", daticertName, maxDaticertSize)
 	}
 	return data, nil
+}
+
+// Evidence is what of a receipt Approdo keeps: its header and its daticert.xml, as one
+// message whose body is the daticert. A complete delivery receipt carries the original
+// message as postacert.eml, and a notice of credentials would then keep a temporary
+// password in the database; the daticert alone certifies what the receipt proves (type,
+// msgid, recipient, time), and the signature is not verified anyway. raw must be a
+// message ParseReceipt accepted.
+func Evidence(raw []byte) ([]byte, error) {
+	if len(raw) > MaxMessageSize {
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(raw), MaxMessageSize)
+	}
+	e, err := message.Read(bytes.NewReader(raw))
+	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
+		return nil, fmt.Errorf("%w: reading the header: %v", ErrMalformed, err)
+	}
+	data, err := findDaticert(e)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if data == nil {
+		return nil, fmt.Errorf("%w: no %s", ErrMalformed, daticertName)
+	}
+	var out bytes.Buffer
+	fields := e.Header.Fields()
+	for fields.Next() {
+		switch strings.ToLower(fields.Key()) {
+		case "content-type", "content-transfer-encoding", "content-disposition", "mime-version":
+			continue
+		}
+		if raw, err := fields.Raw(); err == nil {
+			out.Write(raw)
+		}
+	}
+	// One part, base64, so that no line of the daticert can pass for the boundary.
+	const boundary = "approdo-evidence"
+	out.WriteString("MIME-Version: 1.0\r\n")
+	out.WriteString("Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n")
+	out.WriteString("--" + boundary + "\r\n")
+	out.WriteString("Content-Type: application/xml; name=\"" + daticertName + "\"\r\n")
+	out.WriteString("Content-Disposition: attachment; filename=\"" + daticertName + "\"\r\n")
+	out.WriteString("Content-Transfer-Encoding: base64\r\n\r\n")
+	enc := base64.StdEncoding.EncodeToString(data)
+	for len(enc) > 76 {
+		out.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	out.WriteString(enc + "\r\n--" + boundary + "--\r\n")
+	return out.Bytes(), nil
 }

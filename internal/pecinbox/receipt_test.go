@@ -240,3 +240,26 @@ func nested(depth int) []byte {
 func crlf(raw []byte) []byte {
 	return bytes.ReplaceAll(bytes.ReplaceAll(raw, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
 }
+
+// A complete delivery receipt carries the original message (here a notice of
+// credentials); what is kept of it is the header and the daticert, which still parse
+// to the same receipt.
+func TestEvidenceLeavesOutTheOriginalMessage(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"avvenuta-consegna-signed.eml", "avvenuta-consegna-latin1.eml", "accettazione.eml"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			raw := fixture(t, name)
+			want, err := ParseReceipt(raw)
+			require.NoError(t, err)
+			kept, err := Evidence(raw)
+			require.NoError(t, err)
+			require.NotContains(t, string(kept), "postacert.eml")
+			require.NotContains(t, string(kept), "Si trasmettono le credenziali")
+			require.NotContains(t, string(kept), "not-the-receipt-daticert")
+			got, err := ParseReceipt(kept)
+			require.NoError(t, err)
+			require.Equal(t, want, got)
+		})
+	}
+}

@@ -42,9 +42,15 @@ var (
 // same receipt as news it already has.
 func (h *Handler) Receipt(ctx context.Context, r pecinbox.Receipt, raw []byte) error {
 	sys := store.AsSystem(ctx)
+	// Only the header and daticert.xml are kept: a complete delivery receipt carries the
+	// original message, which for a notice of credentials holds a temporary password.
+	kept, err := pecinbox.Evidence(raw)
+	if err != nil {
+		return fmt.Errorf("keep PEC receipt: %w", err)
+	}
 	workflowID, stored, err := h.Store.RecordPECReceipt(sys, store.PECReceipt{
 		MessageID: r.MsgID, Kind: string(r.Type), Recipient: r.Recipient, ReceiptMessageID: r.ReceiptMessageID,
-		Error: r.Error, ErrorDetail: r.ErrorDetail, IssuedAt: r.Time, Raw: raw,
+		Error: r.Error, ErrorDetail: r.ErrorDetail, IssuedAt: r.Time, Raw: kept,
 		Accepted:  r.Type == pec.Accettazione,
 		Delivered: r.Type == pec.AvvenutaConsegna,
 		Failed:    r.Type.IsFailure() && r.Type != pec.PreavvisoErroreConsegna,
