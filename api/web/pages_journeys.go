@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/approdo/approdo/api/app"
 	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/reunification"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
@@ -56,6 +58,16 @@ func (w *Web) registerJourneyPages(r gin.IRoutes) {
 	}))
 	r.POST("/percorsi/:id/permesso", act("permesso", workflows.UpdateJourneyPermesso, "permesso", func(actor casework.Org, get func(string) string) (any, error) {
 		return workflows.JourneyPermessoInput{Actor: actor, Date: get("date")}, nil
+	}))
+	r.POST("/percorsi/:id/iscrizione-familiare", act("iscrizione", workflows.UpdateJourneyEnrolMember, "iscrizione_familiare", func(actor casework.Org, get func(string) string) (any, error) {
+		member, err := strconv.Atoi(get("member"))
+		if err != nil {
+			return nil, app.Invalid("member", "scegliere il familiare")
+		}
+		if get("level") == "" {
+			return nil, app.Required("level")
+		}
+		return workflows.JourneyEnrolMemberInput{Actor: actor, Member: member, Level: get("level"), Note: get("note")}, nil
 	}))
 	r.POST("/percorsi/:id/follow-up", act("followup", workflows.UpdateJourneyFollowUp, "follow_up", func(actor casework.Org, get func(string) string) (any, error) {
 		return workflows.JourneyFollowUpInput{Actor: actor, Note: get("note"), PlanComplete: checkbox(get("planComplete"))}, nil
@@ -152,8 +164,12 @@ type journeyPageData struct {
 	ContactOutcomes []option
 	SupportAreas    []option
 	YesNo           []option
-	Failed          *famiFailed
-	Today           string
+	// Enrolable are the minors without a case from the journey, once the family has
+	// arrived: the one-stop shop may open one for them, at any level (Levels).
+	Enrolable []option
+	Levels    []option
+	Failed    *famiFailed
+	Today     string
 }
 
 // journeyMember is a member of the family with the enrolment case opened for them.
@@ -211,7 +227,14 @@ func (w *Web) journeyData(j store.Journey, failed *famiFailed) journeyPageData {
 				}
 			}
 			p.Members = append(p.Members, jm)
+			if born, err := time.Parse(reunification.DateLayout, m.BirthDate); err == nil && jm.CaseID == "" && j.ArrivedOn != "" &&
+				enrolment.AgeOn(born, now) < enrolment.MaxAge {
+				p.Enrolable = append(p.Enrolable, option{strconv.Itoa(i), fmt.Sprintf("%s (nato/a il %s)", jm.Name, m.BirthDate)})
+			}
 		}
+	}
+	if len(p.Enrolable) > 0 {
+		p.Levels = w.levelOptions()
 	}
 	return p
 }
