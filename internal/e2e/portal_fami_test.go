@@ -98,6 +98,23 @@ func (p *portalUser) waitText(sel, want string, within time.Duration) string {
 	return ""
 }
 
+// listed reports whether the text of what sel finds contains every one of wants.
+func (p *portalUser) listed(sel string, wants ...string) bool {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.tab, 10*time.Second)
+	defer cancel()
+	text, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q)?.textContent ?? ""`, sel)))
+	if err != nil {
+		return false
+	}
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			return false
+		}
+	}
+	return true
+}
+
 // hrefs lists the links that what sel finds holds.
 func (p *portalUser) hrefs(sel string) []string {
 	p.t.Helper()
@@ -181,6 +198,44 @@ func TestPortalFAMI(t *testing.T) {
 			require.Equal(t, "/casi/"+caseID, orient.location())
 		})
 
+		t.Run("the Prefettura sends one family through the form; the one-stop shop's referral form", func(t *testing.T) {
+			t.Parallel()
+			pref := newPortalUser(t, br, b, "the Prefettura (another window)")
+			require.EqualValues(t, 200, pref.open("/"))
+			require.EqualValues(t, 200, pref.login(prefEmail, userPassword))
+			require.EqualValues(t, 200, pref.click(`nav a[href="/famiglie"]`))
+			// Sent empty, the form is refused with every error on its field.
+			require.EqualValues(t, 422, pref.click(`#form-famiglia button[type=submit]`))
+			require.NotEmpty(t, pref.text(`#f-reference-errore`))
+			require.NotEmpty(t, pref.text(`#f-sponsor-givenName-errore`))
+			pref.checkPage("families (one family refused)", "")
+			pref.fill("f-reference", "MI-2026-MODULO-1")
+			pref.write("f-nullaOsta-number", "NO/MOD/1")
+			pref.setDate("f-nullaOsta-issuedOn", time.Now().AddDate(0, -1, 0).Format(time.DateOnly))
+			pref.write("f-sponsor-givenName", "Li")
+			pref.write("f-sponsor-familyName", "Wei")
+			pref.write("f-sponsor-phone", "+39 333 7777777")
+			pref.write("f-sponsor-comune", "015209")
+			pref.write("f-members-0-givenName", "Chen")
+			pref.write("f-members-0-familyName", "Wei")
+			pref.setDate("f-members-0-birthDate", "2015-06-01")
+			pref.choose("f-members-0-relation", "child")
+			pref.write("f-members-0-citizenship", "CN")
+			require.EqualValues(t, 200, pref.click(`#form-famiglia button[type=submit]`))
+			require.True(t, strings.HasPrefix(pref.location(), "/famiglie?esito=famiglia_aperta"), pref.location())
+			require.Contains(t, pref.text(`#esito-invio`), "Da contattare")
+			pref.checkPage("families (one family sent)", "")
+
+			shop := newPortalUser(t, br, b, "the one-stop shop (another window)")
+			require.EqualValues(t, 200, shop.open("/percorsi/segnalazione"))
+			require.EqualValues(t, 200, shop.login(shopEmail, userPassword))
+			require.Equal(t, "/percorsi/segnalazione", shop.location())
+			shop.checkPage("referral", "fami-segnalazione")
+			require.EqualValues(t, 422, shop.click(`#form-segnalazione button[type=submit]`))
+			require.NotEmpty(t, shop.text(`#f-referral-kind-errore`))
+			shop.checkPage("referral refused", "")
+		})
+
 		t.Run("the Prefettura sends families, the one-stop shop follows one", func(t *testing.T) {
 			t.Parallel()
 
@@ -201,7 +256,7 @@ func TestPortalFAMI(t *testing.T) {
 				require.NotEmpty(t, pref.text(`main .alert`))
 				pref.checkPage("families with a refused file", "fami-file-errori")
 				require.Zero(t, count(t, "family_import"), "nothing of the refused file is kept")
-				require.Zero(t, count(t, "reunification_journey"))
+				require.Zero(t, count(t, "reunification_journey WHERE reference LIKE 'MI-2026-FAMI-%'"))
 
 				pref.upload("f-file", famiFile(t, dir, "famiglie-corrette.csv", "28/02/2014"))
 				require.EqualValues(t, 200, pref.click(`#form-file button[type=submit]`))
@@ -231,7 +286,7 @@ func TestPortalFAMI(t *testing.T) {
 				require.EqualValues(t, 200, shop.click(`nav a[href="/percorsi"]`))
 				// The import opens the journeys one after the other: the list has both soon.
 				require.Eventually(t, func() bool {
-					if len(shop.hrefs(`#elenco-percorsi tbody a`)) == 2 {
+					if shop.listed(`#elenco-percorsi tbody`, "MI-2026-FAMI-1", "MI-2026-FAMI-2") {
 						return true
 					}
 					shop.open("/percorsi")
