@@ -39,6 +39,10 @@ type Dependencies struct {
 	// MonitoringMinCell is the smallest monitoring count shown as it is to readers other
 	// than UST; app.DefaultMinCell when zero.
 	MonitoringMinCell int
+	// TrustedProxies are the addresses or CIDR ranges of the reverse proxies in front of
+	// the API, whose X-Forwarded-For is believed. None by default: the client address is
+	// the connection's, so a forged header cannot escape the login limits.
+	TrustedProxies []string
 }
 
 // NewHandler returns the API's HTTP handler: /healthz, /readyz and /api/v1.
@@ -68,6 +72,15 @@ func NewHandler(deps Dependencies) *gin.Engine {
 	// log says what matters.
 	gin.SetMode(gin.ReleaseMode)
 	router := gin.New()
+	// gin.New trusts every proxy, so that anyone could pick the client address the login
+	// limits count by sending X-Forwarded-For. Only the configured proxies are believed;
+	// the configuration checked the list, so an error here leaves no proxy trusted.
+	if err := router.SetTrustedProxies(deps.TrustedProxies); err != nil {
+		if deps.Log != nil {
+			deps.Log.Error("trusted proxies refused; trusting none", "error", err)
+		}
+		_ = router.SetTrustedProxies(nil)
+	}
 	router.HandleMethodNotAllowed = true
 	// Handlers receive the gin.Context as their context.Context; with the fallback it
 	// carries the request's cancellation, so work stops when the caller goes away.

@@ -170,6 +170,8 @@ type AccountToken struct {
 
 // AccountUser defines model for AccountUser.
 type AccountUser struct {
+	// Disabled Disattivata da un admin; non può più accedere.
+	Disabled           bool   `json:"disabled"`
 	Email              string `json:"email"`
 	Id                 string `json:"id"`
 	Locked             bool   `json:"locked"`
@@ -1282,6 +1284,9 @@ type ServerInterface interface {
 	// InviteUser Invita una persona nella propria organizzazione (solo admin)
 	// (POST /organisation/users)
 	InviteUser(c *gin.Context)
+	// DisableUser Disattiva una persona della propria organizzazione (solo admin)
+	// (POST /organisation/users/{userId}/disable)
+	DisableUser(c *gin.Context, userId string)
 	// ListReunifications I percorsi seguiti dallo sportello unico
 	// (GET /reunifications)
 	ListReunifications(c *gin.Context, params ListReunificationsParams)
@@ -2399,6 +2404,31 @@ func (siw *ServerInterfaceWrapper) InviteUser(c *gin.Context) {
 	siw.Handler.InviteUser(c)
 }
 
+// DisableUser operation middleware
+func (siw *ServerInterfaceWrapper) DisableUser(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "userId" -------------
+	var userId string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "userId", c.Param("userId"), &userId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter userId: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.DisableUser(c, userId)
+}
+
 // ListReunifications operation middleware
 func (siw *ServerInterfaceWrapper) ListReunifications(c *gin.Context) {
 
@@ -2978,6 +3008,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/auth/password/set", wrapper.SetPassword)
 	router.GET(options.BaseURL+"/organisation", wrapper.GetOrganisation)
 	router.POST(options.BaseURL+"/organisation/users", wrapper.InviteUser)
+	router.POST(options.BaseURL+"/organisation/users/:userId/disable", wrapper.DisableUser)
 	router.POST(options.BaseURL+"/organisation/tokens", wrapper.CreateOrganisationToken)
 	router.POST(options.BaseURL+"/organisation/tokens/:tokenId/revocation", wrapper.RevokeOrganisationToken)
 	router.GET(options.BaseURL+"/enrolments", wrapper.ListEnrolments)
@@ -5695,6 +5726,20 @@ func (response CreateOrganisationToken403ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type CreateOrganisationToken422ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateOrganisationToken422ApplicationProblemPlusJSONResponse) VisitCreateOrganisationTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RevokeOrganisationTokenRequestObject struct {
 	TokenId string `json:"tokenId"`
 }
@@ -5831,6 +5876,100 @@ func (response InviteUser409ApplicationProblemPlusJSONResponse) VisitInviteUserR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type InviteUser422ApplicationProblemPlusJSONResponse Problem
+
+func (response InviteUser422ApplicationProblemPlusJSONResponse) VisitInviteUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUserRequestObject struct {
+	UserId string `json:"userId"`
+}
+
+type DisableUserResponseObject interface {
+	VisitDisableUserResponse(w http.ResponseWriter) error
+}
+
+type DisableUser200JSONResponse AccountUser
+
+func (response DisableUser200JSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response DisableUser401ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser403ApplicationProblemPlusJSONResponse Problem
+
+func (response DisableUser403ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser404ApplicationProblemPlusJSONResponse Problem
+
+func (response DisableUser404ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DisableUser422ApplicationProblemPlusJSONResponse Problem
+
+func (response DisableUser422ApplicationProblemPlusJSONResponse) VisitDisableUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7415,6 +7554,9 @@ type StrictServerInterface interface {
 	// InviteUser Invita una persona nella propria organizzazione (solo admin)
 	// (POST /organisation/users)
 	InviteUser(ctx context.Context, request InviteUserRequestObject) (InviteUserResponseObject, error)
+	// DisableUser Disattiva una persona della propria organizzazione (solo admin)
+	// (POST /organisation/users/{userId}/disable)
+	DisableUser(ctx context.Context, request DisableUserRequestObject) (DisableUserResponseObject, error)
 	// ListReunifications I percorsi seguiti dallo sportello unico
 	// (GET /reunifications)
 	ListReunifications(ctx context.Context, request ListReunificationsRequestObject) (ListReunificationsResponseObject, error)
@@ -8692,6 +8834,32 @@ func (sh *strictHandler) InviteUser(ctx *gin.Context) {
 	}
 }
 
+// DisableUser operation middleware
+func (sh *strictHandler) DisableUser(ctx *gin.Context, userId string) {
+	var request DisableUserRequestObject
+
+	request.UserId = userId
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DisableUser(ctx, request.(DisableUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DisableUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(DisableUserResponseObject); ok {
+		if err := validResponse.VisitDisableUserResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // ListReunifications operation middleware
 func (sh *strictHandler) ListReunifications(ctx *gin.Context, params ListReunificationsParams) {
 	var request ListReunificationsRequestObject
@@ -9239,189 +9407,196 @@ func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1bc9u6luZfQWmmynY1LV/i5Eycmge3c2l3O4nHl3P61FbKgsklCScUwA2Ayk5Opar/w/yB8zS1H+Zp",
-	"3uY5/6R/yRQWQBKkQOoS29vJ+GVvR6KI21rfumBd/t6LxTQTHLhWvcO/9zIq6RQ0SPzXMVVw8tL8xXjv",
-	"sJdRPelFPU6n0DvssaQX9ST8mjMJSe9QyxyinoonMKXmF/pzZp5SWjI+7n39GvVOEphmQgOPP/8bfDbP",
-	"JKBiyTLNhHn9OcvMyEByvkG/MMGBxIKTlBKlQSlK4gmjMyDcfihhzJSWlCQ5kJlINZDNvf/8j/+5t7tL",
-	"Yiqp1iDZgJsnUjD/gIjEbCSBABn2rw+3h1v9Ae9Fdm0ToAnIanXeZLfNbBcsjWuQM+BmJbe3Yf8qcsnh",
-	"82298Kt5WGWCK8DTPZPiJoWp+TMWXAPX5k+aZSmLqVnJTmaf+Ke/KXNAf/fe/V8ljHqHvf+yU5HPjv1W",
-	"7RTvxRHrR/xKSiGB2A+1FkRBLHgiyPnrY/L84Omf+rhw9yYz0FEci5zrS/ERcAqZFBlIzewS4LeMSVBH",
-	"OPORkFOqe4e9hGrY1mwKvai5CZHZtPm9KbY08IWEmfgI/o9uhEiBcvxSpBA+u+pYfrHnhAO4X0TexKsR",
-	"PpSzFTd/g1ibAdzyrxTIwOqnlKXBSbcsMhVx61KmudLHE8rHcEaV+iRky3PtG7X8XtiJN/ckMINyysG9",
-	"0Rp4QnkMR7Glr+YGUXzCTCO8FKGXmHH1kuAk8oTpV1zLz4Hhy2nBb3Same3pvXl1SXZoxnZmezvApUin",
-	"yDuHuC9ze0pjLWRwt+kKJB8bGA9ThJBjypmixUTnH8h1LOyJV4vY390NjWN2DZQODjW3qb1idY1JRMW2",
-	"+e+r5tF6BqdiPH8CTMO0/kcXcHln+bUchkpJP8+TMb4vNBkjM0+Z0t87GfOei3w6paHZRD0Ov+njXKog",
-	"eaw02WKQufnGYprzMK/HEqiGZBXcTaTIRK7PmfoY5kZQMU3NWzu/ZoKfA1Ut1DrJb1bCQ5hB2sIXbMzC",
-	"Y5hNEoqmxwaYvScY1zAG2bPyS4jwi5Wm4/Ceamp3posoLs0zX6NeniWr7X8Ihe1UouKci+1ortA/mfox",
-	"+nTgzylIaYJrGus2pG6B4jr+8HxqJi+BxhOcDBfXlKtPqLd9koKPr3k+vcF/ShjlqiY4WraiC1heUt0q",
-	"W8xi53XYo6Ojo+23b7ffvFl4BviC4KgQM8UEb5VqcQyZDnNJnFKl/gpUhgmzdZtlyVPFLnNxrYBqVdDF",
-	"NRf6WtN8PDGHrfIsE1Jf55zOKEvpDUpwoScg57c86v22PRbb87wAcavcUZpK/dLtcY3Ce8u9vilw7KYF",
-	"95tJiPWrQhifW6kzv+9ZSmOYOjW5AZXd2+4ttBKi/xxCydtedjGy/+bQHshq0V34M7dJzfGK90TeboXG",
-	"K19kJNDK+/kDSqZxTmXCKF+0w2+K5yppVkeY041JfkPML8GYbEA2h7Fmh4N8d/dJTKc3TAv8G4ZEkGEm",
-	"UnGNR++eiEXCYnBPbPXbLaT6qCeJMW5HaBjOBEkgJTFVgmxeXZ28DL8mpXyc03FD95kXew3FppTJXbt0",
-	"gQL2FB81tgvjVg/q+s1bfMiBoFpZ6vvM32n9lg+irsCEtJN1Vki34Vx7ejldo0vpRoOfJcBjWDT2eflg",
-	"TX9p0B4lKs5FSomdmKZERCQRmSDpBjNPotsmIr/mkKaUJIxUnwaJRGUQM5q+A0gWasQX/rO+KlWf5Guq",
-	"oCTQyHMf5YpqSjik6QbVWrKbXAszRclikDElwwvzwqH56BKmmZA07aOpXiC29TiBhKCtpvLxGJSG5NiA",
-	"18LF1J9eUf8zUJYyC4FLWROvZo4im+y2siYZ9T4J+XGUik8nIZx4iVtfPFJuZEQykEQyLcWMSiDM4QdH",
-	"OvkL3JCrk/5yaqtvFc6proVOaxGhNtdVtNWQMtBYaEqmIsnTgoImDAw7JLiejFGtKe4mubq47BMjdwkQ",
-	"BF9GqJRsRrkwKA7ErnUCBAZcCS7IjKYsoZqRhKZEgZyBjEg8AaJgzGlKic61ZoSRmE4zRkBK8zDjJOeU",
-	"KMOdkinkTuvfbLPq6gs6RsFATi4ujy4t++CDuDyLDV8o2XxmXagRySSMmFKC7O493aqzye7e072DZyHK",
-	"WUcI1sRIA44YH+dAMiqNdMbtwnMHsul2+uTiPXn25Hl9gr/0cmO7yNwc/Y8mmOo78FYU4jjdQKoSuFKn",
-	"wucfJWWcUX5trKExGMYY0SlLP19LyLkT56gdouZ+LSEGrq/ZdMrG0n61tDL/vaKuJsfqqzQ6BlExpAav",
-	"aYr3AFPKNbworgSMoCkc9l9onRyfjPbjPfoctv9b8qeb7YP4Gd1+Dk9H23t0/+ZJfJA8hWejsDdrLdG5",
-	"tkALa9JhmCvgrWIOj7n8qZekE0S5WdCYuR2nY5sr5iPjSd0QsrpEWKguYbDOC+IO7wv8WlsB4/rZQTVu",
-	"qVbNWVG/9iLrs8TphzbzNTJW8IoCYiNpEPTD0yqOMfjlFKY37j6uBKv6EDdM6snLlf0RUS9mmn0BriYs",
-	"Cw5tweJdm8d/zGbA37VfnKSlW7lApHjCUnQ9ZSJXhmwyKusmon9Wvy12bVZTqM028vbEm0no3OYcq60g",
-	"zPM0pe+VpgHXrlI5JO/5qgfg3FULl1m6tcqBwkb8CGSBWM271RFIZjQaUegoBuBj838wYjwV5CITUkOa",
-	"CnLFWSxa9HXBnc+5ARpJYl4Utsm/Q+UIzqL94uu7KHaacxazjImwpZVNBIfvIEm3DfMnN4f8xTFW+13B",
-	"gE+H7Th0YtTukKNK8FHKYq26SISRMfv2D7SXGOrtRrE0SxmnjOKdvFVP2QykYhFeyFMcxJzW8hrVOr6a",
-	"+hF4XhjcahZSE1/bmYNVrIHQOAatqfYtUu+YRyyF1kvOtosExiG4pUavT5jdL4xCCI8p4W8oJDpAHqQU",
-	"nVIgFmk+5a3Ta/MetIjRBk3iG8rHl8HRckua9OCN3vxNDcC6J+QziR0qKrZomdmhSwySDmIxFmqO5B8L",
-	"qQT59rvlCiR00V+sNKCxWhJTNcuSUKtZOLr26CDyONVnlCDHM0gTjKyYJ4qR+a6ubqHu2PflY9dtQPkz",
-	"w+TffkcoSKimzkolm5WA21pov9vZdJLRa5Gm4tNVtvJFUZZSfizMZHUQIb4GBnvj2aNz5v0YONPGmBTG",
-	"4MawFQQ/bWx7CS8ITafABdGQwsjY7YKgXOrPmdzt4qoVZ0pZUx3APz15Tp48eUL29p8cPH32p9C5ZcgV",
-	"EpJTT6EM2MwUUT0FK3BZjNFWjFCjF5Q4v1kYzy8I0zRllAuigFClgFscq+aGBvUCFYa2XLL5sVMBVGuP",
-	"Xei4BbgNj33IDX660XBwHRLmTX/b+dipcj5494Fz3KAb1H4Rdrzjqxh8ar9tnHfGMT2pTI8A0S915Sgy",
-	"4KsJYjM52mYnepe2QT5tC5VZ8apAgtksA2Ir/XDuZtAOXX9fWL+evyTV11V8UP1C2pqh1xJQE/sQhFnD",
-	"rS02oZ1Ml8BfEN3USjITSJ2pMq8BM6XamGa5aKlWEpuTwHcVI+HjyQPwl4e0AgdqHgWU++E5exy5VU5t",
-	"Pw6jXJHHvIu82v7OHKdCwe1EYyiRznBOjuJjjOGrYkW+LwajNmmRF3HKDdW3+LxNeQ7IA08P9TG8RVUV",
-	"M5BJ3qJFtxFs043kzrE+XP1ci3EWs1Dj5W4PFm3hSSFjbi+upcNLdzvSyZ//bYTW1TSO9SP9/NecpbQj",
-	"XucHkG3+Ys6hi0DWFTsryI9oQdDtHMTPU3EOq2gzhVN6HvDm2N5bqvjEl3He4cuLp7s5fCF3Tpw5t7R4",
-	"LkO1jow4qZFSgeApjOsSSOO1ER9fGy23ujNyLwqqMp1UiJPuXO5FPIEkTzsCudcUtzQsCV1mRWAgKdkM",
-	"2tQjdF9Lm4jQ5oVpt1esB++7JIh7RalBLKNoreNlA5oU6tJyv7gNg2tUCoou8HbipN0X1+VE6tItW/lk",
-	"IVYHtcu7uFNrham1rsnu7i7s1oNMlgoL8bzmAYW5FglSO2uPr2t69fLhIg5O7ko9/Zt9vboV5bN8mb89",
-	"t6ltFpthdy+gqyUrMWZ75HrH4LehJRYy4s6SL07FmPHWaON2p2E2n5/VMnaRZ1X+IjSNtyhTyoinNhG8",
-	"VvhLKfHmvKvWC04xKdMleeaUZELZYEGymVCyu0W0pISVDzPC+IxRzSIbOjUsGPeXD3071rBvoyPY1Og2",
-	"u1FHDPyU/nYKfKwnvcP93d3daFnRazciuJNFtE/H9byfRLX3dHv3YHtv36hYa4R6z93fN25XmdY0YZzy",
-	"LzSyoWeAAVFP9p49294jNnHWpcbW3blXR8FoAXzFa2ZQIxh3GYtUY3zwIdl7VuXgRkRkWS6B7O25BFwF",
-	"JJNiNmNKSCb65Cz/9n8IBi9jbCAnCsY508LGry245K2m/W9iRlPgH0Uw9sy/+q1+8z4FTnvt4QeNNRJB",
-	"3jriUzkjiYhzvDGt79/rhXrpUnELZgr1Qw5SncB7CmeQ1UlvDBzkqqJXik/Lo2Q1+rn4tFBs+PNxA3Uv",
-	"ybw0qGO3CMMEczlavgvG+XsPLBDDwXD8I3sdghcqjMRUMXsdzmNhoIsrLWlCLYEsYV2uL9ftplTv7Erb",
-	"crsU2vp38OnOc60VxBL0srLePuynTAfnLfSq7szQjeB7LxXV5V4H9LWFWbPabOEKiad+kntIf1bNALAl",
-	"3oY544sYspF6awcq5x/a6CI322ZqB5gzlxK4PmtXUoz+9OlsaSWm+cL6z7umeA4K9MoKVlCH6hrmAgJv",
-	"716i2+HFo9vHllhye27aHCR6dnl7AmxnEOUdpu1Fvc8taV9N3Cu8VUVMLP4uCma8dSLe2VzgckPxpUpj",
-	"ksbRjRQ0FJ6cajalBHPWgIwwcJdrqimhaboBSoMUTmdgPGGx+Sap3bUHhYNZTyCm6IhzRhJWJOJUwzGS",
-	"STOPZjB4oZU8CZr2ge0oq4I06Ah0m0USiE3qdOFUASsBsDMyk3a4b3TeFk3EdAodDpuFvGa+LV5TDhUm",
-	"GZuW1SZwFqQvrmNKtbt3W3K1XHDlFOKYcjGWdMTiIvazkcRVV17fnpwcP9/d3d07WqjFurFDW3QOVCk2",
-	"br0UccpUNWys2eH+/gq3S00nc37TMhEvjL81ZrWax58ZJWc0ETNK9sJlLmphoo18jOIrw6FvWUq5IJt7",
-	"28+3XhAlUoFaYjxhRDLFIAFC3UO1E9hf6IMrJh5a70ULPVzx8twTYEUEJ5FVYHA/kCuUQNB6j0PEtTwZ",
-	"tYcEV++ejwr2SDeccGp4ZXkUajBYE4Y6TvkkJeW3URFKhROD6tzDgZ4tAV9z3rUEqvI49eyPrlM/LYCl",
-	"Pt/3MmE2rNoRQJGvVssWYnxE+RdGkQrYlEr80xZoMv+4Np+K67Gkiah/4Yo4lV/FGaPLJw65qd+Cx86R",
-	"/vo3uhegFN6Rj0QA1JUcXbZobdE61tF3V1xaaIYsV5KpYQPUizJVq24p0NRtll000qHChlmdXP/MFLth",
-	"hqUMZNKUZOb/XsY72EjFDijIJCjgetk40Iu51N2GLLWqHWb4SubUtw3Q3/5BNl+enZMnzw929p4/f06o",
-	"1H1y8HTrBWFu2pnn2kopMTAWswQISwc8FmkKYyMsRIxOJGJ0PvLtd7JrUcVD7DTdKBg0lNW5jkqxpKJd",
-	"069DZ3xJP8LxhMrxGvFE7VGETSItngzP4BZiABZcYZZ5aw4urXpzbdSOIk8frkujxJ7ydZG/7+K5mZy6",
-	"cEFUcD9E6wYceMlzVYEH8+f2Xjiee8p40lrEzn4rV9ksxZxGtcadfCMewr7Kd1yV0110RWXO/USHjJX1",
-	"woY7zOFbKNvUFPJFEGBrHSZ8ddu6b0Nglvu3vshE2dDqY1lYLLDgppK9ox5NpmyFvGOt05fU3o1O6W/2",
-	"3ufJs6feLdDeQn26NTb9UlKuRiBbDb2Slmrp7/u7zxcaDksXZ5rTDVuyyKLelQJ5wmdM0/Bs18hDuK1z",
-	"armYbN34vzA9SST9tLJEmY/RnooZJNfUOm+MuiuN2E2uIVXwaQIS3UO5LXrqZcgnEKeM25jMVcpazeUp",
-	"taS6WEdaLpn+fGHY0d0VApWhG9MrTtAVaDUBX2PDyhB0zFQMZHNIs+T6P//jfw23IoLhCwJvV4c0y6RI",
-	"hHuHDWwY9gf8IqYJEEiMziFhJmJqFK8X5Mg9b0vwKpAzarWxdGNC1aRPLrAchH0dZgKJQ3Kwu2dVE4QX",
-	"FDJ2NeXaJ1pntiwscyp2bMvCVVjRc0P35mrHnph5uBRWFYuUKm09GsxWfWCEg7ClNTRzhUWOmTZK2lvQ",
-	"RhCnTFNOPRNtwN+Pea18h1+wBhMcuaYk52REVcxiswObMVViiyS52a8U+gP+JsUiHGYGCsa54FU5WzyR",
-	"cD1dPCIxBWLGTsyPUiCG4oCMc5bQAT8an7wkKkfNTwOSvzkepr/9w12MWodXsWXk6OykF/UwKRN3bLe/",
-	"199FMlVFjcfeSbW8chPpd21ikT9CM9Y77D3p7/afYMiBniBF79A8YdpeRgbqqOABpKB1Lo12bOsCm7+L",
-	"rEkzNbxW05JOmQaSbhydnRyabbO29685TWHALU98+UJdCaJYKBoRldvvi2JALn/Hs4HNqOkGKKZFn7w0",
-	"1gb79n+JrYQBdp8t6BnDMOkd9t6ALguORrWC2b+4Ks2/5iA/V2WajaDvrh8d/l3DLlv59yMpprXfLaer",
-	"hV+mxa29KmVTpmtvS2BE81RjIEZUifE9DMvolOMfGjWt93d3O+pZr1bHujzlQCHrUyAzETP0T7lC5JYT",
-	"DuwEQu8tJ1pVyDbP7634/JMVnsewxpL1q6mSBMYpw0xopRjZRGy/urjEFE46VlZu4iU8HY+Z6H0wr9qh",
-	"uZ7spMKVoslEqDDSUYYV3ClR1pkChwY/YyE+MigF0bX7ckg2L4wQhIj8i9bZe55+jsgFncIF0/DfL7Rk",
-	"sd4acPNCMixdEUOSGP6dUp5QCbailyEJpV3Z+OG/bx9fnL/edk9TIuowH09gwKciwQo4CBAGLfrkpcgE",
-	"MSiXMaLtpcqMkRFNU6YZSTeovVklipGbVMQxddnxJBMbIajACK+qZNU/i+TzrVFnLXrsa13t0DKHr3fI",
-	"Gb6fLMAcR0hWgkiWq9jg6r0wxv7zFRnDaV+9w18++GxSzN4oTqinEiBZ5e8q2MPyTpMzRK7bWeN4wvIE",
-	"0K3jeMP5t8O8YYt+cYEaFli5lFCi8huUVccCK34NePmyGSXIE5qSToZwikeILUjBFQNeskWYsM1K50js",
-	"YH7RF8Xs4gnLFe2vfrY1EJvfw+4z8YMlW04FnXPmjcWzRveIJ4xMqD+OPY4EZkAQdlyNQ6q1UTD65JQS",
-	"nosZJRM64C43fG+/CoPrk2P7TslimOVaIEqWY2pbKY8DtWNUPsNfc3e1O+AJs2dGUy19FWZzxLggNCE0",
-	"TQU2vMBHwFaC46heHuw+2Qqd5ZxH9y7QqhE1shReBYipeI3bHU1fVEt158QIFtFDaoOHLpIDtLcpbm5S",
-	"NjZGNrPeb8mmwolqsbUctZuBoQOJzi1ZmE2bGnm9v7tvydvgRsIk+/JFEFAMK3wSLvrkJDXGycfIWXtI",
-	"uzORaltxMBrwjEoXBmerIAQozUmrWnjOHdNbLQRoKarbD0FYbV/QVra9Z7SICLM7Yz5mnOA2YN2idSjv",
-	"tmTY8QSvl3Nup4a1N4FN8bZfgk9vS9JTJzWd2BfXyNhIT5Y6D8FUcJErvBTPOcZwa0GKfyKpkk2Wur9m",
-	"aM7lfENIuoWEZ19SF4QV/eWKGnF44mlsGIxZnpfBgwFHq8MYlJsH+8+DQHgB+p5Q8AL090OgO079B5Pa",
-	"wsNvP/RW2qsao7T6Dc7omHGn3VASYzIGHJJhlZoxLA19WwzVqEdmhtYphtkD7jl712YgzLwTnTho/JPT",
-	"DUiBxwJpz1AAA6OzubJYSnCaMmJ0JuxDhUaUc1aghVE46gqnhL0MnEECMuhZOGWqKkOvlnMuFJcHnd6B",
-	"RpTNXtH0qvEue5e1sp+hvLdY+ZflddnqvpHysmjup95Nb/i3flz06r+2RLPOnDv8Hk99t8f+H+r1KPvX",
-	"BAy7K1RYkUkSS+j3oGDVFKZXlh8Lp2CE9WB9j52HKZUnt/fha9Qiu4ZlndWhkeChKrMEiARujY5K5S7r",
-	"zWo4JLJoXWdgxJUbrx6VoDTTObroU2HLkQtXP39/d3fLgCPEGKATS6DS+jtcVE1/wE/L3/izbdbhs9W5",
-	"iK0bprUgmwe7z7fQLnHhEBSLmiG3oinh1XUe2o9dkwCMvSp6BBBB0o2ri8ug7YA3CSVm3ZHYDHSduFd3",
-	"R71ZRcgbWNaY97zKktqCcSijC6OPviAQx6Ksf446tq2n9TXq7VvGuJ9JH5vx7SVRvxe5Boi4d6ciLm8Q",
-	"O9oJPjjTyjz/fKXnn65vujk/pz3G+r2RcwraWuRtgFTXc3aqKP0WHbsomE8NiiBhMddEMTKcbwvTYUF9",
-	"4ntuCVh9xtjJM5BsxNCLwQbcRY5/oX1yYTSXvAoQ3XQKXCZFZqxQVOS20ECcUAxdStkMK8VWkYTkpAJE",
-	"ovISqvo1yDJq19n7i0virX3YjiyN1jx3hC8tDYB+YJR5RJM/Ak0O9vfvC328aO6yD24JOSWjFl1WDbho",
-	"TaddClIDj/7Okq+txteVgz3rMWoYOcZW8gydwgUJ5GD3wHmecy5K37aVgC0XrT7nh4yh7+iH2xK98eGP",
-	"5HAH8vfktTxYl/jOPX02KAFXoLEdLx6yVfgNeu8Er1KdBj1Cq1vGqrSmzWdQ8QTzL1RmAyGCtHVsozGr",
-	"FrLzBBbameqRHdcb2xh7C55s9L22JHb7UmyuHe6Dk19FV2/fgdpUiFFpkZy6W8OgCyz8IuJ1FbK1itEu",
-	"nBXR5Ng/HAOYMJac5ZqSTZoQUDDFjB2RWSVIMqqQrArvUs7xikGQSX6z9QCvFFZl5gct2aoeY6XgwGh/",
-	"p7yi56FUXVcBmsS11ewIXbCF4XkiXKImUeCiifBS1WAcN2MQiIgCZ3hT7DFmsz/75JyNDGV578j5gE9t",
-	"n57NYdFVcxiRYbOtpvks0FfTfIwRiNbk50LTLReqYF4tccCKgbThHsw8neQ3Ieh7iaHpZ1Vk+g+Oe412",
-	"qY+o94h6PzLqlZ0VXZsKYoxsxJSVwM7W+9h21adbIa8al3Hsd5Bu0DTnHG85S/uhaDxndHarYOF9j69j",
-	"kdO6LjbgTkWrCqTbtqEK5AwxNGFESGb0OYzpLU2DFqgnyvzXd1sEb5jNcl/Wip384PDmFTb5oaANHd1U",
-	"z2HbI4jcA4gUDJswLKuGWgvVbOZQHRmceraSz8qrwEyZ39YKMBcua6DRs9jdKWxZuDMalnmr1xjUmoUW",
-	"D8o6BaRc4YBjkBQoBTYClGiQktmgGcyRMCMCoTOwLw04LN+nuvgOA8sTNuBuqDJNs/Xmw+pPcFHcYP7g",
-	"KNOoaPGoRD0qUT8g/iHTO0Tx7jPWQbTtTy4DrQvcTmo2F+OIWgpht8CsF8TX6STTDAmuCCixEeQlBoWQ",
-	"pkiF+3ksth9VpXkEmkeg8YDGMnONv0sIWAVypCuVVJZvC2LNmVCOSGyZL2OLeVe2ivl60nCS32A8yzDW",
-	"zAV10OkN064v1ZCIAR96tQNc4yosveMeCdtXdqrHVP0EHvNGjapHLHrEoh8Vi5w9VZ1FRSC141gFl7Qr",
-	"frBY/8HQd1fpFs1JnouZKCLYzFTsBzbIDFUiZUw1GxoX9OQUlRd+DqRp1JF4RJpHpPkh3Utlc1Abbqol",
-	"NVTNrOZTHkYZEL401CxjbDUVIFsTq3wzptflSUlqXaZUR1jJj4YsjUIpj8jyiCw/HrKclEU+K5uqjHHs",
-	"wpG5xo3BcLU3KfPa9C64hWIuv0yO8WHEmoiMWKpt9RV02IyogmjAne0FRMU0abuTOmVKnzQ6Pt5WYs/D",
-	"SarpSG7ZqxX1ePqHZrfMtZIMYFadXB56CnGDuM0uSdG4nV2D5D2u8++GAmy3U3VJCHLf/8ipeas/R5ej",
-	"zbjNZjfcRID8ah/ErwxD5ZqR8u5ZMxemzvMpSBYNOAelckyBKcuZpDnnLBzul/M5JrwXInM9wULBnnhW",
-	"MB6z/j2TzPyJFJhGNo0RCa20srUCWXRGEJ9ueGEBLtsgkEmRUAxKwKSHqKqHiknXGaNcRLW8hgHHJK1Y",
-	"Ci5SMWa0Jay41gB2VRWw1k33Ze/e4CqsXlXb2L/nKOArP7QjKg4xcCqkcSgr0tBOnAoFi6uq1ClqCmRY",
-	"tKYeRmToAmKGRJBhrU/1sE8wnH16Y8m9uF929YVaCJOmROWoHNq6CdWl04atzeGKE4ewyCznVinwwRgj",
-	"bQ3G79kqWcw1j3ErD0z9LwVOFRkSB/h6UzIlUoSbBsMSQejNDcVSN6tKKfcRg08dFVOKLBtMoU1T8WvO",
-	"rOQqI+YQ5goPSUTAKGIDPjx5d/nq/M+v3l2evH93bf9x8uov1y+P/noxJEhijKR0JqStXWE7w2QSlI3J",
-	"o5LFInwXEwuZBHu7/5yI0myO/Ygqj6iyJKrIFbl3VQDJUsqXww7Uj8zIhnmL+rxVoX/M002ohiIet4iF",
-	"laktwmR/zwUf8Akt/Q4vrCFVBs6qb/87BBlHYwk11ePMzPunBAuzskeceMSJ9XFiaU5NKsZbFTckLKl1",
-	"1BKgoJgcRd91AmkxlXK20KJ/nL9aoHwUZQ0TqulyWsc5/Lwqh13bI4484siaOFJPZykYd1WY0PQjbMfY",
-	"YqczGKMcP7MFi0r7gaT17Jw++RfahIbLo397dX38L0fnb1614UNEMsHqFtm330sPrcCsw5Z4+apJ0PvR",
-	"z+n8mGuD9IgXj3ixJF403OwL+bcTQKa1hvBddzJYqnDi6kBP8pvajUwUupCJqvuYgtsjgt7SUCpRcakD",
-	"levUvc5WJIH6nQ7xrnQGvKiwCM64aZQZsdHzVbnFRcUV34D2OuXfIR96o9z2rU+Nft76VZ7K7Ceagm2L",
-	"YfOfRjZ8rqOmf7OJYLjaJkiCN2zJlNV60BTHcYgtMHNwdTGhvA9IhRRE5iIVEQHCiMoFs/Wk+gN+YqhJ",
-	"guvyUZV5RRKZUlZWztOs5Ujf13tk3NmhBvvCB473zC6fgF1NZLNWi2Xe90XfaXkeuPdVByHqSnvRJlfZ",
-	"ThB4zL4Xtf5UgHJ2qo73HdqJ2QRUGXi9Mqurco/VVW0xVS+MtN9SG8w/kqJD5Z3Idb/D2VIy/fbKbr2D",
-	"T3ZpAVK7rHo5PfjWI+bESM7vgQJ3/o7/P7HGtVd6rM3ANs8sN7XDegFQldvuKTObi5EKkitb/P9gdw8v",
-	"Fb36x+5WsLHWb7+Tg92DsJk9Ex+DJL64DJbbgBVqYYVibgIxeJbi3LaK/sPT9xpVqvBobbuMuya+XLlq",
-	"dy131Ib+04287F8bxyIxn9gGI4WsDBfYN9L8T84Ys3I1ztmAqxjGKasVcw9REjYEhCuFfdjuAh8bXQfv",
-	"GSGdMMb1hdQtW3bc7veDtWmer21D4L7bJHmrLjvRegv0LSHn6LfoDq48MSPHQirXTj4WfMxyPi469cHY",
-	"qG94rSmIyoTUmIefc2PWGOC0dZabIZYD7qLCDPX7pk9EXA1qIJtFBfettrjL8/oa7jbw8rGueBej/qvI",
-	"JYfPy5UWL0jqRb2gf2zbWqS+8H3wXdcq/ujkBY8dm0zUUb4cqxCztBhDOPFW5mlkEuuGzw/XJ0MJI5DA",
-	"Y8BMUZZiLbGyxWYhJ6lmMT3E/g3YjajM7srH2FjRaO5FqZ8i4auYzYBjffMXXtVzf4glK5i3Vgeucfcd",
-	"SbfX2A32vn15jlnsMpPuYsDlWTdqAeOJ+bkWKq9O5tYLBC+e8YlHpd9+JzQD+Vh5fM08rDPDu7ZP6maI",
-	"u7fKCkBGNSgphPE5Ad0NO/N6wJLR3iXmLRPrHY7wtm1ZMKsVBnx+jYekHgGeplCsFFpjwOcUgjtn4Ycb",
-	"/12e0Vz0d4OYCi+W68frb/TK5MOm5uXdjqIRS6GoaS9FildLtqWTBimK9D9GdK61OETHZNF/2ZJagsMR",
-	"ycbU6pLmL2wVV8zbWllgf+Aq7Wl0eePyXK8p84TZTIbdgHxJzrC+nflxJpgh7hsafxxLkfPkkAyxpgIk",
-	"Q5Kw2CahAclyd122+ebVpWvrjHux1Sdlg48Bx7Vb6PYyqb/97olQ+zPnNIuNZZmILEPfOorboBWIvwlQ",
-	"f5vEnOapZhmVemck5HQ7oZrWab/ej91Mu9YX+IZxikpqd3t0/F2gOfq9Slsr4+0WBWVtufV4OjU5K4rD",
-	"qstZe0ZOyu7f20w95imIWrwgzCdcM2ss/4Z3TD+RAN578scIYDx/7BFvdn7z+OLPRJB/P7349y2sX1kA",
-	"zm3IXgeei1Jr6IzyL+4m0bZbw6nVZ2MRxqjgriFHeKzhobvCMwZ5HTsn1JnnxR1fXcFDFrFaHtmsIFHl",
-	"ZGjelDJQYcP9DdSBypH7qoECTgDfdYrOQvDY8LDgARf1P6pLqZwXcsYjm5UJtpNQfYPAxdaVmuqm9bMn",
-	"wI1UtvRC8Yo4N2apUJpuEecJaCR8+WUKUkpSGI/B9uZrcUDZ/jge9S5DlA+VHN0wCwywh06MV7ycajRH",
-	"G4FjX4swd6iUbNZVcqIKv9zAZ23juZIaDaafaJoy2idnIJ2BYyaJ9g5ooyPEIqXSKIFeYOWAK1Y6Teaz",
-	"yyKSScB6Baj6You7ajcmULVxI1Aj6gGfQSJ4R7rIkVvyd1Dvwyn8Tv+oMoIdTLao4EWJeI+BVvemrvmw",
-	"Lxew9KblTGPZpbWwJXzM8HaTtbfWAx+MX4r1NtUaplmXRXzuNXgqehwjYtieb1pERLJcxba/Lhe2OcSA",
-	"D89fXb07eX1yfITxncfv310eHV9eH11evnp7dnkx9Bomj2iaMs2aKtxSkZ0WWI7tco7san4KfCmW9Agx",
-	"jxCzFsS08WtTo1kPQEYiTcWn7TxbEjqqvLeE4YX4NKNjTv3bnmJCfXJSPu5cZFqDYqjhzAHL6/enp+//",
-	"cnV2/erPr87/OozIiGFuSstjF0Ni8AQLMqWgqwkMOAbHt2OMNbVe47qvsp8CY4rFPILMI8isDTJdnL0e",
-	"tqydEI9ZcVRCmb/qG24TSm6YEmNu8/ZtqytxSIYpjGk6jAbcleYYRmSoJWWc8fH1JyE/mg9QR/t87X42",
-	"XJSctk5O2kNEiD846/0RIn4GUwcUc+2XQqzqMeN3wsW2IZskTzvS1F4zpRqgMd8JalL3JpupyITOaR5V",
-	"NY3zV29P3r18dT60t4MhcLhwU/tJ4aFY3iNMPMLESjAxWsiQ64HCFKY3ILerUr/tmIDNLAuHTNThGS1a",
-	"6xf+GnAdrzmHsqE0x5upnIsB9z2ntbqvVRq/rSLMR5R/YVgtFmP7bRGeKorOjYqu3QFPGDkglHO2FaFj",
-	"RMiE2e7DZS89jECwFTuKCumtPl2sVjbg6B9m9sbMJtc5BxUkjQLrWN0Mnc1YohbrqXOhXTV1GwE84JV3",
-	"3CYeF65/G2QTuAvxn7LZdPYKRqbiBbYarXbdNRjHKz53UBGWzE3yFL1QOSduV1QsuFAx9ihFUzLn5GB/",
-	"P4TQWE3YGnlvkXh+CoS2SykrJT84fPZI1N7WdkJzVKvWiPq/5YtHzL5HzEaErGUjNepmsjpK+thHPcBb",
-	"03edgZyCUmK5wiWJsJUUbVw3/hCxUliiMoiE4WXIerTUEexKiiomdcXv7NX521cXF+9doYLEQ8v1Xdhn",
-	"xaoeL8ceVcH/zy3GxVy7GDmsL6c9VPgUrL5ky1P7/TsRvSb5Ddl0mtfx5UkRmpkAs5ffrpB7LojtbBXZ",
-	"UM+ckzOj4FxcHp1f+j/CzHPzu5hlbMupMJwLvztoobjZ4GMuppjYjrl2qXawWutHiuHJLi2lGIuRX3Oa",
-	"5kahM4t4USwAVZ9qbgOegsvTgoiA69mlmFW9xBS0BllUSHBpEn76RK1cAimrJbSlQl2405gDtyaLYk3b",
-	"9r5hZEHbsBeFtozvMUyNSxREgVmUUhhyGMpjsu2JKpCB3+g0SzE3SrPD/f1QMGkgpqg4S0zK9UhshvcY",
-	"M5DwAiOH2eIZpTCDeiX9LuCzO3yKv7nbXCo3UksqVclXFRU/SBR9+l2FDdy52jZ4CBbIN8ibUnZ2n9FU",
-	"feyAJWp0WxurM1/owktZPPSrj1CVgdaU28RdlVNSpCtau85giC1pb84kk2zKIhIzquKclxXQNcvcReE0",
-	"Y9rVpFzUW+ISV7NUauMP0qTBrKiNuE/c5hSG8j1QdiOdrxjfIw6bBB6RuSNupULzTohzyfRnPK0boBJk",
-	"7/CXD2ZnFchZGzwfnZ0UTgulaZp6ZIk/s2q0IImIcycnVG7lpAtinwilDeLlMu0d9nZoxnZme6iIurnO",
-	"DSrGDNPyiE1XhzLhPCIKlHIxa+4zYqOLzdGUhEcxW1P05gE7XKIESybUGS8iYywGw0hCnTDHPGZvlEYa",
-	"c0A6WH6t2UqNqg7WRz7NzYApWCbGX6A4c6ADxIj9EeNiwGmtCxUBY2f4xe8TRkao4PMvFFsYVOBSMLor",
-	"buNW4RHK/AqOXcqQTY4yQJOBnLGi2pJT4MqGGDZJ1tuiWgGg4Gl0BayX1hQ4D5kXBg8uvRWa6a1GJWOx",
-	"KMIC6ttVRlXVtmBOoZyf6Qo9fXCvqv4grY3va1Pwy2p9/fD1/wUAAP//",
+	"7L3Zctw4lyf+Koj8/yMkRVOpxXJ9YznmQi0vrW7Z1mj5lqh0KCHyZCY+MwEWAKbLrnBEv8O8wHc1URMx",
+	"V33X136TfpIJHIAkyASZiyWV7NFNlSyRxHbwO/s5v/ViMc0EB65V7/C3XkYlnYIGif86pgpOXpifGO8d",
+	"9jKqJ72ox+kUeoc9lvSinoRfciYh6R1qmUPUU/EEptS8oT9l5imlJePj3pcvUe8kgWkmNPD407/BJ/NM",
+	"AiqWLNNMmM+fs8yMDCTnG/QzExxILDhJKVEalKIknjA6A8LtLyWMmdKSkiQHMhOpBrK591///j/3dndJ",
+	"TCXVGiQbcPNECuYfEJGYjSQQIMP+9eH2cKs/4L3Irm0CNAFZrc6b7LaZ7YKlcQ1yBtys5PY27F9FLjl8",
+	"uq0PfjEPq0xwBXi6Z1LcpDA1P8aCa+Da/EizLGUxNSvZyewT//R3ZQ7oN+/b/7+EUe+w9//tVOSzY/+q",
+	"dorv4oj1I34ppZBA7C+1FkRBLHgiyPmrY/Ls4Omf+rhw9yUz0FEci5zrS/EBcAqZFBlIzewS4NeMSVBH",
+	"OPORkFOqe4e9hGrY1mwKvai5CZHZtPm9KbY08AcJM/EB/JduhEiBcvyjSCF8dtWx/GzPCQdwb0TexKsR",
+	"3pezFTd/h1ibAdzyrxTI+dUnTNGb1M6tvs8vmKJasxnVlCSU5JzQZMr4c7w7Wf71P0jGvv4noXEMCUjo",
+	"VxvlLQ6mlKXBPWnZw1TErTs1zZU+nlA+hjOq1EchW55rP4flt9pOvLnlgRmUU46qvQyegtbAE8pjOIrt",
+	"DjePguITZkbhVQm9xOSrjwQnkSdMv+RafgoMX04LfqXTzOxU7/XLS7JDM7Yz29sBLkU6xVt6iFs0t700",
+	"1kIGN56ucLliwzDCxCHkmHJDlm6i8w/kOhb28KtF7O/uhsYxuwZKB4ea29ResbrGJKJi2/zvVfNoPYNT",
+	"MZ4/AaZhWv+hCyK9s/xSDkOlpJ/mKRq/F5qM4c6nTOlvnYz5zkU+ndLQbKIeh1/1cS5VkDxWmmwxyNx8",
+	"YzHNefjaxxKohmQVhE+kyESuz5n6EL6NoGKamq92/pkJfg5UtVDrJL9ZCRphBmnLvWBjFh7DbJJQND02",
+	"LMB7gnENY5A9yymFCH9YaToO76mmdme6iOLSPPMl6uVZstr+hwDZTiUqzrnYjuYK/ZOpH6NPB/6cgpQm",
+	"uKaxbkPqFiiu4w/Pp2byEmg8wclwcU25+ogS4kcp+Pia59Mb/KeEUa5qjKNlK7qA5QXVrbzFLHaexR8d",
+	"HR1tv3mz/fr1wjPADwRHhZgpJngrV4tjyHT4lsQpVepvQGWYMFu3WZZ3qthlLq4VUK0KurjmQl9rmo8n",
+	"5rBVnmVC6uuc0xllqWHSBqT1BOT8lke9X7fHYnv+LkDcyneUplK/cHtco/Decp9vMhy7acH9ZhJi/bJg",
+	"xueW68zve5bSGKZOIG9AZfe2ewutmOg/h1DytpddjOx/ObQHslp0F/7MbVJzvOI7kbdbofHKDxkOtPJ+",
+	"foecaZxTmTDKF+3w6+K5ipvVEeZ0Y5LfEPMmGOUQyOYw1uxwkO/uPonp9IZpgT/DkAgyzEQqrvHo3ROx",
+	"SFgM7omtfrsuVh/1JDFq9AhV0JkgCaQkpkqQzaurkxfhz6SUj3M6bsg+82yvIdiUPLlrly6QwZ7io0aN",
+	"YdzKQV3vvMGHHAiqlbm+f/k79ezyQZQVmJB2sk4L6VbRa08vJ2t0Cd1oWmAJ8BgWjX1ePliTXxq0R4mK",
+	"c5FSYiemKRERSUQmSLrBzJNoIIrILzmkKSUJI9Vvg0SiMogZTd8CJAsl4gv/WV+Uqk/yFVVQEmjkGapy",
+	"ZRRvDmm6QbWW7CbXwkxRshhkTMnwwnxwaH51CdNMSJr20ShQILa1bYGEoK6m8vEYlIbk2IDXwsXUn15R",
+	"/jNQljILgUtpEy9njiKb121lSTLqfRTywygVH09COPECt754pNzIiGQgiWRaihmVQJjDD4508he4IVcn",
+	"/eXEVl8rnBNdC5nWIkJtrqtIqyFhoLHQlExFkqcFBU0YmOuQ4HoyRrWmuJvk6uKyTwzfJUAQfBmhUrIZ",
+	"5cKgOBC71gkQGHAluCAzmrKEakYSmhIFcgYyIvEEiIIxpyklOteaEUZiOs0YASnNw4yTnFOizO2UTOHt",
+	"tJbUNq2uvqBjZAzk5OLy6NJeH3wQl2ex4TMlmz9ZY21EMgkjppQgu3tPt+rXZHfv6d7BTyHKWYcJ1thI",
+	"A44YH+dAMioNd8btwnMHsul2+uTiHfnpybP6BH/u5UZ3kbk5+u+NMdV34I0o2HG6gVQlcKVOhM8/SMo4",
+	"o/zaaENjMBdjRKcs/XQtIeeOnaN0iJL7tYQYuL5m0ykbS/unpYX5b2V1NT5WX6WRMYiKITV4TVP0OEwp",
+	"1/C8cD4YRlO4Bj7TOjk+Ge3He/QZbP+35E832wfxT3T7GTwdbe/R/Zsn8UHyFH4aha1Za7HOtRlaWJIO",
+	"w1wBb9Xl8C6XP/WSdIIoNwsqM7djdGwzxXxgPKkrQlaWCDPVJRTWeUbcYX2BX2orYFz/dFCNW4pVc1rU",
+	"L73I2ixx+qHNfIUXK+gMgdhwGgT98LSKYwz+cQrTG+f5K8GqPsQNk3ryYmV7RNSLmWafgasJy4JDW7B4",
+	"22b8H7MZ8LftLpq0NCsXiBRPWIqmp0zkypBNRmVdRfTP6tfFps1qCrXZRt6eeDMJnducYbUVhHmepvSd",
+	"0jRg2lUqh+QdX/UAnLlq4TJLs1Y5UFiJH4EsEKvpxR2BZEaiEYWMYgA+Nv8Hw8ZTQS4yITWkqSBXnMWi",
+	"RV4X3NmcG6CRJOZDYZ38G0SO4CzafWDfRLHTnLOYZUyENa1sIjh8A0m6bZg/uTnkL46x2u8KBnw6bMeh",
+	"EyN2hwxVgo9SFmvVRSKMjNnXf6C+xFBuN4KlWco4ZRS9/1Y8ZTOQikXovqQ4iDmt5SWqdWw19SPwrDC4",
+	"1SwkJr6yMwcrWAP6V7Wm2tdIvWMesRRa/Z1tjgTGIbilRq5PmN0vjHcIjynh78gkOkAepBSdXCAWaT7l",
+	"rdNrsx60sNEGTeIXyseXwdFyS5r04I3efKcGYN0T8i+JHSoqtmiZ2aFJLOSjL4nFaKg5kn8spBLk6+/2",
+	"ViChi/5ioQGV1ZKYqlmWhFrNwtG1RweRd1P9ixK88QzSBGM45oliZP5WF7dQduz7/LHLG1C+Zi75198R",
+	"ChKqqdNSyWbF4LYW6u92Np1k9Eqkqfh4la3sKMpSyo+FmawOIsSXwGCvPX10Tr0fA2faKJPCKNwYIIPg",
+	"p41uL+E5oekUuCAaUhgZvV0Q5Ev9OZW7nV214kzJa6oD+Kcnz8iTJ0/I3v6Tg6c//Sl0bhneCgnJqSdQ",
+	"BnRmiqiegmW4LMa4LkaokQtKnN8slOfnhGmaMsoFUUCoUsAtjlVzQ4V6gQhDW5xsfpRWANXaYxc6vAC3",
+	"YbEPmcFPNxoGrkPCvOlvOxs7Vc4G737hDDdoBrV/CBve8VMMPrZ7G+eNcUxPKtUjQPRLuRxFBnw1Rmwm",
+	"R9v0RM9pG7ynbaEyK7oKJJjNMiC20otznkE7dP17Yfl63kmqr6v4oLpD2qqh1xJQEnsfhFlzW1t0QjuZ",
+	"Loa/ILqplWQmkDpVZV4CZkq1XZrloqVaSWyOA99VjISPJw/AXh6SChyoeRRQ7odn7HHkVhm1/TiMckXe",
+	"5V1k1fZ35jgVCm4nGkOJdIZzchQfYzhfFSvybTEYtUmLvIiIboi+xe/bhOcAP/DkUB/DW0RVMQOZ5C1S",
+	"dBvBNs1I7hzrw9XPtRhn8RVqfNztwaItPCl4zO3FtXRY6W6HO/nzv43QuprEsX6kn/+Zs5R2xOt8B7zN",
+	"X8w5dBHIumxnBf4RLQi6nYP4eSrOYRVppjBKzwPe3LX3lio+8mWMd/jx4unuG77wdk6cOrc0ey5DtY4M",
+	"O6mRUoHgKYzrHEij24iPr42UW/mM3IeCokwnFeKkO5d7EU8gydOOQO412S0Nc0KXwxEYSEo2gzbxCM3X",
+	"0qY8tFlh2vUVa8H7Jg7iPlFKEMsIWutY2YAmhbi03Bu3oXCNSkbRBd6OnbTb4rqMSF2yZes9WYjVQeny",
+	"LnxqrTC1lpvs7nxhtx5kslRYiGc1DwjMtUiQ2ll797omVy8fLuLg5K7E07/bz6tbET7Lj/nbc5vSZrEZ",
+	"dvcCslqy0sVsj1zvGPw2pMSCR9xZ8sWpGDPeGm3cbjTM5lO1WsYuUq7KN0LTeIM8pYx4amPBa4W/lBxv",
+	"zrpqreAU0z9dOmlOSSaUDRYkmwklu1tES0pY+TAjjM8Y1SyyoVPD4uL+/L5vxxr2bXQEmxrZZjfqiIGf",
+	"0l9PgY/1pHe4v7u7Gy3Leu1GBHeyiPbpcM/7SVR7T7d3D7b39o2ItUao95z/vuFdZVrThHHKP9PIhp4B",
+	"BkQ92fvpp+09YlN0XRJu3Zx7dRSMFsBPvGIGNYJxl7FINcYHH5K9n6ps34iILMslkL09l+qrgGRSzGZM",
+	"CclEn5zlX/+DYPAyxgZyomCcMy1s/NoCJ2817X8TM5oC/yCCsWe+67d6510KnPbaww8aaySCvHHEp3JG",
+	"EhHn6DGt79+rhXLpUnELZgr1Qw5SnUA/hVPI6qQ3Bg5yVdYrxcflUbIa/Vx8XMg2/Pm4gbqXZD4alLFb",
+	"mGGCuRwtfwvG+XsPLGDDwXD8I+sOQYcKIzFVzLrDeSwMdHGlJU2oJZAltMv1+brdlOqbXWlbbpdCW/8W",
+	"Pt55VreCWIJeltfbh/3k7OC8hV7VnBnyCL7zUlFdlndAXluYNavNFq6QeOqn04fkZ9UMAFvia5idvuhC",
+	"NlJv7UDl/EMbXaRp26TtwOXMpQSuz9qFFCM/fTxbWohpfrD+etcUz0GBXlnACspQXcNcQODr3Ut0O7x4",
+	"dPvYEktuz02bg0RPL29PgO0MorzDtL2o96kl7auJe4W1qoiJxfeiYMZbJ+KdzQUuNwRfqjQmaRzdSEFD",
+	"4cmpZlNKMGcNyAgDd7mmmhKaphugNEjhZAbGExbb8g++rz3IHMx6AjFFR5wzkrAiEacajpFMmnk0g8EL",
+	"qeRJULUPbEdZf6RBR6DbNJJAbFKnCacKWAmAneGZtMN8o/O2aCKmU+gw2Cy8a+avxWfKocIkY9Oy2hjO",
+	"gvTFdVSpdvNuS66WC66cQhxTLsaSjlhcxH42krjqwuubk5PjZ7u7u3tHC6VYN3Zoi86BKsXGrU4RJ0xV",
+	"w8aaHe7vr+BdahqZ85uWiXhh/K0xq9U8/swoOaOJmFGyFy5zUQsTbeRjFH8yN/QNSykXZHNv+9nWc6JE",
+	"KlBKjCeMSKYYJECoe6h2AvsLbXDFxEPrvWihhytennsCrIjgJLIKDO4HcoUSCGrvcYi4liej9pDg6tvz",
+	"UcEe6YYTTs1dWR6FGhesCUMdp3ySkvKvURFKhROD6tzDgZ4tAV9z1rUEqko59eyPrlM/LYClPt93MmE2",
+	"rNoRQJGvVssWYnxE+WdGkQrYlEr80ZaCMv+4Nr8V12NJE1H/gysXVf4pzhhdPnHITf0WLHaO9Nf36F6A",
+	"UugjH4kAqCs5umyR2qJ1tKNvLr60UA1ZrjpTQweo12eqVt1Sq6lbLbtopEOFFbM6uf6ZKXbDzJUykElT",
+	"kpn/exnvYCMVO6Agk6CA62XjQC/mUncbvNSKdpjhK5kT3zZAf/0H2Xxxdk6ePDvY2Xv27BmhUvfJwdOt",
+	"54S5aWeeaSulxMBYzBIgLB3wWKQpjA2zEDEakYiR+cjX38muRRUPsdN0o7igoazOdUSKJQXtmnwdOuNL",
+	"+gGOJ1SO14gnao8ibBJp8WR4BrcQA7DAhVnmrTm4tOLNtRE7ijx9uC6VEnvK10X+vovnZnLqwgVRwH0f",
+	"rRtw4CXPVQUezI/be+F47injSWu5PPtXucpmKeYkqjV88o14CPsp33BVTneRi8qc+4kOKSvrhQ13qMO3",
+	"ULapyeSLIMDWOkz46bZ13wbDLPdvfZaJvKHVxrKwbmBxm8rrHfWwJuLy4oPW6QtqfaNT+qv1+zz56ann",
+	"BdpbKE+3xqZfSsrVCGSrolfSUi39fX/32ULFYeniTHOyYUsWWdS7UiBP+IxpGp7tGnkIt3VOLY7J1o3/",
+	"C9OTRNKPK3OU+RjtqZhBck2t8caIu9Kw3eQaUgUfJyDRPJTb8qpehnwCccq4jclcpazVXJ5SS6qLNaTl",
+	"kulPF+Y6Ol8hUBnymF5xgqZAKwn4EhtWhqBjpmIgm0OaJdf/9e//a7gVEQxfEOhdHdIskyIR7hs2sGHY",
+	"H/CLmCZAIDEyh4SZiKkRvJ6TI/e8LfarQM6olcbSjQlVkz65wHIQ9nOYCSQOycHunhVNEF6QydjVlGuf",
+	"aJ3ZArTMidixLQtXYUXPDd2bq1J7YubhUlhVLFKqtLVoMFv1gREOwpbW0MwVFjlm2ghpb0AbRpwyTTn1",
+	"VLQBfzfmtfIdfsEaTHDkGgu1jqiKWWx2YDOmSmyRJDf7lUJ/wF+nWITDzEDBOBe8KpyLJxKu3ItHJKZA",
+	"zNiJeSkFYigOyDhnCR3wo/HJC6JylPw0IPmb42H66z+cY9QavIotI0dnJ72oh0mZuGO7/b3+LpKpKmo8",
+	"9k6q5ZWbSL9pE4v8EZqx3mHvSX+3/wRDDvQEKXqH5gnT1hkZqKOCB5CC1rk00rGtQGx+LrImzdTQraYl",
+	"nTINJN04Ojs5NNtmde9fcprCgNs78fkzdSWIYqFoRFRu/14UA3L5O54ObEZNN0AxLfrkhdE22Nf/JLYS",
+	"Bth9tqBnFMOkd9h7DbosOBrVSnP/7OpB/5KD/FQVhDaMvrtSdfi9hl628vsjKaa195aT1cIf0+LWPpWy",
+	"KdO1ryUwonmqMRAjqtj4HoZldPLx943q2fu7ux2Vs1ermF2ecqBk9imQmYgZ2qdcyXN7Ew7sBELfLSda",
+	"1eI2z++t+PyTFZ7HsMby6ldTJQmMU4aZ0EoxsonYfnVxiSmcdKws30QnPB2Pmei9N5/aobme7KTClaLJ",
+	"RKgw0lGGteIpUdaYAocGP2MhPjAoGdG1++OQbF4YJggR+Rets3c8/RSRCzqFC6bhv19oyWK9NeDmg2RY",
+	"miKGJDH3d0p5QiXYil6GJJR2BeqHf90+vjh/te2epkTUYT6ewIBPRYIVcBAgDFr0yQuRCWJQLmNEW6fK",
+	"jJERTVOG5ZjMNBhPmGSfPxteSK2nlUj3VZYrMeA2Y55kYoNQWwlto3zpua2W5sZIKBGznP+SQ0SKsk7m",
+	"XIrHEfQ4hwHHz7hCP3mq2VS4wxNEslzFiF5XnBQzsnOJSFKWHBdEEMZBMeWMKANuTqkIDSPqho5TRjUl",
+	"E8oNNyrrphXVpMjmwe7eVp+cpORg/xmRDCvOUOItb8DRYJsy4NrVrMoNeBJ/P22ZprwI76mjKwbFVVW+",
+	"/lkkn27tQtcC7r7UJTUtc/hyh2DimxYDeHLUPMx7wZL9ZytiiRNYe4c/v/eRpZi9kTVRtCdQEpaHKI5i",
+	"G2Aict2OJscTlieAxOjgxLkEwnBiaY4LFErBsvKEEpXf4AU5FlgkbcDLj80oQRjRloxbMcTJaiEkIQWQ",
+	"mFvqkCRM2GalcyR2ML/oi2J2eItpf/WzreH+/B52n4kfX9pyKmjPNF8s4SNh6NiaUH8cexwJzIAgUruy",
+	"kFRrI5P1ySklPBczAzkD7tLp9/aryME+ObbflCyGWa4FqUGWtsUFOVA7RmVm/SV33vABT5g9M5pq6Ut9",
+	"myPGBaEJoWkqsBsJPgIW7jhK5Ae7T7ZCZzlnBL8LtGoE2iyFVwFiKj7jdkfT59VS3TkxgnUHkdrgoUsx",
+	"AdrbFDc3KRtTLSSzDgPpMcit5ajdDAwdSHRuycJs2tSIOPu7+5a8PfZHkL1SIggXyCdTxj9ETkFG2p2J",
+	"VNsijdGAZ1S6yEFbOCJAaY5b1SKa7pjealFTS1HdfgjCavuC5gXbGEiLiDC7M+bXjBPcBiz1tA7l3RYP",
+	"O56gRz7ndmpYrhTYFCUfCT69LUlPndR0Yj9cI2PDPVnqjCpTwUWuMI4Ahc4ZQwnO/hNJlWyy1P00Qw04",
+	"5xtCUiug2Y/UGWFFf7mihh2eeEIZxq+W52XwYMBRUTM6+ObB/rMgEF6AvicUvAD97RDojlP/waS28PDb",
+	"D72V9qpeMq2mljM6ZtxJN5TEmL8Ch2RYZbMMS9uIk/hndobWjogJF+456540EGa+iXYvtJeQ0w1IgccC",
+	"ac9QAAMjs7lKYkpwmjJiZCZsEoZ6p7PvoFJW2DYLO471n85sP6SQVMVUVblfLWePKfwtnQaVRmDSXtGR",
+	"rPEt6/5b2TRTunpWfrP0MK5uTir9a3Oves7x8Lt+KPnqb1uiWWfOHaaip76laP8PNRSVLX8Cit0VCqx4",
+	"SRJL6PcgYNUEppf2PhZ21AhL6PpGTg9TKuN37/2XqIV3DcvStEPDwUOFeQkQCdwqHZXIXZbo1XBIZNFX",
+	"0MBIaWkoHpWgNNM5ejVSYS0RwrUc2N/d3TLgCDHGNMUSqLQmIheI1B/w0/Idf7bN0oW2oBmxpda0FmTz",
+	"YPfZFuolLoKEYh04vK2oSnilsIf2166vAoarFW0ViCDpxtXFZVB3QOdLiVl3xDYDjTru1dxR7+8RMqB6",
+	"5qXSEC+prbGHPLpQ+uhzAnEsypLxpQkLL9K+vRj3M+ljM771q/V7ketOiXt3KuLS6drR6/HBqVbm+Wcr",
+	"Pf90fdXNmYbtMdZdbc5masu3twFSXc7ZqRIbWmTsoscANSiChMVch8vI3Hxbyw97EBDf2E3AyjNGT56B",
+	"ZCOGVgw24C7Y/jPtkwsjueRVTO2mE+AyKTKjhaIgt4UK4oRitFfKZmjDrYIvyUkFiETlJVT1a5BlxK6z",
+	"dxeXxFv7sB1ZGt2M7ghfWnomfcco84gmfwSaHOzv3xf6eAHwZZPiEnLKi1q0wDXgojWddglIDTz6jSVf",
+	"WpWvKwd71mLUUHLK/q9W0SlMkEAOdg+c5TnnorRtWw7Y4pv2b35IGfqGZsUtAS/v/8gb7kD+nqyWB+sS",
+	"37knzwY54Ao0tuOFkLYyv0HvreBVdtigR2jlmK2qkdoUEBVPMGVFZTZ2JEhbxzaAteq6O09goZ2pHtlx",
+	"jcuNsrfgyUZTcktit8/F5joIPzj+VbRc9w2oTYEYhRbJqfMaBk1g4Q8RrxGTLe+MeuGsCMBHnzbGfGH4",
+	"Pcs1JZs0IaBgiklOIrNCkGRUIVkV1qWco4tBkEl+s/UAXQqrXuYHzdmqtmwl48AECSe8ouWhFF1XAZrE",
+	"dSLtiPawtfR5IlxuK1HgArDQqWowjpsxCEREgVO8KbZlswmzfXLORoayvG/kfMCntrXR5rBoRDqMyLDZ",
+	"idT8LtCK1Pwagzatys+FplsuusN8WuKA1QXS5vZgsu4kvwlB3wuM5j+rgvm/c9xrdJh9RL1H1PueUa9s",
+	"Ruk6exCjZCOmrAR2tkTKtivY3Qp51biMY4uIdIOmOefo5Sz1h6JXn5HZrYCF/h5fxiKndVlswJ2IVtWU",
+	"t51WFcgZYmjCiJDMyHMYBl2qBi1QT5T5r2+2CHqYzXJf1OrDfOfw5tWC+a6gDQ3dVM9h2yOI3AOIFBc2",
+	"YViJDqUWqtnMoTpecOrpSv5VXgVmypTAVoC5cIkWjTbPzqewZeHOSFjmq14vVasWWjwoSzuQcoUDjkFS",
+	"oBTYoFmiQUpmg2YwsNSMCITOwH40YLB8l+ribxiLn7ABd0OVma2tng8rP8FF4cH8zlGmUQTkUYh6FKK+",
+	"Q/zDS+8QxfNnrINo2x9d0l4XuJ3UdC7GEbUUwm6BWc+JL9NJphkSXBFQYpsXlRgUQpoie/DH0di+V5Hm",
+	"EWgegcYDGnuZa/e7hIBVIEe66lJlxbsg1pwJ5YjEVkYzupjnslXMl5OGk/wG41mGsWYuqINOb5h2rbyG",
+	"RAz40Cu34Hp9YbUi90hYv7JTPabqB7CYN8p6PWLRIxZ9r1jk9KnqLCoCqR3HKrikXb2IxfIPhr674sCo",
+	"TvJczEQRwWamYn9hg8ye23Q8IZkNjQtacopiFT8G0jRKbzwizSPSfJfmpbKfqg031ZIaqmZW8ikPowwI",
+	"XxpqllG2mgKQLSNWfhnT6/KkJLUuVaojrOR7Q5ZGbZlHZHlElu8PWU7KuqiVTlXGOHbhyFyvy2C42mus",
+	"QlA8ucALxVx+mRzjw4g1ERmxVNuCNWiwGVEF0YA73QuIimnS5pM6ZUqfNJpk3lZiz8NJqulIbtmr1UF5",
+	"+odmt8x13wxgVp1cHnoKcYO4zS5J0fDOrkHy3q3zfUOBa7dTNZYI3r7/kVPzVX+OLkebcZvNbm4TAfKL",
+	"fRD/ZC5Urhkpfc+auTB1nk9BsmjAOSiVYwpMWQEmzTln4XC/nM9dwnshMtdGLRTsiWcF4zHr3zPJzJ9I",
+	"gWlk0yiR0EorWyuQRWcE8emGFxbgsg0CmRQJxaAETHqIqhKymHSdMcpFVMtrGHBM0oql4CIVY0Zbwopr",
+	"PXNXFQFrDYhf9O4NrsLiVbWN/XuOAr7yQzui4hADp0Iah7IiDe3EqVCwuKpKnaKmQIZFN+9hRIYuIGZI",
+	"BBnWWnsPsdQQWkdFVVV8wF1JphbCpClROQqHtm5C5XTasLU5XD3nEBaZ5dwqBT4YZaStJ/s9ayWLb81j",
+	"3MoDE/9LhlNFhsSBe70pmRIpwk3jwhJB6M0NxVI3q3Ip9ysGHzsqphRZNphCm6bil5xZzlVGzCHMFRaS",
+	"iIARxAZ8ePL28uX5n1++vTx59/ba/uPk5V+uXxz97WJIkMQYSelMSFu7wjbTySQoG5NHJYtF2BcTC5kE",
+	"2+H/mIjS7Cf+iCqPqLIkqsgVb++qAJKllC+HHSgfmZHN5S1KGle9ETBPN6EainjcIhZWprYIk32fCz7g",
+	"E1raHZ5bRaoMnFVf/08IMo7GEmqix5mZ9w8JFmZljzjxiBPr48TSNzWpLt6quCFhSamjlgAFxeQo2q4T",
+	"SIuplLOFFvnj/OUC4aMoa5hQTZeTOs7hxxU57NoeceQRR9bEkXo6S3FxV4UJTT/AdoxdiTqDMcrxM1uw",
+	"qNQfSFrPzumTf6FNaLg8+reX18f/cnT++mUbPkQkE6yukX39vbTQCsw6bImXr/oqvRv9mMaPuc5Rj3jx",
+	"iBdL4kXDzL7w/nYCyLTWQ7/LJ4OlCieuDvQkv6l5ZKKQQyaq/DHFbY8IWktDqUSFUwcq06n7nK1IAnWf",
+	"DvFcOlh5HissglNuGmVGbPR8VW5xUXHF16CrTvx36f3xRrltr0+Nft74VZ7K7Ceagu0kYvOfRjZ8rqMN",
+	"QrPvYrjaJkis5Y9tkvy2PcVxHGLX0BxcXUwo/QGpkILIXKQiIkAYUblgtp5Uf8BPDDVJcI1RqjKvSCJT",
+	"ysrKeZq1HOm7eluROzvUYCv9wPGe2eUTsKuJbNZqscz7dvSdlueBe181XaKutBdt3irbPAOP2bei1p8K",
+	"UM6Oa7LfLZ2YTUCRgdcrs7oq91hd1RZT9cJI+y21wfwjKZp63glf95vCLcXTb6/s1lv4aJcWILXLqv3V",
+	"A+XVK/HSel10CRiCdfcUu/Mb/v/EKuNeqbI2hdw8s9zUDusFQ1VuG9TMbO5GKkiubLOAg909wwi5IMUU",
+	"COXmGeb3OGO2I4VSiKSopjP/L0igrE+u+IB7lZedP7Kxa19/Jwe7B2EFfyY+BC/X4gJcbitXqMIVivYJ",
+	"RP9ZWne7I/oPT9Js1MdCIrGNOu6ajHPl6uy1eMfNTUo38rLZcBwLbHNjW5sUXDpc2t/IEX9yaqDl6HHO",
+	"BlzFME5ZrYx8iJKweyNcKWyadxfI3GgRec/Y7MQAXF9I0LMFz+1+P1ht6tl9Ibo9J5vObwV7JwTcyX3Y",
+	"+c38z4B6whS9SaGzAko5oaJyIYbD0ThGZaIUbasGI1PQ2mox2JFAQtWXJyJswLHpAlaLQhqwhemK/gtV",
+	"lcRcYV9C29dgbD6IA3u4j3UcB9x1v9wMwb6Z1JaVmAvuYWs+u0XZdl7YVswWs48GvGqkRQ0v4dDWTK1P",
+	"XhSPSltOwibyYPqy7V3C8xTjXK68k13IeJ5jfDUqE+Wml5OSQNTX/+3qaAuyebC/H+zX8MIerQOYxdzJ",
+	"ksQ3Mqfd+8KPs3Ivy7PqP0gLy/qYUNJWDRZujU1KyDkaXrujw0/MyLGQitn6kbHgY5bzcdGdFca5bZiX",
+	"poKoTEiNhURyzmJbxdQWim/GiA+4C2s1TNS33UTEFdEHslm0oNhqCxw/r6/hbiPHHxsjdN3XfxW55PBp",
+	"ud4IBUk9r3ckiW1fntTXBh58p83qfnTeBe86Ni9RR/8FLKPO0mIM4a5/mWiWSWQC88P1yVDCCCTwGDDV",
+	"naVYDLFsq1zgCNUspofIi+tMLB9jM13DgIpaZUXGajGbAccGDc+9tg3+EEu2YGgtb1673XckJL/CDuD3",
+	"7Yxwl8UuM+muZl6edaOYOZ6Ynyym8upkbr3C+eIZn3hU+vV3QjOQj60T1kwkPTN31/bG3gzd7q2yhJkR",
+	"DUoKYXyOQXfDzrwcsGS6Sol5yySrhFNUbF8pTMuHAZ9f4yGpp7CkKRQrhdYkljmB4M6v8MNNYCnPaC59",
+	"pUFMhRne9WD3N3pl8jFanNTdlu4RS6FoyiFFir5x25NOgxRF/jLDJsniED0rRc99S2oJDkckG1MrS5qf",
+	"sNdlMW9rrAH7gisVqtFnh8tzSqV5wmwmw3ZmPidnWKATdU5hFFVyQ+MPYylynhySIRaFgWRIEhbbLFog",
+	"We78/ZuvX166Vv64F1t9UnYoGnBcu4VurxTE1989Fmpfc1Z/o8qSRGQZqtbIboPGJHwnQP1tHHOap5pl",
+	"VOqdkZDT7YRqWqd9o2GA1MzeHDPtWi/4G8YpCqlzQqzHRn+2770vnxI3f4f43luHWB5vtyjIa8utx9Op",
+	"8VlRHFadz9ozclx2/95m6l2egqjFc8J8wjWzxvqV6CT/gRjw3pM/hgHj+Ru5FXd+8/jiz0SQv55e/HUL",
+	"C/AWgHMbvNeB56LcQDqj/LMLhbD9InFq9dlYhDEiuOsoFB5reOhiEIxCXsfOCXXqeRGkUBfw8IpYKY9s",
+	"VpCocjI0X0oZqLDi/hrqQOXIfdVIJ8eA7zrHcCF4bHhY8IC7khzVuVTOCz7jkc3KBNtJqL5C4IKDS0l1",
+	"0zr+EuCGK1t6oRjjkhu1VChNt4izBDQyVv06KyklKYzHYJuLthigbIMvj3qXIcqHSo5umAUK2EMnxite",
+	"TjWao43Asa9FmDtUSjbrqplTxY9v4LO2c2ZJjQbTTzRNGe2TM5BOwTGTRH0HtJERYpFSaYRALzJ8wBUr",
+	"jSbz6bERySRgwRUUfbFHZ7UbE6j6UBKoEfWAzyARvCPf7cgt+Ruo9+F0rqB/VB3Ujku2qGJPiXiPkaL3",
+	"Jq75sC8XXOlNezONZpfW4i7xMXO3m1d7az3wwQDMWG9TrWGadWnE516HuqJJOyKGbVqpRUQky1VsG4Rz",
+	"YbvbDPjw/OXV25NXJ8dHGKB+/O7t5dHx5fXR5eXLN2eXF0Ov4/uIpinTrCnCLRWaboHl2C7nyK7mh8CX",
+	"YkmPEPMIMWtBTNt9bUo06wHISKSp+LidZ0tCR5W4m2CAgphmdMyp7+0pJtQnJ+XjzkSmNSiGEs4csLx6",
+	"d3r67i9XZ9cv//zy/G/DiIwYJte1PHYxJAZPsKJcCrqawIBjdk87xlhV6xWu+yr7ITCmWMwjyDyCzNog",
+	"03Wz18OWtSt6YFovlVAm4PuK24SSG6bE2IZ+uV594pAMUxjTdBgNuKstNIzIUEvKOOPj649CfjC/QBnt",
+	"07V7bbgou3adpNqHiBB/cNmOR4j4EVQdUMz1jwtdVe8yfiNcbBuySfKugNFXTKkGaMy3spvUrclmKjKh",
+	"c5JHVQ7o/OWbk7cvXp4PrXcwBA4Xbmo/KDwUy3uEiUeYWAkmRgsv5HqgMIXpDcjtqlZ5OyZgN97CIBN1",
+	"WEbR3ZTz0l4DrmU/51B2xOfomcq5GHDfclorXF3VIbFl0PmI8s8My11jvLetIlZF0blR0bQ74AkjB4Ry",
+	"zrYiNIwImTDbPr1sBooRCLbkUNHiodWmi+UWB9zFpqPHzGYHOwMVJI0OEVieEY3NWGMbG0Jwof1gdYx6",
+	"L6zjtnJCYfq3QTYBX4j/lI0pty4YmYrn2Cu52nUbWW9dfO6gIhuTnqdohco5cbuiYsGFirHJMqqSOScH",
+	"+/shhMZy6FbJe4PE80MgtF1KWer9weGzR6LWW9sJzVGt3CzK//ZePGL2PWI2ImQtPbJR+JfVUdLHPuoB",
+	"3pq26wzkFJQSy1VeSoQtBWvjuvFFxEphicogEoaX4dWjpYxgV1KUYaoLfmcvz9+8vLh45yqtJB5arm/C",
+	"PitW9egcexQF/x/XGBff2sXIYW057aHCp2DlJVtf329AjOg1yW/IppO8ji9PitDMBJh1frtOFLkgtjVf",
+	"ZEM9c07OjIBzcXl0fum/hKUzzHsxy9iWE2E4F35740Jws8HHXEwxfRFTdlPtYLXWUBnDk11aSjEWI7/k",
+	"NM2NQGcW8bxYAIo+1dwGPAWXpwURAdd0UDEreokpaA2yKPHi0iT89IlavRdSlntpS4W6cKcxB27NK4pF",
+	"udsbH5IFfQ+fF9IyfsdcalyiIArMopTCkMNQHpPtr1aBDPxKp1mKuVGaHe7vh4JJAzFFxVlilQCPxGbo",
+	"x5iBhOcYOcwWzyiFGdRbgXQBn93hU3znbnOp3EgtqVTlvaqo+EGi6NNvqsziztX28USwsLnH5m5K2dk+",
+	"S1P1oQOWqJFtbazOfKUeL2Xx0C+fRFUGWlNu8/9VTkmRrmj1OoMhtieHOZNMsimLSMyoinNetnDQLHOO",
+	"wmlmM59TurA5ziWuZqnUxu+ky4xZURtxn7jNKRTle6DsRjpfMb5HHDZ3PiJzR9xKheabEOeS6U94WjdA",
+	"Jcje4c/vzc4qkLM2eD46OymMFkrTNPXIEl+zYrQgiYhzxydUbvmkC2KfCKUN4uUy7R32dmjGdmZ7KIi6",
+	"uc4NKsaM22x5rHoBZd2KqMjqN1jjfkdsdLE5mpLwbD686M0DdrjGEibA1y9eRMZYzYqRhDpmjnnM3iiN",
+	"NOYAd7D3taYrNcrMWBv5NDcDpmAvMb6B7MyBDhDD9keMiwGntTZ6BIye4XfvSBgZoYDPP1PswVKBS3HR",
+	"XXUutwqPUOZXcOxShmxylAGaDOSMFeXiWsoQVB+vVTALnkZXwHqpTYGzkHlh8ODSW6GZ3mpEMhaLIiyg",
+	"vl1lVFVtC+YEyvmZrtCUDPeqanBEsHJWoNxebQp+XcAv77/83wAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -15,16 +15,18 @@ import (
 )
 
 // This file holds what an organisation's admins do with its people and tokens: the JSON
-// API (/organisation) and the page /organizzazione call it alike. The store cannot
-// disable a person today; an admin revokes tokens, and a person is locked out only by
-// failed logins.
+// API (/organisation) and the page /organizzazione call it alike.
 
-// Admin is a person (or token) acting as an admin of an organisation: the organisation
-// and the role within it.
+// Admin is a person (or token) acting as an admin of an organisation: the organisation,
+// the role within it, and who acts (recorded on the tokens it makes).
 type Admin struct {
 	Org  casework.Org
 	Role string
+	By   store.Creator
 }
+
+// ErrUserNotFound is a person who is not the organisation's.
+var ErrUserNotFound = errors.New("user not found")
 
 // ErrUserExists is an invitation to an email that is already a user's.
 var ErrUserExists = errors.New("email already a user's")
@@ -133,15 +135,18 @@ func (s *Service) CreateToken(ctx context.Context, a Admin, in NewToken) (store.
 	if in.Role == "" {
 		in.Role = store.RoleOperator
 	}
-	tok, secret, err := s.store.CreateToken(ctx, a.Org, strings.TrimSpace(in.Name), in.Role, time.Duration(in.TTLDays)*24*time.Hour)
+	if in.Role != store.RoleOperator && in.Role != store.RoleAdmin {
+		return store.Token{}, "", Invalid("role", "deve essere operator o admin")
+	}
+	tok, secret, err := s.store.CreateTokenBy(ctx, a.Org, strings.TrimSpace(in.Name), in.Role, time.Duration(in.TTLDays)*24*time.Hour, a.By)
 	if err != nil {
 		return store.Token{}, "", unavailableOr(fmt.Errorf("create token: %w", err))
 	}
 	return tok, secret, nil
 }
 
-// RevokeToken revokes a token of the admin's organisation; another organisation's token
-// is ErrTokenNotFound.
+// RevokeToken revokes a token of the admin's organisation, with the tokens it minted;
+// another organisation's token is ErrTokenNotFound.
 func (s *Service) RevokeToken(ctx context.Context, a Admin, id string) error {
 	if err := a.check(); err != nil {
 		return err
@@ -154,4 +159,25 @@ func (s *Service) RevokeToken(ctx context.Context, a Admin, id string) error {
 		return unavailableOr(fmt.Errorf("revoke token: %w", err))
 	}
 	return nil
+}
+
+// DisableUser disables a person of the admin's organisation: the person's sessions end at
+// once, unused invitation and reset links die, and the tokens the person made are
+// revoked. Another organisation's person is ErrUserNotFound; an admin cannot disable
+// itself, so that an organisation is not left without one by mistake.
+func (s *Service) DisableUser(ctx context.Context, a Admin, id string) (store.User, error) {
+	if err := a.check(); err != nil {
+		return store.User{}, err
+	}
+	if a.By.UserID != "" && a.By.UserID == id {
+		return store.User{}, Invalid("id", "non si può disattivare sé stessi: lo fa un altro amministratore")
+	}
+	user, err := s.store.DisableUserOf(ctx, a.Org, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, ErrUserNotFound
+	}
+	if err != nil {
+		return store.User{}, unavailableOr(fmt.Errorf("disable user: %w", err))
+	}
+	return user, nil
 }

@@ -2,8 +2,11 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,11 +23,19 @@ import (
 // AuthSettings are the limits of password login.
 type AuthSettings struct {
 	SessionTTL time.Duration
-	// MaxFailures wrong passwords in a row lock the account for Lockout.
+	// MaxFailures wrong passwords in a row from one client address close the account to
+	// that address for Lockout. Nobody else is shut out by them.
 	MaxFailures int
 	Lockout     time.Duration
+	// AccountMaxFailures wrong passwords in a row from anywhere close the account for
+	// Lockout to every address but the one of its last successful login: guessing from
+	// many addresses is slowed, and the real user, at the usual address, still gets in.
+	AccountMaxFailures int
 	// AttemptsPerMinute bounds the login and reset attempts from one address.
 	AttemptsPerMinute int
+	// MaxConcurrentHashes bounds the argon2 hashes computed at once (19 MiB each), so
+	// that a flood of logins queues instead of exhausting memory.
+	MaxConcurrentHashes int
 }
 
 func (a AuthSettings) withDefaults() AuthSettings {
@@ -37,8 +48,14 @@ func (a AuthSettings) withDefaults() AuthSettings {
 	if a.Lockout == 0 {
 		a.Lockout = 15 * time.Minute
 	}
+	if a.AccountMaxFailures == 0 {
+		a.AccountMaxFailures = 20
+	}
 	if a.AttemptsPerMinute == 0 {
 		a.AttemptsPerMinute = 20
+	}
+	if a.MaxConcurrentHashes == 0 {
+		a.MaxConcurrentHashes = 4
 	}
 	return a
 }
@@ -50,12 +67,51 @@ type Auth struct {
 	settings AuthSettings
 	// attempts limits password guessing per client address.
 	attempts *limiter
+	// pairs counts wrong passwords per account and client address.
+	pairs *failureLock
+	// hashes holds a place for each argon2 hash being computed.
+	hashes chan struct{}
 }
 
 // NewAuth returns the login service of svc.
 func NewAuth(svc *Service, settings AuthSettings) *Auth {
 	settings = settings.withDefaults()
-	return &Auth{svc: svc, settings: settings, attempts: newLimiter(settings.AttemptsPerMinute, time.Minute, svc.now)}
+	return &Auth{
+		svc: svc, settings: settings,
+		attempts: newLimiter(settings.AttemptsPerMinute, time.Minute, svc.now),
+		pairs:    newFailureLock(settings.MaxFailures, settings.Lockout, svc.now),
+		hashes:   make(chan struct{}, settings.MaxConcurrentHashes),
+	}
+}
+
+// verify checks a password against its hash, waiting for a free place among the hashes
+// computed at once.
+func (a *Auth) verify(ctx context.Context, pass, hash string) error {
+	select {
+	case a.hashes <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-a.hashes }()
+	return password.Verify(pass, hash)
+}
+
+// hash hashes a new password under the same bound as verify.
+func (a *Auth) hash(ctx context.Context, pass string) (string, error) {
+	select {
+	case a.hashes <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-a.hashes }()
+	return password.Hash(pass)
+}
+
+// addressHash is what is kept of the address of a successful login: a hash, salted with
+// the user so that equal addresses of two users do not match.
+func addressHash(userID, client string) []byte {
+	sum := sha256.Sum256([]byte(userID + "|" + client))
+	return sum[:]
 }
 
 // Settings are the limits in force.
@@ -87,6 +143,14 @@ var dummyHash = sync.OnceValue(func() string {
 
 // Login checks email and password, from the client address client, and opens a session;
 // the secret is the cookie's value.
+//
+// An unknown address, a wrong password, a disabled person and an account closed by
+// repeated failures get the same ErrBadCredentials after the same work (one argon2 hash),
+// so that the answer tells nothing of which accounts exist: comuni log in with their
+// public PEC address. Failures are counted per account and client address (MaxFailures
+// close the account to that address for a while) and per account (AccountMaxFailures
+// close it for a while to every address but the one of the last successful login); no
+// lock is permanent, and nobody guessing from elsewhere can keep the real user out.
 func (a *Auth) Login(ctx context.Context, email, pass, client string) (store.Session, string, error) {
 	if ok, retry := a.attempts.allow(client); !ok {
 		return store.Session{}, "", &TooManyAttemptsError{RetryAfter: retry}
@@ -103,32 +167,43 @@ func (a *Auth) Login(ctx context.Context, email, pass, client string) (store.Ses
 	}
 	st := a.svc.store
 	now := a.svc.now()
+	pair := strings.ToLower(strings.TrimSpace(email)) + "\x00" + client
+	// refuse does the work a real check does, so that timing tells no more than the answer.
+	refuse := func() (store.Session, string, error) {
+		if err := a.verify(ctx, pass, dummyHash()); err != nil && !errors.Is(err, password.ErrMismatch) {
+			return store.Session{}, "", err
+		}
+		a.pairs.fail(pair)
+		return store.Session{}, "", ErrBadCredentials
+	}
+	if a.pairs.locked(pair) {
+		return refuse()
+	}
 	user, err := st.UserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
-		_ = password.Verify(pass, dummyHash())
-		return store.Session{}, "", ErrBadCredentials
+		return refuse()
 	}
 	if err != nil {
 		return store.Session{}, "", unavailableOr(fmt.Errorf("find user: %w", err))
 	}
-	if user.LockedUntil != nil && now.Before(*user.LockedUntil) {
-		return store.Session{}, "", &TooManyAttemptsError{RetryAfter: user.LockedUntil.Sub(now)}
+	known := user.KnownAddressHash != nil && hmac.Equal(user.KnownAddressHash, addressHash(user.ID, client))
+	accountClosed := user.LockedUntil != nil && now.Before(*user.LockedUntil) && !known
+	if user.DisabledAt != nil || accountClosed || user.PasswordHash == "" {
+		// A person invited who never set a password comes in by the invitation link.
+		return refuse()
 	}
-	if user.PasswordHash == "" {
-		// Invited but never set a password: the invitation link is the way in.
-		_ = password.Verify(pass, dummyHash())
-		return store.Session{}, "", ErrBadCredentials
-	}
-	if err := password.Verify(pass, user.PasswordHash); err != nil {
+	if err := a.verify(ctx, pass, user.PasswordHash); err != nil {
 		if !errors.Is(err, password.ErrMismatch) {
 			return store.Session{}, "", err
 		}
-		if err := st.RecordLoginFailure(ctx, user.ID, now, a.settings.MaxFailures, a.settings.Lockout); err != nil {
+		a.pairs.fail(pair)
+		if err := st.RecordLoginFailure(ctx, user.ID, now, a.settings.AccountMaxFailures, a.settings.Lockout); err != nil {
 			return store.Session{}, "", unavailableOr(fmt.Errorf("record login failure: %w", err))
 		}
 		return store.Session{}, "", ErrBadCredentials
 	}
-	first, err := st.RecordLoginSuccess(ctx, user.ID)
+	a.pairs.forget(pair)
+	first, err := st.RecordLoginSuccess(ctx, user.ID, addressHash(user.ID, client))
 	if err != nil {
 		return store.Session{}, "", unavailableOr(fmt.Errorf("record login: %w", err))
 	}
@@ -165,7 +240,10 @@ func (a *Auth) Logout(ctx context.Context, sessionID string) error {
 // ChangePassword sets a new password for the user of a session, which stays open while
 // the user's other sessions end.
 func (a *Auth) ChangePassword(ctx context.Context, sess store.Session, current, next string) error {
-	if err := password.Verify(current, sess.User.PasswordHash); err != nil {
+	if err := a.verify(ctx, current, sess.User.PasswordHash); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return Invalid("currentPassword", "non è la password attuale")
 	}
 	if err := password.Check(next); err != nil {
@@ -174,7 +252,7 @@ func (a *Auth) ChangePassword(ctx context.Context, sess store.Session, current, 
 	if next == current {
 		return Invalid("newPassword", "deve essere diversa da quella attuale")
 	}
-	hash, err := password.Hash(next)
+	hash, err := a.hash(ctx, next)
 	if err != nil {
 		return err
 	}
@@ -224,7 +302,7 @@ func (a *Auth) SetPassword(ctx context.Context, token, next, client string) erro
 	if err != nil {
 		return unavailableOr(fmt.Errorf("use password token: %w", err))
 	}
-	hash, err := password.Hash(next)
+	hash, err := a.hash(ctx, next)
 	if err != nil {
 		return err
 	}

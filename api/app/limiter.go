@@ -49,3 +49,69 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	}
 	return true, 0
 }
+
+// failureLock counts wrong passwords per key (an account and a client address): max of
+// them in a row close the key for lockout, after which it starts again. A failure while
+// closed does not prolong the lock, so every lock ends.
+type failureLock struct {
+	mu      sync.Mutex
+	max     int
+	lockout time.Duration
+	now     func() time.Time
+	keys    map[string]*failures
+}
+
+type failures struct {
+	count       int
+	last        time.Time
+	lockedUntil time.Time
+}
+
+func newFailureLock(max int, lockout time.Duration, now func() time.Time) *failureLock {
+	return &failureLock{max: max, lockout: lockout, now: now, keys: map[string]*failures{}}
+}
+
+// locked reports whether key is closed now.
+func (l *failureLock) locked(key string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f, ok := l.keys[key]
+	return ok && l.now().Before(f.lockedUntil)
+}
+
+// fail counts a wrong password by key.
+func (l *failureLock) fail(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	f, ok := l.keys[key]
+	if !ok || (now.Sub(f.last) >= l.lockout && !now.Before(f.lockedUntil)) {
+		// A key quiet for a lockout's length starts again; forget such keys now and then,
+		// so that the map does not grow for ever.
+		if len(l.keys) > 10000 {
+			for k, old := range l.keys {
+				if now.Sub(old.last) >= l.lockout && !now.Before(old.lockedUntil) {
+					delete(l.keys, k)
+				}
+			}
+		}
+		f = &failures{}
+		l.keys[key] = f
+	}
+	if now.Before(f.lockedUntil) {
+		return
+	}
+	f.count++
+	f.last = now
+	if f.count >= l.max {
+		f.count = 0
+		f.lockedUntil = now.Add(l.lockout)
+	}
+}
+
+// forget clears the failures of key, after a successful login.
+func (l *failureLock) forget(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.keys, key)
+}

@@ -100,9 +100,10 @@ func serveAPI(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pg
 		TaskQueue: cfg.TaskQueue,
 		Log:       log,
 		Auth: api.AuthSettings{
-			SessionTTL: cfg.SessionTTL, MaxFailures: cfg.AuthMaxFailures,
-			Lockout: cfg.AuthLockout, AttemptsPerMinute: cfg.AuthAttemptsPerMinute,
+			SessionTTL: cfg.SessionTTL, MaxFailures: cfg.AuthMaxFailures, AccountMaxFailures: cfg.AuthAccountMaxFailures,
+			Lockout: cfg.AuthLockout, AttemptsPerMinute: cfg.AuthAttemptsPerMinute, MaxConcurrentHashes: cfg.AuthMaxConcurrentHashes,
 		},
+		TrustedProxies:    cfg.TrustedProxies,
 		RegisterTimeout:   cfg.RegisterTimeout,
 		TemporalUIURL:     cfg.TemporalUIURL,
 		TemporalNamespace: cfg.TemporalNamespace,

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"time"
 
@@ -59,12 +61,18 @@ type Config struct {
 	// demonstrations and end-to-end tests only (e.g. 2m). Empty in production.
 	DemoDeadline time.Duration `env:"CASE_DEMO_DEADLINE"`
 
-	// Password login: session length, lockout after repeated failures, and attempts per
-	// client address per minute.
-	SessionTTL            time.Duration `env:"SESSION_TTL" envDefault:"12h"`
-	AuthMaxFailures       int           `env:"AUTH_MAX_FAILURES" envDefault:"5"`
-	AuthLockout           time.Duration `env:"AUTH_LOCKOUT" envDefault:"15m"`
-	AuthAttemptsPerMinute int           `env:"AUTH_ATTEMPTS_PER_MINUTE" envDefault:"20"`
+	// Password login: session length, lockout after repeated failures (per account and
+	// client address, and per account for unknown addresses), attempts per client address
+	// per minute, and argon2 hashes computed at once (19 MiB each).
+	SessionTTL              time.Duration `env:"SESSION_TTL" envDefault:"12h"`
+	AuthMaxFailures         int           `env:"AUTH_MAX_FAILURES" envDefault:"5"`
+	AuthAccountMaxFailures  int           `env:"AUTH_ACCOUNT_MAX_FAILURES" envDefault:"20"`
+	AuthLockout             time.Duration `env:"AUTH_LOCKOUT" envDefault:"15m"`
+	AuthAttemptsPerMinute   int           `env:"AUTH_ATTEMPTS_PER_MINUTE" envDefault:"20"`
+	AuthMaxConcurrentHashes int           `env:"AUTH_MAX_CONCURRENT_HASHES" envDefault:"4"`
+	// TrustedProxies are the reverse proxies (addresses or CIDR ranges) whose
+	// X-Forwarded-For gives the client address. None by default.
+	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
 
 	// Mail: the SMTP account notices are sent from. Without SMTP_HOST notifications wait
 	// in the outbox table. PublicURL is where recipients reach the API, for the links.
@@ -179,8 +187,16 @@ func (c Config) check() error {
 	if _, err := c.CasePolicy(); err != nil {
 		return err
 	}
-	if c.SessionTTL <= 0 || c.AuthLockout <= 0 || c.AuthMaxFailures < 1 || c.AuthAttemptsPerMinute < 1 {
-		return fmt.Errorf("SESSION_TTL, AUTH_LOCKOUT, AUTH_MAX_FAILURES and AUTH_ATTEMPTS_PER_MINUTE must be positive")
+	if c.SessionTTL <= 0 || c.AuthLockout <= 0 || c.AuthMaxFailures < 1 || c.AuthAccountMaxFailures < 1 ||
+		c.AuthAttemptsPerMinute < 1 || c.AuthMaxConcurrentHashes < 1 {
+		return fmt.Errorf("SESSION_TTL, AUTH_LOCKOUT, AUTH_MAX_FAILURES, AUTH_ACCOUNT_MAX_FAILURES, AUTH_ATTEMPTS_PER_MINUTE and AUTH_MAX_CONCURRENT_HASHES must be positive")
+	}
+	for i, p := range c.TrustedProxies {
+		p = strings.TrimSpace(p)
+		c.TrustedProxies[i] = p
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return fmt.Errorf("TRUSTED_PROXIES must list IP addresses or CIDR ranges, not %q", p)
+		}
 	}
 	for name, mode := range map[string]string{"SMTP_TLS": c.SMTPTLS, "PEC_SMTP_TLS": c.PECSMTPTLS, "PEC_IMAP_TLS": c.PECIMAPTLS} {
 		switch mode {
@@ -311,6 +327,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("auth_max_failures", c.AuthMaxFailures),
 		slog.Duration("auth_lockout", c.AuthLockout),
 		slog.Int("auth_attempts_per_minute", c.AuthAttemptsPerMinute),
+		slog.Int("auth_account_max_failures", c.AuthAccountMaxFailures),
+		slog.Int("auth_max_concurrent_hashes", c.AuthMaxConcurrentHashes),
+		slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("smtp_host", c.SMTPHost),
 		slog.Int("smtp_port", c.SMTPPort),
 		slog.String("smtp_tls", c.SMTPTLS),
@@ -323,10 +342,18 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
-// MaskURL hides the password of a connection URL.
+// keywordPassword is the password of a keyword/value connection string (libpq's
+// `host=… password=secret` or `password='a secret'`), quoted or not.
+var keywordPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s]*)`)
+
+// MaskURL hides the password of a connection URL, or of a keyword/value connection
+// string (`host=db user=approdo password=…`).
 func MaskURL(raw string) string {
 	if raw == "" {
 		return ""
+	}
+	if !strings.Contains(raw, "://") {
+		return keywordPassword.ReplaceAllString(raw, "${1}xxxxx")
 	}
 	u, err := url.Parse(raw)
 	if err != nil {

@@ -88,3 +88,34 @@ func TestCasePolicyRejectsBadValues(t *testing.T) {
 		})
 	}
 }
+
+func TestMaskURLHidesKeywordPasswords(t *testing.T) {
+	t.Parallel()
+	for _, dsn := range []string{
+		"host=db user=approdo password=hunter2 dbname=approdo",
+		"host=db PASSWORD = hunter2",
+		`host=db password='hunter2 with spaces \' and a quote' sslmode=require`,
+	} {
+		masked := config.MaskURL(dsn)
+		require.NotContains(t, masked, "hunter2", dsn)
+		require.Contains(t, masked, "host=db", dsn)
+	}
+	require.Contains(t, config.MaskURL(`password='x' sslmode=require`), "sslmode=require")
+}
+
+func TestTrustedProxiesAreAddressesOrRanges(t *testing.T) {
+	t.Setenv("TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,::1")
+	cfg, err := config.Load()
+	require.NoError(t, err)
+	require.Equal(t, []string{"10.0.0.0/8", "192.168.1.7", "::1"}, cfg.TrustedProxies)
+	t.Setenv("TRUSTED_PROXIES", "proxy.example.org")
+	_, err = config.Load()
+	require.ErrorContains(t, err, "TRUSTED_PROXIES")
+}
+
+func TestTrustedProxiesDefaultToNone(t *testing.T) {
+	t.Setenv("TRUSTED_PROXIES", "")
+	cfg, err := config.Load()
+	require.NoError(t, err)
+	require.Empty(t, cfg.TrustedProxies)
+}

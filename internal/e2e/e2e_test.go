@@ -167,6 +167,8 @@ type setupOptions struct {
 	// temporalUI links UST's pages to the test server's Temporal Web UI, as the dev
 	// stack does (TEMPORAL_UI_URL).
 	temporalUI bool
+	// trustedProxies are believed for X-Forwarded-For (TRUSTED_PROXIES); none by default.
+	trustedProxies []string
 }
 
 func setup(t *testing.T, opts setupOptions) *bundle {
@@ -217,6 +219,7 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 		RegisterTimeout: opts.registerTimeout,
 		Auth:            opts.auth,
 		TemporalUIURL:   uiURL,
+		TrustedProxies:  opts.trustedProxies,
 	})
 	b.api = httptest.NewServer(handler)
 	t.Cleanup(b.api.Close)

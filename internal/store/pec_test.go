@@ -138,10 +138,10 @@ func TestCredentialsAreIssuedOnceAndTheirSecretWipedWhenSent(t *testing.T) {
 	require.NotNil(t, m.SentAt)
 	require.NoError(t, app.NoteDeliveryOutcome(ctx, store.AccountMessages, m.Key, true, ""))
 
-	first, err := app.RecordLoginSuccess(ctx, u.ID)
+	first, err := app.RecordLoginSuccess(ctx, u.ID, nil)
 	require.NoError(t, err)
 	require.True(t, first)
-	first, err = app.RecordLoginSuccess(ctx, u.ID)
+	first, err = app.RecordLoginSuccess(ctx, u.ID, nil)
 	require.NoError(t, err)
 	require.False(t, first)
 	at, err := app.FirstLogin(ctx, u.ID)

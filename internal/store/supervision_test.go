@@ -56,7 +56,7 @@ func TestStuckOnboardingsAreThoseWithoutALogin(t *testing.T) {
 	issue("015182", "Comune di Rho")
 	require.NoError(t, app.NoteDeliveryOutcome(sys, store.AccountMessages, "onboarding/015182/credentials/1", true, ""))
 	logged := issue("015146", "Comune di Milano")
-	_, err := app.RecordLoginSuccess(sys, logged.User.ID)
+	_, err := app.RecordLoginSuccess(sys, logged.User.ID, nil)
 	require.NoError(t, err)
 
 	ust := store.WithOrg(context.Background(), "ust")

@@ -30,6 +30,8 @@ var (
 	selectTokenSQL string
 	//go:embed queries/touch_token.sql
 	touchTokenSQL string
+	//go:embed queries/revoke_minted.sql
+	revokeMintedSQL string
 )
 
 // ErrTokenRejected is returned for a token that is unknown, expired or revoked. The
@@ -65,11 +67,36 @@ func (s *Store) CreateOrganisation(ctx context.Context, org casework.Org, name s
 	return nil
 }
 
+// Creator is who made a token: the token (TokenID) or the person (UserID) that acted, or
+// neither for the owner's command line. Revoking the one revokes what it made.
+type Creator struct {
+	TokenID string
+	UserID  string
+}
+
+func (c Creator) args() (token, user any) {
+	if c.TokenID != "" {
+		token = c.TokenID
+	}
+	if c.UserID != "" {
+		user = c.UserID
+	}
+	return token, user
+}
+
+// ErrInvalidRole is a role other than operator and admin.
+var ErrInvalidRole = errors.New("role must be " + RoleOperator + " or " + RoleAdmin)
+
 // CreateToken makes a token for org that expires after ttl, and returns it with its
 // secret. The secret is shown once: only its hash is stored.
 func (s *Store) CreateToken(ctx context.Context, org casework.Org, name, role string, ttl time.Duration) (Token, string, error) {
+	return s.CreateTokenBy(ctx, org, name, role, ttl, Creator{})
+}
+
+// CreateTokenBy is CreateToken recording who made the token.
+func (s *Store) CreateTokenBy(ctx context.Context, org casework.Org, name, role string, ttl time.Duration, by Creator) (Token, string, error) {
 	if role != RoleOperator && role != RoleAdmin {
-		return Token{}, "", fmt.Errorf("role must be %s or %s, not %q", RoleOperator, RoleAdmin, role)
+		return Token{}, "", fmt.Errorf("%w, not %q", ErrInvalidRole, role)
 	}
 	if ttl <= 0 {
 		return Token{}, "", fmt.Errorf("a token must expire: give a positive duration")
@@ -81,8 +108,10 @@ func (s *Store) CreateToken(ctx context.Context, org casework.Org, name, role st
 	secret := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	t := Token{ID: uuid.NewString(), Organisation: org, Name: name, Role: role, ExpiresAt: time.Now().Add(ttl).UTC()}
 	hash := sha256.Sum256([]byte(secret))
+	byToken, byUser := by.args()
 	_, err := s.pool.Exec(ctx, insertTokenSQL, pgx.NamedArgs{
 		"id": t.ID, "organisation": org.String(), "name": name, "role": role, "secret_hash": hash[:], "expires_at": t.ExpiresAt,
+		"created_by_token": byToken, "created_by_user": byUser,
 	})
 	if err != nil {
 		return Token{}, "", fmt.Errorf("create token for %s: %w", org, err)
@@ -90,14 +119,31 @@ func (s *Store) CreateToken(ctx context.Context, org casework.Org, name, role st
 	return t, secret, nil
 }
 
-// RevokeToken revokes a token at once. Revoking it again changes nothing.
+// RevokeToken revokes a token at once, with the tokens it minted. Revoking it again
+// changes nothing.
 func (s *Store) RevokeToken(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, revokeTokenSQL, pgx.NamedArgs{"id": id})
+	if _, err := uuid.Parse(id); err != nil {
+		return fmt.Errorf("revoke token %s: %w", id, ErrNotFound)
+	}
+	return s.revokeWithMinted(ctx, id, revokeTokenSQL, pgx.NamedArgs{"id": id})
+}
+
+// revokeWithMinted runs the revocation of token id, then revokes what it minted, in one
+// transaction.
+func (s *Store) revokeWithMinted(ctx context.Context, id, revokeSQL string, args any) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, revokeSQL, args)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.Exec(ctx, revokeMintedSQL, pgx.NamedArgs{"token": id, "user": nil})
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("revoke token %s: %w", id, err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("revoke token %s: %w", id, ErrNotFound)
 	}
 	return nil
 }
@@ -154,15 +200,12 @@ func (s *Store) TokensOf(ctx context.Context, org casework.Org) ([]Token, error)
 	return tokens, nil
 }
 
-// RevokeTokenOf revokes a token of org; a token of another organisation is ErrNotFound.
+// RevokeTokenOf revokes a token of org, with the tokens it minted; a token of another
+// organisation is ErrNotFound.
 func (s *Store) RevokeTokenOf(ctx context.Context, org casework.Org, id string) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE api_token SET revoked_at = coalesce(revoked_at, now())
-		WHERE id::text = $1 AND organisation = $2`, id, org.String())
-	if err != nil {
-		return fmt.Errorf("revoke token %s: %w", id, err)
-	}
-	if tag.RowsAffected() == 0 {
+	if _, err := uuid.Parse(id); err != nil {
 		return fmt.Errorf("revoke token %s: %w", id, ErrNotFound)
 	}
-	return nil
+	return s.revokeWithMinted(ctx, id, `UPDATE api_token SET revoked_at = coalesce(revoked_at, now())
+		WHERE id = @id AND organisation = @org`, pgx.NamedArgs{"id": id, "org": org.String()})
 }

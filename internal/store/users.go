@@ -27,6 +27,10 @@ type User struct {
 	MustChangePassword bool
 	FailedLogins       int
 	LockedUntil        *time.Time
+	// DisabledAt is when an admin disabled the user: no login, no session.
+	DisabledAt *time.Time
+	// KnownAddressHash is the SHA-256 of the address of the last successful login.
+	KnownAddressHash []byte
 }
 
 // Session is a logged-in user's session.
@@ -68,12 +72,12 @@ func hashOf(secret string) []byte {
 }
 
 const userColumns = `u.id::text, u.organisation, u.email, u.name, u.role, coalesce(u.password_hash, ''),
-	u.must_change_password, u.failed_logins, u.locked_until`
+	u.must_change_password, u.failed_logins, u.locked_until, u.disabled_at, u.known_address_hash`
 
 func scanUser(row pgx.Row, extra ...any) (User, error) {
 	var u User
 	var org string
-	dest := append([]any{&u.ID, &org, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.MustChangePassword, &u.FailedLogins, &u.LockedUntil}, extra...)
+	dest := append([]any{&u.ID, &org, &u.Email, &u.Name, &u.Role, &u.PasswordHash, &u.MustChangePassword, &u.FailedLogins, &u.LockedUntil, &u.DisabledAt, &u.KnownAddressHash}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return User{}, err
 	}
@@ -85,7 +89,7 @@ func scanUser(row pgx.Row, extra ...any) (User, error) {
 // CreateUser records a user of org, without a password: the invitation sets it.
 func (s *Store) CreateUser(ctx context.Context, org casework.Org, email, name, role string) (User, error) {
 	if role != RoleOperator && role != RoleAdmin {
-		return User{}, fmt.Errorf("role must be %s or %s, not %q", RoleOperator, RoleAdmin, role)
+		return User{}, fmt.Errorf("%w, not %q", ErrInvalidRole, role)
 	}
 	u := User{ID: uuid.NewString(), Organisation: org, Email: strings.ToLower(strings.TrimSpace(email)), Name: name, Role: role, MustChangePassword: true}
 	_, err := s.pool.Exec(ctx, `INSERT INTO app_user (id, organisation, email, name, role) VALUES ($1, $2, $3, $4, $5)`,
@@ -121,12 +125,14 @@ func (s *Store) RecordLoginFailure(ctx context.Context, userID string, now time.
 	return nil
 }
 
-// RecordLoginSuccess clears the failures of a user and reports whether this was the
-// user's first login ever, which ends the onboarding of a comune.
-func (s *Store) RecordLoginSuccess(ctx context.Context, userID string) (first bool, err error) {
-	err = s.pool.QueryRow(ctx, `UPDATE app_user u SET failed_logins = 0, locked_until = NULL, first_login_at = coalesce(u.first_login_at, now())
+// RecordLoginSuccess clears the failures of a user, remembers the hash of the address
+// the login came from (addressHash, nil to keep the one known), and reports whether this
+// was the user's first login ever, which ends the onboarding of a comune.
+func (s *Store) RecordLoginSuccess(ctx context.Context, userID string, addressHash []byte) (first bool, err error) {
+	err = s.pool.QueryRow(ctx, `UPDATE app_user u SET failed_logins = 0, locked_until = NULL, first_login_at = coalesce(u.first_login_at, now()),
+		known_address_hash = coalesce($2, u.known_address_hash)
 		FROM (SELECT first_login_at IS NULL AS first FROM app_user WHERE id = $1 FOR UPDATE) before
-		WHERE u.id = $1 RETURNING before.first`, userID).Scan(&first)
+		WHERE u.id = $1 RETURNING before.first`, userID, addressHash).Scan(&first)
 	if err != nil {
 		return false, fmt.Errorf("record login: %w", err)
 	}
@@ -153,7 +159,8 @@ func (s *Store) CreateSession(ctx context.Context, user User, ttl time.Duration)
 	return sess, secret, nil
 }
 
-// SessionBySecret returns the session of a cookie secret, if it is valid at now.
+// SessionBySecret returns the session of a cookie secret, if it is valid at now and its
+// user is not disabled.
 func (s *Store) SessionBySecret(ctx context.Context, secret string, now time.Time) (Session, error) {
 	var sess Session
 	var revoked *time.Time
@@ -166,7 +173,7 @@ func (s *Store) SessionBySecret(ctx context.Context, secret string, now time.Tim
 	if err != nil {
 		return Session{}, fmt.Errorf("find session: %w", err)
 	}
-	if revoked != nil || !now.Before(sess.ExpiresAt) {
+	if revoked != nil || !now.Before(sess.ExpiresAt) || u.DisabledAt != nil {
 		return Session{}, ErrSessionRejected
 	}
 	sess.User = u
@@ -182,11 +189,15 @@ func (s *Store) RevokeSession(ctx context.Context, id string) error {
 }
 
 // SetPassword stores a new password hash and ends the user's other sessions: whoever
-// knew the old password is out.
+// knew the old password is out. Invitation and reset links not yet used die too: a link
+// read from an old mailbox must not set the password again.
 func (s *Store) SetPassword(ctx context.Context, userID, hash string, keepSession string) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE app_user SET password_hash = $2, must_change_password = false, failed_logins = 0, locked_until = NULL WHERE id = $1`, userID, hash); err != nil {
 			return fmt.Errorf("set password: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE password_token SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, userID); err != nil {
+			return fmt.Errorf("end password links: %w", err)
 		}
 		_, err := tx.Exec(ctx, `UPDATE user_session SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND id::text <> $2`, userID, keepSession)
 		return err
@@ -223,11 +234,13 @@ func (s *Store) CreatePasswordToken(ctx context.Context, userID, purpose string,
 	return PasswordToken{Secret: secret, MessageKey: key}, nil
 }
 
-// UsePasswordToken spends a password token and returns its user. A token works once.
+// UsePasswordToken spends a password token and returns its user. A token works once, and
+// not for a disabled user.
 func (s *Store) UsePasswordToken(ctx context.Context, secret string, now time.Time) (string, error) {
 	var userID string
-	err := s.pool.QueryRow(ctx, `UPDATE password_token SET used_at = $2
-		WHERE secret_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id::text`, hashOf(secret), now).Scan(&userID)
+	err := s.pool.QueryRow(ctx, `UPDATE password_token t SET used_at = $2 FROM app_user u
+		WHERE t.secret_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2
+		  AND u.id = t.user_id AND u.disabled_at IS NULL RETURNING t.user_id::text`, hashOf(secret), now).Scan(&userID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", ErrPasswordTokenRejected
 	}
@@ -257,4 +270,47 @@ func (s *Store) UsersOf(ctx context.Context, org casework.Org) ([]User, error) {
 		return nil, fmt.Errorf("list users of %s: %w", org, err)
 	}
 	return users, nil
+}
+
+// DisableUserOf disables a user of org; a user of another organisation is ErrNotFound.
+// Disabling again changes nothing.
+func (s *Store) DisableUserOf(ctx context.Context, org casework.Org, id string) (User, error) {
+	return s.disableUser(ctx, `u.id::text = $1 AND u.organisation = $2`, id, org.String())
+}
+
+// DisableUserByEmail disables the user with email, for the `approdo user disable` command.
+func (s *Store) DisableUserByEmail(ctx context.Context, email string) (User, error) {
+	return s.disableUser(ctx, `u.email = $1`, strings.ToLower(strings.TrimSpace(email)))
+}
+
+// disableUser disables the user the condition selects, in one transaction: every session
+// ends at once, unused invitation and reset links die, and the tokens the user made (and
+// those these made in turn) are revoked.
+func (s *Store) disableUser(ctx context.Context, where string, args ...any) (User, error) {
+	var u User
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		u, err = scanUser(tx.QueryRow(ctx, `UPDATE app_user u SET disabled_at = coalesce(u.disabled_at, now())
+			WHERE `+where+` RETURNING `+userColumns, args...))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE user_session SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, u.ID); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE password_token SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, u.ID); err != nil {
+			return fmt.Errorf("end password links: %w", err)
+		}
+		if _, err := tx.Exec(ctx, revokeMintedSQL, pgx.NamedArgs{"token": nil, "user": u.ID}); err != nil {
+			return fmt.Errorf("revoke the user's tokens: %w", err)
+		}
+		return nil
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("disable user: %w", err)
+	}
+	return u, nil
 }
