@@ -1,8 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,12 +21,24 @@ import (
 	"github.com/approdo/approdo/internal/store"
 )
 
-// auditTrail writes one audit log entry for every request to the API, reads included:
-// who, for which organisation, what, on which case, the request ID and the outcome. A
-// request without a valid organisation is recorded too, under none.
+// auditTrail writes one audit log entry for every request to the API and the pages,
+// reads included: who, for which organisation, from which address, what, on which case
+// or other subject, the request ID and the outcome. A request without a valid
+// organisation is recorded too, under none, with the credential it tried (the address of
+// a login or reset, a fingerprint of a refused token) as its subject.
+//
+// The answer is held until its entry is written: a request whose entry cannot be written
+// is answered 503 and its data never leaves, so that nothing is read unrecorded. (A
+// change it made stays made; the client, told the service is unavailable, retries with
+// the same idempotency key and gets the same outcome.)
 func auditTrail(st *store.Store, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		tried := triedCredential(c)
+		held := &heldResponse{ResponseWriter: c.Writer, status: http.StatusOK}
+		c.Writer = held
 		c.Next()
+		c.Writer = held.ResponseWriter
+
 		org, actor := "", "anonymous"
 		if o, ok := c.Get(actorKey); ok {
 			org = o.(casework.Org).String()
@@ -36,19 +54,142 @@ func auditTrail(st *store.Store, log *slog.Logger) gin.HandlerFunc {
 			action = c.Request.URL.Path
 		}
 		entry := store.AuditEntry{
-			Actor:     actor,
-			Action:    c.Request.Method + " " + action,
-			CaseID:    auditedCase(c),
-			RequestID: requestID(c),
-			Outcome:   strconv.Itoa(c.Writer.Status()),
+			Actor:         actor,
+			Action:        c.Request.Method + " " + action,
+			CaseID:        auditedCase(c),
+			RequestID:     requestID(c),
+			Outcome:       strconv.Itoa(held.status),
+			ClientAddress: c.ClientIP(),
+			Subject:       auditedSubject(c),
+		}
+		if entry.Subject == "" {
+			entry.Subject = tried
 		}
 		// The caller may have gone; the entry is still written.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
 		defer cancel()
 		if err := st.RecordAudit(store.WithOrg(ctx, org), entry); err != nil {
-			log.ErrorContext(ctx, "audit log entry not written", "action", entry.Action, "request_id", entry.RequestID, "error", err)
+			log.ErrorContext(ctx, "audit log entry not written: request refused", "action", entry.Action, "request_id", entry.RequestID, "error", err)
+			refuseUnaudited(c)
+			return
+		}
+		held.release()
+	}
+}
+
+// refuseUnaudited answers 503 in place of an answer whose audit entry was not written.
+func refuseUnaudited(c *gin.Context) {
+	h := c.Writer.Header()
+	for k := range h {
+		if k != requestIDHeader {
+			delete(h, k)
 		}
 	}
+	p := newProblem(http.StatusServiceUnavailable, problemUnavailable, "Servizio momentaneamente non disponibile",
+		"Il registro degli accessi non è disponibile: la richiesta non è stata servita. Riprovare tra qualche istante.")
+	path := c.Request.URL.Path
+	p.Instance = &path
+	h.Set("Content-Type", problemContentType)
+	h.Set("Cache-Control", "no-store")
+	c.Writer.WriteHeader(p.Status)
+	_ = json.NewEncoder(c.Writer).Encode(p)
+}
+
+// heldResponse keeps a handler's answer (status and body) in memory until the audit
+// entry is written; headers go to the real writer's map, which is sent only on release.
+type heldResponse struct {
+	gin.ResponseWriter
+	status  int
+	written bool
+	body    bytes.Buffer
+}
+
+func (w *heldResponse) WriteHeader(code int) {
+	if code > 0 && !w.written {
+		w.status = code
+	}
+}
+func (w *heldResponse) WriteHeaderNow() { w.written = true }
+func (w *heldResponse) Status() int     { return w.status }
+func (w *heldResponse) Written() bool   { return w.written || w.body.Len() > 0 }
+func (w *heldResponse) Size() int       { return w.body.Len() }
+func (w *heldResponse) Flush()          {}
+func (w *heldResponse) Write(b []byte) (int, error) {
+	w.written = true
+	return w.body.Write(b)
+}
+func (w *heldResponse) WriteString(s string) (int, error) {
+	w.written = true
+	return w.body.WriteString(s)
+}
+
+// release sends the held answer.
+func (w *heldResponse) release() {
+	w.ResponseWriter.WriteHeader(w.status)
+	w.ResponseWriter.WriteHeaderNow()
+	_, _ = w.ResponseWriter.Write(w.body.Bytes())
+}
+
+// auditedSubject is what a request was about when it was no case: the kind named by the
+// path segment before its parameter and the parameter ("intervention:…",
+// "reunification:…"), or "" (a case is in CaseID, a list has no subject).
+func auditedSubject(c *gin.Context) string {
+	if auditedCase(c) != "" {
+		return ""
+	}
+	segments := strings.Split(c.FullPath(), "/")
+	for i := len(segments) - 1; i > 0; i-- {
+		name, ok := strings.CutPrefix(segments[i], ":")
+		if !ok {
+			continue
+		}
+		return strings.TrimSuffix(segments[i-1], "s") + ":" + c.Param(name)
+	}
+	return ""
+}
+
+// triedCredential names the credential a request offered before it is checked: the
+// address a login or a reset is for, or a fingerprint of a bearer token (the first
+// hex digits of its SHA-256, which is how tokens are stored), so that refused attempts
+// say whom they tried. The body read is put back for the handler.
+func triedCredential(c *gin.Context) string {
+	r := c.Request
+	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && strings.TrimSpace(bearer) != "" {
+		sum := sha256.Sum256([]byte(strings.TrimSpace(bearer)))
+		return "token-sha256:" + hex.EncodeToString(sum[:8])
+	}
+	if r.Method != http.MethodPost || !loginPaths[r.URL.Path] || r.Body == nil {
+		return ""
+	}
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mediaType {
+	case "application/json":
+		data, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(data), r.Body))
+		if err != nil {
+			return ""
+		}
+		var body struct {
+			Email string `json:"email"`
+		}
+		if json.Unmarshal(data, &body) == nil && body.Email != "" {
+			return "login:" + strings.ToLower(strings.TrimSpace(body.Email))
+		}
+	case "application/x-www-form-urlencoded":
+		if email := strings.TrimSpace(r.PostFormValue("email")); email != "" {
+			return "login:" + strings.ToLower(email)
+		}
+	}
+	return ""
+}
+
+// loginPaths are where a person names the account to log in to or to reset: the API's
+// and the pages'.
+var loginPaths = map[string]bool{
+	"/api/v1/auth/login":            true,
+	"/api/v1/auth/password/reset":   true,
+	"/accesso":                      true,
+	"/accesso/password-dimenticata": true,
 }
 
 // auditedCase is the case a request was about: the {id} of its path, or the case a POST

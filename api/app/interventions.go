@@ -39,7 +39,25 @@ func (s *Service) Intervention(ctx context.Context, reader casework.Org, id stri
 	if err != nil {
 		return store.Intervention{}, unavailableOr(fmt.Errorf("read intervention: %w", err))
 	}
-	return in, nil
+	return redactIntervention(in, reader), nil
+}
+
+// redactIntervention leaves out what this reader has no need of. UST supervises: it
+// needs where the intervention stands (stage, task and deadline, escalation, outcome) to
+// chase or close it, not what the pupil and the family said: the interview, the plan,
+// the reviews and the notes of the timeline are for the orientation service.
+func redactIntervention(in store.Intervention, reader casework.Org) store.Intervention {
+	if reader == casework.Orientation {
+		return in
+	}
+	in.Interview, in.Plan, in.Reviews = nil, nil, nil
+	events := make([]casework.Event, len(in.Events))
+	for i, e := range in.Events {
+		e.Note = ""
+		events[i] = e
+	}
+	in.Events = events
+	return in
 }
 
 // InterventionCounts counts the interventions by stage, for UST and the orientation

@@ -54,6 +54,18 @@ func redactCase(c store.Case, reader casework.Org) store.Case {
 	// not why the family migrated, nor the comune's notes to the hub.
 	if reader.Kind == casework.OrgSchool {
 		c.Origin, c.Details.Notes = "", ""
+		// A school that refused the case, or whose proposal was withdrawn, still sees it
+		// for a while (migration 00018) to answer for its refusal; the pupil's needs are
+		// no longer its business.
+		if c.School != reader.Code && c.FiledBy != reader.String() {
+			c.SpecialNeedsNote = ""
+		}
+	}
+	// The orientation service interviews the pupil and the family about attending
+	// school: it needs who they are and how to reach them, not why the family migrated,
+	// the comune's notes to the hub, nor the special-needs note.
+	if reader.Kind == casework.OrgOrientation {
+		c.Origin, c.Details.Notes, c.SpecialNeedsNote = "", "", ""
 	}
 	return c
 }

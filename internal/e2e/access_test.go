@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/approdo/approdo/api"
@@ -160,6 +161,41 @@ func TestEachReaderGetsOnlyTheFieldsItNeeds(t *testing.T) {
 	require.Equal(t, "segue logopedia", *school.SpecialNeeds.Note)
 	require.Nil(t, school.Origin)
 	require.NotNil(t, get("cti:22").Origin)
+
+	// Once it refuses, it still sees the case for a while (to answer for its refusal),
+	// but the pupil's needs are no longer its business.
+	b.actOK(t, "school:"+sestoSchl, c.Id, "decision", map[string]any{"accept": false, "reason": "no_seats"})
+	refused := get("school:" + sestoSchl)
+	require.Nil(t, refused.SpecialNeeds.Note)
+	require.Equal(t, "segue logopedia", *get("cti:22").SpecialNeeds.Note)
+}
+
+// The audit log names where each request came from, what it was about when it was no
+// case, and whom a refused credential tried to be.
+func TestAuditLogNamesClientAndSubject(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{})
+	c := b.fileCase(t, validBody())
+	b.doAs(t, orgHub, "GET", "/api/v1/enrolments/"+c.Id, "", "")
+	b.doAs(t, orgOrientation, "GET", "/api/v1/interventions/intervention-"+c.Id+"-report-1", "", "")
+	refused := b.as(t, "", "GET", "/api/v1/enrolments", nil, "Authorization", "Bearer apd_not-a-token")
+	require.Equal(t, http.StatusUnauthorized, refused.status)
+	login := b.as(t, "", "POST", "/api/v1/auth/login", map[string]any{"email": "Nessuno@Comune.example.it", "password": "sbagliata-sbagliata"})
+	require.Equal(t, http.StatusUnauthorized, login.status, "the handler still reads the body: %s", login.body)
+
+	entries := func(where string, args ...any) []string {
+		rows, err := b.pool.Query(b.ctx, "SELECT actor || ' ' || action || ' ' || outcome || ' ' || client_address || ' ' || subject FROM audit_log WHERE "+where, args...)
+		require.NoError(t, err)
+		out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(t, err)
+		return out
+	}
+	require.Contains(t, entries("case_id = $1 AND organisation = $2", c.Id, orgHub)[0], " 200 127.0.0.1 ")
+	intervention := entries("organisation = 'orientation'")
+	require.Len(t, intervention, 1)
+	require.Regexp(t, `^token:\S+ GET /api/v1/interventions/:id 404 127\.0\.0\.1 intervention:intervention-`+c.Id+`-report-1$`, intervention[0])
+	require.Regexp(t, `^anonymous GET /api/v1/enrolments 401 127\.0\.0\.1 token-sha256:[0-9a-f]{16}$`, entries("action = 'GET /api/v1/enrolments' AND outcome = '401'")[0])
+	require.Equal(t, []string{"anonymous POST /api/v1/auth/login 401 127.0.0.1 login:nessuno@comune.example.it"}, entries("action = 'POST /api/v1/auth/login'"))
 }
 
 func TestAuditLogRecordsReads(t *testing.T) {

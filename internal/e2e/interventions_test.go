@@ -114,4 +114,32 @@ func TestSchoolReportsAPupilAtRisk(t *testing.T) {
 		require.NoError(t, json.Unmarshal(r.body, &in))
 		return in.Reason == "school_report" && in.Stage == "awaiting_take_charge"
 	}, 30*time.Second, 200*time.Millisecond)
+
+	// The orientation service gets the pupil and the family, not why the family migrated,
+	// the comune's notes nor the special-needs note.
+	r := b.as(t, orgOrientation, http.MethodGet, "/api/v1/enrolments/"+c.Id, nil)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	seen := decodeCase(t, r)
+	require.NotEmpty(t, seen.Minor.GivenName)
+	require.Nil(t, seen.Origin)
+	require.Nil(t, seen.SpecialNeeds.Note)
+	require.NotContains(t, string(r.body), "segue logopedia")
+
+	// UST supervises the intervention (stage, task, outcome) without what was said in it.
+	notes := func(org string) []string {
+		r := b.as(t, org, http.MethodGet, "/api/v1/interventions/intervention-"+c.Id+"-report-1", nil)
+		require.Equal(t, http.StatusOK, r.status, "%s: %s", org, r.body)
+		var in api.Intervention
+		require.NoError(t, json.Unmarshal(r.body, &in))
+		require.Equal(t, "awaiting_take_charge", in.Stage)
+		var out []string
+		for _, e := range in.Timeline {
+			if e.Note != nil {
+				out = append(out, *e.Note)
+			}
+		}
+		return out
+	}
+	require.Contains(t, notes(orgOrientation), "assenze ripetute")
+	require.Empty(t, notes("ust"))
 }

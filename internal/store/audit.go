@@ -30,6 +30,12 @@ type AuditEntry struct {
 	CaseID       string // empty for actions on no single case (lists)
 	RequestID    string
 	Outcome      string
+	// ClientAddress is the address the request came from ("cli" for a command).
+	ClientAddress string
+	// Subject is what the request was about when it was no case, as "kind:id"
+	// ("intervention:…", "journey:…", "token:…", "login:<hash of the address>"); empty
+	// otherwise.
+	Subject string
 }
 
 // RecordAudit appends an entry to the audit log. Nobody can change or delete one: the
@@ -42,7 +48,7 @@ func (s *Store) RecordAudit(ctx context.Context, e AuditEntry) error {
 	err := s.inOrg(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, insertAuditSQL, pgx.NamedArgs{
 			"actor": e.Actor, "organisation": orgOf(ctx), "action": e.Action, "case_id": caseID,
-			"request_id": e.RequestID, "outcome": e.Outcome,
+			"request_id": e.RequestID, "outcome": e.Outcome, "client_address": e.ClientAddress, "subject": e.Subject,
 		})
 		return err
 	})

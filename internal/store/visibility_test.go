@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
@@ -187,4 +188,59 @@ func TestResetRoleDoesNotEscapeRowLevelSecurity(t *testing.T) {
 	require.Equal(t, 1, r.countWithoutWhere(t, "comune:015209", "enrolment_case"))
 	_, err = r.appDB.Exec(r.ctx, "DELETE FROM audit_log")
 	require.ErrorContains(t, err, "permission denied")
+}
+
+// A school that refused a case keeps it for a short time after its refusal (to answer for
+// it), then no longer sees it; a later proposal to it shows it again.
+func TestARefusingSchoolSeesTheCaseOnlyForAWhile(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		refused time.Duration // how long ago
+		sees    bool
+	}{
+		{"just refused", 24 * time.Hour, true},
+		{"refused long ago", 20 * 24 * time.Hour, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := setupRLS(t)
+			back := awaitingDecision(r.milano)
+			back.Seq, back.Stage, back.School, back.Task = 10, casework.StageAwaitingProposal, "", nil
+			back.Events = []casework.Event{{Seq: 4, At: time.Now().Add(-tc.refused), Kind: casework.EventRejected, School: school.Code, Reason: "no_places"}}
+			_, err := r.app.SaveProgress(store.AsSystem(r.ctx), back)
+			require.NoError(t, err)
+			_, err = r.app.GetCase(store.WithOrg(r.ctx, school.String()), r.milano)
+			if tc.sees {
+				require.NoError(t, err)
+				require.Equal(t, []string{r.milano}, r.visible(t, school.String()))
+			} else {
+				require.ErrorIs(t, err, store.ErrNotFound)
+				require.Empty(t, r.visible(t, school.String()))
+				_, err = r.app.Timeline(store.WithOrg(r.ctx, school.String()), r.milano)
+				require.ErrorIs(t, err, store.ErrNotFound, "nor its timeline")
+			}
+			require.Equal(t, []string{r.milano}, r.visible(t, polo1.String()), "the hub still does")
+
+			again := awaitingDecision(r.milano)
+			again.Seq = 11
+			again.Events = []casework.Event{{Seq: 5, At: time.Now(), Kind: casework.EventProposed, School: school.Code}}
+			_, err = r.app.SaveProgress(store.AsSystem(r.ctx), again)
+			require.NoError(t, err)
+			require.Equal(t, []string{r.milano}, r.visible(t, school.String()), "proposed again")
+		})
+	}
+}
+
+func TestAuditEntryKeepsClientAddressAndSubject(t *testing.T) {
+	t.Parallel()
+	r := setupRLS(t)
+	orientation := store.WithOrg(r.ctx, "orientation")
+	require.NoError(t, r.app.RecordAudit(orientation, store.AuditEntry{Actor: "user:u1", Action: "GET /api/v1/interventions/:id",
+		RequestID: "req-2", Outcome: "200", ClientAddress: "192.0.2.7", Subject: "intervention:3f0c"}))
+	entries, err := r.app.AuditLog(store.WithOrg(r.ctx, "ust"), store.AuditFilter{Organisation: "orientation"})
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	require.Equal(t, "192.0.2.7", entries[0].ClientAddress)
+	require.Equal(t, "intervention:3f0c", entries[0].Subject)
 }

@@ -1,2 +1,2 @@
-INSERT INTO audit_log (actor, organisation, action, case_id, request_id, outcome)
-VALUES (@actor, @organisation, @action, @case_id, @request_id, @outcome)
+INSERT INTO audit_log (actor, organisation, action, case_id, request_id, outcome, client_address, subject)
+VALUES (@actor, @organisation, @action, @case_id, @request_id, @outcome, @client_address, @subject)
