@@ -309,6 +309,9 @@ func (c *enrolmentCase) validateWithdraw(_ workflow.Context, in WithdrawInput) e
 	if in.Actor != casework.UST && in.Actor != c.comuneOrg() && in.Actor != filer(c.input) {
 		return notAllowed("solo il comune che ha presentato la richiesta o l'UST può ritirarla")
 	}
+	if c.leftBy(in.Actor) {
+		return notAllowed("il caso è stato trasferito: lo ritira il comune di residenza attuale o l'UST")
+	}
 	switch s.Stage {
 	case casework.StageRegistered, casework.StageUnrouted, casework.StageAwaitingProposal, casework.StageAwaitingDecision:
 	default:
@@ -334,6 +337,25 @@ func (c *enrolmentCase) withdraw(ctx workflow.Context, in WithdrawInput) (Action
 	return c.result(), c.commit(ctx, notices...)
 }
 
+// leftBy reports whether actor is a comune the case was transferred away from and that
+// is not its comune now: such a comune still sees the case it filed, but may neither
+// withdraw it nor move it back to itself; the comune of residence now, or UST, decides.
+//
+// This is a rule of the validators only, read from the timeline the state has always
+// kept, so it needs no GetVersion: the SDK does not run validators on replay (an update
+// accepted under the old rule replays as accepted) and a rejection writes no history.
+func (c *enrolmentCase) leftBy(actor casework.Org) bool {
+	if actor.Kind != casework.OrgComune || actor == c.comuneOrg() {
+		return false
+	}
+	for _, e := range c.state.Timeline {
+		if e.Kind == casework.EventTransferred && e.Reason == actor.Code {
+			return true
+		}
+	}
+	return false
+}
+
 // --- transfer ---
 
 var comunePattern = regexp.MustCompile(`^015[0-9]{3}$`)
@@ -346,6 +368,9 @@ func (c *enrolmentCase) validateTransfer(_ workflow.Context, in TransferInput) e
 	newComune := casework.Org{Kind: casework.OrgComune, Code: in.Comune}
 	if in.Actor != casework.UST && in.Actor != c.comuneOrg() && in.Actor != newComune {
 		return notAllowed("solo il comune di residenza, il nuovo comune o l'UST può trasferire il caso")
+	}
+	if c.leftBy(in.Actor) {
+		return notAllowed("il caso è stato trasferito ad altro comune: lo può spostare il comune di residenza attuale o l'UST")
 	}
 	switch s.Stage {
 	case casework.StageUnrouted, casework.StageAwaitingProposal, casework.StageAwaitingDecision, casework.StageEnrolled:

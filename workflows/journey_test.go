@@ -392,3 +392,24 @@ func sameTime(t *testing.T, want, got time.Time, msg ...any) {
 	t.Helper()
 	require.True(t, want.Equal(got), "want %v, got %v %v", want, got, msg)
 }
+
+// After a transfer, the comune the family left still sees the case it filed, but may
+// neither withdraw it nor move it back: the comune of residence now, or UST, decides.
+func TestComuneLeftByATransferNoLongerActsOnTheCase(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	sestoComune := casework.Org{Kind: casework.OrgComune, Code: "015209"}
+	h.at(time.Hour, workflows.UpdateTransfer, workflows.TransferInput{Actor: milano, Comune: "015209"})
+	withdrawByOld := h.at(2*time.Hour, workflows.UpdateWithdraw, workflows.WithdrawInput{Actor: milano, Reason: "moved_abroad"})
+	backByOld := h.at(2*time.Hour+time.Minute, workflows.UpdateTransfer, workflows.TransferInput{Actor: milano, Comune: enrolmentMilano, Municipio: 2})
+	backByNew := h.at(3*time.Hour, workflows.UpdateTransfer, workflows.TransferInput{Actor: sestoComune, Comune: enrolmentMilano, Municipio: 2})
+	// Back in Milano, the comune of residence again: it acts as before.
+	withdrawn := h.at(4*time.Hour, workflows.UpdateWithdraw, workflows.WithdrawInput{Actor: milano, Reason: "moved_abroad"})
+	h.run()
+
+	requireRejected(t, withdrawByOld, workflows.ErrTypeNotAllowed, "")
+	requireRejected(t, backByOld, workflows.ErrTypeNotAllowed, "")
+	requireApplied(t, backByNew)
+	requireApplied(t, withdrawn)
+	require.Equal(t, casework.StageWithdrawn, h.result().Stage)
+}

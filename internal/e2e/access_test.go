@@ -154,6 +154,10 @@ func TestEachReaderGetsOnlyTheFieldsItNeeds(t *testing.T) {
 	require.Equal(t, "segue logopedia", *get(orgComune).SpecialNeeds.Note, "the comune that wrote it")
 	require.Equal(t, "segue logopedia", *get("cti:22").SpecialNeeds.Note, "the hub")
 	require.Nil(t, get(orgOtherComune).SpecialNeeds.Note, "the comune it moved to")
+	// The comune the family left still sees the case it filed, but may neither withdraw
+	// it nor move it back.
+	b.actProblem(t, orgComune, c.Id, "withdrawal", map[string]any{"reason": "moved_abroad"}, http.StatusForbidden)
+	b.actProblem(t, orgComune, c.Id, "transfer", map[string]any{"comune": "015146", "municipio": 2}, http.StatusForbidden)
 
 	// The school proposed sees the note, but not why the family migrated.
 	b.actOK(t, "cti:22", c.Id, "proposal", map[string]any{"school": sestoSchl})
