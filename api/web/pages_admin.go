@@ -12,12 +12,13 @@ import (
 	"github.com/approdo/approdo/internal/store"
 )
 
-// The organisation page: its admins see the people and tokens, invite a person, make a
-// token (its secret shown once) and revoke one. The store cannot disable a person yet.
+// The organisation page: its admins see the people and tokens, invite a person, disable
+// one, make a token (its secret shown once) and revoke one.
 
 func (w *Web) registerAdminPages(r gin.IRoutes) {
 	r.GET("/organizzazione", w.orgPage)
 	r.POST("/organizzazione/persone", w.inviteSubmit)
+	r.POST("/organizzazione/persone/:uid/disattiva", w.disableSubmit)
 	r.POST("/organizzazione/token", w.tokenSubmit)
 	r.POST("/organizzazione/token/:tid/revoca", w.revokeSubmit)
 }
@@ -34,6 +35,8 @@ type orgPageData struct {
 type orgUser struct {
 	store.User
 	Locked bool
+	// Self is the admin looking at the page, who cannot disable itself.
+	Self bool
 }
 
 type orgToken struct {
@@ -43,7 +46,7 @@ type orgToken struct {
 
 func adminOfSession(c *gin.Context) app.Admin {
 	sess, _ := sessionOf(c)
-	return app.Admin{Org: sess.User.Organisation, Role: sess.User.Role}
+	return app.Admin{Org: sess.User.Organisation, Role: sess.User.Role, By: store.Creator{UserID: sess.User.ID}}
 }
 
 func (w *Web) orgPage(c *gin.Context) { w.renderOrg(c, http.StatusOK, nil, "") }
@@ -62,7 +65,7 @@ func (w *Web) renderOrg(c *gin.Context, status int, failed *famiFailed, secret s
 	now := w.app.Now()
 	p := orgPageData{Secret: secret, Roles: []option{{store.RoleOperator, w.t("web.admin.role.operator")}, {store.RoleAdmin, w.t("web.admin.role.admin")}}}
 	for _, u := range acc.Users {
-		p.Users = append(p.Users, orgUser{User: u, Locked: u.LockedUntil != nil && now.Before(*u.LockedUntil)})
+		p.Users = append(p.Users, orgUser{User: u, Locked: u.LockedUntil != nil && now.Before(*u.LockedUntil), Self: u.ID == adminOfSession(c).By.UserID})
 	}
 	for _, t := range acc.Tokens {
 		p.Tokens = append(p.Tokens, orgToken{Token: t, Expired: t.ExpiresAt.Before(now)})
@@ -128,4 +131,18 @@ func (w *Web) revokeSubmit(c *gin.Context) {
 		return
 	}
 	redirect(c, "/organizzazione?esito=revoca")
+}
+
+// disableSubmit disables a person: the person's sessions end at once.
+func (w *Web) disableSubmit(c *gin.Context) {
+	_, err := w.app.DisableUser(c.Request.Context(), adminOfSession(c), c.Param("uid"))
+	if errors.Is(err, app.ErrUserNotFound) {
+		w.renderError(c, http.StatusNotFound, "web.error.not_found")
+		return
+	}
+	if err != nil {
+		w.refuseOrgForm(c, "", err)
+		return
+	}
+	redirect(c, "/organizzazione?esito=disattivata")
 }

@@ -82,9 +82,11 @@ func TestFamiPagesRenderWithSampleData(t *testing.T) {
 	}
 
 	body = renderFami(t, w, pref, store.RoleAdmin, "organisation", view{Data: orgPageData{Secret: "s3cret",
-		Users: []orgUser{{User: store.User{Name: "A", Email: "a@example.org", Role: "admin"}}}, Tokens: []orgToken{{Token: store.Token{ID: "t1", Name: "integrazione", Role: "operator", ExpiresAt: now.Add(time.Hour)}}}}})
+		Users: []orgUser{{User: store.User{ID: "u1", Name: "A", Email: "a@example.org", Role: "admin"}}, {User: store.User{ID: "u2", Name: "B", Role: "operator"}, Self: true}}, Tokens: []orgToken{{Token: store.Token{ID: "t1", Name: "integrazione", Role: "operator", ExpiresAt: now.Add(time.Hour)}}}}})
 	require.Contains(t, body, "s3cret")
 	require.Contains(t, body, `/organizzazione/token/t1/revoca`)
+	require.Contains(t, body, `/organizzazione/persone/u1/disattiva`, "a disable button per person")
+	require.NotContains(t, body, `/organizzazione/persone/u2/disattiva`, "but not for the admin itself")
 	require.Contains(t, body, `href="/organizzazione"`, "an admin's nav")
 }
 

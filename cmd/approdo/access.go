@@ -187,6 +187,34 @@ func runUserInvite(ctx context.Context, args []string) error {
 	return inviteUser(ctx, os.Stdout, store.New(pool), org, args[1], *name, *role, *temporary)
 }
 
+// runUserDisable is `approdo user disable EMAIL`: the person can no longer log in, every
+// session ends at once, unused invitation and reset links die, and the tokens the person
+// made are revoked.
+func runUserDisable(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("usage: approdo user disable EMAIL")
+	}
+	_, _, pool, err := setupWithDatabase(ctx, "user", store.Open)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	return disableUser(ctx, os.Stdout, store.New(pool), args[0])
+}
+
+func disableUser(ctx context.Context, out io.Writer, s *store.Store, email string) error {
+	user, err := s.DisableUserByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user has the address %s", email)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s (%s, %s) is disabled since %s: sessions ended, links and tokens revoked.\n",
+		user.Email, user.Name, user.Organisation, user.DisabledAt.Format(time.RFC3339))
+	return nil
+}
+
 func inviteUser(ctx context.Context, out io.Writer, s *store.Store, org casework.Org, email, name, role string, temporary bool) error {
 	user, err := s.CreateUser(ctx, org, email, name, role)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/pgtest"
 	"github.com/approdo/approdo/internal/store"
 )
@@ -51,4 +52,23 @@ func TestAuditPruneKeepsTheRetentionPeriod(t *testing.T) {
 	var left int
 	require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM audit_log").Scan(&left))
 	require.Equal(t, 2, left)
+}
+
+func TestUserDisableEndsTheSessions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := store.New(pgtest.NewPool(t))
+	org := casework.Org{Kind: casework.OrgCTI, Code: "21"}
+	require.NoError(t, s.CreateOrganisation(ctx, org, "CTI Milano"))
+	u, err := s.CreateUser(ctx, org, "referente@cti21.example.org", "Referente", store.RoleOperator)
+	require.NoError(t, err)
+	_, secret, err := s.CreateSession(ctx, u, time.Hour)
+	require.NoError(t, err)
+
+	var out bytes.Buffer
+	require.NoError(t, disableUser(ctx, &out, s, "Referente@cti21.example.org"))
+	require.Contains(t, out.String(), "referente@cti21.example.org (Referente, cti:21) is disabled")
+	_, err = s.SessionBySecret(ctx, secret, time.Now())
+	require.True(t, errors.Is(err, store.ErrSessionRejected))
+	require.ErrorContains(t, disableUser(ctx, &out, s, "nessuno@example.org"), "no user")
 }

@@ -67,6 +67,11 @@ func runDev(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read dev configuration: %w", err)
 	}
+	if cfg.DatabaseURL != "" {
+		if err := checkLocalDatabase(cfg.DatabaseURL); err != nil {
+			return err
+		}
+	}
 	root, err := devtemporal.RepoRoot()
 	if err != nil {
 		return fmt.Errorf("approdo dev runs from a checkout of the repository: %w", err)

@@ -38,6 +38,7 @@ commands:
   token revoke ID
             revoke a token at once
   user invite ORG EMAIL -name NAME [-role operator|admin] [-temporary-password]
+  user disable EMAIL
             add a person to an organisation: an invitation link, or a temporary
             password that must be changed at the first login
   audit prune
@@ -81,6 +82,8 @@ func run(ctx context.Context, args []string) error {
 			return runTokenRevoke(ctx, args[2:])
 		case "user invite":
 			return runUserInvite(ctx, args[2:])
+		case "user disable":
+			return runUserDisable(ctx, args[2:])
 		case "audit prune":
 			return runAuditPrune(ctx)
 		case "onboard comuni":
