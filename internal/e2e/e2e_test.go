@@ -169,6 +169,9 @@ type setupOptions struct {
 	temporalUI bool
 	// trustedProxies are believed for X-Forwarded-For (TRUSTED_PROXIES); none by default.
 	trustedProxies []string
+	// logs, when set, gets every log line of the API, the worker, the activities and
+	// the SDK, debug included, for the test that looks for personal data in them.
+	logs io.Writer
 }
 
 func setup(t *testing.T, opts setupOptions) *bundle {
@@ -185,7 +188,11 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 	appPool, err := store.OpenApp(ctx, appURL)
 	require.NoError(t, err)
 	t.Cleanup(appPool.Close)
-	c, err := client.Dial(client.Options{HostPort: temporalServer.HostPort(), Namespace: namespace, Logger: sdkLogger, DataConverter: dataConverter()})
+	clientLogger := sdkLogger
+	if opts.logs != nil {
+		clientLogger = sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(opts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	}
+	c, err := client.Dial(client.Options{HostPort: temporalServer.HostPort(), Namespace: namespace, Logger: clientLogger, DataConverter: dataConverter()})
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 
@@ -207,6 +214,9 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 		b.startWorker(t)
 	}
 	log := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if opts.logs != nil {
+		log = slog.New(slog.NewTextHandler(io.MultiWriter(opts.logs, testLogWriter{t}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	var uiURL string
 	if opts.temporalUI {
 		uiURL = temporalServer.UIURL()
