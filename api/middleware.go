@@ -138,8 +138,8 @@ func methodNotAllowed(c *gin.Context) {
 	writeProblem(c, newProblem(http.StatusMethodNotAllowed, problemBlank, "Metodo non consentito", ""))
 }
 
-// tooLargeProblem answers a body over the limit. decodeProblem gives the same answer
-// when the limit is met while decoding.
+// tooLargeProblem answers a body over the limit, declared (limitBody) or met while
+// decoding (decodeProblem).
 func tooLargeProblem() Problem {
 	return newProblem(http.StatusRequestEntityTooLarge, problemBlank, "Richiesta troppo grande",
 		"Il corpo della richiesta supera la dimensione massima consentita.")

@@ -73,8 +73,7 @@ func decodeProblem(err error) Problem {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return newProblem(http.StatusRequestEntityTooLarge, problemBlank, "Richiesta troppo grande",
-			"Il corpo della richiesta supera la dimensione massima consentita.")
+		return tooLargeProblem()
 	case errors.Is(err, io.EOF):
 		return fieldProblem("body", "il corpo della richiesta è obbligatorio")
 	case errors.As(err, &typeErr):
