@@ -149,6 +149,9 @@ func runDev(ctx context.Context) error {
 	}
 	defer stopWithTimeout("Temporal", temporalServer.Stop)
 	cfg.TemporalAddress = temporalServer.HostPort()
+	if cfg.TemporalUIURL == "" {
+		cfg.TemporalUIURL = fmt.Sprintf("http://127.0.0.1:%d", dev.TemporalUIPort)
+	}
 
 	// 4. Schema and search attributes, at every start: both steps are idempotent.
 	applied, err := store.MigrateReport(ctx, cfg.DatabaseURL)
