@@ -37,7 +37,10 @@ func (i *Imports) StartImportedJourneys(ctx context.Context, b workflows.ImportB
 	}
 	var conflicts []string
 	for _, f := range families {
-		id := reunification.JourneyID(string(b.Source.Kind), f.Reference)
+		id, err := i.Store.JourneyIDFor(sys, b.Source, f.Reference)
+		if err != nil {
+			return workflows.ImportBatchResult{}, err
+		}
 		hash := f.Hash()
 		j, err := i.Store.JourneyByID(sys, id)
 		switch {

@@ -47,9 +47,12 @@ func (s *Service) SendFamily(ctx context.Context, actor casework.Org, f reunific
 	if err := s.checkComune(ctx, f.Sponsor.Comune, "sponsor.comune"); err != nil {
 		return JourneyFiled{}, err
 	}
-	// A family the Prefettura sent and one the one-stop shop opened by hand are told
-	// apart by source, so that their references cannot collide.
-	id := reunification.JourneyID(string(actor.Kind), f.Reference)
+	// Families are told apart by the organisation that sent them, so that references
+	// cannot collide, nor one sender probe another's.
+	id, err := s.store.JourneyIDFor(ctx, actor, f.Reference)
+	if err != nil {
+		return JourneyFiled{}, unavailableOr(err)
+	}
 	result, err := s.registerJourney(ctx, id, actor, f)
 	if err != nil {
 		return JourneyFiled{}, err

@@ -26,6 +26,14 @@ func TestAccessMatrixOfJourneysAndInterventions(t *testing.T) {
 	var j api.JourneyCreated
 	require.NoError(t, json.Unmarshal(created.body, &j))
 	journey := "/api/v1/reunifications/" + j.Id
+	// Another Prefettura using the same reference, for another family, gets a journey of
+	// its own: no conflict tells it the reference is taken.
+	changed := reunifiedFamily("PREF-MATRIX-1")
+	changed["language"] = "fr"
+	probe := b.as(t, "prefettura:monza", http.MethodPost, "/api/v1/reunifications", changed)
+	require.Equal(t, http.StatusCreated, probe.status, string(probe.body))
+	require.NotContains(t, probe.location, j.Id)
+	require.Equal(t, http.StatusConflict, b.as(t, orgPrefettura, http.MethodPost, "/api/v1/reunifications", changed).status, "its own reference still conflicts")
 
 	c := b.fileCase(t, validBody())
 	b.actOK(t, orgHub, c.Id, "proposal", map[string]any{"school": schoolA})

@@ -221,10 +221,20 @@ func (f Family) Hash() string {
 // gets the same journey.
 var journeyNamespace = uuid.MustParse("6f1d9d0a-6c2b-4f51-9a52-7d0f0d6a5e21")
 
-// JourneyID is the ID of the journey of the procedure reference, sent by source (the
-// Prefettura, or the one-stop shop opening one by hand).
+// JourneyID is the ID of the journey of the procedure reference, sent by source: an
+// organisation ("prefettura:milano", or the one-stop shop opening one by hand). Two
+// Prefetture that use the same reference get two journeys, so neither can learn from a
+// conflict that the other used it.
 func JourneyID(source, reference string) string {
 	return uuid.NewSHA1(journeyNamespace, []byte(source+"\x00"+reference)).String()
+}
+
+// KindJourneyID is the ID a journey got before IDs were namespaced by organisation: by
+// the kind of its sender ("prefettura"). A journey opened then keeps it (IDs are
+// stored): store.JourneyIDFor finds it again when the organisation that opened it sends
+// the same family.
+func KindJourneyID(kind, reference string) string {
+	return uuid.NewSHA1(journeyNamespace, []byte(kind+"\x00"+reference)).String()
 }
 
 // WorkflowID is the Temporal workflow ID of a journey.

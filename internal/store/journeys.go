@@ -188,3 +188,19 @@ func (s *Store) JourneyCounts(ctx context.Context) ([]JourneyCount, error) {
 	}
 	return out, nil
 }
+
+// JourneyIDFor is the ID of the journey source opens for reference: the one namespaced by
+// source's organisation, unless the same organisation opened it before IDs were (under
+// the ID of its kind), which then stays its journey. A journey another organisation of
+// the same kind opened under that old ID is not found: each gets its own.
+func (s *Store) JourneyIDFor(ctx context.Context, source casework.Org, reference string) (string, error) {
+	old := reunification.KindJourneyID(string(source.Kind), reference)
+	j, err := s.JourneyByID(AsSystem(ctx), old)
+	switch {
+	case err == nil && j.Source == source.String():
+		return old, nil
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return "", fmt.Errorf("find the journey of a reference: %w", err)
+	}
+	return reunification.JourneyID(source.String(), reference), nil
+}

@@ -51,3 +51,32 @@ func TestJourneysAreForTheOneStopShopAndCountedForUST(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, counts, "a comune gets no counts")
 }
+
+// Journey IDs are namespaced by the organisation that sends the family; a journey opened
+// when they were namespaced by kind keeps its ID for the organisation that opened it, and
+// only for it.
+func TestJourneyIDForKeepsOldJourneysToTheirSender(t *testing.T) {
+	t.Parallel()
+	_, app := appStore(t)
+	ctx := context.Background()
+	milano := casework.Org{Kind: casework.OrgPrefettura, Code: "milano"}
+	monza := casework.Org{Kind: casework.OrgPrefettura, Code: "monza"}
+
+	fresh, err := app.JourneyIDFor(ctx, milano, "PREF-NEW")
+	require.NoError(t, err)
+	require.Equal(t, reunification.JourneyID("prefettura:milano", "PREF-NEW"), fresh)
+	other, err := app.JourneyIDFor(ctx, monza, "PREF-NEW")
+	require.NoError(t, err)
+	require.NotEqual(t, fresh, other, "the same reference from another Prefettura is another journey")
+
+	old := reunification.KindJourneyID("prefettura", "PREF-OLD")
+	family := &reunification.Family{Reference: "PREF-OLD", Sponsor: reunification.Sponsor{Comune: "015146"}}
+	require.NoError(t, app.SaveJourney(store.AsSystem(ctx), store.Journey{ID: old, Seq: 1, Stage: "contacting", Source: milano.String(),
+		Family: family, FamilyHash: "h", WorkflowID: reunification.WorkflowID(old)}))
+	again, err := app.JourneyIDFor(ctx, milano, "PREF-OLD")
+	require.NoError(t, err)
+	require.Equal(t, old, again, "the family re-sent by its sender finds its running journey")
+	probe, err := app.JourneyIDFor(ctx, monza, "PREF-OLD")
+	require.NoError(t, err)
+	require.Equal(t, reunification.JourneyID("prefettura:monza", "PREF-OLD"), probe, "another Prefettura does not reach it")
+}
