@@ -69,6 +69,14 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
+	if name, ok := auditedCommand(args); ok {
+		return runAudited(ctx, name, args, func() error { return runCommand(ctx, args) })
+	}
+	return runCommand(ctx, args)
+}
+
+// runCommand runs the command args names.
+func runCommand(ctx context.Context, args []string) error {
 	if len(args) == 3 && args[0] == "refdata" && args[1] == "import" {
 		return runRefdataImport(ctx, args[2])
 	}
