@@ -345,7 +345,8 @@ func (j *journey) actor(a casework.Org) error {
 	if !j.state.Recorded {
 		return wrongStage("il percorso non è ancora registrato")
 	}
-	if a.Kind != casework.OrgOneStopShop {
+	// By organisation, not kind: a validator's rule, which the SDK does not run on replay.
+	if a != casework.OneStopShop {
 		return notAllowed("solo lo sportello unico segue il percorso della famiglia")
 	}
 	if j.state.Stage == JourneyClosed {

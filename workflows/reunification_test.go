@@ -25,7 +25,7 @@ import (
 
 var journeys *activities.Journeys
 
-var shop = casework.Org{Kind: casework.OrgOneStopShop}
+var shop = casework.OneStopShop
 
 // family has two school-age children, a toddler and the other parent. Anna is 11 and
 // Bohdan 15 on 23 November 2026; Bohdan turns 16 on 1 December.

@@ -27,7 +27,7 @@ import (
 // Journeys returns a page of the journeys the one-stop shop follows, by ID; the last
 // journey's ID is the cursor of the next page (empty on the last page).
 func (s *Service) Journeys(ctx context.Context, reader casework.Org, f store.JourneyFilter) ([]store.Journey, string, error) {
-	if reader.Kind != casework.OrgOneStopShop {
+	if reader != casework.OneStopShop {
 		return nil, "", &RefusedError{Subject: SubjectJourney, Reason: RefusedNotAllowed,
 			Message: "I percorsi delle famiglie li consulta lo sportello unico; l'UST ne vede i conteggi (/reunifications/counts)."}
 	}
@@ -64,7 +64,7 @@ func (s *Service) Journey(ctx context.Context, reader casework.Org, id string) (
 // JourneyCounts counts the journeys by stage, without reading a family: for UST and the
 // one-stop shop.
 func (s *Service) JourneyCounts(ctx context.Context, reader casework.Org) ([]store.JourneyCount, error) {
-	if reader != casework.UST && reader.Kind != casework.OrgOneStopShop {
+	if reader != casework.UST && reader != casework.OneStopShop {
 		return nil, &RefusedError{Subject: SubjectJourney, Reason: RefusedNotAllowed,
 			Message: "I conteggi dei percorsi sono per l'UST e lo sportello unico."}
 	}
@@ -115,7 +115,7 @@ func fileInvalid(err error) error {
 // CheckFileSender refuses an organisation that may not send files of families, before
 // the file is read: only the Prefettura and the one-stop shop send them.
 func CheckFileSender(actor casework.Org) error {
-	if actor.Kind != casework.OrgPrefettura && actor.Kind != casework.OrgOneStopShop {
+	if actor.Kind != casework.OrgPrefettura && actor != casework.OneStopShop {
 		return &RefusedError{Subject: SubjectJourney, Reason: RefusedNotAllowed,
 			Message: "I file di famiglie li invia la Prefettura (Sportello Unico) o lo sportello unico."}
 	}

@@ -31,7 +31,7 @@ type JourneyFiled struct {
 // SendFamily opens a family's reunification journey, or finds the one the same family
 // opened before. The Prefettura sends families; the one-stop shop may open one by hand.
 func (s *Service) SendFamily(ctx context.Context, actor casework.Org, f reunification.Family) (JourneyFiled, error) {
-	if actor.Kind != casework.OrgPrefettura && actor.Kind != casework.OrgOneStopShop {
+	if actor.Kind != casework.OrgPrefettura && actor != casework.OneStopShop {
 		return JourneyFiled{}, &RefusedError{Subject: SubjectJourney, Reason: RefusedNotAllowed,
 			Message: "Le famiglie in ricongiungimento le segnala la Prefettura (Sportello Unico) o lo sportello unico per le famiglie."}
 	}

@@ -232,6 +232,11 @@ const (
 	OrgPrefettura OrgKind = "prefettura"
 )
 
+// OneStopShop is the one-stop shop: the Comune di Milano's. The journeys, the families'
+// files and the cases the journeys open are this organisation's, not any of its kind's
+// (the database names the same one: approdo_one_stop_shop(), migration 00021).
+var OneStopShop = Org{Kind: OrgOneStopShop, Code: "milano"}
+
 // OrgFamily is the minor's family, as a recipient of notices: the sender finds the
 // guardian's contact and language on the case.
 const OrgFamily OrgKind = "family"

@@ -34,6 +34,10 @@ func TestAccessMatrixOfJourneysAndInterventions(t *testing.T) {
 	require.Equal(t, http.StatusCreated, probe.status, string(probe.body))
 	require.NotContains(t, probe.location, j.Id)
 	require.Equal(t, http.StatusConflict, b.as(t, orgPrefettura, http.MethodPost, "/api/v1/reunifications", changed).status, "its own reference still conflicts")
+	// The one-stop shop is one organisation: another of its kind reads nothing of it.
+	require.Equal(t, http.StatusForbidden, b.as(t, "one_stop_shop:monza", http.MethodGet, "/api/v1/reunifications", nil).status)
+	require.Equal(t, http.StatusNotFound, b.as(t, "one_stop_shop:monza", http.MethodGet, journey, nil).status)
+	require.Equal(t, http.StatusNotFound, b.as(t, "one_stop_shop:monza", http.MethodPost, journey+"/contact-attempts", map[string]any{"outcome": "reached"}).status)
 
 	c := b.fileCase(t, validBody())
 	b.actOK(t, orgHub, c.Id, "proposal", map[string]any{"school": schoolA})

@@ -80,3 +80,38 @@ func TestJourneyIDForKeepsOldJourneysToTheirSender(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, reunification.JourneyID("prefettura:monza", "PREF-OLD"), probe, "another Prefettura does not reach it")
 }
+
+// The one-stop shop is one organisation: another of its kind reads no journey, no file
+// of families, no case a journey opened, and counts nothing.
+func TestOnlyTheOneStopShopReadsTheJourneys(t *testing.T) {
+	t.Parallel()
+	_, app := appStore(t)
+	ctx := context.Background()
+	worker := store.AsSystem(ctx)
+	id := uuid.NewString()
+	family := &reunification.Family{Reference: "PREF-SHOP", Sponsor: reunification.Sponsor{Comune: "015146"}}
+	require.NoError(t, app.SaveJourney(worker, store.Journey{ID: id, Seq: 1, Stage: "contacting", Source: "prefettura:milano",
+		Family: family, FamilyHash: "h", WorkflowID: reunification.WorkflowID(id)}))
+	c := sampleCase()
+	c.FiledBy = "one_stop_shop:reunification"
+	kase, err := app.RecordCase(worker, c)
+	require.NoError(t, err)
+
+	shop := store.WithOrg(ctx, casework.OneStopShop.String())
+	_, err = app.JourneyByID(shop, id)
+	require.NoError(t, err)
+	_, err = app.GetCase(shop, kase.ID)
+	require.NoError(t, err)
+
+	other := store.WithOrg(ctx, "one_stop_shop:monza")
+	_, err = app.JourneyByID(other, id)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	_, err = app.GetCase(other, kase.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	list, err := app.Journeys(other, store.JourneyFilter{})
+	require.NoError(t, err)
+	require.Empty(t, list)
+	counts, err := app.JourneyCounts(other)
+	require.NoError(t, err)
+	require.Empty(t, counts)
+}
