@@ -33,6 +33,8 @@ type Dependencies struct {
 	// Imports opens the journeys of bulk files of families; it needs a Temporal client,
 	// so the process sets it.
 	Imports *imports.Imports
+	// Retention pseudonymises closed records for the retention workflow.
+	Retention *activities.Retention
 }
 
 // DependenciesOn returns the activities' dependencies on one store, with the case policy
@@ -47,6 +49,7 @@ func DependenciesOn(st *store.Store, policy casework.Policy) Dependencies {
 		}},
 		Journeys:      &activities.Journeys{Store: st, Policy: DefaultJourneyPolicy},
 		Interventions: &activities.Interventions{Store: st, Policy: casework.DefaultInterventionPolicy()},
+		Retention:     &activities.Retention{Store: st},
 	}
 }
 
@@ -86,6 +89,9 @@ func Register(r sdkworker.Registry, deps Dependencies) {
 	if deps.Interventions != nil {
 		r.RegisterActivity(deps.Interventions)
 	}
+	if deps.Retention != nil {
+		r.RegisterActivity(deps.Retention)
+	}
 	if deps.Imports != nil {
 		r.RegisterActivityWithOptions(deps.Imports.StartImportedJourneys, activity.RegisterOptions{Name: workflows.StartImportedJourneysActivity})
 	}
@@ -101,4 +107,5 @@ func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.ReunificationJourneyWorkflow, workflow.RegisterOptions{Name: workflows.ReunificationWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.InterventionWorkflow, workflow.RegisterOptions{Name: workflows.InterventionWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.FamilyImportWorkflow, workflow.RegisterOptions{Name: workflows.FamilyImportWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.RetentionWorkflow, workflow.RegisterOptions{Name: workflows.RetentionWorkflowName})
 }

@@ -27,6 +27,8 @@ import (
 	"github.com/approdo/approdo/internal/progress"
 	"github.com/approdo/approdo/internal/searchattr"
 	"github.com/approdo/approdo/internal/store"
+	"github.com/approdo/approdo/worker"
+	"github.com/approdo/approdo/workflows"
 )
 
 // devConfig holds the settings of `approdo dev` on top of Config. Ports default to the
@@ -175,6 +177,12 @@ func runDev(ctx context.Context) error {
 		return err
 	}
 	say("Search attributes registered on namespace %q.", cfg.TemporalNamespace)
+	// The dev server sets its own namespace retention (APPRODO_DEV_TEMPORAL_RETENTION);
+	// the retention Schedule is the same as production's.
+	if err := worker.EnsureRetentionSchedule(ctx, tc, cfg.TaskQueue, workflows.RetentionInput{Period: cfg.RetentionPeriod}); err != nil {
+		return err
+	}
+	say("Retention scheduled daily (%s, period %s).", workflows.RetentionScheduleID, cfg.RetentionPeriod)
 
 	pool, err := store.Open(ctx, cfg.DatabaseURL)
 	if err != nil {

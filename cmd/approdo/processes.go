@@ -26,6 +26,7 @@ import (
 	"github.com/approdo/approdo/internal/searchattr"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/worker"
+	"github.com/approdo/approdo/workflows"
 )
 
 // setup reads the configuration and builds the logger every process starts with.
@@ -214,6 +215,17 @@ func runMigrate(ctx context.Context) error {
 		return err
 	}
 	log.Info("search attributes registered", "namespace", cfg.TemporalNamespace)
+	// Temporal keeps closed workflows' histories (sealed payloads, minors' data among
+	// them) for TEMPORAL_RETENTION; the retention workflow pseudonymises PostgreSQL's
+	// records after RETENTION_PERIOD, which the configuration keeps longer.
+	if err := worker.SetNamespaceRetention(ctx, tc, cfg.TemporalNamespace, cfg.TemporalRetention); err != nil {
+		return err
+	}
+	log.Info("namespace retention set", "namespace", cfg.TemporalNamespace, "retention", cfg.TemporalRetention)
+	if err := worker.EnsureRetentionSchedule(ctx, tc, cfg.TaskQueue, workflows.RetentionInput{Period: cfg.RetentionPeriod}); err != nil {
+		return err
+	}
+	log.Info("retention scheduled", "schedule", workflows.RetentionScheduleID, "period", cfg.RetentionPeriod)
 	return nil
 }
 

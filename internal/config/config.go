@@ -137,6 +137,15 @@ type Config struct {
 	// minimum for administrators' access logs.
 	AuditRetention time.Duration `env:"AUDIT_RETENTION" envDefault:"8784h"`
 
+	// RetentionPeriod is how long after a case, journey, intervention or import closes its
+	// personal data is kept; the retention workflow, run daily by a Schedule that
+	// `approdo migrate` makes, then pseudonymises it.
+	RetentionPeriod time.Duration `env:"RETENTION_PERIOD" envDefault:"17520h"`
+	// TemporalRetention is the namespace retention `approdo migrate` sets: how long
+	// Temporal keeps a closed workflow's history, sealed payloads included. It must be
+	// shorter than RetentionPeriod, so that no history outlives the data it was about.
+	TemporalRetention time.Duration `env:"TEMPORAL_RETENTION" envDefault:"720h"`
+
 	LogLevel  slog.Level `env:"LOG_LEVEL" envDefault:"info"`
 	LogFormat string     `env:"LOG_FORMAT" envDefault:"auto"`
 }
@@ -220,6 +229,12 @@ func (c Config) check() error {
 	}
 	if c.AuditRetention < MinAuditRetention {
 		return fmt.Errorf("AUDIT_RETENTION must be at least %s (six months), not %s", MinAuditRetention, c.AuditRetention)
+	}
+	if c.TemporalRetention < 24*time.Hour {
+		return fmt.Errorf("TEMPORAL_RETENTION must be at least 24h (Temporal's minimum), not %s", c.TemporalRetention)
+	}
+	if c.RetentionPeriod <= c.TemporalRetention {
+		return fmt.Errorf("RETENTION_PERIOD (%s) must be longer than TEMPORAL_RETENTION (%s): workflow histories would outlive the data", c.RetentionPeriod, c.TemporalRetention)
 	}
 	if c.TemporalAddress == "" || c.TemporalNamespace == "" || c.TaskQueue == "" {
 		return fmt.Errorf("TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_TASK_QUEUE must not be empty")
@@ -337,6 +352,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("pec_smtp_host", c.PECSMTPHost),
 		slog.String("pec_from", c.PECFrom),
 		slog.Duration("audit_retention", c.AuditRetention),
+		slog.Duration("retention_period", c.RetentionPeriod),
+		slog.Duration("temporal_retention", c.TemporalRetention),
 		slog.String("log_level", c.LogLevel.String()),
 		slog.String("log_format", c.LogFormat),
 	)

@@ -19,6 +19,8 @@ func TestLoadDefaults(t *testing.T) {
 	require.Equal(t, "127.0.0.1:7233", cfg.TemporalAddress)
 	require.Equal(t, "approdo", cfg.TaskQueue)
 	require.Equal(t, 20*time.Second, cfg.ShutdownTimeout)
+	require.Equal(t, 17520*time.Hour, cfg.RetentionPeriod, "24 months")
+	require.Equal(t, 720*time.Hour, cfg.TemporalRetention)
 	require.Error(t, cfg.RequireDatabase())
 }
 
@@ -73,13 +75,15 @@ func TestCasePolicyComesFromTheEnvironment(t *testing.T) {
 
 func TestCasePolicyRejectsBadValues(t *testing.T) {
 	for name, tc := range map[string]struct{ variable, value string }{
-		"no days":               {"CASE_DECISION_DAYS", "0"},
-		"reminder after due":    {"CASE_REMINDER_DAYS", "5"},
-		"follow-ups not sorted": {"CASE_FOLLOWUP_DAYS", "90,30"},
-		"not a holiday":         {"LOCAL_HOLIDAYS", "31-12"},
-		"no proposal at all":    {"CASE_MAX_PROPOSALS", "0"},
-		"negative demo":         {"CASE_DEMO_DEADLINE", "-2m"},
-		"short audit retention": {"AUDIT_RETENTION", "720h"},
+		"no days":                {"CASE_DECISION_DAYS", "0"},
+		"reminder after due":     {"CASE_REMINDER_DAYS", "5"},
+		"follow-ups not sorted":  {"CASE_FOLLOWUP_DAYS", "90,30"},
+		"not a holiday":          {"LOCAL_HOLIDAYS", "31-12"},
+		"no proposal at all":     {"CASE_MAX_PROPOSALS", "0"},
+		"negative demo":          {"CASE_DEMO_DEADLINE", "-2m"},
+		"short audit retention":  {"AUDIT_RETENTION", "720h"},
+		"temporal under a day":   {"TEMPORAL_RETENTION", "12h"},
+		"histories outlive data": {"RETENTION_PERIOD", "720h"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv(tc.variable, tc.value)
