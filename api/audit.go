@@ -36,45 +36,61 @@ func auditTrail(st *store.Store, log *slog.Logger) gin.HandlerFunc {
 		tried := triedCredential(c)
 		held := &heldResponse{ResponseWriter: c.Writer, status: http.StatusOK}
 		c.Writer = held
+		defer func() {
+			// A panic goes on to recoverPanics, outside, which must answer 500 on the
+			// real writer; the entry says so.
+			if v := recover(); v != nil {
+				c.Writer = held.ResponseWriter
+				_ = recordAudit(c, st, log, tried, http.StatusInternalServerError)
+				panic(v)
+			}
+		}()
 		c.Next()
 		c.Writer = held.ResponseWriter
-
-		org, actor := "", "anonymous"
-		if o, ok := c.Get(actorKey); ok {
-			org = o.(casework.Org).String()
-		}
-		if id := c.GetString(tokenKey); id != "" {
-			actor = "token:" + id
-		}
-		if u, ok := c.Get(userKey); ok {
-			actor = "user:" + u.(store.User).ID
-		}
-		action := c.FullPath()
-		if action == "" {
-			action = c.Request.URL.Path
-		}
-		entry := store.AuditEntry{
-			Actor:         actor,
-			Action:        c.Request.Method + " " + action,
-			CaseID:        auditedCase(c),
-			RequestID:     requestID(c),
-			Outcome:       strconv.Itoa(held.status),
-			ClientAddress: c.ClientIP(),
-			Subject:       auditedSubject(c),
-		}
-		if entry.Subject == "" {
-			entry.Subject = tried
-		}
-		// The caller may have gone; the entry is still written.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
-		defer cancel()
-		if err := st.RecordAudit(store.WithOrg(ctx, org), entry); err != nil {
-			log.ErrorContext(ctx, "audit log entry not written: request refused", "action", entry.Action, "request_id", entry.RequestID, "error", err)
+		if err := recordAudit(c, st, log, tried, held.status); err != nil {
 			refuseUnaudited(c)
 			return
 		}
 		held.release()
 	}
+}
+
+// recordAudit writes the entry of the request c, answered status.
+func recordAudit(c *gin.Context, st *store.Store, log *slog.Logger, tried string, status int) error {
+	org, actor := "", "anonymous"
+	if o, ok := c.Get(actorKey); ok {
+		org = o.(casework.Org).String()
+	}
+	if id := c.GetString(tokenKey); id != "" {
+		actor = "token:" + id
+	}
+	if u, ok := c.Get(userKey); ok {
+		actor = "user:" + u.(store.User).ID
+	}
+	action := c.FullPath()
+	if action == "" {
+		action = c.Request.URL.Path
+	}
+	entry := store.AuditEntry{
+		Actor:         actor,
+		Action:        c.Request.Method + " " + action,
+		CaseID:        auditedCase(c),
+		RequestID:     requestID(c),
+		Outcome:       strconv.Itoa(status),
+		ClientAddress: c.ClientIP(),
+		Subject:       auditedSubject(c),
+	}
+	if entry.Subject == "" {
+		entry.Subject = tried
+	}
+	// The caller may have gone; the entry is still written.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 5*time.Second)
+	defer cancel()
+	if err := st.RecordAudit(store.WithOrg(ctx, org), entry); err != nil {
+		log.ErrorContext(ctx, "audit log entry not written: request refused", "action", entry.Action, "request_id", entry.RequestID, "error", err)
+		return err
+	}
+	return nil
 }
 
 // refuseUnaudited answers 503 in place of an answer whose audit entry was not written.

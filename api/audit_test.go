@@ -67,3 +67,21 @@ func TestAuditedSubjectAndTriedCredential(t *testing.T) {
 	router.ServeHTTP(httptest.NewRecorder(), r)
 	require.Equal(t, "login:ufficio@comune.example.it", tried)
 }
+
+// A panic inside goes on to the recovery outside, which answers on the real writer.
+func TestPanicBehindTheAuditTrailIsAnswered500(t *testing.T) {
+	t.Parallel()
+	pool, err := pgxpool.New(context.Background(), "postgres://approdo@127.0.0.1:1/approdo?connect_timeout=1")
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	router := gin.New()
+	router.Use(recoverPanics(slog.New(slog.DiscardHandler)))
+	router.GET("/api/v1/enrolments", auditTrail(store.New(pool), slog.New(slog.DiscardHandler)), func(c *gin.Context) {
+		c.Status(http.StatusOK)
+		panic("bug")
+	})
+	w := httptest.NewRecorder()
+	router.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/v1/enrolments", nil))
+	require.Equal(t, http.StatusInternalServerError, w.Code)
+	require.Equal(t, problemContentType, w.Header().Get("Content-Type"))
+}
