@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/approdo/approdo/api"
 	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/password"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -156,4 +158,54 @@ func TestDisabledUsersSessionStopsAtOnce(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, call(childTok.Secret, "GET", "/api/v1/tasks", nil).status)
 	require.Equal(t, http.StatusUnauthorized, call(grandchildTok.Secret, "GET", "/api/v1/tasks", nil).status, "revoking a token revokes what it minted")
 	require.Equal(t, http.StatusOK, call(admin, "GET", "/api/v1/tasks", nil).status, "the maker stays")
+}
+
+// TestAdminDisablesAPersonFromTheOrganisationPage: the page's button, as a browser posts
+// it, ends the person's page session at once.
+func TestAdminDisablesAPersonFromTheOrganisationPage(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{})
+	owner := store.New(b.pool)
+	polo := casework.Org{Kind: casework.OrgPoloStart, Code: "polo-1"}
+	email := b.newUser(t, false)
+	adminEmail := "admin-" + email
+	admin, err := owner.CreateUser(b.ctx, polo, adminEmail, "Amministratrice", store.RoleAdmin)
+	require.NoError(t, err)
+	hash, err := password.Hash(userPassword)
+	require.NoError(t, err)
+	require.NoError(t, owner.SetPassword(b.ctx, admin.ID, hash, ""))
+	var userID string
+	require.NoError(t, b.pool.QueryRow(b.ctx, "SELECT id::text FROM app_user WHERE email = $1", email).Scan(&userID))
+
+	page := func(s session, method, path string, form url.Values) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(method, b.api.URL+path, strings.NewReader(form.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Cookie", "approdo_session="+s.cookie)
+		if method == "POST" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		res, err := client.Do(req)
+		require.NoError(t, err)
+		_ = res.Body.Close()
+		return res
+	}
+	person := b.loginOK(t, email, userPassword)
+	boss := b.loginOK(t, adminEmail, userPassword)
+	require.Equal(t, http.StatusOK, page(person, "GET", "/", nil).StatusCode)
+	require.Equal(t, http.StatusOK, page(boss, "GET", "/organizzazione", nil).StatusCode)
+
+	require.Equal(t, http.StatusForbidden, page(person, "POST", "/organizzazione/persone/"+admin.ID+"/disattiva", url.Values{"csrf": {person.csrf}}).StatusCode,
+		"an operator cannot disable anyone")
+	self := page(boss, "POST", "/organizzazione/persone/"+admin.ID+"/disattiva", url.Values{"csrf": {boss.csrf}})
+	require.Equal(t, http.StatusUnprocessableEntity, self.StatusCode, "an admin cannot disable itself")
+
+	done := page(boss, "POST", "/organizzazione/persone/"+userID+"/disattiva", url.Values{"csrf": {boss.csrf}})
+	require.Equal(t, http.StatusSeeOther, done.StatusCode)
+	require.Equal(t, "/organizzazione?esito=disattivata", done.Header.Get("Location"))
+	gone := page(person, "GET", "/", nil)
+	require.NotEqual(t, http.StatusOK, gone.StatusCode, "the person's page session stops at once")
+	require.Contains(t, gone.Header.Get("Location"), "/accesso")
+	require.Equal(t, http.StatusOK, page(boss, "GET", "/organizzazione", nil).StatusCode, "the admin stays")
 }
