@@ -277,6 +277,9 @@ func (a *Auth) RequestReset(ctx context.Context, email, client string) error {
 		return nil
 	case err != nil:
 		return unavailableOr(fmt.Errorf("find user: %w", err))
+	case user.DisabledAt != nil:
+		// A disabled person gets no link (it would not work), and the same answer.
+		return nil
 	}
 	token, err := a.svc.store.CreatePasswordToken(ctx, user.ID, store.PurposeReset, time.Hour)
 	if err != nil {

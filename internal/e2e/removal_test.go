@@ -138,6 +138,7 @@ func TestDisabledUsersSessionStopsAtOnce(t *testing.T) {
 	}
 
 	disable := "/api/v1/organisation/users/" + userID + "/disable"
+	require.Equal(t, http.StatusUnauthorized, b.as(t, "", "POST", disable, map[string]any{}).status, "nobody without a token")
 	require.Equal(t, http.StatusForbidden, call(operator, "POST", disable, map[string]any{}).status, "operators do not remove people")
 	require.Equal(t, http.StatusNotFound, call(foreignAdmin, "POST", disable, map[string]any{}).status, "another organisation's person is not found")
 	require.Equal(t, http.StatusOK, b.withSession(t, s, false, "GET", "/api/v1/tasks", nil).status, "refused attempts change nothing")
@@ -153,6 +154,11 @@ func TestDisabledUsersSessionStopsAtOnce(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, again.status, "a disabled person cannot log in")
 	require.JSONEq(t, string(unknown.body), string(again.body), "and is told no more than an unknown address")
 	require.Equal(t, http.StatusOK, call(admin, "POST", disable, map[string]any{}).status, "disabling again is harmless")
+	reset := b.as(t, "", "POST", "/api/v1/auth/password/reset", map[string]string{"email": email})
+	require.Equal(t, http.StatusAccepted, reset.status, "a disabled person's reset is answered as any other")
+	var links int
+	require.NoError(t, b.pool.QueryRow(b.ctx, "SELECT count(*) FROM password_token t JOIN app_user u ON u.id = t.user_id WHERE u.email = $1", email).Scan(&links))
+	require.Zero(t, links, "but makes no link")
 
 	require.Equal(t, http.StatusNoContent, call(admin, "POST", "/api/v1/organisation/tokens/"+childTok.Id+"/revocation", map[string]any{}).status)
 	require.Equal(t, http.StatusUnauthorized, call(childTok.Secret, "GET", "/api/v1/tasks", nil).status)
