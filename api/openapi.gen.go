@@ -352,6 +352,12 @@ type EnrolmentRequest struct {
 	SpecialNeeds *SpecialNeeds `json:"specialNeeds,omitempty"`
 }
 
+// ErasureRequest defines model for ErasureRequest.
+type ErasureRequest struct {
+	// Reason Perché i dati sono cancellati (ad esempio la richiesta della famiglia e il suo protocollo); non scrivere dati personali.
+	Reason string `json:"reason"`
+}
+
 // Event defines model for Event.
 type Event struct {
 	Actor *string   `json:"actor,omitempty"`
@@ -1126,6 +1132,9 @@ type DecideProposalJSONRequestBody = DecisionAction
 // ReportDropoutRiskJSONRequestBody defines body for ReportDropoutRisk for application/json ContentType.
 type ReportDropoutRiskJSONRequestBody = NoteAction
 
+// EraseEnrolmentJSONRequestBody defines body for EraseEnrolment for application/json ContentType.
+type EraseEnrolmentJSONRequestBody = ErasureRequest
+
 // ProposeSchoolJSONRequestBody defines body for ProposeSchool for application/json ContentType.
 type ProposeSchoolJSONRequestBody = ProposalAction
 
@@ -1230,6 +1239,9 @@ type ServerInterface interface {
 	// ReportDropoutRisk La scuola segnala di sua iniziativa un alunno a rischio di dispersione
 	// (POST /enrolments/{id}/dropout-report)
 	ReportDropoutRisk(c *gin.Context, id CaseID, params ReportDropoutRiskParams)
+	// EraseEnrolment L'UST cancella su richiesta i dati personali di un caso concluso
+	// (POST /enrolments/{id}/erasure)
+	EraseEnrolment(c *gin.Context, id CaseID)
 	// ProposeSchool L'hub propone una scuola
 	// (POST /enrolments/{id}/proposal)
 	ProposeSchool(c *gin.Context, id CaseID, params ProposeSchoolParams)
@@ -1746,6 +1758,31 @@ func (siw *ServerInterfaceWrapper) ReportDropoutRisk(c *gin.Context) {
 	}
 
 	siw.Handler.ReportDropoutRisk(c, id, params)
+}
+
+// EraseEnrolment operation middleware
+func (siw *ServerInterfaceWrapper) EraseEnrolment(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.EraseEnrolment(c, id)
 }
 
 // ProposeSchool operation middleware
@@ -3019,6 +3056,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/enrolments/:id/proposal-withdrawal", wrapper.WithdrawProposal)
 	router.POST(options.BaseURL+"/enrolments/:id/reassignment", wrapper.ReassignCase)
 	router.POST(options.BaseURL+"/enrolments/:id/withdrawal", wrapper.WithdrawEnrolment)
+	router.POST(options.BaseURL+"/enrolments/:id/erasure", wrapper.EraseEnrolment)
 	router.POST(options.BaseURL+"/enrolments/:id/transfer", wrapper.TransferCase)
 	router.POST(options.BaseURL+"/enrolments/:id/attendance", wrapper.ConfirmAttendance)
 	router.GET(options.BaseURL+"/monitoring", wrapper.GetMonitoring)
@@ -4112,6 +4150,129 @@ func (response ReportDropoutRisk422ApplicationProblemPlusJSONResponse) VisitRepo
 type ReportDropoutRisk503ApplicationProblemPlusJSONResponse Problem
 
 func (response ReportDropoutRisk503ApplicationProblemPlusJSONResponse) VisitReportDropoutRiskResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseEnrolmentRequestObject struct {
+	Id   CaseID `json:"id"`
+	Body *EraseEnrolmentJSONRequestBody
+}
+
+type EraseEnrolmentResponseObject interface {
+	VisitEraseEnrolmentResponse(w http.ResponseWriter) error
+}
+
+type EraseEnrolment200JSONResponse EnrolmentCase
+
+func (response EraseEnrolment200JSONResponse) VisitEraseEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseEnrolment400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response EraseEnrolment400ApplicationProblemPlusJSONResponse) VisitEraseEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseEnrolment401ApplicationProblemPlusJSONResponse Problem
+
+func (response EraseEnrolment401ApplicationProblemPlusJSONResponse) VisitEraseEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseEnrolment403ApplicationProblemPlusJSONResponse Problem
+
+func (response EraseEnrolment403ApplicationProblemPlusJSONResponse) VisitEraseEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseEnrolment404ApplicationProblemPlusJSONResponse Problem
+
+func (response EraseEnrolment404ApplicationProblemPlusJSONResponse) VisitEraseEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseEnrolment409ApplicationProblemPlusJSONResponse Problem
+
+func (response EraseEnrolment409ApplicationProblemPlusJSONResponse) VisitEraseEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseEnrolment422ApplicationProblemPlusJSONResponse Problem
+
+func (response EraseEnrolment422ApplicationProblemPlusJSONResponse) VisitEraseEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EraseEnrolment503ApplicationProblemPlusJSONResponse Problem
+
+func (response EraseEnrolment503ApplicationProblemPlusJSONResponse) VisitEraseEnrolmentResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -7500,6 +7661,9 @@ type StrictServerInterface interface {
 	// ReportDropoutRisk La scuola segnala di sua iniziativa un alunno a rischio di dispersione
 	// (POST /enrolments/{id}/dropout-report)
 	ReportDropoutRisk(ctx context.Context, request ReportDropoutRiskRequestObject) (ReportDropoutRiskResponseObject, error)
+	// EraseEnrolment L'UST cancella su richiesta i dati personali di un caso concluso
+	// (POST /enrolments/{id}/erasure)
+	EraseEnrolment(ctx context.Context, request EraseEnrolmentRequestObject) (EraseEnrolmentResponseObject, error)
 	// ProposeSchool L'hub propone una scuola
 	// (POST /enrolments/{id}/proposal)
 	ProposeSchool(ctx context.Context, request ProposeSchoolRequestObject) (ProposeSchoolResponseObject, error)
@@ -8143,6 +8307,50 @@ func (sh *strictHandler) ReportDropoutRisk(ctx *gin.Context, id CaseID, params R
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(ReportDropoutRiskResponseObject); ok {
 		if err := validResponse.VisitReportDropoutRiskResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EraseEnrolment operation middleware
+func (sh *strictHandler) EraseEnrolment(ctx *gin.Context, id CaseID) {
+	var request EraseEnrolmentRequestObject
+
+	request.Id = id
+
+	var body EraseEnrolmentJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EraseEnrolment(ctx, request.(EraseEnrolmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EraseEnrolment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(EraseEnrolmentResponseObject); ok {
+		if err := validResponse.VisitEraseEnrolmentResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -9407,196 +9615,203 @@ func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3Zctw4lyf+Koj8/yMkRVOpxXJ9YznmQi0vrW7Z1mj5lqh0KCHyZCY+MwEWAKbLrnBEv8O8wHc1URMx",
-	"V33X136TfpIJHIAkyASZiyWV7NFNlSyRxHbwO/s5v/ViMc0EB65V7/C3XkYlnYIGif86pgpOXpifGO8d",
-	"9jKqJ72ox+kUeoc9lvSinoRfciYh6R1qmUPUU/EEptS8oT9l5imlJePj3pcvUe8kgWkmNPD407/BJ/NM",
-	"AiqWLNNMmM+fs8yMDCTnG/QzExxILDhJKVEalKIknjA6A8LtLyWMmdKSkiQHMhOpBrK591///j/3dndJ",
-	"TCXVGiQbcPNECuYfEJGYjSQQIMP+9eH2cKs/4L3Irm0CNAFZrc6b7LaZ7YKlcQ1yBtys5PY27F9FLjl8",
-	"uq0PfjEPq0xwBXi6Z1LcpDA1P8aCa+Da/EizLGUxNSvZyewT//R3ZQ7oN+/b/7+EUe+w9//tVOSzY/+q",
-	"dorv4oj1I34ppZBA7C+1FkRBLHgiyPmrY/Ls4Omf+rhw9yUz0FEci5zrS/EBcAqZFBlIzewS4NeMSVBH",
-	"OPORkFOqe4e9hGrY1mwKvai5CZHZtPm9KbY08AcJM/EB/JduhEiBcvyjSCF8dtWx/GzPCQdwb0TexKsR",
-	"3pezFTd/h1ibAdzyrxTI+dUnTNGb1M6tvs8vmKJasxnVlCSU5JzQZMr4c7w7Wf71P0jGvv4noXEMCUjo",
-	"VxvlLQ6mlKXBPWnZw1TErTs1zZU+nlA+hjOq1EchW55rP4flt9pOvLnlgRmUU46qvQyegtbAE8pjOIrt",
-	"DjePguITZkbhVQm9xOSrjwQnkSdMv+RafgoMX04LfqXTzOxU7/XLS7JDM7Yz29sBLkU6xVt6iFs0t700",
-	"1kIGN56ucLliwzDCxCHkmHJDlm6i8w/kOhb28KtF7O/uhsYxuwZKB4ea29ResbrGJKJi2/zvVfNoPYNT",
-	"MZ4/AaZhWv+hCyK9s/xSDkOlpJ/mKRq/F5qM4c6nTOlvnYz5zkU+ndLQbKIeh1/1cS5VkDxWmmwxyNx8",
-	"YzHNefjaxxKohmQVhE+kyESuz5n6EL6NoGKamq92/pkJfg5UtVDrJL9ZCRphBmnLvWBjFh7DbJJQND02",
-	"LMB7gnENY5A9yymFCH9YaToO76mmdme6iOLSPPMl6uVZstr+hwDZTiUqzrnYjuYK/ZOpH6NPB/6cgpQm",
-	"uKaxbkPqFiiu4w/Pp2byEmg8wclwcU25+ogS4kcp+Pia59Mb/KeEUa5qjKNlK7qA5QXVrbzFLHaexR8d",
-	"HR1tv3mz/fr1wjPADwRHhZgpJngrV4tjyHT4lsQpVepvQGWYMFu3WZZ3qthlLq4VUK0KurjmQl9rmo8n",
-	"5rBVnmVC6uuc0xllqWHSBqT1BOT8lke9X7fHYnv+LkDcyneUplK/cHtco/Decp9vMhy7acH9ZhJi/bJg",
-	"xueW68zve5bSGKZOIG9AZfe2ewutmOg/h1DytpddjOx/ObQHslp0F/7MbVJzvOI7kbdbofHKDxkOtPJ+",
-	"foecaZxTmTDKF+3w6+K5ipvVEeZ0Y5LfEPMmGOUQyOYw1uxwkO/uPonp9IZpgT/DkAgyzEQqrvHo3ROx",
-	"SFgM7omtfrsuVh/1JDFq9AhV0JkgCaQkpkqQzaurkxfhz6SUj3M6bsg+82yvIdiUPLlrly6QwZ7io0aN",
-	"YdzKQV3vvMGHHAiqlbm+f/k79ezyQZQVmJB2sk4L6VbRa08vJ2t0Cd1oWmAJ8BgWjX1ePliTXxq0R4mK",
-	"c5FSYiemKRERSUQmSLrBzJNoIIrILzmkKSUJI9Vvg0SiMogZTd8CJAsl4gv/WV+Uqk/yFVVQEmjkGapy",
-	"ZRRvDmm6QbWW7CbXwkxRshhkTMnwwnxwaH51CdNMSJr20ShQILa1bYGEoK6m8vEYlIbk2IDXwsXUn15R",
-	"/jNQljILgUtpEy9njiKb121lSTLqfRTywygVH09COPECt754pNzIiGQgiWRaihmVQJjDD4508he4IVcn",
-	"/eXEVl8rnBNdC5nWIkJtrqtIqyFhoLHQlExFkqcFBU0YmOuQ4HoyRrWmuJvk6uKyTwzfJUAQfBmhUrIZ",
-	"5cKgOBC71gkQGHAluCAzmrKEakYSmhIFcgYyIvEEiIIxpyklOteaEUZiOs0YASnNw4yTnFOizO2UTOHt",
-	"tJbUNq2uvqBjZAzk5OLy6NJeH3wQl2ex4TMlmz9ZY21EMgkjppQgu3tPt+rXZHfv6d7BTyHKWYcJ1thI",
-	"A44YH+dAMioNd8btwnMHsul2+uTiHfnpybP6BH/u5UZ3kbk5+u+NMdV34I0o2HG6gVQlcKVOhM8/SMo4",
-	"o/zaaENjMBdjRKcs/XQtIeeOnaN0iJL7tYQYuL5m0ykbS/unpYX5b2V1NT5WX6WRMYiKITV4TVP0OEwp",
-	"1/C8cD4YRlO4Bj7TOjk+Ge3He/QZbP+35E832wfxT3T7GTwdbe/R/Zsn8UHyFH4aha1Za7HOtRlaWJIO",
-	"w1wBb9Xl8C6XP/WSdIIoNwsqM7djdGwzxXxgPKkrQlaWCDPVJRTWeUbcYX2BX2orYFz/dFCNW4pVc1rU",
-	"L73I2ixx+qHNfIUXK+gMgdhwGgT98LSKYwz+cQrTG+f5K8GqPsQNk3ryYmV7RNSLmWafgasJy4JDW7B4",
-	"22b8H7MZ8LftLpq0NCsXiBRPWIqmp0zkypBNRmVdRfTP6tfFps1qCrXZRt6eeDMJnducYbUVhHmepvSd",
-	"0jRg2lUqh+QdX/UAnLlq4TJLs1Y5UFiJH4EsEKvpxR2BZEaiEYWMYgA+Nv8Hw8ZTQS4yITWkqSBXnMWi",
-	"RV4X3NmcG6CRJOZDYZ38G0SO4CzafWDfRLHTnLOYZUyENa1sIjh8A0m6bZg/uTnkL46x2u8KBnw6bMeh",
-	"EyN2hwxVgo9SFmvVRSKMjNnXf6C+xFBuN4KlWco4ZRS9/1Y8ZTOQikXovqQ4iDmt5SWqdWw19SPwrDC4",
-	"1SwkJr6yMwcrWAP6V7Wm2tdIvWMesRRa/Z1tjgTGIbilRq5PmN0vjHcIjynh78gkOkAepBSdXCAWaT7l",
-	"rdNrsx60sNEGTeIXyseXwdFyS5r04I3efKcGYN0T8i+JHSoqtmiZ2aFJLOSjL4nFaKg5kn8spBLk6+/2",
-	"ViChi/5ioQGV1ZKYqlmWhFrNwtG1RweRd1P9ixK88QzSBGM45oliZP5WF7dQduz7/LHLG1C+Zi75198R",
-	"ChKqqdNSyWbF4LYW6u92Np1k9Eqkqfh4la3sKMpSyo+FmawOIsSXwGCvPX10Tr0fA2faKJPCKNwYIIPg",
-	"p41uL+E5oekUuCAaUhgZvV0Q5Ev9OZW7nV214kzJa6oD+Kcnz8iTJ0/I3v6Tg6c//Sl0bhneCgnJqSdQ",
-	"BnRmiqiegmW4LMa4LkaokQtKnN8slOfnhGmaMsoFUUCoUsAtjlVzQ4V6gQhDW5xsfpRWANXaYxc6vAC3",
-	"YbEPmcFPNxoGrkPCvOlvOxs7Vc4G737hDDdoBrV/CBve8VMMPrZ7G+eNcUxPKtUjQPRLuRxFBnw1Rmwm",
-	"R9v0RM9pG7ynbaEyK7oKJJjNMiC20otznkE7dP17Yfl63kmqr6v4oLpD2qqh1xJQEnsfhFlzW1t0QjuZ",
-	"Loa/ILqplWQmkDpVZV4CZkq1XZrloqVaSWyOA99VjISPJw/AXh6SChyoeRRQ7odn7HHkVhm1/TiMckXe",
-	"5V1k1fZ35jgVCm4nGkOJdIZzchQfYzhfFSvybTEYtUmLvIiIboi+xe/bhOcAP/DkUB/DW0RVMQOZ5C1S",
-	"dBvBNs1I7hzrw9XPtRhn8RVqfNztwaItPCl4zO3FtXRY6W6HO/nzv43QuprEsX6kn/+Zs5R2xOt8B7zN",
-	"X8w5dBHIumxnBf4RLQi6nYP4eSrOYRVppjBKzwPe3LX3lio+8mWMd/jx4unuG77wdk6cOrc0ey5DtY4M",
-	"O6mRUoHgKYzrHEij24iPr42UW/mM3IeCokwnFeKkO5d7EU8gydOOQO412S0Nc0KXwxEYSEo2gzbxCM3X",
-	"0qY8tFlh2vUVa8H7Jg7iPlFKEMsIWutY2YAmhbi03Bu3oXCNSkbRBd6OnbTb4rqMSF2yZes9WYjVQeny",
-	"LnxqrTC1lpvs7nxhtx5kslRYiGc1DwjMtUiQ2ll797omVy8fLuLg5K7E07/bz6tbET7Lj/nbc5vSZrEZ",
-	"dvcCslqy0sVsj1zvGPw2pMSCR9xZ8sWpGDPeGm3cbjTM5lO1WsYuUq7KN0LTeIM8pYx4amPBa4W/lBxv",
-	"zrpqreAU0z9dOmlOSSaUDRYkmwklu1tES0pY+TAjjM8Y1SyyoVPD4uL+/L5vxxr2bXQEmxrZZjfqiIGf",
-	"0l9PgY/1pHe4v7u7Gy3Leu1GBHeyiPbpcM/7SVR7T7d3D7b39o2ItUao95z/vuFdZVrThHHKP9PIhp4B",
-	"BkQ92fvpp+09YlN0XRJu3Zx7dRSMFsBPvGIGNYJxl7FINcYHH5K9n6ps34iILMslkL09l+qrgGRSzGZM",
-	"CclEn5zlX/+DYPAyxgZyomCcMy1s/NoCJ2817X8TM5oC/yCCsWe+67d6510KnPbaww8aaySCvHHEp3JG",
-	"EhHn6DGt79+rhXLpUnELZgr1Qw5SnUA/hVPI6qQ3Bg5yVdYrxcflUbIa/Vx8XMg2/Pm4gbqXZD4alLFb",
-	"mGGCuRwtfwvG+XsPLGDDwXD8I+sOQYcKIzFVzLrDeSwMdHGlJU2oJZAltMv1+brdlOqbXWlbbpdCW/8W",
-	"Pt55VreCWIJeltfbh/3k7OC8hV7VnBnyCL7zUlFdlndAXluYNavNFq6QeOqn04fkZ9UMAFvia5idvuhC",
-	"NlJv7UDl/EMbXaRp26TtwOXMpQSuz9qFFCM/fTxbWohpfrD+etcUz0GBXlnACspQXcNcQODr3Ut0O7x4",
-	"dPvYEktuz02bg0RPL29PgO0MorzDtL2o96kl7auJe4W1qoiJxfeiYMZbJ+KdzQUuNwRfqjQmaRzdSEFD",
-	"4cmpZlNKMGcNyAgDd7mmmhKaphugNEjhZAbGExbb8g++rz3IHMx6AjFFR5wzkrAiEacajpFMmnk0g8EL",
-	"qeRJULUPbEdZf6RBR6DbNJJAbFKnCacKWAmAneGZtMN8o/O2aCKmU+gw2Cy8a+avxWfKocIkY9Oy2hjO",
-	"gvTFdVSpdvNuS66WC66cQhxTLsaSjlhcxH42krjqwuubk5PjZ7u7u3tHC6VYN3Zoi86BKsXGrU4RJ0xV",
-	"w8aaHe7vr+BdahqZ85uWiXhh/K0xq9U8/swoOaOJmFGyFy5zUQsTbeRjFH8yN/QNSykXZHNv+9nWc6JE",
-	"KlBKjCeMSKYYJECoe6h2AvsLbXDFxEPrvWihhytennsCrIjgJLIKDO4HcoUSCGrvcYi4liej9pDg6tvz",
-	"UcEe6YYTTs1dWR6FGhesCUMdp3ySkvKvURFKhROD6tzDgZ4tAV9z1rUEqko59eyPrlM/LYClPt93MmE2",
-	"rNoRQJGvVssWYnxE+WdGkQrYlEr80ZaCMv+4Nr8V12NJE1H/gysXVf4pzhhdPnHITf0WLHaO9Nf36F6A",
-	"UugjH4kAqCs5umyR2qJ1tKNvLr60UA1ZrjpTQweo12eqVt1Sq6lbLbtopEOFFbM6uf6ZKXbDzJUykElT",
-	"kpn/exnvYCMVO6Agk6CA62XjQC/mUncbvNSKdpjhK5kT3zZAf/0H2Xxxdk6ePDvY2Xv27BmhUvfJwdOt",
-	"54S5aWeeaSulxMBYzBIgLB3wWKQpjA2zEDEakYiR+cjX38muRRUPsdN0o7igoazOdUSKJQXtmnwdOuNL",
-	"+gGOJ1SO14gnao8ibBJp8WR4BrcQA7DAhVnmrTm4tOLNtRE7ijx9uC6VEnvK10X+vovnZnLqwgVRwH0f",
-	"rRtw4CXPVQUezI/be+F47injSWu5PPtXucpmKeYkqjV88o14CPsp33BVTneRi8qc+4kOKSvrhQ13qMO3",
-	"ULapyeSLIMDWOkz46bZ13wbDLPdvfZaJvKHVxrKwbmBxm8rrHfWwJuLy4oPW6QtqfaNT+qv1+zz56ann",
-	"BdpbKE+3xqZfSsrVCGSrolfSUi39fX/32ULFYeniTHOyYUsWWdS7UiBP+IxpGp7tGnkIt3VOLY7J1o3/",
-	"C9OTRNKPK3OU+RjtqZhBck2t8caIu9Kw3eQaUgUfJyDRPJTb8qpehnwCccq4jclcpazVXJ5SS6qLNaTl",
-	"kulPF+Y6Ol8hUBnymF5xgqZAKwn4EhtWhqBjpmIgm0OaJdf/9e//a7gVEQxfEOhdHdIskyIR7hs2sGHY",
-	"H/CLmCZAIDEyh4SZiKkRvJ6TI/e8LfarQM6olcbSjQlVkz65wHIQ9nOYCSQOycHunhVNEF6QydjVlGuf",
-	"aJ3ZArTMidixLQtXYUXPDd2bq1J7YubhUlhVLFKqtLVoMFv1gREOwpbW0MwVFjlm2ghpb0AbRpwyTTn1",
-	"VLQBfzfmtfIdfsEaTHDkGgu1jqiKWWx2YDOmSmyRJDf7lUJ/wF+nWITDzEDBOBe8KpyLJxKu3ItHJKZA",
-	"zNiJeSkFYigOyDhnCR3wo/HJC6JylPw0IPmb42H66z+cY9QavIotI0dnJ72oh0mZuGO7/b3+LpKpKmo8",
-	"9k6q5ZWbSL9pE4v8EZqx3mHvSX+3/wRDDvQEKXqH5gnT1hkZqKOCB5CC1rk00rGtQGx+LrImzdTQraYl",
-	"nTINJN04Ojs5NNtmde9fcprCgNs78fkzdSWIYqFoRFRu/14UA3L5O54ObEZNN0AxLfrkhdE22Nf/JLYS",
-	"Bth9tqBnFMOkd9h7DbosOBrVSnP/7OpB/5KD/FQVhDaMvrtSdfi9hl628vsjKaa195aT1cIf0+LWPpWy",
-	"KdO1ryUwonmqMRAjqtj4HoZldPLx943q2fu7ux2Vs1ermF2ecqBk9imQmYgZ2qdcyXN7Ew7sBELfLSda",
-	"1eI2z++t+PyTFZ7HsMby6ldTJQmMU4aZ0EoxsonYfnVxiSmcdKws30QnPB2Pmei9N5/aobme7KTClaLJ",
-	"RKgw0lGGteIpUdaYAocGP2MhPjAoGdG1++OQbF4YJggR+Rets3c8/RSRCzqFC6bhv19oyWK9NeDmg2RY",
-	"miKGJDH3d0p5QiXYil6GJJR2BeqHf90+vjh/te2epkTUYT6ewIBPRYIVcBAgDFr0yQuRCWJQLmNEW6fK",
-	"jJERTVOG5ZjMNBhPmGSfPxteSK2nlUj3VZYrMeA2Y55kYoNQWwlto3zpua2W5sZIKBGznP+SQ0SKsk7m",
-	"XIrHEfQ4hwHHz7hCP3mq2VS4wxNEslzFiF5XnBQzsnOJSFKWHBdEEMZBMeWMKANuTqkIDSPqho5TRjUl",
-	"E8oNNyrrphXVpMjmwe7eVp+cpORg/xmRDCvOUOItb8DRYJsy4NrVrMoNeBJ/P22ZprwI76mjKwbFVVW+",
-	"/lkkn27tQtcC7r7UJTUtc/hyh2DimxYDeHLUPMx7wZL9ZytiiRNYe4c/v/eRpZi9kTVRtCdQEpaHKI5i",
-	"G2Aict2OJscTlieAxOjgxLkEwnBiaY4LFErBsvKEEpXf4AU5FlgkbcDLj80oQRjRloxbMcTJaiEkIQWQ",
-	"mFvqkCRM2GalcyR2ML/oi2J2eItpf/WzreH+/B52n4kfX9pyKmjPNF8s4SNh6NiaUH8cexwJzIAgUruy",
-	"kFRrI5P1ySklPBczAzkD7tLp9/aryME+ObbflCyGWa4FqUGWtsUFOVA7RmVm/SV33vABT5g9M5pq6Ut9",
-	"myPGBaEJoWkqsBsJPgIW7jhK5Ae7T7ZCZzlnBL8LtGoE2iyFVwFiKj7jdkfT59VS3TkxgnUHkdrgoUsx",
-	"AdrbFDc3KRtTLSSzDgPpMcit5ajdDAwdSHRuycJs2tSIOPu7+5a8PfZHkL1SIggXyCdTxj9ETkFG2p2J",
-	"VNsijdGAZ1S6yEFbOCJAaY5b1SKa7pjealFTS1HdfgjCavuC5gXbGEiLiDC7M+bXjBPcBiz1tA7l3RYP",
-	"O56gRz7ndmpYrhTYFCUfCT69LUlPndR0Yj9cI2PDPVnqjCpTwUWuMI4Ahc4ZQwnO/hNJlWyy1P00Qw04",
-	"5xtCUiug2Y/UGWFFf7mihh2eeEIZxq+W52XwYMBRUTM6+ObB/rMgEF6AvicUvAD97RDojlP/waS28PDb",
-	"D72V9qpeMq2mljM6ZtxJN5TEmL8Ch2RYZbMMS9uIk/hndobWjogJF+456540EGa+iXYvtJeQ0w1IgccC",
-	"ac9QAAMjs7lKYkpwmjJiZCZsEoZ6p7PvoFJW2DYLO471n85sP6SQVMVUVblfLWePKfwtnQaVRmDSXtGR",
-	"rPEt6/5b2TRTunpWfrP0MK5uTir9a3Oves7x8Lt+KPnqb1uiWWfOHaaip76laP8PNRSVLX8Cit0VCqx4",
-	"SRJL6PcgYNUEppf2PhZ21AhL6PpGTg9TKuN37/2XqIV3DcvStEPDwUOFeQkQCdwqHZXIXZbo1XBIZNFX",
-	"0MBIaWkoHpWgNNM5ejVSYS0RwrUc2N/d3TLgCDHGNMUSqLQmIheI1B/w0/Idf7bN0oW2oBmxpda0FmTz",
-	"YPfZFuolLoKEYh04vK2oSnilsIf2166vAoarFW0ViCDpxtXFZVB3QOdLiVl3xDYDjTru1dxR7+8RMqB6",
-	"5qXSEC+prbGHPLpQ+uhzAnEsypLxpQkLL9K+vRj3M+ljM771q/V7ketOiXt3KuLS6drR6/HBqVbm+Wcr",
-	"Pf90fdXNmYbtMdZdbc5masu3twFSXc7ZqRIbWmTsoscANSiChMVch8vI3Hxbyw97EBDf2E3AyjNGT56B",
-	"ZCOGVgw24C7Y/jPtkwsjueRVTO2mE+AyKTKjhaIgt4UK4oRitFfKZmjDrYIvyUkFiETlJVT1a5BlxK6z",
-	"dxeXxFv7sB1ZGt2M7ghfWnomfcco84gmfwSaHOzv3xf6eAHwZZPiEnLKi1q0wDXgojWddglIDTz6jSVf",
-	"WpWvKwd71mLUUHLK/q9W0SlMkEAOdg+c5TnnorRtWw7Y4pv2b35IGfqGZsUtAS/v/8gb7kD+nqyWB+sS",
-	"37knzwY54Ao0tuOFkLYyv0HvreBVdtigR2jlmK2qkdoUEBVPMGVFZTZ2JEhbxzaAteq6O09goZ2pHtlx",
-	"jcuNsrfgyUZTcktit8/F5joIPzj+VbRc9w2oTYEYhRbJqfMaBk1g4Q8RrxGTLe+MeuGsCMBHnzbGfGH4",
-	"Pcs1JZs0IaBgiklOIrNCkGRUIVkV1qWco4tBkEl+s/UAXQqrXuYHzdmqtmwl48AECSe8ouWhFF1XAZrE",
-	"dSLtiPawtfR5IlxuK1HgArDQqWowjpsxCEREgVO8KbZlswmzfXLORoayvG/kfMCntrXR5rBoRDqMyLDZ",
-	"idT8LtCK1Pwagzatys+FplsuusN8WuKA1QXS5vZgsu4kvwlB3wuM5j+rgvm/c9xrdJh9RL1H1PueUa9s",
-	"Ruk6exCjZCOmrAR2tkTKtivY3Qp51biMY4uIdIOmOefo5Sz1h6JXn5HZrYCF/h5fxiKndVlswJ2IVtWU",
-	"t51WFcgZYmjCiJDMyHMYBl2qBi1QT5T5r2+2CHqYzXJf1OrDfOfw5tWC+a6gDQ3dVM9h2yOI3AOIFBc2",
-	"YViJDqUWqtnMoTpecOrpSv5VXgVmypTAVoC5cIkWjTbPzqewZeHOSFjmq14vVasWWjwoSzuQcoUDjkFS",
-	"oBTYoFmiQUpmg2YwsNSMCITOwH40YLB8l+ribxiLn7ABd0OVma2tng8rP8FF4cH8zlGmUQTkUYh6FKK+",
-	"Q/zDS+8QxfNnrINo2x9d0l4XuJ3UdC7GEbUUwm6BWc+JL9NJphkSXBFQYpsXlRgUQpoie/DH0di+V5Hm",
-	"EWgegcYDGnuZa/e7hIBVIEe66lJlxbsg1pwJ5YjEVkYzupjnslXMl5OGk/wG41mGsWYuqINOb5h2rbyG",
-	"RAz40Cu34Hp9YbUi90hYv7JTPabqB7CYN8p6PWLRIxZ9r1jk9KnqLCoCqR3HKrikXb2IxfIPhr674sCo",
-	"TvJczEQRwWamYn9hg8ye23Q8IZkNjQtacopiFT8G0jRKbzwizSPSfJfmpbKfqg031ZIaqmZW8ikPowwI",
-	"XxpqllG2mgKQLSNWfhnT6/KkJLUuVaojrOR7Q5ZGbZlHZHlElu8PWU7KuqiVTlXGOHbhyFyvy2C42mus",
-	"QlA8ucALxVx+mRzjw4g1ERmxVNuCNWiwGVEF0YA73QuIimnS5pM6ZUqfNJpk3lZiz8NJqulIbtmr1UF5",
-	"+odmt8x13wxgVp1cHnoKcYO4zS5J0fDOrkHy3q3zfUOBa7dTNZYI3r7/kVPzVX+OLkebcZvNbm4TAfKL",
-	"fRD/ZC5Urhkpfc+auTB1nk9BsmjAOSiVYwpMWQEmzTln4XC/nM9dwnshMtdGLRTsiWcF4zHr3zPJzJ9I",
-	"gWlk0yiR0EorWyuQRWcE8emGFxbgsg0CmRQJxaAETHqIqhKymHSdMcpFVMtrGHBM0oql4CIVY0Zbwopr",
-	"PXNXFQFrDYhf9O4NrsLiVbWN/XuOAr7yQzui4hADp0Iah7IiDe3EqVCwuKpKnaKmQIZFN+9hRIYuIGZI",
-	"BBnWWnsPsdQQWkdFVVV8wF1JphbCpClROQqHtm5C5XTasLU5XD3nEBaZ5dwqBT4YZaStJ/s9ayWLb81j",
-	"3MoDE/9LhlNFhsSBe70pmRIpwk3jwhJB6M0NxVI3q3Ip9ysGHzsqphRZNphCm6bil5xZzlVGzCHMFRaS",
-	"iIARxAZ8ePL28uX5n1++vTx59/ba/uPk5V+uXxz97WJIkMQYSelMSFu7wjbTySQoG5NHJYtF2BcTC5kE",
-	"2+H/mIjS7Cf+iCqPqLIkqsgVb++qAJKllC+HHSgfmZHN5S1KGle9ETBPN6EainjcIhZWprYIk32fCz7g",
-	"E1raHZ5bRaoMnFVf/08IMo7GEmqix5mZ9w8JFmZljzjxiBPr48TSNzWpLt6quCFhSamjlgAFxeQo2q4T",
-	"SIuplLOFFvnj/OUC4aMoa5hQTZeTOs7hxxU57NoeceQRR9bEkXo6S3FxV4UJTT/AdoxdiTqDMcrxM1uw",
-	"qNQfSFrPzumTf6FNaLg8+reX18f/cnT++mUbPkQkE6yukX39vbTQCsw6bImXr/oqvRv9mMaPuc5Rj3jx",
-	"iBdL4kXDzL7w/nYCyLTWQ7/LJ4OlCieuDvQkv6l5ZKKQQyaq/DHFbY8IWktDqUSFUwcq06n7nK1IAnWf",
-	"DvFcOlh5HissglNuGmVGbPR8VW5xUXHF16CrTvx36f3xRrltr0+Nft74VZ7K7Ceagu0kYvOfRjZ8rqMN",
-	"QrPvYrjaJkis5Y9tkvy2PcVxHGLX0BxcXUwo/QGpkILIXKQiIkAYUblgtp5Uf8BPDDVJcI1RqjKvSCJT",
-	"ysrKeZq1HOm7eluROzvUYCv9wPGe2eUTsKuJbNZqscz7dvSdlueBe181XaKutBdt3irbPAOP2bei1p8K",
-	"UM6Oa7LfLZ2YTUCRgdcrs7oq91hd1RZT9cJI+y21wfwjKZp63glf95vCLcXTb6/s1lv4aJcWILXLqv3V",
-	"A+XVK/HSel10CRiCdfcUu/Mb/v/EKuNeqbI2hdw8s9zUDusFQ1VuG9TMbO5GKkiubLOAg909wwi5IMUU",
-	"COXmGeb3OGO2I4VSiKSopjP/L0igrE+u+IB7lZedP7Kxa19/Jwe7B2EFfyY+BC/X4gJcbitXqMIVivYJ",
-	"RP9ZWne7I/oPT9Js1MdCIrGNOu6ajHPl6uy1eMfNTUo38rLZcBwLbHNjW5sUXDpc2t/IEX9yaqDl6HHO",
-	"BlzFME5ZrYx8iJKweyNcKWyadxfI3GgRec/Y7MQAXF9I0LMFz+1+P1ht6tl9Ibo9J5vObwV7JwTcyX3Y",
-	"+c38z4B6whS9SaGzAko5oaJyIYbD0ThGZaIUbasGI1PQ2mox2JFAQtWXJyJswLHpAlaLQhqwhemK/gtV",
-	"lcRcYV9C29dgbD6IA3u4j3UcB9x1v9wMwb6Z1JaVmAvuYWs+u0XZdl7YVswWs48GvGqkRQ0v4dDWTK1P",
-	"XhSPSltOwibyYPqy7V3C8xTjXK68k13IeJ5jfDUqE+Wml5OSQNTX/+3qaAuyebC/H+zX8MIerQOYxdzJ",
-	"ksQ3Mqfd+8KPs3Ivy7PqP0gLy/qYUNJWDRZujU1KyDkaXrujw0/MyLGQitn6kbHgY5bzcdGdFca5bZiX",
-	"poKoTEiNhURyzmJbxdQWim/GiA+4C2s1TNS33UTEFdEHslm0oNhqCxw/r6/hbiPHHxsjdN3XfxW55PBp",
-	"ud4IBUk9r3ckiW1fntTXBh58p83qfnTeBe86Ni9RR/8FLKPO0mIM4a5/mWiWSWQC88P1yVDCCCTwGDDV",
-	"naVYDLFsq1zgCNUspofIi+tMLB9jM13DgIpaZUXGajGbAccGDc+9tg3+EEu2YGgtb1673XckJL/CDuD3",
-	"7Yxwl8UuM+muZl6edaOYOZ6Ynyym8upkbr3C+eIZn3hU+vV3QjOQj60T1kwkPTN31/bG3gzd7q2yhJkR",
-	"DUoKYXyOQXfDzrwcsGS6Sol5yySrhFNUbF8pTMuHAZ9f4yGpp7CkKRQrhdYkljmB4M6v8MNNYCnPaC59",
-	"pUFMhRne9WD3N3pl8jFanNTdlu4RS6FoyiFFir5x25NOgxRF/jLDJsniED0rRc99S2oJDkckG1MrS5qf",
-	"sNdlMW9rrAH7gisVqtFnh8tzSqV5wmwmw3ZmPidnWKATdU5hFFVyQ+MPYylynhySIRaFgWRIEhbbLFog",
-	"We78/ZuvX166Vv64F1t9UnYoGnBcu4VurxTE1989Fmpfc1Z/o8qSRGQZqtbIboPGJHwnQP1tHHOap5pl",
-	"VOqdkZDT7YRqWqd9o2GA1MzeHDPtWi/4G8YpCqlzQqzHRn+2770vnxI3f4f43luHWB5vtyjIa8utx9Op",
-	"8VlRHFadz9ozclx2/95m6l2egqjFc8J8wjWzxvqV6CT/gRjw3pM/hgHj+Ru5FXd+8/jiz0SQv55e/HUL",
-	"C/AWgHMbvNeB56LcQDqj/LMLhbD9InFq9dlYhDEiuOsoFB5reOhiEIxCXsfOCXXqeRGkUBfw8IpYKY9s",
-	"VpCocjI0X0oZqLDi/hrqQOXIfdVIJ8eA7zrHcCF4bHhY8IC7khzVuVTOCz7jkc3KBNtJqL5C4IKDS0l1",
-	"0zr+EuCGK1t6oRjjkhu1VChNt4izBDQyVv06KyklKYzHYJuLthigbIMvj3qXIcqHSo5umAUK2EMnxite",
-	"TjWao43Asa9FmDtUSjbrqplTxY9v4LO2c2ZJjQbTTzRNGe2TM5BOwTGTRH0HtJERYpFSaYRALzJ8wBUr",
-	"jSbz6bERySRgwRUUfbFHZ7UbE6j6UBKoEfWAzyARvCPf7cgt+Ruo9+F0rqB/VB3Ujku2qGJPiXiPkaL3",
-	"Jq75sC8XXOlNezONZpfW4i7xMXO3m1d7az3wwQDMWG9TrWGadWnE516HuqJJOyKGbVqpRUQky1VsG4Rz",
-	"YbvbDPjw/OXV25NXJ8dHGKB+/O7t5dHx5fXR5eXLN2eXF0Ov4/uIpinTrCnCLRWaboHl2C7nyK7mh8CX",
-	"YkmPEPMIMWtBTNt9bUo06wHISKSp+LidZ0tCR5W4m2CAgphmdMyp7+0pJtQnJ+XjzkSmNSiGEs4csLx6",
-	"d3r67i9XZ9cv//zy/G/DiIwYJte1PHYxJAZPsKJcCrqawIBjdk87xlhV6xWu+yr7ITCmWMwjyDyCzNog",
-	"03Wz18OWtSt6YFovlVAm4PuK24SSG6bE2IZ+uV594pAMUxjTdBgNuKstNIzIUEvKOOPj649CfjC/QBnt",
-	"07V7bbgou3adpNqHiBB/cNmOR4j4EVQdUMz1jwtdVe8yfiNcbBuySfKugNFXTKkGaMy3spvUrclmKjKh",
-	"c5JHVQ7o/OWbk7cvXp4PrXcwBA4Xbmo/KDwUy3uEiUeYWAkmRgsv5HqgMIXpDcjtqlZ5OyZgN97CIBN1",
-	"WEbR3ZTz0l4DrmU/51B2xOfomcq5GHDfclorXF3VIbFl0PmI8s8My11jvLetIlZF0blR0bQ74AkjB4Ry",
-	"zrYiNIwImTDbPr1sBooRCLbkUNHiodWmi+UWB9zFpqPHzGYHOwMVJI0OEVieEY3NWGMbG0Jwof1gdYx6",
-	"L6zjtnJCYfq3QTYBX4j/lI0pty4YmYrn2Cu52nUbWW9dfO6gIhuTnqdohco5cbuiYsGFirHJMqqSOScH",
-	"+/shhMZy6FbJe4PE80MgtF1KWer9weGzR6LWW9sJzVGt3CzK//ZePGL2PWI2ImQtPbJR+JfVUdLHPuoB",
-	"3pq26wzkFJQSy1VeSoQtBWvjuvFFxEphicogEoaX4dWjpYxgV1KUYaoLfmcvz9+8vLh45yqtJB5arm/C",
-	"PitW9egcexQF/x/XGBff2sXIYW057aHCp2DlJVtf329AjOg1yW/IppO8ji9PitDMBJh1frtOFLkgtjVf",
-	"ZEM9c07OjIBzcXl0fum/hKUzzHsxy9iWE2E4F35740Jws8HHXEwxfRFTdlPtYLXWUBnDk11aSjEWI7/k",
-	"NM2NQGcW8bxYAIo+1dwGPAWXpwURAdd0UDEreokpaA2yKPHi0iT89IlavRdSlntpS4W6cKcxB27NK4pF",
-	"udsbH5IFfQ+fF9IyfsdcalyiIArMopTCkMNQHpPtr1aBDPxKp1mKuVGaHe7vh4JJAzFFxVlilQCPxGbo",
-	"x5iBhOcYOcwWzyiFGdRbgXQBn93hU3znbnOp3EgtqVTlvaqo+EGi6NNvqsziztX28USwsLnH5m5K2dk+",
-	"S1P1oQOWqJFtbazOfKUeL2Xx0C+fRFUGWlNu8/9VTkmRrmj1OoMhtieHOZNMsimLSMyoinNetnDQLHOO",
-	"wmlmM59TurA5ziWuZqnUxu+ky4xZURtxn7jNKRTle6DsRjpfMb5HHDZ3PiJzR9xKheabEOeS6U94WjdA",
-	"Jcje4c/vzc4qkLM2eD46OymMFkrTNPXIEl+zYrQgiYhzxydUbvmkC2KfCKUN4uUy7R32dmjGdmZ7KIi6",
-	"uc4NKsaM22x5rHoBZd2KqMjqN1jjfkdsdLE5mpLwbD686M0DdrjGEibA1y9eRMZYzYqRhDpmjnnM3iiN",
-	"NOYAd7D3taYrNcrMWBv5NDcDpmAvMb6B7MyBDhDD9keMiwGntTZ6BIye4XfvSBgZoYDPP1PswVKBS3HR",
-	"XXUutwqPUOZXcOxShmxylAGaDOSMFeXiWsoQVB+vVTALnkZXwHqpTYGzkHlh8ODSW6GZ3mpEMhaLIiyg",
-	"vl1lVFVtC+YEyvmZrtCUDPeqanBEsHJWoNxebQp+XcAv77/83wAAAP//",
+	"7H3Ncty4luarIHImwlI0lZZkue5YjlmoZdmtbtnW6OfevlHpUELkyUxcIwEWAKbLrnBEv8O8wF1NVEfM",
+	"qne99pv0k0zgACRBJpg/suSSPdpUyRJJ/B185/+c33qpnOZSgDC6t/9bL6eKTsGAwn8dUg3HL+xPTPT2",
+	"ezk1k17SE3QKvf0ey3pJT8EvBVOQ9faNKiDp6XQCU2rfMB9z+5Q2iolx7/PnpHecwTSXBkT68V/go30m",
+	"A50qlhsm7efPWG5HBlKIR/QTkwJIKgXhlGgDWlOSThidARHulwrGTBtFSVYAmUlugGzs/Ne//e+d7W2S",
+	"UkWNAcUGwj7Bwf4DEpKykQICZNi/2t8abvYHope4tU2AZqDq1QWT3bKzXbI0YUDNQNiV3N6G/bMslICP",
+	"t/XBz/ZhnUuhAU/3VMlrDlP7YyqFAWHsjzTPOUupXcnj3D3xD3/T9oB+C7793xWMevu9//a4Jp/H7q/6",
+	"cfldHLF5xEdKSQXE/dIYSTSkUmSSnL08JM/2nv6pjwv3X7IDHaSpLIS5kO8Bp5ArmYMyzC0Bfs2ZAn2A",
+	"Mx9JNaWmt9/LqIEtw6bQS9qbkNhNm9+bcksjf1Awk+8hfOlaSg5U4B8lh/jZ1cfyszsnHMC/kQQTr0d4",
+	"V81WXv8NUmMH8Mu/1KDmV58xTa+5m1tzn18wTY1hM2ooySgpBKHZlInneHfy4st/kJx9+U9C0xQyUNCv",
+	"NypYHEwp49E96dhDLtPOnZoW2hxOqBjDKdX6g1Qdz3Wfw+pb7Sbe3vLIDKopJ/VeRk/BGBAZFSkcpG6H",
+	"20dB8Qk7o/iqpFlh8vVHopMoMmaOhFEfI8NX04Jf6TS3O9V7dXRBHtOcPZ7tPAahJJ/iLd3HLZrbXpoa",
+	"qaIbT9e4XKllGHHikGpMhSVLP9H5BwqTSnf49SJ2t7dj49hdA22iQ81taq9cXWsSSblt4ffqeXSewYkc",
+	"z58AMzBt/rAIIoOz/FwNQ5WiH+cpGr8Xm4zlzidMm6+djP3OeTGd0thskp6AX81hoXSUPNaabDnI3HxT",
+	"OS1E/NqnCqiBbB2Ez5TMZWHOmH4fv42gU8rtVxf+mUlxBlR3UOukuF4LGmEGvONesDGLj2E3SWrKDy0L",
+	"CJ5gwsAYVM9xSinjH9aGjuN7aqjbmUVEcWGf+Zz0ijxbb/9jgOymkpTnXG5He4XhyTSPMaSDcE5RSpPC",
+	"0NR0IXUHFDfxRxRTO3kFNJ3gZIS8okJ/QAnxg5JifCWK6TX+U8Go0A3G0bEVi4DlBTWdvMUudp7FHxwc",
+	"HGy9fr316tXSM8APREeFlGkmRSdXS1PITfyWpJxq/VegKk6YndusqjtV7rKQVxqo0SVdXAlprgwtxhN7",
+	"2LrIc6nMVSHojDJumbQFaTMBNb/lSe/XrbHcmr8LkHbyHW2oMi/8HjcovLfa59sMx21adL+ZgtQclcz4",
+	"zHGd+X3POU1h6gXyFlQu3vZgoTUT/ccYSt72ssuRwy/H9kDVi16EP3Ob1B6v/E4S7FZsvOpDlgOtvZ/f",
+	"IWcaF1RljIplO/yqfK7mZk2EOXk0Ka6JfROscghkY5gatj8otrefpHR6zYzEn2FIJBnmkssrPHr/RCoz",
+	"loJ/YrPfrYs1Rz3OrBo9QhV0JkkGnKRUS7JxeXn8Iv4ZTsW4oOOW7DPP9lqCTcWTF+3SOTLYE3zUqjFM",
+	"ODlo0Tuv8SEPgnptrh9e/oV6dvUgygpMKjdZr4UsVtEbT68maywSutG0wDIQKSwb+6x6sCG/tGiPEp0W",
+	"klPiJmYokQnJZC4Jf8Tsk2ggSsgvBXBOScZI/dsokegcUkb5G4BsqUR8Hj4bilLNSb6kGioCTQJDVaGt",
+	"4i2A80fUGMWuCyPtFBVLQaWUDM/tB4f2VxcwzaWivI9GgRKxnW0LFER1NV2Mx6ANZIcWvJYupvn0mvKf",
+	"hTLOHASupE0czTxFtq/b2pJk0vsg1fsRlx+OYzjxAre+fKTayITkoIhiRskZVUCYxw+BdPIXuCaXx/3V",
+	"xNZQK5wTXUuZ1iFCY67rSKsxYaC1UE6mMit4SUETBvY6ZLienFFjKO4muTy/6BPLdwkQBF9GqFJsRoW0",
+	"KA7ErXUCBAZCSyHJjHKWUcNIRjnRoGagEpJOgGgYC8opMYUxjDCS0mnOCChlH2aCFIISbW+nYhpvp7Ok",
+	"dml1zQUdImMgx+cXBxfu+uCDuDyHDZ8o2fjJGWsTkisYMa0l2d55utm8Jts7T3f2fopRzk2YYIONtOCI",
+	"iXEBJKfKcmfcLjx3IBt+p4/P35KfnjxrTvDnXmF1F1XYo//eGFNzB17Lkh3zR0hVElfqRfjivaJMMCqu",
+	"rDY0BnsxRnTK+McrBYXw7BylQ5TcrxSkIMwVm07ZWLk/rSzMfy2ra/Cx5iqtjEF0CtziNeXocZhSYeB5",
+	"6XywjKZ0DXyiTXJ8MtpNd+gz2Pof2Z+ut/bSn+jWM3g62tqhu9dP0r3sKfw0iluzbsQ6b8zQ4pJ0HOZK",
+	"eKsvR3C5wqlXpBNFOUV1oaBT4amVwuZ5nIJKJ1/+nViEMowgaKVUpBb7DCMbNCOgYZoziR6hFjhaChxz",
+	"RglyAV1IK0wYmUrO5aazhdvBZqDAfT8HpaWgnNlzndJfT0CMzaS3/3R7G3ei/PfOMvbh1xPdillUr7sd",
+	"+2uXVeo9E1lTJ3RiVVy+WEF3n5dJFhii4JfGCpgwP+3V41YS5pxC+UsvceZbnH5sM18ixkT9QpBapov8",
+	"Lz6tkqKjf5zC9No7QSvcbg5xzZSZvFjbNJP0UmbYJxB6wvLo0A4333T5QcZsBuJNt7eKVxb2EpzTCeNo",
+	"hctloS3Z5FQ1teXwrH5dbuWtp9CYbRLsSTCT2LnN2Zg7+ZEoOKdvtaERK7fWBWRvxboH4C13S5dZWfiq",
+	"geL2jBGoErzbDu0RKGaFO1mKa5bXpfb/YCUaLsl5LpUBziW5FCyVHaqLFN783gKNLLMfipsnvkL6is6i",
+	"2x34VRQ7LQRLWc5kXOnMJ1LAV5Ck34b5k5tD7PIY6/2uYSCkw24cOrYaSMxmJ8WIs9ToRSTCyJh9+Tuq",
+	"jsiIUMauOFgqhWNRmWVXmiXIvSgOYk9rdeHyJmar5hEEBincahaTmF+6mYPTMQBdzcZQEyrnwTGPGIdO",
+	"12+XT4UJiG6pVXEyLzJg6Ed8TAV/QyaxAORBKbmQC6SSF1PROb0uQ0oHG23RJH4hWSRMzGkO5Za06SEY",
+	"vf1OA8CWiTX1JXFDJeUWrTI7tA7GwhUqYrHKeoHkn0qlJfnyu7sVSOiyv1xoQL29IqZ6lhWh1rPwdB3Q",
+	"QRLc1PCiRG88A55hOMs8UYzs35riForR/ZA/LnKMVK/ZS/7ld4SCjBrqFXayUTO4zaWmDDebhWT00krE",
+	"Hy7ztX1mOafiUNrJmihCfI4M9ipQzecsHWMQzFi9WhJT4A8Zgp+hxlAFzwnlUxCSGOAwstqAJMiX+nPW",
+	"h2521YkzFa+pD+AfnjwjT548ITu7T/ae/vSn2LnleCsUZCeBQBkxH1BEdQ6O4bIUQ9wYoQ1NZaO0Izwn",
+	"zFDOqJBEA6Fag3A4Vs8NbQtLRBja4W8MA9YiqNYdxrHAIXIbzouYR+DkUcvWt09YMP0t726g2rsj/C+8",
+	"DQstwu4PcR8EforBh27H67xdkplJrXpEiH4l76vMQazHiO3kaJeeGPivo/e0K2poTa+JArtZFsTWenHO",
+	"SeqGbn4vLl/P+4vNVR0q1fTNOzX0SgFKYu+iMGtva4dO6CaziOEvCfTqJJkJcK+qzEvATOuuS7Na4Fgn",
+	"ic1x4LsKFwnx5B64DmJSgQe1gAKq/QjsXp7cavt+GJJSrSi4vMsM/OHOHHKp4XYCU7TkM5yTp/gUIxvr",
+	"sJmvC0dpTFoWZXB4S/Qtf98lPEf4QSCHhhjeIarKGais6JCiuwi2bUby59gcrnmu5TjLr1Dr434Plm3h",
+	"ccljbi/EZ4GV7na4Uzj/24gybEgcNw96DD9zyumC0KXvgLeFizmDRQRyU7azBv9IlsQfz0H8PBUXsI40",
+	"Uxql5wFv7toHS5UfxCrGO/x4+fTiG770dk68Orcye66i1g4sO2mQUongHMZNDmTQgybGV1bKrd1n/kNR",
+	"UWYhFeKkFy73PJ1AVvAFMe03ZLc0zgl9OktkIKXYDLrEIzRfK5f90WWF6dZXnAXvqziI/0QlQawiaN3E",
+	"ygY0K8Wl1d64DYVrVDGKReDt2Um3LW6REWmRbNl5T5ZidVS6vAufWidM3chNdne+sFuPt1kpQiawmkcE",
+	"5kZQTOOsg3vdkKtXj5zxcHJX4unf3Of1rQif1cfC7blNabPcDLd7EVktW+tidgfxLxj8NqTEkkfcWR7K",
+	"iRwz0RmH0G00zOez1jrGLrPPqjdi03iNPKUK/upiwTeKBKo43px11VnBKWbC+szagpJcahc3STYySrY3",
+	"iVGUsOphRpiYMWpY4qLIhuXF/fld34017LtAETa1ss12siAdIAiq2N3e3k5WZb1uI6I7WQY+LXDPh/lk",
+	"O0+3tve2dnatiHWDqPc5/33Lu8qMoRkTVHyiiYvCA4wNe7Lz009bO8RlK/t85KY59/IgGi2An3jJLGpE",
+	"Q1BTyQ2GSu+TnZ/qxOeEyDwvFJCdHZ/1rIHkSs5mTEvFZJ+cFl/+g2AcN4ZJCqJhXDAjXSjfEidvPe1/",
+	"kTPKQbyX0TC80PVbv/OWg6C97vCD1hqJJK898emCkUymBXpMm/v3cqlculLcgp1C85CjVCfRT+EVsibp",
+	"jUGAWpf1KvlhdZSsRz+TH5ayjXA+fqDFS7IfjcrYHcwww7SWjr9FUx6CB5aw4WhmwoFzh6BDhZGUaubc",
+	"4SKVFrqENopm1BHICtrlzfm625T6m4sy2Pwuxbb+DXy48wR3DakCsyqvdw+HeerReUuzrjkz5hF8G2Tl",
+	"+oT3iLy2NIHY2C1cIwc3rCwQk591OwBsha9hov6yC9nKQnYDVfOPbXSZse7y1yOXs1AKhDntFlKs/PTh",
+	"dGUhpv3B5uuLpngGGszaAlZUhlo0zDlEvr54iX6Hl4/uHlthyd1penOQGOjl3bnAC4Mo7zCDMel97MiA",
+	"a+Neaa0qw4PxvSSa/LcQ8U7nYrhbgi/VBvNVDq6VpLFIbW7YlBJM3wMywhhmYaihhHL+CLQBJb3MwETG",
+	"UlcJI/S1R5mDXU8kpuhACEYyVuYk1cMxkis7j3ZcfCmVPImq9pHtqEqxtOgITJdGEolNWmjCqQNWImBn",
+	"eSZdYL4xRVc0ETMcFhhslt41+9fyM9VQcZJxGWpdDGdJJudNVKlu825H2poPrpxCmlIhx4qOWFrGfrby",
+	"2ZrC6+vj48Nn29vbOwdLpVg/dmyLzoBqzcadThEvTNXDpobt7+6u4V1qG5mL646JBBkNnTGr9Tz+zCg5",
+	"pZmcUbITr/jRCBNtpaaUf7I39DXjVEiysbP1bPM50ZJLlBLTCSOKaQYZEOofapzA7lIbXDnx2HrPO+jh",
+	"UlTnngErIziJqgOD+5G0qQyi2nsaI67Vyag7JLj+9nxUcEC68dxbe1dWR6HWBWvD0IJTPuak+mtShlLh",
+	"xKA+93igZ0fA15x1LYO6aFAzEWbRqZ+UwNKc71uVMRdW7QmgzE5pJE4xMaLiE6NIBWxKFf7oqmLZf1zZ",
+	"38qrsaKZbP7BV86q/pTmjK6eQ+WnfgsWO0/6N/fonoPW6CMfyQioazW66JDakptoR19dh2qpGrJaoaqW",
+	"DtAsVVWvuqNs1WK17LyVGRZXzJrk+mem2TWzV8pCJuUkt/8Pkv/BRSougIJcgQZhVo0DPZ/LYm7xUifa",
+	"YbKzYl58ewTmy9/JxovTM/Lk2d7jnWfPnhGqTJ/sPd18Tpifdh6YtjglFsZSlgFhfCBSyTmMLbOQKRqR",
+	"iJX5yJffybZDlQCxOX9UXtBYgutNRIoVBe2GfB074wv6Hg4nVI1vEE/UHUXYJtLyyfgMbiEGYIkLs8pb",
+	"83DpxJsrK3aUJQvgqlJK3ClflaUMfDw3U1MfLogC7rvkpgEHQfJcXevC/ri1E4/nnjKRdVYOdH9V62yW",
+	"Zl6iuoFPvhUP4T4VGq6q6S5zUdlzPzYxZeVmYcML1OFbqGDVZvJlEGBnSSr8dNe6b4NhVvt3c5aJvKHT",
+	"xrK0hGJ5m6rrnfSwPOTq4oMx/AV1vtEp/dX5fZ789DTwAu0slac7Y9MvFBV6BKpT0atoqVEJYHf72VLF",
+	"YeU6VXOyYUcWWdK71KCOxYwZGp/tDfIQbuucOhyTnRv/F2YmmaIf1uYo8zHaUzmD7Io6440Vd5Vlu9kV",
+	"cA0fJqDQPFS4SrNBsYAMUs6Ei8lcp8LXqunXzpBWKGY+ntvr6H2FQFXMY3opCJoCnSQQSmxYJIOOmU6B",
+	"bAxpnl3917/9n+FmQjB8QaJ3dUjzXMlM+m+4wIZhfyDOU5oBgczKHApmMqVW8HpODvzzru6xBjWjThrj",
+	"jyZUT/rkHCtjuM9hJpDcJ3vbO040QXhBJuNWU619YkzuavEyL2KnrkJejRU9P3RvrmDvsZ2HT2HVqeRU",
+	"G2fRYK4ABiMCpKsyYpivsXLIjBXSXoOxjJgzQwUNVLSBeDsWjUomYe0eTHAUBmvWjqhOWWp3YCOlWm6S",
+	"rLD7xaE/EK841iOxM9AwLqSoawjjicSLGOMRySkQO3ZmX+JALMUBGRcsowNxMD5+QXSBkp8BJH97PMx8",
+	"+bt3jDqDV7ll5OD0uJf0MCkTd2y7v9PfRjLVZbnL3nG9vGoT6VdtYpk/QnPW2+896W/3n2DIgZkgRT+m",
+	"RcaMc0ZGSsrgAXAwplBWOnbFmO3PZdaknRq61YyiU2aA8EcHp8f7dtuc7v1LQTkMhLsTnz5RX40plZom",
+	"RBfu72VdJJ+/06jQYD8JmhnZJy+stsG+/CdxRUHA7bMDPasYZr393iswVe3VpFGl/GdfGvuXAtTHuja2",
+	"ZfSLi3bH32vpZWu/P1Jy2nhvNVkt/jEjb+1TnE2ZaXwtgxEtuMFAjKRm4zvbvthFNx9/1yokvru9vaCI",
+	"+HrFw6tTjlQPPwEykylD+5Sv/u5uwp6bQOy71UTrsuT2+Z01n3+yxvMY1lhd/XqqJIMxZ5gJrTUjG4jt",
+	"l+cXmMJJx9rxTXTC0/GYyd47+6nHtDCTx1z6qjy5jNWIOsixbD4l2hlTYN/iZyrlewYVI7ryfxySjXPL",
+	"BCEh/2RM/lbwjwk5p1M4Zwb+57lRLDWbA2E/SIaVKWJIMnt/p1RkVIErbmZJQhtfq3/4r1uH52cvt/zT",
+	"lMgmzKcTGIipzLAYEAKERYs+eSFzSSzK5YwY51SZMTKinDOsTGWnwUTGFPv0yfJC6jytRPmvskLLgXAZ",
+	"8ySXjwh1ReEeVS89d4Xj/BgZJXJWiF8KSEhZ4cqeS/k4gp4QMBD4GV/zqOCGTaU/PEkUK3SK6HUpSDkj",
+	"N5eEZFX1dUkkYQI0096IMhD2lMrQMKKv6ZgzaiiZUCFkUEKuLKxFNva2dzb75JiTvd1nRDEsvkNJsLyB",
+	"QIMtZyCML99VWPAk4X66ilVFGd7TRFcMiqsLnv2jzD7e2oVuBNx9bkpqRhXw+Q7BJDQtRvDkoH2Y3wRL",
+	"dp+tiSVeYO3t//wuRJZy9lbWRNGeQEVYAaJ4im2BiSxMN5ocTliRARKjhxPvEojDiaM5IVEoBcfKM0p0",
+	"cY0X5FBivbiBqD42owRhxDgy7sQQL6vFkISUQGJvqUeSOGHblc6R2N78os/L2eEtpv31z7aB+/N7uPhM",
+	"wvjSjlNBe6b9YgUfGUPH1oSG47jjyGAGBJHaV8ikxliZrE9OKBGFnFnIGQifTr+zW0cO9smh+6ZiKcwK",
+	"I0kDsoyrsyiAujFqM+svhfeGD0TG3JlRblQo9W2MmJCEZoRyLrExCz4CDu4ESuR72082Y2c5ZwS/C7Rq",
+	"BdqshFcRYio/43fH0Of1Uv05ldXMLLXBfZdiIrS3Ia+vORtTIxVzDgMVMMjN1ajdDgwLkOjMkYXdtKkV",
+	"cXa3dx15B+yPIHulRBIhkU9yJt4nXkFG2p1Jbly9ymQgcqp85KArHBGhNM+tGhFNd0xvjaiplahuNwZh",
+	"jX1B84LrkWRkQpjbGftrJghuA5Z6ugnl3RYPO5ygR74QbmpYuRXYFCUfBSG9rUhPC6np2H24QcaWezLu",
+	"jSpTKWShMY4Ahc4ZQwnO/RNJlWww7n+aoQZciEdSUSeguY80GWFNf4Wmlh0eB0IZxq9W52XxYCBQUcPi",
+	"hnu7z6JAeA7mG6HgOZivh0B/nOYPJrWlh9996J20V7fV6TS1nNIxE166oSTF/BXYJ8M6m2VY2Ua8xD9z",
+	"M3R2REy48M8596SFMPtNtHuhvYScPAIOIpVIe5YCGIh2SUtiZSbsl4Z6p7fvoFJW2jZLO47zn85ca6iY",
+	"VMV03cRAr2aPKf0tCw0qrcCknbI5W+tbzv23tmmmcvWs/WblYVzfnFT51+ZeDZzj8XfDUPL133ZEc5M5",
+	"LzAVPQ0tRbt/qKGo6n4UUewuUWDFS5I5Qv8GAlZDYDpy97G0oyZYTTg0cgaYUhu/e+8+Jx28a1hV6R1a",
+	"Dh6rUUyAKBBO6ahF7qpasYF9osoWixZGKktD+agCbZgp0KvBpbNESN99YXd7e9OCI6QY05QqoMqZiHwg",
+	"Un8gTqp3wtm2Sxe6gmbElVozRpKNve1nm6iX+AgSinXg8LaiKhFUBR+6X/sWExiuVnaYIJLwR5fnF1Hd",
+	"AZ0vFWbdEduM9Cz5puaOZquTmAE1MC9VhnhFXY095NGl0kefE0hTWVXPr0xYeJF23cX4NpM+tOM7v1q/",
+	"l/hGnbh3JzKtnK4L2l7eO9XKPv9sreef3lx186Zhd4xNV5u3mbpK9l2A1JRzHteJDR0ydtlugVoUQcJi",
+	"vtlnYm++q+WH7RhIaOwm4OQZqyfPQLERQysGGwgfbP+J9sm5lVyKOqZ2wwtwuZK51UJRkNtEBXFCMdqL",
+	"sxnacOvgS3JcAyLRRQVV/QZkWbHr9O35BQnWPuxGllZjpzvCl472Ud8xyjygyR+BJnu7u98KfYIA+Kpf",
+	"cwU51UUtuwFbcDGGThcJSC08+o1lnzuVr0sPe85i1FJyqla4TtEpTZBA9rb3vOW5ELKybTsO2OGbDm9+",
+	"TBn6ir7NHQEv7/7IG+5B/htZLfduSnxngTwb5YBr0NjjIIS0k/kNem+kqLPDBj1Ca8dsXY3UpYDodIIp",
+	"Kzp3sSNR2jp0Aax1A+J5AovtTP3IY9/D3Sp7S55s9Wd3JHb7XGyumfK9419l9/nQgNoWiFFoUYJ6r2HU",
+	"BBb/EAl6UrnyzqgXzsoAfPRpY8wXht+zwtBGoxP0ZVuSUoxqJKvSulQIdDFIMimuN++hS2Hdy3yvOVvd",
+	"oa5iHJgg4YVXtDxUous6QJP5pqwLoj1cLX2RSZ/bSjT4ACx0qlqME3YMAgnR4BVvih3qXMJsn5yxkaWs",
+	"4BuFGIip6/K0MSx7sg4TMmw3ZbW/i3Rltb/GoE2n8gtp6KaP7rCfVjhgfYGMvT2YrDsprmPQ9wKj+U/r",
+	"YP7vHPdazXYfUO8B9b5n1Kv6cvrOHsQq2Ygpa4GdK5Gy5Qt2d0JePS4T2CKCP6K8EAK9nJX+ULYttDK7",
+	"E7DQ3xPKWOSkKYsNhBfR6pryrumsBjVDDM0YkYpZeQ7DoCvVoAPqibb/Dc0WUQ+zXe6LRn2Y7xzeglow",
+	"3xW0oaGbmjlsewCRbwAi5YXNGFaiQ6mFGjbzqI4XnAa6UniV14EZcP0Hu/Hl3OVZXJ5fJATqsgGl1phK",
+	"kfJCSwQ5w5Sll43h3vazoZWvSsb25XffqGazT44HouV/rTpZA7qFdCFZ0MfCRQPlGopMCjZlnz5hw0OM",
+	"ofOQM6Lqy98HggVNbzNWpYp4zdKyyeHZ0cXRm4vjt2+uTo/Ojt++GO4TIacsIUjhdgZTQLkQzbTM0GQg",
+	"fAWAkas0l5RNV9y8XS+WpA5WSKx8BwSIsTo24ewaI8esxk0FepexLWoyEBwd0eBdYdNrLIAwohp8RIqz",
+	"zzr7DBuzMn7NrsnuCOUc8IIybVg6QQAfiLIHpFu0Jb0yJpmSVEkhuRwzWm+5txM78TbxuTciCCMfiEZw",
+	"tpWP0VPGqfOpu/gnbAIWw/MjRTUsMAKtCOZ3BM2t7pv3DZ6P25EKrTafLRkU7wIGfz/g9B3jtMXD6iCI",
+	"LkK3cvvQXLxMAy3XQegqaXsZRE+K67AswYaH7U0nkFr4sF8NGn87w52T2KriO6TiQfbmz4CA1uAghBhQ",
+	"irmwRgz9tyMCodgmNoCswKX0lpvyb5gtlbGB8ENVtQc6fdNOw4XzMsbkO5cDW2WaHtTcBzX3e0Q+e+k9",
+	"ogQe55sg2tYHn1a9CNyOG1YxJhC1NArGJWY9J6HW7cVQWoX8ufZyFQbFkKbM7/5xbGrfq9L5ADQPQBMA",
+	"jbvMjftdQcA6kKN8/b+qJmkUa06l9kTialdadSsIqtEslJOGk+IaIw6HqWE+7M4qQ8Y3WxwSORDDoCCO",
+	"78aI2qR/JG4Bc1M9pPoH8Gm2Ci8+YNEDFn2vWOT1qfosagJpHMc6uGR8RZ/l8g8mJ/ny7WjwE4WcyTLG",
+	"2E7F/cKFAT93CdNSMeotAhGkKcsJ/RhI0yqO9IA0D0jzXToAqo7XLiHAKGqpmjnJpzqMKmVnZahZRdlq",
+	"C0Cu0GP1ZUyALrKK1BapUl9v8703yNKq/vWALA/I8v0hy3FVubrWqSqj9SIcmetGHA0ofsUbPrvFcQLM",
+	"ZwCrMT6MWJOQEePGlRRDgw16wgbC615AdEqzrqiBE6bNcauN8W2lXt6ftMcF6Yc7jUpVT//Q/MO5/sgR",
+	"zGqSy30v8tAibrtLSrbiZ25A8sGtC733kWv3uG79E719/6ug9qvhHL2zkAlXb8TeJgLkF/cg/sleqMIw",
+	"UkUHGeYTiUQxBcWSgRCgdYFJilWNLl4IweIB2YWYu4TfhMh8o8uoAxUHG49Z/xuTzPyJlJhGNqwSCZ20",
+	"srkGWSzM8Th5FARueT9/JNctoxg2hmlpSV3kG4MQckaFTBqZZwOBabR1LEFH4kejq/m6ImCjRXzp/v8G",
+	"lBQXr+pt7H/jPI3LMPguKQ8xciqkdShr0tDjlEsNy+teNSlqCmSoQEs+g2yYkKEPWRwSSYaOQ16lWC1o",
+	"iMXg0Doq674PA+GL5nUQJuVEFygcusCX2un0yFVP8hX3Y1hkl3OrFHhvlJEG8Nll/jFayfJb8xBZeM/E",
+	"/4rh1JEhaeRebyimJUe4aV1YIgm9vqZYjGxdLuV/xeDDgppWZR4kFjngXP5SMMe5qphmhLnSQpIQEBih",
+	"Njx+c3F09mcf2ef+cXz0l6sXB389H7rQPkY4nUnlqgu5dme5Au2ipqliqYz7YlKpsgYWVMv4IRGlWt4D",
+	"qjygynqoota8vesCSM6pWA07UD7CWDupsrLofN29BispYOStz5gosxUUd2Xy3PtCioGY0Mru8NwpUlVq",
+	"g/7yf2OQcTBW0BA9Tu28f0iwsCt7wIkHnLg5Tqx8U7P64q2LGwpWlDoaKapQTo6i7ToDXk6lmi10yB9n",
+	"R0uEj7LwbEYNXU3qOIMfV+Rwa3vAkQccuSGONBMOy4u7LkwY+h62UuwbtzAYoxo/dyXlKv2B8Gb+ZJ/8",
+	"E21Dw8XBvxxdHf7Twdmroy58SEguWVMj+/J7ZaHFtJ+uePm6893b0Y9p/Jjr7feAFw94sSJetMzsS+/v",
+	"QgDxBdp8h/ZFPhksJjvxlfonxXXDI5PEHDJJ7Y8pb3tC0FoaS/YsnTpQm07951zNKGj6dEjg0sHeIJik",
+	"BF65aRWCctHzdUHcZeVvX4F5XW/MHd7DYJTb9vo06Od1WIevyn7CLNAcFHH5TyMXPregUU27M268HjIo",
+	"7LaCjezCxmrlcexjX+cCfGoZVP4ALpUkqpBcJgSIT6DFin/9gTi21KTAt66qC3EjiUwpq2qbGtZxpG+b",
+	"jZ/u7FDDcQ7StNOpd+qWT8CtJnF1BcplfmtH30l1Hrj3dVs86osv0vatcu2N8JhDK2rzqQjlPMZv6yXS",
+	"id0E6ZN4w9rZvg8J1r925a6DMNJ+R/XG8EjKtst3wtfDtp0r8fTbK4z4Bj64pUVI7aJuUHhPefVavLTZ",
+	"uUIBhmDdPcU+/g3/f+yU8aCYZJdCbp9ZbWr7zZLOunBZ6jOXu8ElKbRr57K3vWMZoZCknAKhwj7Dwi6U",
+	"zPUM0hqRFNV0Fv4FCZT1yaUYiKA2vvdHtnbty+9kb3svruDP5Pvo5VpeItFv5Rp1EmPRPpHoP0frfndk",
+	"//5Jmq0KhkgkrgzEXZNxoX0l1A7vuL1J/FFRtYNPU4mNyFzzqZJLx5uvWDniT14NdBw9LdhA6BTGnDUa",
+	"fcQoCfvrwqXGtqZ3gcytJr7fGJu9GIDriwl6riWF2+97q009+1aI7s7JpfM7wd4LAXdyHx7/Zv9nQT1j",
+	"ml5zWFijqppQWVsWw+FomqIyUYm2dQuoKRjjtBjsGaOg7pyWEDYQ2BYH6/khDbjSoWWHnLqObaGxc6zr",
+	"PDPGSjJ24AD3sdLuQPj+xBsx2LeT2nQSc8k9XFV+vyjXcBEbP7p2I8lA1K0OqeUlYUkV0qqo8qJ8VLmC",
+	"Py6RJ1Jd5TI42aWM5znGV6MyUW16NSkFRH/5d9/pQJKNvd3daEedF+5oPcAs506OJL6SOW1/K/w4rfay",
+	"Oqv+vbSw3BwTKtpqwMKtsUkFhUDD6+Lo8GM7ciqVZq7CbyrFmBViXPbPhnHhWppyLonOpTJYSKQQLHV1",
+	"pl0rj3aM+ED4sFbLREPbTUJ8mxMgG2WToM2uwPGz5hruNnL8oXXNovv6z7JQAj6u1r2mJKnnzZ5Rqeuc",
+	"xkNt4N73Qq7vx8K7EFzH9iVa0CEHG10wXo4h/fWvEs1yhUxgfrg+GSoYgQKRAqa6M47laqvG9yWOUMNS",
+	"uo+8uMnEijG2O7cMqKwmWWaslrMZCGyh8zxorBMOsWKTnM4GFI3bfUdC8ks6Zfzjt3ZG+Mvilpkt7jdR",
+	"nXWr3QSeWJgspov6ZG69B8XyGR8HVFoVDXxobnOjRNJTe3eNKRTFiM+5271ZFZm0okFFIUzMMejFsDMv",
+	"B6yYrlJh3irJKvEUFdf5D9PyYSDm17hPmiksnEO5UuhMYpkTCO78Ct/fBJbqjObSV1rEVJrhHVY3Nnpt",
+	"8rFanDKLLd0jxqFsm6QkR9+46xpqQMkyf5lhG3u5j54VUEqqitQyHI4oNqZOlrQ/YTfict7OWAPuBV/M",
+	"2aDPDpfnlUr7hN1Mhg0nQ07OsIQy6pxY0ZRc0/T9WMlCZPtkiEVhIBsSrC5KvX/N+/s3Xh1dEF1w/sjt",
+	"xWafVD3kBgLX7qA7KAXx5feAhbrXvNXfqrIkk3mOqjWy26gxCd+JUH8Xx5wW3LCcKvN4JNV0K6OGNmnf",
+	"ahigDHM3x04b/y/VlBor7zJBUUidE2IDNvqze+9d9ZS8/huk37xYp+PxbouivLbaejydBp+V5WE1+aw7",
+	"I89ld7/ZTIPLUxK1fE5YSLh21lhhGJ3kPxAD3nnyxzBgPH8rt+LObxye/5lI8q8n5/+66Yr+esC5Dd7r",
+	"wXNZbiCdUfHJh0K4CqU4teZsHMJYEdz3fIuPNdz3MQhWIW9i54R69bwMUmgKeHhFnJRHNmpI1AUZ2i9x",
+	"BjquuL+CJlB5cl830skz4LvOMVwKHo8CLLjHfaMOmlyqECWfCchmbYJdSKihQuCDgytJdcM5/jIQlis7",
+	"eqEY41JYtVRqQzeJtwS0MlbDOiucEg7jsS9u3mGAci0YA+pdhSjvKzn6YZYoYPedGC9FNdVkjjYix34j",
+	"wnxMlWKzRTVz6vjxR/is621cUaPF9GNDOaN9cgrKKzh2kqjvgLEyQio5VVYIDCLDB0Kzymgynx6bkFwB",
+	"FlxB0Re7KNe7MYG6UzCBBlEPxAwyKRbkux34JX8F9d6f3kL0j6qDuuCSLavYUyHeQ6ToNxPXQthXS670",
+	"hruZVrPjjbhLfMze7fbV3rwZ+GAAZmq2qDEwzRdpxGdBD1FLuxTblbkuGIZij2HFCp0yI4kkQrr+YwMx",
+	"PDu6fHP88vjwAAPUD9++uTg4vLg6uLg4en16cT6sPmbXzzkzrC3CrRSa7oDl0C3nwK3mh8CXckkPEPMA",
+	"MTeCmK772pZobgYgI8m5/LBV5CtCR524m2GAgpzmdCxo6O0pJ9Qnx9Xj3kRmDGiGEs4csLx8e3Ly9i+X",
+	"p1dHfz46++swISOGyXUdj50PicUTrCjHwdQTGAjM7unGGKdqvcR1X+Y/BMaUi3kAmQeQuTHILLrZN8OW",
+	"G1f0wLReqqBKwA8Vtwkl10zLsQv98t1U5T4ZchhTPkwGwtcWGiZkaBRlgonx1Qep3ttfoIz28cq/NlyW",
+	"XXuTpNr7iBB/cNmOB4j4EVQd0Mx3+Ixd1eAyfiVcbFmyyYpFAaMvmdYt0JhvNjppWpPtVFRG5ySPuhzQ",
+	"2dHr4zcvjs6GzjsYA4dzP7UfFB7K5T3AxANMrAUTo6UX8magMIXpNaitulZ5NyZgv/TSIJMssIyW/UlL",
+	"ew2QKRNSgRCAoCGkIAI9U4WQAxFaThuFq+s6JK4MuhhR8YlhuWuM93ZVxOooOj8qmnYHImNkj1Ah2GaC",
+	"hhGpMiYgKKbmIxBcyaGyxUOnTRfLLQ6Ej01Hj5nLDvYGKte4M+gQgeUZ0diMNbaxIYSQJgxWx6j3RkvQ",
+	"yvTvgmwivpDwKRdT7lwwisvn2M2+3nUXWe9cfP6gEheTXnC0QhWC+F3RqRRSp9gGH1XJQpC93d1oQ1FL",
+	"Kk7Je43E80MgtFtKVer93uHzcbuR70JoThrlZlH+d/fiAbO/IWYjQjbSI1uFf1kTJUPsowHg3dB2nYOa",
+	"gtZytcpLmXSlYF1cN76IWCkdUVlEwvAyvHq0khHcSsoyTE3B7/To7PXR+flbX2klC9Dy5ibs03JVD86x",
+	"B1Hw/3ONcfmtXY4czpbTHSp8Ak5ecvX1wwbEiF6T4ppseMnr8OK4DM3ElupyWgjfiaKQxLXmS1yoZyHI",
+	"qRVwzi8Ozi7Cl7B0hn0vZTnb9CKMEDJsb1wKbi74WMgppi9iyi43HlYbDZVds2iXllKOxcgvBeWFFejs",
+	"Ip6XC0DRp54bdol3eVqQEPBNBzVzopecgjGgyhIvPk0iTJ9o1HupelJDVyrUuT+NOXBrX1Esyt3d+JAs",
+	"6Xv4vJSW8Tv2UuMSJdFgF6U1hhzG8phcf7UaZOBXOs055kYZtr+7GwsmjcQUlWeJVQICEnOd9Weg4DlG",
+	"DrPlM+Iwg2YrkEXA53b4BN+521wqP1JHKlV1r2oqvpco+vSrKrP4c3V9PBEsXO6xvZtKLWyfZah+vwCW",
+	"qJVtXazOfKWeIGVxPyyfRHUOxlDh8v91QUmZruj0OoshrieHPZNcsSlLSMqoTgtRtXAwLPeOwmnuMp85",
+	"Xdoc5wJXs1Jq43fSZcauqIu4j/3mlIryN6DsVjpfOX5AHC53PiFzR9xJhfabkBaKmY94WtdAFaje/s/v",
+	"7M5qULMueD44PS6NFtpQzgOyxNecGC1JJtPC8wldOD7pg9gnUhuLeIXivf3eY5qzx7MdFET9XOcGlWMm",
+	"XLY8Vr2Aqm5FUmb1W6zxvyMuutgeTUV4Lh9e9uYBO15jCRPgmxcvIWOsZsVIRj0zxzzmYJRWGnOEO7j7",
+	"2tCVWmVmnI18WtgBObhLjG8gO/OgA8Sy/RETciBoo40eAatnhN07MkZGKOCLTxR7sNTgUl50X53LryIg",
+	"lPkVHPqUIZccZYEmBzVjZbm4jjIE9ccbFcyip7EoYL3SpsBbyIIwePDprdBOb7UiGUtlGRbQ3K4qqqqx",
+	"BXMC5fxM12hKhntVNzgiWDkrUm6vMYWwLuDnd5//XwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -123,7 +123,7 @@ func TestEveryRequestInputHasALabelForItsErrors(t *testing.T) {
 		key := "web.cases.field." + strings.ReplaceAll(name, ".", "_")
 		require.True(t, w.catalog.Has(key), key)
 	}
-	for _, kind := range []casework.EventKind{casework.EventFiled, casework.EventRouted, casework.EventTransferred, casework.EventSchoolChange, casework.EventNoticeUndelivered} {
+	for _, kind := range []casework.EventKind{casework.EventFiled, casework.EventRouted, casework.EventTransferred, casework.EventSchoolChange, casework.EventNoticeUndelivered, casework.EventPersonalDataErased} {
 		require.True(t, w.catalog.Has("web.cases.event."+string(kind)), kind)
 	}
 	for _, r := range casework.WithdrawalReasons {

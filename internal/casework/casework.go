@@ -159,6 +159,9 @@ const (
 	// EventSchoolChange: an intervention of the orientation service found the pupil must
 	// change school; School is the school left, and the case is back with its hub.
 	EventSchoolChange EventKind = "school_change"
+	// EventPersonalDataErased: UST erased the closed case's personal data on request;
+	// Note is the reason it gave.
+	EventPersonalDataErased EventKind = "personal_data_erased"
 )
 
 // Event is one entry of a case's timeline. Seq numbers a case's events from 1 and never

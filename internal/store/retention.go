@@ -80,13 +80,14 @@ func (s *Store) PurgeRetention(ctx context.Context, before, now time.Time) (Purg
 }
 
 // EraseCase pseudonymises one closed case and its interventions at once (erasure on
-// request), reporting whether anything changed (false when it was already done). It
-// returns ErrCaseOpen while the case runs and ErrNotFound for an unknown case. Only UST
-// and the worker may erase.
-func (s *Store) EraseCase(ctx context.Context, id string) (bool, error) {
+// request) and records it on the case's timeline as EventPersonalDataErased by actor,
+// with reason as its note. It reports whether anything changed (false when it was already
+// done, which records nothing), returns ErrCaseOpen while the case runs and ErrNotFound
+// for an unknown case. Only UST and the worker may erase.
+func (s *Store) EraseCase(ctx context.Context, id, actor, reason string) (bool, error) {
 	var changed bool
 	err := s.inOrg(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, eraseCaseSQL, pgx.NamedArgs{"id": id}).Scan(&changed)
+		return tx.QueryRow(ctx, eraseCaseSQL, pgx.NamedArgs{"id": id, "actor": actor, "reason": reason}).Scan(&changed)
 	})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -169,20 +170,31 @@ func TestErasureOnRequestIsUSTsAndOnlyForClosedCases(t *testing.T) {
 	require.NoError(t, rows.Err())
 	ust := store.WithOrg(m.ctx, "ust")
 
-	_, err = m.app.EraseCase(ust, ids["awaiting_decision"])
+	_, err = m.app.EraseCase(ust, ids["awaiting_decision"], "ust", "richiesta della famiglia")
 	require.ErrorIs(t, err, store.ErrCaseOpen)
-	_, err = m.app.EraseCase(ust, uuid.NewString())
+	_, err = m.app.EraseCase(ust, uuid.NewString(), "ust", "richiesta della famiglia")
 	require.ErrorIs(t, err, store.ErrNotFound)
-	_, err = m.app.EraseCase(store.WithOrg(m.ctx, "comune:015146"), ids["withdrawn"])
+	_, err = m.app.EraseCase(store.WithOrg(m.ctx, "comune:015146"), ids["withdrawn"], "comune:015146", "richiesta della famiglia")
 	require.Error(t, err)
 
-	changed, err := m.app.EraseCase(ust, ids["withdrawn"])
+	changed, err := m.app.EraseCase(ust, ids["withdrawn"], "ust", "richiesta della famiglia")
 	require.NoError(t, err)
 	require.True(t, changed)
 	c, err := m.app.GetCase(ust, ids["withdrawn"])
 	require.NoError(t, err)
 	require.Empty(t, c.MinorGivenName)
-	changed, err = m.app.EraseCase(ust, ids["withdrawn"])
+	events, err := m.app.Timeline(ust, ids["withdrawn"])
+	require.NoError(t, err)
+	require.NotEmpty(t, events)
+	last := events[len(events)-1]
+	require.Equal(t, casework.EventPersonalDataErased, last.Kind)
+	require.Equal(t, casework.UST, last.Actor)
+	require.Equal(t, "richiesta della famiglia", last.Note)
+
+	changed, err = m.app.EraseCase(ust, ids["withdrawn"], "ust", "di nuovo")
 	require.NoError(t, err)
 	require.False(t, changed, "erasing twice changes nothing")
+	again, err := m.app.Timeline(ust, ids["withdrawn"])
+	require.NoError(t, err)
+	require.Len(t, again, len(events), "and records nothing")
 }

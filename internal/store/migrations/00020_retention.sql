@@ -137,10 +137,12 @@ END
 $$;
 -- +goose StatementEnd
 
--- Erasure on request: UST (or the worker) pseudonymises one closed case at once. An open
--- case is refused here too, whatever the caller checked.
+-- Erasure on request: UST (or the worker) pseudonymises one closed case at once and
+-- records it on the case's timeline (kind personal_data_erased, by actor, with the reason
+-- as its note). An open case is refused here too, whatever the caller checked. Erasing a
+-- case already done changes nothing and records nothing.
 -- +goose StatementBegin
-CREATE FUNCTION approdo_erase_case(case_id uuid) RETURNS boolean
+CREATE FUNCTION approdo_erase_case(case_id uuid, actor text, reason text) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
     st text;
@@ -155,7 +157,14 @@ BEGIN
     IF st NOT IN ('completed', 'withdrawn') THEN
         RAISE EXCEPTION 'case is open' USING ERRCODE = '55000';
     END IF;
-    RETURN approdo_pseudonymise_case(approdo_erase_case.case_id);
+    IF NOT approdo_pseudonymise_case(approdo_erase_case.case_id) THEN
+        RETURN false;
+    END IF;
+    INSERT INTO case_event (case_id, seq, at, kind, actor, note)
+    SELECT approdo_erase_case.case_id, coalesce(max(e.seq), 0) + 1, now(), 'personal_data_erased',
+           approdo_erase_case.actor, approdo_erase_case.reason
+    FROM case_event e WHERE e.case_id = approdo_erase_case.case_id;
+    RETURN true;
 END
 $$;
 -- +goose StatementEnd
@@ -190,13 +199,13 @@ $$;
 -- +goose StatementEnd
 
 REVOKE ALL ON FUNCTION approdo_pseudonymise_case(uuid), approdo_pseudonymise_closed(timestamptz, int),
-    approdo_erase_case(uuid), approdo_purge(timestamptz, timestamptz) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION approdo_pseudonymise_closed(timestamptz, int), approdo_erase_case(uuid),
+    approdo_erase_case(uuid, text, text), approdo_purge(timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION approdo_pseudonymise_closed(timestamptz, int), approdo_erase_case(uuid, text, text),
     approdo_purge(timestamptz, timestamptz) TO approdo_app;
 
 -- +goose Down
 DROP FUNCTION approdo_purge(timestamptz, timestamptz);
-DROP FUNCTION approdo_erase_case(uuid);
+DROP FUNCTION approdo_erase_case(uuid, text, text);
 DROP FUNCTION approdo_pseudonymise_closed(timestamptz, int);
 DROP FUNCTION approdo_pseudonymise_case(uuid);
 DROP FUNCTION approdo_without_notes(jsonb);

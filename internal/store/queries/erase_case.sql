@@ -1,2 +1,3 @@
--- Erasure on request: pseudonymises one closed case now; raises on an open one.
-SELECT approdo_erase_case(@id)
+-- Erasure on request: pseudonymises one closed case now and records it on its timeline;
+-- raises on an open one.
+SELECT approdo_erase_case(@id, @actor, @reason)
