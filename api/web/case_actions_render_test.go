@@ -90,3 +90,29 @@ func TestDirectPageRenders(t *testing.T) {
 		require.Contains(t, body, want)
 	}
 }
+
+func TestUSTErasureFormShowsOnAClosedCaseOnly(t *testing.T) {
+	t.Parallel()
+	w := testWeb(t)
+	form := func(v app.CaseView) *ustForms {
+		t.Helper()
+		c, _ := gin.CreateTestContext(httptest.NewRecorder())
+		c.Set(sessionKey, store.Session{User: store.User{Organisation: casework.UST}})
+		f, err := w.ustActions(c, v)
+		require.NoError(t, err)
+		return f.(*ustForms)
+	}
+	closed := app.CaseView{Case: store.Case{ID: testCaseID, Stage: "withdrawn", MinorGivenName: "Olena", MinorFamilyName: "Kovalenko"}}
+	require.True(t, form(closed).Erase)
+	require.False(t, form(app.CaseView{Case: store.Case{ID: testCaseID, Stage: "enrolled", MinorGivenName: "Olena"}}).Erase, "open")
+	require.False(t, form(app.CaseView{Case: store.Case{ID: testCaseID, Stage: "completed"}}).Erase, "pseudonymised already")
+	require.False(t, form(app.CaseView{Case: closed.Case, Timeline: []casework.Event{{Kind: casework.EventPersonalDataErased}}}).Erase, "erased already")
+
+	code, body := renderAs(t, w, casework.UST, "case", view{Data: casePage{View: closed, Key: "web-k", UST: form(closed)},
+		Errors: map[string]string{"cancellazione.reason": "è obbligatorio"}})
+	require.Equal(t, http.StatusOK, code, body)
+	for _, want := range []string{`action="/casi/` + testCaseID + `/cancellazione"`, `name="cancellazione.reason"`,
+		`for="f-cancellazione-reason"`, `è obbligatorio`, `name="csrf" value="csrf-token"`, `Cancella i dati personali`} {
+		require.Contains(t, body, want)
+	}
+}
