@@ -51,7 +51,7 @@ func TestRetentionPseudonymisesClosedRowsAndKeepsTheStatistics(t *testing.T) {
 			    '{"languages":["uk"],"guardianName":"Iryna Kovalenko","guardianPhone":"+39 333 1234567",
 			      "guardianEmail":"iryna@example.org","guardianLanguage":"uk","residenceAddress":"via Roma 1","notes":"arrivata a marzo"}',
 			    '{"School":"MIIC90001A"}', @enrolled);
-			INSERT INTO case_event (case_id, seq, at, kind, reason, note) VALUES (@id::uuid, 1, @at, 'rejected', 'la madre ha detto', 'chiamare Iryna');
+			INSERT INTO case_event (case_id, seq, at, kind, reason, note) VALUES (@id::uuid, 1, @at, 'rejected', 'no_seats', 'chiamare Iryna');
 			INSERT INTO case_event (case_id, seq, at, kind, hub) VALUES (@id::uuid, 2, @at, 'routed', 'cti:21');
 			INSERT INTO intervention (id, case_id, referral, school, reason, stage, outcome, interview, plan, reviews, timeline, seq, opened_at)
 			VALUES (@id::uuid::text || '-1', @id::uuid, '1', 'MIIC90001A', 'no_answer', 'resolved', 'resolved', '{"Date":"2026-11-20"}',
@@ -141,6 +141,9 @@ func TestRetentionPseudonymisesClosedRowsAndKeepsTheStatistics(t *testing.T) {
 		Scan(&stats.at, &stats.kind, &stats.relation, &stats.year, &stats.comune))
 	require.True(t, stats.at.Equal(nov), "the dates of stage changes stay")
 	require.Equal(t, "routed", stats.kind)
+	var rejection string
+	require.NoError(t, m.owner.QueryRow(m.ctx, `SELECT reason FROM case_event WHERE case_id = $1 AND seq = 1`, closed).Scan(&rejection))
+	require.Equal(t, "no_seats", rejection, "reasons are codes and stay")
 	require.Equal(t, "child", stats.relation)
 	require.Equal(t, "2014", stats.year)
 	require.Equal(t, "015146", stats.comune)
@@ -197,4 +200,48 @@ func TestErasureOnRequestIsUSTsAndOnlyForClosedCases(t *testing.T) {
 	again, err := m.app.Timeline(ust, ids["withdrawn"])
 	require.NoError(t, err)
 	require.Len(t, again, len(events), "and records nothing")
+}
+
+func TestRetentionPurgesRawMessagesSpentSessionsAndTokens(t *testing.T) {
+	t.Parallel()
+	m := setupMonitoring(t)
+	now := time.Now()
+	old, recent := now.Add(-3*365*24*time.Hour), now.Add(-time.Hour)
+	user := uuid.NewString()
+	for _, q := range []string{
+		`INSERT INTO organisation (id, kind, name) VALUES ('comune:015146', 'comune', 'Milano')`,
+		`INSERT INTO app_user (id, organisation, email, name, role) VALUES (@user, 'comune:015146', 'a@example.org', 'A', 'operator')`,
+		`INSERT INTO pec_receipt (message_id, kind, issued_at, received_at, raw) VALUES
+		    ('m1', 'accettazione', @old, @old, 'raw old'), ('m2', 'accettazione', @recent, @recent, 'raw new')`,
+		`INSERT INTO pec_inbox_rejected (reason, raw, received_at) VALUES ('x', 'raw', @old), ('y', 'raw', @recent)`,
+		`INSERT INTO account_message (user_id, kind, secret, created_at) VALUES (@user, 'invitation', NULL, @old), (@user, 'reset', NULL, @recent)`,
+		`INSERT INTO user_session (id, user_id, secret_hash, csrf_token, expires_at, revoked_at) VALUES
+		    (gen_random_uuid(), @user, 's1', 'c', @recent, NULL),
+		    (gen_random_uuid(), @user, 's2', 'c', @now::timestamptz + interval '1 hour', @recent),
+		    (gen_random_uuid(), @user, 's3', 'c', @now::timestamptz + interval '1 hour', NULL)`,
+		`INSERT INTO password_token (id, user_id, purpose, secret_hash, expires_at, used_at) VALUES
+		    (gen_random_uuid(), @user, 'invitation', 't1', @now::timestamptz + interval '1 hour', @recent),
+		    (gen_random_uuid(), @user, 'reset', 't2', @recent, NULL),
+		    (gen_random_uuid(), @user, 'reset', 't3', @now::timestamptz + interval '1 hour', NULL)`,
+	} {
+		_, err := m.owner.Exec(m.ctx, q, pgx.NamedArgs{"user": user, "old": old, "recent": recent, "now": now})
+		require.NoError(t, err, q)
+	}
+	before := now.Add(-17520 * time.Hour)
+	got, err := m.app.PurgeRetention(store.AsSystem(m.ctx), before, now)
+	require.NoError(t, err)
+	require.Equal(t, store.Purged{PECMessages: 2, AccountMessages: 1, Sessions: 2, Tokens: 2}, got,
+		"an old raw receipt and rejected message, the old account message, the expired and the revoked session, the used and the expired link")
+	var raws []string
+	rows, err := m.owner.Query(m.ctx, `SELECT message_id || ':' || length(raw) FROM pec_receipt ORDER BY message_id`)
+	require.NoError(t, err)
+	raws, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Equal(t, []string{"m1:0", "m2:7"}, raws, "the receipt stays, proving delivery; its raw message goes")
+
+	again, err := m.app.PurgeRetention(store.AsSystem(m.ctx), before, now)
+	require.NoError(t, err)
+	require.Equal(t, store.Purged{}, again)
+	_, err = m.app.PurgeRetention(store.WithOrg(m.ctx, "ust"), before, now)
+	require.Error(t, err, "only the worker purges")
 }

@@ -56,9 +56,8 @@ BEGIN
     IF NOT FOUND THEN
         RETURN false;
     END IF;
-    UPDATE case_event e SET note = NULL,
-        reason = CASE WHEN e.kind IN ('rejected', 'withdrawn', 'transferred') THEN NULL ELSE e.reason END
-    WHERE e.case_id = approdo_pseudonymise_case.case_id;
+    -- An event's reason is a code (a rejection or withdrawal reason); its note is free text.
+    UPDATE case_event e SET note = NULL WHERE e.case_id = approdo_pseudonymise_case.case_id AND e.note IS NOT NULL;
     UPDATE notification n SET recipient = '' WHERE n.case_id = approdo_pseudonymise_case.case_id;
     UPDATE intervention i SET
         interview = CASE WHEN i.interview IS NULL THEN NULL ELSE i.interview - 'Note' END,
@@ -112,7 +111,7 @@ BEGIN
     WITH done AS (
         UPDATE reunification_journey j SET
             reference = j.id::text, family = approdo_pseudonymous_family(j.family), family_hash = '',
-            timeline = approdo_without_notes(j.timeline), escalation_reason = NULL,
+            timeline = approdo_without_notes(j.timeline),
             pseudonymised_at = now()
         WHERE j.id IN (SELECT x.id FROM reunification_journey x
                        WHERE x.pseudonymised_at IS NULL AND x.stage = 'closed' AND x.updated_at < before
