@@ -36,8 +36,8 @@ type Dependencies struct {
 	// empty hides them. TemporalNamespace is the workflows' namespace.
 	TemporalUIURL     string
 	TemporalNamespace string
-	// MonitoringMinCell is the smallest monitoring count shown as it is to readers other
-	// than UST; app.DefaultMinCell when zero.
+	// MonitoringMinCell is the smallest monitoring count shown as it is, to every reader
+	// (UST included); app.DefaultMinCell when zero.
 	MonitoringMinCell int
 	// TrustedProxies are the addresses or CIDR ranges of the reverse proxies in front of
 	// the API, whose X-Forwarded-For is believed. None by default: the client address is

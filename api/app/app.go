@@ -24,7 +24,7 @@ type Service struct {
 	// caller is told to retry, which is safe.
 	timeout time.Duration
 	now     func() time.Time
-	// minCell is the smallest count shown as it is to readers other than UST.
+	// minCell is the smallest count a monitoring figure shows as it is, to every reader.
 	minCell int
 }
 
@@ -38,8 +38,8 @@ type Options struct {
 	Timeout time.Duration
 	// Now is the clock of validations and overdue flags; time.Now when nil.
 	Now func() time.Time
-	// MinCell is the smallest monitoring count shown as it is to readers other than UST
-	// (MONITORING_MIN_CELL): smaller ones but 0 are shown as "<MinCell". DefaultMinCell
+	// MinCell is the smallest monitoring count shown as it is, to every reader, UST
+	// included (MONITORING_MIN_CELL): smaller ones but 0 are shown as "<MinCell". DefaultMinCell
 	// when zero; 1 shows every count.
 	MinCell int
 }

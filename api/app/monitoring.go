@@ -11,11 +11,11 @@ import (
 	"github.com/approdo/approdo/internal/store"
 )
 
-// DefaultMinCell is the smallest count shown as it is to readers other than UST: 1 to 3
-// are shown as "<4".
+// DefaultMinCell is the smallest count shown as it is in a monitoring figure: 1 to 3 are
+// shown as "<4", to every reader, UST included.
 const DefaultMinCell = 4
 
-// Suppress is a count as it may leave UST: a count from 1 to threshold-1 is
+// Suppress is a count as a figure shows it: a count from 1 to threshold-1 is
 // "<threshold", so that a small group of minors cannot be told apart. 0 stays "0"; a
 // threshold of 1 or less suppresses nothing.
 func Suppress(n, threshold int) string {
@@ -103,7 +103,8 @@ type JourneyRow struct {
 type Figures struct {
 	Query       MonitoringQuery
 	GeneratedAt time.Time
-	// Threshold is the suppression applied: 0 for UST, who sees every count.
+	// Threshold is the suppression applied (MONITORING_MIN_CELL), the same for every
+	// reader; 1 or less suppresses nothing.
 	Threshold int
 	Rows      []FigureRow
 	// Totals sums every row (its Key is empty), suppressed like a row.
@@ -130,12 +131,10 @@ type PlacementTimes struct {
 	Rows        []PlacementRow
 }
 
-// threshold is the suppression a reader gets: none for UST, whose own lists show every
-// case anyway.
-func (s *Service) threshold(reader casework.Org) int {
-	if reader == casework.UST {
-		return 0
-	}
+// threshold is the suppression of every aggregate figure, for every reader: a figure
+// leaves the case lists (exports, charts, the counts given to comuni and hubs), so UST's
+// own figures are suppressed too; UST sees exact data only in its case lists.
+func (s *Service) threshold() int {
 	return s.minCell
 }
 
@@ -172,7 +171,7 @@ var rome = func() *time.Location {
 }()
 
 // Monitoring returns the territorial monitoring table of the cases the reader sees, with
-// small counts suppressed for every reader but UST.
+// small counts suppressed for every reader, UST included.
 func (s *Service) Monitoring(ctx context.Context, reader casework.Org, q MonitoringQuery) (Figures, error) {
 	p, err := q.period(false)
 	if err != nil {
@@ -188,7 +187,7 @@ func (s *Service) Monitoring(ctx context.Context, reader casework.Org, q Monitor
 	if err != nil {
 		return Figures{}, unavailableOr(fmt.Errorf("monitoring: %w", err))
 	}
-	th := s.threshold(reader)
+	th := s.threshold()
 	f := Figures{Query: q, GeneratedAt: now, Threshold: th, Rows: make([]FigureRow, len(rows))}
 	var total store.Figures
 	for i, r := range rows {
@@ -233,8 +232,8 @@ func add(a, b store.Figures) store.Figures {
 }
 
 // PlacementTime returns the time from filing to placement of the cases the reader sees,
-// by hub or by month of filing (q.By is store.ByHub or store.ByMonth). For readers other
-// than UST a group of fewer cases than the threshold shows no median.
+// by hub or by month of filing (q.By is store.ByHub or store.ByMonth). For every reader a
+// group of fewer cases than the threshold shows no median.
 func (s *Service) PlacementTime(ctx context.Context, reader casework.Org, q MonitoringQuery) (PlacementTimes, error) {
 	p, err := q.period(true)
 	if err != nil {
@@ -245,7 +244,7 @@ func (s *Service) PlacementTime(ctx context.Context, reader casework.Org, q Moni
 	if err != nil {
 		return PlacementTimes{}, unavailableOr(fmt.Errorf("placement times: %w", err))
 	}
-	th := s.threshold(reader)
+	th := s.threshold()
 	out := PlacementTimes{Query: q, GeneratedAt: now, Threshold: th, Rows: make([]PlacementRow, len(rows))}
 	for i, r := range rows {
 		row := PlacementRow{Key: r.Key, Cases: cell(r.Cases, th)}

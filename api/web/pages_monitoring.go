@@ -134,7 +134,8 @@ type figureTable struct {
 	Rows    []figureRow
 	// Totals sums every row, suppressed like one.
 	Totals []app.Cell
-	// Suppressed says small counts are shown as "<n" (never for UST).
+	// Threshold is the suppression: counts from 1 to Threshold-1 are shown as "<n", to
+	// every reader, UST included.
 	Threshold int
 	// Export is the address of its export, without the format.
 	Export string

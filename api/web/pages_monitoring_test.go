@@ -35,27 +35,31 @@ func renderMonitoringAs(t *testing.T, w *Web, org casework.Org, target, page str
 	return rec
 }
 
+// sampleFigures are figures as app.Monitoring makes them for any reader, UST included:
+// counts from 1 to threshold-1 are suppressed.
 func sampleFigures(threshold int) app.Figures {
+	cell := func(n int) app.Cell {
+		if n > 0 && n < threshold {
+			return app.Cell{Below: threshold}
+		}
+		return app.Cell{N: n}
+	}
 	row := func(key string, filed, enrolled int) app.FigureRow {
-		return app.FigureRow{Key: key, Filed: app.Cell{N: filed}, AwaitingProposal: app.Cell{N: filed - enrolled}, Enrolled: app.Cell{N: enrolled}}
+		return app.FigureRow{Key: key, Filed: cell(filed), AwaitingProposal: cell(filed - enrolled), Enrolled: cell(enrolled)}
 	}
-	f := app.Figures{Threshold: threshold, Rows: []app.FigureRow{row("2026-01", 7, 5), row("2026-02", 4, 1)}, Totals: row("", 11, 6)}
-	if threshold > 0 {
-		f.Rows[1].Enrolled = app.Cell{Below: threshold}
-	}
-	return f
+	return app.Figures{Threshold: threshold, Rows: []app.FigureRow{row("2026-01", 7, 5), row("2026-02", 4, 1)}, Totals: row("", 11, 6)}
 }
 
 func sampleMonitoringPage(w *Web) monitoringPage {
 	f := monitoringFilter{By: store.ByMonth, From: time.Date(2025, 9, 1, 0, 0, 0, 0, rome)}
 	median, p90 := 36*time.Hour, 10*24*time.Hour
-	main := w.figureTable("tabella-casi", store.ByMonth, sampleFigures(0), "/monitoraggio/esporta?tabella=casi&"+f.params())
+	main := w.figureTable("tabella-casi", store.ByMonth, sampleFigures(app.DefaultMinCell), "/monitoraggio/esporta?tabella=casi&"+f.params())
 	return monitoringPage{
 		Filter: f, Dimensions: w.dimensionOptions(), GeneratedAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC),
 		Main: main, ByMonth: main,
-		ByComune: w.figureTable("tabella-comuni", store.ByComune, app.Figures{Rows: []app.FigureRow{{Key: "015146", Filed: app.Cell{N: 3}}}},
+		ByComune: w.figureTable("tabella-comuni", store.ByComune, app.Figures{Threshold: app.DefaultMinCell, Rows: []app.FigureRow{{Key: "015146", Filed: app.Cell{Below: app.DefaultMinCell}}}},
 			"/monitoraggio/esporta?tabella=casi&"+f.withBy(store.ByComune).params()),
-		PlacementByHub: w.placementTable("tabella-tempi-hub", store.ByHub, app.PlacementTimes{Rows: []app.PlacementRow{
+		PlacementByHub: w.placementTable("tabella-tempi-hub", store.ByHub, app.PlacementTimes{Threshold: app.DefaultMinCell, Rows: []app.PlacementRow{
 			{Key: "cti:21", Cases: app.Cell{N: 5}, Median: &median, P90: &p90}, {Key: "polo_start:polo-1", Cases: app.Cell{Below: 4}}}},
 			"/monitoraggio/esporta?tabella=tempi&"+f.withBy(store.ByHub).params()),
 		PlacementByMonth: w.placementTable("tabella-tempi-mesi", store.ByMonth, app.PlacementTimes{}, "/monitoraggio/esporta?tabella=tempi&"+f.withBy(store.ByMonth).params()),
@@ -77,6 +81,8 @@ func TestMonitoringPageShowsTablesChartsAndExports(t *testing.T) {
 	require.Contains(t, body, `<th scope="row">gennaio 2026</th>`)
 	require.Contains(t, body, `<th scope="row">Totale</th>`)
 	require.Contains(t, body, `data-value="7">7</td>`)
+	require.Contains(t, body, `<td class="text-end">&lt;4</td>`, "UST's figures are suppressed too")
+	require.Contains(t, body, "sono mostrati come «&lt;4»")
 	require.Contains(t, body, `<th scope="col" class="text-end" data-series>Iscritti</th>`, "the stages are the chart's series")
 	require.Contains(t, body, `<th scope="row">CTI 21</th>`)
 	require.Contains(t, body, `data-value="1.5">1,5</td>`, "the median in days")
@@ -291,4 +297,7 @@ func TestExportsCarryThePageFigures(t *testing.T) {
 	typ, err := x.GetCellType("Sheet1", "B2")
 	require.NoError(t, err)
 	require.NotEqual(t, excelize.CellTypeSharedString, typ, "counts are numbers")
+	typ, err = x.GetCellType("Sheet1", "H3")
+	require.NoError(t, err)
+	require.Contains(t, []excelize.CellType{excelize.CellTypeSharedString, excelize.CellTypeInlineString}, typ, "a suppressed count is the text <4")
 }

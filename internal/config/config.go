@@ -129,8 +129,9 @@ type Config struct {
 	OrientationEmail string `env:"ORIENTATION_EMAIL"`
 	PublicURL        string `env:"PUBLIC_URL" envDefault:"http://127.0.0.1:8080"`
 
-	// MonitoringMinCell is the smallest monitoring count shown as it is outside UST:
-	// smaller ones (but 0) are shown as "<MonitoringMinCell". 1 shows every count.
+	// MonitoringMinCell is the smallest count a monitoring figure (table, chart, export,
+	// API count) shows as it is, to every reader, UST included: smaller ones (but 0) are
+	// shown as "<MonitoringMinCell". 1 shows every count.
 	MonitoringMinCell int `env:"MONITORING_MIN_CELL" envDefault:"4"`
 
 	// AuditRetention is how long audit log entries are kept; at least six months, the

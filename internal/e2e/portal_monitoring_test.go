@@ -42,11 +42,12 @@ func monitoringCase(comune string, municipio int, level, birthDate string) map[s
 // not named is 0.
 type figures map[string]int
 
-// row is the group's counts in the order of app.MonitoringColumns, as text.
+// row is the group's counts in the order of app.MonitoringColumns, as text, as every
+// reader (UST included) sees them: 1 to 3 are "<4".
 func (f figures) row() []string {
 	out := make([]string, len(app.MonitoringColumns))
 	for i, c := range app.MonitoringColumns {
-		out[i] = strconv.Itoa(f[c])
+		out[i] = app.Suppress(f[c], app.DefaultMinCell)
 	}
 	return out
 }
@@ -55,8 +56,8 @@ func (f figures) row() []string {
 // stack: cases filed through the API in three ambiti (Milano's primaria and secondaria di
 // I grado go to Poli START and count in Milano's ambito), some placed, one withdrawn, one
 // enrolled directly by a school, the open ones past a short deadline. UST logs in, asks
-// for the figures by ambito over a period, checks the table, downloads the XLSX by
-// clicking its link and checks the file; then each worklist, an overdue case's links
+// for the figures by ambito over a period, checks the table (its counts from 1 to 3 are
+// "<4", for UST too), downloads the XLSX by clicking its link and checks the file; then each worklist, an overdue case's links
 // to its page and to the Temporal Web UI; a comune gets the not-found page.
 func TestPortalMonitoring(t *testing.T) {
 	t.Parallel()
@@ -154,15 +155,15 @@ func TestPortalMonitoring(t *testing.T) {
 			wantRows = append(wantRows, append([]string{"Ambito " + k}, want[k].row()...))
 		}
 		wantRows = append(wantRows, append([]string{"Totale"}, total.row()...))
-		require.Equal(t, wantRows, rows, "UST sees every count as it is, 1 to 3 included")
-		require.NotContains(t, ust.text(`#tabella-casi caption`), "<4")
+		require.Equal(t, wantRows, rows, "UST's figures are suppressed too: 1 to 3 are <4")
+		require.Contains(t, ust.text(`#tabella-casi caption`), "«<4»")
 
-		// The time to placement by hub: the two minors a hub placed, not the direct one.
+		// The time to placement by hub: the two minors a hub placed, not the direct one;
+		// one minor each, so no median.
 		placement := ust.tableRows("#tabella-tempi-hub")
 		require.Len(t, placement, 2, "%v", placement)
 		for _, p := range placement {
-			require.Equal(t, "1", p[1], "%v", p)
-			require.Regexp(t, `^\d+,\d$`, p[2], "a median in days: %v", p)
+			require.Equal(t, []string{"<4", "—", "—"}, p[1:], "%v", p)
 		}
 		// Both charts are drawn from their tables.
 		drawn, err := chromedp.Run(ust.tab, chromedp.Evaluate[[]int](
@@ -194,15 +195,15 @@ func TestPortalMonitoring(t *testing.T) {
 		}
 		wantRows = append(wantRows, append([]string{"totale"}, total.row()...))
 		require.Equal(t, wantRows, rows, "the file has the page's figures, by ambito code")
-		// Counts are numbers a spreadsheet can sum, not text; UST's small ones too.
+		// Counts are numbers a spreadsheet can sum; a suppressed one is the text "<4".
 		for r := 2; r <= len(rows); r++ {
 			for c := 2; c <= len(app.MonitoringColumns)+1; c++ {
 				ref, err := excelize.CoordinatesToCellName(c, r)
 				require.NoError(t, err)
 				typ, err := x.GetCellType("Sheet1", ref)
 				require.NoError(t, err)
-				require.NotEqual(t, excelize.CellTypeSharedString, typ, "%s is a number", ref)
-				require.NotEqual(t, excelize.CellTypeInlineString, typ, "%s is a number", ref)
+				text := typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString
+				require.Equal(t, rows[r-1][c-1] == "<4", text, "%s (%s): text only when suppressed", ref, rows[r-1][c-1])
 			}
 		}
 	})
