@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -190,6 +191,13 @@ type caseListPage struct {
 	Stages  []option
 	Stage   string
 	Overdue bool
+	// Escalated keeps the cases escalated to UST. Hub, Comune and School are UST's
+	// filters over the whole territory (Hubs are the hub select's options), the same the
+	// JSON API's list has.
+	Escalated            bool
+	Hub, Comune, School  string
+	Hubs                 []option
+	ShowTerritoryFilters bool
 	// Next is the address of the next page, empty on the last one.
 	Next string
 	// First is true when the page is the first (no cursor); FirstHref is the first page
@@ -214,19 +222,39 @@ func (w *Web) casesPage(c *gin.Context) {
 	if f.Stage != "" && !slices.Contains(app.CaseStages, f.Stage) {
 		f.Stage = ""
 	}
-	summaries, next, err := w.app.Cases(c.Request.Context(), actorOf(c), f)
+	if c.Query("segnalati") != "" {
+		escalated := true
+		f.Escalated = &escalated
+	}
+	actor := actorOf(c)
+	page := caseListPage{Stages: w.stageOptions(), Stage: string(f.Stage), Overdue: f.Overdue, Escalated: f.Escalated != nil,
+		First: f.After == "", ShowTerritoryFilters: actor == casework.UST}
+	if page.ShowTerritoryFilters {
+		f.Hub, f.Comune, f.School = c.Query("hub"), strings.TrimSpace(c.Query("comune")), strings.ToUpper(strings.TrimSpace(c.Query("scuola")))
+		page.Hub, page.Comune, page.School = f.Hub, f.Comune, f.School
+		hubs, err := w.app.Hubs(c.Request.Context())
+		if err != nil && !errors.Is(err, app.ErrNoReferenceData) {
+			w.fail(c, err)
+			return
+		}
+		for _, h := range hubs {
+			page.Hubs = append(page.Hubs, option{Value: h.Org.String(), Label: h.Name})
+		}
+	}
+	page.FirstHref = listHref(f, "")
+	summaries, next, err := w.app.Cases(c.Request.Context(), actor, f)
 	if err != nil {
 		if r, ok := w.explain(err); ok {
-			// A stale or tampered cursor: show the first page with why.
-			w.render(c, http.StatusUnprocessableEntity, "cases", view{Alert: r.Alert,
-				Data: caseListPage{Stages: w.stageOptions(), Stage: string(f.Stage), Overdue: f.Overdue, First: true}})
+			// A stale or tampered cursor, or a filter that names nothing: the first page
+			// with why.
+			page.First = true
+			w.render(c, http.StatusUnprocessableEntity, "cases", view{Alert: r.Alert, Errors: r.Fields, Data: page})
 			return
 		}
 		w.fail(c, err)
 		return
 	}
 	now := w.app.Now()
-	page := caseListPage{Stages: w.stageOptions(), Stage: string(f.Stage), Overdue: f.Overdue, First: f.After == "", FirstHref: listHref(f, "")}
 	for _, s := range summaries {
 		page.Rows = append(page.Rows, caseRow{CaseSummary: s, Overdue: s.Task != nil && s.Task.Overdue(now)})
 	}
@@ -244,6 +272,14 @@ func listHref(f store.CaseFilter, cursor string) string {
 	}
 	if f.Overdue {
 		q.Set("scaduti", "1")
+	}
+	if f.Escalated != nil && *f.Escalated {
+		q.Set("segnalati", "1")
+	}
+	for name, v := range map[string]string{"hub": f.Hub, "comune": f.Comune, "scuola": f.School} {
+		if v != "" {
+			q.Set(name, v)
+		}
 	}
 	if cursor != "" {
 		q.Set("cursore", cursor)
