@@ -44,9 +44,15 @@ func (s *Server) CountInterventions(ctx context.Context, _ CountInterventionsReq
 	if err != nil {
 		return s.failure(err)
 	}
-	var out InterventionCounts
-	if err := convert(map[string]any{"counts": nonNilSlice(counts)}, &out); err != nil {
-		return nil, err
+	out := InterventionCounts{Threshold: s.app.MinCell(), Counts: make([]struct {
+		Escalated     *int   `json:"escalated"`
+		Interventions *int   `json:"interventions"`
+		Overdue       *int   `json:"overdue"`
+		Stage         string `json:"stage"`
+	}, len(counts))}
+	for i, c := range counts {
+		out.Counts[i].Stage = string(c.Stage)
+		out.Counts[i].Interventions, out.Counts[i].Escalated, out.Counts[i].Overdue = nullableCount(c.Interventions), nullableCount(c.Escalated), nullableCount(c.Overdue)
 	}
 	return ok(out), nil
 }

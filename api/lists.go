@@ -60,25 +60,3 @@ func (s *Server) ListTasks(ctx context.Context, req ListTasksRequestObject) (Lis
 	}
 	return ok(TaskList{Items: items}), nil
 }
-
-// GetMonitoring is the territorial monitoring: counts by hub and stage.
-func (s *Server) GetMonitoring(ctx context.Context, req GetMonitoringRequestObject) (GetMonitoringResponseObject, error) {
-	actor, problem := actorFrom(ctx)
-	if problem != nil {
-		return problemReply(*problem), nil
-	}
-	ctx = store.WithOrg(ctx, actor.String())
-	now := s.now()
-	counts, err := s.store.CountCases(ctx, now)
-	if err != nil {
-		return nil, err
-	}
-	rows := make([]MonitoringRow, len(counts))
-	for i, c := range counts {
-		rows[i] = MonitoringRow{
-			Hub: pointer(c.Hub), Stage: c.Stage, Cases: c.Cases, Overdue: c.Overdue,
-			Escalated: c.Escalated, DropoutRisk: c.DropoutRisk, Direct: c.Direct,
-		}
-	}
-	return GetMonitoring200JSONResponse(Monitoring{GeneratedAt: now, Rows: rows}), nil
-}

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -238,6 +239,20 @@ type ContactAction struct {
 // ContactActionOutcome defines model for ContactAction.Outcome.
 type ContactActionOutcome string
 
+// Count Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+// cruscotto: `"12"`, `"0"` o `"<4"`.
+type Count struct {
+	// Display Example: 12
+	Display string `json:"display"`
+
+	// Suppressed Example: false
+	Suppressed bool `json:"suppressed"`
+
+	// Value Example: 12
+	Value *int `json:"value"`
+}
+
 // DateAction defines model for DateAction.
 type DateAction struct {
 	// Date AAAA-MM-GG
@@ -447,6 +462,83 @@ type FieldError struct {
 	Reason string `json:"reason"`
 }
 
+// FigureRow I conteggi dei casi di un gruppo. `overdue` è al momento della risposta;
+// `dropoutRisk` conta i casi segnalati al servizio di orientamento.
+type FigureRow struct {
+	// AwaitingDecision Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+	// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+	// cruscotto: `"12"`, `"0"` o `"<4"`.
+	AwaitingDecision Count `json:"awaitingDecision"`
+
+	// AwaitingProposal Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+	// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+	// cruscotto: `"12"`, `"0"` o `"<4"`.
+	AwaitingProposal Count `json:"awaitingProposal"`
+
+	// Direct Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+	// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+	// cruscotto: `"12"`, `"0"` o `"<4"`.
+	Direct Count `json:"direct"`
+
+	// DropoutRisk Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+	// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+	// cruscotto: `"12"`, `"0"` o `"<4"`.
+	DropoutRisk Count `json:"dropoutRisk"`
+
+	// Enrolled Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+	// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+	// cruscotto: `"12"`, `"0"` o `"<4"`.
+	Enrolled Count `json:"enrolled"`
+
+	// Escalated Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+	// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+	// cruscotto: `"12"`, `"0"` o `"<4"`.
+	Escalated Count `json:"escalated"`
+
+	// Filed Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+	// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+	// cruscotto: `"12"`, `"0"` o `"<4"`.
+	Filed Count `json:"filed"`
+
+	// InterventionsClosed Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+	// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+	// cruscotto: `"12"`, `"0"` o `"<4"`.
+	InterventionsClosed Count `json:"interventionsClosed"`
+
+	// InterventionsOpen Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+	// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+	// cruscotto: `"12"`, `"0"` o `"<4"`.
+	InterventionsOpen Count `json:"interventionsOpen"`
+
+	// Key Il codice del gruppo (ambito, hub, ISTAT del comune, livello, provenienza, settimana ISO o mese); vuoto nei totali.
+	Key string `json:"key"`
+
+	// Overdue Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+	// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+	// cruscotto: `"12"`, `"0"` o `"<4"`.
+	Overdue Count `json:"overdue"`
+
+	// Received Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+	// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+	// cruscotto: `"12"`, `"0"` o `"<4"`.
+	Received Count `json:"received"`
+
+	// Registered Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+	// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+	// cruscotto: `"12"`, `"0"` o `"<4"`.
+	Registered Count `json:"registered"`
+
+	// Unrouted Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+	// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+	// cruscotto: `"12"`, `"0"` o `"<4"`.
+	Unrouted Count `json:"unrouted"`
+
+	// Withdrawn Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+	// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+	// cruscotto: `"12"`, `"0"` o `"<4"`.
+	Withdrawn Count `json:"withdrawn"`
+}
+
 // FollowUpAction defines model for FollowUpAction.
 type FollowUpAction struct {
 	Note         *string `json:"note,omitempty"`
@@ -515,14 +607,17 @@ type InterventionCloseAction struct {
 // InterventionCloseActionOutcome defines model for InterventionCloseAction.Outcome.
 type InterventionCloseActionOutcome string
 
-// InterventionCounts defines model for InterventionCounts.
+// InterventionCounts Un conteggio da 1 a `threshold`−1 è soppresso (`null`), per tutti, UST compreso.
 type InterventionCounts struct {
 	Counts []struct {
-		Escalated     int    `json:"escalated"`
-		Interventions int    `json:"interventions"`
-		Overdue       int    `json:"overdue"`
+		Escalated     *int   `json:"escalated"`
+		Interventions *int   `json:"interventions"`
+		Overdue       *int   `json:"overdue"`
 		Stage         string `json:"stage"`
 	} `json:"counts"`
+
+	// Threshold Example: 4
+	Threshold int `json:"threshold"`
 }
 
 // InterventionInterviewAction defines model for InterventionInterviewAction.
@@ -603,13 +698,16 @@ type Journey struct {
 	WorkflowId string    `json:"workflowId"`
 }
 
-// JourneyCounts defines model for JourneyCounts.
+// JourneyCounts Un conteggio da 1 a `threshold`−1 è soppresso (`null`), per tutti, UST compreso.
 type JourneyCounts struct {
 	Counts []struct {
-		Escalated int    `json:"escalated"`
-		Journeys  int    `json:"journeys"`
+		Escalated *int   `json:"escalated"`
+		Journeys  *int   `json:"journeys"`
 		Stage     string `json:"stage"`
 	} `json:"counts"`
+
+	// Threshold Example: 4
+	Threshold int `json:"threshold"`
 }
 
 // JourneyCreated defines model for JourneyCreated.
@@ -667,20 +765,44 @@ type Minor struct {
 
 // Monitoring defines model for Monitoring.
 type Monitoring struct {
-	GeneratedAt time.Time       `json:"generatedAt"`
-	Rows        []MonitoringRow `json:"rows"`
+	// Figures Le cifre del cruscotto per `by` tra `from` e `to`, con i totali.
+	Figures     *MonitoringFigures `json:"figures,omitempty"`
+	GeneratedAt time.Time          `json:"generatedAt"`
+
+	// Rows Senza `by`, per hub e fase; con `by`, vuoto.
+	Rows []MonitoringRow `json:"rows"`
+
+	// Threshold I conteggi da 1 a `threshold`−1 sono soppressi (`MONITORING_MIN_CELL`), per tutti.
+	//
+	// Example: 4
+	Threshold int `json:"threshold"`
 }
 
-// MonitoringRow defines model for MonitoringRow.
+// MonitoringFigures Le cifre del cruscotto per `by` tra `from` e `to`, con i totali.
+type MonitoringFigures struct {
+	// By Example: ambito
+	By   string              `json:"by"`
+	From *openapi_types.Date `json:"from,omitempty"`
+	Rows []FigureRow         `json:"rows"`
+
+	// To L'ultimo giorno contato, compreso.
+	To *openapi_types.Date `json:"to,omitempty"`
+
+	// Totals I conteggi dei casi di un gruppo. `overdue` è al momento della risposta;
+	// `dropoutRisk` conta i casi segnalati al servizio di orientamento.
+	Totals FigureRow `json:"totals"`
+}
+
+// MonitoringRow Un conteggio soppresso (da 1 a `threshold`−1) è `null`.
 type MonitoringRow struct {
-	Cases       int `json:"cases"`
-	Direct      int `json:"direct"`
-	DropoutRisk int `json:"dropoutRisk"`
-	Escalated   int `json:"escalated"`
+	Cases       *int `json:"cases"`
+	Direct      *int `json:"direct"`
+	DropoutRisk *int `json:"dropoutRisk"`
+	Escalated   *int `json:"escalated"`
 
 	// Hub Assente per i casi non ancora instradati.
 	Hub     *string `json:"hub,omitempty"`
-	Overdue int     `json:"overdue"`
+	Overdue *int    `json:"overdue"`
 	Stage   string  `json:"stage"`
 }
 
@@ -728,6 +850,38 @@ type Placement struct {
 	Section   string `json:"section"`
 	StartDate string `json:"startDate"`
 	Year      int    `json:"year"`
+}
+
+// PlacementRow I tempi sono `null` quando il gruppo è soppresso.
+type PlacementRow struct {
+	// Key L'hub o il mese.
+	//
+	// Example: cti:21
+	Key string `json:"key"`
+
+	// MedianDays Example: 12.5
+	MedianDays *float64 `json:"medianDays"`
+
+	// P90Days Example: 30.1
+	P90Days *float64 `json:"p90Days"`
+
+	// Placed Un conteggio come può essere mostrato: `value` è il numero, `null` se soppresso
+	// (da 1 a `threshold`−1, per tutti, UST compreso); `display` è come lo mostra il
+	// cruscotto: `"12"`, `"0"` o `"<4"`.
+	Placed Count `json:"placed"`
+}
+
+// PlacementTimes defines model for PlacementTimes.
+type PlacementTimes struct {
+	// By Example: hub
+	By          string              `json:"by"`
+	From        *openapi_types.Date `json:"from,omitempty"`
+	GeneratedAt time.Time           `json:"generatedAt"`
+	Rows        []PlacementRow      `json:"rows"`
+
+	// Threshold Example: 4
+	Threshold int                 `json:"threshold"`
+	To        *openapi_types.Date `json:"to,omitempty"`
 }
 
 // PriorSchooling defines model for PriorSchooling.
@@ -909,6 +1063,15 @@ type InterventionID = string
 // JourneyID defines model for JourneyID.
 type JourneyID = string
 
+// MonitoringBy Example: ambito
+type MonitoringBy = string
+
+// MonitoringFrom Example: 2025-09-01
+type MonitoringFrom = openapi_types.Date
+
+// MonitoringTo Example: 2026-01-31
+type MonitoringTo = openapi_types.Date
+
 // GetAuditLogParams defines parameters for GetAuditLog.
 type GetAuditLogParams struct {
 	Case         *string    `form:"case,omitempty" json:"case,omitempty"`
@@ -1027,6 +1190,50 @@ type TakeChargeOfInterventionParams struct {
 	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
 	// tra lettere, cifre e `._:-`).
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetMonitoringParams defines parameters for GetMonitoring.
+type GetMonitoringParams struct {
+	// By Il raggruppamento: `ambito`, `hub`, `comune`, `level`, `origin`, `week` o `month`.
+	// Senza, la risposta è quella per hub e fase.
+	By *MonitoringBy `form:"by,omitempty" json:"by,omitempty"`
+
+	// From Il primo giorno di presentazione contato (ora italiana); senza, nessun limite.
+	From *MonitoringFrom `form:"from,omitempty" json:"from,omitempty"`
+
+	// To L'ultimo giorno di presentazione contato, compreso; senza, nessun limite.
+	To *MonitoringTo `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ExportMonitoringParams defines parameters for ExportMonitoring.
+type ExportMonitoringParams struct {
+	// Table La tabella, `cases` o `placement-time`.
+	Table string `form:"table" json:"table"`
+
+	// By Il raggruppamento: per `cases` ambito, hub, comune, level, origin, week o month;
+	// per `placement-time` hub o month.
+	By string `form:"by" json:"by"`
+
+	// From Il primo giorno di presentazione contato (ora italiana); senza, nessun limite.
+	From *MonitoringFrom `form:"from,omitempty" json:"from,omitempty"`
+
+	// To L'ultimo giorno di presentazione contato, compreso; senza, nessun limite.
+	To *MonitoringTo `form:"to,omitempty" json:"to,omitempty"`
+
+	// Format Il formato del file, `csv` o `xlsx`.
+	Format string `form:"format" json:"format"`
+}
+
+// GetPlacementTimeParams defines parameters for GetPlacementTime.
+type GetPlacementTimeParams struct {
+	// By Il raggruppamento, `hub` o `month`.
+	By string `form:"by" json:"by"`
+
+	// From Il primo giorno di presentazione contato (ora italiana); senza, nessun limite.
+	From *MonitoringFrom `form:"from,omitempty" json:"from,omitempty"`
+
+	// To L'ultimo giorno di presentazione contato, compreso; senza, nessun limite.
+	To *MonitoringTo `form:"to,omitempty" json:"to,omitempty"`
 }
 
 // ListReunificationsParams defines parameters for ListReunifications.
@@ -1281,9 +1488,15 @@ type ServerInterface interface {
 	// TakeChargeOfIntervention Il servizio di orientamento prende in carico la segnalazione
 	// (POST /interventions/{id}/take-charge)
 	TakeChargeOfIntervention(c *gin.Context, id InterventionID, params TakeChargeOfInterventionParams)
-	// GetMonitoring Monitoraggio territoriale, per hub e fase
+	// GetMonitoring Monitoraggio territoriale, per hub e fase o per un raggruppamento
 	// (GET /monitoring)
-	GetMonitoring(c *gin.Context)
+	GetMonitoring(c *gin.Context, params GetMonitoringParams)
+	// ExportMonitoring Una tabella del monitoraggio come CSV o XLSX
+	// (GET /monitoring/export)
+	ExportMonitoring(c *gin.Context, params ExportMonitoringParams)
+	// GetPlacementTime Tempo dalla richiesta all'iscrizione, per hub o per mese
+	// (GET /monitoring/placement-time)
+	GetPlacementTime(c *gin.Context, params GetPlacementTimeParams)
 	// GetOrganisation Le persone e i token della propria organizzazione (solo admin)
 	// (GET /organisation)
 	GetOrganisation(c *gin.Context)
@@ -2367,6 +2580,36 @@ func (siw *ServerInterfaceWrapper) TakeChargeOfIntervention(c *gin.Context) {
 // GetMonitoring operation middleware
 func (siw *ServerInterfaceWrapper) GetMonitoring(c *gin.Context) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetMonitoringParams
+
+	// ------------- Optional query parameter "by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "by", c.Request.URL.Query(), &params.By, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter by: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", c.Request.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter from: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", c.Request.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter to: %w", err), http.StatusBadRequest)
+		return
+	}
+
 	for _, middleware := range siw.HandlerMiddlewares {
 		middleware(c)
 		if c.IsAborted() {
@@ -2374,7 +2617,109 @@ func (siw *ServerInterfaceWrapper) GetMonitoring(c *gin.Context) {
 		}
 	}
 
-	siw.Handler.GetMonitoring(c)
+	siw.Handler.GetMonitoring(c, params)
+}
+
+// ExportMonitoring operation middleware
+func (siw *ServerInterfaceWrapper) ExportMonitoring(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportMonitoringParams
+
+	// ------------- Required query parameter "table" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "table", c.Request.URL.Query(), &params.Table, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter table: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "by", c.Request.URL.Query(), &params.By, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter by: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", c.Request.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter from: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", c.Request.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter to: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Required query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "format", c.Request.URL.Query(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter format: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ExportMonitoring(c, params)
+}
+
+// GetPlacementTime operation middleware
+func (siw *ServerInterfaceWrapper) GetPlacementTime(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetPlacementTimeParams
+
+	// ------------- Required query parameter "by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "by", c.Request.URL.Query(), &params.By, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter by: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", c.Request.URL.Query(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter from: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", c.Request.URL.Query(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter to: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.GetPlacementTime(c, params)
 }
 
 // GetOrganisation operation middleware
@@ -3060,6 +3405,8 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/enrolments/:id/transfer", wrapper.TransferCase)
 	router.POST(options.BaseURL+"/enrolments/:id/attendance", wrapper.ConfirmAttendance)
 	router.GET(options.BaseURL+"/monitoring", wrapper.GetMonitoring)
+	router.GET(options.BaseURL+"/monitoring/placement-time", wrapper.GetPlacementTime)
+	router.GET(options.BaseURL+"/monitoring/export", wrapper.ExportMonitoring)
 	router.GET(options.BaseURL+"/audit", wrapper.GetAuditLog)
 	router.GET(options.BaseURL+"/tasks", wrapper.ListTasks)
 	router.GET(options.BaseURL+"/schools", wrapper.ListSchools)
@@ -5734,6 +6081,7 @@ func (response TakeChargeOfIntervention503ApplicationProblemPlusJSONResponse) Vi
 }
 
 type GetMonitoringRequestObject struct {
+	Params GetMonitoringParams
 }
 
 type GetMonitoringResponseObject interface {
@@ -5754,9 +6102,23 @@ func (response GetMonitoring200JSONResponse) VisitGetMonitoringResponse(w http.R
 	return err
 }
 
-type GetMonitoring401ApplicationProblemPlusJSONResponse struct {
+type GetMonitoring400ApplicationProblemPlusJSONResponse struct {
 	ProblemApplicationProblemPlusJSONResponse
 }
+
+func (response GetMonitoring400ApplicationProblemPlusJSONResponse) VisitGetMonitoringResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMonitoring401ApplicationProblemPlusJSONResponse Problem
 
 func (response GetMonitoring401ApplicationProblemPlusJSONResponse) VisitGetMonitoringResponse(w http.ResponseWriter) error {
 
@@ -5766,6 +6128,190 @@ func (response GetMonitoring401ApplicationProblemPlusJSONResponse) VisitGetMonit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMonitoring503ApplicationProblemPlusJSONResponse Problem
+
+func (response GetMonitoring503ApplicationProblemPlusJSONResponse) VisitGetMonitoringResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMonitoringRequestObject struct {
+	Params ExportMonitoringParams
+}
+
+type ExportMonitoringResponseObject interface {
+	VisitExportMonitoringResponse(w http.ResponseWriter) error
+}
+
+type ExportMonitoring200ResponseHeaders struct {
+	ContentDisposition *string
+}
+
+type ExportMonitoring200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse struct {
+	Body          io.Reader
+	Headers       ExportMonitoring200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ExportMonitoring200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse) VisitExportMonitoringResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportMonitoring200TextcsvResponse struct {
+	Body          io.Reader
+	Headers       ExportMonitoring200ResponseHeaders
+	ContentLength int64
+}
+
+func (response ExportMonitoring200TextcsvResponse) VisitExportMonitoringResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.ContentDisposition != nil {
+		w.Header().Set("Content-Disposition", fmt.Sprint(*response.Headers.ContentDisposition))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportMonitoring400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ExportMonitoring400ApplicationProblemPlusJSONResponse) VisitExportMonitoringResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMonitoring401ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportMonitoring401ApplicationProblemPlusJSONResponse) VisitExportMonitoringResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportMonitoring503ApplicationProblemPlusJSONResponse Problem
+
+func (response ExportMonitoring503ApplicationProblemPlusJSONResponse) VisitExportMonitoringResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPlacementTimeRequestObject struct {
+	Params GetPlacementTimeParams
+}
+
+type GetPlacementTimeResponseObject interface {
+	VisitGetPlacementTimeResponse(w http.ResponseWriter) error
+}
+
+type GetPlacementTime200JSONResponse PlacementTimes
+
+func (response GetPlacementTime200JSONResponse) VisitGetPlacementTimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPlacementTime400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response GetPlacementTime400ApplicationProblemPlusJSONResponse) VisitGetPlacementTimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPlacementTime401ApplicationProblemPlusJSONResponse Problem
+
+func (response GetPlacementTime401ApplicationProblemPlusJSONResponse) VisitGetPlacementTimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetPlacementTime503ApplicationProblemPlusJSONResponse Problem
+
+func (response GetPlacementTime503ApplicationProblemPlusJSONResponse) VisitGetPlacementTimeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7703,9 +8249,15 @@ type StrictServerInterface interface {
 	// TakeChargeOfIntervention Il servizio di orientamento prende in carico la segnalazione
 	// (POST /interventions/{id}/take-charge)
 	TakeChargeOfIntervention(ctx context.Context, request TakeChargeOfInterventionRequestObject) (TakeChargeOfInterventionResponseObject, error)
-	// GetMonitoring Monitoraggio territoriale, per hub e fase
+	// GetMonitoring Monitoraggio territoriale, per hub e fase o per un raggruppamento
 	// (GET /monitoring)
 	GetMonitoring(ctx context.Context, request GetMonitoringRequestObject) (GetMonitoringResponseObject, error)
+	// ExportMonitoring Una tabella del monitoraggio come CSV o XLSX
+	// (GET /monitoring/export)
+	ExportMonitoring(ctx context.Context, request ExportMonitoringRequestObject) (ExportMonitoringResponseObject, error)
+	// GetPlacementTime Tempo dalla richiesta all'iscrizione, per hub o per mese
+	// (GET /monitoring/placement-time)
+	GetPlacementTime(ctx context.Context, request GetPlacementTimeRequestObject) (GetPlacementTimeResponseObject, error)
 	// GetOrganisation Le persone e i token della propria organizzazione (solo admin)
 	// (GET /organisation)
 	GetOrganisation(ctx context.Context, request GetOrganisationRequestObject) (GetOrganisationResponseObject, error)
@@ -8885,8 +9437,10 @@ func (sh *strictHandler) TakeChargeOfIntervention(ctx *gin.Context, id Intervent
 }
 
 // GetMonitoring operation middleware
-func (sh *strictHandler) GetMonitoring(ctx *gin.Context) {
+func (sh *strictHandler) GetMonitoring(ctx *gin.Context, params GetMonitoringParams) {
 	var request GetMonitoringRequestObject
+
+	request.Params = params
 
 	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.GetMonitoring(ctx, request.(GetMonitoringRequestObject))
@@ -8901,6 +9455,58 @@ func (sh *strictHandler) GetMonitoring(ctx *gin.Context) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetMonitoringResponseObject); ok {
 		if err := validResponse.VisitGetMonitoringResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ExportMonitoring operation middleware
+func (sh *strictHandler) ExportMonitoring(ctx *gin.Context, params ExportMonitoringParams) {
+	var request ExportMonitoringRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportMonitoring(ctx, request.(ExportMonitoringRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportMonitoring")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ExportMonitoringResponseObject); ok {
+		if err := validResponse.VisitExportMonitoringResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetPlacementTime operation middleware
+func (sh *strictHandler) GetPlacementTime(ctx *gin.Context, params GetPlacementTimeParams) {
+	var request GetPlacementTimeRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetPlacementTime(ctx, request.(GetPlacementTimeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetPlacementTime")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(GetPlacementTimeResponseObject); ok {
+		if err := validResponse.VisitGetPlacementTimeResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -9615,203 +10221,236 @@ func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3Ncty4luarIHImwlI0lZZkue5YjlmoZdmtbtnW6OfevlHpUELkyUxcIwEWAKbLrnBEv8O8wF1NVEfM",
-	"qne99pv0k0zgACRBJpg/suSSPdpUyRJJ/B185/+c33qpnOZSgDC6t/9bL6eKTsGAwn8dUg3HL+xPTPT2",
-	"ezk1k17SE3QKvf0ey3pJT8EvBVOQ9faNKiDp6XQCU2rfMB9z+5Q2iolx7/PnpHecwTSXBkT68V/go30m",
-	"A50qlhsm7efPWG5HBlKIR/QTkwJIKgXhlGgDWlOSThidARHulwrGTBtFSVYAmUlugGzs/Ne//e+d7W2S",
-	"UkWNAcUGwj7Bwf4DEpKykQICZNi/2t8abvYHope4tU2AZqDq1QWT3bKzXbI0YUDNQNiV3N6G/bMslICP",
-	"t/XBz/ZhnUuhAU/3VMlrDlP7YyqFAWHsjzTPOUupXcnj3D3xD3/T9oB+C7793xWMevu9//a4Jp/H7q/6",
-	"cfldHLF5xEdKSQXE/dIYSTSkUmSSnL08JM/2nv6pjwv3X7IDHaSpLIS5kO8Bp5ArmYMyzC0Bfs2ZAn2A",
-	"Mx9JNaWmt9/LqIEtw6bQS9qbkNhNm9+bcksjf1Awk+8hfOlaSg5U4B8lh/jZ1cfyszsnHMC/kQQTr0d4",
-	"V81WXv8NUmMH8Mu/1KDmV58xTa+5m1tzn18wTY1hM2ooySgpBKHZlInneHfy4st/kJx9+U9C0xQyUNCv",
-	"NypYHEwp49E96dhDLtPOnZoW2hxOqBjDKdX6g1Qdz3Wfw+pb7Sbe3vLIDKopJ/VeRk/BGBAZFSkcpG6H",
-	"20dB8Qk7o/iqpFlh8vVHopMoMmaOhFEfI8NX04Jf6TS3O9V7dXRBHtOcPZ7tPAahJJ/iLd3HLZrbXpoa",
-	"qaIbT9e4XKllGHHikGpMhSVLP9H5BwqTSnf49SJ2t7dj49hdA22iQ81taq9cXWsSSblt4ffqeXSewYkc",
-	"z58AMzBt/rAIIoOz/FwNQ5WiH+cpGr8Xm4zlzidMm6+djP3OeTGd0thskp6AX81hoXSUPNaabDnI3HxT",
-	"OS1E/NqnCqiBbB2Ez5TMZWHOmH4fv42gU8rtVxf+mUlxBlR3UOukuF4LGmEGvONesDGLj2E3SWrKDy0L",
-	"CJ5gwsAYVM9xSinjH9aGjuN7aqjbmUVEcWGf+Zz0ijxbb/9jgOymkpTnXG5He4XhyTSPMaSDcE5RSpPC",
-	"0NR0IXUHFDfxRxRTO3kFNJ3gZIS8okJ/QAnxg5JifCWK6TX+U8Go0A3G0bEVi4DlBTWdvMUudp7FHxwc",
-	"HGy9fr316tXSM8APREeFlGkmRSdXS1PITfyWpJxq/VegKk6YndusqjtV7rKQVxqo0SVdXAlprgwtxhN7",
-	"2LrIc6nMVSHojDJumbQFaTMBNb/lSe/XrbHcmr8LkHbyHW2oMi/8HjcovLfa59sMx21adL+ZgtQclcz4",
-	"zHGd+X3POU1h6gXyFlQu3vZgoTUT/ccYSt72ssuRwy/H9kDVi16EP3Ob1B6v/E4S7FZsvOpDlgOtvZ/f",
-	"IWcaF1RljIplO/yqfK7mZk2EOXk0Ka6JfROscghkY5gatj8otrefpHR6zYzEn2FIJBnmkssrPHr/RCoz",
-	"loJ/YrPfrYs1Rz3OrBo9QhV0JkkGnKRUS7JxeXn8Iv4ZTsW4oOOW7DPP9lqCTcWTF+3SOTLYE3zUqjFM",
-	"ODlo0Tuv8SEPgnptrh9e/oV6dvUgygpMKjdZr4UsVtEbT68maywSutG0wDIQKSwb+6x6sCG/tGiPEp0W",
-	"klPiJmYokQnJZC4Jf8Tsk2ggSsgvBXBOScZI/dsokegcUkb5G4BsqUR8Hj4bilLNSb6kGioCTQJDVaGt",
-	"4i2A80fUGMWuCyPtFBVLQaWUDM/tB4f2VxcwzaWivI9GgRKxnW0LFER1NV2Mx6ANZIcWvJYupvn0mvKf",
-	"hTLOHASupE0czTxFtq/b2pJk0vsg1fsRlx+OYzjxAre+fKTayITkoIhiRskZVUCYxw+BdPIXuCaXx/3V",
-	"xNZQK5wTXUuZ1iFCY67rSKsxYaC1UE6mMit4SUETBvY6ZLienFFjKO4muTy/6BPLdwkQBF9GqFJsRoW0",
-	"KA7ErXUCBAZCSyHJjHKWUcNIRjnRoGagEpJOgGgYC8opMYUxjDCS0mnOCChlH2aCFIISbW+nYhpvp7Ok",
-	"dml1zQUdImMgx+cXBxfu+uCDuDyHDZ8o2fjJGWsTkisYMa0l2d55utm8Jts7T3f2fopRzk2YYIONtOCI",
-	"iXEBJKfKcmfcLjx3IBt+p4/P35KfnjxrTvDnXmF1F1XYo//eGFNzB17Lkh3zR0hVElfqRfjivaJMMCqu",
-	"rDY0BnsxRnTK+McrBYXw7BylQ5TcrxSkIMwVm07ZWLk/rSzMfy2ra/Cx5iqtjEF0CtziNeXocZhSYeB5",
-	"6XywjKZ0DXyiTXJ8MtpNd+gz2Pof2Z+ut/bSn+jWM3g62tqhu9dP0r3sKfw0iluzbsQ6b8zQ4pJ0HOZK",
-	"eKsvR3C5wqlXpBNFOUV1oaBT4amVwuZ5nIJKJ1/+nViEMowgaKVUpBb7DCMbNCOgYZoziR6hFjhaChxz",
-	"RglyAV1IK0wYmUrO5aazhdvBZqDAfT8HpaWgnNlzndJfT0CMzaS3/3R7G3ei/PfOMvbh1xPdillUr7sd",
-	"+2uXVeo9E1lTJ3RiVVy+WEF3n5dJFhii4JfGCpgwP+3V41YS5pxC+UsvceZbnH5sM18ixkT9QpBapov8",
-	"Lz6tkqKjf5zC9No7QSvcbg5xzZSZvFjbNJP0UmbYJxB6wvLo0A4333T5QcZsBuJNt7eKVxb2EpzTCeNo",
-	"hctloS3Z5FQ1teXwrH5dbuWtp9CYbRLsSTCT2LnN2Zg7+ZEoOKdvtaERK7fWBWRvxboH4C13S5dZWfiq",
-	"geL2jBGoErzbDu0RKGaFO1mKa5bXpfb/YCUaLsl5LpUBziW5FCyVHaqLFN783gKNLLMfipsnvkL6is6i",
-	"2x34VRQ7LQRLWc5kXOnMJ1LAV5Ck34b5k5tD7PIY6/2uYSCkw24cOrYaSMxmJ8WIs9ToRSTCyJh9+Tuq",
-	"jsiIUMauOFgqhWNRmWVXmiXIvSgOYk9rdeHyJmar5hEEBincahaTmF+6mYPTMQBdzcZQEyrnwTGPGIdO",
-	"12+XT4UJiG6pVXEyLzJg6Ed8TAV/QyaxAORBKbmQC6SSF1PROb0uQ0oHG23RJH4hWSRMzGkO5Za06SEY",
-	"vf1OA8CWiTX1JXFDJeUWrTI7tA7GwhUqYrHKeoHkn0qlJfnyu7sVSOiyv1xoQL29IqZ6lhWh1rPwdB3Q",
-	"QRLc1PCiRG88A55hOMs8UYzs35riForR/ZA/LnKMVK/ZS/7ld4SCjBrqFXayUTO4zaWmDDebhWT00krE",
-	"Hy7ztX1mOafiUNrJmihCfI4M9ipQzecsHWMQzFi9WhJT4A8Zgp+hxlAFzwnlUxCSGOAwstqAJMiX+nPW",
-	"h2521YkzFa+pD+AfnjwjT548ITu7T/ae/vSn2LnleCsUZCeBQBkxH1BEdQ6O4bIUQ9wYoQ1NZaO0Izwn",
-	"zFDOqJBEA6Fag3A4Vs8NbQtLRBja4W8MA9YiqNYdxrHAIXIbzouYR+DkUcvWt09YMP0t726g2rsj/C+8",
-	"DQstwu4PcR8EforBh27H67xdkplJrXpEiH4l76vMQazHiO3kaJeeGPivo/e0K2poTa+JArtZFsTWenHO",
-	"SeqGbn4vLl/P+4vNVR0q1fTNOzX0SgFKYu+iMGtva4dO6CaziOEvCfTqJJkJcK+qzEvATOuuS7Na4Fgn",
-	"ic1x4LsKFwnx5B64DmJSgQe1gAKq/QjsXp7cavt+GJJSrSi4vMsM/OHOHHKp4XYCU7TkM5yTp/gUIxvr",
-	"sJmvC0dpTFoWZXB4S/Qtf98lPEf4QSCHhhjeIarKGais6JCiuwi2bUby59gcrnmu5TjLr1Dr434Plm3h",
-	"ccljbi/EZ4GV7na4Uzj/24gybEgcNw96DD9zyumC0KXvgLeFizmDRQRyU7azBv9IlsQfz0H8PBUXsI40",
-	"Uxql5wFv7toHS5UfxCrGO/x4+fTiG770dk68Orcye66i1g4sO2mQUongHMZNDmTQgybGV1bKrd1n/kNR",
-	"UWYhFeKkFy73PJ1AVvAFMe03ZLc0zgl9OktkIKXYDLrEIzRfK5f90WWF6dZXnAXvqziI/0QlQawiaN3E",
-	"ygY0K8Wl1d64DYVrVDGKReDt2Um3LW6REWmRbNl5T5ZidVS6vAufWidM3chNdne+sFuPt1kpQiawmkcE",
-	"5kZQTOOsg3vdkKtXj5zxcHJX4unf3Of1rQif1cfC7blNabPcDLd7EVktW+tidgfxLxj8NqTEkkfcWR7K",
-	"iRwz0RmH0G00zOez1jrGLrPPqjdi03iNPKUK/upiwTeKBKo43px11VnBKWbC+szagpJcahc3STYySrY3",
-	"iVGUsOphRpiYMWpY4qLIhuXF/fld34017LtAETa1ss12siAdIAiq2N3e3k5WZb1uI6I7WQY+LXDPh/lk",
-	"O0+3tve2dnatiHWDqPc5/33Lu8qMoRkTVHyiiYvCA4wNe7Lz009bO8RlK/t85KY59/IgGi2An3jJLGpE",
-	"Q1BTyQ2GSu+TnZ/qxOeEyDwvFJCdHZ/1rIHkSs5mTEvFZJ+cFl/+g2AcN4ZJCqJhXDAjXSjfEidvPe1/",
-	"kTPKQbyX0TC80PVbv/OWg6C97vCD1hqJJK898emCkUymBXpMm/v3cqlculLcgp1C85CjVCfRT+EVsibp",
-	"jUGAWpf1KvlhdZSsRz+TH5ayjXA+fqDFS7IfjcrYHcwww7SWjr9FUx6CB5aw4WhmwoFzh6BDhZGUaubc",
-	"4SKVFrqENopm1BHICtrlzfm625T6m4sy2Pwuxbb+DXy48wR3DakCsyqvdw+HeerReUuzrjkz5hF8G2Tl",
-	"+oT3iLy2NIHY2C1cIwc3rCwQk591OwBsha9hov6yC9nKQnYDVfOPbXSZse7y1yOXs1AKhDntFlKs/PTh",
-	"dGUhpv3B5uuLpngGGszaAlZUhlo0zDlEvr54iX6Hl4/uHlthyd1penOQGOjl3bnAC4Mo7zCDMel97MiA",
-	"a+Neaa0qw4PxvSSa/LcQ8U7nYrhbgi/VBvNVDq6VpLFIbW7YlBJM3wMywhhmYaihhHL+CLQBJb3MwETG",
-	"UlcJI/S1R5mDXU8kpuhACEYyVuYk1cMxkis7j3ZcfCmVPImq9pHtqEqxtOgITJdGEolNWmjCqQNWImBn",
-	"eSZdYL4xRVc0ETMcFhhslt41+9fyM9VQcZJxGWpdDGdJJudNVKlu825H2poPrpxCmlIhx4qOWFrGfrby",
-	"2ZrC6+vj48Nn29vbOwdLpVg/dmyLzoBqzcadThEvTNXDpobt7+6u4V1qG5mL646JBBkNnTGr9Tz+zCg5",
-	"pZmcUbITr/jRCBNtpaaUf7I39DXjVEiysbP1bPM50ZJLlBLTCSOKaQYZEOofapzA7lIbXDnx2HrPO+jh",
-	"UlTnngErIziJqgOD+5G0qQyi2nsaI67Vyag7JLj+9nxUcEC68dxbe1dWR6HWBWvD0IJTPuak+mtShlLh",
-	"xKA+93igZ0fA15x1LYO6aFAzEWbRqZ+UwNKc71uVMRdW7QmgzE5pJE4xMaLiE6NIBWxKFf7oqmLZf1zZ",
-	"38qrsaKZbP7BV86q/pTmjK6eQ+WnfgsWO0/6N/fonoPW6CMfyQioazW66JDakptoR19dh2qpGrJaoaqW",
-	"DtAsVVWvuqNs1WK17LyVGRZXzJrk+mem2TWzV8pCJuUkt/8Pkv/BRSougIJcgQZhVo0DPZ/LYm7xUifa",
-	"YbKzYl58ewTmy9/JxovTM/Lk2d7jnWfPnhGqTJ/sPd18Tpifdh6YtjglFsZSlgFhfCBSyTmMLbOQKRqR",
-	"iJX5yJffybZDlQCxOX9UXtBYgutNRIoVBe2GfB074wv6Hg4nVI1vEE/UHUXYJtLyyfgMbiEGYIkLs8pb",
-	"83DpxJsrK3aUJQvgqlJK3ClflaUMfDw3U1MfLogC7rvkpgEHQfJcXevC/ri1E4/nnjKRdVYOdH9V62yW",
-	"Zl6iuoFPvhUP4T4VGq6q6S5zUdlzPzYxZeVmYcML1OFbqGDVZvJlEGBnSSr8dNe6b4NhVvt3c5aJvKHT",
-	"xrK0hGJ5m6rrnfSwPOTq4oMx/AV1vtEp/dX5fZ789DTwAu0slac7Y9MvFBV6BKpT0atoqVEJYHf72VLF",
-	"YeU6VXOyYUcWWdK71KCOxYwZGp/tDfIQbuucOhyTnRv/F2YmmaIf1uYo8zHaUzmD7Io6440Vd5Vlu9kV",
-	"cA0fJqDQPFS4SrNBsYAMUs6Ei8lcp8LXqunXzpBWKGY+ntvr6H2FQFXMY3opCJoCnSQQSmxYJIOOmU6B",
-	"bAxpnl3917/9n+FmQjB8QaJ3dUjzXMlM+m+4wIZhfyDOU5oBgczKHApmMqVW8HpODvzzru6xBjWjThrj",
-	"jyZUT/rkHCtjuM9hJpDcJ3vbO040QXhBJuNWU619YkzuavEyL2KnrkJejRU9P3RvrmDvsZ2HT2HVqeRU",
-	"G2fRYK4ABiMCpKsyYpivsXLIjBXSXoOxjJgzQwUNVLSBeDsWjUomYe0eTHAUBmvWjqhOWWp3YCOlWm6S",
-	"rLD7xaE/EK841iOxM9AwLqSoawjjicSLGOMRySkQO3ZmX+JALMUBGRcsowNxMD5+QXSBkp8BJH97PMx8",
-	"+bt3jDqDV7ll5OD0uJf0MCkTd2y7v9PfRjLVZbnL3nG9vGoT6VdtYpk/QnPW2+896W/3n2DIgZkgRT+m",
-	"RcaMc0ZGSsrgAXAwplBWOnbFmO3PZdaknRq61YyiU2aA8EcHp8f7dtuc7v1LQTkMhLsTnz5RX40plZom",
-	"RBfu72VdJJ+/06jQYD8JmhnZJy+stsG+/CdxRUHA7bMDPasYZr393iswVe3VpFGl/GdfGvuXAtTHuja2",
-	"ZfSLi3bH32vpZWu/P1Jy2nhvNVkt/jEjb+1TnE2ZaXwtgxEtuMFAjKRm4zvbvthFNx9/1yokvru9vaCI",
-	"+HrFw6tTjlQPPwEykylD+5Sv/u5uwp6bQOy71UTrsuT2+Z01n3+yxvMY1lhd/XqqJIMxZ5gJrTUjG4jt",
-	"l+cXmMJJx9rxTXTC0/GYyd47+6nHtDCTx1z6qjy5jNWIOsixbD4l2hlTYN/iZyrlewYVI7ryfxySjXPL",
-	"BCEh/2RM/lbwjwk5p1M4Zwb+57lRLDWbA2E/SIaVKWJIMnt/p1RkVIErbmZJQhtfq3/4r1uH52cvt/zT",
-	"lMgmzKcTGIipzLAYEAKERYs+eSFzSSzK5YwY51SZMTKinDOsTGWnwUTGFPv0yfJC6jytRPmvskLLgXAZ",
-	"8ySXjwh1ReEeVS89d4Xj/BgZJXJWiF8KSEhZ4cqeS/k4gp4QMBD4GV/zqOCGTaU/PEkUK3SK6HUpSDkj",
-	"N5eEZFX1dUkkYQI0096IMhD2lMrQMKKv6ZgzaiiZUCFkUEKuLKxFNva2dzb75JiTvd1nRDEsvkNJsLyB",
-	"QIMtZyCML99VWPAk4X66ilVFGd7TRFcMiqsLnv2jzD7e2oVuBNx9bkpqRhXw+Q7BJDQtRvDkoH2Y3wRL",
-	"dp+tiSVeYO3t//wuRJZy9lbWRNGeQEVYAaJ4im2BiSxMN5ocTliRARKjhxPvEojDiaM5IVEoBcfKM0p0",
-	"cY0X5FBivbiBqD42owRhxDgy7sQQL6vFkISUQGJvqUeSOGHblc6R2N78os/L2eEtpv31z7aB+/N7uPhM",
-	"wvjSjlNBe6b9YgUfGUPH1oSG47jjyGAGBJHaV8ikxliZrE9OKBGFnFnIGQifTr+zW0cO9smh+6ZiKcwK",
-	"I0kDsoyrsyiAujFqM+svhfeGD0TG3JlRblQo9W2MmJCEZoRyLrExCz4CDu4ESuR72082Y2c5ZwS/C7Rq",
-	"BdqshFcRYio/43fH0Of1Uv05ldXMLLXBfZdiIrS3Ia+vORtTIxVzDgMVMMjN1ajdDgwLkOjMkYXdtKkV",
-	"cXa3dx15B+yPIHulRBIhkU9yJt4nXkFG2p1Jbly9ymQgcqp85KArHBGhNM+tGhFNd0xvjaiplahuNwZh",
-	"jX1B84LrkWRkQpjbGftrJghuA5Z6ugnl3RYPO5ygR74QbmpYuRXYFCUfBSG9rUhPC6np2H24QcaWezLu",
-	"jSpTKWShMY4Ahc4ZQwnO/RNJlWww7n+aoQZciEdSUSeguY80GWFNf4Wmlh0eB0IZxq9W52XxYCBQUcPi",
-	"hnu7z6JAeA7mG6HgOZivh0B/nOYPJrWlh9996J20V7fV6TS1nNIxE166oSTF/BXYJ8M6m2VY2Ua8xD9z",
-	"M3R2REy48M8596SFMPtNtHuhvYScPAIOIpVIe5YCGIh2SUtiZSbsl4Z6p7fvoFJW2jZLO47zn85ca6iY",
-	"VMV03cRAr2aPKf0tCw0qrcCknbI5W+tbzv23tmmmcvWs/WblYVzfnFT51+ZeDZzj8XfDUPL133ZEc5M5",
-	"LzAVPQ0tRbt/qKGo6n4UUewuUWDFS5I5Qv8GAlZDYDpy97G0oyZYTTg0cgaYUhu/e+8+Jx28a1hV6R1a",
-	"Dh6rUUyAKBBO6ahF7qpasYF9osoWixZGKktD+agCbZgp0KvBpbNESN99YXd7e9OCI6QY05QqoMqZiHwg",
-	"Un8gTqp3wtm2Sxe6gmbElVozRpKNve1nm6iX+AgSinXg8LaiKhFUBR+6X/sWExiuVnaYIJLwR5fnF1Hd",
-	"AZ0vFWbdEduM9Cz5puaOZquTmAE1MC9VhnhFXY095NGl0kefE0hTWVXPr0xYeJF23cX4NpM+tOM7v1q/",
-	"l/hGnbh3JzKtnK4L2l7eO9XKPv9sreef3lx186Zhd4xNV5u3mbpK9l2A1JRzHteJDR0ydtlugVoUQcJi",
-	"vtlnYm++q+WH7RhIaOwm4OQZqyfPQLERQysGGwgfbP+J9sm5lVyKOqZ2wwtwuZK51UJRkNtEBXFCMdqL",
-	"sxnacOvgS3JcAyLRRQVV/QZkWbHr9O35BQnWPuxGllZjpzvCl472Ud8xyjygyR+BJnu7u98KfYIA+Kpf",
-	"cwU51UUtuwFbcDGGThcJSC08+o1lnzuVr0sPe85i1FJyqla4TtEpTZBA9rb3vOW5ELKybTsO2OGbDm9+",
-	"TBn6ir7NHQEv7/7IG+5B/htZLfduSnxngTwb5YBr0NjjIIS0k/kNem+kqLPDBj1Ca8dsXY3UpYDodIIp",
-	"Kzp3sSNR2jp0Aax1A+J5AovtTP3IY9/D3Sp7S55s9Wd3JHb7XGyumfK9419l9/nQgNoWiFFoUYJ6r2HU",
-	"BBb/EAl6UrnyzqgXzsoAfPRpY8wXht+zwtBGoxP0ZVuSUoxqJKvSulQIdDFIMimuN++hS2Hdy3yvOVvd",
-	"oa5iHJgg4YVXtDxUous6QJP5pqwLoj1cLX2RSZ/bSjT4ACx0qlqME3YMAgnR4BVvih3qXMJsn5yxkaWs",
-	"4BuFGIip6/K0MSx7sg4TMmw3ZbW/i3Rltb/GoE2n8gtp6KaP7rCfVjhgfYGMvT2YrDsprmPQ9wKj+U/r",
-	"YP7vHPdazXYfUO8B9b5n1Kv6cvrOHsQq2Ygpa4GdK5Gy5Qt2d0JePS4T2CKCP6K8EAK9nJX+ULYttDK7",
-	"E7DQ3xPKWOSkKYsNhBfR6pryrumsBjVDDM0YkYpZeQ7DoCvVoAPqibb/Dc0WUQ+zXe6LRn2Y7xzeglow",
-	"3xW0oaGbmjlsewCRbwAi5YXNGFaiQ6mFGjbzqI4XnAa6UniV14EZcP0Hu/Hl3OVZXJ5fJATqsgGl1phK",
-	"kfJCSwQ5w5Sll43h3vazoZWvSsb25XffqGazT44HouV/rTpZA7qFdCFZ0MfCRQPlGopMCjZlnz5hw0OM",
-	"ofOQM6Lqy98HggVNbzNWpYp4zdKyyeHZ0cXRm4vjt2+uTo/Ojt++GO4TIacsIUjhdgZTQLkQzbTM0GQg",
-	"fAWAkas0l5RNV9y8XS+WpA5WSKx8BwSIsTo24ewaI8esxk0FepexLWoyEBwd0eBdYdNrLIAwohp8RIqz",
-	"zzr7DBuzMn7NrsnuCOUc8IIybVg6QQAfiLIHpFu0Jb0yJpmSVEkhuRwzWm+5txM78TbxuTciCCMfiEZw",
-	"tpWP0VPGqfOpu/gnbAIWw/MjRTUsMAKtCOZ3BM2t7pv3DZ6P25EKrTafLRkU7wIGfz/g9B3jtMXD6iCI",
-	"LkK3cvvQXLxMAy3XQegqaXsZRE+K67AswYaH7U0nkFr4sF8NGn87w52T2KriO6TiQfbmz4CA1uAghBhQ",
-	"irmwRgz9tyMCodgmNoCswKX0lpvyb5gtlbGB8ENVtQc6fdNOw4XzMsbkO5cDW2WaHtTcBzX3e0Q+e+k9",
-	"ogQe55sg2tYHn1a9CNyOG1YxJhC1NArGJWY9J6HW7cVQWoX8ufZyFQbFkKbM7/5xbGrfq9L5ADQPQBMA",
-	"jbvMjftdQcA6kKN8/b+qJmkUa06l9kTialdadSsIqtEslJOGk+IaIw6HqWE+7M4qQ8Y3WxwSORDDoCCO",
-	"78aI2qR/JG4Bc1M9pPoH8Gm2Ci8+YNEDFn2vWOT1qfosagJpHMc6uGR8RZ/l8g8mJ/ny7WjwE4WcyTLG",
-	"2E7F/cKFAT93CdNSMeotAhGkKcsJ/RhI0yqO9IA0D0jzXToAqo7XLiHAKGqpmjnJpzqMKmVnZahZRdlq",
-	"C0Cu0GP1ZUyALrKK1BapUl9v8703yNKq/vWALA/I8v0hy3FVubrWqSqj9SIcmetGHA0ofsUbPrvFcQLM",
-	"ZwCrMT6MWJOQEePGlRRDgw16wgbC615AdEqzrqiBE6bNcauN8W2lXt6ftMcF6Yc7jUpVT//Q/MO5/sgR",
-	"zGqSy30v8tAibrtLSrbiZ25A8sGtC733kWv3uG79E719/6ug9qvhHL2zkAlXb8TeJgLkF/cg/sleqMIw",
-	"UkUHGeYTiUQxBcWSgRCgdYFJilWNLl4IweIB2YWYu4TfhMh8o8uoAxUHG49Z/xuTzPyJlJhGNqwSCZ20",
-	"srkGWSzM8Th5FARueT9/JNctoxg2hmlpSV3kG4MQckaFTBqZZwOBabR1LEFH4kejq/m6ImCjRXzp/v8G",
-	"lBQXr+pt7H/jPI3LMPguKQ8xciqkdShr0tDjlEsNy+teNSlqCmSoQEs+g2yYkKEPWRwSSYaOQ16lWC1o",
-	"iMXg0Doq674PA+GL5nUQJuVEFygcusCX2un0yFVP8hX3Y1hkl3OrFHhvlJEG8Nll/jFayfJb8xBZeM/E",
-	"/4rh1JEhaeRebyimJUe4aV1YIgm9vqZYjGxdLuV/xeDDgppWZR4kFjngXP5SMMe5qphmhLnSQpIQEBih",
-	"Njx+c3F09mcf2ef+cXz0l6sXB389H7rQPkY4nUnlqgu5dme5Au2ipqliqYz7YlKpsgYWVMv4IRGlWt4D",
-	"qjygynqoota8vesCSM6pWA07UD7CWDupsrLofN29BispYOStz5gosxUUd2Xy3PtCioGY0Mru8NwpUlVq",
-	"g/7yf2OQcTBW0BA9Tu28f0iwsCt7wIkHnLg5Tqx8U7P64q2LGwpWlDoaKapQTo6i7ToDXk6lmi10yB9n",
-	"R0uEj7LwbEYNXU3qOIMfV+Rwa3vAkQccuSGONBMOy4u7LkwY+h62UuwbtzAYoxo/dyXlKv2B8Gb+ZJ/8",
-	"E21Dw8XBvxxdHf7Twdmroy58SEguWVMj+/J7ZaHFtJ+uePm6893b0Y9p/Jjr7feAFw94sSJetMzsS+/v",
-	"QgDxBdp8h/ZFPhksJjvxlfonxXXDI5PEHDJJ7Y8pb3tC0FoaS/YsnTpQm07951zNKGj6dEjg0sHeIJik",
-	"BF65aRWCctHzdUHcZeVvX4F5XW/MHd7DYJTb9vo06Od1WIevyn7CLNAcFHH5TyMXPregUU27M268HjIo",
-	"7LaCjezCxmrlcexjX+cCfGoZVP4ALpUkqpBcJgSIT6DFin/9gTi21KTAt66qC3EjiUwpq2qbGtZxpG+b",
-	"jZ/u7FDDcQ7StNOpd+qWT8CtJnF1BcplfmtH30l1Hrj3dVs86osv0vatcu2N8JhDK2rzqQjlPMZv6yXS",
-	"id0E6ZN4w9rZvg8J1r925a6DMNJ+R/XG8EjKtst3wtfDtp0r8fTbK4z4Bj64pUVI7aJuUHhPefVavLTZ",
-	"uUIBhmDdPcU+/g3/f+yU8aCYZJdCbp9ZbWr7zZLOunBZ6jOXu8ElKbRr57K3vWMZoZCknAKhwj7Dwi6U",
-	"zPUM0hqRFNV0Fv4FCZT1yaUYiKA2vvdHtnbty+9kb3svruDP5Pvo5VpeItFv5Rp1EmPRPpHoP0frfndk",
-	"//5Jmq0KhkgkrgzEXZNxoX0l1A7vuL1J/FFRtYNPU4mNyFzzqZJLx5uvWDniT14NdBw9LdhA6BTGnDUa",
-	"fcQoCfvrwqXGtqZ3gcytJr7fGJu9GIDriwl6riWF2+97q009+1aI7s7JpfM7wd4LAXdyHx7/Zv9nQT1j",
-	"ml5zWFijqppQWVsWw+FomqIyUYm2dQuoKRjjtBjsGaOg7pyWEDYQ2BYH6/khDbjSoWWHnLqObaGxc6zr",
-	"PDPGSjJ24AD3sdLuQPj+xBsx2LeT2nQSc8k9XFV+vyjXcBEbP7p2I8lA1K0OqeUlYUkV0qqo8qJ8VLmC",
-	"Py6RJ1Jd5TI42aWM5znGV6MyUW16NSkFRH/5d9/pQJKNvd3daEedF+5oPcAs506OJL6SOW1/K/w4rfay",
-	"Oqv+vbSw3BwTKtpqwMKtsUkFhUDD6+Lo8GM7ciqVZq7CbyrFmBViXPbPhnHhWppyLonOpTJYSKQQLHV1",
-	"pl0rj3aM+ED4sFbLREPbTUJ8mxMgG2WToM2uwPGz5hruNnL8oXXNovv6z7JQAj6u1r2mJKnnzZ5Rqeuc",
-	"xkNt4N73Qq7vx8K7EFzH9iVa0CEHG10wXo4h/fWvEs1yhUxgfrg+GSoYgQKRAqa6M47laqvG9yWOUMNS",
-	"uo+8uMnEijG2O7cMqKwmWWaslrMZCGyh8zxorBMOsWKTnM4GFI3bfUdC8ks6Zfzjt3ZG+Mvilpkt7jdR",
-	"nXWr3QSeWJgspov6ZG69B8XyGR8HVFoVDXxobnOjRNJTe3eNKRTFiM+5271ZFZm0okFFIUzMMejFsDMv",
-	"B6yYrlJh3irJKvEUFdf5D9PyYSDm17hPmiksnEO5UuhMYpkTCO78Ct/fBJbqjObSV1rEVJrhHVY3Nnpt",
-	"8rFanDKLLd0jxqFsm6QkR9+46xpqQMkyf5lhG3u5j54VUEqqitQyHI4oNqZOlrQ/YTfict7OWAPuBV/M",
-	"2aDPDpfnlUr7hN1Mhg0nQ07OsIQy6pxY0ZRc0/T9WMlCZPtkiEVhIBsSrC5KvX/N+/s3Xh1dEF1w/sjt",
-	"xWafVD3kBgLX7qA7KAXx5feAhbrXvNXfqrIkk3mOqjWy26gxCd+JUH8Xx5wW3LCcKvN4JNV0K6OGNmnf",
-	"ahigDHM3x04b/y/VlBor7zJBUUidE2IDNvqze+9d9ZS8/huk37xYp+PxbouivLbaejydBp+V5WE1+aw7",
-	"I89ld7/ZTIPLUxK1fE5YSLh21lhhGJ3kPxAD3nnyxzBgPH8rt+LObxye/5lI8q8n5/+66Yr+esC5Dd7r",
-	"wXNZbiCdUfHJh0K4CqU4teZsHMJYEdz3fIuPNdz3MQhWIW9i54R69bwMUmgKeHhFnJRHNmpI1AUZ2i9x",
-	"BjquuL+CJlB5cl830skz4LvOMVwKHo8CLLjHfaMOmlyqECWfCchmbYJdSKihQuCDgytJdcM5/jIQlis7",
-	"eqEY41JYtVRqQzeJtwS0MlbDOiucEg7jsS9u3mGAci0YA+pdhSjvKzn6YZYoYPedGC9FNdVkjjYix34j",
-	"wnxMlWKzRTVz6vjxR/is621cUaPF9GNDOaN9cgrKKzh2kqjvgLEyQio5VVYIDCLDB0Kzymgynx6bkFwB",
-	"FlxB0Re7KNe7MYG6UzCBBlEPxAwyKRbkux34JX8F9d6f3kL0j6qDuuCSLavYUyHeQ6ToNxPXQthXS670",
-	"hruZVrPjjbhLfMze7fbV3rwZ+GAAZmq2qDEwzRdpxGdBD1FLuxTblbkuGIZij2HFCp0yI4kkQrr+YwMx",
-	"PDu6fHP88vjwAAPUD9++uTg4vLg6uLg4en16cT6sPmbXzzkzrC3CrRSa7oDl0C3nwK3mh8CXckkPEPMA",
-	"MTeCmK772pZobgYgI8m5/LBV5CtCR524m2GAgpzmdCxo6O0pJ9Qnx9Xj3kRmDGiGEs4csLx8e3Ly9i+X",
-	"p1dHfz46++swISOGyXUdj50PicUTrCjHwdQTGAjM7unGGKdqvcR1X+Y/BMaUi3kAmQeQuTHILLrZN8OW",
-	"G1f0wLReqqBKwA8Vtwkl10zLsQv98t1U5T4ZchhTPkwGwtcWGiZkaBRlgonx1Qep3ttfoIz28cq/NlyW",
-	"XXuTpNr7iBB/cNmOB4j4EVQd0Mx3+Ixd1eAyfiVcbFmyyYpFAaMvmdYt0JhvNjppWpPtVFRG5ySPuhzQ",
-	"2dHr4zcvjs6GzjsYA4dzP7UfFB7K5T3AxANMrAUTo6UX8magMIXpNaitulZ5NyZgv/TSIJMssIyW/UlL",
-	"ew2QKRNSgRCAoCGkIAI9U4WQAxFaThuFq+s6JK4MuhhR8YlhuWuM93ZVxOooOj8qmnYHImNkj1Ah2GaC",
-	"hhGpMiYgKKbmIxBcyaGyxUOnTRfLLQ6Ej01Hj5nLDvYGKte4M+gQgeUZ0diMNbaxIYSQJgxWx6j3RkvQ",
-	"yvTvgmwivpDwKRdT7lwwisvn2M2+3nUXWe9cfP6gEheTXnC0QhWC+F3RqRRSp9gGH1XJQpC93d1oQ1FL",
-	"Kk7Je43E80MgtFtKVer93uHzcbuR70JoThrlZlH+d/fiAbO/IWYjQjbSI1uFf1kTJUPsowHg3dB2nYOa",
-	"gtZytcpLmXSlYF1cN76IWCkdUVlEwvAyvHq0khHcSsoyTE3B7/To7PXR+flbX2klC9Dy5ibs03JVD86x",
-	"B1Hw/3ONcfmtXY4czpbTHSp8Ak5ecvX1wwbEiF6T4ppseMnr8OK4DM3ElupyWgjfiaKQxLXmS1yoZyHI",
-	"qRVwzi8Ozi7Cl7B0hn0vZTnb9CKMEDJsb1wKbi74WMgppi9iyi43HlYbDZVds2iXllKOxcgvBeWFFejs",
-	"Ip6XC0DRp54bdol3eVqQEPBNBzVzopecgjGgyhIvPk0iTJ9o1HupelJDVyrUuT+NOXBrX1Esyt3d+JAs",
-	"6Xv4vJSW8Tv2UuMSJdFgF6U1hhzG8phcf7UaZOBXOs055kYZtr+7GwsmjcQUlWeJVQICEnOd9Weg4DlG",
-	"DrPlM+Iwg2YrkEXA53b4BN+521wqP1JHKlV1r2oqvpco+vSrKrP4c3V9PBEsXO6xvZtKLWyfZah+vwCW",
-	"qJVtXazOfKWeIGVxPyyfRHUOxlDh8v91QUmZruj0OoshrieHPZNcsSlLSMqoTgtRtXAwLPeOwmnuMp85",
-	"Xdoc5wJXs1Jq43fSZcauqIu4j/3mlIryN6DsVjpfOX5AHC53PiFzR9xJhfabkBaKmY94WtdAFaje/s/v",
-	"7M5qULMueD44PS6NFtpQzgOyxNecGC1JJtPC8wldOD7pg9gnUhuLeIXivf3eY5qzx7MdFET9XOcGlWMm",
-	"XLY8Vr2Aqm5FUmb1W6zxvyMuutgeTUV4Lh9e9uYBO15jCRPgmxcvIWOsZsVIRj0zxzzmYJRWGnOEO7j7",
-	"2tCVWmVmnI18WtgBObhLjG8gO/OgA8Sy/RETciBoo40eAatnhN07MkZGKOCLTxR7sNTgUl50X53LryIg",
-	"lPkVHPqUIZccZYEmBzVjZbm4jjIE9ccbFcyip7EoYL3SpsBbyIIwePDprdBOb7UiGUtlGRbQ3K4qqqqx",
-	"BXMC5fxM12hKhntVNzgiWDkrUm6vMYWwLuDnd5//XwAAAP//",
+	"7L3dctw4lif+Koj8/yMkxVDplCy711LMhVqWPTkt21p9dM9EZYUSIk9mos0EWACYLrnCEXM517Mv0FcT",
+	"NbF7sTF3E3vXfpN+kg0cgCTIBPNDllyyVzdVskSC+Dj4ne9zfunEYpoJDlyrzv4vnYxKOgUNEv91RBX0",
+	"X5qfGO/sdzKqJ52ow+kUOvsdlnSijoSfciYh6exrmUPUUfEEptS8oW8y85TSkvFx59OnqNNPYJoJDTy+",
+	"+QPcmGcSULFkmWbCDH/GMvNlIDnfoB+Z4EBiwUlKidKgFCXxhNEZEG5/KWHMlJaUJDmQmUg1kM2dv/3L",
+	"/9jp9UhMJdUaJBtw80QK5h8QkZiNJBAgw+7V/vZwqzvgnciubQI0AVmtzpvstpntkqVxDXIG3Kzk7jbs",
+	"H0UuOdzc3YBvBGdamH/+PrD//ZRIOh7LPMvoFLgW+2RIp9dMi2FEhpP82vwvFtOcg/kphRmk5gch2Zhx",
+	"89MHgPdDIshwKrieDLsDfg78I43wuJjKhNKUfP6V/JRDmlKSgSST/JoAGVEF3mH8lIO8qdZ5Xd9++JlO",
+	"s9T8wc6uEy1c6isppsHFZpJNBRkzIbkgCSOZBAVcV6SnqRZkU0hKmKYpo5xuHRBlV8RBqZyTlE2Zhm7L",
+	"xEfm0+Gp7/Z2n233Xmz3djpRZyTklOrOfiehGpYs50LML+ZkI0/1CouJiLntEpRYbx24xy2reL7d29l+",
+	"usoqPhliVZngChBdTqW4TgHPxswPuDY/0ixLWUzNyp5k9om/+7Myy/zFm8L/L2HU2e/8f08q+Hpi/6qe",
+	"FOPiF+sbdSylkEDsL7UWREEseCLI2asj8mLv2e+6uNtuJPOhwzgWOdcX4j3gFDIpMpCa2SXAzxmToA5x",
+	"5rX1b2s2DWxCZC7t/N0sdjrwBwkz8R78l66FSIFy/KNIIXzVK1j4weIEfsC9EXkTr77wYzlbcf1niLX5",
+	"gFv+pQI5v/qEKXqd2rnV9/klU1RrNqOakoSSnBOaTBk/QOzO8s//STL2+b8IjWNIQCLdzS8OppSlwT1p",
+	"2cNUxK07Nc2VPppQPoZTqtQHIVueaz+H1bfaTry55YEZlFOOqr0MnoLWwBPKYziM7Q43j4LiE2ZG4VUJ",
+	"vcLkq0GCk8gTpo+5ljeBz5fTqrDh9fEFeUIz9mS28wS4FOkUb+k+btHc9tJYCxnceLrG5YqNwBImDiHH",
+	"lBuydBOdfyDXsbCH7wNcL/Qds2ugdPBTc5vaKVbXmERUbJs/XjWP1jM4EeP5E2AapvUfFkGkd5afys9Q",
+	"KenNPEXjeKHJGOnwhCn9pZMx45zn0ykNzSbqcPhZH+VSBcljrckWH5mbrxVqglQRS6AaknUQPpEiE7k+",
+	"Y+p9+DaCimlqRl34Zyb4GVDVQq2T/HotaDTCWsu9MNJb8E9mk4Si6ZFhAd4TjGsYg+xYTilEeGCl6Ti8",
+	"p5ranVlEFBfmmU9RJ8+S9fY/BMh2KlFxzsV2NFfon0z9GH068OcUpDQja8W6DalboLiOPzyfmslLoPEE",
+	"J8PFFeXqA2ooH6Tg4yueT6/xnxJGuaoxjpatWAQs5RHX+fglR9ERxmMmjOwIlnmDUkZPmwqjf6GeMKNp",
+	"DkMj27OU8HwKUkRkyPM0HRIFRInMiJ1KDPhmQskOoWSoJxLURKTJ8G//+m87EWoDOteaReTy/KKUVLcO",
+	"yDBhKkvpDY6Ps0iF+zhh6YDHMlex0DiRQWdnd9Axysig0xt0UBsZdAZ5r/c03ht0hlbLmJNjzPB15N/Z",
+	"Dd1tlduF2LtbPj2iqYKQDIP7Unt0ZzfqmH0x3L7Q2Zr3qnFwdpDax6Ny0qHTfEl1q6SAwvncQR8eHh5u",
+	"v3mz/fr10huFAwS/CjFTTPBWGSWOIdNhzItTqtQ/A5VhmGm9NLJEyOLOcHGlgGpV3PIrLvSVpvl4ot0W",
+	"Cqmvck5nlNlDiDpCT0DOX6Co8/P2WGzPEwHErVKE0lTql26PF2tE4eGb4oPdtOB+MwmxPi5EqzMrQ8zv",
+	"e5bSGKZOvWowvsXb7i20uhi/D96LO1528WV/5NAeyGrRi7jJ3CY1v1eME3m7FfpeOZCRJ9bez29Qzhjn",
+	"VCaM8mU7/Lp4rpJNmjaKSX6NqA5G1QeyOYw127fIbA05+DMgZGciFVd49O6JWCQsBvfEVrdds26YeRLg",
+	"mo3QoDATJIGUxFQJsnl52X8ZHialfJzTcUOSnRdiGmJqKWEt2qVzFJdO8FGjlDJupdpF77zBhxwIqrVl",
+	"OP/yL7SalA+i5MeEtJN1OuVig0vt6dUkx0UqFBqKWAI8hmXfPisfrEmjDdqjRMW5SCmxE9OUiIgkIhMk",
+	"3WDmSTSTRYVhMmGk+m2QSFQGMaPpW4BkqX5z7j/rC8b1Sb6iCkoCjTyzd66opoRDmm5QrSW7zjWa+CSL",
+	"QcaUDM/NgEPzqwuYZkLStIsmngKxraUcJCRhkWY8BqUhOTLgtXQx9afXlOYNlKXMQuBKuuHxzFFk87qt",
+	"rRdEnQ9Cvh+l4kM/hBMvceuLR8qNtGKpZFqKGZVgpFvED4508ie4Jpf97mpKiK/jzykihYZiEaE213V0",
+	"j5AwMGf3nookTwsKmjAw1yGxBnlGtaa4m0YG7xLDdwkQBF9GqJRsRrnTBOxaJ0BgwJXggsxoyhKqGUlo",
+	"ShTIGciIxBMgCsacptRK94SRmE4zRkBK8zDjJOeUKOH5CEJCesU76ws6QsZA+ucXhxf2+uCDuDyLDR8p",
+	"2XxuXT8RySSMmFKC9HaebdWvSW/n2c7e8xDl3IYJ1thIA44YH+dAMioNd8btwnMHsul2un/+jjx/+qI+",
+	"wR86udFEZW6O/ltjTPUdeCMKdpxuIFUJXKkT4fP3kjLOKL8yuu0YzMUY0SlLb64k5Nyxc5QOUXK/khAD",
+	"11dsOmVjaf+0sjD/payuxsca2vNl/yVRMaQGr2mK/ssp5RoOClemYTSFo/EjrZPj09FuvENfwPZ/S353",
+	"vb0XP6fbL+DZaHuH7l4/jfeSZ/B8FLZN3op13pqhhSXpMMwV8FZdDu9y+VMvSSeIcpKqXEKrwlMphfXz",
+	"OAUZTz7/BzEIpRlB0Iopjw32aUY2aUJAwTRjwjos6+BoKHCcMkqQC6hcGGFCi1ikqdiyng3zsRlIsONn",
+	"IJXgNGXmXKf05xPgYz3p7D/r9XAnin/vLGMfbj3BrZgF9bq7saa32RjfM143fzh5LyxfrKC7z8skC8yK",
+	"8FNtBYzr53udpTYU81pkjfE4/dBmvkKMCXr5IDZMF/lfeFoFRQf/OIXptQupKHG7/olrJvXk5dqmmagT",
+	"M80+AlcTlgU/bXHzbZtXa8xmwN+2+x7T0l9SgHM8YSnaVDORK0M2GZV1bdk/q5+X2+yrKdRmG3l74s0k",
+	"dG5zHoNWfoSGt3dK04DPQqkcknd83QNwdtilyyztteWHwvaMEcgCvJvhMSOQDAMzCnHN8LqYEmtaJakg",
+	"55mQGtJUkEvOYtGiugjunCkN0EgSM1DYPPEF0ldwFu3O3S+i2GnOWcwyJsJKZzYRHL6AJN02zJ/cHGIX",
+	"x1jtdwUDPh2241DfaCAhm53go5TFWi0iEUbG7PNfUHVERoQydsnBYsEti0oMu1IsQu5F8SMYA7KycHkb",
+	"s1X9CDyDFG41C0nMr+zMweoYgIEDWlPtK+feMY9YCq2O/DYPGeMQ3FKj4iROZMBAsvA3JfwZmcQCkAcp",
+	"xUIuEIs0n/LW6bUZUlrYaIMmcYRokTAxpzkUW9KkB+/rzXdqALZMrKkuif1UVGzRKrND62Ao+KQkFqOs",
+	"50j+sZBKkM+/2luBhC66y4UG1NtLYqpmWRJqNQtH1x4dRN5N9S9K8MYzSBMMTponipH5W13cQjG66/PH",
+	"RY6R8jVzyT//ilCQUE2dwk42Kwa3tdSUYWezkIxesbGRzsWHgPWhdCeSBBiJqTIYRHJOMOxQdMlQzEAm",
+	"zpdoFGPhc7zCQHAw4EPP/D20AW7EjejsDZoRZ4hgHxnaO4RkwLUNbgzZGOgHyjTj48KTtTRyAc2bRqp2",
+	"L546u+fKLybow1n98brJf6V3MPbGRWmt9oLvNljpDXNFVn+aecGy6igV6rbvvstg9SN6D+GQV+tYQNnF",
+	"0iDZtN6IiEzy62hOtIlIymZGxIqM/jcDzmwgpQKt2ZRyisYbQaagYOuAzHKhBeHAiBba6YLzZhJL8yuv",
+	"RUIMbLbGtnkW4FVfybkU+TpE8IHpSSLph1WPpAEs7zHI2lKSt8Kobr0uZxW4c9H8/fWo359gteONkA97",
+	"G5uxH/NEFybiIBiKNBUfLrO1w0GylPIjYZBbB8WlT4GPvfbslHOEPgYMIQYiiM7xh4S6wGBNJRwQmk6B",
+	"C6IhhZHgggiCQnp3DibbZfdWoasUvCtu9HdPX5CnT5+Snd2ne8+e/y50LzIUESQkJ552HbCl2lDyFOwV",
+	"ZTFGPRv09802m4VR9aAI5xZEAaFKAbdCXTU3NLQu0edoSyiNnwsQEPHaIxQXeIfvwpMbco+ebDQcH/vE",
+	"J+xt53ulyvlm3S8cg0X3mP1D2CGLQzH40B6FMu+kYXpS2WECRL9SKIrIgK+nlZjJ0TajmReaFbynbQGx",
+	"a7qQJZjNMhLdWi/ORYzYT9fHCxsb5oNn9FUVBVwPO7M2uSsJqJb+GJQ5zW1tMZDZySzSfpbEMLeSzARS",
+	"Z7eZNwewIlTrtjHRrSQ2p47cVySkjycPwI8aUpEcqHkUUO6H5wRw5FY5O33WW67Iu7zLvJ3+ziALvpuY",
+	"SyVSK3k4io8xaL+SCr4s0rI2aSMJqSVhl+F4SaMelVGVZNOGWm61RlF2A/7U4ttt1gqf5yyLWGwIRKu9",
+	"4om9yx9uu0RNO7+jrfp06rRWfHeVa13uek142VtqOqjei4qtXkYN/YJd3l3o5gLvy90wWn/+d5ELUBOe",
+	"bp+a4A9zmtIFIanfAJv2F3MGiwjkthx0DVYYLckSmuNW81ScwzqCWeFsXKQ0zy9VfOCrOGVw8OLpxcCw",
+	"9HZOnJluZUmjjEY+NJyxRkoFM0phXGemGiMj+PjKCOxVWIQbKCiVLaRCnPTC5Z7HE0jydEHm2S0lBxpm",
+	"6i7pOfAhKdkM2iQ9dEtKaw9qs663q17WM9MSBL0a43FDlMLQKszlNt4ToEkh+a32xl3ojqOSUSwCb8dO",
+	"2n0si5wDi8Tk1nuyFKuDgvJ9xEq0wtStwh/uL8bhzuMoV4p89LyhAdm/FuxYO2vvXtdUhNUjIh2cfE+S",
+	"9p/tktS9yM3l4P4RPQBBuThHe/ABMTNZC1PaswQXfPwuBNyCvd1bouuJGDPeGhrXbrrN5tPiW75dpLeX",
+	"b4Sm8QbZYRmP3CY93Co4tWTWczZu65ilWOrFlY7JKcmEsqH8ZDOhpLdFMHGwfJgRxmeMmouMgc3DAnN+",
+	"+LFrvzXs2thFNjViWS9akKHmxfnt9nq9aFWpwW5EcCeLWNwFEWN+wvrOs+3e3jamL94mEWsupKwR8MO0",
+	"pgnjFJ1ecRH+84483Xn+fNvAZ5JDUXCnblS/PAwGsOEQr5gBm2BWRCxSjdk7+2TneVXZJyIiy3IJZGfH",
+	"lfVRgB65GVNCMtElp/nn/ySYWoSR+5woGOes8PwuiTuqpv0HMaMp8PciGBnuRyNV77xLgdNOe0RcY41E",
+	"kDeO+FTOSCLiHIN46vv3aqlIvVIonZlC/ZCDVFcWnAlFJIxzCUuhzivB414wGwYc5LoShxQfArwbawuR",
+	"4fXNMGqUEjrA22//gg7YWlDTanM+Ex+Wsrn24IawJIERx4Uswcjm8M27t/2Ld2f9t6+v3vTfXh0dn5zU",
+	"RIsaASznpf7mRjXOiju4+JxfVafacBKBu2DoBC9yrXGSZosRTYcjKaZDAmSI1aLM9vse7wZ03axWximy",
+	"BZSWZpR6FLLSIVcBKqEDXqG+0lw5pe7y8kdmZE3TdSbXOF0sg4ULLcdafKLBEJyaxOvJtWGS3TLSrxV5",
+	"A4ItdZWclkuhVZzLCs/Wg1yWv7Cm/BxMTz20bmCkahdGhDGRPMb6X1xpSROql8Zv3LlAbje5NWKhFqjg",
+	"djlEFW/hw73XsFIQS9CrStv2Yb8UVXDeQq/r1glFRrzzCu+4mlYBRWxpjSBttnCNMjt+8bCQ8q2aWQEr",
+	"jIa1uJbZ9RqFhuyHyvmHNrooSmVLVAWsZ7mUwPVpu5pgNJgPpyurEc0B668vmuIZKNBrqzhBLWbRZ84h",
+	"MPriJbodXv51+9gKS26v3VBB6rxRr73cz8LMmnssaxF1blrKIjRxrzB1Fzlj+F4UrAixEPHKrWuJRNUw",
+	"zVwSmCtU81NOeSIIKyMBfcvPPPsLRhTaMgc4yBRUQwOKNdvf3Qkh6hQSRvlLeqMaxWK6z3zJQuS2YEkL",
+	"l3E5Jkabf9GbG+xpr7tzu8HMTiZfEtbnRqits5rkwtO7YFMIJUw1ZEjD1L9EgPwivWQl+K7R45cY0AoZ",
+	"dXnV0NV0g0quDB7EXH5sw4JDlcZaAIfXUtBQFqwRnSnB0ihARpgfasRnSmiaboDSWCsKlV/GExbbmpF+",
+	"6F5Q5jKwEFBWDjnHkHJX76H6HMN6r3Qu57i8HUHtKrAdZdHSBhyDbjOtBfI+FmsAZTJAgEyMKEoXuFB0",
+	"3papwXQKC5wmS1mW+WsxTPmpMMnYiNw2uW1JlZzb2ATbXawtJUFc4toU4phyMZZ0xOIiy6BRK6SO4W/6",
+	"/aMXvV5v53DplXPfDm3RGVCl2Lg1MMHpKA3WsbtGhEfT0Ztft0zEyxZvzQes5vFHRskpTcSMkp1wbcxa",
+	"Cl4j7b/4k7mhb1hKuSCbO9svtg6IEqk1KcQTRiRTDBIg1D1UO4HdpWaQYuKh9Z630MMlL889AVZkxxFZ",
+	"JV2GHDsJLMopqBPX6mTUnm5ZjT2fcemRbriukbkrq6NQ44I1YWjBKfdTUv41KiKzcWJQnXs4ia4lfryp",
+	"OZh9L8vr1osMLDr1kwJY6vN9JxNmU1YdARSZ/7WiFIyPKP/IKFIBm1KJP9r60eYfV1hO/GosaSLqf3A1",
+	"pss/xRmjq9encFO/A9eTI/3bR1Wdg1IYpzYSAVBXcnTRovxEtzEyfHHF5qXa/GolnRuqdL2oc7XqlgLP",
+	"i60b542qG2H7Rp1c/8gUu2bmShnIpCnJzP+9wmpgEx8WQIErDr9qWsn5XIWoBi+1oh0WkpLMiW8boD//",
+	"hWy+PD0jT1/sPdl58eIFoVJ3yd6zrQOjHuG0M89Hk1JiYCxmCdiyniJNAf3yIkZvCDEyn1HKehZVPMRO",
+	"043igoYS+24jUqyor9bU1NAZX9D3cDShcnyL8OT2pIQmkRZPhmdwB3F4S8KIypogDi6teHNl1TJXHuSq",
+	"1O3tKV9lVepWLPiIyanLPkAB98fotkF/XmGSqo6g+XF7J5wrO2U8aa2xb/8q19ksxZxEdYu4uEZMoh3K",
+	"t/+W010WomHOva9DysrtspAWWJXuoNZzk8kXOQWtxZtx6LZ13wXDLPfv9iwTeUOrqXJps4HiNpXXO+pg",
+	"I4XVxQet08IQNKU/2wCGp8+feeEMO0vl6dZUtwtJuRqBbFX0SlqqVVnb7b1YqjisXAN4TjZsqdARdS4V",
+	"yD6fMU3Ds71FWuNdnVNLhE3rxv/JpbKuzVHmU76mYgbJFbXGmypf9gpSBR8mINHKmtueLF4htgTilHGb",
+	"TrFO9eRVS1tZe3Qumb45N9fRWf2AylDozyUnaFG3koAvsWEBQjpmKgayOaRZcvW3f/n34VZEMIRQ2EAB",
+	"mmVSJMKNYYMLsXtRTBMgkBiZQ8JMxNQIXgfk0D1vO+sokDNqpbF0Y0LVpEtsaIIdDqssiH2y19uxognC",
+	"CzIZu5py7ROtM9u1hjkRO7a15Cus6LhPd+Za2/TNPFx5IBWLlCptLRrMFhdkhIOwFRw1c/Urj5g2Qtob",
+	"0IYRp0xTTj0VbcDfjXmtSqRfFxWLx3CN3V1GVMUsNjuwGVMltkiSm/1KoTvgr1Os9WhmoGCcC15128ET",
+	"Cbf7wSMSUyDm24l5KQViKA7IOGcJHfDDcf8lUTlKfhqQ/M3xMP35Ly7Cxxq8ii0jh6f9TtTBgje4Y73u",
+	"TreHZKqKxhCdfrW8chPpF21ikY5KM9bZ7zzt9rpPMXZOT5Cin9A8YXjAYwiU68QDSEHrXBrp2LYtMj8X",
+	"FWnKMhpa0inTQNKNw9P+vtk2q3v/lNMUBtzeiY8fqat0GwtFI6Jy+/ei5qxLB65VvzNDgmJadMlLo22w",
+	"z/9FbMFF17LLgp5RDJPOfuc16LJLSVTrJ/fDL8HmUobRL26vFn6voZet/f5cc67VZLVfVumQ9SVDYSuu",
+	"2mgJjGieaowojCo2vtNzhQTb+fiPjZZbu73egnZb67XZKk850GfrBMhMxAztU65Pn70Je3YCoXHLiVYN",
+	"vMzzO2s+/3SN5zG1oLz61VRJAuOUYZUpjNNCbL88v8DyOHSsLN/EMBs6HjPR+dEM9YTmevIkFa7iaSZC",
+	"9XcPM2xwSImyxhTYN/gZC/GeQcmIrtwfh2Tz3DBBiMg/aJ294+lNRM7pFM6Zhr8/15LFemvAzYBkWJoi",
+	"hiQx93dKeUIl2MLRhiRU0Q1u+E/bR+dnr7bd05SIOszHExjwqUiw0CoChEGLLnkpMkEMymWMaOtUmTEy",
+	"omnKsOqvmQbjCZPs40fDC6kNWCDSjcpyJQbcViMjmdgg1Bbc3ihfOrBFud03EkrELOc/5RCRonqwOZfi",
+	"cQQ9zmHAcRhXT9aFatnDE0SyXMWIXpecFDOyc4lIUvYpE0QQxkEx5YwoA25OqYhxJuqajlNGNSUTyrnw",
+	"ynOXjQ0393o7W13ST8ne7gsiGRY2pcRb3oCjwTZlwLUrjZwb8CT+ftpqwHkRp1pHV4zuropJ/14kN3d2",
+	"oWuR45/qkpqWOXy6RzDxTYsBPDlsHuZXwZLdF2tiiRNYO/s//OgjSzF7I2uiaE+gJCwPURzFNsBE5Lod",
+	"TY4mLE8AidHBiXMJhOHE0hwXKJSCZeUJJSq/xgtyJLAW94CXg80oQRjRloxbMcTJaiEkIQWQmFvqkCRM",
+	"2GalcyS2F4r7dbPDW0y7659tDffn93DxmfiJEi2ngvZMM2IJHwlDx9aE+t+xx5HADAgites+QLU2MlmX",
+	"nFDCczEzkDPgrjrPzm4VAt8lR3ZMyWKY5VqQGmRpW8OeA7XfqMysP+XOGz7gCbNnRlMtfalvc8S4IDQh",
+	"NE0FttDFR8DCHUeJfK/3dCt0lnNG8PtAq0a82kp4FSCmYhi3O5oeVEt151RUijbUBg9dignQ3qa4vk7Z",
+	"mGohmXUYSI9Bbq1G7ebDsACJzixZmE2bGhFnt7drydtjfwTZKyWCcIF8MmX8feQUZKTdmUi17QUQDXhG",
+	"pQvItXWoApTmuFUtMPCe6a0WfLgS1e2GIKy2L2hesN2stYgIszuD3dQ4wW3AMrq3oby74mFHE/TIY6tg",
+	"/t52xQA2RclHgk9vK9LTQmrq24FrZIw5BakzqkwFF7kSrngk4zOGEpz9J5Iq2WSp+2mGGnDON4SkVkCz",
+	"g9QZYUV/uaKGHfY9oQzDwsvzMngw4KioYeH4vd0XQSA8B/2VUPAc9JdDoDtO/RuT2tLDbz/0VtqrGtC2",
+	"mlpO6ZhxJ91QEmMiJuyTYZWWOWxUITXikZmhtSNi5qB7zronDYSZMdHuhfYScrIBKfBYIO0ZCmDAm+0C",
+	"SNFZ0doUnX0HlbLCtlnYcaz/dGabKIekKqaqBnFqNXtM4W9ZaFAJxLSGxrLuv7VNM6WrZ+03Sw/j+uak",
+	"0r8296rnHA+/62dkrP+2JZrbzHmBqeiZbyna/U0NRWWf4IBid4kCK16SxBL6VxCwagLTsb2PhR01wk4t",
+	"vpHTw5TK+N358VPUwruGZQcUrGEc6v9CgEjgVumoRO6yE4yGfSJZZq4pIIyUlobiUQlKM52jVyMV1hIh",
+	"XGe73V5vy4AjxBjTFEug0pqIXCBSd8BPynf82TbLwtti0cSWsdZakM293ost1EtcBAnFGtt4W1GV8Dou",
+	"De2vXfs+DFcruvcRQdKNy/OLoO6AzpcSs+6JbQb6QX5Vc0e9jWTIgOqZl0pDvKS2fjny6ELpowcE4liU",
+	"nclKExZepF17Mb7OpI/M961frduJOhOgictvOhFx6XRtR7lPD061Ms+/WOv5Z7dX3Zxp2B5j3dXmbKa2",
+	"S1gbINXlnCdVflCLjF20sqMGRZCwmPUvicg2WsYkV8IhJb6xm4CVZ4yePAPJRgytGGzAXbD9R9ol50Zy",
+	"yauY2k0nwGVSZEYLRUFuCxXEiW3i7Kpqe8GXpF8BIlF5CVXdGmQZsev03fkF8dY+bEeWRtPce8KXlta8",
+	"3zDKPKLJb4Eme7u7Xwt9vAD4whZRQU55UR1AEAMu2nZSWBWPfmHJp1bl69LBnrUYNZQcoyt5ik5hggSy",
+	"19tzlueci9K2bTlgi2/av/khZSijelIJ2GXjzurCtovpLQEvP/6WN9yB/FeyWu7dlvjOPHk2yAHXoLEn",
+	"XghpK/MbdN4KXmWHDTqEVo7Zqri5TQFR8QRTVlRmY0eCtHVkA1gPq4/PEVhoZ6pHUE/qv+wYZW/JkyVj",
+	"jG/+ADcdS2J3z8Wqtbg4swfHvzbcMfkG1KZAjEKL5NR5DYMmsPBAxOv3a1vnoF44KwLw0aeNMV8Yfs9y",
+	"TWtNJNGXbUhKMqqQrArrUs7RxSDIJL/eeoAuhXUv84PmbFX375JxYIKEE17R8lCKrusATeK1CWqJ9rB9",
+	"yjCrHHNbiQIXgIVOVYNxHLsTQUQUOMWbYvdvmzDbJWdsZCjLGyPnAz61HXQ3h1xcKaBaDSMyxMjoKy70",
+	"lab5eKLN71w9xauc0xllmOhtfo1Bm1bl50LTLRfdYYaW+MHqAmlzezBZd5Jfh6DvJUbze31YvnHcK9rH",
+	"PKLeI+p9B6hX5DEXXROJUbIRU9YCO1tpaNv1/2iFvOq7jGP7vXSDpjnn6OUs9YeiJbyR2a2Ahf4eX8Yi",
+	"J3VZbMCdiFa1qMGIr9YOb6Vq0AL1RJn/+maLoIfZLPdlrczSNw5vXkmlbwra0NBN9Ry2PYLIVwCR4sIm",
+	"DEuqotRCNZs5VMcLTj1dyb/K68AM2N7u7fhybvMsLs8vIgJV2YBCa4wFj9NcCQQ5zaShl83hXu/F0MhX",
+	"BWP7/KtrArrVJf0Bb/hfMYQObenoFlK5YF5bLBsNlCnIE8HZlH38iM3kc9szECFnROXnvww4q/pqoSfG",
+	"pYo4zdKwyeHZ8cXx24v+u7dXp8dn/Xcvh/uEiymLikqDgFWEzNucqphpGg24qwAwsiVTo6KHm523be0W",
+	"VcEKkZHvgADRRscmKbvGyDGjcVOO3mUzHIsGPEVHNDhX2PQaCyCMqAIXkWLts9Y+w8asiF8zazI7QtMU",
+	"8IIypVk8QQAf8KK/vl20Ib0iJpmSWAouUjFmtNpyZye24m3kcm+4F0Y+4LXgbCMfo6cspdanbuOfsKZR",
+	"CM+PJVWwwAi0IpjfEzQfW+p/qPbifjNSwQbGuSPWrCGD4l3A4O9HnL5nnN7AEvTuIIjKfbdy89BsvEwN",
+	"LddB6MzrcbsQoif5tV+WYNPB9pYVSA18mFFlhcrWcGcltrL4Dil5kLn5MyCgFFgIIRqkZDasEUP/bQVg",
+	"OgM7aMCl9C7Vxd8wWyphA+4+VdYeaPVNWw0XzosYk29cDmyUaXpUcx/V3G8R+cyld4jieZxvg2jbRYfg",
+	"ReDWr1nFGEfUUigYF5h1QHyt24mhtAz5s91qSwwKIU2R3/392NS+VaXzEWgegcYDGnuZa/e7hIB1IEe6",
+	"+n9lad8g1pwK5YjE1q406pYXVKOYLycNJ/k1RhwOY81c2J2trO/i7ogY8KFXEMc1d0Zt0j0StoDZqR7Z",
+	"PO1vHIcahRcfsegRi75VLHL6VHUWFYHUjmMdXNKuos9y+QeTk1xXBDT48VzMRBFjbKZif2HDgA9swrSQ",
+	"jDqLQABpinJC3wfSNIojPSLNI9J8kw6Aogo3sQkBWlJD1cxKPuVhlCk7K0PNKspWUwCyhR7LkTEBOk9K",
+	"UlukSn25zffBIEuj+tcjsjwiy7eHLP2ycnWlU5VG60U4Uu/s3xZQ/Dqt+ewWxwkwlwEsx/gwYk1ERizV",
+	"tqQYGmzQEzbgTvcComKatEUNnDCl+7V53l3q5cNJe1yQfrhTq1T17DfNP/QPoi0PsU4uD73IQ4O4zS5J",
+	"0YifuQXJe7fO994Hrt2TqoNW8Pb995yaUf05Omch47beiLlNBLDlTuFSNxcq14yU0UGauUQink9BsmjA",
+	"OSiVY5JiWaMrzTlnXXKL5oteI+cBD3VyDkZ553zuZn8VynUdrINe2WLp3a9Mh/PHXAAl2TQ7Ca0EuLUG",
+	"rS1MHDnZ8KLBXPBAIIEuoRiLhrluUVU5HCMbMka5iGrpbAOOublVgEJLNol/QGvLlf7LZUzBV6CksMxW",
+	"bWP3Kyd/XPoRfVFxiIFTIY1DWZOGnsSpULC8mFadoqZAhgYN0hkkw4gMXRzkkAgytGz3KsYSREOsMIcm",
+	"V1E1kxhwV4mvhTBpSlSOEqeNpqk8WRu2JJMr4x/CIrOcO6XAB6Ph1IDPLPO3UXWW35rHcMUHplOUDKcK",
+	"N4kD93pTMiVShJvGhSWC0OtrihXO1uVS7lcMPiwolFUkV2LlhDQVP+XMcq4yUBphrjC7RAQ4hr0N+28v",
+	"js/+6MIF7T/6x3+6enn4z+dDGy/ISEpnQtqSRbaHmpFkbCg2lSwWYQdPLGRSw4JyGd8lopTLe0SVR1RZ",
+	"D1Xkmrd3XQDJUspXww6UjzCAT8ikqGRftcTB8gwYzuvSMIoUCJna2nv2fS74gE9oacw4sNpZmS+hPv+v",
+	"EGQcjiXURI9TM+/vEizMyh5x4hEnbo8TK9/UpLp46+KGhBWljlreKxSTo2gQTyAtplLOFlrkj7PjJcJH",
+	"Uc02oZquJnWcwfcrcti1PeLII47cEkfqWYzFxV0XJjR9D9sxNqNbGOFRfj+zdepK/YGk9aTMLvkH2oSG",
+	"i8M/HF8d/cPh2evjNnyISCZYXSP7/Gtp9sVcorYg/Kqd3rvR92n8mGsY+IgXj3ixIl40zOxL7+9CAHFV",
+	"31zb96D53XfPEN87U6QbgdMoGiWdbBx8Vdq2UcjW8+ZkLI5FkWpWuW8ykCTgs3HdVOy7wrmCBrzpC9oc",
+	"vnn3tn/x7qz/9vXVm/7bq6Pjk5NhRPYwc9U6MbcMfdtCvIUh+K//08bM7v31/3QHfMBtm6/h9c1wv/Bk",
+	"4YImrhHCJL+uO7w2h1J8UMOtKOT4iga8dHwVCBi1JtUWzjOorMluOFubCw6wmEe1F8XeIdRa5xcu4khw",
+	"t4QUSMxG0vWQkLmKhdYutcps8uZwxMa5BDXcsikMdrVFLVCN/VgGfDiSYjokQIZaDMmmkyfxfGArIpKO",
+	"xzLPMpeURmyMcuRM4BgSEBWpWxFmZ82AM7PTEVGgNZtSTonAxFjnLSBaaJqyA2K31yxwlgvM9zJbX+0B",
+	"FjQd8CE604YtTp03Fdmvy1OqV39/swpHqZ5/JcV0vTcuxP26jLxtWMXpeL/w/gXw+MavXVlmDGLmtCE/",
+	"mzOIt7PMJC9JFEF0cdOnCiSfwM9FaYywq7IsujtiqW3YvmHmLoueKuFrF5ER1VYmKgeYikTsG1ij1yn8",
+	"fUwVqKHzr3vICRIv9twlsW9lKY3BLBD7kw0JG3AN08xCT6P2qM0tEGQ4FVxPhpFBNSvUWc97wmLrBrZJ",
+	"5QZIRCo4h4MBrwFyDYRYiknpwsfVqGpHIsxRIG+xFituINjskdm+Ad8cHlky336J9diZ2ebhFsHk+JQS",
+	"Ta+NAoouXgzlEQ4yEytsopSCWxsRmgx4ER9WdM3Zxm3dvr7Ztgi1bWBte7e3+6z3orezrYX5+Xlv5+mO",
+	"/WG3t7vde/G01/05VT8HseUY6WMRvMyVUikXMXSHLMiwcXDdltrreMoLyxd6RdzN4OEWdXO6Qf1y7Fv6",
+	"cLMLYznMII2ILRoQkQ8A7w18G0o6sO3AmksiNrwdH7EbGVrg9c2Kq7OzCi/vngE6tIG2OaAoSdkcrprh",
+	"0VrSaVmvayq42prNSIEVr8cwZjzpigz4z9PUflxti9GIxZCIODfH1VWZBJqoCYCepl38f53DlJ0Qrxmn",
+	"uJr5hrAaftZPYjVb981QtUuzoY1ysQGYCFRtp1rTeGIWdYCDmE3/+0Hnb//y74OOg9A2UCmsXAvj7z49",
+	"bC55ycvFIWHWKj6j8Ht0/kciyD+dnP/Tygyxfq1bGeMbSJiR6YC86P31fxtAwX7/KXh8JrLVTYwC7nk2",
+	"jdhZ8k4/gHTAG1xM5VXGni2AgBjVKsaSgBRrpGknxoYL1fpKDLnkBHHS2nuxeVfC/Kg011IW/S/oTppn",
+	"kpseZ9wiUGhYuA1Rmw7UItaeFodxYduRLmQ9czgfNWWA7peisstM+uqQfJ8yc22PW4L1UMh66ELzhXfR",
+	"qlIi9TtVyc9WcDYK2WJoqLXsbe3DAxK7fGIDdb+hd3HNUFFVOTgbA5QhY6mQgshcpCIiQFzhJqw0jyYF",
+	"BWMJrmVy1QAKpeYpZWVPDc1aLtC7esPheyMi/zuHcdwa93lql0/Ariay9eyKZX7tWNCT8jxw76t27NQV",
+	"/adNG5Btq4vH7Afa1J8KUM4THFstMWCbTRCueJTfs8n1v8S+S6V1p0hf7LZ0DfCPBDte3lPfABx7repP",
+	"d1eQ/y18sEsLkNpF1Rj/gZpz1zK31jsmSsDUn/un2Ce/4P/71l/rNTFo89maZ1ab2n69lZDKbXW0ma0Z",
+	"kAqSK9tGdK+30yXnBvOKKRDKzTPFlcVDZrZXrVKIpOjJZf5fkECZkXEG3OvJ5kJWG7v2+Vey19sL+4Bn",
+	"4n3wci0vze+2co36/CHtJ5B1Zmnd7Y7oPjxnRKNyPhKJLT9432ScK6dStQRQm5uUbuSugzZ228YG2Lbp",
+	"ccGlw00/jQTxu1LYN8/GORtwFcM4ZbUGkyFK6vMZ03CpQN4TMpuh8SN0dZfc3WGzEwNwfSGh0rZCtPv9",
+	"YB1uL74WottzsmXkrBvKCQH3ch+e/GL+Z0A9YQptbotqI5cTKnqaYBoWjWPUGkvRtmo9PAWtrVcHe5VK",
+	"qDp2R4QNOLZjxTrySAO2ZUXRmbXqn5KbKRcdT8dYwdR82MN97PAy4JbJk80Q7JtJbVmJueAethucW5Rt",
+	"9M/RsI1t9aIBr1rs04hArZQnaVTyfFk8Km2hWVtAIlDV89I72aWM5wDzelGZKDe9nJQEoj7/h+uwJ8jm",
+	"3u5usJPrS3u0DmCWcydLEl/InHpfCz9Oy70sz6r7IJ3wt8eEkrZqsHBnbFJCzjE2Z3FWch+NW0IqZjvL",
+	"xIKPWc7HzHrrFYyN/ol6tyDoGsICljlnse1vZFtINnOTB9ylUxom6rv3I+LaawLZLJrTbrUlLJ/V13C/",
+	"GcuPLVMX3dd/FLnkcLNa19SCpA7qvYpj27E79bWBh57Y7N2PhXfBu47NS7SgMys2WGRp8Q3hrn9Z4MQZ",
+	"Xec/1yVDCSOQwGMYWs8ltkkB6S5ugSNUs5juIy+uM7F8nNPUcuKii0FRKamYzYBj69YDr6Gr/4kVm7O2",
+	"Nj6s3e57EpJf0SlLb752vJq7LHaZyeI+h+VZN9oc4on5RUpUXp3Mnfc+XD7jvkelZbH6x6aqtypgdGru",
+	"rta5pJgUOHe7t8rmBkY0KCmE8TkGvRh25uWAFcsklJi3SpGEcGkE23Eeo7RgwOfXuE/qpRPSFIqVwqrF",
+	"Ewa8pXoCWad4wpyUce+48HALJ5QHP1c2oUGhhW3fMoDa6a1Nk0Y1lHqx+RwDlFwPYCnS1EV02jx9URTj",
+	"YnjwYh/dNSClkCX9Jvg5ItmYWgHV/HRAvHlbCxDYF1xnIg2R1Tqh0FTNE2YzzYcNnVbiAcN+QKjIYnsO",
+	"ck3j92Mpcp7skyFWOIVkaKOBqAsxdXHmm6+PL4jK03TD7sVWl5SxWQOOa7f8wKtr+PlXjy/b15wrwejH",
+	"JBFZhvo68vCghQrfCVB/Gxue5qlmGZX6yUjI6XZCNa3TvlFbQGpmb46Z9qoBFxVv/sG+92P5lLj+M8Rf",
+	"vfOEFRzsFgUZeD10rsa8RXFYdeZtz8ix7t2vNlPv8hRELQ4I8wnXzBrb5WBw9nfE1Xee/jZcHc/fCMO4",
+	"85tVoMqW7WDjAOcuGLoDz2U1aeiM8o8uBN9Gm9iQz9psLMIYud41MA9/q4gtB6Pl17FzQp3OX0SC16VG",
+	"vCJWdCSbFSSqnAzNSCkDFbYGvIY6UDlyXzca2jHg+65tsxQ8NjwseMBNkA/rXCrnBZ/xyGZtgl1IqL6W",
+	"4QLcSvF303oTE+CGK1t6oZjlkRtdVyhNt4gzLzQqJflFQ1NKUhiPXaeuFquW0fVr1LsKUT5UcnSfWaLV",
+	"PXRivOTlVKM52ggc+60I8wmVks0WFYCt8pY38FmB0TslNRpM72uaMtolpyCd1mQmiUoUaCMjxCKl0giB",
+	"XkbygCtWWmLmyzJFJJOA1UNR9E1o6u/GxFYgtdUroUbUAz6DRPAFdVYO3ZK/gHofTqNc+ls19VhwyZaV",
+	"ny0R7zFD8auJaz7syyVXetPeTGHzSLzkNnzM3O3m1d66HfhgDmKst6nWMM0WacRnVRY20TZGeCZcS0dt",
+	"M0gky1XMtCCCcGGbaQ/48Oz48m3/Vf/oEBOjj969vTg8urg6vLg4fnN6cT4sBzPrT1OmWVOEWykl2gLL",
+	"kV3OoV3Nd4EvxZIeIeYRYm4FMW33tSnR3A5ARiJNxYftPFsROqqCUQlGPYhpRsec+i6kYkLWJmsfdyYy",
+	"rUExlHDmgOXVu5OTd3+6PL06/uPx2T8PIzJiWNSl5bHzITF4grbaFHQ1gQHHqhLtGGNVrVe47svsu8CY",
+	"YjGPIPMIMrcGmUU3+3bYcutKklhOikooC7/5ituEkmumxNjGk6k8M6sR+2SYwpimw2jAXU3bYUSGWlLG",
+	"GR9ffRDyvfkFymg3V+614bKqTrcp5vQQEeI3Lhf5CBHfg6oDirmU39BV9S7jF8LFtiGbJF8UhfqKKdUA",
+	"jbn2AM7GURKQmYpM6JzkUZWhPTt+03/78vhsaL2DIXA4d1P7TuGhWN4jTDzCxFowMVp6IW8HClOYXoPc",
+	"rhpvtWPCS5GJ0iATLbCMFiVSCnsN2Cxm4BwQNLjghKNnKudiwH3Laa0LU1X/0vb04iPKPzLs3YRB5Db1",
+	"tArNc19F0+6AJ4zsEco524rQMCJkwjh4RbxdBIItHFL0K2y16WKC+4C7gHf0mNkyKM5ABUmj3SEmxFeF",
+	"SrC7IRfaj4DHUPrCOm4r9hWmfxu5E/CF+E/ZQHXrgpGpsNWcql234frWxecOKrKB7nmKVqicE7crKhZc",
+	"qJjlWlhVMudkb3c3WKHEkIpV8t4g8XwXCG2XUvYte3D47JGo9dYuhOao1uYE5X97Lx4x+ytiNiJkLeey",
+	"0XCG1VHSxz7qAd4tbdcZyCkoJVar+JsI24LEBovji4iVwhKVQSQML8OrR0sZwa6kKP9bF/xOj8/eHJ+f",
+	"v3MVPhMPLW9vwj4tVvXoHHsUBf8f1xiX39rlyGFtOe3xxydg5SVwxXVcbTxRVcghm07yOrroF6GZCTDr",
+	"/HZtFXNR1v3CUM+ck1Mj4JxfHJ5d+C9hPQ7zXswytuVEGM6FzQrGgo+l4GYDi7mYYk4k5gGn2sGq3/X+",
+	"BGOeXa5L8S1GfsppmhuBzizioFgAij7V3AY8BZf8BREBV+FGMSt6iSlojZV8UFxzuRd+TkZLxdO2/Kpz",
+	"dxrLqr5tYGWi9i7+ZEkT/4NCWsZxzKXGJQqiwCxKKdFWu8eW5AkWiNNsf3d3xQpxxVli6QGPxGbox5iB",
+	"hAMbMr58Rlg7rjanRcBnd/gE37nfBC33pZb8rPJeVVT8IFH02ReVe3Hnak7ZgYVNaDZ3U8qFvaA1Ve8X",
+	"wBI1sm1RimyuylaVB7nvVxCmKgON5ScNQqickiIH0up1BkNsg0lzJplkUxaRmFEV57xsHahZ5hyF08ym",
+	"U6d0aafXC1zNSvmS30jLVLOiNuLuu80pFOWvQNmNHMHi+x5x2IT8iMwdcSsVmjEhziXTN3ha10AlyM7+",
+	"Dz+anVUgZ23wfHjaL4wWStM09cgSX7NitCBFkUQREZVbPumC2CdCaYN4uUw7+50nNGNPZjsoiLq5zpeO",
+	"HTNuU/CxlAaUxTCiolSAwRr3O2Kji83RlIRnk+xDFSnDhZswq75+8SIyxhJZjCTUMXNMjva+0siNDnAH",
+	"e19rulKjdo21kRelQ+0lxjeQnTnQAUw2GjEu5ir9gdEz/K6RCSMjFPCxhHTqg0tx0V3JL7cKj1DmV3BU",
+	"ZEqBreRmM68M4GQgZ8wdha2p06ibaGSMltoHwZLnm0UyVqhY+d/+9d92thZXRS/rFYra8mqF2YL0sChk",
+	"vtTnwNnovEB8cFm70MzaNUIhi0URmFA/sDKuqzbLOZF2fqZr9PjGnan6BbdWVa9Nwa+I/+nHT/83AAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -62,3 +62,6 @@ func (r reply) VisitGetMonitoringResponse(w http.ResponseWriter) error   { retur
 
 // noContent answers an action whose case the caller can no longer see.
 func noContent() reply { return reply{status: http.StatusNoContent} }
+
+func (r reply) VisitGetPlacementTimeResponse(w http.ResponseWriter) error { return r.write(w) }
+func (r reply) VisitExportMonitoringResponse(w http.ResponseWriter) error { return r.write(w) }

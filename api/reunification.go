@@ -76,9 +76,14 @@ func (s *Server) CountReunifications(ctx context.Context, _ CountReunificationsR
 	if err != nil {
 		return s.failure(err)
 	}
-	var out JourneyCounts
-	if err := convert(map[string]any{"counts": nonNilSlice(counts)}, &out); err != nil {
-		return nil, err
+	out := JourneyCounts{Threshold: s.app.MinCell(), Counts: make([]struct {
+		Escalated *int   `json:"escalated"`
+		Journeys  *int   `json:"journeys"`
+		Stage     string `json:"stage"`
+	}, len(counts))}
+	for i, c := range counts {
+		out.Counts[i].Stage = c.Stage
+		out.Counts[i].Journeys, out.Counts[i].Escalated = nullableCount(c.Journeys), nullableCount(c.Escalated)
 	}
 	return ok(out), nil
 }

@@ -60,9 +60,15 @@ func redactIntervention(in store.Intervention, reader casework.Org) store.Interv
 	return in
 }
 
+// InterventionCountRow is how many interventions stand at a stage, suppressed.
+type InterventionCountRow struct {
+	Stage                             casework.InterventionStage
+	Interventions, Escalated, Overdue Cell
+}
+
 // InterventionCounts counts the interventions by stage, for UST and the orientation
-// service.
-func (s *Service) InterventionCounts(ctx context.Context, reader casework.Org) ([]store.InterventionCount, error) {
+// service. They are figures: small counts are suppressed for every reader, UST included.
+func (s *Service) InterventionCounts(ctx context.Context, reader casework.Org) ([]InterventionCountRow, error) {
 	if reader != casework.UST && reader != casework.Orientation {
 		return nil, &RefusedError{Subject: SubjectIntervention, Reason: RefusedNotAllowed,
 			Message: "I conteggi degli interventi sono per l'UST e il servizio di orientamento."}
@@ -71,5 +77,10 @@ func (s *Service) InterventionCounts(ctx context.Context, reader casework.Org) (
 	if err != nil {
 		return nil, unavailableOr(fmt.Errorf("count interventions: %w", err))
 	}
-	return counts, nil
+	th := s.threshold()
+	out := make([]InterventionCountRow, len(counts))
+	for i, c := range counts {
+		out[i] = InterventionCountRow{Stage: c.Stage, Interventions: cell(c.Interventions, th), Escalated: cell(c.Escalated, th), Overdue: cell(c.Overdue, th)}
+	}
+	return out, nil
 }

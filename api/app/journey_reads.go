@@ -62,8 +62,9 @@ func (s *Service) Journey(ctx context.Context, reader casework.Org, id string) (
 }
 
 // JourneyCounts counts the journeys by stage, without reading a family: for UST and the
-// one-stop shop.
-func (s *Service) JourneyCounts(ctx context.Context, reader casework.Org) ([]store.JourneyCount, error) {
+// one-stop shop. They are figures: small counts are suppressed for every reader, UST
+// included.
+func (s *Service) JourneyCounts(ctx context.Context, reader casework.Org) ([]JourneyRow, error) {
 	if reader != casework.UST && reader != casework.OneStopShop {
 		return nil, &RefusedError{Subject: SubjectJourney, Reason: RefusedNotAllowed,
 			Message: "I conteggi dei percorsi sono per l'UST e lo sportello unico."}
@@ -72,7 +73,12 @@ func (s *Service) JourneyCounts(ctx context.Context, reader casework.Org) ([]sto
 	if err != nil {
 		return nil, unavailableOr(fmt.Errorf("count journeys: %w", err))
 	}
-	return counts, nil
+	th := s.threshold()
+	out := make([]JourneyRow, len(counts))
+	for i, c := range counts {
+		out[i] = JourneyRow{Stage: c.Stage, Journeys: cell(c.Journeys, th), Escalated: cell(c.Escalated, th)}
+	}
+	return out, nil
 }
 
 // ImportView is a bulk file of families and how far its import has got, with the

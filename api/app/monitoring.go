@@ -256,3 +256,29 @@ func (s *Service) PlacementTime(ctx context.Context, reader casework.Org, q Moni
 	}
 	return out, nil
 }
+
+// MinCell is the suppression every figure gets (MONITORING_MIN_CELL): counts from 1 to
+// MinCell-1 are shown as "<MinCell".
+func (s *Service) MinCell() int { return s.threshold() }
+
+// StageCountRow is how many cases of a hub stand at a stage, suppressed.
+type StageCountRow struct {
+	Hub, Stage                                     string
+	Cases, Overdue, Escalated, DropoutRisk, Direct Cell
+}
+
+// StageCounts are the cases the reader sees by hub and stage at now, with small counts
+// suppressed for every reader, UST included (the API's GET /monitoring without by).
+func (s *Service) StageCounts(ctx context.Context, reader casework.Org) ([]StageCountRow, error) {
+	counts, err := s.store.CountCases(store.WithOrg(ctx, reader.String()), s.now())
+	if err != nil {
+		return nil, unavailableOr(fmt.Errorf("count cases: %w", err))
+	}
+	th := s.threshold()
+	out := make([]StageCountRow, len(counts))
+	for i, c := range counts {
+		out[i] = StageCountRow{Hub: c.Hub, Stage: c.Stage, Cases: cell(c.Cases, th), Overdue: cell(c.Overdue, th),
+			Escalated: cell(c.Escalated, th), DropoutRisk: cell(c.DropoutRisk, th), Direct: cell(c.Direct, th)}
+	}
+	return out, nil
+}

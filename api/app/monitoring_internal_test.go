@@ -2,9 +2,11 @@ package app
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -22,4 +24,16 @@ func TestFiguresAreSuppressedForEveryReader(t *testing.T) {
 	require.Equal(t, "0", r.Overdue.String())
 	require.Equal(t, 1, New(Options{MinCell: 1}).threshold(), "1 shows every count")
 	require.Equal(t, "3", figureRow(store.Figures{Filed: 3}, 1).Filed.String())
+}
+
+func TestExportNameNamesTheTableTheFilterAndTheDate(t *testing.T) {
+	t.Parallel()
+	q := MonitoringQuery{By: store.ByComune, From: time.Date(2025, 9, 1, 0, 0, 0, 0, rome), To: time.Date(2026, 2, 1, 0, 0, 0, 0, rome)}
+	made := time.Date(2026, 2, 2, 8, 30, 0, 0, time.UTC)
+	require.Equal(t, "approdo-cases-by-comune-from-20250901-to-20260131-20260202-0930.xlsx", exportName(ExportCases, q, made, ExportXLSX), "to is the last day asked")
+	require.Equal(t, "approdo-placement-time-by-comune-20260202-0930.csv", exportName(ExportPlacementTime, MonitoringQuery{By: store.ByComune}, made, ExportCSV))
+	_, err := New(Options{}).MonitoringExport(t.Context(), casework.UST, ExportCases, q, "pdf")
+	require.Equal(t, "format", err.(*InvalidError).Fields[0].Field)
+	_, err = New(Options{}).MonitoringExport(t.Context(), casework.UST, "chart", q, ExportCSV)
+	require.Equal(t, "table", err.(*InvalidError).Fields[0].Field)
 }

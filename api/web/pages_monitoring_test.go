@@ -276,9 +276,9 @@ func TestSupervisionPageLinksEachCaseToItsPageAndWorkflow(t *testing.T) {
 
 func TestExportsCarryThePageFigures(t *testing.T) {
 	t.Parallel()
-	s := figureSheet(store.ByMonth, sampleFigures(4))
+	s := app.FigureSheet(store.ByMonth, sampleFigures(4))
 	var b bytes.Buffer
-	require.NoError(t, s.writeCSV(&b))
+	require.NoError(t, s.WriteCSV(&b))
 	records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(b.String(), "\ufeff"))).ReadAll()
 	require.NoError(t, err)
 	require.Equal(t, append([]string{"month"}, app.MonitoringColumns...), records[0])
@@ -287,7 +287,7 @@ func TestExportsCarryThePageFigures(t *testing.T) {
 	require.Equal(t, "totale", records[3][0])
 
 	b.Reset()
-	require.NoError(t, s.writeXLSX(&b))
+	require.NoError(t, s.WriteXLSX(&b))
 	x, err := excelize.OpenReader(&b)
 	require.NoError(t, err)
 	defer x.Close()

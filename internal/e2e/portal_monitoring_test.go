@@ -182,7 +182,7 @@ func TestPortalMonitoring(t *testing.T) {
 		require.Equal(t, "/monitoraggio/esporta?tabella=casi&per=ambito&dal="+today+"&al="+today+"&formato=xlsx", href)
 
 		name, data := ust.download(link)
-		require.Regexp(t, `^approdo-casi-per-ambito-\d{8}-\d{4}\.xlsx$`, name)
+		require.Regexp(t, `^approdo-cases-by-ambito-from-`+strings.ReplaceAll(today, "-", "")+`-to-`+strings.ReplaceAll(today, "-", "")+`-\d{8}-\d{4}\.xlsx$`, name, "the file names the table, the filter and when it was made")
 		x, err := excelize.OpenReader(bytes.NewReader(data))
 		require.NoError(t, err)
 		defer x.Close()
