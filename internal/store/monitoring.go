@@ -151,7 +151,9 @@ func (s *Store) PlacementTimes(ctx context.Context, by Dimension, p Period) ([]P
 	return out, nil
 }
 
-func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)).Round(time.Second) }
+func seconds(s float64) time.Duration {
+	return time.Duration(s * float64(time.Second)).Round(time.Second)
+}
 
 // JourneysBetween counts the reunification journeys taken in over p by stage, for UST
 // and the one-stop shop; others get none.
