@@ -120,7 +120,9 @@ type monitoringPage struct {
 	Main, ByMonth, ByComune *figureTable
 	// PlacementByHub and PlacementByMonth are the time to placement.
 	PlacementByHub, PlacementByMonth *placementTable
-	GeneratedAt                      time.Time
+	// Journeys are the reunification journeys taken in over the period, by stage.
+	Journeys    []app.JourneyRow
+	GeneratedAt time.Time
 	// ChartJS and ChartsJS are the scripts that draw the charts (Chart.js, then the site's).
 	ChartJS, ChartsJS string
 }
@@ -205,6 +207,9 @@ func (w *Web) monitoringPage(c *gin.Context) {
 		fig, err := w.app.Monitoring(ctx, reader, f.query(by))
 		if err != nil {
 			return nil, err
+		}
+		if id == "tabella-casi" {
+			page.Journeys = fig.Journeys
 		}
 		return w.figureTable(id, by, fig, "/monitoraggio/esporta?tabella=casi&"+f.withBy(by).params()), nil
 	}
