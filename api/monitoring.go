@@ -51,6 +51,11 @@ func (s *Server) GetMonitoring(ctx context.Context, req GetMonitoringRequestObje
 	for i, r := range f.Rows {
 		out.Rows[i] = figureRow(r)
 	}
+	journeys := make([]JourneyStageCount, len(f.Journeys))
+	for i, j := range f.Journeys {
+		journeys[i] = JourneyStageCount{Stage: j.Stage, Journeys: count(j.Journeys), Escalated: count(j.Escalated)}
+	}
+	out.Journeys = &journeys
 	return ok(Monitoring{GeneratedAt: f.GeneratedAt, Threshold: f.Threshold, Rows: []MonitoringRow{}, Figures: &out}), nil
 }
 

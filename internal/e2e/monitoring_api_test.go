@@ -63,6 +63,8 @@ func TestMonitoringThroughTheAPI(t *testing.T) {
 
 	require.Equal(t, map[string]api.Count{"015209": small}, filed(figures(sesto, period)), "a comune gets <4 and its own figures only")
 	require.Equal(t, small, figures(sesto, period).Totals.Filed)
+	require.NotNil(t, ust.Journeys, "the figures carry the reunification journeys by stage")
+	require.Empty(t, *figures(sesto, period).Journeys, "a comune sees no journey")
 	require.Equal(t, map[string]api.Count{enrolment.MilanoISTAT: four}, filed(figures(milano, period)))
 	require.Empty(t, figures(sesto, "by=comune&to=2020-01-01").Rows, "a period before the cases")
 
