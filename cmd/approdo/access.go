@@ -249,14 +249,19 @@ func inviteUser(ctx context.Context, out io.Writer, s *store.Store, org casework
 // demoPassword is the password of the dev stack's demo users: a development machine only.
 const demoPassword = "approdo-demo-2026"
 
+// demoLogin is a demo user the dev banner lists, to log in to the portal with.
+type demoLogin struct {
+	Organisation, Role, Email string
+}
+
 // seedDemoUsers makes one demo user per demo organisation (operators) and a UST admin,
-// all with demoPassword, and says how to log in.
-func seedDemoUsers(ctx context.Context, out io.Writer, s *store.Store) error {
+// all with demoPassword, and returns them for the banner.
+func seedDemoUsers(ctx context.Context, s *store.Store) ([]demoLogin, error) {
 	hash, err := password.Hash(demoPassword)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	fmt.Fprintf(out, "Demo users (password %q):", demoPassword)
+	var logins []demoLogin
 	for i, d := range demoOrganisations {
 		for _, role := range []string{store.RoleOperator, store.RoleAdmin} {
 			if role == store.RoleAdmin && i != 0 {
@@ -268,14 +273,13 @@ func seedDemoUsers(ctx context.Context, out io.Writer, s *store.Store) error {
 				user, err = s.CreateUser(ctx, d.org, email, d.name, role)
 			}
 			if err != nil {
-				return err
+				return nil, err
 			}
 			if err := s.SetPassword(ctx, user.ID, hash, ""); err != nil {
-				return err
+				return nil, err
 			}
-			fmt.Fprintf(out, " %s", email)
+			logins = append(logins, demoLogin{Organisation: d.name, Role: role, Email: email})
 		}
 	}
-	fmt.Fprintln(out)
-	return nil
+	return logins, nil
 }

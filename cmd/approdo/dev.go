@@ -203,7 +203,8 @@ func runDev(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := seedDemoUsers(ctx, os.Stdout, store.New(pool)); err != nil {
+	logins, err := seedDemoUsers(ctx, store.New(pool))
+	if err != nil {
 		return err
 	}
 	// The worker and the API log in as a role that is neither superuser nor owner and act
@@ -282,7 +283,7 @@ func runDev(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	printDevBanner(cfg, temporalServer, logDir, tokensFile, "http://"+mailPage.Addr, envFile)
+	printDevBanner(cfg, temporalServer, logDir, tokensFile, "http://"+mailPage.Addr, envFile, logins)
 
 	err = group.Wait()
 	say("Stopping: API and worker, then Temporal, then PostgreSQL…")
@@ -321,12 +322,18 @@ func stopWithTimeout(what string, stop func(context.Context) error) {
 	}
 }
 
-func printDevBanner(cfg config.Config, temporalServer *devtemporal.Server, logDir, tokensFile, mailPage, envFile string) {
+func printDevBanner(cfg config.Config, temporalServer *devtemporal.Server, logDir, tokensFile, mailPage, envFile string, logins []demoLogin) {
 	api := "http://" + cfg.HTTPAddr
 	query := url.QueryEscape(`Stage="awaiting_proposal"`)
 	fmt.Printf(`
 Approdo is running.
 
+  Portal       %[1]s/   (the pages, in Italian; log in as a demo user, password %[2]q)
+`, api, demoPassword)
+	for _, l := range logins {
+		fmt.Printf("                 %-44s %s\n", l.Organisation+" ("+l.Role+")", l.Email)
+	}
+	fmt.Printf(`
   API          %[1]s   (health: /healthz, readiness: /readyz, spec: /api/v1/openapi.yaml)
   Temporal UI  %[2]s
   Temporal     %[3]s   (namespace %[4]s, task queue %[5]s)
