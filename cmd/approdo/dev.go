@@ -331,7 +331,7 @@ Approdo is running.
   Portal       %[1]s/   (the pages, in Italian; log in as a demo user, password %[2]q)
 `, api, demoPassword)
 	for _, l := range logins {
-		fmt.Printf("                 %-44s %s\n", l.Organisation+" ("+l.Role+")", l.Email)
+		fmt.Printf("                 %-52s %s, %s\n", l.Email, l.Organisation, l.Role)
 	}
 	fmt.Printf(`
   API          %[1]s   (health: /healthz, readiness: /readyz, spec: /api/v1/openapi.yaml)
