@@ -164,7 +164,7 @@ func (w *Web) funcs() template.FuncMap {
 		"datetime":     formatDateTime,
 		"isoDate":      func(t time.Time) string { return t.In(rome).Format(time.DateOnly) },
 		"label":        w.label,
-		"orgName":      orgName,
+		"orgName":      w.orgDisplayName,
 		"fieldID":      fieldID,
 		"dict":         dict,
 		"overdue":      func(t *casework.Task) bool { return t != nil && t.Overdue(time.Now()) },

@@ -51,6 +51,7 @@ type Web struct {
 	catalog *i18n.Catalog
 	pages   *pageSet
 	deps    Deps
+	names   orgNames
 }
 
 // Mount registers the pages and the static files on router. The pages' middleware runs

@@ -265,7 +265,7 @@ func TestPortal(t *testing.T) {
 		require.EqualValues(t, 200, comune.click(`form[action="/account/password"] button[type=submit]`))
 		require.Equal(t, "/?esito=password", comune.location())
 		require.NotEmpty(t, comune.text(`main .alert-success`))
-		require.Contains(t, comune.text(`main h1`), "Comune "+milano)
+		require.Contains(t, comune.text(`main h1`), "Comune di Milano", "the inbox names the comune as the reference data does")
 		comune.checkPage("inbox", "")
 	}) {
 		return
@@ -287,6 +287,8 @@ func TestPortal(t *testing.T) {
 		require.EqualValues(t, 200, comune.click(`nav a[href="/casi/nuovo"]`))
 		comune.sees(`#form-nuova-richiesta`)
 		comune.checkPage("new request", "")
+		// The header names the organisation as the reference data does, not by its code.
+		comune.waitText(`.it-header-slim-right-zone`, "Comune di Milano", 5*time.Second)
 
 		// The date of birth is in the future, the family name missing.
 		nextYear := time.Now().AddDate(1, 0, 0).Format(time.DateOnly)
