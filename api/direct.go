@@ -2,10 +2,8 @@ package api
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/approdo/approdo/api/app"
-	"github.com/approdo/approdo/internal/store"
 )
 
 // CreateDirectEnrolment registers a minor a school enrolled on its own: the case starts
@@ -24,12 +22,5 @@ func (s *Server) CreateDirectEnrolment(ctx context.Context, req CreateDirectEnro
 	if err != nil {
 		return s.failure(err)
 	}
-	answer, err := s.caseReply(store.WithOrg(ctx, actor.String()), filed.CaseID, actor)
-	if err != nil || answer.status != http.StatusOK {
-		return answer, err
-	}
-	if filed.Created {
-		answer.status, answer.location = http.StatusCreated, "/api/v1/enrolments/"+filed.CaseID
-	}
-	return answer, nil
+	return s.filedReply(ctx, actor, filed)
 }

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/approdo/approdo/api/app"
+	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -43,6 +44,12 @@ func (s *Server) CreateEnrolment(ctx context.Context, req CreateEnrolmentRequest
 	if err != nil {
 		return s.failure(err)
 	}
+	return s.filedReply(ctx, actor, filed)
+}
+
+// filedReply answers a filing with the case as the filer sees it: 201 with its Location
+// when this request opened it, 200 when an identical earlier one did.
+func (s *Server) filedReply(ctx context.Context, actor casework.Org, filed app.Filed) (reply, error) {
 	answer, err := s.caseReply(store.WithOrg(ctx, actor.String()), filed.CaseID, actor)
 	if err != nil || answer.status != http.StatusOK {
 		return answer, err

@@ -14,9 +14,10 @@ const namesMaxAge = time.Minute
 
 // orgNames caches the organisations' names from the reference data.
 type orgNames struct {
-	mu      sync.Mutex
-	names   map[string]string
-	fetched time.Time
+	mu         sync.Mutex
+	names      map[string]string
+	fetched    time.Time
+	refreshing bool
 }
 
 // orgDisplayName names an organisation as a person knows it ("Comune di Milano"), from
@@ -24,19 +25,8 @@ type orgNames struct {
 // read now (or there is no store behind the pages, as in the templates' tests).
 func (w *Web) orgDisplayName(o casework.Org) string {
 	if w.app != nil && w.app.Store() != nil {
+		w.refreshNames()
 		w.names.mu.Lock()
-		if time.Since(w.names.fetched) > namesMaxAge {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			names, err := w.app.OrgNames(ctx)
-			cancel()
-			if err != nil {
-				w.log.Warn("organisation names not refreshed; the pages show codes", "error", err)
-			} else {
-				w.names.names = names
-			}
-			// A failed read is not retried on every page either.
-			w.names.fetched = time.Now()
-		}
 		name, ok := w.names.names[o.String()]
 		w.names.mu.Unlock()
 		if ok {
@@ -44,4 +34,33 @@ func (w *Web) orgDisplayName(o casework.Org) string {
 		}
 	}
 	return orgName(o)
+}
+
+// refreshNames reads the names again when they are older than namesMaxAge. One page does
+// the reading, without holding the lock; the others meanwhile use the names they have (or
+// codes, before the first reading).
+func (w *Web) refreshNames() {
+	n := &w.names
+	n.mu.Lock()
+	if n.refreshing || time.Since(n.fetched) <= namesMaxAge {
+		n.mu.Unlock()
+		return
+	}
+	n.refreshing = true
+	n.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	names, err := w.app.OrgNames(ctx)
+	cancel()
+
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.refreshing = false
+	// A failed read is not retried on every page either.
+	n.fetched = time.Now()
+	if err != nil {
+		w.log.Warn("organisation names not refreshed; the pages show codes", "error", err)
+		return
+	}
+	n.names = names
 }

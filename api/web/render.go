@@ -150,29 +150,20 @@ func navFor(org casework.Org, current string) []navItem {
 // funcs are the templates' helpers.
 func (w *Web) funcs() template.FuncMap {
 	return template.FuncMap{
-		"t": w.tArgs,
-		// has reports whether a catalog key exists, for labels built from codes.
-		"has":          w.catalog.Has,
-		"css":          func() string { return static.BootstrapItaliaCSS },
-		"fontsCSS":     func() string { return static.BootstrapItaliaFonts },
-		"siteCSS":      static.SiteCSS,
-		"siteJS":       static.SiteJS,
-		"bundleJS":     func() string { return static.BootstrapItaliaJS },
-		"htmx":         func() string { return static.HTMX },
-		"icon":         static.Icon,
-		"date":         formatDate,
-		"datetime":     formatDateTime,
-		"isoDate":      func(t time.Time) string { return t.In(rome).Format(time.DateOnly) },
-		"label":        w.label,
-		"orgName":      w.orgDisplayName,
-		"fieldID":      fieldID,
-		"dict":         dict,
-		"overdue":      func(t *casework.Task) bool { return t != nil && t.Overdue(time.Now()) },
-		"printf":       fmt.Sprintf,
-		"lower":        strings.ToLower,
-		"contains":     strings.Contains,
-		"derefTask":    func(t *casework.Task) casework.Task { return *t },
-		"workflowLink": w.workflowLink,
+		"t":        w.tArgs,
+		"css":      func() string { return static.BootstrapItaliaCSS },
+		"fontsCSS": func() string { return static.BootstrapItaliaFonts },
+		"siteCSS":  static.SiteCSS,
+		"siteJS":   static.SiteJS,
+		"bundleJS": func() string { return static.BootstrapItaliaJS },
+		"date":     formatDate,
+		"datetime": formatDateTime,
+		"label":    w.label,
+		"orgName":  w.orgDisplayName,
+		"fieldID":  fieldID,
+		"dict":     dict,
+		"overdue":  func(t *casework.Task) bool { return t != nil && t.Overdue(time.Now()) },
+		"printf":   fmt.Sprintf,
 	}
 }
 

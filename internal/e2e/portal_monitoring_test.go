@@ -253,6 +253,21 @@ func TestPortalMonitoring(t *testing.T) {
 		require.Equal(t, "/casi/"+polo2.Id, ust.location())
 	})
 
+	t.Run("UST filters every case by hub and escalation, as the API does", func(t *testing.T) {
+		ust := ust.in(t)
+		require.EqualValues(t, 200, ust.open("/casi"))
+		ust.choose("f-hub", "cti:22")
+		ust.tick("f-segnalati")
+		require.EqualValues(t, 200, ust.click(`#form-filtri button[type=submit]`))
+		loc, err := url.Parse(ust.location())
+		require.NoError(t, err)
+		require.Equal(t, "cti:22", loc.Query().Get("hub"))
+		require.Equal(t, "1", loc.Query().Get("segnalati"))
+		// CTI 22 has Sesto's case, placed, and Cinisello's, open and escalated.
+		require.Equal(t, []string{"/casi/" + cinisello.Id}, ust.hrefs(`#elenco-casi tbody th a`))
+		ust.checkPage("UST's case list, filtered", "casi-ust")
+	})
+
 	t.Run("a comune gets the not-found page", func(t *testing.T) {
 		comune := newPortalUser(t, br, b, "the Comune di Sesto San Giovanni")
 		require.EqualValues(t, 200, comune.open("/accesso"))
