@@ -62,7 +62,7 @@ func newTestServer(t *testing.T, opts serverOptions) *testServer {
 		},
 		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
 		InsecureAuth: opts.tls == TLSNone,
-		Logger:       log.New(testWriter{t}, "imapserver: ", 0),
+		Logger:       log.New(newTestWriter(t), "imapserver: ", 0),
 	}
 	if opts.tls == TLSStartTLS {
 		srvOpts.TLSConfig = opts.cert
@@ -99,10 +99,31 @@ func (s *testServer) account() Account {
 	return Account{Host: "127.0.0.1", Port: s.port, TLS: TLSNone, Username: testUser, Password: testPassword, Timeout: 5 * time.Second}
 }
 
-type testWriter struct{ t *testing.T }
+// testWriter logs the IMAP server's lines to the test. Closing the server does not wait
+// for its connections' goroutines, and a line logged after the test has ended panics;
+// so the writer stops logging when the test's cleanup runs.
+type testWriter struct {
+	t      *testing.T
+	mu     sync.Mutex
+	closed bool
+}
 
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
+func newTestWriter(t *testing.T) *testWriter {
+	w := &testWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.closed = true
+	})
+	return w
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		w.t.Log(strings.TrimSpace(string(p)))
+	}
 	return len(p), nil
 }
 
