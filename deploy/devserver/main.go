@@ -22,6 +22,17 @@
 //	-retention D      retention of closed workflows in every -namespace, applied at
 //	                  every start, also to namespaces that already exist (default 720h)
 //	-log-level L      server log level on stderr: debug, info, warn, error (default warn)
+//	-tls-cert FILE, -tls-key FILE
+//	                  serve the frontend (gRPC and HTTP) with TLS only; needs -tls-ca
+//	-tls-ca FILE      CA the server's own clients (system worker, Web UI) verify the
+//	                  frontend with, and client certificates must chain to
+//	-tls-client-auth  require client certificates signed by -tls-ca (mutual TLS)
+//	-tls-client-cert FILE, -tls-client-key FILE
+//	                  the certificate the server's own clients present (needed with
+//	                  -tls-client-auth)
+//	-tls-server-name N
+//	                  name those clients verify in the frontend's certificate (default:
+//	                  the -ip address)
 //
 // Once the frontend serves (and the Web UI listens, unless -headless), it prints exactly
 // one line to stdout and keeps running:
@@ -65,7 +76,6 @@ import (
 	"go.temporal.io/server/temporal"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -91,6 +101,7 @@ type options struct {
 	namespaces []string
 	retention  time.Duration
 	logLevel   string
+	tls        tlsOptions // see tls.go
 }
 
 func main() {
@@ -135,6 +146,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Var(&namespaces, "namespace", `namespace to create if missing; repeatable (default "default")`)
 	fs.DurationVar(&o.retention, "retention", 30*24*time.Hour, "retention of closed workflows, applied at every start")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "server log level: debug, info, warn, error")
+	o.tls.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -163,6 +175,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	case "debug", "info", "warn", "error":
 	default:
 		return o, fmt.Errorf("-log-level %q is not one of debug, info, warn, error", o.logLevel)
+	}
+	if err := o.tls.check(o.ip); err != nil {
+		return o, err
 	}
 	return o, nil
 }
@@ -248,7 +263,7 @@ func run(o options) error {
 		return errors.Join(err, stopServer())
 	}
 	frontend := hostPort(o.ip, o.port)
-	if err := applyRetention(ctx, frontend, o.namespaces, o.retention); err != nil {
+	if err := applyRetention(ctx, frontend, o.tls, o.namespaces, o.retention); err != nil {
 		return failStart(err)
 	}
 
@@ -406,6 +421,7 @@ func serverConfig(o options, sqlCfg *config.SQL) (*config.Config, error) {
 	cfg.NamespaceDefaults.Archival.History.State = "disabled"
 	cfg.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	cfg.PublicClient.HostPort = frontend
+	o.tls.apply(cfg)
 	return cfg, nil
 }
 
@@ -443,10 +459,14 @@ func dynamicConfig() dynamicconfig.StaticClient {
 // applyRetention waits until the frontend serves, then sets the retention of every
 // namespace that does not have it yet. CreateNamespaces gave new namespaces the retention
 // already; this is what makes a changed -retention reach namespaces of an existing file.
-func applyRetention(ctx context.Context, frontend string, namespaces []string, retention time.Duration) error {
+func applyRetention(ctx context.Context, frontend string, t tlsOptions, namespaces []string, retention time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	conn, err := grpc.NewClient(frontend, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	creds, err := t.dialOption()
+	if err != nil {
+		return err
+	}
+	conn, err := grpc.NewClient(frontend, creds)
 	if err != nil {
 		return fmt.Errorf("connect to the frontend at %s: %w", frontend, err)
 	}
@@ -525,6 +545,7 @@ func startUI(ctx context.Context, o options, frontend string, uiDone chan error)
 		DisableNewsFetch: true,
 		// Plain HTTP on loopback: a Secure cookie would never be sent back.
 		CORS: uiconfig.CORS{CookieInsecure: true},
+		TLS:  o.tls.ui(),
 	}))
 	go func() { uiDone <- ui.Start() }()
 	deadline := time.Now().Add(startTimeout)
