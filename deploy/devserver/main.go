@@ -22,6 +22,8 @@
 //	-retention D      retention of closed workflows in every -namespace, applied at
 //	                  every start, also to namespaces that already exist (default 720h)
 //	-log-level L      server log level on stderr: debug, info, warn, error (default warn)
+//	-codec-endpoint U the Web UI's codec server (codec.go), called with the browser's
+//	                  cookies, e.g. Approdo's http://127.0.0.1:8080/codec (default none)
 //	-tls-cert FILE, -tls-key FILE
 //	                  serve the frontend (gRPC and HTTP) with TLS only; needs -tls-ca
 //	-tls-ca FILE      CA the server's own clients (system worker, Web UI) verify the
@@ -100,6 +102,7 @@ type options struct {
 	dbFile     string
 	namespaces []string
 	retention  time.Duration
+	codec      string // -codec-endpoint, see codec.go
 	logLevel   string
 	tls        tlsOptions // see tls.go
 }
@@ -146,6 +149,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Var(&namespaces, "namespace", `namespace to create if missing; repeatable (default "default")`)
 	fs.DurationVar(&o.retention, "retention", 30*24*time.Hour, "retention of closed workflows, applied at every start")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "server log level: debug, info, warn, error")
+	fs.StringVar(&o.codec, "codec-endpoint", "", "the Web UI's codec server URL, called with the browser's cookies (empty = none)")
 	o.tls.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -175,6 +179,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	case "debug", "info", "warn", "error":
 	default:
 		return o, fmt.Errorf("-log-level %q is not one of debug, info, warn, error", o.logLevel)
+	}
+	if err := checkCodecEndpoint(o.codec); err != nil {
+		return o, err
 	}
 	if err := o.tls.check(o.ip); err != nil {
 		return o, err
@@ -543,6 +550,8 @@ func startUI(ctx context.Context, o options, frontend string, uiDone chan error)
 		HideLogs: true,
 		// There is no internet here, and a dev UI has no news worth fetching.
 		DisableNewsFetch: true,
+		// Sealed payloads are readable once Approdo's codec server opens them (codec.go).
+		Codec: uiCodec(o.codec),
 		// Plain HTTP on loopback: a Secure cookie would never be sent back.
 		CORS: uiconfig.CORS{CookieInsecure: true},
 		TLS:  o.tls.ui(),
