@@ -35,6 +35,9 @@
 //	-tls-server-name N
 //	                  name those clients verify in the frontend's certificate (default:
 //	                  the -ip address)
+//	-postgres-host H  put persistence and visibility (advanced visibility, PostgreSQL 12+)
+//	                  on PostgreSQL instead of SQLite; with -postgres-port, -postgres-user,
+//	                  -postgres-db, -postgres-visibility-db and more (see postgres.go)
 //
 // Once the frontend serves (and the Web UI listens, unless -headless), it prints exactly
 // one line to stdout and keeps running:
@@ -104,7 +107,8 @@ type options struct {
 	retention  time.Duration
 	codec      string // -codec-endpoint, see codec.go
 	logLevel   string
-	tls        tlsOptions // see tls.go
+	tls        tlsOptions      // see tls.go
+	postgres   postgresOptions // see postgres.go
 }
 
 func main() {
@@ -151,6 +155,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.logLevel, "log-level", "warn", "server log level: debug, info, warn, error")
 	fs.StringVar(&o.codec, "codec-endpoint", "", "the Web UI's codec server URL, called with the browser's cookies (empty = none)")
 	o.tls.register(fs)
+	o.postgres.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -184,6 +189,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, err
 	}
 	if err := o.tls.check(o.ip); err != nil {
+		return o, err
+	}
+	if err := o.postgres.check(o.dbFile); err != nil {
 		return o, err
 	}
 	return o, nil
@@ -228,7 +236,13 @@ func run(o options) error {
 		}
 	}
 
-	sqlCfg, err := prepareSQLite(o)
+	var sqlCfg *config.SQL
+	var err error
+	if o.postgres.enabled() {
+		err = o.postgres.prepare(o.namespaces, o.retention)
+	} else {
+		sqlCfg, err = prepareSQLite(o)
+	}
 	if err != nil {
 		return err
 	}
@@ -429,6 +443,7 @@ func serverConfig(o options, sqlCfg *config.SQL) (*config.Config, error) {
 	cfg.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	cfg.PublicClient.HostPort = frontend
 	o.tls.apply(cfg)
+	o.postgres.apply(cfg)
 	return cfg, nil
 }
 

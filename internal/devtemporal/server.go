@@ -49,6 +49,9 @@ type Options struct {
 	LogFile string
 	// Namespace is created if missing; empty means "default".
 	Namespace string
+	// Postgres, when set, puts persistence and visibility on PostgreSQL; DBFile must
+	// then be empty.
+	Postgres *Postgres
 }
 
 // Server is a running approdo-devserver process.
@@ -107,6 +110,7 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if o.Retention != 0 {
 		args = append(args, "-retention", o.Retention.String())
 	}
+	args = append(args, o.Postgres.args()...)
 
 	// The server binds its internal services to ports chosen free a moment before; on a
 	// busy machine another process can take one in between, and the server then exits.
@@ -143,6 +147,7 @@ func start(ctx context.Context, o Options, args []string) (*Server, error) {
 	ready := make(chan string, 1)
 	s.cmd = exec.Command(o.BinPath, args...)
 	s.cmd.Stderr = logOut
+	s.cmd.Env = o.Postgres.env()
 	// Apart from the ready line, stdout only carries what the Web UI prints when it
 	// fails, which belongs with the log.
 	s.cmd.Stdout = &stdoutScanner{ready: ready, other: logOut}
