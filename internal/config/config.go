@@ -17,6 +17,7 @@ import (
 
 	"github.com/approdo/approdo/internal/calendar"
 	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/temporalconn"
 )
 
 // Config holds every setting of the api, worker and migrate processes.
@@ -32,6 +33,15 @@ type Config struct {
 	TemporalAddress   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
 	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
 	TaskQueue         string `env:"TEMPORAL_TASK_QUEUE" envDefault:"approdo"`
+	// How every process connects to the Temporal frontend: TLS (on when TEMPORAL_TLS is
+	// true or any other of these is set), a private CA, a client certificate for mutual
+	// TLS, the name to verify, an API key. See TemporalConnection.
+	TemporalTLS           bool   `env:"TEMPORAL_TLS"`
+	TemporalTLSCAFile     string `env:"TEMPORAL_TLS_CA_FILE"`
+	TemporalTLSCertFile   string `env:"TEMPORAL_TLS_CERT_FILE"`
+	TemporalTLSKeyFile    string `env:"TEMPORAL_TLS_KEY_FILE"`
+	TemporalTLSServerName string `env:"TEMPORAL_TLS_SERVER_NAME"`
+	TemporalAPIKey        string `env:"TEMPORAL_API_KEY"`
 
 	// TemporalUIURL is the Temporal Web UI the supervisors use, for the portal's links from
 	// a case to its workflow; empty hides them. The dev stack sets its own.
@@ -208,11 +218,20 @@ func (c Config) check() error {
 			return fmt.Errorf("TRUSTED_PROXIES must list IP addresses or CIDR ranges, not %q", p)
 		}
 	}
-	for name, mode := range map[string]string{"SMTP_TLS": c.SMTPTLS, "PEC_SMTP_TLS": c.PECSMTPTLS, "PEC_IMAP_TLS": c.PECIMAPTLS} {
-		switch mode {
-		case "implicit", "starttls", "none":
+	for _, m := range []struct{ name, mode, hostName, host string }{
+		{"SMTP_TLS", c.SMTPTLS, "SMTP_HOST", c.SMTPHost},
+		{"PEC_SMTP_TLS", c.PECSMTPTLS, "PEC_SMTP_HOST", c.PECSMTPHost},
+		{"PEC_IMAP_TLS", c.PECIMAPTLS, "PEC_IMAP_HOST", c.PECIMAPHost},
+	} {
+		switch m.mode {
+		case "implicit", "starttls":
+		case "none":
+			// Passwords and minors' data would cross the network in clear text.
+			if m.host != "" && !isLoopback(m.host) {
+				return fmt.Errorf("%s=none is allowed only for a loopback %s (127.0.0.1, ::1, localhost), not %q: use implicit or starttls", m.name, m.hostName, m.host)
+			}
 		default:
-			return fmt.Errorf("%s must be implicit, starttls or none, not %q", name, mode)
+			return fmt.Errorf("%s must be implicit, starttls or none, not %q", m.name, m.mode)
 		}
 	}
 	if c.PECPollInterval <= 0 || c.PECReceiptTimeout <= 0 || c.PECAcceptanceGrace <= 0 || c.OnboardingReminderEvery <= 0 || c.OnboardingReminders < 0 {
@@ -240,7 +259,33 @@ func (c Config) check() error {
 	if c.TemporalAddress == "" || c.TemporalNamespace == "" || c.TaskQueue == "" {
 		return fmt.Errorf("TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TEMPORAL_TASK_QUEUE must not be empty")
 	}
+	if err := c.TemporalConnection().Check(temporalTLSVariables); err != nil {
+		return err
+	}
 	return nil
+}
+
+// isLoopback tells a host that never leaves the machine: localhost, 127.0.0.0/8 or ::1.
+// Other names are not resolved: what a name resolves to can change after the check.
+func isLoopback(host string) bool {
+	if strings.EqualFold(strings.TrimSuffix(host, "."), "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// temporalTLSVariables names the variables behind temporalconn.Settings, for its errors.
+var temporalTLSVariables = map[string]string{
+	"CAFile": "TEMPORAL_TLS_CA_FILE", "CertFile": "TEMPORAL_TLS_CERT_FILE", "KeyFile": "TEMPORAL_TLS_KEY_FILE",
+}
+
+// TemporalConnection is how processes connect to the Temporal frontend.
+func (c Config) TemporalConnection() temporalconn.Settings {
+	return temporalconn.Settings{
+		TLS: c.TemporalTLS, CAFile: c.TemporalTLSCAFile, CertFile: c.TemporalTLSCertFile, KeyFile: c.TemporalTLSKeyFile,
+		ServerName: c.TemporalTLSServerName, APIKey: c.TemporalAPIKey,
+	}
 }
 
 // InterventionPolicy returns the deadlines of the orientation service's interventions:
@@ -326,6 +371,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("database_url", MaskURL(c.DatabaseURL)),
 		slog.String("temporal_address", c.TemporalAddress),
+		slog.Any("temporal_connection", c.TemporalConnection()),
 		slog.String("temporal_namespace", c.TemporalNamespace),
 		slog.String("task_queue", c.TaskQueue),
 		slog.String("http_addr", c.HTTPAddr),
