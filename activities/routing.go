@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -47,6 +48,10 @@ type RouteResult struct {
 	Territory []SchoolRef
 	// RefdataVersion is the version of the reference data used, for the timeline.
 	RefdataVersion string
+	// Ambito is the code of the ambito territoriale of the case's comune, also when a
+	// Polo START or a hub chosen by a person takes the case; empty when the comune is not
+	// in the reference data, and in results recorded before it existed.
+	Ambito string `json:",omitempty"`
 }
 
 // RouteCase applies the routing rule (refdata.Route) to the case, or looks up the hub it
@@ -69,6 +74,9 @@ func (r *Routing) RouteCase(ctx context.Context, in RouteInput) (RouteResult, er
 		return RouteResult{}, fmt.Errorf("route case %s: %w", in.CaseID, err)
 	}
 	result := RouteResult{Hub: hubOrg(hub), HubName: hub.Name, RefdataVersion: d.Version}
+	if i := slices.IndexFunc(d.Comuni, func(c refdata.Comune) bool { return c.ISTAT == in.Comune }); i >= 0 {
+		result.Ambito = d.Comuni[i].Ambito
+	}
 	for _, s := range d.Territory(hub) {
 		result.Territory = append(result.Territory, SchoolRef{Code: s.Code, Levels: s.Levels})
 	}

@@ -39,6 +39,7 @@ func (c *enrolmentCase) setupActions(ctx workflow.Context) error {
 		{UpdateTransfer, c.transfer, c.validateTransfer},
 		{UpdateConfirmAttendance, c.confirmAttendance, c.validateConfirmAttendance},
 		{UpdateReportDropoutRisk, c.reportDropoutRisk, c.validateReportDropoutRisk},
+		{UpdateAmend, c.amend, c.validateAmend},
 	}
 	for _, h := range handlers {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {

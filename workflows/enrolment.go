@@ -86,6 +86,9 @@ type State struct {
 	Hub       casework.Org           `json:",omitzero"`
 	HubName   string                 `json:",omitempty"`
 	Territory []activities.SchoolRef `json:",omitempty"`
+	// Ambito is the ambito territoriale of the comune, set by each routing (empty for a
+	// case routed before routing told it), for the Ambito search attribute.
+	Ambito string `json:",omitempty"`
 	// Proposal is the school waiting to decide.
 	Proposal      *Proposal `json:",omitempty"`
 	ProposalCount int       `json:",omitempty"`

@@ -66,6 +66,9 @@ var territories = map[casework.Org][]activities.SchoolRef{
 	hubCTI21: {{Code: sesto, Levels: []string{"infanzia", "primaria", "secondaria_primo_grado"}}},
 }
 
+// ambitoOf is the ambito of each comune of the fake reference data.
+var ambitoOf = map[string]string{enrolment.MilanoISTAT: "1", "015209": "21"}
+
 // harness runs one case in the test environment and keeps what its activities did.
 type harness struct {
 	t      *testing.T
@@ -78,6 +81,10 @@ type harness struct {
 	notices   []activities.NotifyInput
 	referrals []store.DropoutReferral
 	routes    []activities.RouteInput
+	amended   []activities.AmendCaseInput
+	// suggest is the fake of the class AmendCase suggests again from a corrected birth
+	// date.
+	suggest func(enrolment.Request) activities.AmendCaseResult
 	// recordCase is the fake of RecordCase; tests replace it to fail or to look.
 	recordCase func(context.Context, activities.RecordCaseInput) (activities.RecordCaseResult, error)
 	// noHub makes the routing rule find no hub, as for a comune missing from the
@@ -107,6 +114,9 @@ func newHarness(t *testing.T) *harness {
 		t: t, env: env, policy: defaultPolicy(),
 		input: workflows.EnrolmentInput{CaseID: caseID, FiledBy: req.Comune, RequestHash: req.Hash(), Request: req},
 	}
+	h.suggest = func(enrolment.Request) activities.AmendCaseResult {
+		return activities.AmendCaseResult{SuggestedLevel: "primaria", SuggestedYear: 4}
+	}
 	h.recordCase = func(_ context.Context, in activities.RecordCaseInput) (activities.RecordCaseResult, error) {
 		// A nine-year-old in November 2026: the fourth class of primaria.
 		return activities.RecordCaseResult{Stage: in.Stage, SuggestedLevel: "primaria", SuggestedYear: 4}, nil
@@ -124,6 +134,16 @@ func newHarness(t *testing.T) *harness {
 			defer h.mu.Unlock()
 			h.saved = append(h.saved, p)
 			return nil
+		}).Maybe()
+	env.OnActivity(cases.AmendCase, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.AmendCaseInput) (activities.AmendCaseResult, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.amended = append(h.amended, in)
+			if in.Suggest {
+				return h.suggest(in.Request), nil
+			}
+			return activities.AmendCaseResult{SuggestedLevel: "primaria", SuggestedYear: 4}, nil
 		}).Maybe()
 	env.OnActivity(cases.Notify, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, n activities.NotifyInput) error {
@@ -154,6 +174,10 @@ func (h *harness) route(_ context.Context, in activities.RouteInput) (activities
 	hub := in.Hub
 	if hub.IsZero() {
 		switch {
+		case in.Comune == enrolment.MilanoISTAT && in.Level == string(enrolment.LevelSecondariaSecondoGrado):
+			// The second cycle goes to the CTI, as the real rule says (of another ambito
+			// here, to tell the two hubs apart).
+			hub = hubCTI21
 		case in.Comune == enrolment.MilanoISTAT && in.Municipio <= 3:
 			hub = hubPolo1
 		case in.Comune == "015209":
@@ -166,7 +190,7 @@ func (h *harness) route(_ context.Context, in activities.RouteInput) (activities
 	if !ok {
 		return activities.RouteResult{}, temporal.NewNonRetryableApplicationError("hub not in the reference data", activities.ErrTypeNoHub, nil)
 	}
-	return activities.RouteResult{Hub: hub, HubName: "hub " + hub.Code, Territory: territory}, nil
+	return activities.RouteResult{Hub: hub, HubName: "hub " + hub.Code, Territory: territory, Ambito: ambitoOf[in.Comune]}, nil
 }
 
 // outcome records what became of one Update, of any workflow: result is set when the

@@ -31,13 +31,14 @@ func (c *enrolmentCase) route(ctx workflow.Context, hub casework.Org) (activitie
 
 func (c *enrolmentCase) setHub(r activities.RouteResult) {
 	c.state.Hub, c.state.HubName, c.state.Territory = r.Hub, r.HubName, r.Territory
+	c.state.Ambito = r.Ambito
 	c.state.RoundProposals, c.state.RejectedBy = 0, nil
 }
 
 // unrouted hands a case no hub could be found for to UST, which assigns one.
 func (c *enrolmentCase) unrouted(ctx workflow.Context) {
 	c.state.Stage = casework.StageUnrouted
-	c.state.Hub, c.state.HubName, c.state.Territory = casework.Org{}, "", nil
+	c.state.Hub, c.state.HubName, c.state.Territory, c.state.Ambito = casework.Org{}, "", nil, ""
 	c.state.Task = &casework.Task{Kind: casework.TaskAssignHub, Owner: casework.UST, Since: workflow.Now(ctx)}
 	c.escalate(ctx, casework.EscalationUnrouted)
 	c.addEvent(ctx, casework.Event{Kind: casework.EventRoutingFailed, Reason: casework.EscalationUnrouted})
@@ -172,7 +173,13 @@ func (c *enrolmentCase) notice(kind string, to casework.Org) notice {
 // activity queues it once.
 func (c *enrolmentCase) commit(ctx workflow.Context, notices ...notice) error {
 	c.changes++
-	if err := workflow.UpsertTypedSearchAttributes(ctx, c.searchAttributes()...); err != nil {
+	attributes := c.searchAttributes()
+	// Ambito, Level and Origin came later: a run whose history has no marker for them
+	// keeps upserting exactly what it did; a new run, or a continued one, sets them too.
+	if workflow.GetVersion(ctx, filterAttributesChange, workflow.DefaultVersion, 1) >= 1 {
+		attributes = append(attributes, c.filterAttributes()...)
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, attributes...); err != nil {
 		return err
 	}
 	actx := workflow.WithActivityOptions(ctx, durableActivity)
@@ -222,6 +229,33 @@ func (c *enrolmentCase) searchAttributes() []temporal.SearchAttributeUpdate {
 		updates = append(updates, searchattr.Deadline.ValueUnset())
 	} else {
 		updates = append(updates, searchattr.Deadline.ValueSet(s.Task.DueAt))
+	}
+	return updates
+}
+
+// filterAttributesChange is the GetVersion change ID of the Ambito, Level and Origin
+// search attributes set at every commit.
+const filterAttributesChange = "filter-attributes"
+
+// filterAttributes are the codes supervisors filter by besides the stage and the hub:
+// the ambito of the comune, the level sought and the origin. Codes only, like every
+// search attribute.
+func (c *enrolmentCase) filterAttributes() []temporal.SearchAttributeUpdate {
+	s := c.state
+	var updates []temporal.SearchAttributeUpdate
+	if s.Ambito == "" {
+		updates = append(updates, searchattr.Ambito.ValueUnset())
+	} else {
+		updates = append(updates, searchattr.Ambito.ValueSet(s.Ambito))
+	}
+	if s.Level == "" {
+		updates = append(updates, searchattr.Level.ValueUnset())
+	} else {
+		updates = append(updates, searchattr.Level.ValueSet(s.Level))
+	}
+	// The origin was set when the case started; a correction may change it.
+	if o := c.input.Request.Origin; o != "" {
+		updates = append(updates, searchattr.Origin.ValueSet(string(o)))
 	}
 	return updates
 }

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/enrolment"
 )
 
 // The Updates through which people act on an enrolment case. Each has a validator: an
@@ -24,6 +25,8 @@ const (
 	UpdateTransfer = "transfer"
 	// UpdateConfirmAttendance: the school answers a follow-up check.
 	UpdateConfirmAttendance = "confirm_attendance"
+	// UpdateAmend: the comune of residence (or UST) corrects the request; see amend.go.
+	UpdateAmend = "amend"
 )
 
 // Application error types of rejected Updates. The API turns them into 403, 409 and 422.
@@ -98,6 +101,18 @@ type TransferInput struct {
 	Comune    string
 	Municipio int
 	Note      string
+}
+
+// AmendInput is the argument of UpdateAmend.
+type AmendInput struct {
+	Actor casework.Org
+	// Request is the whole request as corrected, normalised and validated by the app as a
+	// filing is. Its RequestID and Comune are the case's: a move is a transfer, not a
+	// correction.
+	Request enrolment.Request
+	// Reason is one of casework.AmendmentReasons; the note is required for "other".
+	Reason string
+	Note   string
 }
 
 // AttendanceInput is the argument of UpdateConfirmAttendance.

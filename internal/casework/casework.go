@@ -162,6 +162,11 @@ const (
 	// EventPersonalDataErased: UST erased the closed case's personal data on request;
 	// Note is the reason it gave.
 	EventPersonalDataErased EventKind = "personal_data_erased"
+	// EventAmended: the comune or UST corrected the request. Reason is one of
+	// AmendmentReasons followed by the names of the fields corrected, never their values
+	// ("typo:minor.birthDate,level"; see AmendmentReason); Note is the actor's
+	// explanation.
+	EventAmended EventKind = "amended"
 )
 
 // Event is one entry of a case's timeline. Seq numbers a case's events from 1 and never
@@ -216,6 +221,29 @@ var WithdrawalReasons = []string{
 	"duplicate",
 	"family_declined",
 	"other",
+}
+
+// Amendment reasons the comune or UST may give when correcting a request.
+var AmendmentReasons = []string{
+	"definitive_codice_fiscale", // the provisional codice fiscale became definitive
+	"typo",                      // a mistake in what was typed
+	"new_information",           // the family brought documents or news
+	"other",                     // explained in the note, which is then required
+}
+
+// AmendmentReason is the Reason of an EventAmended: the reason code, a colon and the
+// names of the fields corrected, comma-separated.
+func AmendmentReason(code string, fields []string) string {
+	return code + ":" + strings.Join(fields, ",")
+}
+
+// SplitAmendmentReason undoes AmendmentReason.
+func SplitAmendmentReason(reason string) (code string, fields []string) {
+	code, list, _ := strings.Cut(reason, ":")
+	if list != "" {
+		fields = strings.Split(list, ",")
+	}
+	return code, fields
 }
 
 // OrgOrientation is the orientation service ("Cerco Offro Scuola") that takes dropout-risk

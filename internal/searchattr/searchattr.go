@@ -44,7 +44,17 @@ var (
 	ProposalCount = temporal.NewSearchAttributeKeyInt64("ProposalCount")
 	// DropoutRisk is true once a follow-up check opened a dropout-risk referral.
 	DropoutRisk = temporal.NewSearchAttributeKeyBool("DropoutRisk")
+	// Ambito is the code of the ambito territoriale of the case's comune, e.g. "21",
+	// also when a Polo START has the case.
+	Ambito = temporal.NewSearchAttributeKeyKeyword("Ambito")
+	// Level is the school level sought: infanzia, primaria, secondaria_primo_grado,
+	// secondaria_secondo_grado or cpia.
+	Level = temporal.NewSearchAttributeKeyKeyword("Level")
 )
+
+// KeywordSlots is how many Keyword attributes SQL visibility (SQLite, PostgreSQL) gives a
+// namespace; All stays within it (TestKeywordAttributesFitSQLVisibility).
+const KeywordSlots = 10
 
 // All maps every custom search attribute to its type, for registration.
 func All() map[string]enumspb.IndexedValueType {
@@ -58,6 +68,8 @@ func All() map[string]enumspb.IndexedValueType {
 		Origin.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 		ProposalCount.GetName(): enumspb.INDEXED_VALUE_TYPE_INT,
 		DropoutRisk.GetName():   enumspb.INDEXED_VALUE_TYPE_BOOL,
+		Ambito.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		Level.GetName():         enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
 }
 
