@@ -37,17 +37,17 @@ func TestRefdataImport(t *testing.T) {
 	// place stays.
 	data, err := os.ReadFile(sample)
 	require.NoError(t, err)
-	broken := strings.Replace(string(data), `version: "sample-2026-11-22"`, `version: "broken"`, 1)
+	broken := strings.Replace(string(data), `version: "sample-2026-11-30"`, `version: "broken"`, 1)
 	broken = strings.Replace(broken, `istat: "015182", name: Rho, ambito: "23"`, `istat: "15182", name: Rho, ambito: "29"`, 1)
 	path := filepath.Join(t.TempDir(), "broken.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(broken), 0o644))
 	err = importReferenceData(ctx, &out, s, path)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "nothing changed")
-	require.Contains(t, err.Error(), "line 38: comuni[5].istat")
-	require.Contains(t, err.Error(), "line 38: comuni[5].ambito")
+	require.Contains(t, err.Error(), "line 132: comuni[95].istat")
+	require.Contains(t, err.Error(), "line 132: comuni[95].ambito")
 
 	current, err := s.ReferenceData(ctx)
 	require.NoError(t, err)
-	require.Equal(t, "sample-2026-11-22", current.Version)
+	require.Equal(t, "sample-2026-11-30", current.Version)
 }

@@ -13,6 +13,8 @@ var (
 	// A codice meccanografico is ten characters: the province (MI), then the school's
 	// type and number; the last is a check character.
 	meccanograficoPattern = regexp.MustCompile(`^[A-Z]{2}[A-Z0-9]{8}$`)
+	// A codice catastale is a letter and three digits (F205 is Milano).
+	cadastralPattern = regexp.MustCompile(`^[A-Z][0-9]{3}$`)
 )
 
 type checker struct {
@@ -21,7 +23,8 @@ type checker struct {
 }
 
 func (c *checker) add(path, reason string) {
-	c.errs = append(c.errs, LineError{Line: c.d.line(path), Field: path, Reason: reason})
+	file, line := c.d.locate(path)
+	c.errs = append(c.errs, LineError{File: file, Line: line, Field: path, Reason: reason})
 }
 
 func (c *checker) required(path, value string) bool {
@@ -91,6 +94,7 @@ func (d *Dataset) check() Errors {
 	}
 
 	seenComuni := map[string]bool{}
+	seenCadastral := map[string]string{}
 	for i, cm := range d.Comuni {
 		p := fmt.Sprintf("comuni[%d]", i)
 		if c.required(p+".istat", cm.ISTAT) {
@@ -108,6 +112,15 @@ func (d *Dataset) check() Errors {
 		}
 		if cm.PEC != "" {
 			c.address(p+".pec", cm.PEC)
+		}
+		switch {
+		case cm.Cadastral == "":
+		case !cadastralPattern.MatchString(cm.Cadastral):
+			c.add(p+".cadastral", fmt.Sprintf("%q is not a codice catastale (a letter and three digits, e.g. F205)", cm.Cadastral))
+		case seenCadastral[cm.Cadastral] != "":
+			c.add(p+".cadastral", fmt.Sprintf("codice catastale %s is already comune %s's", cm.Cadastral, seenCadastral[cm.Cadastral]))
+		default:
+			seenCadastral[cm.Cadastral] = cm.ISTAT
 		}
 	}
 	if !comuni[enrolment.MilanoISTAT] {
@@ -145,7 +158,10 @@ func (d *Dataset) check() Errors {
 			c.add(p+".municipio", "only schools in Milano have a municipio")
 		}
 		c.address(p+".email", s.Email)
-		c.address(p+".pec", s.PEC)
+		// The registry lacks the PEC of some paritarie; the email is what Approdo uses.
+		if s.PEC != "" {
+			c.address(p+".pec", s.PEC)
+		}
 	}
 	return c.errs
 }

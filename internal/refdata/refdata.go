@@ -31,6 +31,15 @@ type Dataset struct {
 
 	// lines maps "section[index].field" to the line it was read from.
 	lines map[string]int
+	// origins names the source file and line of the items that came from a CSV source
+	// (see Apply) rather than from the YAML file, by path ("comuni[3]").
+	origins map[string]origin
+}
+
+// origin is where an item of the dataset was read from, when not from the YAML file.
+type origin struct {
+	file string
+	line int
 }
 
 // Ambito is an ambito territoriale with its Centro Territoriale per l'Integrazione.
@@ -60,6 +69,10 @@ type Comune struct {
 	// PEC is the comune's certified mailbox (the protocol office), where placements are
 	// notified. Optional: without it the comune's notices are not sent.
 	PEC string `yaml:"pec,omitempty"`
+	// Cadastral is the codice catastale (e.g. F205 for Milano): the Ministry's school
+	// registry names a school's comune by it. Optional in the file, required to import
+	// the registry.
+	Cadastral string `yaml:"cadastral,omitempty"`
 }
 
 // School is an istituzione scolastica.
@@ -72,17 +85,22 @@ type School struct {
 	// Municipio is set for schools in Milano only.
 	Municipio int    `yaml:"municipio"`
 	Email     string `yaml:"email"`
-	PEC       string `yaml:"pec"`
+	PEC       string `yaml:"pec,omitempty"`
 }
 
 // LineError is one problem in the file, at a line an operator can go to.
 type LineError struct {
+	// File is the source file, when it is not the reference data file itself.
+	File   string
 	Line   int
 	Field  string
 	Reason string
 }
 
 func (e LineError) String() string {
+	if e.File != "" {
+		return fmt.Sprintf("%s line %d: %s: %s", e.File, e.Line, e.Field, e.Reason)
+	}
 	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Reason)
 }
 
@@ -101,6 +119,19 @@ func (e Errors) Error() string {
 // Parse reads and checks a reference data file. It returns Errors listing every problem
 // with its line, or another error if the file is not YAML at all.
 func Parse(r io.Reader) (*Dataset, error) {
+	d, err := decode(r)
+	if err != nil {
+		return nil, err
+	}
+	if errs := d.check(); len(errs) > 0 {
+		return nil, errs
+	}
+	return d, nil
+}
+
+// decode reads a reference data file without checking it, so that sources can be
+// applied to it before the check.
+func decode(r io.Reader) (*Dataset, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, fmt.Errorf("read reference data: %w", err)
@@ -121,9 +152,6 @@ func Parse(r io.Reader) (*Dataset, error) {
 	}
 	d.lines = map[string]int{}
 	recordLines(&root, "", d.lines)
-	if errs := d.check(); len(errs) > 0 {
-		return nil, errs
-	}
 	return &d, nil
 }
 
@@ -187,11 +215,15 @@ func recordLines(n *yaml.Node, path string, lines map[string]int) {
 	}
 }
 
-// line returns the line of path, or of its closest recorded parent.
-func (d *Dataset) line(path string) int {
+// locate returns the file (empty for the YAML file) and line of path, or of its closest
+// recorded parent.
+func (d *Dataset) locate(path string) (string, int) {
 	for p := path; p != ""; {
+		if o, ok := d.origins[p]; ok {
+			return o.file, o.line
+		}
 		if n, ok := d.lines[p]; ok {
-			return n
+			return "", n
 		}
 		i := strings.LastIndexAny(p, ".[")
 		if i < 0 {
@@ -199,5 +231,5 @@ func (d *Dataset) line(path string) int {
 		}
 		p = p[:i]
 	}
-	return 1
+	return "", 1
 }

@@ -107,8 +107,8 @@ func TestEveryErrorIsReportedWithItsLine(t *testing.T) {
 	cpia := lineOf(t, `code: MICT90061A`)
 	pioltello := lineOf(t, `code: MIIC90041A`)
 	require.Equal(t, map[string]int{
-		"comuni[5].istat":           rho,
-		"comuni[5].ambito":          rho,
+		"comuni[95].istat":          rho,
+		"comuni[95].ambito":         rho,
 		"poli_start[3].municipi[0]": polo4,
 		"poli_start":                lineOf(t, "poli_start:"),
 		"schools[11].levels[1]":     cpia,

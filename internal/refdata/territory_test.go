@@ -70,7 +70,7 @@ func TestComunePECMustBeAnAddress(t *testing.T) {
 	var errs refdata.Errors
 	require.True(t, errors.As(err, &errs), "got %v", err)
 	require.Len(t, errs, 1)
-	require.Equal(t, "comuni[5].pec", errs[0].Field)
+	require.Equal(t, "comuni[95].pec", errs[0].Field)
 	require.Equal(t, lineOf(t, `name: Rho`), errs[0].Line)
 	d := loadSample(t)
 	require.Equal(t, "protocollo@pec.comune.milano.example.org", d.Comuni[slicesIndex(d, "015146")].PEC)

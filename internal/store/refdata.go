@@ -82,7 +82,7 @@ func (s *Store) ReplaceReferenceData(ctx context.Context, d *refdata.Dataset, sh
 				p.Code, p.Name, p.HostSchool, p.Municipi)
 		}
 		for _, c := range d.Comuni {
-			batch.Queue(insertComuneSQL, c.ISTAT, c.Name, c.Ambito, c.PEC)
+			batch.Queue(insertComuneSQL, c.ISTAT, c.Name, c.Ambito, c.PEC, c.Cadastral)
 		}
 		for _, sc := range d.Schools {
 			var municipio *int

@@ -1,1 +1,1 @@
-INSERT INTO comune (istat, name, ambito, pec) VALUES ($1, $2, $3, NULLIF($4, ''))
+INSERT INTO comune (istat, name, ambito, pec, cadastral) VALUES ($1, $2, $3, NULLIF($4, ''), NULLIF($5, ''))

@@ -1,1 +1,1 @@
-SELECT istat, name, ambito, coalesce(pec, '') FROM comune ORDER BY istat
+SELECT istat, name, ambito, coalesce(pec, ''), coalesce(cadastral, '') FROM comune ORDER BY istat
