@@ -247,6 +247,10 @@ func dialTemporalAs(ctx context.Context, cfg config.Config, log *slog.Logger, se
 		Namespace: cfg.TemporalNamespace,
 		Logger:    temporallog.NewStructuredLogger(log.With("component", "temporal-sdk")),
 	}
+	// TLS, mutual TLS and the API key, as TEMPORAL_TLS* and TEMPORAL_API_KEY say.
+	if err := cfg.TemporalConnection().Apply(&opts); err != nil {
+		return nil, err
+	}
 	if sealed {
 		if cfg.PayloadKey == "" {
 			return nil, fmt.Errorf("TEMPORAL_PAYLOAD_KEY is not set: workflow payloads hold minors' data and are sealed with it (make one with: openssl rand -base64 32)")
