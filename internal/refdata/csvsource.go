@@ -56,7 +56,7 @@ func openCSV(path string, comments bool, out io.Writer, errs *Errors) (*csvSourc
 		text = charmap.Windows1252.NewDecoder().Reader(s.read)
 	}
 	s.r = csv.NewReader(text)
-	s.r.Comma = separator(data)
+	s.r.Comma = separator(data, comments)
 	s.r.FieldsPerRecord = -1 // a short row is reported with its line, not a stop
 	s.r.LazyQuotes = true    // a stray quote in a school's name is not worth refusing a file
 	s.r.ReuseRecord = true
@@ -76,9 +76,12 @@ func openCSV(path string, comments bool, out io.Writer, errs *Errors) (*csvSourc
 	return s, nil
 }
 
-// separator guesses the separator from the first line: the one that appears most.
-func separator(data []byte) rune {
-	first, _, _ := bytes.Cut(data, []byte("\n"))
+// separator guesses the separator from the header line: the one that appears most.
+func separator(data []byte, comments bool) rune {
+	first, rest, _ := bytes.Cut(data, []byte("\n"))
+	for comments && bytes.HasPrefix(first, []byte("#")) {
+		first, rest, _ = bytes.Cut(rest, []byte("\n"))
+	}
 	best, count := ',', 0
 	for _, sep := range []rune{';', ',', '\t'} {
 		if n := bytes.Count(first, []byte(string(sep))); n > count {

@@ -35,7 +35,7 @@ func levelOf(tipologia string) (level enrolment.Level, aggregate, known bool) {
 		return enrolment.LevelInfanzia, false, true
 	case has("PRIMARIA", "ELEMENTARE"):
 		return enrolment.LevelPrimaria, false, true
-	case has("PRIMO GRADO", "I GRADO", "SCUOLA MEDIA"):
+	case has("PRIMO GRADO", "DI I GRADO", "SCUOLA MEDIA"):
 		return enrolment.LevelSecondariaPrimoGrado, false, true
 	case has("ADULTI", "CPIA", "CENTRO TERRITORIALE"):
 		return enrolment.LevelCPIA, false, true

@@ -63,7 +63,7 @@ func Load(path string, src Sources, out io.Writer) (*Dataset, []string, error) {
 	}
 	// The check runs even when a source had problems: one round of corrections should
 	// fix them all.
-	errs = append(errs, d.check()...)
+	errs = append(errs, withoutRepeats(d.check(), errs)...)
 	if len(errs) > 0 {
 		return nil, notes, errs
 	}
@@ -111,6 +111,21 @@ func (d *Dataset) apply(src Sources, out io.Writer) (notes []string, errs Errors
 		}
 	}
 	return notes, errs, nil
+}
+
+// withoutRepeats drops the check's "needs its municipio" for a school whose source line
+// already says why it has none.
+func withoutRepeats(checked, sourced Errors) Errors {
+	var out Errors
+	for _, e := range checked {
+		repeat := strings.HasSuffix(e.Field, ".municipio") && slices.ContainsFunc(sourced, func(s LineError) bool {
+			return s.File != "" && s.File == e.File && s.Line == e.Line
+		})
+		if !repeat {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // replaceComuni makes rows the comuni, keeping each one's ambito and PEC.
