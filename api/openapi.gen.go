@@ -181,6 +181,19 @@ type AccountUser struct {
 	Role               string `json:"role"`
 }
 
+// AmendAction defines model for AmendAction.
+type AmendAction struct {
+	// Note Spiegazione facoltativa, visibile a chi lavora sul caso; al massimo 2000 caratteri.
+	Note *string `json:"note,omitempty"`
+
+	// Reason Perché si corregge; con `other` la nota è obbligatoria.
+	Reason string `json:"reason"`
+
+	// Request Il modulo di richiesta della piattaforma UST. Date e codici arrivano come stringhe e
+	// sono validati dal server, che segnala tutti i campi errati in una sola risposta.
+	Request EnrolmentRequest `json:"request"`
+}
+
 // AttendanceAction defines model for AttendanceAction.
 type AttendanceAction struct {
 	Attending bool    `json:"attending"`
@@ -1113,6 +1126,13 @@ type ListEnrolmentsParams struct {
 	Limit     *int    `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// AmendEnrolmentParams defines parameters for AmendEnrolment.
+type AmendEnrolmentParams struct {
+	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
+	// tra lettere, cifre e `._:-`).
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // ConfirmAttendanceParams defines parameters for ConfirmAttendance.
 type ConfirmAttendanceParams struct {
 	// IdempotencyKey Ripetere un'azione con la stessa chiave non la registra due volte (1–100 caratteri
@@ -1350,6 +1370,9 @@ type CreateEnrolmentJSONRequestBody = EnrolmentRequest
 // CreateDirectEnrolmentJSONRequestBody defines body for CreateDirectEnrolment for application/json ContentType.
 type CreateDirectEnrolmentJSONRequestBody = DirectEnrolmentRequest
 
+// AmendEnrolmentJSONRequestBody defines body for AmendEnrolment for application/json ContentType.
+type AmendEnrolmentJSONRequestBody = AmendAction
+
 // ConfirmAttendanceJSONRequestBody defines body for ConfirmAttendance for application/json ContentType.
 type ConfirmAttendanceJSONRequestBody = AttendanceAction
 
@@ -1457,6 +1480,9 @@ type ServerInterface interface {
 	// GetEnrolment Restituisce un caso di iscrizione
 	// (GET /enrolments/{id})
 	GetEnrolment(c *gin.Context, id string)
+	// AmendEnrolment Il comune o l'UST corregge la richiesta
+	// (POST /enrolments/{id}/amend)
+	AmendEnrolment(c *gin.Context, id CaseID, params AmendEnrolmentParams)
 	// ConfirmAttendance La scuola risponde alla verifica di frequenza
 	// (POST /enrolments/{id}/attendance)
 	ConfirmAttendance(c *gin.Context, id CaseID, params ConfirmAttendanceParams)
@@ -1844,6 +1870,55 @@ func (siw *ServerInterfaceWrapper) GetEnrolment(c *gin.Context) {
 	}
 
 	siw.Handler.GetEnrolment(c, id)
+}
+
+// AmendEnrolment operation middleware
+func (siw *ServerInterfaceWrapper) AmendEnrolment(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id CaseID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", c.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: true})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter id: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params AmendEnrolmentParams
+
+	headers := c.Request.Header
+
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandler(c, fmt.Errorf("Expected one value for Idempotency-Key, got %d", n), http.StatusBadRequest)
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter Idempotency-Key: %w", err), http.StatusBadRequest)
+			return
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.AmendEnrolment(c, id, params)
 }
 
 // ConfirmAttendance operation middleware
@@ -3423,6 +3498,7 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.POST(options.BaseURL+"/enrolments/:id/withdrawal", wrapper.WithdrawEnrolment)
 	router.POST(options.BaseURL+"/enrolments/:id/erasure", wrapper.EraseEnrolment)
 	router.POST(options.BaseURL+"/enrolments/:id/transfer", wrapper.TransferCase)
+	router.POST(options.BaseURL+"/enrolments/:id/amend", wrapper.AmendEnrolment)
 	router.POST(options.BaseURL+"/enrolments/:id/attendance", wrapper.ConfirmAttendance)
 	router.GET(options.BaseURL+"/monitoring", wrapper.GetMonitoring)
 	router.GET(options.BaseURL+"/monitoring/placement-time", wrapper.GetPlacementTime)
@@ -4136,6 +4212,138 @@ func (response GetEnrolment404ApplicationProblemPlusJSONResponse) VisitGetEnrolm
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AmendEnrolmentRequestObject struct {
+	Id     CaseID `json:"id"`
+	Params AmendEnrolmentParams
+	Body   *AmendEnrolmentJSONRequestBody
+}
+
+type AmendEnrolmentResponseObject interface {
+	VisitAmendEnrolmentResponse(w http.ResponseWriter) error
+}
+
+type AmendEnrolment200JSONResponse EnrolmentCase
+
+func (response AmendEnrolment200JSONResponse) VisitAmendEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AmendEnrolment204Response struct {
+}
+
+func (response AmendEnrolment204Response) VisitAmendEnrolmentResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type AmendEnrolment400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response AmendEnrolment400ApplicationProblemPlusJSONResponse) VisitAmendEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AmendEnrolment401ApplicationProblemPlusJSONResponse Problem
+
+func (response AmendEnrolment401ApplicationProblemPlusJSONResponse) VisitAmendEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AmendEnrolment403ApplicationProblemPlusJSONResponse Problem
+
+func (response AmendEnrolment403ApplicationProblemPlusJSONResponse) VisitAmendEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AmendEnrolment404ApplicationProblemPlusJSONResponse Problem
+
+func (response AmendEnrolment404ApplicationProblemPlusJSONResponse) VisitAmendEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AmendEnrolment409ApplicationProblemPlusJSONResponse Problem
+
+func (response AmendEnrolment409ApplicationProblemPlusJSONResponse) VisitAmendEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AmendEnrolment422ApplicationProblemPlusJSONResponse Problem
+
+func (response AmendEnrolment422ApplicationProblemPlusJSONResponse) VisitAmendEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AmendEnrolment503ApplicationProblemPlusJSONResponse Problem
+
+func (response AmendEnrolment503ApplicationProblemPlusJSONResponse) VisitAmendEnrolmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8218,6 +8426,9 @@ type StrictServerInterface interface {
 	// GetEnrolment Restituisce un caso di iscrizione
 	// (GET /enrolments/{id})
 	GetEnrolment(ctx context.Context, request GetEnrolmentRequestObject) (GetEnrolmentResponseObject, error)
+	// AmendEnrolment Il comune o l'UST corregge la richiesta
+	// (POST /enrolments/{id}/amend)
+	AmendEnrolment(ctx context.Context, request AmendEnrolmentRequestObject) (AmendEnrolmentResponseObject, error)
 	// ConfirmAttendance La scuola risponde alla verifica di frequenza
 	// (POST /enrolments/{id}/attendance)
 	ConfirmAttendance(ctx context.Context, request ConfirmAttendanceRequestObject) (ConfirmAttendanceResponseObject, error)
@@ -8744,6 +8955,51 @@ func (sh *strictHandler) GetEnrolment(ctx *gin.Context, id string) {
 		sh.options.HandlerErrorFunc(ctx, err)
 	} else if validResponse, ok := response.(GetEnrolmentResponseObject); ok {
 		if err := validResponse.VisitGetEnrolmentResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// AmendEnrolment operation middleware
+func (sh *strictHandler) AmendEnrolment(ctx *gin.Context, id CaseID, params AmendEnrolmentParams) {
+	var request AmendEnrolmentRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body AmendEnrolmentJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AmendEnrolment(ctx, request.(AmendEnrolmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AmendEnrolment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(AmendEnrolmentResponseObject); ok {
+		if err := validResponse.VisitAmendEnrolmentResponse(ctx.Writer); err != nil {
 			sh.options.ResponseErrorHandlerFunc(ctx, err)
 		}
 	} else if response != nil {
@@ -10241,238 +10497,247 @@ func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3Nchw5kif+KrD8/81I2gRTSYpSr0ibA5uiNDlNSVx+dM9YZRkTjPDMRCsSiAIQqaLKZDbHOc++QJ/G",
-	"amz3sDa3sb213qSfZA0ORAQiEpEfFKmitLxUUWQEAh+OH9wd7j//pROLaSY4cK06+790MirpFDRI/NcR",
-	"VdB/aX5ivLPfyaiedKIOp1Po7HdY0ok6En7KmYSks69lDlFHxROYUvOGvsnMU0pLxsedT5+iTj+BaSY0",
-	"8PjmD3BjnklAxZJlmgnT/BnLzJeB5HyDfmSCA4kFJyklSoNSlMQTRmdAuP2lhDFTWlKS5EBmItVANnf+",
-	"9i//Y6fXIzGVVGuQbMDNEymYf0BEYjaSQIAMu1f728Ot7oB3Iju2CdAEZDU6r7PbprdLhsY1yBlwM5K7",
-	"m7B/FLnkcHN3Db4RnGlh/vn7wPz3UyLpeCzzLKNT4FrskyGdXjMthhEZTvJr879YTHMO5qcUZpCaH4Rk",
-	"Y8bNTx8A3g+JIMOp4Hoy7A74OfCPNMLlYioTSlPy+VfyUw5pSkkGkkzyawJkRBV4i/FTDvKmGud1ffrh",
-	"ZzrNUvMH27tOtHCor6SYBgebSTYVZMyE5IIkjGQSFHBdiZ6mWpBNISlhmqaMcrp1QJQdEQelck5SNmUa",
-	"ui0dH5lPh7u+29t9tt17sd3b6USdkZBTqjv7nYRqWDKcCzE/mJONPNUrDCYiZrdLUGK9ceAct4zi+XZv",
-	"Z/vpKqP4ZIRVZYIrQHQ5leI6BVwb0z/g2vxIsyxlMTUje5LZJ/7uz8oM8xevC/+/hFFnv/P/Pang64n9",
-	"q3pStItfrE/UsZRCArG/1FoQBbHgiSBnr47Ii71nv+vibLuWzIcO41jkXF+I94BdyKTIQGpmhwA/Z0yC",
-	"OsSe18a/rdk0MAmR2bTze7OY6cAfJMzEe/BfuhYiBcrxjyKF8FavYOEHixP4AfdG5HW8+sKPZW/F9Z8h",
-	"1uYDbviXCuT86BOm6HVq+1af55dMUa3ZjGpKEkpyTmgyZfwAsTvLP/8nydjn/yI0jiEBiXI3PziYUpYG",
-	"56RlDlMRt87UNFf6aEL5GE6pUh+EbHmufR1Wn2rb8eaUB3pQdjmq5jK4CloDTyiP4TC2M9xcCopPmB6F",
-	"RyX0Cp2vGgl2Ik+YPuZa3gQ+X3arwobXxxfkCc3Yk9nOE+BSpFPcpfs4RXPTS2MtZHDi6RqbKzYKS1g4",
-	"hBxTbsTSdXT+gVzHwi6+D3C90HfMrIHSwU/NTWqnGF2jE1ExbX57VT9a1+BEjOdXgGmY1n9YBJHeWn4q",
-	"P0OlpDfzEo3thTpjtMMTpvSXdsa0c55PpzTUm6jD4Wd9lEsVFI+1Olt8ZK6/VqkJSkUsgWpI1kH4RIpM",
-	"5PqMqffh3QgqpqlpdeGfmeBnQFWLtE7y67Wg0ShrLfvCaG/BP5lJEoqmR+YI8J5gXMMYZMeelEKEG1aa",
-	"jsNzqqmdmUVCcWGe+RR18ixZb/5DgGy7EhXrXExHc4T+ytSX0ZcDv09BSTO6VqzbkLoFiuv4w/Op6bwE",
-	"Gk+wM1xcUa4+oIXyQQo+vuL59Br/KWGUq9rB0TIVi4ClXOL6OX7JUXWE8ZgJozuCPbxBKWOnTYWxv9BO",
-	"mNE0h6HR7VlKeD4FKSIy5HmaDokCokRm1E4lBnwzoWSHUDLUEwlqItJk+Ld//bedCK0BnWvNInJ5flFq",
-	"qlsHZJgwlaX0BtvHXqTCfZywdMBjmatYaOzIoLOzO+gYY2TQ6Q06aI0MOoO813sa7w06Q2tlzOkxpvk6",
-	"8u/shva2yu1A7N4tnx7RVEFIh8F5qT26sxt1zLyY076w2Zr7qrFwtpHax6Oy06HVfEl1q6aAyvncQh8e",
-	"Hh5uv3mz/fr10h2FDQS/CjFTTPBWHSWOIdNhzItTqtQ/A5VhmGndNLJEyGLPcHGlgGpV7PIrLvSVpvl4",
-	"ot0UCqmvck5nlNlFiDpCT0DOb6Co8/P2WGzPCwHErVqE0lTql26OF1tE4eab6oOdtOB8MwmxPi5UqzOr",
-	"Q8zPe5bSGKbOvGocfIun3RtotTF+H9wXdzzs4st+y6E5kNWgF50mc5PU/F7RTuTNVuh7ZUNGn1h7Pr9B",
-	"PWOcU5kwypfN8OviuUo3afooJvk1ojoYUx/I5jDWbN8is3Xk4M+AkJ2JVFzh0rsnYpGwGNwTW912y7rh",
-	"5kmAazZCh8JMkARSElMlyOblZf9luJmU8nFOxw1Ndl6JaaippYa1aJbOUV06wUeNUcq41WoXvfMGH3Ig",
-	"qNbW4fzNv9BrUj6Imh8T0nbW2ZSLHS61p1fTHBeZUOgoYgnwGJZ9+6x8sKaNNmSPEhXnIqXEdkxTIiKS",
-	"iEyQdIOZJ9FNFhWOyYSR6rdBIVEZxIymbwGSpfbNuf+srxjXO/mKKigFNPLc3rmimhIOabpBtZbsOtfo",
-	"4pMsBhlTMjw3DQ7Nry5gmglJ0y66eArEtp5ykJCEVZrxGJSG5MiA19LB1J9eU5s3UJYyC4Er2YbHMyeR",
-	"ze22tl0QdT4I+X6Uig/9EE68xKkvHikn0qqlkmkpZlSC0W4RPzjKyZ/gmlz2u6sZIb6NP2eIFBaKRYRa",
-	"X9exPULKwJzfeyqSPC0kaMLAbIfEOuQZ1ZribBodvEvMuUuAIPgyQqVkM8qdJWDHOgECA64EF2RGU5ZQ",
-	"zUhCU6JAzkBGJJ4AUTDmNKVWuyeMxHSaMQJSmocZJzmnRAnvjiCkpFdnZ31AR3gwkP75xeGF3T74IA7P",
-	"YsNHSjaf26ufiGQSRkwpQXo7z7bq26S382xn73lIcm5zCNaOkQYcMT7OgWRUmtMZpwvXHcimm+n++Tvy",
-	"/OmLegd/6OTGEpW5Wfpv7WCqz8AbURzH6QZKlcCROhU+fy8p44zyK2PbjsFsjBGdsvTmSkLO3XGO2iFq",
-	"7lcSYuD6ik2nbCztn1ZW5r/0qKudYw3r+bL/kqgYUoPXNMX7yynlGg6Kq0xz0BQXjR9pXRyfjnbjHfoC",
-	"tv9b8rvr7b34Od1+Ac9G2zt09/ppvJc8g+ejsG/yVkfnrQ+0sCYdhrkC3qrN4W0uv+ul6ARRTlKVS2g1",
-	"eCqjsL4epyDjyef/IAahNCMIWjHlscE+zcgmTQgomGZM2AvLOjgaCRynjBI8BVQujDKhRSzSVGzZmw3z",
-	"sRlIsO1nIJXgNGVmXaf05xPgYz3p7D/r9XAmin/vLDs+3HiCUzEL2nV3401v8zG+Z7zu/nD6Xli/WMF2",
-	"n9dJFrgV4afaCBjXz/c6S30o5rXIOuOx+6HJfIUYE7zlg9gcunj+hbtVSHTwj1OYXruQihK365+4ZlJP",
-	"Xq7tmok6MdPsI3A1YVnw0xY337bdao3ZDPjb9rvHtLwvKcA5nrAUfaqZyJURm4zKurXsr9XPy332VRdq",
-	"vY28OfF6Elq3uRuD1vMIHW/vlKaBOwulckje8XUXwPlhlw6z9NeWHwr7M0YgC/BuhseMQDIMzCjUNXPW",
-	"xZRY1ypJBTnPhNSQpoJcchaLFtNFcHeZ0gCNJDENhd0TX6B9BXvRfrn7RRI7zTmLWcZE2OjMJoLDF4ik",
-	"m4b5lZtD7GIZq/muYMCXw3Yc6hsLJOSzE3yUslirRSLCyJh9/guajngQoY5dnmCx4PaISsxxpViEpxfF",
-	"j2AMyMrK5W3cVvUl8BxSONUspDG/sj0Ha2MABg5oTbVvnHvLPGIptF7kt92QMQ7BKTUmTuJUBgwkC39T",
-	"wp/xkFgA8iClWHgKxCLNp7y1e22OlJZjtCGT2EK0SJmYsxyKKWnKg/f15js1AFum1lSbxH4qKqZold6h",
-	"dzAUfFIKizHWcxT/WEglyOdf7a5AQRfd5UoD2u2lMFW9LAW16oWTa08OIm+n+hsluOMZpAkGJ80Lxcj8",
-	"ra5uoRrd9c/HRRcj5Wtmk3/+FaEgoZo6g51sVgfc1lJXhu3NQjF6xcZGOxcfAt6H8jqRJMBITJXBIJJz",
-	"gmGHokuGYgYycXeJxjAW/olXOAgOBnzoub+HNsCNuBadv0Ez4hwR7CNDf4eQDLi2wY0hHwP9QJlmfFzc",
-	"ZC2NXED3ptGq3Yunzu+58osJ3uGs/njd5b/SOxh746K0VnvBvzZY6Q2zRVZ/mnnBsuooFeq2777LYPUl",
-	"eg/hkFd7sYC6i5VBsmlvIyIyya+jOdUmIimbGRUrMvbfDDizgZQKtGZTyik6bwSZgoKtAzLLhRaEAyNa",
-	"aGcLzrtJrMyvPBYJMbDZGtPmeYBXfSXnUuTrCMEHpieJpB9WXZIGsLzHIGsrSd4Io7r3uuxVYM9F8/vX",
-	"k36/g9WMN0I+7G5sxn7MC11YiINgKNJUfLjM1g4HyVLKj4RBbh1Ulz4FPvba81POCfoYMIQYiCA6xx8S",
-	"6gKDNZVwQGg6BS6IhhRGggsiCCrp3TmYbNfdW5WuUvGuTqO/e/qCPH36lOzsPt179vx3oX2RoYogITnx",
-	"rOuAL9WGkqdgtyiLMerZoL/vttksnKoHRTi3IAoIVQq4VeqqvqGjdYk9R1tCafxcgICK1x6huOB2+C5u",
-	"ckPXoycbjYuPfeIL9ra7e6XK3c26X7gDFq/H7B/CF7LYFIMP7VEo85c0TE8qP0xA6FcKRREZ8PWsEtM5",
-	"2uY080Kzgvu0LSB2zStkCWayjEa31otzESP20/X2ws6G+eAZfVVFAdfDzqxP7koCmqU/BnVOs1tbHGS2",
-	"M4usnyUxzK0iM4HU+W3m3QGsCNW6bUx0q4jNmSP3FQnp48kDuEcNmUgO1DwJKOfDuwRw4lZddvpHbzki",
-	"b/Muu+30ZwaP4LuJuVQitZqHk/gYg/YrreDLIi1rnTaakFoSdhmOlzTmURlVSTZtqOVWaxRlN3CfWny7",
-	"zVvhnznLIhYbCtFqr3hq7/KH2zZR08/vZKvenbqsFd9dZVuXs15TXvaWug6q96JiqpdJQ784Lu8udHPB",
-	"7cvdHLR+/+8iF6CmPN0+NcFv5jSlC0JSv4Fj2h/MGSwSkNueoGschdGSLKG502peinNYRzErLhsXGc3z",
-	"QxUf+CqXMth48fRiYFi6OyfOTbeyplFGIx+ak7EmSsVhlMK4fphqjIzg4yujsFdhEa6hoFa2UAqx0wuH",
-	"ex5PIMnTBZlnt9QcaPhQd0nPgQ9JyWbQpunhtaS0/qA273q76WVvZlqCoFc7eFwTpTK0yuFym9sToEmh",
-	"+a32xl3YjqPyoFgE3u44ab9jWXQ5sEhNbt0nS7E6qCjfR6xEK0zdKvzh/mIc7jyOcqXIR+82NKD714Id",
-	"a2vt7euaibB6RKSDk+9J0/6zHZK6F725bNxfogegKBfraBc+oGYma2FKe5bggo/fhYJbHG/3lujqPoAx",
-	"4S1Zff89p1yX96LMRQILPmY5H7sIEwyOc7G5I6ogIkB+su8ljIDyr9kCHuK1r5B8oV7phXJlPToQ5/6/",
-	"oi5QK7proT8RY8Zb4w7b/eLZPOdAS5cK7oDyjVA33qCuUQZ7t6lmt4r8LTWhuQsEe+tNkUfH8fLklGRC",
-	"2TwJsplQ0tsimJVZPswI4zNGDUpi1PiwAPQffuzabw27NjCUTY3O24sWpP95QZS7vV4vWlUlsxMRnMki",
-	"0HlBOJ7PBrDzbLu3t425obfJcpuL12tEUzGtacI4xRvFuIitekee7jx/vm3OpiSHgs2ofmNxeRiMDsQm",
-	"XjEj1MGUk1ikGlOj9snO84o2KSIiy3IJZGfHcSYpwOvOGVNCMtElp/nn/ySYt4VpEdygQc6Ka/UlQV1V",
-	"t/8gZjQF/l4Ew+79UK/qnXcpcNppDzdsjJEI8sYJn8oZSUScY4RUff5eLQWLleIUTRfqixyUupLNJxTu",
-	"Mc4lLMVBj9/IvWAmDDjIddU5KT4EFCMkbiLD65th1OBpOsDdb/+Ct9u1iLHV+nwmPizVIdojR8JqGp5Y",
-	"haLGyObwzbu3/Yt3Z/23r6/e9N9eHR2fnNT0tpoALFdU/MmNamoLzuDidX5VrWrjBg7cBsMIgyKRHTtp",
-	"phjRdDiSYjokQIZIxWWm3w8naEDXzWocWZFlp1qarts4m5urslCJMEuBGT4xNX8jHFLzAhOJsOtg5IlQ",
-	"rXOawsGA22AJ84d4wizPGyMzSIBs2h/MEqcbRt1GDgBVhrvmnMWi4HNbQw/z1KSQp098WF2zq8KeQpK9",
-	"AmvXHElXdzmplmlZ03SdzjXEGsnVcKBlW4tFORjYVbOjPGspvFe3jE1lDamAuUQdP9hy26aKnlrh2Xro",
-	"1PIX1rTKgknPhza4AEXaBadhpC2PkVWOKy1p4jToRQ7OOzfz7CS3xsHUwl/cLIek4i18uHdmNAWxBL2q",
-	"DWcf9gnOgv0Wet3LwlC8zTuPzskxpQXM+6XMU9pM4RrkTT4lXcilo5q5Jiu0hgxvy7zFDfoq+6Gy/6GJ",
-	"LqjOLPFZwCebSwlcn7bbR8Yu/nC6sv3UbLD++qIunoECvbZtFzTfFn3mHAKtLx6im+HlX7ePrTDkdkaQ",
-	"ClLnXcXtJFIL87XukSwl6ty0kG00ca+4QCkyEfG9KMgzshDxyqlriW/WMM1caqGjP/oppzwRhJXxpb4/",
-	"cf74C8apWvIMbGQKqmH6xZrt7+6EEHUKCaP8Jb1RDQqi7jNfsxC5pcFpOWVc5tKnqJO96M019rTX3bld",
-	"Y2Ymky8JFnUt1MZZdXLh6l2wKYTS8BrKsznUv0Rz/iKDbCX4rsnjl7hlCx11ORftakZRpVcGF2Iu67rh",
-	"uqJKI8PE4bUUNJRbbVRnSpBwB8gIs46N+kwJTdMNUBoZyNDqZzxhsWUi9QNCgzqXgYWAnXPIOVo4jkWk",
-	"+hxDFmE6l8le7o6gWRmYjpIKtwHHoNt8ioFsosUWQJliEhATo4rSBRdzOm/L/2E6hQVXcUuPLPPXopny",
-	"U2GRsXHebXrbEu6l2zhD2y/uW4hmXDrkFOKYcjGWdGTMXpu70mCgqWP4m37/6EWv19s5XO60tt8OTdEZ",
-	"UKXYuDXcxdkojaNjd424oWb4QH7d0hGPg6A1y7Tqxx8ZJac0ETNKdsKMq7XEzgaZRPEns0PfsJRyQTZ3",
-	"tl9sHRAl0sqfIJlikACh7qHaCuwu9f8UHQ+N97xFHi55ue4JsCLnksgqlTd0XZjAokyVunCtLkbtSbxV",
-	"2/N5vJ7ohtmyzF5ZHYUaG6wJQwtWuZ+S8q9REe+PHYNq3cOpmS1ZCU3Lwcx7Sdpcp65YtOonBbDU+/tO",
-	"JswmQjsBKPgkalQnjI8o/8goSgGbUok/WlZy848rJKm/GkuaiPofHHN5+ac4Y3R11hPX9Tu40HSif/tY",
-	"vXNQCqMfRyIA6kqOLlqMn+g2ToYv5gFfas2vRhTeMKXrVOHVqFtowxd7N84bXC5h/0ZdXP/IFLtmZksZ",
-	"yKQpycz/Pbo+sOk0C6DAlRxYNVnpfI53rHGWWtUO6ckkc+rbBujPfyGbL0/PyNMXe092Xrx4QajUXbL3",
-	"bOvAmEfY7cy7nEopMTAWswQsWaxIU8BoDxHjNRAxOp8xynoWVTzETtONYoOG0kVvo1KsaK/WzNTQGl/Q",
-	"93A0oXJ8i6D39lSXppAWT4Z7cAfRnUuC00qmGQeXVr25smaZI525Km17u8pXWZUQGAs+YnLqclpQwf0x",
-	"um0oqUd3U7FTmh+3d8IZ2FPGk9bKDfavcp3JUsxpVLeItmxEutqmfP9v2d1lMRBm3fs6ZKzcLrdtgVfp",
-	"DhjEm4d8kanSSgmOTbeN+y4OzHL+bn9k4tnQ6qpcWsKi2E3l9o46WJ5jdfVB67RwBE3pzzZy4+nzZ14c",
-	"x85Sfbo1gfJCUq5GIFsNvVKWatx9u70XSw2HlZml53TDFt6XqHOpQPb5jGka7u0tkmXvap1aQotaJ/5P",
-	"LkF67RNlPpFwKmaQXFHrvKmysK8gVfBhAhK9rLmt9OPR+yUQp4zbJJ11OLlXJUyz/uhcMn1zbraj8/oB",
-	"laGYp0tO0KNuNQFfY0NaSzpmKgayOaRZcvW3f/n34VZEMDBV2AgJmmVSJMK1YUNWsSZWTBMgkBidQ8JM",
-	"xNQoXgfk0D1v6zUpkDNqtbF0Y0LVpEtsTIZtDrk7xD7Z6+1Y1QThBQ8ZO5py7BOtM1sLiTkVO7YVCiqs",
-	"6LhPd+YKJvVNP4qQwFikVGnr0WCWspIRDsKG22nmWFGPmDZK2hvQ5iBOmaaceibagL8b8xr3qM+2i5RE",
-	"XGPNoBFVMYvNDGzGVIktkuRmvlLoDvjrFBlETQ8UjHPBqxpOuCLhIlK4RGIKxHzbRhMAMRIHZJyzhA74",
-	"4bj/kqgcNT8NKP5meZj+/BcX2mQdXsWUkcPTfifqII0Szlivu9PtoZiqotxIp18Nr5xE+kWTWCQ504x1",
-	"9jtPu73uUwwa1BOU6Cc0Txgu8BgCAaC4AClonUujHdtiWObngueoJGfRkk6ZBpJuHJ729820Wdv7p5ym",
-	"MOB2T3z8SB1/ciwUjYjK7d8LJmOXZF7jVDRNgmJadMlLY22wz/9FLI2nKwRnQc8Yhklnv/MadFn7JqpV",
-	"Kfzhl2DJMnPQLy7aF36vYZet/f5cybfVdLVfVqm79iVNYYG3WmsJjGieagyljKpjfKfn6Cnbz/EfG4Xc",
-	"dnu9BUXc1iveVq5yoHrbCZCZiBn6p1z1R7sT9mwHQu2WHa3Kwpnnd9Z8/ukaz2PCSrn1q66SBMYpQ+4y",
-	"DFBDbL88v0DSJTpW9tzEMBs6HjPR+dE09YTmevIkFY5HNxMhVufDDMtmUqKsMwX2DX7GQrxnUB5EV+6P",
-	"Q7J5bg5BiMg/aJ294+lNRM7pFM6Zhr8/15LFemvATYNkWLoihiQx+3dKeUIlWDpyIxKqqDE4/Kfto/Oz",
-	"V9vuaUpEHebjCQz4VCRI34sAYdCiS16KTBCDchkj2l6qzBgZ0TRlyCVtusF4wiT7+NGchdQGLBDpWmW5",
-	"EgNuOe5IJjYItTTuG+VLB5bq3X0joUTMcv5TDhEpOKnNuhSPI+hxDgOOzTiWYheqZRdPEMlyFSN6XXJS",
-	"9Mj2JSJJWf1OEEEYB8WUc6IMuFmlIribqGs6ThnVlEwo58IjfS/LZW7u9Xa2uqSfkr3dF0QypMulxBve",
-	"gKPDNmXAtSPczg14En8+Lcd0XgTo1tEVw9orivLfi+TmzjZ0LWT+U11T0zKHT/cIJr5rMYAnh83F/CpY",
-	"svtiTSxxCmtn/4cffWQpem90TVTtCZSC5SGKk9gGmIhct6PJ0YTlCaAwOjhxVwJhOLEyxwUqpWCP8oQS",
-	"lV/jBjkSmEUy4GVjM0oQRrQV41YMcbpaCElIASRmlzokCQu2GemciO2FAp5d73AX0+76a1vD/fk5XLwm",
-	"foZIy6qgP9O0WMJHwvBia0L979jlSGAGBJHa1bRwUbZdckIJz8XMQM6AO86nnd0q9r9LjmybksUwy7Ug",
-	"NcjStjICB2q/UblZf8rdbfiAJ8yuGU219LW+zRHjgtCE0DQVWJgZHwELdxw18r3e063QWs45we8DrRrx",
-	"aivhVUCYimbc7Gh6UA3VrVPBP26kDR66FhOQvU1xfZ2yMdVCMnthIL0Dcms1aTcfhgVIdGbFwkza1Kg4",
-	"u71dK97e8UfweKVEEC7wnEwZfx85AxlldyZSbStMRAOeUekCci27WUDS3GlVCwy8Z3mrBR+uJHW7IQir",
-	"zQu6F2yNdC0iwuzMYI0+TnAakJz5NpJ3V2fY0QRv5LEANX9va60Am6LmI8GXtxXlaaE09W3DNTHGZIrU",
-	"OVWmgotcCUdJyviMoQZn/4miSjZZ6n6aoQWc8w0hqVXQbCP1g7CSv1xRcxz2PaUMw8LL9TJ4MOBoqGE5",
-	"gr3dF0EgPAf9lVDwHPSXQ6BbTv0bi9rSxW9f9FbZq8oat7paTumYcafdUBJjei/sk2GV7DtscNsa9cj0",
-	"0PoRMWXSPWevJw2EmTbR74X+EnKyASnwWKDsGQlgwJtFKEhRr9P6FJ1/B42ywrdZ+HHs/enMluYOaVVM",
-	"VWUH1Wr+mOK+ZaFDJRDTGmrLXv+t7Zopr3rWfrO8YVzfnVTer8296l2Oh9/1MzLWf9sKzW36vMBV9Mz3",
-	"FO3+po6isvp0wLC7RIUVN0liBf0rKFg1henY7sfCjxph/R/fyelhSuX87vz4KWo5u4ZlXR1kxg5VFSJA",
-	"JHBrdFQqd1lfSMM+kSwz2xQQRkpPQ/GoBKWZzvFWIxXWEyFcvcTdXm/LgCPEGNMUS6DSuohcIFJ3wE/K",
-	"d/zeNosNWApyYsnRtRZkc6/3YgvtEhdBQpG5HXcrmhJeHa+h/bUrConhakVNSOJSA4O2A16+lJh1T8dm",
-	"oMroV3V31IuThhyonnupdMRLalnx8YwujD56QCCORVnvrnRh4UbatRvj63T6yHzf3qt1O1FnAjRx+U0n",
-	"Ii4vXdtR7tODM63M8y/Wev7Z7U035xq2y1i/anM+U1t7rg2Q6nrOkyo/qEXHLgokUoMiKFjM3i+JyJbv",
-	"xiRXTAX2nd0ErD5j7OQZSDZi6MVgA+6C7T/SLjkXqbXoXITWplPgMikyY4WiIreFBuLElgZ3XO1e8CXp",
-	"V4BIVF5CVbcGWUbtOn13fkG8sQ/bkaVRivme8KWl4PM3jDKPaPJboMne7u7XQh8vAL7wRVSQU25UBxDE",
-	"gIu29TlWxaNfWPKp1fi6dLBnPUYNI8fYSp6hU7gggez19pznOeei9G3bE7Dlbtrf+SFjKKN6UinYZTnY",
-	"asO2q+ktAS8//pY73IH8V/Ja7t1W+M48fTZ4Aq4hY0+8ENLWw2/QeSt4lR026BBaXcxWlPk2BUTFE0xZ",
-	"UZmNHQnK1pENYD2sPj4nYKGZqR5BO6n/smOMvSVPlgdjfPMHuOlYEbv7U6wai4sze3Dn14ZbJt+B2lSI",
-	"UWmRnLpbw6ALLNwQ8apI24JMaBfOigB8vNPGmC8Mv2e5prXSpHiXbURKMqpQrArvUs7xikGQSX699QCv",
-	"FNbdzA/6ZKtqypcHByZIOOUVPQ+l6roO0CRe8amWaA9b/Q6zyjG3lShwAVh4qWowjmPNK4iIAmd4U6wp",
-	"bxNmu+SMjYxkeW3kfMCnti7z5pCLKwVUq2FEhhgZfcWFvtI0H0+0+Z1j6bzKOZ1Rhone5tcYtGlNfi40",
-	"3XLRHaZpiR+sNpA2uweTdSf5dQj6XmI0v1fd5xvHvaIo0SPqPaLed4B6RR5zUYuTGCMbMWUtsLNMQ9uu",
-	"qkwr5FXfZRyLOqYbNM05x1vO0n5wShbq7FbBwvseX8ciJ3VdbMCdilYVPsKIr9a6gaVp0AL1RJn/+m6L",
-	"4A2zGe7LGs3SNw5vHqXSNwVt6Oimeg7bHkHkK4BIsWEThlyyqLVQzWYO1XGDU89W8rfyOjADkqpcLrDc",
-	"zm2exeX5RUSgog0orMZY8DjNlUCQ00waedkc7vVeDI1+VRxsn391pWW3uqQ/4I37VwyhQ186XgupXDCv",
-	"2JqNBsoU5IngbMo+fjRv2xg6BzkjKj//ZcBZVa0Nb2JcqoizLM0xOTw7vjh+e9F/9/bq9Pis/+7lcJ9w",
-	"MWVRwTQIyCJk3uZUxUzTaMAdA8DIcsVGRWVA229bMDCqghUio98BAaKNjU1Sdo2RY8biphxvl01zLBrw",
-	"FC+iwV2FTa+RAMEySmNEivXPWv8MG7Mifs2MycwITVPADcqUZvEEAXzAY2M+poU5bUSviEmmJJaCi1SM",
-	"Ga2m3PmJrXobudwb7oWRD3gtONvox3hTllJ7p27jn5DTKITnx5IqWOAEWhHM7wmaj630P1R/cb8ZqWAD",
-	"49wSa9bQQXEvYPD3I07fM04j02qxEETl/rVyc9FsvEwNLddB6MyrnLwQoif5tU9LsOlge8sqpAY+TKuy",
-	"QmXruLMaW0m+Q8ozyOz8GRBQCiyEEA1SMhvWiKH/lvqYzsA2GrhSepfq4m+YLZWwAXefKrkHWu+mrYUL",
-	"50WMyTeuBzZomh7N3Ecz91tEPrPpHaJ4N863QbTtou70InDr17xijCNqKVSMC8w6IL7V7dRQWob82RrI",
-	"JQaFkKbI7/5+fGrfqtH5CDSPQOMBjd3Mtf1dQsA6kCMd/19J7RvEmlOhnJBY7kpjbnlBNYr5etJwkl9j",
-	"xOEw1syF3dmSAi7ujogBH3qEOK5kOFqT7pGwB8x29cjmaX/jONQgXnzEokcs+laxqCiwUa5FJSC15VgH",
-	"l7Rj9Fmu/2BykquKgA4/nouZKGKMTVfsL2wY8IFNmBaSUecRCCBNQSf0fSBNgxzpEWkekeabvAAoWLiJ",
-	"TQjQkhqpZlbzKRejTNlZGWpWMbaaCpAleixbxgToPClFbZEp9eU+3weDLA32r0dkeUSWbw9Z+iVzdWVT",
-	"lU7rRTjCvLr17dmcr9Pand3iOAHmMoDlGB9GrInIiKXaUoqVFdCiAXe2FxAV06QtauCEKd2v9fPuUi8f",
-	"TtrjgvTDnRpT1bPfNP/QX4i2PMS6uDx0koeGcJtZkqIRP3MLkfd2nX97H9h2T6oKWsHd5+oW+31kZaFi",
-	"5BvBeoJloWJbETKmSa4ZEV69YptIxPMpSBYNOAelckxSLDm60pxz1iW3qDrplQcf8FB98GCUd87ndvZX",
-	"kVxXFz14K1sMvfuV5XB+mctSkZu29GObAG6tIWsLE0dONrxoMBc8EEigSyjGomGuW1Qxh2NkQ8YoF1Et",
-	"nW3AMTe3ClBoySbxF2htvdJ/uYwp+AqSFNbZqmnsfuXkj0s/oi8qFjGwKqSxKGvK0JM4FQqWk2nVJWoK",
-	"ZGjQIJ1BMozI0MVBDokgQ3vsXsVIQTREhjl0uYqqmMSAOya+FsGkKVE5apw2mqa6ydqwlEyOxj+ERWY4",
-	"dyqBD8bCqQGfGeZvY+os3zWP4YoPzKYoD5wq3CQO7OtNyZRIEW4aG5YIQq+vKTKcrXtKuV8x+LCAKKtI",
-	"rkTmhDQVP+XMnlxloDTCXOF2iQhwDHsb9t9eHJ/90YUL2n/0j/909fLwn8+HNl6QkZTOhLSURbaGmtFk",
-	"aFXYOXzBEwuZ1LCgHMZ3iSjl8B5R5RFV1kMVuebuXRdAspTy1bAD9SMM4BMyKZjsq5I4SM+A4bwuDaNI",
-	"gZCp5d6z73PBB3xCS2fGgbXOynwJ9fl/hSDjcCyhpnqcmn5/l2BhRvaIE484cXucWHmnJtXGWxc3JKyo",
-	"ddTyXqHoHEWHeAJp0ZWyt9Cif5wdL1E+CjbbhGq6mtZxBt+vymHH9ogjjzhySxypZzEWG3ddmND0PWzH",
-	"WIxuYYRH+f3M8tSV9gNJ60mZXfIPtAkNF4d/OL46+ofDs9fHbfgQkUywukX2+dfS7Yu5RG1B+FU5vXej",
-	"79P5MVcw8BEvHvFiRbxouNmX7t+FAOJY31zZ96D73b+eIf7tTJFuBM6iaFA62Tj4itq2QWTr3eZkLI5F",
-	"kWpWXd9kIEngzsZVU7HvCncVNODNu6DN4Zt3b/sX7876b19fvem/vTo6PjkZRmQPM1ftJeaWkW9LxFs4",
-	"gv/6P23M7N5f/093wAfclvkaXt8M94ubLBzQxBVCmOTX9QuvzaEUH9RwKwpdfEUDXl58FQgYtSbVFpdn",
-	"UHmTXXOWmwsOkMyjmoti7hBq7eUXDuJIcDeEFEjMRtLVkJC5ioXWLrXKTPLmcMTGuQQ13LIpDHa0BReo",
-	"xnosAz4cSTEdEiBDLYZk0+mTuD6wFRFJx2OZZ5lLSiM2RjlyLnAMCYiK1K0Is7NmwJmZ6Ygo0JpNKadE",
-	"YGKsuy0gWmiasgNip9cMcJYLzPcyU1/NARKaDvgQL9OGLZc6byqxX/dMqV79/c0qJ0r1/Csppuu9cSHu",
-	"98rIm4ZVLh3vF96/AB7f+NyVZcYgZk4b8bM5g7g7y0zyUkQRRBcXfapA8gn8XFBjhK8qS9LdEUttwfYN",
-	"03dZ1FQJb7uIjKi2OlHZwFQkYt/AGr1O4e9jqkAN3f26h5wgcWPPbRL7VpbSGMwAsT7ZkLAB1zDNLPQ0",
-	"uEdtboEgw6ngejKMDKpZpc7evCcsttfANqncAIlIBedwMOA1QK6BEEsxKV34uBpV5UiEWQo8W6zHihsI",
-	"NnNkpm/AN4dHVsy3XyIfOzPTPNwimByfUqLptTFA8YoXQ3mEg8zEKpuopeDURoQmA17EhxVVc7ZxWrev",
-	"b7YtQm0bWNve7e0+673o7WxrYX5+3tt5umN/2O3tbvdePO11f07Vz0FsOUb5WAQvc1Qq5SCGbpEFGTYW",
-	"rtvCvY6rvJC+0CNxN42HS9TN2Qb1zbFv5cP1LozlMIM0IpY0ICIfAN4b+DaSdGDLgTWHRGx4Oz5iJzI0",
-	"wOubFUdnexUe3j0DdGgCbXFAUYqyWVw1w6W1otMyXldUcLUxm5YCI17vwJjxpCsy4D9PU/txtS1GIxZD",
-	"IuLcLFdXZRJooiYAepp28f/1E6ashHjNOMXRzBeE1fCzfhKr2bpvhtguzYQ26GIDMBFgbada03hiBnWA",
-	"jZhJ//tB52//8u+DjoPQNlApvFwL4+8+PexT8pKXg0PBrDE+o/J7dP5HIsg/nZz/08oHYn1btx6MbyBh",
-	"RqcD8qL31/9tAAXr/afgnTORZTcxBrh3s2nUzvLs9ANIB7xxiqm8ytizBAiIUa1qLAlosUabdmpsmKjW",
-	"N2LIJSeIk9bfi8W7EuZHpbmSsnj/gtdJ84fkpncybhEoLCychqjNBmpRa0+Lxbiw5UgXHj1zOB81dYDu",
-	"l6Kyy0z66pB8nzpzbY5bgvVQyXroSvOFt9EqKpH6nqr0Z6s4G4NsMTTUSva21uEBiVU+sYC6X9C72GZo",
-	"qKocnI8BypCxVEhBZC5SEREgjrgJmebRpaBgLMGVTK4KQKHWPKWsrKmhWcsGelcvOHxvQuR/5zCOW+M+",
-	"T+3wCdjRRJbPrhjm144FPSnXA+e+KsdOHek/bfqAbFldXGY/0Kb+VEBynmDbaokD20yCcORRfs0mV/8S",
-	"6y6V3p0ifbHbUjXAXxKseHlPdQOw7bXYn+6OkP8tfLBDC4jaRVUY/4G6c9dyt9YrJkrA1J/7l9gnv+D/",
-	"+/a+1iti0HZna55ZrWv79VJCKrfsaDPLGZAKkitbRnSvt9Ml5wbzii4Qys0zxZbFRWa2Vq1SiKR4k8v8",
-	"v6CAMqPjDLhXk82FrDZm7fOvZK+3F74Dnon3wc21nJrfTeUa/Pwh6yeQdWZl3c2O6D68y4gGcz4KiaUf",
-	"vG8xzpUzqVoCqM1OSjdyV0Ebq21jAWxb9Lg4pcNFP40G8btS2TfPxjkbcBXDOGW1ApMhSerzGdNwqUDe",
-	"EzKbpvEjdPUrubvDZqcG4PhCSqUthWjn+8FeuL34Wohu18nSyNlrKKcE3Mt+ePKL+Z8B9YQp9Lkt4kYu",
-	"O1TUNME0LBrHaDWWqm1VengKWttbHaxVKqGq2B0RNuBYjhV55FEGbMmKojJrVT8lN10uKp6OkcHUfNjD",
-	"fazwMuD2kCebIdg3ndqyGnNxethqcG5QttA/R8c2ltWLBrwqsU8jAjUqT9Jg8nxZPCot0awlkAiwel56",
-	"K7v04DnAvF40JspJLzslgajP/+Eq7Amyube7G6zk+tIurQOY5aeTFYkvPJx6Xws/Tsu5LNeq+yAv4W+P",
-	"CaVs1WDhzo5JCTnH2JzFWcl9dG4JqZitLBMLPmY5HzN7W69gbOxPtLsFwashJLDMOYttfSNbQrKZmzzg",
-	"Lp3SHKL+9X5EXHlNIJtFcdqttoTls/oY7jdj+bFk6qL9+o8ilxxuVquaWojUQb1WcWwrdqe+NfDQE5u9",
-	"/bFwL3jbsbmJFlRmxQKLLC2+Idz2LwlOnNN1/nNdMpQwAgk8hqG9ucQyKSDdxi1whGoW0308i+uHWD7O",
-	"aWpP4qKKQcGUVPRmwLF064FX0NX/xIrFWVsLH9Z29z0pya/olKU3XztezW0WO8xkcZ3Dcq0bZQ5xxXyS",
-	"EpVXK3PntQ+X97jvSWlJVv9YVPVWBEanZu9qnUuKSYFzu3urLG5gVINSQhifO6AXw868HrAiTUKJeauQ",
-	"JISpEWzFeYzSggGfH+M+qVMnpCkUI4VVyRMGvIU9gaxDnjCnZdw7Ljxc4oRy4edoExoSWvj27QFQW721",
-	"ZdKYhlIvdp9jgJKrASxFmrqITpunLwoyLoYLL/bxugakFLKU3wQ/RyQbU6ugmp8OiNdv6wEC+4KrTKQh",
-	"slYnFJaqecJMpvmwkdNKPWBYDwgNWSzPQa5p/H4sRc6TfTJEhlNIhjYaiLoQUxdnvvn6+IKoPE037Fxs",
-	"dUkZmzXgOHZ7Hni8hp9/9c5l+5q7SjD2MUlElqG9jmd40EOF7wSkv+0YnuapZhmV+slIyOl2QjWty74x",
-	"W0BqZneO6faqARfV2fyDfe/H8ilx/WeIv3rlCas42CkKHuD10Lna4S2Kxaof3naN3NG9+9V66m2eQqjF",
-	"AWG+4JpeY7kcDM7+jk71nae/zamO62+UYZz5zSpQZctWsHGAcxcHugPPZZw0dEb5RxeCb6NNbMhnrTcW",
-	"YYxe7wqYh79VxJaDsfLr2DmhzuYvIsHrWiNuEas6ks0KElVOhqallIEKewNeQx2onLivGw3tDuD75rZZ",
-	"Ch4bHhY84CLIh/VTKufFOeOJzdoCu1BQfSvDBbiV6u+mvU1MgJtT2coLxSyP3Ni6Qmm6RZx7ocGU5JOG",
-	"ppSkMB67Sl0tXi1j69ekdxWhfKji6D6zxKp76MJ4ycuuRnOyEVj2WwnmEyolmy0igK3yljfwWYHRO6U0",
-	"Gkzva5oy2iWnIJ3VZDqJRhRooyPEIqXSKIFeRvKAK1Z6YuZpmSKSSUD2UFR9E5r6szGxDKSWvRJqQj3g",
-	"M0gEX8CzcuiG/AXS+3AK5dLfqqjHgk22jH62RLzHDMWvpq75sC+XbOlNuzOFzSPxktvwMbO3m1t763bg",
-	"gzmIsd6mWsM0W2QRn1VZ2ETbGOGZcCUdtc0gkSxXMdOCCMKFLaY94MOz48u3/Vf9o0NMjD569/bi8Oji",
-	"6vDi4vjN6cX5sGzMjD9NmWZNFW6llGgLLEd2OId2NN8FvhRDeoSYR4i5FcS07demRnM7ABmJNBUftvNs",
-	"ReioCKMSjHoQ04yOOfWvkIoOWZ+sfdy5yLQGxVDDmQOWV+9OTt796fL06viPx2f/PIzIiCGpS8tj50Ni",
-	"8AR9tSnoqgMDjqwS7RhjTa1XOO7L7LvAmGIwjyDzCDK3BplFO/t22HJrJkmkk6ISSuI333CbUHLNlBjb",
-	"eDKVZ2Y0Yp8MUxjTdBgNuOO0HUZkqCVlnPHx1Qch35tfoI52c+VeGy5jdboNmdNDRIjfmC7yESK+B1MH",
-	"FHMpv6Gt6m3GL4SLbSM2Sb4oCvUVU6oBGnPlAZyPoxQg0xWZ0DnNo6KhPTt+03/78vhsaG8HQ+Bw7rr2",
-	"ncJDMbxHmHiEibVgYrR0Q94OFKYwvQa5XRXeaseElyITpUMmWuAZLShSCn8N2Cxm4BwQNLjghOPNVM7F",
-	"gPue01oVpor/0tb04iPKPzKs3YRB5Db1tArNc19F1+6AJ4zsEco524rQMSJkwjh4JN4uAsEShxT1Clt9",
-	"upjgPuAu4B1vzCwNinNQQdIod4gJ8RVRCVY35EL7EfAYSl94xy1jX+H6t5E7gbsQ/ykbqG6vYGQqLJtT",
-	"Nes2XN9e8bmFimyge56iFyrnxM2KigUXKma5FtaUzDnZ290NMpQYUbFG3hsUnu8Coe1QyrplDw6fPRG1",
-	"t7ULoTmqlTlB/d/ui0fM/oqYjQhZy7lsFJxhdZT0sY96gHdL33UGcgpKidUYfxNhS5DYYHF8EbFSWKEy",
-	"iIThZbj1aKkj2JEU9L91xe/0+OzN8fn5O8fwmXhoeXsX9mkxqsfLsUdV8P9xi3H5rl2OHNaX0x5/fAJW",
-	"XwJHruO48UTFkEM2neZ1dNEvQjMTYPby25VVzEXJ+4Whnjknp0bBOb84PLvwX0I+DvNezDK25VQYzoXN",
-	"CkbCx1Jxs4HFXEwxJxLzgFPtYNWven+CMc8u16X4FiM/5TTNjUJnBnFQDABVn6pvA56CS/6CiIBjuFHM",
-	"ql5iClojkw+qay73ws/JaGE8bcuvOnersYz1bQOZidqr+JMlRfwPCm0Z2zGbGocoiAIzKKVEG3ePpeQJ",
-	"EsRptr+7uyJDXLGWSD3gidgM7zFmIOHAhowv7xFyx9X6tAj47Ayf4Dv3m6DlvtSSn1Xuq0qKHySKPvsi",
-	"uhe3rmaVHVjYhGazN6VcWAtaU/V+ASxRo9sWVGRzLFtVHuS+zyBMVQYa6ScNQqickiIH0tp1BkNsgUmz",
-	"JplkUxaRmFEV57wsHahZ5i4Kp5lNp07p0kqvFzialfIlv5GSqWZEbcLdd5NTGMpfQbIbOYLF9z3hsAn5",
-	"EZlb4lYpNG1CnEumb3C1roFKkJ39H340M6tAztrg+fC0XzgtlKZp6oklvmbVaEEKkkQREZXbc9IFsU+E",
-	"0gbxcpl29jtPaMaezHZQEXV9naeOHTNuU/CRSgNKMoyooAowWON+R2x0sVmaUvBskn2IkTJM3IRZ9fWN",
-	"F5ExUmQxklB3mGNytPeVRm504HSw+7VmKzW4a6yPvKAOtZsY38DjzIEOYLLRiHExx/QHxs7wq0YmjIxQ",
-	"wUcK6dQHl2KjO8ovNwpPUOZHcFRkSoFlcrOZVwZwMpAz5pbCcuo0eBONjtHCfRCkPN8skrFCZOV/+9d/",
-	"29lazIpe8hWK2vBqxGxBeVgUMl/ac+B8dF4gPrisXWhm7RqlkMWiCEyoL1gZ11Xr5ZxKO9/TNWp848xU",
-	"9YJbWdVrXfAZ8T/9+On/BgAA//8=",
+	"7H3Nchw5kuarwHLXTKRNMEVSVPWKtDmwKamG0/obkuqescoyJhjhmYlWJJAFIFIllclsjnOefYE+jdXY",
+	"7mFtbmN7G71JP8ka3BERiEhE/lCkStLyUkWREQj8OD64O9w//6WXqulMSZDW9A5/6c245lOwoPFfJ9zA",
+	"6WP3k5C9w96M20kv6Uk+hd5hT2S9pKfhp0JoyHqHVheQ9Ew6gSl3b9h3M/eUsVrIce/Dh6R3msF0pizI",
+	"9N0f4J17JgOTajGzQrnmz8TMfRlYIe/x90JJYKmSLOfMWDCGs3Qi+ByYpF9qGAtjNWdZAWyucgtsa++v",
+	"//w/93Z3Wco1txa0GEj3RA7uH5CwVIw0MGDD/uXhznC7P5C9hMY2AZ6BrkcXdHbH9XbF0KQFPQfpRnJz",
+	"E/b3qtAS3t1cg8+VFFa5f/4+Mv+nOdN8PNbFbManIK06ZEM+vRJWDRM2nBRX7n+pmhYS3E85zCF3Pygt",
+	"xkK6n94CvBkyxYZTJe1k2B/Ic5DveYLLJcxMGcvZx1/ZTwXkOWcz0GxSXDFgI24gWIyfCtDv6nFeNacf",
+	"fubTWe7+QL3rJUuH+lSraXSwMy2mio2F0lKxTLCZBgPS1qJnuVVsS2nOhOW54JJvHzFDI5JgTCFZLqbC",
+	"Qr+j4yP36XjX93f3H+7sPtrZ3eslvZHSU257h72MW1gxnAu1OJhn94rcrjGYhLndrsGozcaBc9wxiu92",
+	"dvd2Hqwzig9OWM1MSQOILq+0usoB18b1D6R1P/LZLBcpdyO7P6Mn/ubPxg3zl6AL/13DqHfY+2/3a/i6",
+	"T38198t28YvNiXqitdLA6JfWKmYgVTJT7OzpCXt08PB3fZxt35L70HGaqkLaC/UGsAszrWagraAhwM8z",
+	"ocEcY88b49+xYhqZhMRt2sW9Wc505A8a5uoNhC9dKZUDl/hHlUN8q9ew8APhBH7Av5EEHa+/8GPVW3X1",
+	"Z0it+4Af/msDenH0mTD8Kqe+Nef5sTDcWjHnlrOMs0Iynk2FPELsnhUf/4PNxMf/ZDxNIQONcrc4OJhy",
+	"kUfnpGMOc5V2ztS0MPZkwuUYXnFj3ird8Vz3Oqw/1dTx9pRHelB1OannMroKU5DZcUqT214FqSwsrsD5",
+	"TMDY7/4RT1VuuVuPhM2FEVciB4bnKcv53AGcKXKWcocLPGdTboxDk/3d8Cjtx6RZA/d7s/n5V6DTycd/",
+	"Z0awVGkN4zEc4Wk+VHYCeuhOBKnoNFBXV7kYcwdv3H0EZDF1c5nBSEhhxRwuU5WJFC5HwqQ899vKYZKE",
+	"t5dC0sZzH0562Hwwib6rSe/nnbHaifT/pwKMXQUpT6RWuTsTz/zz7XUv26lmJLqM1oLMuEyhay05PuH6",
+	"FhdOv9TLZbBuJNqJIhP2ibT6XeTzVbdqiP/+yQW7z2fi/nzvPpTTYO4foqQvzCdPrdLR/cM3wMjU6Z3x",
+	"Pa70mEuHLr6jiw8UNlW0h8Nzajcuvbhq0U8tTGqvHF2rE0k5bWF7dT861+CZGi+ugLAwbf6wTCyDtfxQ",
+	"fYZrzd8tAhO2F+uMU/KfCdoDn9IZ1855MZ3yWG/cVv3ZnhTaRMVjo86WH1noL+mmUalINXAL2SYHdabV",
+	"TBX2TJg38d0IDoxcq0v/LJQ8q0By4SOT4mqjE87p3B37winh0T+5SVKG5yfuJA+eENLCGHSPFB6l4g0b",
+	"y8fxObWcZmaZUFy4Zz4kvWKWbTb/sXOVupKU61xOR3uE4co0lzGUg7BPUUlzKnNqV526S/HHH2QaeDrB",
+	"zkh1yaV5i4bmW63k+FIW0yv8p4ZRYRrnf8dULAOWaombp/FriRYAjMdCORMASAcDY5y5PVXOjEZzb87z",
+	"AobuUBY5k8UUtErYUBZ5PmQGmFEzZz0YNZBbGWd7jLOhnWgwE5Vnw7/+y7/uJWjU2cJakbDX5xeVwbF9",
+	"xIaZMLOcv8P2sRe58h9nIh/IVBcmVRY7Mujt7Q96zqYc9HYHPTQqB71Bsbv7ID0Y9IZkLC6oo675JvLv",
+	"7cf2tiloILR3q6dHPDcQU0VxXhqP7u0nPTcvTmkrTe/2vmotHDXS+HhSdTq2mo+57dQU0MZaWOjj4+Pj",
+	"nefPd77/fuWOwgaiX4VUGKFkp46SpjCzccxLc27MPwHXcZjp3DS1GlnuGakuDXBryl1+KZW9tLwYT6yf",
+	"QqXtZSH5nAtahI11PwNppxZhLNf2sZ/j5YZtvPm2+kCTFp1voSG1CxrmwrzPcp7C1FvJrYNv+bQHA603",
+	"xu+j++KGh11+OWw5Ngc3r4bXsxX7XtWQ0yc2ns+vUM8YF1xngstVM/x9+Vytm7RdTZPiClEdLEgLbGuY",
+	"WnFIyEz+OPwZELJnKleXuPT+CTLk/BPb/W4HSctbl4G0YoR+obliGZC1yrZevz59HG8m53Jc8HFLk11U",
+	"YlpqaqVhLZulc1SXnuGjH5LeVEjSape98xwf8iBoNtbhws2/1PlVPYian1CaOuttyuV+s8bT62mOy0wo",
+	"9PeJDGQKq759Vj3Y0EZbsseZSQuVc0Yds5yphGVqplh+T7gn0d+RlP7lTLD6t1EhMTNIBc9fAGQr7Zvz",
+	"8NlQMW528ik3UAloEtxeFIZbziTk+T1urRZXhUVPrRYp6JSz4blrcOh+dQHTmdI8R29Ihdh04QEasrhK",
+	"Mx6DsZCdOPBaOZjm0xtq8w7KckEQuJZt+GTuJbK93Ta2C5LeW6XfjHL19jSGE49x6stHqokktVQLq9Wc",
+	"a3DaLeKHRDn5E1yx16f99YyQ0MZfMERKC4UQodHXTWyPmDKwcH0xVVmRlxI0EeC2Q0b3KoJby3E2nQ7e",
+	"Z+7cZcAQfAXjWos5l94SoLFOgMFAGiUVm/NcZNwKlvGcGdBz0AlLJ8AMjCXPOWn3TLCUT2eCgdbuYSFZ",
+	"ITkzKrjqiSnp9dnZHNAJHgzs9Pzi+IK2Dz6IwyNseM/Z1nd0g5ewmYaRMEax3b2H281tsrv3cO/gu5jk",
+	"XOcQbBwjLTgSclwAm3HtTmecLlx3YFt+pk/PX7LvHjxqdvCHXuEsUV24pf/aDqbmDDxX5XGc30OpUqH/",
+	"tnijuZCCy0tn247BbYwRn4r83aWGQvrjvPbaXmpIQdpLMZ2KsaY/ra3Mf+pR1zjHWtbz69PHzKSQO7zm",
+	"OV5DT7m0cFTeSLuDprwvfs+b4vhgtJ/u8Uew8z+y313tHKTf8Z1H8HC0s8f3rx6kB9lD+G4U901e6+i8",
+	"9oEW16TjMFfCW705gs0Vdr0SnSjKaW4KDZ0Gz6q7BYdQVjAErZTL1GGfFWyLZwwMTGdC0b1zExydBI5z",
+	"wRmeAqZQTpmwKlV5rrbpgsp9bA4aqP0ZaKMkz/ECZMp/fgZybCe9w4e7uzgT5b/3Vh0fS24G6HyM+eNv",
+	"wJve5WN8I2TT/eH1vbh+sYbtvqiTLHErwk+NEQhpvzvorfShuNcScsZj92OT+RQxJnpZC6k7dPH8i3er",
+	"lOjoH6cwvfKRMRVuNz9xJbSdPN7YNZP0UmHFe5BmImbRTxNuvui6nByLOcgX3VfIeXVfUoJzOhE5+lRn",
+	"qjBObGZcN63lcK1+Xu2zr7vQ6G0SzEnQk9i6LdwYdJ5H6Hh7aSyP3FkYU0D2Um66AN4Pu3KYlb+2+lDc",
+	"nzECXYJ3O8ppBFpgfE2prrmzLuWMXKssV+x8prSFPFfstRSp6jBdlPSXKS3QyDLXUNw98QnaV7QX3Xf0",
+	"nySx00KKVMyEihuds4mS8Aki6adhceUWELtcxnq+axgI5bAbh06dBRLz2Sk5ykVqzTIREWwsPv4FTUc8",
+	"iFDHrk6wVEk6ojJ3XBmR4OnF8SMYyrO2cnkdt1VzCQKHFE61iGnMT6nnQDYGYPyHtdyGxnmwzCORQ2c8",
+	"RtcNmZAQnVJn4mReZcB4wPg3NfwZD4klIA9aq6WnQKryYio7u9flSOk4RlsyiS0sDTNYsBzKKWnLQ/D1",
+	"9jsNAFul1tSbhD6VlFO0Tu/QOxiLIaqExRnrBYp/qrRR7OOvtCtQ0FV/tdKAdnslTHUvK0Gte+HlOpCD",
+	"JNip4UaJ7ngBeYYxZotCMXJ/a6pbqEb3w/Nx2cVI9Zrb5B9/RSjIuOXeYGdb9QG3vdKVQb1ZKkZPxdhp",
+	"5+ptxPtQXSeyDARLuXEYxArJMHpU9dlQzUFn/i7RGcYqPPFKB8HRQA4D9/eQ4hSZb9H7G6xg3hEh3gv0",
+	"dygtQFqKUY35GPhbLqyQ4/Ima2XkAro3nVbtX3zl/Z5rv5jhHc76jzdd/mu9g7E3PthuvRfCa4O13nBb",
+	"ZP2nRRDzbE5yZa777ssZrL9EbyAeuUwXC6i7kAyyLbqNSNikuEoWVJuE5WLuVKzE2X9zkILiYQ1YK6Zc",
+	"cnTeKDYFA9tHbF4oq5gEwayy3hZcdJOQzK89Fg0piPkG0xZ4gNd9pZBaFZsIwVthJ5nmb9ddkhawvMFY",
+	"eZKkYIRJ03td9Sqy55LF/RtIf9jBesZbIR+0G9uxH4tCFxfiKBiqPFdvX882DgeZ5VyeKIfcNqoufYh8",
+	"7PvAT7kg6GPASHBgitkCf8i4j++2XMMR4/kUpGIWchgpqZhiqKT3F2CyW3fvVLoqxbs+jf7mwSP24MED",
+	"trf/4ODhd7+L7YsZqggasmeBdR3xpVJGQA60RUWK4asO/UO3zVbpVD0qo/IVM8C4MSBJqav7ho7WFfYc",
+	"7wilCVM6Iiped4Tiktvhm7jJjV2PPrvXuvg4ZKFg7/i7V2783az/hT9g8XqM/hC/kMWmBLztjkJZvKQR",
+	"dlL7YSJCv1YoipqB3MwqcZ3jXU6zIDQruk+7AmI3vELW4CbLaXQbvbgQMUKfbrYXdzYsBs/YyzoKuBl2",
+	"Rj65Sw1olv4Y1Tndbu1wkFFnllk/K2KYO0VmArn32yy6A0QZqnXdmOhOEVswR24rEjLEky/gHjVmInlQ",
+	"CySgmo/gEsCLW33ZGR691YiCzbvqtjOcGTyCbybm0qicNA8v8SnmXtRawadFWjY67TQhsyLsMh4v6cyj",
+	"KqqSbVGo5XZnFGU/cp9afrvLWxGeOasiFlsK0XqvBGrv6oe7NlHbz+9lq9mdpqyV311nW1ez3lBeDla6",
+	"Dur3knKqV0nDaXlc3lzo5pLbl5s5aMP+30QuQEN5un5qQtjMq5wvCUn9Co7pcDBnsExArnuCbnAUJiuy",
+	"hBZOq0UpLmATxay8bFxmNC8OVb2V61zKYOPl08uBYeXunHg33dqaRhWNfOxOxoYolYdRDuPmYWoxMkKO",
+	"L53CXodF+IaiWtlSKcROLx3ueTqBrMiXZJ5dU3Pg8UPd565HPqS1mEOXpofXkpr8QV3e9W7Ti25mOoKg",
+	"1zt4fBOVMrTO4XKd2xPgWan5rffGTdiOo+qgWAbe/jjpvmNZdjmwTE3u3CcrsTqqKN9GrEQnTF0r/OH2",
+	"YhxuPI5yrcjH4DY0ovs3gh0bax3s64aJsH5EpIeTb0nT/jMNydyK3lw1Hi7RF6Aol+tICx9RM7ONMKU7",
+	"S3DJx29CwS2Pt1tLdPUfwJjwjqy+fyi4tNW9qPCRwEqORSHHPsIEg+N8bO6IG0gYsJ/ovUwwMOE1W8RD",
+	"vPEVUijUa71QrWzA6uLd/5fcB2olNy30z9RYyM64w26/+GyROqKjSyUFRPVGrBvPUdeogr27VLNrRf5W",
+	"mtDCBQLdenOkQ/L0SgVnM2UoT4JtZZztbjPMyqweFkzIueAOJTFqfFgC+g8/9ulbwz4Fhoqp03l3kyXp",
+	"f0EQ5f7u7m6yrkpGExGdyTLQeUk4XsgGsPdwZ/dgB3NDr5PlthCv14qmEtbyTEiON4ppGVv1kj3Y++67",
+	"HXc2ZQWUpFTNG4vXx9HoQGziqWe/iERKlPwe6pDtfVdTdiRMzWaFBra356mvDOB151wYpYXqs1fFx/9g",
+	"mLeFaRHSoUEhymv1FUFddbf/oOY8B/lGRcPuw1Cv+p2XOUje6w43bI2RKfbcC58pBMtUWmCEVHP+nq4E",
+	"i7XiFF0XmosclbqKlCkW7jEuNKzEwYCmyr/gJgwk6E3VOa3eRhQj5N9iw6t3w6RFt+XpWPAveLvdiBhb",
+	"r89n6u1KHaI7ciSupuGJVSpqgm0Nn798cXrx8uz0xfeXz09fXJ48efasobc1BGC1ohJObtJQW3AGl6/z",
+	"03pVWzdw4DcYRhiUiezYSTfFiKbDkVbTIQM2REY1N/1hOEELut6tR3WWEMnYynTd1tncXpWlSoRbCszw",
+	"Sbn7G5OQuxeEyhStg5Mnxq0teA5HA0nBEu4P6UQQXZ9gc8iAbdEPbonze07dRg4AU4W7FlKkqqTl20AP",
+	"C9SkmKdPvV1fs6vDnmKSvQb52gLXWn81N5pr2fJ8k861xBo58nCgVVvLRTka2NWwowJrKb5Xt51NRYZU",
+	"xFzinuZttW1TR0+t8WwzdGr1CxtaZdGk52MKLkCR9sFpGGkrUyQHlMZqnnkNepmD88bNPJrkzjiYRviL",
+	"n+WYVLyAt7dOcGcg1WDXteHo4ZCnLtpvZTe9LIzF27wM6Jw84V3EvF/JPGXdFG5A3hQyC8ZcOqada7JG",
+	"a0jUt8pb3KKvog9V/Y9NdMlYR/x1EZ9soTVI+6rbPkKutldr20/tBpuvL+viGRiwG9t2UfNt2WfOIdL6",
+	"8iH6GV79dXpsjSF3M4LUkLroKu4mkVqar3WLZClJ710H2UYb98oLlDITEd9LojwjSxGvmrqO+GYL05lP",
+	"LfT0Rz8VXGaKiSq+NPQnLh5/0ThVIs/ARqZgWqZfasXh/l4MUaeQCS4f83emRUHUfxhqFqogGpyOU8Zn",
+	"Ln1IerNHuwuNPdjt712vMTeT2acEi/oWGuOsO7l09S7EFGJpeC3l2R3qn6I5f5JBthZ8N+TxU9yypY66",
+	"mlJ4PaOo1iujC7GQdd1yXXFjkWHi+EorHsutdqozZ0i4A2yEWcdOfeaM5/k9MBYZyNDqFzITKRHKhgGh",
+	"UZ3LwULEzjmWEi0czyJSf04gGTRfyGSvdkfUrIxMR8Vo3IJjsF0+xUg20XILoEoxiYiJU0X5kos5W3Tl",
+	"/wibw5KruJVHlvtr2Uz1qbjIUJx3l962gnvpOs7Q7ov7DqIZnw45hTTlUo01Hzmzl3JXWgw0TQx/fnp6",
+	"8mh3d3fveLXTmr4dm6Iz4MaIcWe4i7dRWkfH/gZxQ+3wgeKqoyMBB0Fnlmndjz8Kzl7xTM0524szrjYS",
+	"O1tkEuWf3A59LnIuFdva23m0fcSMymt/ghZGQAaM+4caK7C/0v9Tdjw23vMOeXgtq3XPQJQ5l0zXqbyx",
+	"68IMlmWqNIVrfTHqTuKt217M4w1EN86W5fbK+ijU2mBtGFqyyqc5q/6alPH+2DGo1z2emtmRldC2HNy8",
+	"V9zbTeqKZav+rASWZn9f6kxQIrQXgJJPokF1IuSIy/eCoxSIKdf4I5HLu39cYq2By7HmmWr+wRPQV39K",
+	"Z4Kvz3riu34DF5pe9K8fq3cOxmD040hFQN3o0UWH8ZNcx8nwyXTuK6359fjeW6Z0k/G9HnUH+/ty78Z5",
+	"i8tlHdr3P5bs7giZPGcz9/+Arg8onWYJFPjKEesmK50v8I61zlJS7ZCeTAuvvt0D+/EvbOvxqzP24NHB",
+	"/b1Hjx4xrm2fHTzcPnLmEXZ7FlxO5Zw5GEtFBkQWq/IcMNpDpXgNxJzO54yyXUKVALHz/F65QWPpotdR",
+	"Kda0VxtmamyNL/gbOJlwPb5G0Ht3qktbSMsn4z24gejOFcFpFdOMh0tSby7JLPOkM5eVbU+rfDmrEwJT",
+	"JUdCT31OCyq4PybXDSUN6G5qdkr3485ePAN7KmTWWYCD/qo3mSwjvEZ1jWjLVqQrNRX6f6vuroqBcOt+",
+	"amPGyvVy25Z4lW6AQbx9yJeZKp2U4Nh017hv4sCs5u/6RyaeDZ2uypWVSMrdVG3vpIdVVtZXH6zNS0fQ",
+	"lP9MkRsPvnsYxHHsrdSnOxMoLzSXZgS609CrZKnB3be/+2il4bA2s/SCbtjB+5L0XhvQp3IuLI/39hrJ",
+	"sje1Th2hRZ0T/yefIL3xibKYSDhVc8guOTlv6izsS8gNvJ2ARi9rQQWbAnq/DNJcSErS2YSTe13CNPJH",
+	"F1rYd+duO3qvH3Adi3l6LRl61EkTCDU2pLXkY2FSYFtDPssu//rP/zbcThgGpiqKkOCzmVaZ8m1QyCqW",
+	"Nkt5Bgwyp3NomKuUO8XriB3756nslgE956SN5fcm3Ez6jGIyqDnk7lCH7GB3j1QThBc8ZGg01dgn1s6o",
+	"pJXwKnZKFQpqrOj5T/cW6l6dun6UIYGpyrmx5NEQRFkpmARF4XZWeFbUE2GdkvYcrDuIc2G55IGJNpAv",
+	"x7LBPRqy7SIlkbRY+mnETSpSNwNbKTdqm2WFm68c+gP5fY4Moq4HBsaFknUpLlyReC0wXCI1Bea+TdEE",
+	"wJzEARsXIuMDeTw+fcxMgZqfBRR/tzzCfvyLD20ih1c5Zez41Wkv6SGNEs7Ybn+vv4tiaspyI73TenjV",
+	"JPJPmsQyyZnPRO+w96C/23+AQYN2ghJ9nxeZwAUeQyQAFBcgB2sL7bRjqmnmfi55jipyFqv5VFhg+b3j",
+	"V6eHbtrI9v6p4DkMJO2J9++5509OleEJMwX9vWQy9knmDU5F1yQYYVWfPXbWhvj4n4xoPH09PwI9Zxhm",
+	"vcPe92Cr2jdJo9jkD79EK8+5g3557cX4ey27bOP3Fyr3raer/bJO+bxPaQrr9DVay2DEi9xiKGVSH+N7",
+	"u56esvsc/7FVj29/d3dJLb7NavBVqxwpwvcM2FylAv1Tvogn7YQD6kCs3aqjdXU/9/zehs8/2OB5TFip",
+	"tn7dVZbBOBfIXYYBaojtr88vkHSJjw2dmxhmw8djoXo/uqbu88JO7ufK8+jOVIzV+XiG1U85M+RMgUOH",
+	"n6lSbwRUB9Gl/+OQbZ27QxAS9nfWzl7K/F3CzvkUzoWFvz23WqR2eyBdg2xYuSKGLHP7d8plxjUQHbkT",
+	"CVOWihz+487J+dnTHf80Z6oJ8+kEBnKqMqTvRYBwaNFnj9VMMYdyM8EsXarMBRvxPBfIJe26IWQmtHj/",
+	"3p2FnAIWmPatisKogSSOOzZT9xgnGvd71UtHRPXuv5FxpuaF/KmAhJWc1G5dyscR9KSEgcRmPEuxD9Wi",
+	"xVNMi8KkiF6vJSt7RH1JWFYVMVRMMSHBCOOdKAPpVqkM7mbmio9zwS1nEy6lCkjfq6qnWwe7e9t9dpqz",
+	"g/1HTAuky+UsGN5AosM2FyCtJ9wuHHiycD6JY7ooA3Sb6Iph7TVF+e9V9u7GNnQjZP5DU1OzuoAPtwgm",
+	"oWsxgifH7cX8LFiy/2hDLPEKa+/whx9DZCl773RNVO0ZVIIVIIqX2BaYqMJ2o8nJRBQZoDB6OPFXAnE4",
+	"IZmTCpVSoKM848wUV7hBThRmkQxk1dicM4QRS2LciSFeV4shCSuBxO1SjyRxwXYjXRCxg1jAs+8d7mLe",
+	"33xtG7i/OIfL1yTMEOlYFfRnuhYr+MgEXmxNePgdWo4M5sAQqX1NCx9l22fPOJOFmjvIGUjP+bS3H5Tr",
+	"ZCfUphYpzAurWAOyLFVGkMDpG7Wb9afC34YPZCZozXhudaj1bY2EVIxnjOe5wvra+AgQ3EnUyA92H2zH",
+	"1nLBCX4baNWKV1sLryLCVDbjZ8fyo3qofp1K/nEnbfClazER2dsKqq/ShYEODsjt9aTdfRiWINEZiYWb",
+	"tKlTcfZ390m8g+OP4fHKmWJS4TmZC/km8QYyyu5c5ZYqTCQDOePaB+QSu1lE0vxp1QgMvGV5awQfriV1",
+	"+zEIa8wLuheo1L1VCRM0M1ijTzKcBiRnvo7k3dQZdjLBG3msIy7fUK0VEFPUfDSE8ramPC2VplNquCHG",
+	"mEyRe6fKVElVGOUpSYWcC9Tg6J8oqmxL5P6nOVrAhbynNCcFjRppHoS1/BWGu+PwNFDKMCy8Wi+HBwOJ",
+	"hhqWIzjYfxQFwnOwnwkFz8F+OgT65bS/saitXPzuRe+Uvbqscaer5RUfC+m1G85STO+FQzask32HLW5b",
+	"px65HpIfEVMm/XN0PekgzLWJfi/0l7Bn9yAHmSqUPScBAmS7CAUr63WST9H7d9AoK32bpR+H7k/nVGE9",
+	"plUJU5cdNOv5Y8r7lqUOlUhMa6wtuv7b2DVTXfVs/GZ1w7i5O6m6X1t4Nbgcj78bZmRs/jYJzXX6vMRV",
+	"9DD0FO3/po6iqvp0xLB7jQorbpKMBP0zKFgNhekJ7cfSj5pg/Z/QyRlgSu387v34Iek4u4ZVXR1kxo5V",
+	"FWLANEgyOmqVu6ovZOGQaTFz2xQQRipPQ/moBmOFLfBWI1fkiVC+XuL+7u62A0dIMaYp1cA1uYh8IFJ/",
+	"IJ9V74S9bRcbIApyRuTo1iq2dbD7aBvtEh9BwpG5HXcrmhJBHa8h/doXhcRwtbImJPOpgVHbAS9fKsy6",
+	"pWMzUmX0s7o7msVJYw7UwL1UOeI1J1Z8PKNLo48fMUhTVdW7q1xYuJH2aWN8nk6fuO/TvVq/l/QmwDOf",
+	"3/RMpdWlazfKffjiTCv3/KONnn94fdPNu4ZpGZtXbd5nSrXnugCpqefcr/ODOnTsskAidyiCgiXofkkl",
+	"VL4bk1wxFTh0djMgfcbZyXPQYiTQiyEG0gfbv+d9dq5ysuh8hNaWV+BmWs2cFYqK3DYaiBMqDe652oPg",
+	"S3ZaAyIzRQVV/QZkObXr1cvzCxaMfdiNLK1SzLeELx0Fn79ilLlDk98CTQ729z8X+gQB8KUvooacaqN6",
+	"gGAOXCzV51gXj34R2YdO4+u1hz3yGLWMHGcrBYZO6YIEdrB74D3PhVSVb5tOwI676XDnx4yhGbeTWsGu",
+	"ysHWG7ZbTe8IePnxt9zhHuQ/k9fy4LrCdxbos9ETcAMZu++kcpl3XmkN4zGwKoKiGe9A7gTsApUfOmRB",
+	"uUlRZWCMiKuHZc7Orwl3GGcZjIQUVsxV4pqSSGjjN86U54Alo/FSJRN4/ArLvdfP1ytxB2KQQyHK6g90",
+	"o05FIfrs3FM2tcwIaR2G47ZAv78WpsixcMRAfvy1LP7rn+BUno60ec8Otaz6b+X7GB7s7w+3+wMZWhDA",
+	"vNo/JJ853miIqlY23XXz6RVlAPnMFbIyrOamzrUZyBcgmA8IqvvSXiu6ixVuikVVai8Yy0BuDakEU4Nf",
+	"aUhl1CqFIvaIG9pAPnPTVMpLvGKxv65hW3h13R4Jrqss1FxtMzWQRImyNTzYfUBeIowzyK0W2332FK9c",
+	"8rDQOTOi7gBe1LiJ8PfkNIpQeZIf/x0zj6s8qy2/TKwCWCXTvMCrVA+iw4PdR0McLFacxnK/H39ljUsD",
+	"8Hf4FPGUaiVVrsa+Pl01/eUqYYetFclATrlbvDnPlRZ9dl5eQkU2gPtV2k4k+PirW2yepyrHqxkDA0kt",
+	"SBVsGJ9vXY26tIXQge6ZO1DicCHYFl6TlfXlhRxIbi0Yt3FTnoGzcO8Ri1IjxYDaRLnmbrdzK2KHzLGD",
+	"nyXHTAwf60fQW3L6uPchWflkpR6n7/4A73p00Ny8Lovj8YGmX6ACi8JGeyW8RmmbxWi6aMl97EDUEb6k",
+	"NRYUlKfabOgimpe5OBjeguGfmIkjius60W9dAT34VhTW0wqOS6apCijDM2IjzaFOPulUHwa9F0rWeeWD",
+	"HuN1SFddbIeSR006waPOzCjqNKqVnlDqy3H98a8fM6qxfKnAcY/fEGZEG7oGXDSKmntVwomxOxHH9b1U",
+	"IVFdUGxSXG3fQcztQsyz2iQutSXUl73bC9WXyum1CdBkQdnKjjhRqpuLfDTIisEM+NDtUnESEqtlQsIM",
+	"eJc9T2o1qs/OxMhJVtBGIQfSq3hbQ6kuDXBrhgkbYk7VpVT20vJiPLHud57f+7KQfM4FUsS4X2O6B10W",
+	"SGX5to8LdU1r/GC9gazbPajRToqrGPQ9xjzAoC7gV457ZTnDO9S7Q71vAPUqG8lX8WbObERM2QjsiKNw",
+	"x9ej64S8+rtCYjno/B7PC2fgOzuudKB4JQu9faRgkTUZ6FjsWVMXG0ivotUlEzFWvLPicOVU7IB6Ztx/",
+	"wwuPaGyaG+7jBkHjVw5vARnjVwVteEXO7QK23YHIZwCRcsNmAlnoUWvhVsw9quMG54GtFG7lTWAGNDeF",
+	"XmK5nVOG5uvzi4RBTThUtD1jDuSs0E5ettA55vSrwKVEXuHtPjsdyFbkVuUlAnSHmUKJoEwr+Y5mBopM",
+	"STEV79+7tyn63kPOiOuPfxlIUdd5JUcpJZl6y9Idk8OzJxdPXlycvnxx+erJ2enLx8NDdMMlJUcxIP9g",
+	"6GEeyKbnOol5lZM6zDFx+h0wYBaMFSwXVxhzfuasavS6YnMiGUj0glsoXYBXSJ1EtSgCJx3d7IixKCPf",
+	"3ZgUuTwBN6gwVqQTBPCBTJ35mJfmtBO9Mpup4YGsptzfMJN6m/isXRkkoA1kI63L6ccYY5NzisYjzySy",
+	"Icbw/InmBj7dr3dL0PyEpP9LvWk+bcc4Uki9X2IrWjoo7gV0Od/h9C3jNHnO/EIwU4Q3Se1FC67GSrTc",
+	"BKErupdVED0prkJCoy0P29ukkDr4cK3qGpXJcUcaW0Xbx6ozyO38OTAwBghCmAWtBd1tYNIgufv5HKjR",
+	"SDDKy9yWf8M860zgtZ/7VMVa1BnVRhYunJfRqV+5HtgieLwzc+/M3K8R+dym94gSxKpdB9F23npClmXg",
+	"dtrwignJyltHUWHWEQutbq+G8ipZgFMeSolBMaQpmWG+HZ/a12p03gHNHdAEQEObubG/KwjYBHK0Zw6u",
+	"igJEseaVMl5IiPXamVtBOK4RoZ40nBRXmKswTK3wAftUjMhH7DM1kMOASo8eIWvSPxL3gFFXT4jh5SvH",
+	"oRZl8x0W3WHR14pFZcBEtRa1gDSWYxNcsp4LcLX+0xGV5bOTqng5H91xRFQrSgvuPQIRpCmJCL8NpGnR",
+	"Kt4hzR3SfJUXAGX9DkaphGVcLGk+1WJUyb5rQ806xlZbASKK6KplpE4pskrUlplS31AsZ4s39A5Z7pDl",
+	"aw78rG2qtcI965s4Jbt5IL7PG3d2y+MEhOcO0WN8GLEmYSORWyIjrWqnJgPpbS9gJuVZV9TAM2HsaaOf",
+	"N0fa8OUQJiwhLthrcFw+/E2ZC8KF6GIwaIrLl04P1RJuN0tateJnriHywa4Lb+8j2+5+XXszuvv+oeDS",
+	"NvvoLwuFpAQYrEQMWKyvvFJ3G6qwglXRQVb4FGRZTEGLZCAlGFMgvUHF7pkXUoo+u0a9aiwXSAWqBxKz",
+	"pRJGAei+HHA0yruQCzv7s0juCc149Fa2HHr/M8vh4jJXRaa3qGh0lwBubyBrS1NOn90LosF88EAk9T7j",
+	"GIuGWfJJnRCEkQ0zwaVKGonwA4npB3WAQkcearhAG+uV4ctVTMFnkKS4zlZPY/8zp42+DiP6knIRI6vC",
+	"WouyoQzdT3NlYDUNZ1OipsCGDg3yOWTDhA19HOSQKTakY/cyRfLCoU/PK/Miy0trz+HbIZg8Z6ZAjZOi",
+	"aeqbrHtE5ugLAMWwyA3nRiXwi7FwGsDnhvnbmDqrd81duOIXZlNUB04dbpJG9vWWFkblCDetDcsU41dX",
+	"HLlRNz2l/K8EvF1CsVnSMmAicp6rnwpBJ1cVKI0wV7pdEgYSw96Gpy8unpz90YcL0j9On/zp8vHxP50P",
+	"KV5QsJzPlSayw6xKCqdQbK5FquIXPKnSWQMLqmF8k4hSDe8OVe5QZTNU0Rvu3k0BZJZzuR52oH6EAXxK",
+	"Z2UNnDrTHYmdMJzXp2GUKRA6J9Zeel8qOZATXjkzjsg6q/IlzMf/Hc2OH2toqB6vXL+/SbBwI7vDiTuc",
+	"uD5OrL1Ts3rjbYobGtbUOhp5r1B2jqNDPIO87ErVW+jQP86erFA+Sh78jFu+ntZxBt+uykFju8OROxy5",
+	"Jo40sxjLjbspTFj+BnZSLGO7NMKj+v6MGG4r+4HlzaTMPvs73oaGi+M/PLk8+bvjs++fdOFDwmZKNC2y",
+	"j79Wbl+iT+oIwq8L8b4cfZvOj4VSw3d4cYcXa+JFy82+cv8uBRDPFyvkuNP9Hl7PsPB2pkw3Am9RtMgg",
+	"KQ6+JsVvUeAHtzkzkaaqTDWrr29moFnkzsbXYaN3lb8KGsj2XdDW8PnLF6cXL89OX3x/+fz0xeXJk2fP",
+	"hgk7wMxVusTcdvJNFP6lI/i//hfFzB781/9FqjUqEDq8ejc8LG+ycEATX0JpUlw1L7y2hlq9NcPtJHbx",
+	"lQxkdfFVImDSmVRbXp5B7U32zRGrJxwhmUc9F+XcIdTS5RcO4kRJP4QcWCpG2lef0oVJlbU+tYoI70Zi",
+	"XGgww21KYaDRllx9Fiu5DeRwpNUUWQStGrItr0/i+sB2wjQfj3Uxm/mkNEYxyol3gWNIQFJxKBIpI0jh",
+	"ZjphBqwVUy45U5gY628LmFWW5+KI0fS6Ac4LhfleSLZXzQGSFA7kEC/Thh2XOs9rsd/0TKlf/f27dU6U",
+	"+vmnWk03e+NC3e6VUTAN61w63i68fwI8Pg9Zr6uMQcycduJHOYO4O6tM8kpEEUSXl4usQfI+/FxSY8Sv",
+	"Kiu6/pHIgbaV67suKTvj2y5hI25JJ6oamKpMHTpY41c5/G3KDRjP1SkC5ASNG3thk9Bbs5yn4AaIlU2H",
+	"TAykhelMtLkrsRnMLVBsOFXSToaJQzVS6ujmPRMpXQNTUrkDEpUrKeFoIBuA3AAhkWNSugpxNakLmSEN",
+	"J54t5LGSxIWa4/QN5NbwhMR85zGymQo3zcNthsnxOWeWXzkDFK94MZRHecjMSNlELQWnNmE8G8gyPqys",
+	"t7eD07pz9W6HEGrHwdrO/u7+w91Hu3s7Vrmfv9vde7BHP+zv7u/sPnqw2/85Nz9HseUJyscyeFmgUqkG",
+	"MfSLrNiwtXD9jqotuMpLiY+D8i+u8Xhx2wXboLk5Dkk+fO/iWA5zyBNGpAEJewvwxsG3k6QjKiTaHhKj",
+	"8HZ8hCYyNsCrd2uOjnoVH94tA3RsAqmssKpE2S2umePSkuh0jNeXI15vzK6lyIg3OzDmMuurGcifpzl9",
+	"3Oyo0UikkKm0cMvVNzMNPDMTADvN+/j/5glT1VC+EpLjaBZLyVv42d5PzXzTN2M82W5CW0TzEZiI1Hvh",
+	"1vJ04gZ1hI24Sf/bQe+v//xvg56H0C5QKb1cS+PvPnzZp+RrWQ0OBbNRKwKV35PzPzLF/vHZ+T+ufSA2",
+	"t3XnwfgcMuF0OmCPdv/r/zhASZ31mUNwziTEbuIM8OBms6a7bnFKD2SbgbmoM/aIAAExqlONZREt1mnT",
+	"Xo2NU9yHRgx7LRniJPl7sexnJsKoNF+MHu9f8Dpp8ZDcCk7GbQalhYXTkHTZQB1q7atyMS6okPnSo2cB",
+	"55O2DtD/VFT2mUmfHZJvU2duzHFHsB4qWV+60nwRbLSaSqS5p2r9mRRnZ5Ath4ZGsf/OCn4ln3o2FZK0",
+	"4OY2Q0PVFOB9DFCFjOVKK6YLlauEAfPETVijBl0KBsYaLFGc16UjUWueclFV44rzgX8P9mXY+1sUovA7",
+	"x2naGff5iobPgEaTEJ9dOczPHQv6rFoPnHtf49GT+auZFrztA6KC/LjMYaBN86mI5NzHts0KB7abBOXJ",
+	"o8Jqj75yNlZsrLw7Zfpiv6PeULgkWCv7lioOYdsbsT/dXCmfF/CWhhYRNfxDVcbnS3TnbuRubdZa1oCp",
+	"P7cvsfd/wf+f0n1tUP6o687WPbNe1w6b1UNMQexoc+IMyBUrDBUgP9jd67Nzh3llFxiX7plyy+IiC6py",
+	"bwwiqa//EfwFBVQ4HWcgg2quPmS1NWsff2UHuwfxO+C5ehPdXKuL+vip3KCyT8z6iWSdkaz72VH9L+8y",
+	"olVzB4WE6AdvW4wL402qjgBqt5PyewXxfQHjaaoy9xus/F2d0vFy4U6D+F2l7Ltn00IMpElhnItGaeqY",
+	"JJ3KubDw2oC+JWR2TeNH+PpXcjeHzV4NwPHFlEoqokzz/cVeuD36XIhO60Q0cnQN5ZWAW9kP939x/3Og",
+	"ngmDPrdl3MhVh8pqaJiGxdMUrcZKtTUOvfFGZwrW0q0OVjnXmMtSso2KgcRC7pkoC2n7ska+CHhdea1w",
+	"XS5rpY+RwdR9OMB9rA03kHTIs60Y7LtObZPGXJ4eVEfWD6ouL+QLZCcD6SbFWjHnlicMGlSerMXk+bh8",
+	"VBPRLBFIRFg9Xwcru/LgOcK8XjQmqkmvOqWBmY//7mvzKrZ1sL8frQH/mJbWA8zq04lE4hMPp93PhR+v",
+	"qrms1qr/RV7CXx8TKtlqwMKNHZMaComxOcuzkk/RuaW0EVRZJlVyLAo5pipjWJFVWArdVwyvhpDAspAi",
+	"pcqIVHy6nZs8kD6d0h2i4fV+wnxhbmBbZVn77a6E5bPmGG43Y/mu2Pqy/fr3qtAS3q1Xb70UqSM2lPCz",
+	"PaFldqICVJy8tga+9MTmYH8s3QvBdmxvoiU13bE0s8jLbyi//SuCE+90Xfxcnw01jECDTGFIN5dYJqUs",
+	"D1jhCLci5YdUz7FxiBVjrC7oDqCyikHJlFT2ZiCx6PtRUAo+/MSaZd07SyY3dvctKclP+VTk7z53vJrf",
+	"LDTMbHmF5GqtWwWSccVCkhJT1Ctz41WTV/f4NJDSiqz+rhz7tQiMXrm9a22hOSYFLuzu7aq4gVMNKgkR",
+	"cuGAXg47i3rAmjQJFeatQ5IQp0bAk5+itGAgF8d4yJrUCXkO5UhhXfKEgexgT2CbkCcsaBm3jgtfLnFC",
+	"tfALtAktCS19+1Wp43r1NpZJZxpqu9x9jgFKH3/1zCJ57iM6KU9flWRcAhdeHeJ1DWitdCW/GX6OaTHm",
+	"pKC6n45Y0G/yAIGvxEqViSwkZHVCaam6J9xkug87Oa3VA4H1gNCQxfIc7Iqnb8ZaFTI7ZENkOIVsSNFA",
+	"3IeY+jjzre+fXDBT5Pk9movtPqtiswYSx07nQcBr+PHX4Fym1/xVgrOPWaZmM7TX8QyPeqjwnYj0dx3D",
+	"0yK3Ysa1vT9SerqTccubsu/MFtBW0M5x3V434KI+m3+g936snlJXf4b0s1eeIMWBpih6gDdD5xqHtyoX",
+	"q3l40xr5o3v/s/U02DylUKsjJkLBdb3GcjkYnP0Nnep7D36bU53KpxeSZn6rDlTZpgo2HnBu4kD34LmK",
+	"k4bPuXzvQ/Ap2oRCPhu9IYRxev3w1cvzC9bxrTK2HJyV38TOCfc2fxkJ3tQacYuQ6si2akg0BRu6lnIB",
+	"Ju4N+B6aQOXFfdNoaH8A3za3zUrwuBdgwe1vmmtf5Rw3T6lCludMIDYbC+xSQQ2tDB/gVqm/W3SbmIF0",
+	"pzLJC8csj8LZuspYvu1rqxctpqSQNDTnLMdqzuhM6/BqOVu/Ib3rCOWXKo7+Myusui9dGF/LqqvJgmxE",
+	"lv1agnmfay3mywhg67zle/iswuidShodpp9angveZ69Ae6vJdRKNKLBOR0hVzrVTAoOM5IE0ovLELNIy",
+	"JWymAdlDUfXNeB7OxoQYSIm9EhpCPZBzyJRcwrNy7If8CdL75RTK5b9VUY8lm2wV/WyFeHcZip9NXQth",
+	"X6/Y0lu0MxXlkQTJbfiY29vtrb19PfDBHMTU7nBrYTpbZhGf1VnYzFKM8Fz5ko6WMki0KEwqrGKKSUXF",
+	"tAdyePbk9YvTp6cnx5gYffLyxcXxycXl8cXFk+evLs6HVWNu/HkurGircGulRBOwnNBwjmk03wS+lEO6",
+	"g5g7iLkWxHTt17ZGcz0AGak8V293itma0FETRmUY9aCmMz6WPLxCKjtEPll63LvIrAUjUMNZAJanL589",
+	"e/mn168un/zxydk/DRM2Ekjq0vHY+ZA5PEFfbQ627sBAIqtEN8aQqfUUx/169k1gTDmYO5C5A5lrg8yy",
+	"nX09bLk2kyTSSXENFfFbaLhNOLsSRo0pnswUMzcadciGOYx5PkwG0nPaDhM2tJoLKeT48q3Sb9wvUEd7",
+	"d+lfG65idboOmdOXiBC/MV3kHUR8C6YOGOFTfmNbNdiMnwgXO05ssmJZFOpTYUwLNBbKA3gfRyVAris6",
+	"4wuaR01De/bk+emLx0/OhnQ7GAOHc9+1bxQeyuHdwcQdTGwEE6OVG/J6oDCF6RXonbrwVjcmPFYzVTlk",
+	"kiWe0ZIipfTXAGUxg5SAoCGVZBJvpgqpBjL0nDaqMNX8l1TTS464fC+wdhMGkVPqaR2a57+Krt2BzAQ7",
+	"YFxKsZ2gY0TpTEgISLx9BAIRh5T1Cjt9upjgPpA+4B1vzIgGxTuoIGuVO8SE+JqoBKsbSmXDCHgMpS+9",
+	"48TYV7r+KXInchcSPkWB6nQFo3NFbE71rFO4Pl3x+YVKKNC9yNELVUjmZ8WkSiqTisIqMiULyQ7296MM",
+	"JU5UyMh7jsLzTSA0DaWqW/bF4XMgonRbuxSak0aZE9T/aV/cYfZnxGxEyEbOZavgjGiiZIh9PAC8a/qu",
+	"Z6CnYIxaj/E3U1SChILF8UXESkVC5RAJw8tw6/FKR6CRlPS/TcXv1ZOz50/Oz196hs8sQMvru7BflaO6",
+	"uxy7UwX/P7cYV+/a1chBvpzu+ONnQPoSeHIdz42naoYctuU1r5OL0zI0MwNBl9++rGKhKt4vDPUsJHvl",
+	"FJzzi+Ozi/Al5ONw76ViJra9CiOloqxgJHysFDcKLJZqijmRmAecWw+rYdX7Zxjz7HNdym8J9lPB88Ip",
+	"dG4QR+UAUPWp+zaQOfjkL0gYeIYbI0j1UlOwFpl8UF3zuRdhTkYH42lXftW5X41VrG/3kJmou4o/W1HE",
+	"/6jUlrEdt6lxiIoZcIMyRnVx9xAlT5QgzorD/f01GeLKtUTqgUDE5niPMQcNRxQyvrpHyB3X6NMy4KMZ",
+	"fobv3G6Clv9SR35Wta9qKf4iUfThJ9G9+HV1q+zBghKa3d7UemktaMvNmyWwxJ1uW1KRLbBs1XmQhyGD",
+	"MDczsEg/6RDCFJyVOZBk1zkMoQKTbk1mWkxFwlLBTVrIqnSgFTN/UTidUTp1zldWer3A0ayVL/mVlEx1",
+	"I+oS7lM/OaWh/Bkku5UjWH4/EA5KyE/YwhJ3SqFrE9JCC/sOV+sKuAbdO/zhRzezBvS8C56PX52WTgtj",
+	"eZ4HYomvkRqtWEmSqBJmCjonfRD7RBnrEK/Qee+wd5/PxP35Hiqivq+L1LFjISkFH6k0oCLDSEqqAIc1",
+	"/neMoovd0lSCR0n2MUbKOHETZtU3N17CxkiRJVjG/WGOydHBV1q50ZHTgfZrw1ZqcdeQj7ykDqVNjG/g",
+	"ceZBBzDZaCSkWmD6A2dnhFUjM8FGqOAjhXQegku50T3llx9FICiLIzgpM6WAmNwo88oBzgz0XPilIE6d",
+	"Fm+i0zE6uA+ilOdbZTJWjKz8r//yr3vby1nRK75C1Rheg5gtKg/LQuYrew68jy4IxAeftQvtrF2nFIpU",
+	"lYEJzQWr4roavVxQaRd7ukGNb5yZul5wJ6t6owshI/6HHz/8vwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
