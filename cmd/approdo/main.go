@@ -49,6 +49,8 @@ commands:
             every comune of the reference data; a comune already onboarded is skipped
   onboard comuni -resend ISTAT ...
             send the credentials again (e.g. after correcting a PEC address)
+  key rotate
+            print a new payload key (TEMPORAL_PAYLOAD_KEY) and how to roll it out
 
 Configuration is read from environment variables; see README.md.
 `
@@ -96,6 +98,8 @@ func runCommand(ctx context.Context, args []string) error {
 			return runAuditPrune(ctx)
 		case "onboard comuni":
 			return runOnboard(ctx, args[2:])
+		case "key rotate":
+			return runKeyRotate(os.Stdout, os.Getenv, args[2:])
 		}
 	}
 	if len(args) != 1 {

@@ -29,6 +29,11 @@ type Config struct {
 	// PayloadKey (base64 of 32 random bytes) seals what the workflows keep in Temporal:
 	// minors' data. Required by the api, the worker and onboard; `dev` makes one.
 	PayloadKey string `env:"TEMPORAL_PAYLOAD_KEY"`
+	// PayloadDecryptKeys (comma-separated) only open payloads: the previous keys after a
+	// rotation, the next one while it is rolled out. PayloadPlainBefore (RFC 3339) lets
+	// workflows started before it hold unsealed payloads. Both read by payloadcrypt.
+	PayloadDecryptKeys string `env:"TEMPORAL_PAYLOAD_DECRYPT_KEYS"`
+	PayloadPlainBefore string `env:"TEMPORAL_PAYLOAD_PLAIN_BEFORE"`
 
 	TemporalAddress   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
 	TemporalNamespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
