@@ -3,8 +3,8 @@
 //	approdo api       serve the HTTP API
 //	approdo worker    run the Temporal worker (workflows and activities)
 //	approdo migrate   apply database migrations and register search attributes
-//	approdo refdata import FILE
-//	                  check a reference data file and make it the current one
+//	approdo refdata import [-comuni F] [-ambiti F] [-pec F] [-schools F]... [-municipi F] FILE
+//	                  check a reference data file and its sources and make it the current one
 //	approdo dev       run the whole stack on this machine for development
 //	approdo org create ORG NAME, approdo token create ORG -name NAME, approdo token revoke ID
 //	                  manage organisations and their API tokens
@@ -27,9 +27,12 @@ commands:
   api       serve the HTTP API
   worker    run the Temporal worker
   migrate   apply database migrations and register Temporal search attributes
-  refdata import FILE
+  refdata import [-comuni ISTAT.csv] [-ambiti T.csv] [-pec ENTI.csv]
+                 [-schools REGISTRY.csv]... [-municipi T.csv] [-check] FILE
             check a reference data file (comuni, ambiti, Poli START, schools)
-            and make it the current one; every error is listed with its line
+            with the public sources applied over it, and make it the current one;
+            every error is listed with its file and line, and nothing changes
+            unless all is valid (-check: check only)
   dev       run the whole stack locally (PostgreSQL, Temporal + Web UI, worker, API)
   org create ORG NAME
             register an organisation, e.g. org create cti:21 "CTI Milano"
@@ -79,8 +82,8 @@ func run(ctx context.Context, args []string) error {
 
 // runCommand runs the command args names.
 func runCommand(ctx context.Context, args []string) error {
-	if len(args) == 3 && args[0] == "refdata" && args[1] == "import" {
-		return runRefdataImport(ctx, args[2])
+	if len(args) >= 2 && args[0] == "refdata" && args[1] == "import" {
+		return runRefdataImport(ctx, args[2:])
 	}
 	if len(args) >= 2 {
 		switch args[0] + " " + args[1] {

@@ -1,44 +1,90 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/approdo/approdo/internal/refdata"
 	"github.com/approdo/approdo/internal/store"
 )
 
-func runRefdataImport(ctx context.Context, path string) error {
+const refdataImportUsage = "usage: approdo refdata import [-comuni ISTAT.csv] [-ambiti TABLE.csv] [-pec ENTI.csv] [-schools REGISTRY.csv]... [-municipi TABLE.csv] [-check] FILE.yaml"
+
+// runRefdataImport is `approdo refdata import [sources] FILE`.
+func runRefdataImport(ctx context.Context, args []string) error {
+	src, path, checkOnly, err := parseRefdataImport(args)
+	if err != nil {
+		return err
+	}
+	if checkOnly {
+		_, err := loadReferenceData(os.Stdout, path, src)
+		if err == nil {
+			fmt.Println("No problems found; nothing was imported (-check).")
+		}
+		return err
+	}
 	_, _, pool, err := setupWithDatabase(ctx, "refdata", store.Open)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	return importReferenceData(ctx, os.Stdout, store.New(pool), path)
+	return importReferenceDataWith(ctx, os.Stdout, store.New(pool), path, src)
 }
 
-// importReferenceData checks the whole file first and changes nothing unless all of it is
-// valid.
+// files is a flag that can be given more than once.
+type files []string
+
+func (f *files) String() string     { return strings.Join(*f, ",") }
+func (f *files) Set(v string) error { *f = append(*f, v); return nil }
+
+func parseRefdataImport(args []string) (refdata.Sources, string, bool, error) {
+	var src refdata.Sources
+	var schools files
+	flags := flag.NewFlagSet("refdata import", flag.ContinueOnError)
+	flags.StringVar(&src.ISTAT, "comuni", "", "ISTAT's list of comuni (CSV): replaces the comuni, gives their cadastral codes")
+	flags.StringVar(&src.Ambiti, "ambiti", "", "the comune → ambito table (CSV: istat;ambito)")
+	flags.StringVar(&src.IndicePA, "pec", "", "IndicePA's open data of enti (CSV): the comuni's PEC")
+	flags.Var(&schools, "schools", "the Ministry's school registry (CSV; state schools, paritarie: give it once per file)")
+	flags.StringVar(&src.Municipi, "municipi", "", "Milano's CAP / school → municipio table (CSV), for the registry's schools")
+	checkOnly := flags.Bool("check", false, "check the file and its sources, import nothing")
+	flags.Usage = func() {
+		fmt.Fprintln(flags.Output(), refdataImportUsage)
+		flags.PrintDefaults()
+	}
+	if err := flags.Parse(args); err != nil {
+		return src, "", false, err
+	}
+	if flags.NArg() != 1 {
+		return src, "", false, fmt.Errorf("%s: %w", refdataImportUsage, errUsage)
+	}
+	src.Schools = schools
+	return src, flags.Arg(0), *checkOnly, nil
+}
+
+// importReferenceData imports a reference data file alone, as the dev stack does.
 func importReferenceData(ctx context.Context, out io.Writer, s *store.Store, path string) error {
-	data, err := os.ReadFile(path)
+	return importReferenceDataWith(ctx, out, s, path, refdata.Sources{})
+}
+
+// importReferenceDataWith checks the whole file and all its sources first and changes
+// nothing unless all of it is valid.
+func importReferenceDataWith(ctx context.Context, out io.Writer, s *store.Store, path string, src refdata.Sources) error {
+	d, err := loadReferenceData(out, path, src)
 	if err != nil {
-		return fmt.Errorf("read reference data: %w", err)
+		return err
 	}
-	fmt.Fprintf(out, "Checking %s…\n", path)
-	d, err := refdata.Parse(bytes.NewReader(data))
+	sum, err := fingerprint(path, src)
 	if err != nil {
-		return fmt.Errorf("%s was not imported; nothing changed.\n%w", path, err)
+		return err
 	}
-	if d.Sample {
-		fmt.Fprintln(out, "Warning: this file is marked as SAMPLE data (sample: true); it is not fit for production.")
-	}
-	sum := sha256.Sum256(data)
-	res, err := s.ReplaceReferenceData(ctx, d, hex.EncodeToString(sum[:]))
+	res, err := s.ReplaceReferenceData(ctx, d, sum)
 	if err != nil {
 		return err
 	}
@@ -49,4 +95,47 @@ func importReferenceData(ctx context.Context, out io.Writer, s *store.Store, pat
 	fmt.Fprintf(out, "Imported reference data version %q: %d ambiti, %d Poli START, %d comuni, %d schools.\n",
 		d.Version, res.Counts["ambiti"], res.Counts["poli_start"], res.Counts["comuni"], res.Counts["schools"])
 	return nil
+}
+
+// loadReferenceData reads and checks path with its sources, saying what the sources
+// changed.
+func loadReferenceData(out io.Writer, path string, src refdata.Sources) (*refdata.Dataset, error) {
+	if n := len(src.Files()); n > 0 {
+		fmt.Fprintf(out, "Checking %s with %d source file(s)…\n", path, n)
+	} else {
+		fmt.Fprintf(out, "Checking %s…\n", path)
+	}
+	d, notes, err := refdata.Load(path, src, out)
+	for _, note := range notes {
+		fmt.Fprintln(out, "  "+note)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s was not imported; nothing changed.\n%w", path, err)
+	}
+	if d.Sample {
+		fmt.Fprintln(out, "Warning: this file is marked as SAMPLE data (sample: true); it is not fit for production.")
+	}
+	return d, nil
+}
+
+// fingerprint identifies an import: the file alone as before sources existed, else the
+// file and each source with its name, so that importing the same files again changes
+// nothing.
+func fingerprint(path string, src refdata.Sources) (string, error) {
+	h := sha256.New()
+	for i, p := range append([]string{path}, src.Files()...) {
+		if i > 0 {
+			fmt.Fprintf(h, "\x00%s\x00", filepath.Base(p))
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", p, err)
+		}
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", p, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -5,12 +5,15 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/pgtest"
+	"github.com/approdo/approdo/internal/refdata"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -50,4 +53,72 @@ func TestRefdataImport(t *testing.T) {
 	current, err := s.ReferenceData(ctx)
 	require.NoError(t, err)
 	require.Equal(t, "sample-2026-11-30", current.Version)
+}
+
+func TestRefdataImportWithPublicSources(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := store.New(pgtest.NewPool(t))
+	root := filepath.Join("..", "..")
+	sources := filepath.Join(root, "deploy", "refdata", "sources")
+	fixtures := filepath.Join(root, "internal", "refdata", "testdata")
+	args := []string{
+		"-comuni", filepath.Join(sources, "istat-comuni-015.csv"),
+		"-ambiti", filepath.Join(sources, "ambiti-015.csv"),
+		"-pec", filepath.Join(fixtures, "indicepa-enti-extract.csv"),
+		"-schools", filepath.Join(fixtures, "scuole-statali-extract.csv"),
+		"-schools", filepath.Join(fixtures, "scuole-paritarie-extract.csv"),
+		"-municipi", filepath.Join(sources, "milano-cap-municipio.csv"),
+		filepath.Join(root, "deploy", "refdata", "sample.yaml"),
+	}
+	src, path, checkOnly, err := parseRefdataImport(args)
+	require.NoError(t, err)
+	require.False(t, checkOnly)
+	require.Len(t, src.Schools, 2)
+
+	var out bytes.Buffer
+	require.NoError(t, importReferenceDataWith(ctx, &out, s, path, src))
+	require.Contains(t, out.String(), "with 6 source file(s)")
+	require.Contains(t, out.String(), "istat-comuni-015.csv: 133 comuni of province 015")
+	require.Contains(t, out.String(), "indicepa-enti-extract.csv: the PEC of 2 of 133 comuni")
+	require.Contains(t, out.String(), "133 comuni, 26 schools")
+
+	// What was stored routes a request from any comune of the Città Metropolitana: Done
+	// means 1, on the data as the API and the worker read it.
+	ref, err := s.ReferenceData(ctx)
+	require.NoError(t, err)
+	require.Len(t, ref.Comuni, 133)
+	for istat, ambito := range map[string]string{"015002": "24", "015118": "23", "015192": "26", "015059": "25"} {
+		hub, err := ref.Route(istat, 0, enrolment.LevelSecondariaPrimoGrado)
+		require.NoError(t, err, istat)
+		require.Equal(t, refdata.HubCTI, hub.Kind, istat)
+		require.Equal(t, ambito, hub.Code, istat)
+	}
+	i := slices.IndexFunc(ref.Comuni, func(c refdata.Comune) bool { return c.ISTAT == "015002" })
+	require.Equal(t, "comune.abbiategrasso@legalpec.it", ref.Comuni[i].PEC)
+	require.Equal(t, "A010", ref.Comuni[i].Cadastral, "the cadastral code is stored")
+	known, err := s.ComuneKnown(ctx, "015251")
+	require.NoError(t, err)
+	require.True(t, known, "Vermezzo con Zelo, not in the former sample, is known")
+
+	out.Reset()
+	require.NoError(t, importReferenceDataWith(ctx, &out, s, path, src))
+	require.Contains(t, out.String(), "already the current one")
+
+	// A source with errors is refused whole, every error with its file and line.
+	broken := filepath.Join(t.TempDir(), "scuole.csv")
+	data, err := os.ReadFile(src.Schools[0])
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(broken, []byte(strings.Replace(string(data), "SCUOLA PRIMARIA", "SCUOLA DI MAGIA", 2)), 0o644))
+	src.Schools = []string{broken}
+	err = importReferenceDataWith(ctx, &out, s, path, src)
+	require.ErrorContains(t, err, "nothing changed")
+	require.ErrorContains(t, err, `scuole.csv line 4: DESCRIZIONETIPOLOGIAGRADOISTRUZIONESCUOLA: tipologia "SCUOLA DI MAGIA"`)
+	require.ErrorContains(t, err, `scuole.csv line 7: DESCRIZIONETIPOLOGIAGRADOISTRUZIONESCUOLA`)
+	ref, err = s.ReferenceData(ctx)
+	require.NoError(t, err)
+	require.Len(t, ref.Schools, 26, "the data in place stays")
+
+	_, _, _, err = parseRefdataImport([]string{"-comuni", "x.csv"})
+	require.ErrorIs(t, err, errUsage)
 }
