@@ -206,7 +206,8 @@ func runMigrate(ctx context.Context) error {
 		return err
 	}
 	log.Info("database migrated", "applied", len(applied))
-	tc, err := dialTemporal(ctx, cfg, log)
+	// Sealed: the retention Schedule's input is a payload the worker would refuse unsealed.
+	tc, err := dialTemporalSealed(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -229,16 +230,23 @@ func runMigrate(ctx context.Context) error {
 	return nil
 }
 
-// dialTemporal connects to the Temporal frontend, giving up after a while rather than
-// hanging a process whose cluster is not there.
-func dialTemporal(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
-	return dialTemporalAs(ctx, cfg, log, false)
-}
-
-// dialTemporalSealed connects for a process that reads or writes workflow payloads (the
-// api, the worker, onboard): they are sealed with TEMPORAL_PAYLOAD_KEY, which is required.
+// dialTemporalSealed connects to the Temporal frontend, giving up after a while rather
+// than hanging a process whose cluster is not there, for a process that reads or writes
+// workflow payloads (the api, the worker, onboard, migrate): they are sealed with
+// TEMPORAL_PAYLOAD_KEY, which is required.
 func dialTemporalSealed(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
 	return dialTemporalAs(ctx, cfg, log, true)
+}
+
+// payloadCodec is the keyring of TEMPORAL_PAYLOAD_KEY (seals) and
+// TEMPORAL_PAYLOAD_DECRYPT_KEYS (only open), refusing unsealed payloads but in workflows
+// started before TEMPORAL_PAYLOAD_PLAIN_BEFORE.
+func payloadCodec(cfg config.Config) (*payloadcrypt.Codec, error) {
+	return payloadcrypt.FromSettings(payloadcrypt.Settings{
+		Key:         cfg.PayloadKey,
+		DecryptKeys: cfg.PayloadDecryptKeys,
+		PlainBefore: cfg.PayloadPlainBefore,
+	})
 }
 
 func dialTemporalAs(ctx context.Context, cfg config.Config, log *slog.Logger, sealed bool) (client.Client, error) {
@@ -252,14 +260,7 @@ func dialTemporalAs(ctx context.Context, cfg config.Config, log *slog.Logger, se
 		return nil, err
 	}
 	if sealed {
-		if cfg.PayloadKey == "" {
-			return nil, fmt.Errorf("TEMPORAL_PAYLOAD_KEY is not set: workflow payloads hold minors' data and are sealed with it (make one with: openssl rand -base64 32)")
-		}
-		key, err := payloadcrypt.ParseKey(cfg.PayloadKey)
-		if err != nil {
-			return nil, fmt.Errorf("TEMPORAL_PAYLOAD_KEY: %w", err)
-		}
-		codec, err := payloadcrypt.New(key)
+		codec, err := payloadCodec(cfg)
 		if err != nil {
 			return nil, err
 		}
