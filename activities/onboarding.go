@@ -66,7 +66,7 @@ func (o *Onboarding) CreateComuneAccount(ctx context.Context, istat string) (Com
 	if comune.PEC == "" {
 		return ComuneAccount{HasPEC: false}, nil
 	}
-	account, err := o.Store.EnsureComuneAccount(ctx, casework.Org{Kind: casework.OrgComune, Code: istat}, "Comune di "+comune.Name, strings.ToLower(comune.PEC))
+	account, err := o.Store.EnsureComuneAccount(store.AsSystem(ctx), casework.Org{Kind: casework.OrgComune, Code: istat}, "Comune di "+comune.Name, strings.ToLower(comune.PEC))
 	if err != nil {
 		return ComuneAccount{}, err
 	}
@@ -87,18 +87,18 @@ func (o *Onboarding) IssueCredentials(ctx context.Context, in IssueCredentialsIn
 	if err != nil {
 		return err
 	}
-	_, err = o.Store.IssueCredentials(ctx, in.Key, in.UserID, secret, hash)
+	_, err = o.Store.IssueCredentials(store.AsSystem(ctx), in.Key, in.UserID, secret, hash)
 	return err
 }
 
 // QueueLoginReminder queues, once per key, a PEC reminding the comune to log in.
 func (o *Onboarding) QueueLoginReminder(ctx context.Context, in IssueCredentialsInput) error {
-	return o.Store.QueueAccountMessage(ctx, in.Key, in.UserID, store.AccountLoginReminder, "pec")
+	return o.Store.QueueAccountMessage(store.AsSystem(ctx), in.Key, in.UserID, store.AccountLoginReminder, "pec")
 }
 
 // HasLoggedIn reports whether somebody has logged in with the account.
 func (o *Onboarding) HasLoggedIn(ctx context.Context, userID string) (bool, error) {
-	at, err := o.Store.FirstLogin(ctx, userID)
+	at, err := o.Store.FirstLogin(store.AsSystem(ctx), userID)
 	return at != nil, err
 }
 

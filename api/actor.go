@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/approdo/approdo/api/app"
 	"github.com/approdo/approdo/api/web"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/store"
@@ -70,6 +71,10 @@ func (s *Server) authenticate() gin.HandlerFunc {
 		token, err := s.store.Authenticate(c.Request.Context(), strings.TrimSpace(secret), s.now())
 		switch {
 		case errors.Is(err, store.ErrTokenRejected):
+			if token.ID != "" {
+				// Known but expired or revoked: the audit log names it, the answer does not.
+				app.NoteAttempt(c.Request.Context(), "token:"+token.ID+"@"+token.Organisation.String())
+			}
 			c.Header("WWW-Authenticate", `Bearer realm="approdo", error="invalid_token"`)
 			writeProblem(c, unauthenticatedProblem())
 			return

@@ -6,9 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/approdo/approdo/api/app"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/store"
 )
@@ -24,8 +23,10 @@ import (
 // auditTrail writes one audit log entry for every request to the API and the pages,
 // reads included: who, for which organisation, from which address, what, on which case
 // or other subject, the request ID and the outcome. A request without a valid
-// organisation is recorded too, under none, with the credential it tried (the address of
-// a login or reset, a fingerprint of a refused token) as its subject.
+// organisation is recorded too, under none, with whom it tried to be as its subject: the
+// account a login, a reset or a password link named ("user:<id>@<organisation>", or
+// "unknown-user:<fingerprint of the address>"), a refused token ("token:<id>@<organisation>",
+// or "unknown-token:<fingerprint>"); see app.Attempt.
 //
 // The answer is held until its entry is written: a request whose entry cannot be written
 // is answered 503 and its data never leaves, so that nothing is read unrecorded. (A
@@ -33,7 +34,14 @@ import (
 // the same idempotency key and gets the same outcome.)
 func auditTrail(st *store.Store, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		tried := triedCredential(c)
+		ctx, attempt := app.WithAttempt(c.Request.Context())
+		c.Request = c.Request.WithContext(ctx)
+		tried := func() string {
+			if attempt.Subject() != "" {
+				return attempt.Subject()
+			}
+			return triedCredential(c)
+		}
 		held := &heldResponse{ResponseWriter: c.Writer, status: http.StatusOK}
 		c.Writer = held
 		defer func() {
@@ -41,19 +49,26 @@ func auditTrail(st *store.Store, log *slog.Logger) gin.HandlerFunc {
 			// real writer; the entry says so.
 			if v := recover(); v != nil {
 				c.Writer = held.ResponseWriter
-				_ = recordAudit(c, st, log, tried, http.StatusInternalServerError)
+				_ = recordAudit(c, st, log, tried(), http.StatusInternalServerError)
 				panic(v)
 			}
 		}()
 		c.Next()
 		c.Writer = held.ResponseWriter
-		if err := recordAudit(c, st, log, tried, held.status); err != nil {
+		if err := recordAudit(c, st, log, tried(), held.status); err != nil {
 			refuseUnaudited(c)
 			return
 		}
 		held.release()
 	}
 }
+
+// The gin context keys under which a handler that is about no path parameter names what
+// its entry is about (the codec server: the namespace and workflow of the payloads).
+const (
+	auditSubjectKey = "approdo.audit.subject"
+	auditCaseKey    = "approdo.audit.case"
+)
 
 // recordAudit writes the entry of the request c, answered status.
 func recordAudit(c *gin.Context, st *store.Store, log *slog.Logger, tried string, status int) error {
@@ -80,7 +95,13 @@ func recordAudit(c *gin.Context, st *store.Store, log *slog.Logger, tried string
 		ClientAddress: c.ClientIP(),
 		Subject:       auditedSubject(c),
 	}
-	if entry.Subject == "" {
+	if subject := c.GetString(auditSubjectKey); subject != "" {
+		entry.Subject = subject
+	}
+	if entry.CaseID == "" {
+		entry.CaseID = c.GetString(auditCaseKey)
+	}
+	if entry.Subject == "" && org == "" {
 		entry.Subject = tried
 	}
 	// The caller may have gone; the entry is still written.
@@ -164,48 +185,15 @@ func auditedSubject(c *gin.Context) string {
 	return ""
 }
 
-// triedCredential names the credential a request offered before it is checked: the
-// address a login or a reset is for, or a fingerprint of a bearer token (the first
-// hex digits of its SHA-256, which is how tokens are stored), so that refused attempts
-// say whom they tried. The body read is put back for the handler.
+// triedCredential is the fingerprint of a bearer token nobody has (the first hex
+// digits of its SHA-256, which is how tokens are stored), so that the attempts with one
+// token can be grouped; a known one is named by authenticate instead.
 func triedCredential(c *gin.Context) string {
-	r := c.Request
-	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && strings.TrimSpace(bearer) != "" {
+	if bearer, ok := strings.CutPrefix(c.Request.Header.Get("Authorization"), "Bearer "); ok && strings.TrimSpace(bearer) != "" {
 		sum := sha256.Sum256([]byte(strings.TrimSpace(bearer)))
-		return "token-sha256:" + hex.EncodeToString(sum[:8])
-	}
-	if r.Method != http.MethodPost || !loginPaths[r.URL.Path] || r.Body == nil {
-		return ""
-	}
-	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	switch mediaType {
-	case "application/json":
-		data, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
-		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(data), r.Body))
-		if err != nil {
-			return ""
-		}
-		var body struct {
-			Email string `json:"email"`
-		}
-		if json.Unmarshal(data, &body) == nil && body.Email != "" {
-			return "login:" + strings.ToLower(strings.TrimSpace(body.Email))
-		}
-	case "application/x-www-form-urlencoded":
-		if email := strings.TrimSpace(r.PostFormValue("email")); email != "" {
-			return "login:" + strings.ToLower(email)
-		}
+		return "unknown-token:" + hex.EncodeToString(sum[:8])
 	}
 	return ""
-}
-
-// loginPaths are where a person names the account to log in to or to reset: the API's
-// and the pages'.
-var loginPaths = map[string]bool{
-	"/api/v1/auth/login":            true,
-	"/api/v1/auth/password/reset":   true,
-	"/accesso":                      true,
-	"/accesso/password-dimenticata": true,
 }
 
 // auditedCase is the case a request was about: the {id} of its path, or the case a POST

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -153,6 +154,7 @@ var dummyHash = sync.OnceValue(func() string {
 // lock is permanent, and nobody guessing from elsewhere can keep the real user out.
 func (a *Auth) Login(ctx context.Context, email, pass, client string) (store.Session, string, error) {
 	if ok, retry := a.attempts.allow(client); !ok {
+		noteUnchecked(ctx, email)
 		return store.Session{}, "", &TooManyAttemptsError{RetryAfter: retry}
 	}
 	if email == "" || pass == "" {
@@ -176,15 +178,19 @@ func (a *Auth) Login(ctx context.Context, email, pass, client string) (store.Ses
 		a.pairs.fail(pair)
 		return store.Session{}, "", ErrBadCredentials
 	}
-	if a.pairs.locked(pair) {
-		return refuse()
-	}
+	// The account is looked up even when this address is closed to it, so that the
+	// audit log names whom every attempt was for.
 	user, err := st.UserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
+		noteUnknown(ctx, email)
 		return refuse()
 	}
 	if err != nil {
 		return store.Session{}, "", unavailableOr(fmt.Errorf("find user: %w", err))
+	}
+	NoteAttempt(ctx, UserSubject(user.ID, user.Organisation.String()))
+	if a.pairs.locked(pair) {
+		return refuse()
 	}
 	known := user.KnownAddressHash != nil && hmac.Equal(user.KnownAddressHash, addressHash(user.ID, client))
 	accountClosed := user.LockedUntil != nil && now.Before(*user.LockedUntil) && !known
@@ -240,7 +246,16 @@ func (a *Auth) Logout(ctx context.Context, sessionID string) error {
 // ChangePassword sets a new password for the user of a session, which stays open while
 // the user's other sessions end.
 func (a *Auth) ChangePassword(ctx context.Context, sess store.Session, current, next string) error {
-	if err := a.verify(ctx, current, sess.User.PasswordHash); err != nil {
+	// The hash is read now, not kept with the session: the application role reads it
+	// only through the session (migration 00023).
+	hash, err := a.svc.store.SessionPasswordHash(ctx, sess.ID, a.svc.now())
+	if errors.Is(err, store.ErrSessionRejected) {
+		return ErrSessionRejected
+	}
+	if err != nil {
+		return unavailableOr(fmt.Errorf("read password hash: %w", err))
+	}
+	if err := a.verify(ctx, current, hash); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -252,11 +267,15 @@ func (a *Auth) ChangePassword(ctx context.Context, sess store.Session, current, 
 	if next == current {
 		return Invalid("newPassword", "deve essere diversa da quella attuale")
 	}
-	hash, err := a.hash(ctx, next)
+	newHash, err := a.hash(ctx, next)
 	if err != nil {
 		return err
 	}
-	if err := a.svc.store.SetPassword(ctx, sess.User.ID, hash, sess.ID); err != nil {
+	err = a.svc.store.ChangePassword(ctx, sess.ID, a.svc.now(), newHash)
+	if errors.Is(err, store.ErrSessionRejected) {
+		return ErrSessionRejected
+	}
+	if err != nil {
 		return unavailableOr(fmt.Errorf("set password: %w", err))
 	}
 	return nil
@@ -266,6 +285,7 @@ func (a *Auth) ChangePassword(ctx context.Context, sess store.Session, current, 
 // user's, and starts its delivery. Unknown addresses get the same silence.
 func (a *Auth) RequestReset(ctx context.Context, email, client string) error {
 	if ok, retry := a.attempts.allow(client); !ok {
+		noteUnchecked(ctx, email)
 		return &TooManyAttemptsError{RetryAfter: retry}
 	}
 	if email == "" {
@@ -274,9 +294,13 @@ func (a *Auth) RequestReset(ctx context.Context, email, client string) error {
 	user, err := a.svc.store.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
+		noteUnknown(ctx, email)
 		return nil
 	case err != nil:
 		return unavailableOr(fmt.Errorf("find user: %w", err))
+	}
+	NoteAttempt(ctx, UserSubject(user.ID, user.Organisation.String()))
+	switch {
 	case user.DisabledAt != nil:
 		// A disabled person gets no link (it would not work), and the same answer.
 		return nil
@@ -298,21 +322,85 @@ func (a *Auth) SetPassword(ctx context.Context, token, next, client string) erro
 	if err := password.Check(next); err != nil {
 		return Invalid("newPassword", err.Error())
 	}
-	userID, err := a.svc.store.UsePasswordToken(ctx, token, a.svc.now())
+	// The link is spent and the password set in one step (the application cannot set a
+	// password without a link or a session), so the hash is made first.
+	hash, err := a.hash(ctx, next)
+	if err != nil {
+		return err
+	}
+	r, err := a.svc.store.RedeemPasswordToken(ctx, token, a.svc.now(), hash)
+	if r.UserID != "" {
+		NoteAttempt(ctx, UserSubject(r.UserID, r.Organisation))
+	} else if errors.Is(err, store.ErrPasswordTokenRejected) {
+		NoteAttempt(ctx, SubjectUnknownLink)
+	}
 	if errors.Is(err, store.ErrPasswordTokenRejected) {
 		return Invalid("token", "non è valido, è scaduto o è già stato usato")
 	}
 	if err != nil {
 		return unavailableOr(fmt.Errorf("use password token: %w", err))
 	}
-	hash, err := a.hash(ctx, next)
-	if err != nil {
-		return err
-	}
-	if err := a.svc.store.SetPassword(ctx, userID, hash, ""); err != nil {
-		return unavailableOr(fmt.Errorf("set password: %w", err))
-	}
 	return nil
+}
+
+// attemptKey carries an Attempt in a request's context.
+type attemptKey struct{}
+
+// Attempt is whom a request that is not yet anybody's tried to be: the account a login,
+// a reset or a password link named, a token refused. The audit trail puts one in every
+// request's context (WithAttempt) and writes its Subject in the request's entry; the
+// answer to the client never depends on it.
+type Attempt struct {
+	subject string
+}
+
+// Subject is the audit log's subject of the attempt; "" if nothing was noted.
+func (a *Attempt) Subject() string { return a.subject }
+
+// WithAttempt returns ctx with an empty Attempt, which the login functions fill in.
+func WithAttempt(ctx context.Context) (context.Context, *Attempt) {
+	a := &Attempt{}
+	return context.WithValue(ctx, attemptKey{}, a), a
+}
+
+// NoteAttempt records the subject of the request's attempt, if its context has one.
+func NoteAttempt(ctx context.Context, subject string) {
+	if a, ok := ctx.Value(attemptKey{}).(*Attempt); ok {
+		a.subject = subject
+	}
+}
+
+// The audit subjects of attempts (see the README's chapter on the audit log).
+const (
+	// SubjectUnknownLink is a password link that was never issued.
+	SubjectUnknownLink = "unknown-password-link"
+	// subjectUnknownUser prefixes the fingerprint of an address that is nobody's login.
+	subjectUnknownUser = "unknown-user:"
+	// subjectUncheckedUser prefixes the fingerprint of an address that was not looked up,
+	// the attempt being refused before (too many from the client address).
+	subjectUncheckedUser = "unchecked-user:"
+)
+
+// UserSubject is the audit subject of an attempt on an existing account, as
+// "user:<id>@<organisation>".
+func UserSubject(id, org string) string { return "user:" + id + "@" + org }
+
+// AddressFingerprint is what the audit log keeps of an address that named no account:
+// the first 16 hex digits of the SHA-256 of the address as logins are compared (trimmed,
+// lower case), enough to group the attempts at one address without keeping it.
+func AddressFingerprint(email string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return hex.EncodeToString(sum[:8])
+}
+
+func noteUnknown(ctx context.Context, email string) {
+	NoteAttempt(ctx, subjectUnknownUser+AddressFingerprint(email))
+}
+
+func noteUnchecked(ctx context.Context, email string) {
+	if strings.TrimSpace(email) != "" {
+		NoteAttempt(ctx, subjectUncheckedUser+AddressFingerprint(email))
+	}
 }
 
 // tellOnboarding tells the comune's onboarding workflow that its account was used. It is

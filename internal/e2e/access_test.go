@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/approdo/approdo/api"
+	"github.com/approdo/approdo/api/app"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/store"
 )
@@ -198,8 +199,9 @@ func TestAuditLogNamesClientAndSubject(t *testing.T) {
 	intervention := entries("organisation = 'orientation'")
 	require.Len(t, intervention, 1)
 	require.Regexp(t, `^token:\S+ GET /api/v1/interventions/:id 404 127\.0\.0\.1 intervention:intervention-`+c.Id+`-report-1$`, intervention[0])
-	require.Regexp(t, `^anonymous GET /api/v1/enrolments 401 127\.0\.0\.1 token-sha256:[0-9a-f]{16}$`, entries("action = 'GET /api/v1/enrolments' AND outcome = '401'")[0])
-	require.Equal(t, []string{"anonymous POST /api/v1/auth/login 401 127.0.0.1 login:nessuno@comune.example.it"}, entries("action = 'POST /api/v1/auth/login'"))
+	require.Regexp(t, `^anonymous GET /api/v1/enrolments 401 127\.0\.0\.1 unknown-token:[0-9a-f]{16}$`, entries("action = 'GET /api/v1/enrolments' AND outcome = '401'")[0])
+	require.Equal(t, []string{"anonymous POST /api/v1/auth/login 401 127.0.0.1 unknown-user:" + app.AddressFingerprint("nessuno@comune.example.it")},
+		entries("action = 'POST /api/v1/auth/login'"), "an address that is nobody's is kept as a fingerprint only")
 }
 
 func TestAuditLogRecordsReads(t *testing.T) {

@@ -41,7 +41,7 @@ func (s *Store) AccountMessageByKey(ctx context.Context, key string) (AccountMes
 	var m AccountMessage
 	var org string
 	err := s.inOrg(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT m.key, m.kind, m.channel, coalesce(m.secret, ''), u.id::text, u.email, u.name, u.organisation, o.name, m.sent_at
+		return tx.QueryRow(ctx, `SELECT m.key, m.kind, m.channel, coalesce(approdo_account_message_secret(m.key), ''), u.id::text, u.email, u.name, u.organisation, o.name, m.sent_at
 			FROM account_message m JOIN app_user u ON u.id = m.user_id JOIN organisation o ON o.id = u.organisation WHERE m.key = $1`, key).
 			Scan(&m.Key, &m.Kind, &m.Channel, &m.Secret, &m.UserID, &m.UserEmail, &m.UserName, &org, &m.OrganisationName, &m.SentAt)
 	})
@@ -57,10 +57,14 @@ func (s *Store) AccountMessageByKey(ctx context.Context, key string) (AccountMes
 	return m, nil
 }
 
-// QueueAccountMessage queues a message without a secret (a reminder), once per key.
+// QueueAccountMessage queues a message without a secret (a reminder), once per key. Of
+// the application, only the worker (AsSystem) may.
 func (s *Store) QueueAccountMessage(ctx context.Context, key, userID, kind, channel string) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO account_message (key, user_id, kind, channel, secret) VALUES ($1, $2, $3, $4, NULL)
-		ON CONFLICT (key) DO NOTHING`, key, userID, kind, channel)
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO account_message (key, user_id, kind, channel, secret) VALUES ($1, $2, $3, $4, NULL)
+			ON CONFLICT (key) DO NOTHING`, key, userID, kind, channel)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("queue account message: %w", err)
 	}
@@ -70,8 +74,9 @@ func (s *Store) QueueAccountMessage(ctx context.Context, key, userID, kind, chan
 // IssueCredentials gives the user a temporary password, to be changed at the first login,
 // and queues the PEC that carries it, together: both happen or neither. A second call
 // with the same key changes nothing, so a retried activity sends the password it set.
+// Of the application, only the worker (AsSystem) may.
 func (s *Store) IssueCredentials(ctx context.Context, key, userID, password, hash string) (issued bool, err error) {
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = s.inOrg(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO account_message (key, user_id, kind, channel, secret) VALUES ($1, $2, 'credentials', 'pec', $3)
 			ON CONFLICT (key) DO NOTHING`, key, userID, password)
 		if err != nil {
@@ -98,10 +103,11 @@ type ComuneAccount struct {
 }
 
 // EnsureComuneAccount creates, once, the comune's organisation and its administrator,
-// who logs in with the comune's PEC address. It returns the account as it stands.
+// who logs in with the comune's PEC address. It returns the account as it stands. Of the
+// application, only the worker (AsSystem) may.
 func (s *Store) EnsureComuneAccount(ctx context.Context, org casework.Org, name, email string) (ComuneAccount, error) {
 	var a ComuneAccount
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO organisation (id, kind, name) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
 			org.String(), string(org.Kind), name); err != nil {
 			return err
@@ -132,7 +138,10 @@ func (s *Store) EnsureComuneAccount(ctx context.Context, org casework.Org, name,
 // FirstLogin returns when the user first logged in; nil if never.
 func (s *Store) FirstLogin(ctx context.Context, userID string) (*time.Time, error) {
 	var at *time.Time
-	if err := s.pool.QueryRow(ctx, `SELECT first_login_at FROM app_user WHERE id = $1`, userID).Scan(&at); err != nil {
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT first_login_at FROM app_user WHERE id = $1`, userID).Scan(&at)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("read first login: %w", err)
 	}
 	return at, nil

@@ -117,8 +117,9 @@ func (s *Store) NoteDeliveryAttempt(ctx context.Context, outbox Outbox, key stri
 		return err
 	}
 	wipe := ""
-	if outbox == AccountMessages {
-		wipe = `, secret = CASE WHEN $5 THEN NULL ELSE secret END`
+	if outbox == AccountMessages && a.Sent {
+		// Set, not computed from the old value: the application may not read it.
+		wipe = `, secret = NULL`
 	}
 	err = s.inOrg(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE `+table+` SET message_id = $2, address = NULLIF($3, ''), attempts = attempts + 1,

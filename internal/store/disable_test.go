@@ -45,8 +45,9 @@ func TestDisablingAUserEndsSessionsLinksAndTokensAtOnce(t *testing.T) {
 	require.NotNil(t, got.DisabledAt)
 	_, err = app.SessionBySecret(ctx, secret, time.Now())
 	require.True(t, errors.Is(err, store.ErrSessionRejected), "the session stops at once")
-	_, err = app.UsePasswordToken(ctx, link.Secret, time.Now())
+	dead, err := app.RedeemPasswordToken(ctx, link.Secret, time.Now(), "$argon2id$fake")
 	require.True(t, errors.Is(err, store.ErrPasswordTokenRejected), "the reset link dies")
+	require.Equal(t, store.Redemption{UserID: u.ID, Organisation: polo1.String()}, dead, "the refused link still says whose it was")
 	for _, s := range []string{mintedSecret, grandchildSecret} {
 		_, err = app.Authenticate(ctx, s, time.Now())
 		require.True(t, errors.Is(err, store.ErrTokenRejected), "the tokens the user made, and theirs, are revoked")
@@ -107,11 +108,17 @@ func TestSettingAPasswordKillsOutstandingLinks(t *testing.T) {
 	reset, err := app.CreatePasswordToken(ctx, u.ID, store.PurposeReset, time.Hour)
 	require.NoError(t, err)
 
-	userID, err := app.UsePasswordToken(ctx, reset.Secret, time.Now())
+	r, err := app.RedeemPasswordToken(ctx, reset.Secret, time.Now(), "$argon2id$fake")
 	require.NoError(t, err)
-	require.NoError(t, app.SetPassword(ctx, userID, "$argon2id$fake", ""))
-	_, err = app.UsePasswordToken(ctx, invitation.Secret, time.Now())
+	require.Equal(t, store.Redemption{UserID: u.ID, Organisation: polo1.String(), Redeemed: true}, r)
+	_, err = app.RedeemPasswordToken(ctx, invitation.Secret, time.Now(), "$argon2id$other")
 	require.True(t, errors.Is(err, store.ErrPasswordTokenRejected), "the invitation died when the password was set")
+	set, err := owner.UserByEmail(ctx, u.Email)
+	require.NoError(t, err)
+	require.Equal(t, "$argon2id$fake", set.PasswordHash, "the link set its password, the dead one none")
+	require.False(t, set.MustChangePassword)
+	_, err = app.RedeemPasswordToken(ctx, "apw_never-issued", time.Now(), "$argon2id$x")
+	require.True(t, errors.Is(err, store.ErrPasswordTokenRejected))
 }
 
 func TestInvalidRoleIsErrInvalidRole(t *testing.T) {

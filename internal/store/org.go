@@ -43,6 +43,12 @@ func (s *Store) inOrg(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	})
 }
 
+// inOrgAs is inOrg acting for org, whatever the context names: for the methods that take
+// the organisation they act for as an argument (an admin's, a comune's being onboarded).
+func (s *Store) inOrgAs(ctx context.Context, org string, fn func(tx pgx.Tx) error) error {
+	return s.inOrg(WithOrg(ctx, org), fn)
+}
+
 // AppRole is the PostgreSQL role the API and the worker act as: it cannot bypass
 // row-level security.
 const AppRole = "approdo_app"

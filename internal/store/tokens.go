@@ -148,7 +148,9 @@ func (s *Store) revokeWithMinted(ctx context.Context, id, revokeSQL string, args
 	return nil
 }
 
-// Authenticate returns the token whose secret is given, if it is valid at now.
+// Authenticate returns the token whose secret is given, if it is valid at now. A token
+// that exists but is expired or revoked is ErrTokenRejected too, returned with the token,
+// so that the audit log can name it; the caller must not answer differently.
 func (s *Store) Authenticate(ctx context.Context, secret string, now time.Time) (Token, error) {
 	if !strings.HasPrefix(secret, tokenPrefix) {
 		return Token{}, ErrTokenRejected
@@ -163,11 +165,11 @@ func (s *Store) Authenticate(ctx context.Context, secret string, now time.Time) 
 	if err != nil {
 		return Token{}, fmt.Errorf("authenticate token: %w", err)
 	}
-	if t.RevokedAt != nil || !now.Before(t.ExpiresAt) {
-		return Token{}, ErrTokenRejected
-	}
 	if t.Organisation, err = casework.ParseOrg(org); err != nil {
 		return Token{}, fmt.Errorf("authenticate token %s: %w", t.ID, err)
+	}
+	if t.RevokedAt != nil || !now.Before(t.ExpiresAt) {
+		return t, ErrTokenRejected
 	}
 	// Best effort: a failure to note the use must not refuse a valid request.
 	_, _ = s.pool.Exec(ctx, touchTokenSQL, pgx.NamedArgs{"id": t.ID, "now": now})

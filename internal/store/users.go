@@ -71,8 +71,10 @@ func hashOf(secret string) []byte {
 	return sum[:]
 }
 
-const userColumns = `u.id::text, u.organisation, u.email, u.name, u.role, coalesce(u.password_hash, ''),
-	u.must_change_password, u.failed_logins, u.locked_until, u.disabled_at, u.known_address_hash`
+// loginColumns are the columns of approdo_login_account: the whole account, password
+// hash included, which only the login and reset functions return (migration 00023).
+const loginColumns = `id::text, organisation, email, name, role, coalesce(password_hash, ''),
+	must_change_password, failed_logins, locked_until, disabled_at, known_address_hash`
 
 func scanUser(row pgx.Row, extra ...any) (User, error) {
 	var u User
@@ -86,23 +88,50 @@ func scanUser(row pgx.Row, extra ...any) (User, error) {
 	return u, err
 }
 
-// CreateUser records a user of org, without a password: the invitation sets it.
+// listedColumns are what the application role may read of app_user (migration 00023):
+// no password hash, failure count or address hash.
+const listedColumns = `u.id::text, u.organisation, u.email, u.name, u.role, u.must_change_password, u.locked_until, u.disabled_at`
+
+func scanListedUser(row pgx.Row, extra ...any) (User, error) {
+	var u User
+	var org string
+	dest := append([]any{&u.ID, &org, &u.Email, &u.Name, &u.Role, &u.MustChangePassword, &u.LockedUntil, &u.DisabledAt}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return User{}, err
+	}
+	var err error
+	u.Organisation, err = casework.ParseOrg(org)
+	return u, err
+}
+
+// CreateUser records a user of org, acting for org, without a password: the invitation
+// sets it.
 func (s *Store) CreateUser(ctx context.Context, org casework.Org, email, name, role string) (User, error) {
 	if role != RoleOperator && role != RoleAdmin {
 		return User{}, fmt.Errorf("%w, not %q", ErrInvalidRole, role)
 	}
-	u := User{ID: uuid.NewString(), Organisation: org, Email: strings.ToLower(strings.TrimSpace(email)), Name: name, Role: role, MustChangePassword: true}
-	_, err := s.pool.Exec(ctx, `INSERT INTO app_user (id, organisation, email, name, role) VALUES ($1, $2, $3, $4, $5)`,
-		u.ID, org.String(), u.Email, name, role)
+	u := User{ID: uuid.NewString(), Organisation: org, Email: normalEmail(email), Name: name, Role: role, MustChangePassword: true}
+	err := s.inOrgAs(ctx, org.String(), func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO app_user (id, organisation, email, name, role) VALUES ($1, $2, $3, $4, $5)`,
+			u.ID, org.String(), u.Email, name, role)
+		return err
+	})
 	if err != nil {
 		return User{}, fmt.Errorf("create user of %s: %w", org, err)
 	}
 	return u, nil
 }
 
-// UserByEmail returns the user with email, or ErrNotFound.
+func normalEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// isUUID says whether id is a UUID in the form PostgreSQL prints, so that anything else
+// is "not found" rather than a cast error.
+func isUUID(id string) bool { return len(id) == 36 && uuid.Validate(id) == nil }
+
+// UserByEmail returns the account a login or a reset names, password hash included, or
+// ErrNotFound. It needs no organisation: it is how one logs in.
 func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
-	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM app_user u WHERE u.email = $1`, strings.ToLower(strings.TrimSpace(email))))
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+loginColumns+` FROM approdo_login_account($1)`, normalEmail(email)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
@@ -115,11 +144,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 // RecordLoginFailure counts a failed login; at maxFailures the account is locked until
 // now+lockout and the count starts again.
 func (s *Store) RecordLoginFailure(ctx context.Context, userID string, now time.Time, maxFailures int, lockout time.Duration) error {
-	_, err := s.pool.Exec(ctx, `UPDATE app_user SET
-		failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
-		locked_until  = CASE WHEN failed_logins + 1 >= $2 THEN $3::timestamptz ELSE locked_until END
-		WHERE id = $1`, userID, maxFailures, now.Add(lockout))
-	if err != nil {
+	if _, err := s.pool.Exec(ctx, `SELECT approdo_note_login_failure($1, $2, $3)`, userID, maxFailures, now.Add(lockout)); err != nil {
 		return fmt.Errorf("record login failure: %w", err)
 	}
 	return nil
@@ -129,18 +154,18 @@ func (s *Store) RecordLoginFailure(ctx context.Context, userID string, now time.
 // the login came from (addressHash, nil to keep the one known), and reports whether this
 // was the user's first login ever, which ends the onboarding of a comune.
 func (s *Store) RecordLoginSuccess(ctx context.Context, userID string, addressHash []byte) (first bool, err error) {
-	err = s.pool.QueryRow(ctx, `UPDATE app_user u SET failed_logins = 0, locked_until = NULL, first_login_at = coalesce(u.first_login_at, now()),
-		known_address_hash = coalesce($2, u.known_address_hash)
-		FROM (SELECT first_login_at IS NULL AS first FROM app_user WHERE id = $1 FOR UPDATE) before
-		WHERE u.id = $1 RETURNING before.first`, userID, addressHash).Scan(&first)
-	if err != nil {
+	var got *bool
+	if err := s.pool.QueryRow(ctx, `SELECT approdo_note_login_success($1, $2)`, userID, addressHash).Scan(&got); err != nil {
 		return false, fmt.Errorf("record login: %w", err)
 	}
-	return first, nil
+	if got == nil {
+		return false, fmt.Errorf("record login: user %s: %w", userID, ErrNotFound)
+	}
+	return *got, nil
 }
 
 // CreateSession opens a session for user, valid for ttl, and returns it with the cookie
-// secret (stored only as a hash).
+// secret (stored only as a hash). A disabled user gets none.
 func (s *Store) CreateSession(ctx context.Context, user User, ttl time.Duration) (Session, string, error) {
 	secret, hash, err := newSecret("aps_")
 	if err != nil {
@@ -151,30 +176,34 @@ func (s *Store) CreateSession(ctx context.Context, user User, ttl time.Duration)
 		return Session{}, "", err
 	}
 	sess := Session{ID: uuid.NewString(), User: user, CSRF: csrf, ExpiresAt: time.Now().Add(ttl).UTC()}
-	_, err = s.pool.Exec(ctx, `INSERT INTO user_session (id, user_id, secret_hash, csrf_token, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-		sess.ID, user.ID, hash, csrf, sess.ExpiresAt)
+	var opened bool
+	err = s.pool.QueryRow(ctx, `SELECT approdo_open_session($1, $2, $3, $4, $5)`, sess.ID, user.ID, hash, csrf, sess.ExpiresAt).Scan(&opened)
 	if err != nil {
 		return Session{}, "", fmt.Errorf("open session: %w", err)
+	}
+	if !opened {
+		return Session{}, "", fmt.Errorf("open session: user %s: %w", user.ID, ErrNotFound)
 	}
 	return sess, secret, nil
 }
 
 // SessionBySecret returns the session of a cookie secret, if it is valid at now and its
-// user is not disabled.
+// user is not disabled. Its user carries no password hash.
 func (s *Store) SessionBySecret(ctx context.Context, secret string, now time.Time) (Session, error) {
 	var sess Session
-	var revoked *time.Time
-	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+`, s.id::text, s.csrf_token, s.expires_at, s.revoked_at
-		FROM user_session s JOIN app_user u ON u.id = s.user_id WHERE s.secret_hash = $1`, hashOf(secret)),
-		&sess.ID, &sess.CSRF, &sess.ExpiresAt, &revoked)
+	var u User
+	var org string
+	err := s.pool.QueryRow(ctx, `SELECT session_id::text, csrf_token, expires_at, id::text, organisation, email, name, role,
+		must_change_password, locked_until, disabled_at FROM approdo_session($1, $2)`, hashOf(secret), now).
+		Scan(&sess.ID, &sess.CSRF, &sess.ExpiresAt, &u.ID, &org, &u.Email, &u.Name, &u.Role, &u.MustChangePassword, &u.LockedUntil, &u.DisabledAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Session{}, ErrSessionRejected
 	}
 	if err != nil {
 		return Session{}, fmt.Errorf("find session: %w", err)
 	}
-	if revoked != nil || !now.Before(sess.ExpiresAt) || u.DisabledAt != nil {
-		return Session{}, ErrSessionRejected
+	if u.Organisation, err = casework.ParseOrg(org); err != nil {
+		return Session{}, fmt.Errorf("find session: %w", err)
 	}
 	sess.User = u
 	return sess, nil
@@ -182,26 +211,62 @@ func (s *Store) SessionBySecret(ctx context.Context, secret string, now time.Tim
 
 // RevokeSession ends a session (logout).
 func (s *Store) RevokeSession(ctx context.Context, id string) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE user_session SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL`, id); err != nil {
+	if !isUUID(id) {
+		return nil
+	}
+	if _, err := s.pool.Exec(ctx, `SELECT approdo_end_session($1)`, id); err != nil {
 		return fmt.Errorf("end session: %w", err)
+	}
+	return nil
+}
+
+// SessionPasswordHash returns the password hash of the user of a session valid at now,
+// for checking the current password before a change; ErrSessionRejected otherwise.
+func (s *Store) SessionPasswordHash(ctx context.Context, sessionID string, now time.Time) (string, error) {
+	var hash *string
+	if !isUUID(sessionID) {
+		return "", ErrSessionRejected
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT approdo_session_password_hash($1, $2)`, sessionID, now).Scan(&hash); err != nil {
+		return "", fmt.Errorf("read password hash: %w", err)
+	}
+	if hash == nil {
+		return "", ErrSessionRejected
+	}
+	return *hash, nil
+}
+
+// ChangePassword sets the password of the user of a session valid at now: the session
+// stays, the user's other sessions end and unused links die; ErrSessionRejected if the
+// session is no longer valid.
+func (s *Store) ChangePassword(ctx context.Context, sessionID string, now time.Time, hash string) error {
+	var changed bool
+	if !isUUID(sessionID) {
+		return ErrSessionRejected
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT approdo_change_password($1, $2, $3)`, sessionID, now, hash).Scan(&changed); err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	if !changed {
+		return ErrSessionRejected
 	}
 	return nil
 }
 
 // SetPassword stores a new password hash and ends the user's other sessions: whoever
 // knew the old password is out. Invitation and reset links not yet used die too: a link
-// read from an old mailbox must not set the password again.
+// read from an old mailbox must not set the password again. It needs the owner's pool
+// (the CLI, the dev stack's demo users): the application sets a password only with a
+// session (ChangePassword) or a link (RedeemPasswordToken).
 func (s *Store) SetPassword(ctx context.Context, userID, hash string, keepSession string) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE app_user SET password_hash = $2, must_change_password = false, failed_logins = 0, locked_until = NULL WHERE id = $1`, userID, hash); err != nil {
-			return fmt.Errorf("set password: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE password_token SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, userID); err != nil {
-			return fmt.Errorf("end password links: %w", err)
-		}
-		_, err := tx.Exec(ctx, `UPDATE user_session SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND id::text <> $2`, userID, keepSession)
-		return err
-	})
+	var keep any
+	if keepSession != "" {
+		keep = keepSession
+	}
+	if _, err := s.pool.Exec(ctx, `SELECT approdo_set_password_of($1, $2, $3)`, userID, hash, keep); err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	return nil
 }
 
 // PasswordToken is a single-use token that lets a user set a password, and the key of
@@ -212,7 +277,7 @@ type PasswordToken struct {
 }
 
 // CreatePasswordToken makes a single-use token that lets the user set a password, and
-// queues the email that carries it.
+// queues the email that carries it. A disabled or unknown user is ErrNotFound.
 func (s *Store) CreatePasswordToken(ctx context.Context, userID, purpose string, ttl time.Duration) (PasswordToken, error) {
 	secret, hash, err := newSecret("apw_")
 	if err != nil {
@@ -220,93 +285,129 @@ func (s *Store) CreatePasswordToken(ctx context.Context, userID, purpose string,
 	}
 	id := uuid.NewString()
 	key := "password-token/" + id
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO password_token (id, user_id, purpose, secret_hash, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-			id, userID, purpose, hash, time.Now().Add(ttl)); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO account_message (key, user_id, kind, channel, secret) VALUES ($1, $2, $3, 'email', $4)`, key, userID, purpose, secret)
-		return err
-	})
+	var queued bool
+	err = s.pool.QueryRow(ctx, `SELECT approdo_queue_password_link($1, $2, $3, $4, $5, $6, $7)`,
+		id, userID, purpose, hash, time.Now().Add(ttl), key, secret).Scan(&queued)
 	if err != nil {
 		return PasswordToken{}, fmt.Errorf("create %s token: %w", purpose, err)
+	}
+	if !queued {
+		return PasswordToken{}, fmt.Errorf("create %s token: user %s: %w", purpose, userID, ErrNotFound)
 	}
 	return PasswordToken{Secret: secret, MessageKey: key}, nil
 }
 
-// UsePasswordToken spends a password token and returns its user. A token works once, and
-// not for a disabled user.
-func (s *Store) UsePasswordToken(ctx context.Context, secret string, now time.Time) (string, error) {
-	var userID string
-	err := s.pool.QueryRow(ctx, `UPDATE password_token t SET used_at = $2 FROM app_user u
-		WHERE t.secret_hash = $1 AND t.used_at IS NULL AND t.expires_at > $2
-		  AND u.id = t.user_id AND u.disabled_at IS NULL RETURNING t.user_id::text`, hashOf(secret), now).Scan(&userID)
+// Redemption is what became of a password link: whose it was (empty for a link nobody
+// knows) and whether it set the password.
+type Redemption struct {
+	UserID       string
+	Organisation string
+	Redeemed     bool
+}
+
+// RedeemPasswordToken spends a password link and sets the password hash it is for, at
+// once, ending every session of the user and the other links. A link works once, before
+// it expires, and not for a disabled user; otherwise ErrPasswordTokenRejected, with the
+// user the link was for when it is known (for the audit log).
+func (s *Store) RedeemPasswordToken(ctx context.Context, secret string, now time.Time, hash string) (Redemption, error) {
+	var r Redemption
+	err := s.pool.QueryRow(ctx, `SELECT user_id::text, organisation, redeemed FROM approdo_redeem_password_token($1, $2, $3)`,
+		hashOf(secret), now, hash).Scan(&r.UserID, &r.Organisation, &r.Redeemed)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", ErrPasswordTokenRejected
+		return Redemption{}, ErrPasswordTokenRejected
 	}
 	if err != nil {
-		return "", fmt.Errorf("use password token: %w", err)
+		return Redemption{}, fmt.Errorf("use password token: %w", err)
 	}
-	return userID, nil
+	if !r.Redeemed {
+		return r, ErrPasswordTokenRejected
+	}
+	return r, nil
 }
 
 // SetTemporaryPassword gives the user a password that must be changed at the first login,
-// as when credentials are sent to a comune by PEC.
+// as when credentials are sent to a comune by PEC. The CLI calls it with the owner's pool;
+// of the application, only the worker may.
 func (s *Store) SetTemporaryPassword(ctx context.Context, userID, hash string) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE app_user SET password_hash = $2, must_change_password = true WHERE id = $1`, userID, hash); err != nil {
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE app_user SET password_hash = $2, must_change_password = true WHERE id = $1`, userID, hash)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("set temporary password: %w", err)
 	}
 	return nil
 }
 
-// UsersOf lists the people of org.
+// UsersOf lists the people of org, acting for org (without their password hashes).
 func (s *Store) UsersOf(ctx context.Context, org casework.Org) ([]User, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM app_user u WHERE u.organisation = $1 ORDER BY u.email`, org.String())
-	if err != nil {
-		return nil, fmt.Errorf("list users of %s: %w", org, err)
-	}
-	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (User, error) { return scanUser(row) })
+	var users []User
+	err := s.inOrgAs(ctx, org.String(), func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT `+listedColumns+` FROM app_user u WHERE u.organisation = $1 ORDER BY u.email`, org.String())
+		if err != nil {
+			return err
+		}
+		users, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (User, error) { return scanListedUser(row) })
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list users of %s: %w", org, err)
 	}
 	return users, nil
 }
 
-// DisableUserOf disables a user of org; a user of another organisation is ErrNotFound.
-// Disabling again changes nothing.
+// DisableUserOf disables a user of org, acting for org; a user of another organisation
+// is ErrNotFound. Disabling again changes nothing.
 func (s *Store) DisableUserOf(ctx context.Context, org casework.Org, id string) (User, error) {
-	return s.disableUser(ctx, `u.id::text = $1 AND u.organisation = $2`, id, org.String())
+	if !isUUID(id) {
+		return User{}, ErrNotFound
+	}
+	return s.disableUser(WithOrg(ctx, org.String()), id)
 }
 
-// DisableUserByEmail disables the user with email, for the `approdo user disable` command.
+// DisableUserByEmail disables the user with email, for the `approdo user disable`
+// command, which acts for the system.
 func (s *Store) DisableUserByEmail(ctx context.Context, email string) (User, error) {
-	return s.disableUser(ctx, `u.email = $1`, strings.ToLower(strings.TrimSpace(email)))
+	var id string
+	err := s.inOrgAs(ctx, System, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT id::text FROM app_user WHERE email = $1`, normalEmail(email)).Scan(&id)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("disable user: %w", err)
+	}
+	return s.disableUser(AsSystem(ctx), id)
 }
 
-// disableUser disables the user the condition selects, in one transaction: every session
-// ends at once, unused invitation and reset links die, and the tokens the user made (and
-// those these made in turn) are revoked.
-func (s *Store) disableUser(ctx context.Context, where string, args ...any) (User, error) {
+// disableUser disables the user id, for the organisation the context names, in one
+// transaction: every session ends at once, unused invitation and reset links die
+// (approdo_disable_user), and the tokens the user made (and those these made in turn)
+// are revoked.
+func (s *Store) disableUser(ctx context.Context, id string) (User, error) {
 	var u User
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var err error
-		u, err = scanUser(tx.QueryRow(ctx, `UPDATE app_user u SET disabled_at = coalesce(u.disabled_at, now())
-			WHERE `+where+` RETURNING `+userColumns, args...))
-		if err != nil {
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		var disabled bool
+		if err := tx.QueryRow(ctx, `SELECT approdo_disable_user($1)`, id).Scan(&disabled); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE user_session SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, u.ID); err != nil {
-			return fmt.Errorf("end sessions: %w", err)
+		if !disabled {
+			return ErrNotFound
 		}
-		if _, err := tx.Exec(ctx, `UPDATE password_token SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, u.ID); err != nil {
-			return fmt.Errorf("end password links: %w", err)
+		var err error
+		if u, err = scanListedUser(tx.QueryRow(ctx, `SELECT `+listedColumns+` FROM app_user u WHERE u.id = $1`, id)); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, revokeMintedSQL, pgx.NamedArgs{"token": nil, "user": u.ID}); err != nil {
 			return fmt.Errorf("revoke the user's tokens: %w", err)
 		}
 		return nil
 	})
-	if errors.Is(err, pgx.ErrNoRows) {
+	if errors.Is(err, ErrNotFound) {
 		return User{}, ErrNotFound
 	}
 	if err != nil {
