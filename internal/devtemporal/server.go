@@ -17,6 +17,9 @@ import (
 
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/approdo/approdo/internal/devtls"
+	"github.com/approdo/approdo/internal/temporalconn"
 )
 
 // readyPrefix starts the one line approdo-devserver prints on stdout once it serves.
@@ -52,6 +55,12 @@ type Options struct {
 	// Postgres, when set, puts persistence and visibility on PostgreSQL; DBFile must
 	// then be empty.
 	Postgres *Postgres
+	// TLS, when set, makes the frontend serve TLS only, with the server certificate of
+	// these files (see package devtls); the Web UI then connects with TLS too.
+	// MutualTLS also requires clients to present a certificate signed by their CA.
+	// Server.Connection tells clients how to connect either way.
+	TLS       *devtls.Files
+	MutualTLS bool
 }
 
 // Server is a running approdo-devserver process.
@@ -59,6 +68,7 @@ type Server struct {
 	cmd      *exec.Cmd
 	hostPort string
 	uiURL    string
+	conn     temporalconn.Settings
 	log      *logTail
 
 	// exited is closed once the process has ended; waitErr is then how it ended.
@@ -111,13 +121,27 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		args = append(args, "-retention", o.Retention.String())
 	}
 	args = append(args, o.Postgres.args()...)
+	var conn temporalconn.Settings
+	if o.TLS != nil {
+		// The server's own clients (system worker, Web UI) present the client
+		// certificate, as Approdo's processes do.
+		args = append(args, "-tls-cert", o.TLS.ServerCert, "-tls-key", o.TLS.ServerKey, "-tls-ca", o.TLS.CA,
+			"-tls-client-cert", o.TLS.ClientCert, "-tls-client-key", o.TLS.ClientKey, "-tls-server-name", devtls.ServerName)
+		conn = temporalconn.Settings{CAFile: o.TLS.CA, ServerName: devtls.ServerName}
+		if o.MutualTLS {
+			args = append(args, "-tls-client-auth")
+			conn.CertFile, conn.KeyFile = o.TLS.ClientCert, o.TLS.ClientKey
+		}
+	} else if o.MutualTLS {
+		return nil, errors.New("devtemporal: Options.MutualTLS needs Options.TLS")
+	}
 
 	// The server binds its internal services to ports chosen free a moment before; on a
 	// busy machine another process can take one in between, and the server then exits.
 	// Another try picks other ports.
 	var lastErr error
 	for attempt := 1; attempt <= portRaceAttempts; attempt++ {
-		s, err := start(ctx, o, args)
+		s, err := start(ctx, o, args, conn)
 		if err == nil || !strings.Contains(err.Error(), "address already in use") {
 			return s, err
 		}
@@ -129,9 +153,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 // portRaceAttempts is how many times a start that lost a port race is tried.
 const portRaceAttempts = 3
 
-func start(ctx context.Context, o Options, args []string) (*Server, error) {
+func start(ctx context.Context, o Options, args []string, conn temporalconn.Settings) (*Server, error) {
 	var err error
-	s := &Server{log: &logTail{max: 64 << 10}, exited: make(chan struct{})}
+	s := &Server{log: &logTail{max: 64 << 10}, exited: make(chan struct{}), conn: conn}
 	var logOut io.Writer = s.log
 	var logFile *os.File
 	if o.LogFile != "" {
@@ -203,7 +227,7 @@ func (s *Server) waitReady(ctx context.Context, ready <-chan string, namespace s
 	quiet := sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 	var lastErr error
 	for {
-		lastErr = checkHealth(ctx, s.hostPort, namespace, quiet)
+		lastErr = checkHealth(ctx, s.hostPort, s.conn, namespace, quiet)
 		if lastErr == nil {
 			return nil
 		}
@@ -217,8 +241,12 @@ func (s *Server) waitReady(ctx context.Context, ready <-chan string, namespace s
 	}
 }
 
-func checkHealth(ctx context.Context, hostPort, namespace string, logger sdklog.Logger) error {
-	c, err := client.DialContext(ctx, client.Options{HostPort: hostPort, Namespace: namespace, Logger: logger})
+func checkHealth(ctx context.Context, hostPort string, conn temporalconn.Settings, namespace string, logger sdklog.Logger) error {
+	opts := client.Options{HostPort: hostPort, Namespace: namespace, Logger: logger}
+	if err := conn.Apply(&opts); err != nil {
+		return err
+	}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -235,6 +263,12 @@ func (s *Server) failure(what string, cause error) error {
 // HostPort is the frontend's gRPC address, for client.Options.HostPort.
 func (s *Server) HostPort() string {
 	return s.hostPort
+}
+
+// Connection is how a client connects to the frontend: plain text, TLS with the dev CA,
+// or mutual TLS with the dev client certificate. Pass it to temporalconn's Apply.
+func (s *Server) Connection() temporalconn.Settings {
+	return s.conn
 }
 
 // UIURL is the Web UI's base URL, like http://127.0.0.1:8233, or "" when headless.
