@@ -163,6 +163,11 @@ func runWorkerUntilDone(ctx context.Context, cfg config.Config, log *slog.Logger
 		return fmt.Errorf("start worker: %w", err)
 	}
 	log.Info("worker polling", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
+	healthDone, err := serveWorkerHealth(ctx, cfg, log, pool, tc)
+	if err != nil {
+		w.Stop()
+		return err
+	}
 	pollerDone := make(chan struct{})
 	if cfg.PECIMAPHost != "" {
 		poller := &pecinbox.Poller{
@@ -186,6 +191,7 @@ func runWorkerUntilDone(ctx context.Context, cfg config.Config, log *slog.Logger
 	}
 	<-ctx.Done()
 	<-pollerDone
+	<-healthDone
 	log.Info("worker stopping", "timeout", cfg.ShutdownTimeout.String())
 	// Stop waits for running activities up to WorkerStopTimeout; whatever is cut short is
 	// retried by Temporal on the next worker, so no case is lost.

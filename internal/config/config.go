@@ -55,6 +55,10 @@ type Config struct {
 	// HTTPAddr is where the API listens. Loopback by default: exposing it is a decision
 	// for whoever deploys it, behind a TLS-terminating proxy.
 	HTTPAddr string `env:"HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	// WorkerHealthAddr is where the worker answers its orchestrator's probes (/healthz,
+	// /readyz); empty, the default, serves nothing. A pod's own port or loopback: the
+	// answers are for the orchestrator, not for users.
+	WorkerHealthAddr string `env:"WORKER_HEALTH_ADDR"`
 	// RegisterTimeout bounds how long POST /api/v1/enrolments waits for the new case to be
 	// recorded before answering 503 (the caller then retries the same request).
 	RegisterTimeout time.Duration `env:"API_REGISTER_TIMEOUT" envDefault:"15s"`
@@ -380,6 +384,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("temporal_namespace", c.TemporalNamespace),
 		slog.String("task_queue", c.TaskQueue),
 		slog.String("http_addr", c.HTTPAddr),
+		slog.String("worker_health_addr", c.WorkerHealthAddr),
 		slog.Duration("register_timeout", c.RegisterTimeout),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.Int("case_proposal_days", c.ProposalDays),
