@@ -28,11 +28,13 @@ commands:
   worker    run the Temporal worker
   migrate   apply database migrations and register Temporal search attributes
   refdata import [-comuni ISTAT.csv] [-ambiti T.csv] [-pec ENTI.csv]
-                 [-schools REGISTRY.csv]... [-municipi T.csv] [-check] FILE
+                 [-schools REGISTRY.csv]... [-municipi T.csv] FILE
             check a reference data file (comuni, ambiti, Poli START, schools)
             with the public sources applied over it, and make it the current one;
             every error is listed with its file and line, and nothing changes
-            unless all is valid (-check: check only)
+            unless all is valid
+  refdata check [the same flags] FILE
+            the same checks, without a database; imports nothing
   dev       run the whole stack locally (PostgreSQL, Temporal + Web UI, worker, API)
   org create ORG NAME
             register an organisation, e.g. org create cti:21 "CTI Milano"
@@ -82,8 +84,9 @@ func run(ctx context.Context, args []string) error {
 
 // runCommand runs the command args names.
 func runCommand(ctx context.Context, args []string) error {
-	if len(args) >= 2 && args[0] == "refdata" && args[1] == "import" {
-		return runRefdataImport(ctx, args[2:])
+	if len(args) >= 2 && args[0] == "refdata" && (args[1] == "import" || args[1] == "check") {
+		// check changes nothing, so it is not an audited command and needs no database.
+		return runRefdataImport(ctx, args[1] == "check", args[2:])
 	}
 	if len(args) >= 2 {
 		switch args[0] + " " + args[1] {

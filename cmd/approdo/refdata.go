@@ -15,18 +15,19 @@ import (
 	"github.com/approdo/approdo/internal/store"
 )
 
-const refdataImportUsage = "usage: approdo refdata import [-comuni ISTAT.csv] [-ambiti TABLE.csv] [-pec ENTI.csv] [-schools REGISTRY.csv]... [-municipi TABLE.csv] [-check] FILE.yaml"
+const refdataImportUsage = "usage: approdo refdata import|check [-comuni ISTAT.csv] [-ambiti TABLE.csv] [-pec ENTI.csv] [-schools REGISTRY.csv]... [-municipi TABLE.csv] FILE.yaml"
 
-// runRefdataImport is `approdo refdata import [sources] FILE`.
-func runRefdataImport(ctx context.Context, args []string) error {
-	src, path, checkOnly, err := parseRefdataImport(args)
+// runRefdataImport is `approdo refdata import [sources] FILE`, or with checkOnly
+// `approdo refdata check [sources] FILE`.
+func runRefdataImport(ctx context.Context, checkOnly bool, args []string) error {
+	src, path, err := parseRefdataImport(args)
 	if err != nil {
 		return err
 	}
 	if checkOnly {
 		_, err := loadReferenceData(os.Stdout, path, src)
 		if err == nil {
-			fmt.Println("No problems found; nothing was imported (-check).")
+			fmt.Println("No problems found; nothing was imported.")
 		}
 		return err
 	}
@@ -44,7 +45,7 @@ type files []string
 func (f *files) String() string     { return strings.Join(*f, ",") }
 func (f *files) Set(v string) error { *f = append(*f, v); return nil }
 
-func parseRefdataImport(args []string) (refdata.Sources, string, bool, error) {
+func parseRefdataImport(args []string) (refdata.Sources, string, error) {
 	var src refdata.Sources
 	var schools files
 	flags := flag.NewFlagSet("refdata import", flag.ContinueOnError)
@@ -53,19 +54,18 @@ func parseRefdataImport(args []string) (refdata.Sources, string, bool, error) {
 	flags.StringVar(&src.IndicePA, "pec", "", "IndicePA's open data of enti (CSV): the comuni's PEC")
 	flags.Var(&schools, "schools", "the Ministry's school registry (CSV; state schools, paritarie: give it once per file)")
 	flags.StringVar(&src.Municipi, "municipi", "", "Milano's CAP / school → municipio table (CSV), for the registry's schools")
-	checkOnly := flags.Bool("check", false, "check the file and its sources, import nothing")
 	flags.Usage = func() {
 		fmt.Fprintln(flags.Output(), refdataImportUsage)
 		flags.PrintDefaults()
 	}
 	if err := flags.Parse(args); err != nil {
-		return src, "", false, err
+		return src, "", err
 	}
 	if flags.NArg() != 1 {
-		return src, "", false, fmt.Errorf("%s: %w", refdataImportUsage, errUsage)
+		return src, "", fmt.Errorf("%s: %w", refdataImportUsage, errUsage)
 	}
 	src.Schools = schools
-	return src, flags.Arg(0), *checkOnly, nil
+	return src, flags.Arg(0), nil
 }
 
 // importReferenceData imports a reference data file alone, as the dev stack does.

@@ -71,9 +71,8 @@ func TestRefdataImportWithPublicSources(t *testing.T) {
 		"-municipi", filepath.Join(sources, "milano-cap-municipio.csv"),
 		filepath.Join(root, "deploy", "refdata", "sample.yaml"),
 	}
-	src, path, checkOnly, err := parseRefdataImport(args)
+	src, path, err := parseRefdataImport(args)
 	require.NoError(t, err)
-	require.False(t, checkOnly)
 	require.Len(t, src.Schools, 2)
 
 	var out bytes.Buffer
@@ -119,6 +118,18 @@ func TestRefdataImportWithPublicSources(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ref.Schools, 26, "the data in place stays")
 
-	_, _, _, err = parseRefdataImport([]string{"-comuni", "x.csv"})
+	_, _, err = parseRefdataImport([]string{"-comuni", "x.csv"})
 	require.ErrorIs(t, err, errUsage)
+}
+
+func TestRefdataCheckNeedsNoDatabase(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	root := filepath.Join("..", "..")
+	sample := filepath.Join(root, "deploy", "refdata", "sample.yaml")
+	require.NoError(t, run(context.Background(), []string{"refdata", "check",
+		"-comuni", filepath.Join(root, "deploy", "refdata", "sources", "istat-comuni-015.csv"), sample}))
+	table := filepath.Join(t.TempDir(), "ambiti.csv")
+	require.NoError(t, os.WriteFile(table, []byte("istat;ambito\n015002;29\n"), 0o644))
+	err := run(context.Background(), []string{"refdata", "check", "-ambiti", table, sample})
+	require.ErrorContains(t, err, "ambiti.csv line 2: comuni[0].ambito: ambito 29 is not among the ambiti")
 }
