@@ -240,7 +240,7 @@ func (d *Dataset) addSchools(src Sources, out io.Writer, errs *Errors) ([]string
 		if err != nil {
 			return notes, err
 		}
-		notes = append(notes, fmt.Sprintf("%s: %d rows, %d of schools in the territory", filepath.Base(path), rows, kept))
+		notes = append(notes, fmt.Sprintf("%s: %d rows, %d of them in the territory", filepath.Base(path), rows, kept))
 	}
 
 	index := map[string]int{}

@@ -156,7 +156,7 @@ func TestSchoolRegistryLoadsItsSchools(t *testing.T) {
 	src := refdata.Sources{ISTAT: istatPath, Ambiti: ambitiPath, Schools: []string{statali, paritarie}, Municipi: municipiPath}
 	d, notes, err := refdata.Load(samplePath, src, nil)
 	require.NoError(t, err)
-	require.Contains(t, strings.Join(notes, "\n"), "scuole-statali-extract.csv: 27 rows, 24 of schools in the territory")
+	require.Contains(t, strings.Join(notes, "\n"), "scuole-statali-extract.csv: 27 rows, 24 of them in the territory")
 	require.Contains(t, strings.Join(notes, "\n"), "schools: 14 istituti from the registry (14 new, 0 replacing the file's)")
 	require.Len(t, d.Schools, 12+14)
 
