@@ -249,9 +249,9 @@ func (c *enrolmentCase) filterAttributes() []temporal.SearchAttributeUpdate {
 		updates = append(updates, searchattr.Ambito.ValueSet(s.Ambito))
 	}
 	if s.Level == "" {
-		updates = append(updates, searchattr.Level.ValueUnset())
+		updates = append(updates, searchattr.SchoolLevel.ValueUnset())
 	} else {
-		updates = append(updates, searchattr.Level.ValueSet(s.Level))
+		updates = append(updates, searchattr.SchoolLevel.ValueSet(s.Level))
 	}
 	// The origin was set when the case started; a correction may change it.
 	if o := c.input.Request.Origin; o != "" {

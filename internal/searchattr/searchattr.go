@@ -47,9 +47,10 @@ var (
 	// Ambito is the code of the ambito territoriale of the case's comune, e.g. "21",
 	// also when a Polo START has the case.
 	Ambito = temporal.NewSearchAttributeKeyKeyword("Ambito")
-	// Level is the school level sought: infanzia, primaria, secondaria_primo_grado,
-	// secondaria_secondo_grado or cpia.
-	Level = temporal.NewSearchAttributeKeyKeyword("Level")
+	// SchoolLevel is the school level sought: infanzia, primaria, secondaria_primo_grado,
+	// secondaria_secondo_grado or cpia. Not "Level": LEVEL is a
+	// keyword of the List Filter's SQL parser: `Level = "primaria"` fails to parse.
+	SchoolLevel = temporal.NewSearchAttributeKeyKeyword("SchoolLevel")
 )
 
 // KeywordSlots is how many Keyword attributes SQL visibility (SQLite, PostgreSQL) gives a
@@ -69,7 +70,7 @@ func All() map[string]enumspb.IndexedValueType {
 		ProposalCount.GetName(): enumspb.INDEXED_VALUE_TYPE_INT,
 		DropoutRisk.GetName():   enumspb.INDEXED_VALUE_TYPE_BOOL,
 		Ambito.GetName():        enumspb.INDEXED_VALUE_TYPE_KEYWORD,
-		Level.GetName():         enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		SchoolLevel.GetName():   enumspb.INDEXED_VALUE_TYPE_KEYWORD,
 	}
 }
 

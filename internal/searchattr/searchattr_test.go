@@ -19,8 +19,8 @@ func TestKeywordAttributesFitSQLVisibility(t *testing.T) {
 			keywords++
 		}
 	}
-	require.Equal(t, 7, keywords, "Stage, ComuneIstat, HubID, SchoolCode, Origin, Ambito, Level")
+	require.Equal(t, 7, keywords, "Stage, ComuneIstat, HubID, SchoolCode, Origin, Ambito, SchoolLevel")
 	require.LessOrEqual(t, keywords, searchattr.KeywordSlots)
 	require.Equal(t, enumspb.INDEXED_VALUE_TYPE_KEYWORD, searchattr.All()["Ambito"])
-	require.Equal(t, enumspb.INDEXED_VALUE_TYPE_KEYWORD, searchattr.All()["Level"])
+	require.Equal(t, enumspb.INDEXED_VALUE_TYPE_KEYWORD, searchattr.All()["SchoolLevel"])
 }
