@@ -21,6 +21,7 @@ import (
 	"github.com/approdo/approdo/internal/config"
 	"github.com/approdo/approdo/internal/devmail"
 	"github.com/approdo/approdo/internal/devtemporal"
+	"github.com/approdo/approdo/internal/devtls"
 	"github.com/approdo/approdo/internal/logging"
 	"github.com/approdo/approdo/internal/payloadcrypt"
 	"github.com/approdo/approdo/internal/pgcluster"
@@ -51,6 +52,10 @@ type devConfig struct {
 	// RefdataFile is loaded at every start (a no-op when unchanged); relative to the
 	// repository.
 	RefdataFile string `env:"APPRODO_DEV_REFDATA" envDefault:"deploy/refdata/sample.yaml"`
+
+	// TemporalTLS is how the dev Temporal frontend is secured: mtls (the default, as in
+	// production), tls, or none (plain text, e.g. for a temporal CLI without flags).
+	TemporalTLS string `env:"APPRODO_DEV_TEMPORAL_TLS" envDefault:"mtls"`
 }
 
 // devDatabase is the database the dev stack creates in its private cluster.
@@ -136,8 +141,16 @@ func runDev(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Join(dir, "temporal"), 0o755); err != nil {
 		return err
 	}
+	// The frontend serves TLS with a CA of this checkout, made at the first start and
+	// kept in the dev folder, so that Approdo connects as it does in production.
+	tlsFiles, mutualTLS, err := devTemporalTLS(dev.TemporalTLS, filepath.Join(dir, "tls"))
+	if err != nil {
+		return err
+	}
 	temporalServer, err := devtemporal.Start(ctx, devtemporal.Options{
 		BinPath:   binPath,
+		TLS:       tlsFiles,
+		MutualTLS: mutualTLS,
 		IP:        "127.0.0.1",
 		Port:      dev.TemporalPort,
 		UIPort:    dev.TemporalUIPort,
@@ -151,6 +164,9 @@ func runDev(ctx context.Context) error {
 	}
 	defer stopWithTimeout("Temporal", temporalServer.Stop)
 	cfg.TemporalAddress = temporalServer.HostPort()
+	conn := temporalServer.Connection()
+	cfg.TemporalTLSCAFile, cfg.TemporalTLSCertFile, cfg.TemporalTLSKeyFile = conn.CAFile, conn.CertFile, conn.KeyFile
+	cfg.TemporalTLSServerName, cfg.TemporalTLS, cfg.TemporalAPIKey = conn.ServerName, false, ""
 	if cfg.TemporalUIURL == "" {
 		cfg.TemporalUIURL = fmt.Sprintf("http://127.0.0.1:%d", dev.TemporalUIPort)
 	}
@@ -367,7 +383,7 @@ Next steps:
 
 Press Ctrl-C to stop everything; the data stays for the next start.
 
-`, api, temporalServer.UIURL(), cfg.TemporalAddress, cfg.TemporalNamespace, cfg.TaskQueue,
+`, api, temporalServer.UIURL(), devTemporalAddress(cfg), cfg.TemporalNamespace, cfg.TaskQueue,
 		config.MaskURL(cfg.DatabaseURL), logDir, query, tokensFile, mailPage, cfg.SMTPPort,
 		cfg.PECFrom, cfg.PECIMAPHost, cfg.PECIMAPPort, cfg.PECIMAPPassword, envFile)
 }
@@ -390,10 +406,42 @@ func writeDevEnv(dir string, cfg config.Config) (string, error) {
 	content := fmt.Sprintf("# The dev stack's database (as its owner) and Temporal, for the approdo commands.\n"+
 		"export DATABASE_URL=%s\nexport TEMPORAL_ADDRESS=%s\nexport TEMPORAL_NAMESPACE=%s\nexport TEMPORAL_TASK_QUEUE=%s\nexport TEMPORAL_PAYLOAD_KEY=%s\n",
 		shellQuote(cfg.DatabaseURL), shellQuote(cfg.TemporalAddress), shellQuote(cfg.TemporalNamespace), shellQuote(cfg.TaskQueue), shellQuote(cfg.PayloadKey))
+	// The TLS settings are always written, empty when off, so that sourcing the file
+	// also clears those of an earlier run.
+	content += fmt.Sprintf("export TEMPORAL_TLS_CA_FILE=%s\nexport TEMPORAL_TLS_CERT_FILE=%s\nexport TEMPORAL_TLS_KEY_FILE=%s\nexport TEMPORAL_TLS_SERVER_NAME=%s\n",
+		shellQuote(cfg.TemporalTLSCAFile), shellQuote(cfg.TemporalTLSCertFile), shellQuote(cfg.TemporalTLSKeyFile), shellQuote(cfg.TemporalTLSServerName))
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		return "", fmt.Errorf("write %s: %w", path, err)
 	}
 	return path, nil
+}
+
+// devTemporalTLS makes or reads the dev CA and certificates in dir for mode mtls or tls,
+// and returns nil for none.
+func devTemporalTLS(mode, dir string) (files *devtls.Files, mutual bool, err error) {
+	switch mode {
+	case "none":
+		return nil, false, nil
+	case "tls", "mtls":
+	default:
+		return nil, false, fmt.Errorf("APPRODO_DEV_TEMPORAL_TLS must be mtls, tls or none, not %q", mode)
+	}
+	f, err := devtls.Ensure(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	return &f, mode == "mtls", nil
+}
+
+// devTemporalAddress is the banner's Temporal line: the address, and how it is secured.
+func devTemporalAddress(cfg config.Config) string {
+	switch {
+	case cfg.TemporalTLSCertFile != "":
+		return cfg.TemporalAddress + ", mutual TLS (certificates in " + filepath.Dir(cfg.TemporalTLSCAFile) + ")"
+	case cfg.TemporalTLSCAFile != "":
+		return cfg.TemporalAddress + ", TLS (CA " + cfg.TemporalTLSCAFile + ")"
+	}
+	return cfg.TemporalAddress
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

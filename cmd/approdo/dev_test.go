@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"github.com/approdo/approdo/internal/devtemporal"
 )
@@ -156,9 +157,19 @@ func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
 
 	// The comuni are onboarded by PEC with the command the banner gives: every comune of
 	// the reference data gets its credentials, once, however often the command runs.
-	for key, value := range devEnv(t, dir) {
+	env := devEnv(t, dir)
+	for key, value := range env {
 		t.Setenv(key, value)
 	}
+	// The stack's Temporal serves mutual TLS only, with the dev CA of the dev folder:
+	// the commands below connect with the client certificate dev.env names, and a
+	// client in plain text is refused.
+	require.Equal(t, filepath.Join(dir, "tls", "client.pem"), env["TEMPORAL_TLS_CERT_FILE"])
+	key, err := os.Stat(env["TEMPORAL_TLS_KEY_FILE"])
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), key.Mode().Perm())
+	_, err = client.Dial(client.Options{HostPort: fmt.Sprintf("127.0.0.1:%d", temporalPort)})
+	require.Error(t, err, "a client in plain text is refused")
 	mailPage := fmt.Sprintf("http://127.0.0.1:%d/", mailPagePort)
 	require.NoError(t, run(context.Background(), []string{"onboard", "comuni"}))
 	// Each PEC sent to a comune is a row of the mailbox page; the receipts go to Approdo.
