@@ -17,6 +17,11 @@ dev: ## Run the whole stack: PostgreSQL, Temporal + Web UI, worker, API
 	@go build -o $(APPRODO_BIN) ./cmd/approdo
 	@$(APPRODO_BIN) dev
 
+.PHONY: prodlike
+prodlike: ## Run production-shaped: Temporal on PostgreSQL, two workers, two APIs, each a process
+	@go build -o $(APPRODO_BIN) ./cmd/approdo
+	@$(APPRODO_BIN) prodlike
+
 .PHONY: devserver
 devserver: ## Build the Temporal dev server binary into .dev/bin (first build ~8-10 min)
 	@go run ./cmd/devserver-build -o $(DEVSERVER_BIN)

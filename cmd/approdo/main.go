@@ -6,6 +6,7 @@
 //	approdo refdata import [-comuni F] [-ambiti F] [-pec F] [-schools F]... [-municipi F] FILE
 //	                  check a reference data file and its sources and make it the current one
 //	approdo dev       run the whole stack on this machine for development
+//	approdo prodlike  run it production-shaped: Temporal on PostgreSQL, two workers, two APIs
 //	approdo org create ORG NAME, approdo token create ORG -name NAME, approdo token revoke ID
 //	                  manage organisations and their API tokens
 //
@@ -36,6 +37,8 @@ commands:
   refdata check [the same flags] FILE
             the same checks, without a database; imports nothing
   dev       run the whole stack locally (PostgreSQL, Temporal + Web UI, worker, API)
+  prodlike  run it production-shaped: Temporal on PostgreSQL, two workers and two
+            APIs, each a process of its own (see README.md, "make prodlike")
   org create ORG NAME
             register an organisation, e.g. org create cti:21 "CTI Milano"
   token create ORG -name NAME [-role operator|admin] [-ttl 2160h]
@@ -120,6 +123,8 @@ func runCommand(ctx context.Context, args []string) error {
 		return runMigrate(ctx)
 	case "dev":
 		return runDev(ctx)
+	case "prodlike":
+		return runProdlike(ctx)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil
