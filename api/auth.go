@@ -46,6 +46,9 @@ func (s *Server) authFailure(err error) (reply, error) {
 	case errors.Is(err, app.ErrBadCredentials):
 		return problemReply(newProblem(http.StatusUnauthorized, problemUnauthenticated, "Credenziali non valide",
 			"Email o password non corrette.")), nil
+	case errors.Is(err, app.ErrSessionRejected):
+		// The session ended (logout elsewhere, disabled) while the request ran.
+		return problemReply(unauthenticatedProblem()), nil
 	}
 	return s.failure(err)
 }
