@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/approdo/approdo/api/app"
 	"github.com/approdo/approdo/api/web"
@@ -43,6 +44,9 @@ type Dependencies struct {
 	// the API, whose X-Forwarded-For is believed. None by default: the client address is
 	// the connection's, so a forged header cannot escape the login limits.
 	TrustedProxies []string
+	// PayloadCodec opens the workflows' sealed payloads for the Temporal Web UI's codec
+	// server (/codec, UST only); nil serves no codec.
+	PayloadCodec converter.PayloadCodec
 }
 
 // NewHandler returns the API's HTTP handler: /healthz, /readyz and /api/v1.
@@ -98,6 +102,10 @@ func NewHandler(deps Dependencies) *gin.Engine {
 		}
 		pages.NotFound(c)
 	})
+
+	if deps.PayloadCodec != nil {
+		mountCodec(router, srv, deps, auditTrail(deps.Store, deps.Log))
+	}
 
 	router.GET("/healthz", healthz)
 	router.GET("/readyz", srv.readyz)

@@ -95,6 +95,10 @@ func serveAPI(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pg
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
+	codec, err := payloadCodec(cfg)
+	if err != nil {
+		return err
+	}
 	handler := api.NewHandler(api.Dependencies{
 		Temporal:  tc,
 		Store:     store.New(pool),
@@ -109,6 +113,8 @@ func serveAPI(ctx context.Context, cfg config.Config, log *slog.Logger, pool *pg
 		TemporalUIURL:     cfg.TemporalUIURL,
 		TemporalNamespace: cfg.TemporalNamespace,
 		MonitoringMinCell: cfg.MonitoringMinCell,
+		// The codec server of the Temporal Web UI opens the sealed payloads for UST.
+		PayloadCodec: codec,
 	})
 	log.Info("api listening", "addr", listener.Addr().String())
 	return api.Serve(ctx, listener, handler, cfg.ShutdownTimeout, log)

@@ -61,6 +61,9 @@ type Options struct {
 	// Server.Connection tells clients how to connect either way.
 	TLS       *devtls.Files
 	MutualTLS bool
+	// CodecEndpoint is the Web UI's codec server (Approdo's API, …/codec), which the
+	// browser calls with its cookies; empty leaves payloads opaque in the UI.
+	CodecEndpoint string
 }
 
 // Server is a running approdo-devserver process.
@@ -134,6 +137,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 	} else if o.MutualTLS {
 		return nil, errors.New("devtemporal: Options.MutualTLS needs Options.TLS")
+	}
+	if o.CodecEndpoint != "" && !o.Headless {
+		args = append(args, "-codec-endpoint", o.CodecEndpoint)
 	}
 
 	// The server binds its internal services to ports chosen free a moment before; on a

@@ -169,6 +169,11 @@ type setupOptions struct {
 	temporalUI bool
 	// trustedProxies are believed for X-Forwarded-For (TRUSTED_PROXIES); none by default.
 	trustedProxies []string
+	// temporal replaces the package's Temporal server, e.g. with one whose Web UI calls
+	// this test's codec server; listener is where the API then listens, its address
+	// known before the server started.
+	temporal *devtemporal.Server
+	listener net.Listener
 	// logs, when set, gets every log line of the API, the worker, the activities and
 	// the SDK, debug included, for the test that looks for personal data in them.
 	logs io.Writer
@@ -192,7 +197,11 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 	if opts.logs != nil {
 		clientLogger = sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(opts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}
-	c, err := client.Dial(client.Options{HostPort: temporalServer.HostPort(), Namespace: namespace, Logger: clientLogger, DataConverter: dataConverter()})
+	temporalSrv := temporalServer
+	if opts.temporal != nil {
+		temporalSrv = opts.temporal
+	}
+	c, err := client.Dial(client.Options{HostPort: temporalSrv.HostPort(), Namespace: namespace, Logger: clientLogger, DataConverter: dataConverter()})
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 
@@ -219,7 +228,7 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 	}
 	var uiURL string
 	if opts.temporalUI {
-		uiURL = temporalServer.UIURL()
+		uiURL = temporalSrv.UIURL()
 	}
 	handler := api.NewHandler(api.Dependencies{
 		Temporal:        c,
@@ -230,8 +239,16 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 		Auth:            opts.auth,
 		TemporalUIURL:   uiURL,
 		TrustedProxies:  opts.trustedProxies,
+		// The codec server of the Temporal Web UI, with the workflows' key.
+		PayloadCodec:      payloadCodec,
+		TemporalNamespace: namespace,
 	})
-	b.api = httptest.NewServer(handler)
+	b.api = httptest.NewUnstartedServer(handler)
+	if opts.listener != nil {
+		b.api.Listener.Close()
+		b.api.Listener = opts.listener
+	}
+	b.api.Start()
 	t.Cleanup(b.api.Close)
 	return b
 }

@@ -31,6 +31,8 @@ type Options struct {
 	// UI also starts the Web UI, for tests of what supervisors see there; the server
 	// is headless otherwise.
 	UI bool
+	// CodecEndpoint is the Web UI's codec server (see devtemporal.Options).
+	CodecEndpoint string
 }
 
 // attempts is how often Start tries other free ports when a port it picked was taken
@@ -46,7 +48,7 @@ func Start(ctx context.Context, o Options) (*devtemporal.Server, error) {
 	}
 	for attempt := 1; ; attempt++ {
 		// Start picks free ports itself when given none.
-		srv, err := devtemporal.Start(ctx, devtemporal.Options{BinPath: bin, Headless: !o.UI})
+		srv, err := devtemporal.Start(ctx, devtemporal.Options{BinPath: bin, Headless: !o.UI, CodecEndpoint: o.CodecEndpoint})
 		if err == nil {
 			return srv, nil
 		}
