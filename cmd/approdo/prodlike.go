@@ -16,6 +16,7 @@ import (
 
 	"github.com/approdo/approdo/internal/devmail"
 	"github.com/approdo/approdo/internal/devtemporal"
+	"github.com/approdo/approdo/internal/devtls"
 	"github.com/approdo/approdo/internal/payloadcrypt"
 	"github.com/approdo/approdo/internal/pgcluster"
 	"github.com/approdo/approdo/internal/progress"
@@ -219,10 +220,15 @@ func startProdlike(ctx context.Context, o prodlikeOptions) (p *prodlike, err err
 	}
 	p.OwnerURL = p.cluster.URL(prodlikeDatabase)
 
-	// 2. Temporal, its persistence and visibility on that PostgreSQL.
-	say("Starting Temporal on PostgreSQL (databases %s and %s)…", prodlikeTemporalDB, prodlikeTemporalVisibility)
+	// 2. Temporal, its persistence and visibility on that PostgreSQL, its frontend
+	// serving mutual TLS only: every client presents a certificate of the private CA.
+	tlsFiles, err := devtls.Ensure(filepath.Join(o.Dir, "tls"))
+	if err != nil {
+		return p, fmt.Errorf("make the TLS certificates: %w", err)
+	}
+	say("Starting Temporal on PostgreSQL (databases %s and %s), mutual TLS…", prodlikeTemporalDB, prodlikeTemporalVisibility)
 	p.temporal, err = devtemporal.Start(ctx, devtemporal.Options{
-		BinPath: o.DevServerBin, Port: o.TemporalPort, UIPort: o.TemporalUIPort, Headless: o.HeadlessTemporal,
+		BinPath: o.DevServerBin, TLS: &tlsFiles, MutualTLS: true, Port: o.TemporalPort, UIPort: o.TemporalUIPort, Headless: o.HeadlessTemporal,
 		Namespace: prodlikeNamespace, LogFile: filepath.Join(logDir, "temporal.log"),
 		Postgres: &devtemporal.Postgres{
 			Host: "127.0.0.1", Port: o.PostgresPort, User: "postgres",
@@ -253,8 +259,11 @@ func startProdlike(ctx context.Context, o prodlikeOptions) (p *prodlike, err err
 
 	// 4. The configuration of every approdo process, in its environment only.
 	p.env = append(os.Environ(), o.ApprodoEnv...)
+	conn := p.temporal.Connection()
 	p.env = append(p.env,
 		"TEMPORAL_ADDRESS="+p.temporal.HostPort(),
+		"TEMPORAL_TLS=true", "TEMPORAL_TLS_CA_FILE="+conn.CAFile, "TEMPORAL_TLS_SERVER_NAME="+conn.ServerName,
+		"TEMPORAL_TLS_CERT_FILE="+conn.CertFile, "TEMPORAL_TLS_KEY_FILE="+conn.KeyFile, "TEMPORAL_API_KEY=",
 		"TEMPORAL_NAMESPACE="+prodlikeNamespace,
 		"TEMPORAL_TASK_QUEUE="+prodlikeTaskQueue,
 		"TEMPORAL_PAYLOAD_KEY="+payloadcrypt.NewKey(),
@@ -435,7 +444,8 @@ func (p *prodlike) printBanner(w io.Writer) {
 	if ui == "" {
 		ui = "no Web UI"
 	}
-	fmt.Fprintf(w, "  Temporal     %s  (pid %d) on PostgreSQL, namespace %s; %s\n", p.temporal.HostPort(), p.temporal.PID(), prodlikeNamespace, ui)
+	fmt.Fprintf(w, "  Temporal     %s  (pid %d) on PostgreSQL, mutual TLS (CA and client certificate in %s), namespace %s; %s\n",
+		p.temporal.HostPort(), p.temporal.PID(), filepath.Join(p.opts.Dir, "tls"), prodlikeNamespace, ui)
 	for _, c := range p.Workers {
 		fmt.Fprintf(w, "  %-12s pid %d, task queue %s\n", c.name, c.PID(), prodlikeTaskQueue)
 	}

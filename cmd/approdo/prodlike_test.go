@@ -113,7 +113,26 @@ func TestProdlikeJourneySurvivesAWorkerKill(t *testing.T) {
 	require.Len(t, p.APIs, 2)
 
 	// approdo migrate set the namespace's retention from TEMPORAL_RETENTION.
-	tc, err := client.DialContext(ctx, client.Options{HostPort: p.temporal.HostPort(), Namespace: prodlikeNamespace, Logger: quietSDKLogger()})
+	// Only over mutual TLS: plain text is refused, and so is TLS without a client
+	// certificate.
+	opts := client.Options{HostPort: p.temporal.HostPort(), Namespace: prodlikeNamespace, Logger: quietSDKLogger()}
+	refused := func(what string) {
+		dialCtx, dialCancel := context.WithTimeout(ctx, 10*time.Second)
+		defer dialCancel()
+		c, err := client.DialContext(dialCtx, opts)
+		if err == nil {
+			c.Close()
+		}
+		require.Error(t, err, what)
+	}
+	refused("plain text is refused")
+	anonymous := p.temporal.Connection()
+	anonymous.CertFile, anonymous.KeyFile = "", ""
+	require.NoError(t, anonymous.Apply(&opts))
+	refused("TLS without a client certificate is refused")
+	opts.ConnectionOptions = client.ConnectionOptions{}
+	require.NoError(t, p.temporal.Connection().Apply(&opts))
+	tc, err := client.DialContext(ctx, opts)
 	require.NoError(t, err)
 	defer tc.Close()
 	ns, err := tc.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: prodlikeNamespace})
