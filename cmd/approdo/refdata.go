@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,26 +11,37 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/approdo/approdo/internal/refdata"
 	"github.com/approdo/approdo/internal/store"
 )
 
-const refdataImportUsage = "usage: approdo refdata import|check [-comuni ISTAT.csv] [-ambiti TABLE.csv] [-pec ENTI.csv] [-schools REGISTRY.csv]... [-municipi TABLE.csv] FILE.yaml"
+const refdataImportUsage = "usage: approdo refdata import|check [-comuni ISTAT.csv] [-ambiti TABLE.csv] [-pec ENTI.csv] [-schools REGISTRY.csv]... [-municipi TABLE.csv] [-o OUT.yaml] FILE.yaml"
 
 // runRefdataImport is `approdo refdata import [sources] FILE`, or with checkOnly
 // `approdo refdata check [sources] FILE`.
 func runRefdataImport(ctx context.Context, checkOnly bool, args []string) error {
-	src, path, err := parseRefdataImport(args)
+	src, path, output, err := parseRefdataImport(args)
 	if err != nil {
 		return err
 	}
 	if checkOnly {
-		_, err := loadReferenceData(os.Stdout, path, src)
-		if err == nil {
-			fmt.Println("No problems found; nothing was imported.")
+		d, err := loadReferenceData(os.Stdout, path, src)
+		if err != nil {
+			return err
 		}
-		return err
+		if output != "" {
+			if err := writeReferenceData(output, d, path, src); err != nil {
+				return err
+			}
+			fmt.Printf("Wrote %s.\n", output)
+		}
+		fmt.Println("No problems found; nothing was imported.")
+		return nil
+	}
+	if output != "" {
+		return fmt.Errorf("-o goes with refdata check: write the file, review it, then import it: %w", errUsage)
 	}
 	_, _, pool, err := setupWithDatabase(ctx, "refdata", store.Open)
 	if err != nil {
@@ -45,8 +57,7 @@ type files []string
 func (f *files) String() string     { return strings.Join(*f, ",") }
 func (f *files) Set(v string) error { *f = append(*f, v); return nil }
 
-func parseRefdataImport(args []string) (refdata.Sources, string, error) {
-	var src refdata.Sources
+func parseRefdataImport(args []string) (src refdata.Sources, path, output string, err error) {
 	var schools files
 	flags := flag.NewFlagSet("refdata import", flag.ContinueOnError)
 	flags.StringVar(&src.ISTAT, "comuni", "", "ISTAT's list of comuni (CSV): replaces the comuni, gives their cadastral codes")
@@ -54,18 +65,43 @@ func parseRefdataImport(args []string) (refdata.Sources, string, error) {
 	flags.StringVar(&src.IndicePA, "pec", "", "IndicePA's open data of enti (CSV): the comuni's PEC")
 	flags.Var(&schools, "schools", "the Ministry's school registry (CSV; state schools, paritarie: give it once per file)")
 	flags.StringVar(&src.Municipi, "municipi", "", "Milano's CAP / school → municipio table (CSV), for the registry's schools")
+	flags.StringVar(&output, "o", "", "with check: write the file with the sources applied to OUT.yaml")
 	flags.Usage = func() {
 		fmt.Fprintln(flags.Output(), refdataImportUsage)
 		flags.PrintDefaults()
 	}
 	if err := flags.Parse(args); err != nil {
-		return src, "", err
+		return src, "", "", err
 	}
 	if flags.NArg() != 1 {
-		return src, "", fmt.Errorf("%s: %w", refdataImportUsage, errUsage)
+		return src, "", "", fmt.Errorf("%s: %w", refdataImportUsage, errUsage)
 	}
 	src.Schools = schools
-	return src, flags.Arg(0), nil
+	return src, flags.Arg(0), output, nil
+}
+
+// writeReferenceData writes d to output, saying which files it was made from.
+func writeReferenceData(output string, d *refdata.Dataset, path string, src refdata.Sources) error {
+	header := fmt.Sprintf("Written by `approdo refdata check -o` on %s from %s", time.Now().Format(time.DateOnly), filepath.Base(path))
+	if files := src.Files(); len(files) > 0 {
+		var names []string
+		for _, f := range files {
+			names = append(names, filepath.Base(f))
+		}
+		header += " and " + strings.Join(names, ", ")
+	}
+	header += ".\nEach fact is as verified as its source: see deploy/refdata/sources/README.md.\n"
+	if d.Sample {
+		header += "SAMPLE DATA: parts of it are invented (see the file it was made from).\n"
+	}
+	var buf bytes.Buffer
+	if err := d.WriteYAML(&buf, header); err != nil {
+		return err
+	}
+	if err := os.WriteFile(output, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", output, err)
+	}
+	return nil
 }
 
 // importReferenceData imports a reference data file alone, as the dev stack does.

@@ -71,7 +71,7 @@ func TestRefdataImportWithPublicSources(t *testing.T) {
 		"-municipi", filepath.Join(sources, "milano-cap-municipio.csv"),
 		filepath.Join(root, "deploy", "refdata", "sample.yaml"),
 	}
-	src, path, err := parseRefdataImport(args)
+	src, path, _, err := parseRefdataImport(args)
 	require.NoError(t, err)
 	require.Len(t, src.Schools, 2)
 
@@ -118,7 +118,7 @@ func TestRefdataImportWithPublicSources(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ref.Schools, 26, "the data in place stays")
 
-	_, _, err = parseRefdataImport([]string{"-comuni", "x.csv"})
+	_, _, _, err = parseRefdataImport([]string{"-comuni", "x.csv"})
 	require.ErrorIs(t, err, errUsage)
 }
 
@@ -132,4 +132,25 @@ func TestRefdataCheckNeedsNoDatabase(t *testing.T) {
 	require.NoError(t, os.WriteFile(table, []byte("istat;ambito\n015002;29\n"), 0o644))
 	err := run(context.Background(), []string{"refdata", "check", "-ambiti", table, sample})
 	require.ErrorContains(t, err, "ambiti.csv line 2: comuni[0].ambito: ambito 29 is not among the ambiti")
+
+	// -o writes the file with its sources applied: one file, which imports alone.
+	fixtures := filepath.Join(root, "internal", "refdata", "testdata")
+	merged := filepath.Join(t.TempDir(), "merged.yaml")
+	require.NoError(t, run(context.Background(), []string{"refdata", "check",
+		"-comuni", filepath.Join(root, "deploy", "refdata", "sources", "istat-comuni-015.csv"),
+		"-pec", filepath.Join(fixtures, "indicepa-enti-extract.csv"),
+		"-schools", filepath.Join(fixtures, "scuole-statali-extract.csv"),
+		"-municipi", filepath.Join(root, "deploy", "refdata", "sources", "milano-cap-municipio.csv"),
+		"-o", merged, sample}))
+	d, err := refdata.ParseFile(merged)
+	require.NoError(t, err)
+	require.Len(t, d.Comuni, 133)
+	require.Len(t, d.Schools, 12+10)
+	i := slices.IndexFunc(d.Comuni, func(c refdata.Comune) bool { return c.ISTAT == "015002" })
+	require.Equal(t, refdata.Comune{ISTAT: "015002", Name: "Abbiategrasso", Ambito: "24", PEC: "comune.abbiategrasso@legalpec.it", Cadastral: "A010"}, d.Comuni[i])
+	data, err := os.ReadFile(merged)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(data), "# Written by `approdo refdata check -o` on "), string(data[:200]))
+	require.Contains(t, string(data), "from sample.yaml and istat-comuni-015.csv, indicepa-enti-extract.csv, milano-cap-municipio.csv, scuole-statali-extract.csv.")
+	require.ErrorContains(t, runRefdataImport(context.Background(), false, []string{"-o", merged, sample}), "-o goes with refdata check")
 }

@@ -233,3 +233,20 @@ func (d *Dataset) locate(path string) (string, int) {
 	}
 	return "", 1
 }
+
+// WriteYAML writes the dataset as a reference data file, after header (each line becomes
+// a comment): what an import with sources produced, kept as one file that says where it
+// comes from.
+func (d *Dataset) WriteYAML(w io.Writer, header string) error {
+	for _, line := range strings.Split(strings.TrimRight(header, "\n"), "\n") {
+		if _, err := fmt.Fprintln(w, strings.TrimRight("# "+line, " ")); err != nil {
+			return err
+		}
+	}
+	enc := yaml.NewEncoder(w)
+	enc.SetIndent(2)
+	if err := enc.Encode(d); err != nil {
+		return fmt.Errorf("write reference data: %w", err)
+	}
+	return enc.Close()
+}
