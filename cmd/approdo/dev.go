@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/approdo/approdo/api"
 	"github.com/approdo/approdo/internal/config"
 	"github.com/approdo/approdo/internal/devmail"
 	"github.com/approdo/approdo/internal/devtemporal"
@@ -158,6 +159,9 @@ func runDev(ctx context.Context) error {
 		Retention: dev.TemporalRetention,
 		LogFile:   filepath.Join(logDir, "temporal.log"),
 		Namespace: cfg.TemporalNamespace,
+		// The UI reads sealed payloads through the API's codec server, for UST people
+		// logged in to the portal (its session cookie is sent along).
+		CodecEndpoint: "http://" + cfg.HTTPAddr + api.CodecPath,
 	})
 	if err != nil {
 		return fmt.Errorf("start Temporal: %w", err)
