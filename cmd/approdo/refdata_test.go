@@ -79,7 +79,7 @@ func TestRefdataImportWithPublicSources(t *testing.T) {
 	require.NoError(t, importReferenceDataWith(ctx, &out, s, path, src))
 	require.Contains(t, out.String(), "with 6 source file(s)")
 	require.Contains(t, out.String(), "istat-comuni-015.csv: 133 comuni of province 015")
-	require.Contains(t, out.String(), "indicepa-enti-extract.csv: the PEC of 2 of 133 comuni")
+	require.Contains(t, out.String(), "indicepa-enti-extract.csv: the PEC of 7 of 133 comuni")
 	require.Contains(t, out.String(), "133 comuni, 26 schools")
 
 	// What was stored routes a request from any comune of the Città Metropolitana: Done

@@ -138,8 +138,11 @@ func TestIndicePAGivesTheComuniTheirPEC(t *testing.T) {
 	require.Equal(t, "sportello.cittadino@assago.legalmail.it", comune(t, d, "015011").PEC)
 	require.Equal(t, "protocollo@pec.comune.rho.example.org", comune(t, d, "015182").PEC,
 		"a service company in Rho is not the comune")
+	require.Equal(t, "protocollo@postacert.comune.milano.it", comune(t, d, "015146").PEC)
+	require.Equal(t, "comune.legnano@cert.legalmail.it", comune(t, d, "015118").PEC)
+	require.Equal(t, "protocollo@cert.comune.sandonatomilanese.mi.it", comune(t, d, "015192").PEC)
 	require.Empty(t, comune(t, d, "015005").PEC, "Albairate is not in the extract")
-	require.Contains(t, notes[0], "the PEC of 2 of 133 comuni")
+	require.Contains(t, notes[0], "the PEC of 7 of 133 comuni")
 
 	// Two rows for one comune are refused with both lines.
 	data, err := os.ReadFile(indicePA)
@@ -148,7 +151,7 @@ func TestIndicePAGivesTheComuniTheirPEC(t *testing.T) {
 	twice := filepath.Join(t.TempDir(), "enti.csv")
 	require.NoError(t, os.WriteFile(twice, []byte(string(data)+lines[3]+"\n"), 0o644))
 	_, _, err = refdata.Load(samplePath, refdata.Sources{IndicePA: twice}, nil)
-	require.ErrorContains(t, err, "enti.csv line 8: Codice_comune_ISTAT: comune 015002 is already on line 4")
+	require.ErrorContains(t, err, "enti.csv line 14: Codice_comune_ISTAT: comune 015002 is already on line 4")
 }
 
 func TestSchoolRegistryLoadsItsSchools(t *testing.T) {
