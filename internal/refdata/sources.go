@@ -82,7 +82,7 @@ func (d *Dataset) apply(src Sources, out io.Writer) (notes []string, errs Errors
 			return notes, errs, err
 		}
 		if len(rows) > 0 {
-			notes = append(notes, d.replaceComuni(rows, filepath.Base(src.ISTAT)))
+			notes = append(notes, d.replaceComuni(rows, filepath.Base(src.ISTAT), &errs))
 		}
 	}
 	if src.Ambiti != "" {
@@ -128,8 +128,13 @@ func withoutRepeats(checked, sourced Errors) Errors {
 	return out
 }
 
+// maxComuniGone is how many comuni one refresh of ISTAT's list may remove. A merger
+// removes two or three; more means a partial or wrong file, which would leave the
+// requests of the missing comuni refused.
+const maxComuniGone = 5
+
 // replaceComuni makes rows the comuni, keeping each one's ambito and PEC.
-func (d *Dataset) replaceComuni(rows []istatComune, file string) string {
+func (d *Dataset) replaceComuni(rows []istatComune, file string, errs *Errors) string {
 	before := map[string]Comune{}
 	for _, c := range d.Comuni {
 		before[c.ISTAT] = c
@@ -158,6 +163,11 @@ func (d *Dataset) replaceComuni(rows []istatComune, file string) string {
 		}
 		slices.Sort(gone)
 		note += fmt.Sprintf("; no longer in ISTAT's list, removed: %s", strings.Join(gone, ", "))
+		if len(gone) > maxComuniGone {
+			*errs = append(*errs, LineError{File: file, Line: 1, Field: "(file)", Reason: fmt.Sprintf(
+				"%d comuni of the reference data are not in this list (%s…): a merger removes a few; is this ISTAT's complete, current list?",
+				len(gone), strings.Join(gone[:maxComuniGone], ", "))})
+		}
 	}
 	return note
 }

@@ -112,6 +112,17 @@ func TestISTATListInEitherEncodingWithAMerger(t *testing.T) {
 	}
 }
 
+func TestISTATListMissingManyComuniIsRefused(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(istatPath)
+	require.NoError(t, err)
+	lines := strings.SplitAfter(string(raw), "\r\n")
+	partial := filepath.Join(t.TempDir(), "partial.csv")
+	require.NoError(t, os.WriteFile(partial, []byte(strings.Join(lines[:100], "")), 0o644)) // the header and 99 comuni
+	_, _, err = refdata.Load(samplePath, refdata.Sources{ISTAT: partial}, nil)
+	require.ErrorContains(t, err, "partial.csv line 1: (file): 34 comuni of the reference data are not in this list")
+}
+
 func TestAmbitiTable(t *testing.T) {
 	t.Parallel()
 	d, _, err := refdata.Load(samplePath, refdata.Sources{Ambiti: ambitiPath}, nil)
