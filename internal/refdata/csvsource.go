@@ -155,16 +155,17 @@ func (s *csvSource) each(fn func(row)) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		line, _ := s.r.FieldPos(0)
 		var parseErr *csv.ParseError
 		if errors.As(err, &parseErr) {
-			s.fail(parseErr.Line, "(line)", parseErr.Err.Error())
+			// The reader cannot tell where the next record starts: stop here.
+			s.fail(parseErr.StartLine, "(line)", parseErr.Err.Error())
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", s.name, err)
 		}
-		if len(rec) < len(s.header) && !(len(rec) == 1 && rec[0] == "") {
+		line, _ := s.r.FieldPos(0)
+		if len(rec) < len(s.header) {
 			s.fail(line, "(line)", fmt.Sprintf("has %d fields, the header has %d", len(rec), len(s.header)))
 			continue
 		}

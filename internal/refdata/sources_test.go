@@ -123,6 +123,16 @@ func TestISTATListMissingManyComuniIsRefused(t *testing.T) {
 	require.ErrorContains(t, err, "partial.csv line 1: (file): 34 comuni of the reference data are not in this list")
 }
 
+// A quote left open swallows the rest of the file into one field (quotes are read
+// leniently, for the stray ones in schools' names): the problem still shows at its line.
+func TestAnUnclosedQuoteIsReportedAtItsLine(t *testing.T) {
+	t.Parallel()
+	table := filepath.Join(t.TempDir(), "ambiti.csv")
+	require.NoError(t, os.WriteFile(table, []byte("istat;ambito\n015002;24\n015005;\"24\n015007;23\n"), 0o644))
+	_, _, err := refdata.Load(samplePath, refdata.Sources{Ambiti: table}, nil)
+	require.ErrorContains(t, err, "ambiti.csv line 3: comuni[1].ambito: ambito 24\n015007;23 is not among the ambiti")
+}
+
 func TestAmbitiTable(t *testing.T) {
 	t.Parallel()
 	d, _, err := refdata.Load(samplePath, refdata.Sources{Ambiti: ambitiPath}, nil)
