@@ -243,6 +243,7 @@ func (s *Server) GetAuditLog(ctx context.Context, req GetAuditLogRequestObject) 
 		items[i] = AuditEntry{
 			At: e.At, Actor: e.Actor, Organisation: e.Organisation, Action: e.Action,
 			CaseId: pointer(e.CaseID), RequestId: e.RequestID, Outcome: e.Outcome,
+			ClientAddress: pointer(e.ClientAddress), Subject: pointer(e.Subject),
 		}
 	}
 	return ok(AuditLog{Items: items}), nil

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/approdo/approdo/api"
 	"github.com/approdo/approdo/api/app"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/store"
@@ -97,6 +98,20 @@ func TestAuditNamesTheAccountEachAttemptWasFor(t *testing.T) {
 		"POST /api/v1/auth/password/set 400 " + account,
 		"GET /api/v1/enrolments 401 token:" + tok.ID + "@polo_start:polo-1",
 	}, entries)
+
+	// UST reads the same subjects through the API.
+	listed := b.do(t, "GET", "/api/v1/audit?limit=1000", "", "")
+	require.Equal(t, http.StatusOK, listed.status, string(listed.body))
+	var log api.AuditLog
+	require.NoError(t, json.Unmarshal(listed.body, &log))
+	seen := map[string]bool{}
+	for _, e := range log.Items {
+		if e.Subject != nil && e.ClientAddress != nil {
+			seen[e.Action+" "+e.Outcome+" "+*e.Subject+" "+*e.ClientAddress] = true
+		}
+	}
+	require.True(t, seen["POST /api/v1/auth/login 401 "+account+" 127.0.0.1"], "%v", seen)
+	require.True(t, seen["POST /api/v1/auth/password/reset 202 "+unknown+" 127.0.0.1"], "%v", seen)
 
 	var leaks int
 	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT count(*) FROM audit_log a
