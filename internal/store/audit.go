@@ -33,8 +33,9 @@ type AuditEntry struct {
 	// ClientAddress is the address the request came from ("cli" for a command).
 	ClientAddress string
 	// Subject is what the request was about when it was no case, as "kind:id"
-	// ("intervention:…", "journey:…", "token:…", "login:<hash of the address>"); empty
-	// otherwise.
+	// ("intervention:…", "journey:…", "token:…"), or whom a request nobody had
+	// authenticated tried to be ("user:<id>@<organisation>", "unknown-user:<fingerprint>",
+	// see app.Attempt); empty otherwise.
 	Subject string
 }
 
