@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -121,4 +123,38 @@ func TestTLSWithoutClientCertificates(t *testing.T) {
 	_, err = dialWith(t, srv.HostPort(), temporalconn.Settings{})
 	require.Error(t, err, "plain text is refused")
 	stop(t, srv)
+}
+
+// The binary checks its -tls-* flags before anything starts, and says which is wrong.
+func TestTLSFlagsAreChecked(t *testing.T) {
+	certs, err := devtls.Ensure(t.TempDir())
+	require.NoError(t, err)
+	missing := filepath.Join(t.TempDir(), "missing.pem")
+	server := []string{"-tls-cert", certs.ServerCert, "-tls-key", certs.ServerKey, "-tls-ca", certs.CA}
+	for name, c := range map[string]struct {
+		args []string
+		want string
+	}{
+		"a key without a certificate": {[]string{"-tls-key", certs.ServerKey}, "the -tls-* flags need -tls-cert and -tls-key"},
+		"a certificate without a key": {[]string{"-tls-cert", certs.ServerCert, "-tls-ca", certs.CA}, "-tls-cert needs -tls-key"},
+		"no CA":                       {[]string{"-tls-cert", certs.ServerCert, "-tls-key", certs.ServerKey}, "-tls-cert needs -tls-ca"},
+		"a missing CA file":           {[]string{"-tls-cert", certs.ServerCert, "-tls-key", certs.ServerKey, "-tls-ca", missing}, "-tls-ca: open " + missing},
+		"a key that is not the certificate's": {
+			[]string{"-tls-cert", certs.ServerCert, "-tls-key", certs.ClientKey, "-tls-ca", certs.CA}, "-tls-cert/-tls-key: tls: private key does not match public key",
+		},
+		"client authentication without a client certificate for the server's own clients": {
+			append(server, "-tls-client-auth"), "-tls-client-auth needs -tls-client-cert and -tls-client-key",
+		},
+		"a client certificate without its key": {
+			append(server, "-tls-client-cert", certs.ClientCert), "-tls-client-cert and -tls-client-key go together",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, err := exec.Command(binary(t), append([]string{"-headless", "-port", "1"}, c.args...)...).CombinedOutput()
+			var exit *exec.ExitError
+			require.ErrorAs(t, err, &exit, string(out))
+			require.Equal(t, 2, exit.ExitCode(), "bad flags exit 2: %s", out)
+			require.Contains(t, string(out), c.want)
+		})
+	}
 }
