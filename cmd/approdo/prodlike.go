@@ -85,16 +85,38 @@ func runProdlike(ctx context.Context) error {
 		return err
 	}
 	topo.printBanner(os.Stdout)
-	// Until Ctrl-C, or until a process dies: a topology missing a part proves nothing.
-	select {
-	case <-ctx.Done():
-	case c := <-topo.died:
-		fmt.Printf("%s (pid %d) stopped on its own: %v; stopping everything.\n", c.name, c.PID(), c.err)
+	// Until Ctrl-C. A worker or an API that dies (kill -9 it to see) leaves the others
+	// to carry on, as in production; with no worker or no API left, everything stops.
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case c := <-topo.died:
+			fmt.Printf("%s (pid %d) ended: %v.\n", c.name, c.PID(), c.err)
+			if !anyRunning(topo.Workers) || !anyRunning(topo.APIs) {
+				fmt.Println("No worker or no API is left.")
+				break wait
+			}
+			fmt.Println("The others carry on: Temporal gives its unfinished work to the remaining workers.")
+		}
 	}
 	fmt.Println("Stopping: APIs, workers, Temporal, then PostgreSQL…")
 	stopCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	return topo.Stop(stopCtx)
+}
+
+// anyRunning tells whether one of cs has not ended.
+func anyRunning(cs []*child) bool {
+	for _, c := range cs {
+		select {
+		case <-c.exited:
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // prodlikeOptions describe a production-shaped topology.
@@ -403,11 +425,18 @@ func waitReady(ctx context.Context, c *child, url string) error {
 func (p *prodlike) Stop(ctx context.Context) error {
 	var errs []error
 	for _, group := range [][]*child{p.APIs, p.Workers} {
+		var running []*child
 		for _, c := range group {
+			// One that ended before (killed, crashed) was reported then.
+			if anyRunning([]*child{c}) {
+				running = append(running, c)
+			}
+		}
+		for _, c := range running {
 			c.stopping.Store(true)
 			_ = c.Signal(os.Interrupt)
 		}
-		for _, c := range group {
+		for _, c := range running {
 			if err := c.Wait(ctx); err != nil && !c.killed.Load() {
 				errs = append(errs, fmt.Errorf("%s: %w", c.name, err))
 			}
@@ -455,6 +484,7 @@ func (p *prodlike) printBanner(w io.Writer) {
 	fmt.Fprintf(w, "  Mailbox      SMTP %s, PEC receipts on IMAP %s, page http://%s\n", p.mailAddr, p.imapAddr, p.mailPage.Addr)
 	fmt.Fprintf(w, "  Logs         %s\n", filepath.Join(p.opts.Dir, "logs"))
 	fmt.Fprintf(w, "  Tokens       source %s\n", p.TokensFile)
-	fmt.Fprintf(w, "\nKill a worker (kill -9 <pid>) while a case moves: the other one carries on.\n")
+	fmt.Fprintf(w, "\nFile a case through one API, follow it through the other (README.md, \"make prodlike\").\n")
+	fmt.Fprintf(w, "Kill a worker (kill -9 <pid>) while a case moves: the other one carries on.\n")
 	fmt.Fprintf(w, "Press Ctrl-C to stop everything; the data is thrown away.\n\n")
 }
