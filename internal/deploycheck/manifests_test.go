@@ -44,13 +44,13 @@ type manifests struct {
 // kinds are the objects deploy/k8s may hold, by apiVersion and kind: anything else (a
 // typo in either, or a kind nobody checks) fails.
 var kinds = map[string]func() metav1.Object{
-	"apps/v1/Deployment":                    func() metav1.Object { return &appsv1.Deployment{} },
-	"v1/Service":                            func() metav1.Object { return &corev1.Service{} },
-	"policy/v1/PodDisruptionBudget":         func() metav1.Object { return &policyv1.PodDisruptionBudget{} },
+	"apps/v1/Deployment":                     func() metav1.Object { return &appsv1.Deployment{} },
+	"v1/Service":                             func() metav1.Object { return &corev1.Service{} },
+	"policy/v1/PodDisruptionBudget":          func() metav1.Object { return &policyv1.PodDisruptionBudget{} },
 	"autoscaling/v2/HorizontalPodAutoscaler": func() metav1.Object { return &autoscalingv2.HorizontalPodAutoscaler{} },
-	"v1/ConfigMap":                          func() metav1.Object { return &corev1.ConfigMap{} },
-	"v1/Secret":                             func() metav1.Object { return &corev1.Secret{} },
-	"batch/v1/Job":                          func() metav1.Object { return &batchv1.Job{} },
+	"v1/ConfigMap":                           func() metav1.Object { return &corev1.ConfigMap{} },
+	"v1/Secret":                              func() metav1.Object { return &corev1.Secret{} },
+	"batch/v1/Job":                           func() metav1.Object { return &batchv1.Job{} },
 }
 
 // decodeStrict decodes one YAML document into obj as the API server would with
