@@ -61,6 +61,14 @@ $(SPECTRAL): tools/spectral/package.json tools/spectral/package-lock.json
 vulncheck: ## Check the code's reachable dependencies against the Go vulnerability database
 	@scripts/vulncheck
 
+# ko builds the image from the Go module with no Docker daemon (see .ko.yaml and the
+# README's "The image"); it is not installed here and nothing else needs it. Set
+# KO_DOCKER_REPO to push to a registry, or KO_FLAGS=--local to load into a local daemon.
+.PHONY: image
+image: ## Build the container image with ko (no Docker daemon; needs ko and KO_DOCKER_REPO)
+	@command -v ko >/dev/null || { echo "ko is not installed (https://ko.build); or build deploy/image/Dockerfile with buildah, podman or kaniko"; exit 1; }
+	ko build --bare $(KO_FLAGS) ./cmd/approdo
+
 .PHONY: generate
 generate: ## Regenerate code from api/openapi.yaml
 	go generate ./...
