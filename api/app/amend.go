@@ -55,6 +55,11 @@ func (s *Service) AmendInput(ctx context.Context, id string, a Amendment) func(a
 		}
 		r := a.Request
 		r.RequestID, r.Comune = stored.RequestID, stored.Comune
+		// A comune that got the case by a transfer is not shown the special-needs note
+		// (redactCase), so what it sends cannot be a correction of it: the note stays.
+		if actor.Kind == casework.OrgComune && actor.Code != stored.FiledBy && r.SpecialNeeds.Present {
+			r.SpecialNeeds.Note = stored.SpecialNeedsNote
+		}
 		r = r.Normalize()
 		if err := validateRequest(r, s.now(), ""); err != nil {
 			var invalid *InvalidError

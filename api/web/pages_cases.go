@@ -91,6 +91,16 @@ func (w *Web) timeline(events []casework.Event) []timelineRow {
 			if e.Reason != "" {
 				row.Reason = "dal comune " + e.Reason
 			}
+		case casework.EventAmended:
+			code, fields := casework.SplitAmendmentReason(e.Reason)
+			labels := make([]string, len(fields))
+			for i, f := range fields {
+				labels[i] = w.requestLabel(f)
+			}
+			row.Reason = w.label("web.cases.amendment", code)
+			if len(labels) > 0 {
+				row.Reason += " (corretti: " + strings.Join(labels, ", ") + ")"
+			}
 		case casework.EventReassigned:
 			if h := hubName(e.Reason); h != "" {
 				row.Reason = "da " + h
@@ -181,6 +191,9 @@ func (w *Web) renderCase(c *gin.Context, id string, status int, failed *formStat
 	out := view{Data: page}
 	if failed != nil {
 		out.Alert, out.Errors, out.Values = failed.Alert, failed.Errors, failed.Values
+	} else if f, ok := page.Comune.(comuneForms); ok && f.Amend {
+		// The correction form starts from the request as it reads now.
+		out.Values = f.AmendValues
 	}
 	w.render(c, status, "case", out)
 }

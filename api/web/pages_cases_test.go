@@ -52,7 +52,11 @@ func sampleCaseData(page string) any {
 	}
 	return casePage{
 		View: app.CaseView{Case: c, Timeline: events, FullForm: true}, Now: due.Add(time.Hour), Key: newKey(),
-		Comune:   comuneForms{Withdraw: true, Transfer: true, Reasons: []option{{Value: "other", Label: "Altro"}}, Municipi: []option{{Value: "2", Label: "Municipio 2"}}},
+		Comune: comuneForms{Withdraw: true, Transfer: true, Amend: true,
+			Reasons: []option{{Value: "other", Label: "Altro"}}, Municipi: []option{{Value: "2", Label: "Municipio 2"}},
+			AmendReasons: []option{{Value: "typo", Label: "Errore di digitazione"}},
+			Request:      newCaseForm{Levels: []option{{Value: "primaria", Label: "Primaria"}}, Sexes: []option{{Value: "F", Label: "F"}}, Municipi: []option{{Value: "2", Label: "Municipio 2"}}},
+		},
 		Failed:   &formState{Form: formWithdraw},
 		Timeline: []timelineRow{{At: due, Kind: "Richiesta presentata", Actor: "Comune 015146"}, {At: due, Kind: "Proposta rifiutata", School: "MIIC90001A", Reason: "Nessun posto", Note: "Classi piene"}},
 	}
@@ -154,6 +158,7 @@ func TestTheCasePageShowsTheCaseAndTheComuneForms(t *testing.T) {
 	for _, want := range []string{
 		`id="form-ritiro"`, `id="form-trasferimento"`, `name="ritiro.reason"`, `name="trasferimento.comune"`,
 		`value="` + page.Key + `-ritiro"`, `value="` + page.Key + `-trasferimento"`,
+		`id="form-correzione"`, `name="correzione.minor.codiceFiscale"`, `name="correzione.reason"`, `value="` + page.Key + `-correzione"`,
 		"deve essere uno tra: moved_abroad", "scritta prima", `href="#f-ritiro-reason"`,
 		"Olena", "Kovalenko", "12/04/2017", "Iscritto presso MIIC90002A, classe 3ª sezione B dal 09/03/2026",
 		"Polo START 1", "Scaduta", "Segnalato all&#39;UST", "02/03/2026 18:00", "Proposta rifiutata dalla scuola", "Nessun posto disponibile",
