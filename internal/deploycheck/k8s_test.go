@@ -456,6 +456,8 @@ func TestConfigurationAndSecretsAreWhatTheProcessesRead(t *testing.T) {
 	require.Equal(t, "secret:approdo-database/app-url", apiEnv["DATABASE_URL"], "the api logs in as the row-level-security role")
 	jobEnv := m.environment(t, "migrate", m.jobs[0].Spec.Template.Spec.Containers[0])
 	require.Equal(t, "secret:approdo-database/owner-url", jobEnv["DATABASE_URL"], "migrate logs in as the owner")
+	// migrate seals the retention Schedule's input, as the api and the workers seal theirs.
+	require.Equal(t, "secret:approdo-secrets/TEMPORAL_PAYLOAD_KEY", jobEnv["TEMPORAL_PAYLOAD_KEY"], "migrate has the payload key")
 	for _, d := range m.deployments {
 		env := m.environment(t, m.from[d], d.Spec.Template.Spec.Containers[0])
 		_, pec := env["PEC_IMAP_HOST"]
