@@ -2,6 +2,7 @@ package deploycheck
 
 import (
 	"bytes"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	"golang.org/x/net/publicsuffix"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/approdo/approdo/internal/searchattr"
@@ -198,6 +200,10 @@ func TestTemporalHelmValuesRunOnPostgreSQLWithTLS(t *testing.T) {
 	require.Equal(t, "true", env["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"].Value, "the browser sends the portal session to the codec")
 	require.True(t, strings.HasPrefix(env["TEMPORAL_AUTH_CALLBACK_URL"].Value, cfg.Data["TEMPORAL_UI_URL"]+"/"),
 		"the UI's OIDC callback is on the UI that TEMPORAL_UI_URL names (the codec's allowed origin)")
+	// The portal's session cookie is SameSite=Strict: the browser sends it with the UI's
+	// requests to the codec only when the UI and the portal are the same site.
+	require.Equal(t, site(t, cfg.Data["PUBLIC_URL"]), site(t, cfg.Data["TEMPORAL_UI_URL"]),
+		"the Web UI and the portal are the same site, or the session cookie never reaches the codec")
 }
 
 // SQL visibility keeps custom search attributes in a fixed number of columns per type
@@ -224,4 +230,14 @@ func TestSearchAttributesFitPostgreSQLVisibility(t *testing.T) {
 		require.True(t, ok, "%v has columns in SQL visibility", typ)
 		require.LessOrEqual(t, len(names), limit, "%v search attributes %v fit the %d columns", typ, names, limit)
 	}
+}
+
+// site is a URL's scheme and registrable domain: what SameSite compares.
+func site(t *testing.T, raw string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	require.NoError(t, err)
+	domain, err := publicsuffix.EffectiveTLDPlusOne(u.Hostname())
+	require.NoError(t, err, raw)
+	return u.Scheme + "://" + domain
 }
