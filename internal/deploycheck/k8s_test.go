@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/client"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -484,4 +485,60 @@ func requireMountedFromSecret(t *testing.T, where, name, file string, c corev1.C
 		return
 	}
 	t.Fatalf("%s: %s=%s, but nothing is mounted at %s", where, name, file, path.Dir(file))
+}
+
+// Ingress is denied to every Approdo pod but on the ports its process serves: each
+// policy selects real pods, and each port it opens is one their container declares.
+func TestNetworkPoliciesOpenOnlyTheServedPorts(t *testing.T) {
+	t.Parallel()
+	m := loadManifests(t)
+	require.NotEmpty(t, m.policies)
+	type pod struct {
+		where  string
+		labels labels.Set
+		c      corev1.Container
+	}
+	var pods []pod
+	for _, d := range m.deployments {
+		pods = append(pods, pod{m.from[d], d.Spec.Template.Labels, d.Spec.Template.Spec.Containers[0]})
+	}
+	for _, j := range m.jobs {
+		pods = append(pods, pod{m.from[j], j.Spec.Template.Labels, j.Spec.Template.Spec.Containers[0]})
+	}
+	denied := map[string]bool{}
+	opened := map[string][]int{}
+	for _, p := range m.policies {
+		where := m.from[p]
+		sel, err := metav1.LabelSelectorAsSelector(&p.Spec.PodSelector)
+		require.NoError(t, err, where)
+		require.False(t, sel.Empty(), "%s: selects Approdo's pods, not the namespace's", where)
+		var selected []pod
+		for _, pd := range pods {
+			if sel.Matches(pd.labels) {
+				selected = append(selected, pd)
+			}
+		}
+		require.NotEmpty(t, selected, "%s: selects real pods", where)
+		require.Contains(t, p.Spec.PolicyTypes, networkingv1.PolicyTypeIngress, where)
+		for _, pd := range selected {
+			if len(p.Spec.Ingress) == 0 {
+				denied[pd.where] = true
+			}
+			for _, rule := range p.Spec.Ingress {
+				require.NotEmpty(t, rule.Ports, "%s: a rule opens named ports, not every port", where)
+				for _, port := range rule.Ports {
+					require.NotNil(t, port.Port, where)
+					opened[pd.where] = append(opened[pd.where], containerPort(t, where+" on "+pd.where, pd.c, port.Port.String()))
+				}
+			}
+		}
+	}
+	for _, pd := range pods {
+		require.True(t, denied[pd.where], "%s: ingress denied by default", pd.where)
+		var served []int
+		for _, p := range pd.c.Ports {
+			served = append(served, int(p.ContainerPort))
+		}
+		require.ElementsMatch(t, served, opened[pd.where], "%s: exactly the ports it serves are open", pd.where)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sjson "sigs.k8s.io/json"
@@ -38,6 +39,7 @@ type manifests struct {
 	configMaps  []*corev1.ConfigMap
 	secrets     []*corev1.Secret
 	jobs        []*batchv1.Job
+	policies    []*networkingv1.NetworkPolicy
 	from        map[metav1.Object]string
 }
 
@@ -51,6 +53,7 @@ var kinds = map[string]func() metav1.Object{
 	"v1/ConfigMap":                           func() metav1.Object { return &corev1.ConfigMap{} },
 	"v1/Secret":                              func() metav1.Object { return &corev1.Secret{} },
 	"batch/v1/Job":                           func() metav1.Object { return &batchv1.Job{} },
+	"networking.k8s.io/v1/NetworkPolicy":     func() metav1.Object { return &networkingv1.NetworkPolicy{} },
 }
 
 // decodeStrict decodes one YAML document into obj as the API server would with
@@ -142,6 +145,8 @@ func loadManifests(t *testing.T) manifests {
 				m.secrets = append(m.secrets, o)
 			case *batchv1.Job:
 				m.jobs = append(m.jobs, o)
+			case *networkingv1.NetworkPolicy:
+				m.policies = append(m.policies, o)
 			}
 		}
 	}
