@@ -21,6 +21,7 @@ import (
 	"github.com/approdo/approdo/internal/pgcluster"
 	"github.com/approdo/approdo/internal/progress"
 	"github.com/approdo/approdo/internal/store"
+	"github.com/approdo/approdo/worker"
 )
 
 // prodlikeConfig holds the settings of `approdo prodlike`. The ports differ from the dev
@@ -167,6 +168,8 @@ type prodlike struct {
 	Workers  []*child
 	APIs     []*child
 	APIURLs  []string
+	// WorkerHealthURLs are the workers' probe servers (WORKER_HEALTH_ADDR), on free ports.
+	WorkerHealthURLs []string
 	mailAddr string
 	imapAddr string
 	// TokensFile holds a token per demo organisation, as the dev stack's.
@@ -332,11 +335,17 @@ func startProdlike(ctx context.Context, o prodlikeOptions) (p *prodlike, err err
 	for i := 1; i <= o.Workers; i++ {
 		name := fmt.Sprintf("worker-%d", i)
 		say("Starting %s…", name)
-		w, err := p.startChild(name, filepath.Join(logDir, name+".log"), `"worker polling"`, []string{"worker"}, "DATABASE_URL="+p.appURL)
+		healthPort, err := devtemporal.FreePort("127.0.0.1")
+		if err != nil {
+			return p, err
+		}
+		w, err := p.startChild(name, filepath.Join(logDir, name+".log"), `"worker polling"`, []string{"worker"},
+			"DATABASE_URL="+p.appURL, "WORKER_HEALTH_ADDR="+hostPort(healthPort))
 		if err != nil {
 			return p, err
 		}
 		p.Workers = append(p.Workers, w)
+		p.WorkerHealthURLs = append(p.WorkerHealthURLs, "http://"+hostPort(healthPort))
 	}
 	for i, port := range o.APIPorts {
 		name := fmt.Sprintf("api-%d", i+1)
@@ -353,7 +362,12 @@ func startProdlike(ctx context.Context, o prodlikeOptions) (p *prodlike, err err
 			return p, err
 		}
 	}
-	for _, w := range p.Workers {
+	// A worker is ready when its probe says so (PostgreSQL and Temporal answer) and it
+	// polls its task queue.
+	for i, w := range p.Workers {
+		if err := waitReady(ctx, w, p.WorkerHealthURLs[i]+worker.ReadyPath); err != nil {
+			return p, err
+		}
 		if err := w.waitLine(ctx); err != nil {
 			return p, err
 		}
@@ -475,8 +489,8 @@ func (p *prodlike) printBanner(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  Temporal     %s  (pid %d) on PostgreSQL, mutual TLS (CA and client certificate in %s), namespace %s; %s\n",
 		p.temporal.HostPort(), p.temporal.PID(), filepath.Join(p.opts.Dir, "tls"), prodlikeNamespace, ui)
-	for _, c := range p.Workers {
-		fmt.Fprintf(w, "  %-12s pid %d, task queue %s\n", c.name, c.PID(), prodlikeTaskQueue)
+	for i, c := range p.Workers {
+		fmt.Fprintf(w, "  %-12s pid %d, task queue %s, probes on %s\n", c.name, c.PID(), prodlikeTaskQueue, p.WorkerHealthURLs[i])
 	}
 	for i, c := range p.APIs {
 		fmt.Fprintf(w, "  %-12s %s  (pid %d)\n", c.name, p.APIURLs[i], c.PID())

@@ -28,6 +28,7 @@ import (
 	"github.com/approdo/approdo/internal/devtemporal/devtemporaltest"
 	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/searchattr"
+	"github.com/approdo/approdo/worker"
 )
 
 // actAsApprodoEnv, set in its environment, makes this test binary act as the approdo
@@ -182,10 +183,11 @@ func TestProdlikeJourneySurvivesAWorkerKill(t *testing.T) {
 		t.Fatalf("no PEC to the comune was sent; mailbox: %v", subjects(p.mailbox.Messages()))
 	}
 	var victim, survivor *child
+	var survivorHealth string
 	require.Eventually(t, func() bool {
 		for i, w := range p.Workers {
 			if connectedTo(t, w.PID(), p.opts.SMTPPort) {
-				victim, survivor = w, p.Workers[1-i]
+				victim, survivor, survivorHealth = w, p.Workers[1-i], p.WorkerHealthURLs[1-i]
 				return true
 			}
 		}
@@ -196,6 +198,10 @@ func TestProdlikeJourneySurvivesAWorkerKill(t *testing.T) {
 	<-victim.exited
 	require.ErrorContains(t, victim.err, "killed")
 	releaseAll()
+	res, err := http.Get(survivorHealth + worker.ReadyPath)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode, "the surviving worker's readiness probe still answers")
 
 	// The journey is complete and nothing is lost, through the surviving worker.
 	require.Eventually(t, func() bool {
