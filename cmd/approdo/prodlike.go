@@ -164,14 +164,14 @@ type prodlike struct {
 	// login of the workers and the APIs, under row-level security.
 	OwnerURL, appURL string
 	// env is the configuration every approdo process gets, as a deployment's would.
-	env      []string
-	Workers  []*child
-	APIs     []*child
-	APIURLs  []string
+	env     []string
+	Workers []*child
+	APIs    []*child
+	APIURLs []string
 	// WorkerHealthURLs are the workers' probe servers (WORKER_HEALTH_ADDR), on free ports.
 	WorkerHealthURLs []string
-	mailAddr string
-	imapAddr string
+	mailAddr         string
+	imapAddr         string
 	// TokensFile holds a token per demo organisation, as the dev stack's.
 	TokensFile string
 	// died receives a worker or API that ended without being asked to.
