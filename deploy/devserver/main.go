@@ -1,5 +1,6 @@
 // Command approdo-devserver runs a real Temporal server, with every service in one process,
-// on SQLite, together with the Temporal Web UI. Approdo's one-command dev stack and its
+// on SQLite (or on PostgreSQL, as in production: see postgres.go and `make prodlike`),
+// together with the Temporal Web UI. Approdo's one-command dev stack and its
 // integration tests run it as a child process (see internal/devtemporal in the root
 // module). It is a module of its own so that Approdo's service never depends on the
 // Temporal server, and it is compiled from Go modules, so nothing is downloaded at run time.
