@@ -2,12 +2,15 @@
 // cases: a hub has so many working days to propose a school, a school so many to decide.
 //
 // National holidays, Easter Monday included, come from a maintained holiday library
-// rather than a table of our own. Local holidays (Milan's Sant'Ambrogio on 7 December) and
-// any holiday a new law adds are configuration: the library may lag behind the law.
+// rather than a table of our own; a holiday a new law added that the library does not know
+// yet is added here (San Francesco, 4 October, from 2026). Local holidays (a comune's
+// patron saint, Milan's Sant'Ambrogio on 7 December) and the closures of the regional
+// school calendar are data: the caller says which apply to the office that must act.
 package calendar
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,9 +62,31 @@ func ParseMonthDays(s string) ([]MonthDay, error) {
 	return out, nil
 }
 
+// SanFrancesco is the national holiday of San Francesco d'Assisi, patron of Italy, on
+// 4 October from 2026: legge 8 ottobre 2025, n. 151 (Gazzetta Ufficiale n. 236 of
+// 10 October 2025), which adds it to art. 2 of legge 27 maggio 1949, n. 260, in force
+// from 1 January 2026. github.com/rickar/cal/v2/it (v2.1.13) does not have it.
+var SanFrancesco = &cal.Holiday{
+	Name:      "Festa nazionale di San Francesco d'Assisi",
+	Type:      cal.ObservancePublic,
+	Month:     time.October,
+	Day:       4,
+	StartYear: 2026,
+	Func:      cal.CalcDayOfMonth,
+}
+
+// Closure is a span of days, first and last included, on which an office is closed
+// although they are not holidays: the Christmas, Carnival and Easter breaks of the
+// regional school calendar, for schools.
+type Closure struct {
+	// First and Last are days (any time of day, read in Rome).
+	First, Last time.Time
+}
+
 // Calendar knows which days are working days.
 type Calendar struct {
 	business *cal.BusinessCalendar
+	closures []Closure
 }
 
 // New returns the Italian calendar: Monday to Friday, less the national holidays and the
@@ -69,6 +94,7 @@ type Calendar struct {
 func New(local ...MonthDay) *Calendar {
 	b := cal.NewBusinessCalendar()
 	b.AddHoliday(it.Holidays...)
+	b.AddHoliday(SanFrancesco)
 	for _, md := range local {
 		b.AddHoliday(&cal.Holiday{
 			Name:  fmt.Sprintf("festività locale %02d-%02d", md.Month, md.Day),
@@ -81,9 +107,29 @@ func New(local ...MonthDay) *Calendar {
 	return &Calendar{business: b}
 }
 
+// WithClosures returns the calendar with the days of closures made non-working too.
+func (c *Calendar) WithClosures(closures ...Closure) *Calendar {
+	out := *c
+	out.closures = append(slices.Clip(c.closures), closures...)
+	return &out
+}
+
 // IsWorkingDay reports whether the day of t, in Rome, is a working day.
 func (c *Calendar) IsWorkingDay(t time.Time) bool {
-	return c.business.IsWorkday(t.In(Rome))
+	return c.isWorkday(startOfDay(t.In(Rome)))
+}
+
+// isWorkday reports whether day (midnight in Rome) is a working day.
+func (c *Calendar) isWorkday(day time.Time) bool {
+	if !c.business.IsWorkday(day) {
+		return false
+	}
+	for _, cl := range c.closures {
+		if !day.Before(startOfDay(cl.First.In(Rome))) && !day.After(startOfDay(cl.Last.In(Rome))) {
+			return false
+		}
+	}
+	return true
 }
 
 // Deadline returns the end (midnight, Rome time) of the n-th working day after the day of
@@ -96,7 +142,7 @@ func (c *Calendar) Deadline(from time.Time, n int) time.Time {
 	day := startOfDay(from.In(Rome))
 	for counted := 0; counted < n; {
 		day = day.AddDate(0, 0, 1)
-		if c.business.IsWorkday(day) {
+		if c.isWorkday(day) {
 			counted++
 		}
 	}
@@ -110,7 +156,7 @@ func (c *Calendar) WorkingDaysBefore(deadline time.Time, n int) time.Time {
 	day := startOfDay(deadline.In(Rome))
 	for counted := 0; counted < n; {
 		day = day.AddDate(0, 0, -1)
-		if c.business.IsWorkday(day) {
+		if c.isWorkday(day) {
 			counted++
 		}
 	}

@@ -78,3 +78,35 @@ func TestParseMonthDays(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, leap, 1)
 }
+
+func TestSanFrancescoIsANationalHolidayFrom2026(t *testing.T) {
+	t.Parallel()
+	c := calendar.New()
+	// Legge 151/2025: 4 October is a national holiday from 2026. In 2026 it is a Sunday;
+	// Monday 4 October 2027 is the first one on a working day.
+	require.False(t, c.IsWorkingDay(rome(2027, time.October, 4, 10)))
+	// Filed on Friday 1 October 2027, one working day: Monday 4 is a holiday, so the end
+	// of Tuesday 5.
+	require.Equal(t, rome(2027, time.October, 6, 0), c.Deadline(rome(2027, time.October, 1, 12), 1))
+	// Before the law, Friday 4 October 2024 was a working day.
+	require.True(t, c.IsWorkingDay(rome(2024, time.October, 4, 10)))
+}
+
+func TestClosuresAreNotWorkingDays(t *testing.T) {
+	t.Parallel()
+	// Lombardia's Christmas break of 2026/27: 23 December 2026 to 5 January 2027.
+	christmas := calendar.Closure{First: rome(2026, time.December, 23, 0), Last: rome(2027, time.January, 5, 0)}
+	office := calendar.New()
+	school := office.WithClosures(christmas)
+	monday := rome(2026, time.December, 21, 11)
+	// An office works on 23, 24, 28…: two working days from Monday 21 end on Wednesday 23.
+	require.Equal(t, rome(2026, time.December, 24, 0), office.Deadline(monday, 2))
+	// A school has Tuesday 22, then nothing until Thursday 7 January (6 is Epiphany).
+	require.Equal(t, rome(2027, time.January, 8, 0), school.Deadline(monday, 2))
+	require.False(t, school.IsWorkingDay(rome(2027, time.January, 5, 23)), "last day of the closure, late evening")
+	require.True(t, school.IsWorkingDay(rome(2026, time.December, 22, 9)))
+	// Reminders count back over the closure too.
+	require.Equal(t, rome(2026, time.December, 22, 0), school.WorkingDaysBefore(rome(2027, time.January, 8, 0), 1+1))
+	// WithClosures leaves the calendar it came from alone.
+	require.True(t, office.IsWorkingDay(rome(2026, time.December, 23, 9)))
+}
