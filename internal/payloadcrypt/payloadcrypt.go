@@ -58,8 +58,10 @@ type Codec struct {
 	keys   map[string]sealKey // every key, by ID
 	ids    []string           // every key's ID, newest first, for messages
 	// plainBefore: unsealed payloads are accepted in workflows started before it; zero
-	// refuses them all. See PlainBefore.
+	// refuses them all. See PlainBefore. started lists the workflows seen to start before
+	// it (see DataConverter).
 	plainBefore time.Time
+	started     *startedBefore
 }
 
 type sealKey struct {
@@ -99,7 +101,7 @@ func New(keys ...[]byte) (*Codec, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("payloadcrypt: no key")
 	}
-	c := &Codec{keys: make(map[string]sealKey, len(keys))}
+	c := &Codec{keys: make(map[string]sealKey, len(keys)), started: &startedBefore{}}
 	seen := make(map[string][]byte, len(keys))
 	for i, key := range keys {
 		if len(key) != 32 {
@@ -133,12 +135,10 @@ func New(keys ...[]byte) (*Codec, error) {
 
 // PlainBefore returns a copy of c whose DataConverter accepts unsealed payloads in the
 // workflows started before t, and only there: the histories recorded before sealing was
-// turned on. Outside a workflow or activity (a client reading a result or a query's
-// answer), where nothing tells when a payload was written, unsealed payloads are
-// accepted whenever t is set. The zero t refuses every unsealed payload.
+// turned on. The zero t refuses every unsealed payload. See DataConverter for the details.
 func (c *Codec) PlainBefore(t time.Time) *Codec {
 	cp := *c
-	cp.plainBefore = t
+	cp.plainBefore, cp.started = t, &startedBefore{}
 	return &cp
 }
 

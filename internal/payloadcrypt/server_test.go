@@ -20,6 +20,7 @@ import (
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
@@ -279,12 +280,28 @@ func TestPlainUpdatesAndSignalsAreRefusedOnceSealingIsOn(t *testing.T) {
 	require.Equal(t, before, historyLength(t, c, run.GetID()), "a refused Update leaves no history")
 	notes(t, c, run.GetID(), "first")
 
+	// Nor with no payload at all, which would otherwise pass as the zero value.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	h, err := plain.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: run.GetID(), UpdateName: updateAdd, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	require.ErrorContains(t, err, "1 values expected, 0 payloads given")
+	require.Equal(t, before, historyLength(t, c, run.GetID()))
+
 	require.NoError(t, plain.SignalWorkflow(context.Background(), run.GetID(), "", signalNote, "forged"))
+	_, err = plain.WorkflowService().SignalWorkflowExecution(ctx, &workflowservice.SignalWorkflowExecutionRequest{
+		Namespace: "default", WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: run.GetID()}, SignalName: signalNote,
+	})
+	require.NoError(t, err, "a signal with no payload is recorded, and dropped by the worker")
 	require.NoError(t, add(c, run.GetID(), "sealed"), "an Update through the codec is taken")
-	notes(t, c, run.GetID(), "first", "sealed") // the plain signal was dropped
+	notes(t, c, run.GetID(), "first", "sealed") // the forged signals were dropped
 	require.NoError(t, c.SignalWorkflow(context.Background(), run.GetID(), "", signalNote, "sealed signal"))
 	require.Equal(t, []string{"first", "sealed", "sealed signal"}, finish(t, c, run))
-	require.Equal(t, 1, keyIDsInHistory(t, c, run.GetID())[""], "the forged signal is the history's only unsealed payload")
+	require.Equal(t, 1, keyIDsInHistory(t, c, run.GetID())[""], "the forged signal's is the history's only unsealed payload")
 }
 
 // A workflow started by a client without the codec, after sealing was turned on, does
@@ -323,12 +340,21 @@ func TestWorkflowsStartedBeforeSealingStillRunAndReplay(t *testing.T) {
 	require.NoError(t, add(c, run.GetID(), "sealed update"), "a new worker replays the unsealed history, then takes a sealed Update")
 	notes(t, c, run.GetID(), "before sealing", "plain update", "sealed update")
 
+	// The exception is per workflow: the one started before the cutoff still takes an
+	// unsealed Update; one started after it refuses it, as it refuses an unsealed start.
+	require.NoError(t, add(plain, run.GetID(), "plain again"))
+	notes(t, c, run.GetID(), "before sealing", "plain update", "sealed update", "plain again")
+	sealedRun := start(t, c, taskQueue, "sealed start")
+	notes(t, c, sealedRun.GetID(), "sealed start")
+	require.ErrorContains(t, add(plain, sealedRun.GetID(), "forged"), "only workflows started before TEMPORAL_PAYLOAD_PLAIN_BEFORE")
+	require.Equal(t, []string{"sealed start"}, finish(t, c, sealedRun))
+
 	late := start(t, plain, taskQueue, "after sealing")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.ErrorContains(t, late.Get(ctx, nil), "only workflows started before TEMPORAL_PAYLOAD_PLAIN_BEFORE")
 
-	require.Equal(t, []string{"before sealing", "plain update", "sealed update"}, finish(t, c, run))
+	require.Equal(t, []string{"before sealing", "plain update", "sealed update", "plain again"}, finish(t, c, run))
 	require.NoError(t, replay(t, c, run.GetID(), keyring.DataConverter()))
 	// Without the cutoff the workflow's input is refused, its code does not run, and the
 	// replay parts from the history at its first command.
