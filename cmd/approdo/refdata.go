@@ -17,7 +17,7 @@ import (
 	"github.com/approdo/approdo/internal/store"
 )
 
-const refdataImportUsage = "usage: approdo refdata import|check [-comuni ISTAT.csv] [-ambiti TABLE.csv] [-pec ENTI.csv] [-schools REGISTRY.csv]... [-municipi TABLE.csv] [-o OUT.yaml] FILE.yaml"
+const refdataImportUsage = "usage: approdo refdata import|check [-comuni ISTAT.csv] [-ambiti TABLE.csv] [-pec ENTI.csv] [-schools REGISTRY.csv]... [-municipi TABLE.csv] [-patroni TABLE.csv] [-chiusure CLOSURES.csv] [-o OUT.yaml] FILE.yaml"
 
 // runRefdataImport is `approdo refdata import [sources] FILE`, or with checkOnly
 // `approdo refdata check [sources] FILE`.
@@ -65,6 +65,8 @@ func parseRefdataImport(args []string) (src refdata.Sources, path, output string
 	flags.StringVar(&src.IndicePA, "pec", "", "IndicePA's open data of enti (CSV): the comuni's PEC")
 	flags.Var(&schools, "schools", "the Ministry's school registry (CSV; state schools, paritarie: give it once per file)")
 	flags.StringVar(&src.Municipi, "municipi", "", "Milano's CAP / school → municipio table (CSV), for the registry's schools")
+	flags.StringVar(&src.Patrons, "patroni", "", "the comuni's patron days (CSV: istat;patron;source), e.g. deploy/refdata/sources/patroni-015.csv")
+	flags.StringVar(&src.Closures, "chiusure", "", "the regional school calendar's closures (CSV: school_year;first;last;name;rite;source): replace the file's")
 	flags.StringVar(&output, "o", "", "with check: write the file with the sources applied to OUT.yaml")
 	flags.Usage = func() {
 		fmt.Fprintln(flags.Output(), refdataImportUsage)

@@ -163,6 +163,7 @@ func (d *Dataset) check() Errors {
 			c.address(p+".pec", s.PEC)
 		}
 	}
+	c.checkCalendar()
 	return c.errs
 }
 

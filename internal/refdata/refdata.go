@@ -28,6 +28,9 @@ type Dataset struct {
 	PoliStart []Polo   `yaml:"poli_start"`
 	Comuni    []Comune `yaml:"comuni"`
 	Schools   []School `yaml:"schools"`
+	// SchoolClosures are the breaks of the regional school calendar (Lombardia), school
+	// year by school year: non-working days for schools' deadlines.
+	SchoolClosures []SchoolClosure `yaml:"school_closures,omitempty"`
 
 	// lines maps "section[index].field" to the line it was read from.
 	lines map[string]int
@@ -73,6 +76,14 @@ type Comune struct {
 	// registry names a school's comune by it. Optional in the file, required to import
 	// the registry.
 	Cadastral string `yaml:"cadastral,omitempty"`
+	// Patron is the day of the comune's patron saint ("MM-DD"), a holiday for the
+	// offices and schools of that comune only (Milano's Sant'Ambrogio is "12-07");
+	// PatronSource is where it was verified. Empty where it could not be verified.
+	Patron       string `yaml:"patron,omitempty"`
+	PatronSource string `yaml:"patron_source,omitempty"`
+	// Rite is the liturgical rite of the comune's parishes, which sets the school
+	// Carnival break: empty or "ambrosiano" (the Archdiocese of Milan's), or "romano".
+	Rite string `yaml:"rite,omitempty"`
 }
 
 // School is an istituzione scolastica.

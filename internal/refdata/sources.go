@@ -30,12 +30,17 @@ type Sources struct {
 	// Municipi is Milano's CAP / school → municipio table, for the registry's schools in
 	// Milano.
 	Municipi string
+	// Patrons is the comuni's patron days table (see readPatrons).
+	Patrons string
+	// Closures is the regional school calendar's closures (see readClosures): they
+	// replace the file's.
+	Closures string
 }
 
 // Files lists the files of the sources, for a caller that fingerprints an import.
 func (s Sources) Files() []string {
 	var files []string
-	for _, f := range append([]string{s.ISTAT, s.Ambiti, s.IndicePA, s.Municipi}, s.Schools...) {
+	for _, f := range append([]string{s.ISTAT, s.Ambiti, s.IndicePA, s.Municipi, s.Patrons, s.Closures}, s.Schools...) {
 		if f != "" {
 			files = append(files, f)
 		}
@@ -102,6 +107,22 @@ func (d *Dataset) apply(src Sources, out io.Writer) (notes []string, errs Errors
 			return notes, errs, err
 		}
 		notes = append(notes, d.assignPEC(rows, filepath.Base(src.IndicePA)))
+	}
+	if src.Patrons != "" {
+		rows, err := readPatrons(src.Patrons, out, &errs)
+		if err != nil {
+			return notes, errs, err
+		}
+		notes = append(notes, d.assignPatrons(rows, filepath.Base(src.Patrons), &errs))
+	}
+	if src.Closures != "" {
+		note, err := d.readClosures(src.Closures, out, &errs)
+		if err != nil {
+			return notes, errs, err
+		}
+		if note != "" {
+			notes = append(notes, note)
+		}
 	}
 	if len(src.Schools) > 0 {
 		more, err := d.addSchools(src, out, &errs)

@@ -46,7 +46,8 @@ func TestISTATListGivesThe133Comuni(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, d.Comuni, 133)
 	require.Contains(t, notes[0], "133 comuni of province 015")
-	require.Equal(t, refdata.Comune{ISTAT: "015146", Name: "Milano", Ambito: "21", PEC: "protocollo@pec.comune.milano.example.org", Cadastral: "F205"},
+	require.Equal(t, refdata.Comune{ISTAT: "015146", Name: "Milano", Ambito: "21", PEC: "protocollo@pec.comune.milano.example.org", Cadastral: "F205",
+		Patron: "12-07", PatronSource: "sources/patroni-015.csv"},
 		comune(t, d, "015146"), "the file's ambito and PEC stay, ISTAT gives the cadastral code")
 	require.Equal(t, "M424", comune(t, d, "015251").Cadastral, "Vermezzo con Zelo, merged in 2019")
 	require.Equal(t, "Cassano d'Adda", comune(t, d, "015059").Name)
