@@ -137,7 +137,11 @@ func awaitDeliveryReceipt(ctx workflow.Context, sent activities.Sent) activities
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(receipts, func(ch workflow.ReceiveChannel, _ bool) {
 			var r PECReceiptSignal
-			ch.Receive(ctx, &r)
+			// Not Receive: a signal that does not decode (e.g. an unsealed, forged one)
+			// is dropped, and Receive would then wait here for the next, past the timer.
+			if !ch.ReceiveAsync(&r) {
+				return
+			}
 			switch t := pec.Type(r.Type); {
 			case t == pec.AvvenutaConsegna:
 				outcome = &activities.Outcome{Delivered: true}

@@ -83,14 +83,19 @@ func ComuneOnboardingWorkflow(ctx workflow.Context, in OnboardingInput) (Onboard
 	if err := workflow.SetQueryHandler(ctx, QueryOnboarding, func() (OnboardingState, error) { return o.state, nil }); err != nil {
 		return o.state, err
 	}
+	// The signals carry nothing, but are decoded all the same: one that does not decode
+	// (unsealed, or with no payload: forged by someone without the payload key) is
+	// dropped, where Receive(ctx, nil) would take it.
 	workflow.Go(ctx, func(ctx workflow.Context) {
-		workflow.GetSignalChannel(ctx, SignalFirstLogin).Receive(ctx, nil)
+		var none any
+		workflow.GetSignalChannel(ctx, SignalFirstLogin).Receive(ctx, &none)
 		o.loggedIn = true
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		ch := workflow.GetSignalChannel(ctx, SignalResendCredentials)
 		for {
-			ch.Receive(ctx, nil)
+			var none any
+			ch.Receive(ctx, &none)
 			o.resend = true
 		}
 	})
