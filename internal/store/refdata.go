@@ -40,6 +40,10 @@ var (
 	selectSchoolsSQL string
 	//go:embed queries/select_comune_known.sql
 	selectComuneKnownSQL string
+	//go:embed queries/insert_school_closure.sql
+	insertSchoolClosureSQL string
+	//go:embed queries/select_school_closures.sql
+	selectSchoolClosuresSQL string
 )
 
 // ImportResult says what an import did.
@@ -82,7 +86,7 @@ func (s *Store) ReplaceReferenceData(ctx context.Context, d *refdata.Dataset, sh
 				p.Code, p.Name, p.HostSchool, p.Municipi)
 		}
 		for _, c := range d.Comuni {
-			batch.Queue(insertComuneSQL, c.ISTAT, c.Name, c.Ambito, c.PEC, c.Cadastral)
+			batch.Queue(insertComuneSQL, c.ISTAT, c.Name, c.Ambito, c.PEC, c.Cadastral, c.Patron, c.PatronSource, c.Rite)
 		}
 		for _, sc := range d.Schools {
 			var municipio *int
@@ -91,6 +95,9 @@ func (s *Store) ReplaceReferenceData(ctx context.Context, d *refdata.Dataset, sh
 			}
 			batch.Queue(insertSchoolSQL,
 				sc.Code, sc.Name, sc.Levels, sc.Comune, municipio, sc.Email, sc.PEC)
+		}
+		for _, cl := range d.SchoolClosures {
+			batch.Queue(insertSchoolClosureSQL, cl.SchoolYear, cl.First, cl.Last, cl.Name, cl.Rite, cl.Source)
 		}
 		batch.Queue(insertRefdataImportSQL, d.Version, d.Sample, sha256)
 		return tx.SendBatch(ctx, batch).Close()
@@ -126,6 +133,14 @@ func (s *Store) ReferenceData(ctx context.Context) (*refdata.Dataset, error) {
 	rows, _ = s.pool.Query(ctx, selectSchoolsSQL)
 	if d.Schools, err = pgx.CollectRows(rows, pgx.RowToStructByPos[refdata.School]); err != nil {
 		return nil, fmt.Errorf("read schools: %w", err)
+	}
+	rows, _ = s.pool.Query(ctx, selectSchoolClosuresSQL)
+	closures, err := pgx.CollectRows(rows, pgx.RowToStructByPos[refdata.SchoolClosure])
+	if err != nil {
+		return nil, fmt.Errorf("read school closures: %w", err)
+	}
+	if len(closures) > 0 {
+		d.SchoolClosures = closures
 	}
 	return &d, nil
 }

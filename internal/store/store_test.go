@@ -184,6 +184,8 @@ func TestReferenceDataRoundTrip(t *testing.T) {
 	require.ElementsMatch(t, d.PoliStart, got.PoliStart)
 	require.ElementsMatch(t, d.Comuni, got.Comuni)
 	require.ElementsMatch(t, d.Schools, got.Schools)
+	require.NotEmpty(t, d.SchoolClosures)
+	require.ElementsMatch(t, d.SchoolClosures, got.SchoolClosures)
 	hub, err := got.Route("015146", 9, "primaria")
 	require.NoError(t, err)
 	require.Equal(t, "polo-4", hub.Code, "routing works on the data read back")

@@ -1,4 +1,5 @@
 -- Children first: schools and comuni reference what follows.
+DELETE FROM school_closure;
 DELETE FROM school;
 DELETE FROM comune;
 DELETE FROM polo_start;

@@ -1,1 +1,3 @@
-SELECT istat, name, ambito, coalesce(pec, ''), coalesce(cadastral, '') FROM comune ORDER BY istat
+SELECT istat, name, ambito, coalesce(pec, ''), coalesce(cadastral, ''),
+       coalesce(patron, ''), coalesce(patron_source, ''), coalesce(rite, '')
+FROM comune ORDER BY istat
