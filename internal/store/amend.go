@@ -24,10 +24,12 @@ type CaseForm struct {
 	MinorSex           string
 	MinorCitizenship   string
 	MinorCodiceFiscale string
-	Origin             string
-	SpecialNeeds       bool
-	SpecialNeedsNote   string
-	Details            CaseDetails
+	// MatchKey is the minor's matching key (internal/namematch) for the corrected names.
+	MatchKey         string
+	Origin           string
+	SpecialNeeds     bool
+	SpecialNeedsNote string
+	Details          CaseDetails
 	// Suggest rewrites SuggestedLevel and SuggestedYear (empty level: no suggestion).
 	Suggest        bool
 	SuggestedLevel string
@@ -44,7 +46,8 @@ func (s *Store) AmendCase(ctx context.Context, id string, f CaseForm) (bool, err
 			"minor_given_name": f.MinorGivenName, "minor_family_name": f.MinorFamilyName,
 			"minor_birth_date": f.MinorBirthDate, "minor_sex": f.MinorSex,
 			"minor_citizenship": f.MinorCitizenship, "minor_codice_fiscale": f.MinorCodiceFiscale,
-			"origin": f.Origin, "special_needs": f.SpecialNeeds, "special_needs_note": f.SpecialNeedsNote,
+			"minor_match_key": f.MatchKey,
+			"origin":          f.Origin, "special_needs": f.SpecialNeeds, "special_needs_note": f.SpecialNeedsNote,
 			"details": f.Details, "suggest": f.Suggest,
 			"suggested_level": f.SuggestedLevel, "suggested_year": suggestedYear(Case{SuggestedLevel: f.SuggestedLevel, SuggestedYear: f.SuggestedYear}),
 		})

@@ -81,6 +81,10 @@ type Case struct {
 	SuggestedLevel string
 	SuggestedYear  int
 	Details        CaseDetails
+	// MatchKey is the minor's matching key (internal/namematch); written, never read
+	// back. A case recorded with one is refused while another open case of the same minor
+	// exists (see RecordCase).
+	MatchKey string
 
 	// How far the case has got, as the workflow last reported it (SaveProgress). Seq is 0
 	// and the rest empty until the first report.
@@ -111,9 +115,15 @@ type CaseDetails struct {
 
 // RecordCase stores c unless a case with its ID already exists, and returns the stored
 // case either way. Recording the same case twice is therefore harmless, which is what a
-// retried activity needs.
+// retried activity needs. A new case that carries its MatchKey is refused with a
+// *DuplicateMinorError while another open case of the same minor exists (minor.go).
 func (s *Store) RecordCase(ctx context.Context, c Case) (Case, error) {
 	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		if c.MatchKey != "" {
+			if err := refuseSecondCase(ctx, tx, c); err != nil {
+				return err
+			}
+		}
 		_, err := tx.Exec(ctx, insertCaseSQL, pgx.NamedArgs{
 			"id":                c.ID,
 			"request_id":        c.RequestID,
@@ -137,9 +147,14 @@ func (s *Store) RecordCase(ctx context.Context, c Case) (Case, error) {
 			"suggested_level":      c.SuggestedLevel,
 			"suggested_year":       suggestedYear(c),
 			"details":              c.Details,
+			"minor_match_key":      c.MatchKey,
 		})
 		return err
 	})
+	var duplicate *DuplicateMinorError
+	if errors.As(err, &duplicate) {
+		return Case{}, err
+	}
 	if err != nil {
 		return Case{}, fmt.Errorf("record case %s: %w", c.ID, err)
 	}

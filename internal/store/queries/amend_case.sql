@@ -6,6 +6,7 @@ SET minor_given_name = @minor_given_name, minor_family_name = @minor_family_name
     minor_birth_date = @minor_birth_date,
     minor_sex = NULLIF(@minor_sex, ''), minor_citizenship = NULLIF(@minor_citizenship, ''),
     minor_codice_fiscale = NULLIF(@minor_codice_fiscale, ''),
+    minor_match_key = NULLIF(@minor_match_key, ''),
     origin = NULLIF(@origin, ''),
     special_needs = @special_needs, special_needs_note = NULLIF(@special_needs_note, ''),
     details = @details,
