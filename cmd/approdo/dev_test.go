@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -114,6 +115,11 @@ func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
 	apiURL := fmt.Sprintf("http://127.0.0.1:%d", apiPort)
 
 	stop := startDev(t, apiURL)
+	// The Web UI reads payloads through the API's codec server, sending the browser's
+	// cookies (TestTemporalUIDecodesForUST, in internal/e2e, shows it in a browser).
+	codec := uiCodecSettings(t, uiPort)
+	require.Equal(t, apiURL+"/codec", codec.Endpoint)
+	require.True(t, codec.IncludeCredentials)
 	body := fmt.Sprintf(`{"requestId":%q,"comune":"015146","level":"primaria",
 		"minor":{"givenName":"Olena","familyName":"Kovalenko","birthDate":"2017-04-12","sex":"F","citizenship":"UA"},
 		"languages":["uk"],"guardian":{"name":"Iryna Kovalenko","phone":"+39 333 1234567"},
@@ -180,6 +186,25 @@ func TestDevStackStopsCleanlyAndKeepsItsData(t *testing.T) {
 	require.Equal(t, 12, countOnPage(t, mailPage, "protocollo@pec.comune."), "a comune already onboarding is left alone")
 	require.Error(t, run(context.Background(), []string{"onboard", "comuni", "999999"}), "an unknown comune is refused")
 	require.NoError(t, stop())
+}
+
+// uiCodec is what the Web UI's settings say of its codec server.
+type uiCodec struct {
+	Endpoint           string
+	IncludeCredentials bool
+}
+
+// uiCodecSettings are the codec server settings the dev stack's Web UI gives its pages.
+func uiCodecSettings(t *testing.T, uiPort int) uiCodec {
+	t.Helper()
+	res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v1/settings", uiPort))
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	var settings struct{ Codec *uiCodec }
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&settings))
+	require.NotNil(t, settings.Codec, "the UI has a codec server")
+	return *settings.Codec
 }
 
 // devEnv reads the variables of the dev stack's dev.env, as `source` would.
