@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,6 +42,9 @@ func (m manifests) podTemplates() []podTemplate {
 	}
 	for _, j := range m.jobs {
 		pods = append(pods, podTemplate{m.from[j], j.Spec.Template.Spec})
+	}
+	for _, j := range m.cronJobs {
+		pods = append(pods, podTemplate{m.from[j], j.Spec.JobTemplate.Spec.Template.Spec})
 	}
 	return pods
 }
@@ -119,6 +123,12 @@ func TestManifestsHoldWhatAnOperatorNeeds(t *testing.T) {
 	}
 	require.Len(t, m.jobs, 1)
 	require.Equal(t, []string{"migrate"}, m.jobs[0].Spec.Template.Spec.Containers[0].Args)
+	require.Len(t, m.cronJobs, 1)
+	prune := m.cronJobs[0]
+	require.Equal(t, []string{"audit", "prune"}, prune.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args, "the audit log is pruned daily")
+	require.Equal(t, batchv1.ForbidConcurrent, prune.Spec.ConcurrencyPolicy)
+	pruneEnv := m.environment(t, m.from[prune], prune.Spec.JobTemplate.Spec.Template.Spec.Containers[0])
+	require.Equal(t, "secret:approdo-database/owner-url", pruneEnv["DATABASE_URL"], "the CLI's commands log in as the owner")
 	require.Len(t, m.hpas, 1)
 	require.Len(t, m.services, 1)
 	require.GreaterOrEqual(t, len(m.pdbs), 2)
@@ -504,6 +514,9 @@ func TestNetworkPoliciesOpenOnlyTheServedPorts(t *testing.T) {
 	}
 	for _, j := range m.jobs {
 		pods = append(pods, pod{m.from[j], j.Spec.Template.Labels, j.Spec.Template.Spec.Containers[0]})
+	}
+	for _, j := range m.cronJobs {
+		pods = append(pods, pod{m.from[j], j.Spec.JobTemplate.Spec.Template.Labels, j.Spec.JobTemplate.Spec.Template.Spec.Containers[0]})
 	}
 	denied := map[string]bool{}
 	opened := map[string][]int{}

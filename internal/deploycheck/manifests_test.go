@@ -39,6 +39,7 @@ type manifests struct {
 	configMaps  []*corev1.ConfigMap
 	secrets     []*corev1.Secret
 	jobs        []*batchv1.Job
+	cronJobs    []*batchv1.CronJob
 	policies    []*networkingv1.NetworkPolicy
 	from        map[metav1.Object]string
 }
@@ -53,6 +54,7 @@ var kinds = map[string]func() metav1.Object{
 	"v1/ConfigMap":                           func() metav1.Object { return &corev1.ConfigMap{} },
 	"v1/Secret":                              func() metav1.Object { return &corev1.Secret{} },
 	"batch/v1/Job":                           func() metav1.Object { return &batchv1.Job{} },
+	"batch/v1/CronJob":                       func() metav1.Object { return &batchv1.CronJob{} },
 	"networking.k8s.io/v1/NetworkPolicy":     func() metav1.Object { return &networkingv1.NetworkPolicy{} },
 }
 
@@ -145,6 +147,8 @@ func loadManifests(t *testing.T) manifests {
 				m.secrets = append(m.secrets, o)
 			case *batchv1.Job:
 				m.jobs = append(m.jobs, o)
+			case *batchv1.CronJob:
+				m.cronJobs = append(m.cronJobs, o)
 			case *networkingv1.NetworkPolicy:
 				m.policies = append(m.policies, o)
 			}

@@ -41,6 +41,7 @@ func (u unit) value(section, key string) string {
 var unitKeys = map[string][]string{
 	"Unit":    {"Description", "Documentation", "Wants", "After", "Requires"},
 	"Install": {"WantedBy"},
+	"Timer":   {"OnCalendar", "RandomizedDelaySec", "Persistent"},
 	"Service": {
 		"Type", "RemainAfterExit", "User", "Group", "EnvironmentFile", "ExecStart", "Restart", "RestartSec",
 		"TimeoutStartSec", "TimeoutStopSec", "KillSignal", "LimitNOFILE", "UMask",
@@ -136,7 +137,7 @@ func TestSystemdUnitsAreHardenedAndOrdered(t *testing.T) {
 		"CapabilityBoundingSet": "", "AmbientCapabilities": "", "UMask": "0077",
 		"SystemCallArchitectures": "native", "SystemCallErrorNumber": "EPERM",
 	}
-	for _, process := range []string{"api", "worker", "migrate"} {
+	for process, command := range map[string]string{"api": "api", "worker": "worker", "migrate": "migrate", "audit-prune": "audit prune"} {
 		name := "approdo-" + process + ".service"
 		u := loadUnit(t, name)
 		for key, want := range hardening {
@@ -144,15 +145,21 @@ func TestSystemdUnitsAreHardenedAndOrdered(t *testing.T) {
 			require.Len(t, u.values("Service", key), 1, "%s: %s once", name, key)
 		}
 		require.Equal(t, []string{"@system-service", "~@privileged"}, u.values("Service", "SystemCallFilter"), name)
-		require.Equal(t, "/usr/local/bin/approdo "+process, u.value("Service", "ExecStart"), name)
+		require.Equal(t, "/usr/local/bin/approdo "+command, u.value("Service", "ExecStart"), name)
 		envFiles := u.values("Service", "EnvironmentFile")
 		require.NotEmpty(t, envFiles, name)
 		require.Equal(t, "/etc/approdo/approdo.env", envFiles[0], "%s: reads the environment file", name)
+		if process == "migrate" || process == "audit-prune" {
+			require.Equal(t, "oneshot", u.value("Service", "Type"), name)
+			require.Equal(t, "/etc/approdo/approdo-owner.env", envFiles[len(envFiles)-1], "%s: logs in as the owner, last so that it wins", name)
+		}
+		if process == "audit-prune" {
+			require.Empty(t, u["Install"], "%s: started by its timer only", name)
+			continue
+		}
 		require.Equal(t, "multi-user.target", u.value("Install", "WantedBy"), name)
 		if process == "migrate" {
-			require.Equal(t, "oneshot", u.value("Service", "Type"), name)
 			require.Equal(t, "yes", u.value("Service", "RemainAfterExit"), "%s: counts as done for the units that require it", name)
-			require.Equal(t, "/etc/approdo/approdo-owner.env", envFiles[len(envFiles)-1], "%s: logs in as the owner, last so that it wins", name)
 			continue
 		}
 		require.Contains(t, u.values("Unit", "Requires"), "approdo-migrate.service", name)
@@ -160,6 +167,11 @@ func TestSystemdUnitsAreHardenedAndOrdered(t *testing.T) {
 		require.Equal(t, "on-failure", u.value("Service", "Restart"), name)
 		require.NotContains(t, envFiles, "/etc/approdo/approdo-owner.env", "%s: never the owner's URL", name)
 	}
+	timer := loadUnit(t, "approdo-audit-prune.timer")
+	require.NotEmpty(t, timer.value("Timer", "OnCalendar"), "the audit log is pruned on a calendar")
+	require.Equal(t, "true", timer.value("Timer", "Persistent"), "a day missed while the machine was off runs at boot")
+	require.Equal(t, "timers.target", timer.value("Install", "WantedBy"))
+
 	worker := loadUnit(t, "approdo-worker.service")
 	require.Contains(t, worker.values("Service", "EnvironmentFile"), "-/etc/approdo/approdo-pec.env",
 		"the PEC reader's settings, on the one machine that has them")
