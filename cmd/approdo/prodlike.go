@@ -178,7 +178,8 @@ type prodlike struct {
 	died chan *child
 }
 
-// prodlikeDatabase is Approdo's database; Temporal's two are created by the server.
+// The names of the topology: Approdo's database (Temporal's two are created by the
+// server), the namespace and task queue, and the PEC account of the mailbox.
 const (
 	prodlikeDatabase           = "approdo"
 	prodlikeTemporalDB         = "temporal"
@@ -190,8 +191,8 @@ const (
 )
 
 // startProdlike starts every part, in order, and returns once each serves: PostgreSQL
-// with Approdo's database, Temporal on PostgreSQL, `approdo migrate` and the reference
-// data, the mailbox, the workers, then the APIs. On failure it stops what it started.
+// with Approdo's database, Temporal on PostgreSQL, the mailbox, `approdo migrate` and
+// the reference data, the workers, then the APIs. On failure it stops what it started.
 func startProdlike(ctx context.Context, o prodlikeOptions) (p *prodlike, err error) {
 	if o.Out == nil {
 		o.Out = io.Discard

@@ -56,6 +56,7 @@ func init() {
 // PEC: the other worker finishes the journey, the PEC is not sent twice, and the case,
 // its read model and its notices are all there.
 func TestProdlikeJourneySurvivesAWorkerKill(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	bin, err := devtemporaltest.Binary(ctx)
