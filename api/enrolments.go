@@ -48,8 +48,15 @@ func (s *Server) CreateEnrolment(ctx context.Context, req CreateEnrolmentRequest
 }
 
 // filedReply answers a filing with the case as the filer sees it: 201 with its Location
-// when this request opened it, 200 when an identical earlier one did.
+// when this request opened it, 200 when an identical earlier one did, 202 with its
+// Location when the case's workflow holds the request but had not recorded it in time.
 func (s *Server) filedReply(ctx context.Context, actor casework.Org, filed app.Filed) (reply, error) {
+	if filed.Pending {
+		href := "/api/v1/enrolments/" + filed.CaseID
+		return reply{status: http.StatusAccepted, location: href, body: FilingReceived{
+			Id: filed.CaseID, Href: href, Status: InRegistrazione, Detail: "Richiesta ricevuta, in registrazione.",
+		}}, nil
+	}
 	answer, err := s.caseReply(store.WithOrg(ctx, actor.String()), filed.CaseID, actor)
 	if err != nil || answer.status != http.StatusOK {
 		return answer, err

@@ -29,6 +29,10 @@ const ReasonUnknownComune = "non è un comune della Città Metropolitana di Mila
 type Filed struct {
 	CaseID  string
 	Created bool
+	// Pending means the case's workflow holds the request but had not recorded it when
+	// the wait ran out (a surge, or no worker running): the request is received and the
+	// case will be recorded, so the filer is told so rather than asked to retry.
+	Pending bool
 }
 
 // FileRequest opens a case for an enrolment request, or finds the case an identical
@@ -51,11 +55,7 @@ func (s *Service) FileRequest(ctx context.Context, actor casework.Org, r enrolme
 	// residence, also when UST files for it.
 	filer := r.Comune
 	caseID := enrolment.CaseID(filer, r.RequestID)
-	created, err := s.register(ctx, caseID, filer, r.Hash(), r, nil)
-	if err != nil {
-		return Filed{}, err
-	}
-	return Filed{CaseID: caseID, Created: created}, nil
+	return s.register(ctx, caseID, filer, r.Hash(), r, nil)
 }
 
 // Placement is where and when a school enrolled a minor on its own.
@@ -102,13 +102,9 @@ func (s *Service) FileDirectEnrolment(ctx context.Context, actor casework.Org, r
 	}
 	filer := actor.String()
 	caseID := enrolment.CaseID(filer, r.RequestID)
-	created, err := s.register(ctx, caseID, filer, r.Hash(), r, &workflows.DirectEnrolment{
+	return s.register(ctx, caseID, filer, r.Hash(), r, &workflows.DirectEnrolment{
 		School: actor.Code, Year: p.Year, Section: p.Section, StartDate: p.StartDate,
 	})
-	if err != nil {
-		return Filed{}, err
-	}
-	return Filed{CaseID: caseID, Created: created}, nil
 }
 
 // validateRequest validates a normalised request, prefixing the field names.
@@ -179,8 +175,58 @@ func (s *Service) checkComune(ctx context.Context, istat, field string) error {
 }
 
 // register starts the case's workflow, or finds the running one, and waits until the case
-// is recorded. It reports whether this request created the case.
-func (s *Service) register(ctx context.Context, caseID, filer, hash string, r enrolment.Request, direct *workflows.DirectEnrolment) (bool, error) {
+// is recorded. It reports whether this request created the case, or that the workflow
+// holds the request but has not recorded it in time (Pending).
+func (s *Service) register(ctx context.Context, caseID, filer, hash string, r enrolment.Request, direct *workflows.DirectEnrolment) (Filed, error) {
+	created, err := s.registerInTime(ctx, caseID, filer, hash, r, direct)
+	if err == nil {
+		return Filed{CaseID: caseID, Created: created}, nil
+	}
+	if !IsUnavailable(err) || ctx.Err() != nil {
+		return Filed{}, err
+	}
+	// The wait ran out, or Temporal answered "unavailable". The workflow records the case
+	// on its own once it runs, whether or not the update reached it, so a workflow that
+	// exists means the request was received: say so, never "riprovare".
+	received, checkErr := s.received(ctx, caseID, hash)
+	if checkErr != nil {
+		return Filed{}, checkErr
+	}
+	if !received {
+		return Filed{}, err
+	}
+	return Filed{CaseID: caseID, Pending: true}, nil
+}
+
+// receivedCheckTimeout bounds the look-up of a case's workflow after the wait for it ran
+// out: short, since the caller has already waited the register timeout.
+const receivedCheckTimeout = 5 * time.Second
+
+// received reports whether the case's workflow exists and is running, after a filing
+// whose wait ran out. A case already in the store under another request is a conflict,
+// as the workflow would have answered.
+func (s *Service) received(ctx context.Context, caseID, hash string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, receivedCheckTimeout)
+	defer cancel()
+	desc, err := s.temporal.DescribeWorkflowExecution(ctx, enrolment.WorkflowID(caseID), "")
+	if err != nil {
+		// Not found, or Temporal unreachable: nothing tells the request was received, and
+		// the caller's 503 stands.
+		return false, nil
+	}
+	if desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return false, nil
+	}
+	stored, err := s.store.GetCase(ctx, caseID)
+	if err == nil && stored.RequestHash != hash {
+		return false, ErrRequestConflict
+	}
+	return true, nil
+}
+
+// registerInTime is one UpdateWithStart of the Register update, waiting at most the
+// register timeout for the case to be recorded.
+func (s *Service) registerInTime(ctx context.Context, caseID, filer, hash string, r enrolment.Request, direct *workflows.DirectEnrolment) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 

@@ -117,6 +117,10 @@ func (w *Web) newCaseSubmit(c *gin.Context) {
 		}
 		return
 	}
+	if filed.Pending {
+		w.render(c, http.StatusAccepted, "received", view{Data: filed.CaseID})
+		return
+	}
 	redirect(c, "/casi/"+filed.CaseID+"?esito=richiesta_inviata")
 }
 

@@ -62,6 +62,10 @@ func (w *Web) directSubmit(c *gin.Context) {
 	if err == nil {
 		var filed app.Filed
 		filed, err = w.app.FileDirectEnrolment(c.Request.Context(), actorOf(c), r, p)
+		if err == nil && filed.Pending {
+			w.render(c, http.StatusAccepted, "received", view{Data: filed.CaseID})
+			return
+		}
 		if err == nil {
 			redirect(c, "/casi/"+filed.CaseID+"?esito=iscrizione_diretta")
 			return

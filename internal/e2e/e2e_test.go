@@ -543,23 +543,34 @@ func TestInvalidInputGetsProblemDetails(t *testing.T) {
 
 func TestCaseSurvivesAMissingWorker(t *testing.T) {
 	t.Parallel()
-	// No worker polls at first, as when every worker has crashed: the API cannot confirm
-	// the case in time and says so with a 503 that invites a retry.
+	// No worker polls at first, as when every worker has crashed or a surge keeps them
+	// busy: the case's workflow holds the request but cannot record it in time. The
+	// filer is told the request was received (202, with the case's address), never
+	// "riprovare" for a request that was in fact received.
 	b := setup(t, setupOptions{noWorker: true, registerTimeout: 2 * time.Second})
 	body := validBody()
+	caseID := enrolment.CaseID("015146", body["requestId"].(string))
 	first := b.post(t, body)
-	require.Equal(t, http.StatusServiceUnavailable, first.status, string(first.body))
-	decodeProblem(t, first)
+	require.Equal(t, http.StatusAccepted, first.status, string(first.body))
+	require.Equal(t, "/api/v1/enrolments/"+caseID, first.location)
+	var received api.FilingReceived
+	require.NoError(t, json.Unmarshal(first.body, &received), string(first.body))
+	require.Equal(t, api.FilingReceived{Id: caseID, Href: first.location, Status: api.InRegistrazione, Detail: received.Detail}, received)
+	require.Contains(t, received.Detail, "ricevuta")
 	require.Zero(t, b.countCases(t))
 
-	// A worker comes back: the case the workflow already holds is recorded, and the
-	// retried request finds it. Exactly one case exists.
+	// The same request repeated meanwhile is answered the same way: still one workflow.
+	again := b.post(t, body)
+	require.Equal(t, http.StatusAccepted, again.status, string(again.body))
+	require.Equal(t, first.location, again.location)
+
+	// A worker comes back: the case the workflow already holds is recorded, its address
+	// answers, and the retried request finds it. Exactly one case exists.
 	b.startWorker(t)
-	caseID := enrolment.CaseID("015146", body["requestId"].(string))
 	require.Eventually(t, func() bool {
-		_, err := store.New(b.pool).GetCase(b.ctx, caseID)
-		return err == nil
+		return b.do(t, http.MethodGet, first.location, "", "").status == http.StatusOK
 	}, 30*time.Second, 100*time.Millisecond)
+	require.Equal(t, caseID, decodeCase(t, b.do(t, http.MethodGet, first.location, "", "")).Id)
 	retried := b.post(t, body)
 	require.Contains(t, []int{http.StatusOK, http.StatusCreated}, retried.status, string(retried.body))
 	require.Equal(t, caseID, decodeCase(t, retried).Id)
