@@ -8,6 +8,7 @@ import (
 
 	"github.com/approdo/approdo/internal/calendar"
 	"github.com/approdo/approdo/internal/enrolment"
+	"github.com/approdo/approdo/internal/namematch"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -39,6 +40,7 @@ func (c *Cases) AmendCase(ctx context.Context, in AmendCaseInput) (AmendCaseResu
 		MinorSex:           r.Minor.Sex,
 		MinorCitizenship:   r.Minor.Citizenship,
 		MinorCodiceFiscale: r.Minor.CodiceFiscale,
+		MatchKey:           namematch.Key(r.Minor.GivenName, r.Minor.FamilyName, r.Minor.BirthDate),
 		Origin:             string(r.Origin),
 		SpecialNeeds:       r.SpecialNeeds.Present,
 		SpecialNeedsNote:   r.SpecialNeeds.Note,

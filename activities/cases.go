@@ -10,6 +10,7 @@ import (
 
 	"github.com/approdo/approdo/internal/calendar"
 	"github.com/approdo/approdo/internal/enrolment"
+	"github.com/approdo/approdo/internal/namematch"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -40,6 +41,9 @@ type RecordCaseResult struct {
 	// for a child under three.
 	SuggestedLevel string `json:",omitempty"`
 	SuggestedYear  int    `json:",omitempty"`
+	// DuplicateOf is set, and nothing recorded, when the minor already has an open case:
+	// its ID.
+	DuplicateOf string `json:",omitempty"`
 }
 
 // RecordCase stores the case, once: a retry after a lost response finds the row and
@@ -65,6 +69,7 @@ func (c *Cases) RecordCase(ctx context.Context, in RecordCaseInput) (RecordCaseR
 		Origin:             string(r.Origin),
 		SpecialNeeds:       r.SpecialNeeds.Present,
 		SpecialNeedsNote:   r.SpecialNeeds.Note,
+		MatchKey:           namematch.Key(r.Minor.GivenName, r.Minor.FamilyName, r.Minor.BirthDate),
 		Details: store.CaseDetails{
 			Languages:           r.Languages,
 			PriorSchoolingYears: r.PriorSchooling.Years,
@@ -84,6 +89,10 @@ func (c *Cases) RecordCase(ctx context.Context, in RecordCaseInput) (RecordCaseR
 		record.SuggestedLevel, record.SuggestedYear = string(class.Level), class.Year
 	}
 	stored, err := c.Store.RecordCase(store.AsSystem(ctx), record)
+	if open, ok := store.IsDuplicateMinor(err); ok {
+		activity.GetLogger(ctx).Info("Enrolment request names the minor of an open case", "CaseID", in.CaseID, "OpenCaseID", open)
+		return RecordCaseResult{DuplicateOf: open}, nil
+	}
 	if err != nil {
 		// The wrapped error names the case ID only; the store never puts field values in
 		// its errors, so no personal data reaches Temporal's history through here.

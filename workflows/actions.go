@@ -40,6 +40,8 @@ func (c *enrolmentCase) setupActions(ctx workflow.Context) error {
 		{UpdateConfirmAttendance, c.confirmAttendance, c.validateConfirmAttendance},
 		{UpdateReportDropoutRisk, c.reportDropoutRisk, c.validateReportDropoutRisk},
 		{UpdateAmend, c.amend, c.validateAmend},
+		{UpdateEnrolDirectly, c.enrolDirectly, c.validateEnrolDirectly},
+		{UpdateReportDuplicate, c.reportDuplicate, c.validateReportDuplicate},
 	}
 	for _, h := range handlers {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {

@@ -59,6 +59,9 @@ type EnrolmentInput struct {
 // EnrolmentResult is what a closed case returns.
 type EnrolmentResult struct {
 	Stage casework.Stage
+	// DuplicateOf is the open case of the same minor that the recording found; nothing
+	// was recorded for this request (see minor.go).
+	DuplicateOf string `json:",omitempty"`
 }
 
 // State is the progress of a case, returned by QueryState and carried across
@@ -67,6 +70,9 @@ type State struct {
 	Stage         casework.Stage
 	Recorded      bool
 	Registrations int
+	// DuplicateOf is set instead of Recorded when the minor already had an open case:
+	// that case's ID (see minor.go).
+	DuplicateOf string `json:",omitempty"`
 
 	// RequestedHub is the hub UST assigned to a case registered by the first slice, for the
 	// new run to route it to.
@@ -146,6 +152,9 @@ type RegisterResult struct {
 	// every repetition with 200.
 	Created bool
 	Stage   string
+	// DuplicateOf is the open case of the same minor, when this request recorded nothing
+	// because of it (see minor.go).
+	DuplicateOf string `json:",omitempty"`
 }
 
 // durableActivity retries without an attempt limit: a case must not be lost or stuck
@@ -230,8 +239,11 @@ func (c *enrolmentCase) validateRegister(_ workflow.Context, in RegisterInput) e
 }
 
 func (c *enrolmentCase) register(ctx workflow.Context, _ RegisterInput) (RegisterResult, error) {
-	if err := workflow.Await(ctx, func() bool { return c.state.Recorded }); err != nil {
+	if err := workflow.Await(ctx, func() bool { return c.state.Recorded || c.state.DuplicateOf != "" }); err != nil {
 		return RegisterResult{}, err
+	}
+	if c.state.DuplicateOf != "" {
+		return RegisterResult{CaseID: c.input.CaseID, Stage: StageDuplicate, DuplicateOf: c.state.DuplicateOf}, nil
 	}
 	c.state.Registrations++
 	return RegisterResult{CaseID: c.input.CaseID, Created: c.state.Registrations == 1, Stage: string(c.state.Stage)}, nil
@@ -253,6 +265,9 @@ func (c *enrolmentCase) run(ctx workflow.Context) (EnrolmentResult, error) {
 		}).Get(ctx, &recorded)
 		if err != nil {
 			return EnrolmentResult{}, err
+		}
+		if recorded.DuplicateOf != "" {
+			return c.closeAsDuplicate(ctx, recorded.DuplicateOf)
 		}
 		c.state.Stage = casework.Stage(recorded.Stage)
 		if err := workflow.UpsertTypedSearchAttributes(ctx, searchattr.Stage.ValueSet(recorded.Stage)); err != nil {
