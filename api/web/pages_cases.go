@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -191,9 +192,13 @@ func (w *Web) renderCase(c *gin.Context, id string, status int, failed *formStat
 	out := view{Data: page}
 	if failed != nil {
 		out.Alert, out.Errors, out.Values = failed.Alert, failed.Errors, failed.Values
-	} else if f, ok := page.Comune.(comuneForms); ok && f.Amend {
-		// The correction form starts from the request as it reads now.
-		out.Values = f.AmendValues
+	}
+	if f, ok := page.Comune.(comuneForms); ok && f.Amend && (failed == nil || failed.Form != formAmend) {
+		// The correction form starts from the request as it reads now, also when another
+		// form of the page came back refused.
+		values := maps.Clone(f.AmendValues)
+		maps.Copy(values, out.Values)
+		out.Values = values
 	}
 	w.render(c, status, "case", out)
 }
