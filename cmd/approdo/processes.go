@@ -242,14 +242,6 @@ func runMigrate(ctx context.Context) error {
 	return nil
 }
 
-// dialTemporalSealed connects to the Temporal frontend, giving up after a while rather
-// than hanging a process whose cluster is not there, for a process that reads or writes
-// workflow payloads (the api, the worker, onboard, migrate): they are sealed with
-// TEMPORAL_PAYLOAD_KEY, which is required.
-func dialTemporalSealed(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
-	return dialTemporalAs(ctx, cfg, log, true)
-}
-
 // payloadCodec is the keyring of TEMPORAL_PAYLOAD_KEY (seals) and
 // TEMPORAL_PAYLOAD_DECRYPT_KEYS (only open), refusing unsealed payloads but in workflows
 // started before TEMPORAL_PAYLOAD_PLAIN_BEFORE.
@@ -261,7 +253,15 @@ func payloadCodec(cfg config.Config) (*payloadcrypt.Codec, error) {
 	})
 }
 
-func dialTemporalAs(ctx context.Context, cfg config.Config, log *slog.Logger, sealed bool) (client.Client, error) {
+// dialTemporalSealed connects to the Temporal frontend, giving up after a while rather
+// than hanging a process whose cluster is not there, for a process that reads or writes
+// workflow payloads (the api, the worker, onboard, migrate): they are sealed with
+// TEMPORAL_PAYLOAD_KEY, which is required.
+func dialTemporalSealed(ctx context.Context, cfg config.Config, log *slog.Logger) (client.Client, error) {
+	codec, err := payloadCodec(cfg)
+	if err != nil {
+		return nil, err
+	}
 	opts := client.Options{
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.TemporalNamespace,
@@ -271,13 +271,7 @@ func dialTemporalAs(ctx context.Context, cfg config.Config, log *slog.Logger, se
 	if err := cfg.TemporalConnection().Apply(&opts); err != nil {
 		return nil, err
 	}
-	if sealed {
-		codec, err := payloadCodec(cfg)
-		if err != nil {
-			return nil, err
-		}
-		opts.DataConverter = codec.DataConverter()
-	}
+	opts.DataConverter = codec.DataConverter()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	tc, err := client.DialContext(ctx, opts)
