@@ -8,6 +8,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/approdo/approdo/internal/calendar"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/refdata"
@@ -52,6 +53,10 @@ type RouteResult struct {
 	// Polo START or a hub chosen by a person takes the case; empty when the comune is not
 	// in the reference data, and in results recorded before it existed.
 	Ambito string `json:",omitempty"`
+	// Calendars are the local calendars of the hub and of the schools of its territory,
+	// for the deadlines: returned here so that the workflow has them in its history. Nil
+	// in results recorded before they existed.
+	Calendars *casework.Calendars `json:",omitempty"`
 }
 
 // RouteCase applies the routing rule (refdata.Route) to the case, or looks up the hub it
@@ -77,10 +82,45 @@ func (r *Routing) RouteCase(ctx context.Context, in RouteInput) (RouteResult, er
 	if i := slices.IndexFunc(d.Comuni, func(c refdata.Comune) bool { return c.ISTAT == in.Comune }); i >= 0 {
 		result.Ambito = d.Comuni[i].Ambito
 	}
-	for _, s := range d.Territory(hub) {
+	territory := d.Territory(hub)
+	for _, s := range territory {
 		result.Territory = append(result.Territory, SchoolRef{Code: s.Code, Levels: s.Levels})
 	}
+	result.Calendars = calendars(d, hub, territory)
 	return result, nil
+}
+
+// calendars gathers the local calendars of the hub's comune (its host school's) and of
+// the comuni of the schools of its territory.
+func calendars(d *refdata.Dataset, hub refdata.Hub, territory []refdata.School) *casework.Calendars {
+	comuni := map[string]refdata.Comune{}
+	for _, c := range d.Comuni {
+		comuni[c.ISTAT] = c
+	}
+	c := &casework.Calendars{Schools: map[string]string{}, Comuni: map[string]casework.ComuneCalendar{}}
+	add := func(istat string) {
+		cm, ok := comuni[istat]
+		if !ok {
+			return
+		}
+		cal := casework.ComuneCalendar{Rite: cm.Rite}
+		if days, err := calendar.ParseMonthDays(cm.Patron); err == nil && len(days) == 1 {
+			cal.Patron = &casework.MonthDay{Month: days[0].Month, Day: days[0].Day}
+		}
+		c.Comuni[istat] = cal
+	}
+	if i := slices.IndexFunc(d.Schools, func(s refdata.School) bool { return s.Code == hub.HostSchool }); i >= 0 {
+		c.HubComune = d.Schools[i].Comune
+		add(c.HubComune)
+	}
+	for _, s := range territory {
+		c.Schools[s.Code] = s.Comune
+		add(s.Comune)
+	}
+	for _, cl := range d.SchoolClosures {
+		c.SchoolClosures = append(c.SchoolClosures, casework.SchoolClosure{First: cl.First, Last: cl.Last, Name: cl.Name, Rite: cl.Rite})
+	}
+	return c
 }
 
 func hubKind(k casework.OrgKind) refdata.HubKind {

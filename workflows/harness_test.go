@@ -90,6 +90,9 @@ type harness struct {
 	// noHub makes the routing rule find no hub, as for a comune missing from the
 	// reference data; a hub chosen by a person is still found.
 	noHub bool
+	// calendars, when set, are the local calendars the fake routing returns (nil: a
+	// routing result recorded before routing returned them).
+	calendars *casework.Calendars
 }
 
 func newHarness(t *testing.T) *harness {
@@ -190,7 +193,7 @@ func (h *harness) route(_ context.Context, in activities.RouteInput) (activities
 	if !ok {
 		return activities.RouteResult{}, temporal.NewNonRetryableApplicationError("hub not in the reference data", activities.ErrTypeNoHub, nil)
 	}
-	return activities.RouteResult{Hub: hub, HubName: "hub " + hub.Code, Territory: territory, Ambito: ambitoOf[in.Comune]}, nil
+	return activities.RouteResult{Hub: hub, HubName: "hub " + hub.Code, Territory: territory, Ambito: ambitoOf[in.Comune], Calendars: h.calendars}, nil
 }
 
 // outcome records what became of one Update, of any workflow: result is set when the

@@ -31,7 +31,7 @@ func (c *enrolmentCase) route(ctx workflow.Context, hub casework.Org) (activitie
 
 func (c *enrolmentCase) setHub(r activities.RouteResult) {
 	c.state.Hub, c.state.HubName, c.state.Territory = r.Hub, r.HubName, r.Territory
-	c.state.Ambito = r.Ambito
+	c.state.Ambito, c.state.Calendars = r.Ambito, r.Calendars
 	c.state.RoundProposals, c.state.RejectedBy = 0, nil
 }
 
@@ -39,6 +39,7 @@ func (c *enrolmentCase) setHub(r activities.RouteResult) {
 func (c *enrolmentCase) unrouted(ctx workflow.Context) {
 	c.state.Stage = casework.StageUnrouted
 	c.state.Hub, c.state.HubName, c.state.Territory, c.state.Ambito = casework.Org{}, "", nil, ""
+	c.state.Calendars = nil
 	c.state.Task = &casework.Task{Kind: casework.TaskAssignHub, Owner: casework.UST, Since: workflow.Now(ctx)}
 	c.escalate(ctx, casework.EscalationUnrouted)
 	c.addEvent(ctx, casework.Event{Kind: casework.EventRoutingFailed, Reason: casework.EscalationUnrouted})
@@ -62,7 +63,7 @@ func (c *enrolmentCase) openProposalTask(ctx workflow.Context) {
 // ends an escalation: somebody has acted.
 func (c *enrolmentCase) openTask(ctx workflow.Context, kind casework.TaskKind, owner casework.Org, days int) {
 	now := workflow.Now(ctx)
-	due, remind := c.deadline(ctx, now, days)
+	due, remind := c.deadline(ctx, now, days, owner)
 	c.state.Task = &casework.Task{Kind: kind, Owner: owner, Since: now, DueAt: due, ReminderAt: remind}
 	c.state.Escalated, c.state.EscalationReason = false, ""
 }
@@ -72,12 +73,50 @@ type deadlineTimes struct {
 	Due, Remind time.Time
 }
 
-// deadline counts days working days from now on the Italian calendar and returns the
-// deadline and the reminder time (zero when no reminder is due, or when it would fall
-// before now).
-func (c *enrolmentCase) deadline(ctx workflow.Context, now time.Time, days int) (time.Time, time.Time) {
+// deadline counts days working days from now on the calendar of owner, the office that
+// must act, and returns the deadline and the reminder time (zero when no reminder is
+// due, or when it would fall before now).
+func (c *enrolmentCase) deadline(ctx workflow.Context, now time.Time, days int, owner casework.Org) (time.Time, time.Time) {
 	p := c.state.Policy
-	return workingDeadline(ctx, now, days, deadlineRules{DemoDeadline: p.DemoDeadline, ReminderDays: p.ReminderDays, LocalHolidays: p.LocalHolidays})
+	rules := deadlineRules{DemoDeadline: p.DemoDeadline, ReminderDays: p.ReminderDays, LocalHolidays: p.LocalHolidays}
+	// A case routed before routing returned the calendars keeps the one list of local
+	// holidays of its policy; so does a history recorded before this change.
+	if c.state.Calendars != nil && workflow.GetVersion(ctx, officeCalendarChange, workflow.DefaultVersion, 1) >= 1 {
+		rules.LocalHolidays, rules.Closures = officeCalendar(c.state.Calendars, owner)
+	}
+	return workingDeadline(ctx, now, days, rules)
+}
+
+// officeCalendarChange is the GetVersion change ID of deadlines counted with the calendar
+// of the office that acts (its comune's patron day, the school closures for a school)
+// instead of one list of local holidays for everybody.
+const officeCalendarChange = "office-calendar"
+
+// officeCalendar returns the patron day and closures of owner: a hub works on the
+// calendar of its host school's comune, without the school breaks (UST's hubs answer
+// for the territory all year); a school on its comune's, closed in the breaks of the
+// regional school calendar (the Carnival of its comune's rite). A school the calendars
+// do not know (not in the territory the case was routed with) gets no patron day but
+// the breaks; UST and anybody else, the national calendar.
+func officeCalendar(cals *casework.Calendars, owner casework.Org) ([]casework.MonthDay, []casework.SchoolClosure) {
+	var comune string
+	switch owner.Kind {
+	case casework.OrgCTI, casework.OrgPoloStart:
+		comune = cals.HubComune
+	case casework.OrgSchool:
+		comune = cals.Schools[owner.Code]
+	default:
+		return nil, nil
+	}
+	local := cals.OfComune(comune)
+	var patron []casework.MonthDay
+	if local.Patron != nil {
+		patron = []casework.MonthDay{*local.Patron}
+	}
+	if owner.Kind != casework.OrgSchool {
+		return patron, nil
+	}
+	return patron, cals.ClosuresFor(local.Rite)
 }
 
 // deadlineRules are the parts of a policy that set a deadline.
@@ -85,6 +124,8 @@ type deadlineRules struct {
 	DemoDeadline  time.Duration
 	ReminderDays  int
 	LocalHolidays []casework.MonthDay
+	// Closures are days the office is closed on top of the holidays (a school's breaks).
+	Closures []casework.SchoolClosure
 }
 
 // workingDeadline counts days working days from now and returns the deadline and the
@@ -105,7 +146,7 @@ func workingDeadline(ctx workflow.Context, now time.Time, days int, p deadlineRu
 		for i, h := range p.LocalHolidays {
 			local[i] = calendar.MonthDay{Month: h.Month, Day: h.Day}
 		}
-		cal := calendar.New(local...)
+		cal := calendar.New(local...).WithClosures(closures(p.Closures)...)
 		due := cal.Deadline(now, days)
 		var remind time.Time
 		if p.ReminderDays > 0 {
@@ -120,6 +161,20 @@ func workingDeadline(ctx workflow.Context, now time.Time, days int, p deadlineRu
 		panic(fmt.Sprintf("decode deadline: %v", err))
 	}
 	return t.Due, t.Remind
+}
+
+// closures turns the school closures into the calendar's. A closure whose dates do not
+// parse is left out: the reference data was checked when imported.
+func closures(in []casework.SchoolClosure) []calendar.Closure {
+	var out []calendar.Closure
+	for _, cl := range in {
+		first, errF := time.ParseInLocation(time.DateOnly, cl.First, calendar.Rome)
+		last, errL := time.ParseInLocation(time.DateOnly, cl.Last, calendar.Rome)
+		if errF == nil && errL == nil {
+			out = append(out, calendar.Closure{First: first, Last: last})
+		}
+	}
+	return out
 }
 
 func (c *enrolmentCase) escalate(ctx workflow.Context, reason string) {
