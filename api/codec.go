@@ -118,10 +118,8 @@ func (cs *codecServer) admit() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		namespace := printable(c.GetHeader(namespaceHeader))
 		c.Set(auditSubjectKey, "namespace:"+namespace)
-		if workflow, ok := cs.workflowOf(c); !ok {
-			writeProblem(c, fieldProblem(workflowHeader, "deve essere l'ID di un workflow (al più 255 caratteri stampabili)"))
-			return
-		} else if workflow != "" {
+		workflow, workflowOK := cs.workflowOf(c)
+		if workflow != "" {
 			c.Set(auditSubjectKey, "workflow:"+namespace+"/"+workflow)
 			if id, found := strings.CutPrefix(workflow, enrolment.WorkflowID("")); found && uuid.Validate(id) == nil && len(id) == 36 {
 				c.Set(auditCaseKey, id)
@@ -155,6 +153,10 @@ func (cs *codecServer) admit() gin.HandlerFunc {
 		if sess.User.Organisation != casework.UST || sess.User.MustChangePassword {
 			writeProblem(c, newProblem(http.StatusForbidden, problemNotAllowed, "Azione non consentita",
 				"I dati dei casi nella Temporal Web UI sono leggibili solo dall'UST."))
+			return
+		}
+		if !workflowOK {
+			writeProblem(c, fieldProblem(workflowHeader, "deve essere l'ID di un workflow (al più 255 caratteri stampabili)"))
 			return
 		}
 		switch ns := c.GetHeader(namespaceHeader); {

@@ -201,6 +201,7 @@ func TestCodecServerOpensPayloadsForUSTOnly(t *testing.T) {
 			"no namespace":      {sealed, []string{"Origin", uiOrigin, "Content-Type", "application/json", "Cookie", "approdo_session=" + ust.cookie}, 400, "X-Namespace"},
 			"not payloads":      {`{"payloads": 3}`, fromUI(&ust), 400, "payloads"},
 			"a forged seal":     {strings.Replace(sealed, `"data":"`, `"data":"AAAA`, 1), fromUI(&ust), 400, "payloads"},
+			"no workflow ID":    {sealed, fromUI(&ust, "X-Workflow-Id", "enrolment-\t1"), 400, "X-Workflow-Id"},
 			"not JSON":          {sealed, []string{"Origin", uiOrigin, "Content-Type", "text/plain", "X-Namespace", namespace, "Cookie", "approdo_session=" + ust.cookie}, 415, ""},
 		} {
 			r := b.codecCall(t, http.MethodPost, "/decode", c.body, c.headers...)
