@@ -16,6 +16,8 @@ CREATE TABLE school_closure (
     rite        text,
     source      text NOT NULL
 );
+-- Routing (the application role) reads it with the rest of the reference data.
+GRANT SELECT ON school_closure TO approdo_app;
 
 -- +goose Down
 DROP TABLE school_closure;
