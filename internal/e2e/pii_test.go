@@ -21,6 +21,8 @@ import (
 var testMinors = []string{
 	// validBody
 	"Olena", "Kovalenko", "2017-04-12", "12/04/2017", "12345678903",
+	// the correction of its case
+	"Olha", "RSSMRA85T10A562S",
 	// reunifiedFamily's children
 	"Amina", "Karim", "Sara", "Benali", "2013-05-01", "01/05/2013", "2024-05-01", "01/05/2024",
 }
@@ -125,8 +127,18 @@ func TestNoPersonalDataLeavesWhereItIsProtected(t *testing.T) {
 	refused(b.post(t, bad), "a filing with a future birth date")
 	wrongComune := validBody()
 	refused(b.as(t, orgOtherHub, http.MethodPost, "/api/v1/enrolments", wrongComune), "a filing by a hub")
-	c := b.fileCase(t, validBody())
+	filed := validBody()
+	c := b.fileCase(t, filed)
 	refused(b.doAs(t, orgOtherComune, http.MethodGet, "/api/v1/enrolments/"+c.Id, "", ""), "a read of another comune's case")
+	// The comune corrects the name and makes the codice fiscale definitive, after a try
+	// with a wrong check character.
+	refused(b.as(t, orgComune, http.MethodPost, "/api/v1/enrolments/"+c.Id+"/amend", amendBody(filed, "typo", func(r map[string]any) {
+		r["minor"].(map[string]any)["codiceFiscale"] = "RSSMRA85T10A562T"
+	})), "a correction with a wrong codice fiscale")
+	b.actOK(t, orgComune, c.Id, "amend", amendBody(filed, "definitive_codice_fiscale", func(r map[string]any) {
+		r["minor"].(map[string]any)["givenName"] = "Olha"
+		r["minor"].(map[string]any)["codiceFiscale"] = "RSSMRA85T10A562S"
+	}))
 	refused(b.as(t, "school:"+schoolB, http.MethodPost, "/api/v1/enrolments/"+c.Id+"/decision", map[string]any{"accept": true}), "a decision by a school not asked")
 	b.actOK(t, polo1, c.Id, "proposal", map[string]any{"school": schoolA})
 	refused(b.as(t, "school:"+schoolA, http.MethodPost, "/api/v1/enrolments/"+c.Id+"/decision", map[string]any{"accept": false}), "a refusal without a reason")
