@@ -194,6 +194,15 @@ func TestProdlikeJourneySurvivesAWorkerKill(t *testing.T) {
 		}
 		return false
 	}, 5*time.Second, 50*time.Millisecond, "one of the workers holds the SMTP connection")
+	// The other notices of the acceptance (hub, school, family) go out meanwhile: wait for
+	// them. Ordinary email has no acceptance receipt, so a worker killed between the
+	// server's answer and its record sends it once more, by design ("No duplicates"); the
+	// PEC is the message this test cuts short.
+	require.Eventually(t, func() bool {
+		var unsent int
+		err := p.ownerQuery(ctx, "SELECT count(*) FROM notification WHERE case_id = $1 AND sent_at IS NULL", []any{id}, &unsent)
+		return err == nil && unsent == 1
+	}, 30*time.Second, 100*time.Millisecond, "only the held PEC is left to send")
 	t.Logf("killing %s (pid %d) in the middle of sending the PEC; %s (pid %d) carries on", victim.name, victim.PID(), survivor.name, survivor.PID())
 	require.NoError(t, victim.Kill())
 	<-victim.exited
