@@ -95,6 +95,10 @@ type State struct {
 	// Ambito is the ambito territoriale of the comune, set by each routing (empty for a
 	// case routed before routing told it), for the Ambito search attribute.
 	Ambito string `json:",omitempty"`
+	// Calendars are the local calendars of the hub and of its territory's schools, set by
+	// each routing (nil for a case routed before routing told them: its deadlines keep
+	// the policy's LocalHolidays).
+	Calendars *casework.Calendars `json:",omitempty"`
 	// Proposal is the school waiting to decide.
 	Proposal      *Proposal `json:",omitempty"`
 	ProposalCount int       `json:",omitempty"`
