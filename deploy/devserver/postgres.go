@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/server/common/config"
@@ -97,22 +98,13 @@ func (p *postgresOptions) check(dbFile string) error {
 func (p *postgresOptions) attributes() (map[string]string, error) {
 	attrs := map[string]string{}
 	for _, kv := range p.connectAttribute {
-		k, v, ok := cutAttribute(kv)
-		if !ok {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
 			return nil, fmt.Errorf("-postgres-connect-attribute %q is not KEY=VALUE", kv)
 		}
 		attrs[k] = v
 	}
 	return attrs, nil
-}
-
-func cutAttribute(kv string) (string, string, bool) {
-	for i := 0; i < len(kv); i++ {
-		if kv[i] == '=' {
-			return kv[:i], kv[i+1:], i > 0
-		}
-	}
-	return "", "", false
 }
 
 // sql is the configuration of one of the server's databases.
