@@ -25,8 +25,9 @@ import (
 
 // TestTemporalUIDecodesForUST is the supervisor's way into a case's history, in Chromium
 // on the real stack: the Temporal Web UI, configured with the API's codec server as the
-// dev stack configures it, shows a UST person logged in to the portal the case's decoded
-// input; a school's person logged in the same way sees only the sealed bytes.
+// dev stack configures it, shows a UST person logged in to the portal the case's event
+// history decoded (its input, its register Update's result); a school's person logged in
+// the same way sees only the sealed bytes.
 //
 // The test has a Temporal server of its own, whose UI calls this test's API: the codec
 // endpoint is fixed when the server starts, so the API's address is taken first.
@@ -67,26 +68,36 @@ func TestTemporalUIDecodesForUST(t *testing.T) {
 	b.portalAccount(t, casework.Org{Kind: casework.OrgSchool, Code: schoolA}, "IC Esempio Milano Centro", schoolEmail)
 	br := browsertest.New(t)
 
+	// What the test reads on the page: the workflow's input, in the panel above the
+	// events; the register Update's result, in its event's row.
+	input := `document.querySelector('[data-testid="input-and-result"]')?.innerText ?? ""`
+	update := `[...document.querySelectorAll('tr[data-testid="event-summary-row"]')].
+		filter(r => r.innerText.includes("Update Completed")).map(r => r.innerText).join("\n")`
+
 	// The UST supervisor logs in to the portal, then opens the case's event history in
-	// the UI: the UI's codec calls carry the portal's cookie, and the input shows decoded.
+	// the UI: the UI's codec calls carry the portal's cookie, and the input and the
+	// Update show decoded.
 	ust := newPortalUser(t, br, b, "UST")
 	require.EqualValues(t, 200, ust.open("/accesso"))
 	require.EqualValues(t, 200, ust.login(ustEmail, userPassword))
 	ust.openUI(history)
-	require.True(t, ust.uiShows(requestID, time.Minute), "UST reads the case's input, decoded, on %s", ust.location())
+	require.True(t, ust.uiHolds(input, requestID, time.Minute), "UST reads the case's input, decoded, on %s", ust.location())
 	require.True(t, strings.HasSuffix(ust.location(), "/history"), "the event history: %s", ust.location())
-	require.False(t, ust.uiShows(sealedEncoding, 0), "UST sees no sealed payload in the input")
+	require.False(t, ust.uiHolds(input, sealedEncoding, 0), "UST sees no sealed payload in the input")
+	require.True(t, ust.uiHolds(update, `"Created":`, 30*time.Second), "UST reads the register Update's result, decoded")
 
 	// A school's person, logged in to the portal just as well, sees the sealed bytes:
-	// the codec server refused, and the UI shows the payload as it is stored.
-	// The UI logs the codec server's refusals as errors, which is right here.
+	// the codec server refused, and the UI shows the payloads as they are stored. The
+	// UI logs the codec server's refusals as errors, which is right here.
 	school := &portalUser{t: t, name: "school", tab: br.NewTab(t), base: b.api.URL}
 	br.RequireOnlyLocalRequests(t, school.tab)
 	require.EqualValues(t, 200, school.open("/accesso"))
 	require.EqualValues(t, 200, school.login(schoolEmail, userPassword))
 	school.openUI(history)
-	require.True(t, school.uiShows(sealedEncoding, time.Minute), "the school sees the sealed input on %s", school.location())
-	require.False(t, school.uiShows(requestID, 0), "the school does not read the case's input")
+	require.True(t, school.uiHolds(input, sealedEncoding, time.Minute), "the school sees the sealed input on %s", school.location())
+	require.False(t, school.uiHolds(input, requestID, 0), "the school does not read the case's input")
+	require.True(t, school.uiHolds(update, "Update Completed", 30*time.Second), "the school sees the Update's event")
+	require.False(t, school.uiHolds(update, `"Created"`, 0), "the school does not read the Update's result")
 
 	// Both calls of the UI reached the codec server with the person's session, and are
 	// in the audit log: the school's refused, UST's answered.
@@ -114,16 +125,15 @@ func (p *portalUser) openUI(url string) {
 	require.NoError(p.t, err, "%s opens the Temporal UI", p.name)
 }
 
-// uiShows waits until the page's text holds want, and tells whether it did (within 0
-// looks once). It never
-// returns the text: a decoded history holds personal data, which no failure message may
-// repeat.
-func (p *portalUser) uiShows(want string, within time.Duration) bool {
+// uiHolds waits until the text that the JavaScript expression text evaluates to holds
+// want, and tells whether it did (within 0 looks once). It never returns the text: a
+// decoded history holds personal data, which no failure message may repeat.
+func (p *portalUser) uiHolds(text, want string, within time.Duration) bool {
 	p.t.Helper()
 	deadline := time.Now().Add(within)
 	for {
 		ctx, cancel := context.WithTimeout(p.tab, 5*time.Second)
-		found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.body.innerText.includes(`+strconv.Quote(want)+`)`))
+		found, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(`+text+`).includes(`+strconv.Quote(want)+`)`))
 		cancel()
 		if err == nil && found {
 			return true
