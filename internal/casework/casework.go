@@ -294,7 +294,8 @@ type Policy struct {
 	FollowUpDays []int
 	// AttendanceDays is how many working days the school has to answer a check.
 	AttendanceDays int
-	// LocalHolidays are holidays on top of the national ones (Milan's 7 December).
+	// LocalHolidays are holidays on top of the national ones (Milan's 7 December) for
+	// a case routed before routing returned the offices' own calendars (Calendars).
 	LocalHolidays []MonthDay
 	// DemoDeadline, when set, replaces every working-day deadline with this fixed
 	// duration (the reminder falls half-way). It exists so that a demonstration or an

@@ -147,7 +147,8 @@ type InterventionPolicy struct {
 	// ReminderDays is how many working days before a deadline the service is reminded;
 	// 0 sends no reminder. Default 1.
 	ReminderDays int
-	// LocalHolidays are holidays on top of the national ones (Milan's 7 December).
+	// LocalHolidays are holidays on top of the national ones: the orientation service's
+	// office is in Milano (7 December).
 	LocalHolidays []MonthDay `json:",omitempty"`
 	// DemoDeadline, when set, replaces every working-day deadline with this duration (the
 	// reminder falls half-way), for demonstrations and end-to-end tests; production leaves

@@ -68,7 +68,10 @@ type Config struct {
 
 	// The case policy: deadlines in working days on the Italian calendar, the proposal
 	// limit and the follow-up checks. Each case fixes the values in force when it is
-	// routed, so a change applies to new cases only.
+	// routed, so a change applies to new cases only. LOCAL_HOLIDAYS are the holidays
+	// besides the national ones of the offices the reference data gives no comune: the
+	// orientation service (in Milano, hence 12-07), and cases routed before routing
+	// returned each office's calendar; hubs and schools follow their own comune's.
 	ProposalDays   int    `env:"CASE_PROPOSAL_DAYS" envDefault:"5"`
 	DecisionDays   int    `env:"CASE_DECISION_DAYS" envDefault:"5"`
 	ReminderDays   int    `env:"CASE_REMINDER_DAYS" envDefault:"1"`
