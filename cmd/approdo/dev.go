@@ -355,7 +355,7 @@ Approdo is running.
 	}
 	fmt.Printf(`
   API          %[1]s   (health: /healthz, readiness: /readyz, spec: /api/v1/openapi.yaml)
-  Temporal UI  %[2]s
+  Temporal UI  %[2]s   (cases' data shows decoded to UST people logged in to the portal)
   Temporal     %[3]s   (namespace %[4]s, task queue %[5]s)
   PostgreSQL   %[6]s
   Mailbox      %[10]s   (every notice sent lands here; SMTP on 127.0.0.1:%[11]d)
