@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -46,7 +47,7 @@ type codecServer struct {
 	// empty when TEMPORAL_UI_URL is not set, and then no page of another origin may call.
 	uiOrigin  string
 	namespace string
-	s         *Server
+	log       *slog.Logger
 }
 
 // mountCodec registers the codec server's routes. Preflights are answered before the
@@ -57,7 +58,7 @@ func mountCodec(router *gin.Engine, srv *Server, deps Dependencies, audit gin.Ha
 		protocol:  converter.NewPayloadCodecHTTPHandler(deps.PayloadCodec),
 		uiOrigin:  originOf(deps.TemporalUIURL),
 		namespace: deps.TemporalNamespace,
-		s:         srv,
+		log:       srv.log,
 	}
 	if cs.namespace == "" {
 		cs.namespace = "default"
@@ -144,7 +145,7 @@ func (cs *codecServer) admit() gin.HandlerFunc {
 			writeProblem(c, codecUnauthenticated())
 			return
 		case err != nil:
-			cs.s.log.ErrorContext(c.Request.Context(), "session lookup failed", "request_id", requestID(c), "error", err)
+			cs.log.ErrorContext(c.Request.Context(), "session lookup failed", "request_id", requestID(c), "error", err)
 			writeProblem(c, unavailableProblem())
 			return
 		}
@@ -247,7 +248,7 @@ func (cs *codecServer) serve(c *gin.Context) {
 	cs.protocol.ServeHTTP(answer, c.Request)
 	if answer.status != http.StatusOK {
 		// The reason stays in the log: it names keys, never data.
-		cs.s.log.WarnContext(c.Request.Context(), "codec refused the payloads", "request_id", requestID(c),
+		cs.log.WarnContext(c.Request.Context(), "codec refused the payloads", "request_id", requestID(c),
 			"status", answer.status, "reason", strings.TrimSpace(answer.body.String()))
 		writeProblem(c, fieldProblem("payloads", "un payload sigillato non si apre: alterato, o sigillato con una chiave che questo servizio non ha"))
 		return
