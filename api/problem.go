@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/approdo/approdo/api/app"
 	"github.com/approdo/approdo/internal/enrolment"
@@ -25,6 +26,7 @@ const (
 	problemWrongStage      = "urn:approdo:problem:wrong-stage"
 	problemInvalidAction   = "urn:approdo:problem:invalid-action"
 	problemCaseClosed      = "urn:approdo:problem:case-closed"
+	problemDuplicateMinor  = "urn:approdo:problem:duplicate-minor"
 	problemBlank           = "about:blank"
 )
 
@@ -113,7 +115,10 @@ func problemOf(err error) (Problem, bool) {
 	var invalid *app.InvalidError
 	var refused *app.RefusedError
 	var notFound *app.NotFoundError
+	var duplicate *app.DuplicateError
 	switch {
+	case errors.As(err, &duplicate):
+		return duplicateProblem(duplicate), true
 	case errors.As(err, &invalid):
 		fields := make([]enrolment.FieldError, len(invalid.Fields))
 		for i, f := range invalid.Fields {
@@ -168,6 +173,21 @@ func refusalProblem(r *app.RefusedError) Problem {
 		p.Errors = &[]FieldError{{Field: r.Field, Reason: r.Message}}
 		return p
 	}
+}
+
+// duplicateProblem refuses a second case for a minor: it names the open case to a caller
+// that may see it, and nothing to one that may not (UST was told instead).
+func duplicateProblem(d *app.DuplicateError) Problem {
+	if d.CaseID == "" {
+		return newProblem(http.StatusConflict, problemDuplicateMinor, "Il minore ha già un caso aperto",
+			"Il minore risulta già in carico con un caso aperto presso un altro ente: la richiesta è stata segnalata all'UST, che la riconcilierà. Nessun nuovo caso è stato aperto.")
+	}
+	p := newProblem(http.StatusConflict, problemDuplicateMinor, "Il minore ha già un caso aperto",
+		"Il minore ha già il caso aperto /api/v1/enrolments/"+d.CaseID+": nessun secondo caso è stato aperto.")
+	if id, err := uuid.Parse(d.CaseID); err == nil {
+		p.ExistingCase = &id
+	}
+	return p
 }
 
 func requestConflictProblem() Problem {

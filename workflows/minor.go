@@ -149,6 +149,14 @@ func (c *enrolmentCase) closeAsDuplicate(ctx workflow.Context, existing string) 
 		return EnrolmentResult{}, err
 	}
 	workflow.GetLogger(ctx).Info("Enrolment request names the minor of an open case", "CaseID", c.input.CaseID, "OpenCaseID", existing)
+	// A reunification journey that opened this case waits for its outcome: it is told
+	// that the minor's case is another one, which settles this child.
+	if parent := workflow.GetInfo(ctx).ParentWorkflowExecution; parent != nil {
+		err := workflow.SignalExternalWorkflow(ctx, parent.ID, "", SignalChildOutcome, ChildOutcome{CaseID: c.input.CaseID, Stage: c.state.Stage}).Get(ctx, nil)
+		if err != nil {
+			workflow.GetLogger(ctx).Warn("The journey of the case could not be told its outcome", "CaseID", c.input.CaseID, "Error", err)
+		}
+	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return EnrolmentResult{}, err
 	}

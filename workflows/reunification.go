@@ -611,7 +611,9 @@ func (j *journey) afterArrivalAndInterview(ctx workflow.Context) error {
 
 func (j *journey) childrenSettled() bool {
 	for _, c := range j.state.Children {
-		if c.Stage != casework.StageEnrolled && !c.Stage.Closed() {
+		// A child whose minor already had an open case recorded nothing (minor.go): it is
+		// settled too.
+		if c.Stage != casework.StageEnrolled && !c.Stage.Closed() && c.Stage != StageDuplicate {
 			return false
 		}
 	}

@@ -55,7 +55,7 @@ func (s *Service) FileRequest(ctx context.Context, actor casework.Org, r enrolme
 	// residence, also when UST files for it.
 	filer := r.Comune
 	caseID := enrolment.CaseID(filer, r.RequestID)
-	return s.register(ctx, caseID, filer, r.Hash(), r, nil)
+	return s.fileOnce(ctx, actor, caseID, filer, r, nil)
 }
 
 // Placement is where and when a school enrolled a minor on its own.
@@ -102,7 +102,7 @@ func (s *Service) FileDirectEnrolment(ctx context.Context, actor casework.Org, r
 	}
 	filer := actor.String()
 	caseID := enrolment.CaseID(filer, r.RequestID)
-	return s.register(ctx, caseID, filer, r.Hash(), r, &workflows.DirectEnrolment{
+	return s.fileOnce(ctx, actor, caseID, filer, r, &workflows.DirectEnrolment{
 		School: actor.Code, Year: p.Year, Section: p.Section, StartDate: p.StartDate,
 	})
 }
@@ -267,6 +267,9 @@ func (s *Service) registerInTime(ctx context.Context, caseID, filer, hash string
 	var result workflows.RegisterResult
 	if err := handle.Get(ctx, &result); err != nil {
 		return false, asRequestConflict(err)
+	}
+	if result.DuplicateOf != "" {
+		return false, &openCaseError{caseID: result.DuplicateOf}
 	}
 	return result.Created, nil
 }

@@ -14,6 +14,8 @@ import (
 type refusal struct {
 	Alert  string
 	Fields map[string]string
+	// Link leads to what the alert names (the open case of a minor filed again).
+	Link *navItem
 }
 
 // explain is the pages' one mapping of the app's typed errors, as problemOf is the API's.
@@ -23,7 +25,14 @@ func (w *Web) explain(err error) (refusal, bool) {
 	var refused *app.RefusedError
 	var notFound *app.NotFoundError
 	var tooMany *app.TooManyAttemptsError
+	var duplicate *app.DuplicateError
 	switch {
+	case errors.As(err, &duplicate):
+		if duplicate.CaseID == "" {
+			return refusal{Alert: w.t("web.refusal.duplicate_reported")}, true
+		}
+		return refusal{Alert: w.t("web.refusal.duplicate_minor"),
+			Link: &navItem{Href: "/casi/" + duplicate.CaseID, Label: w.t("web.refusal.duplicate_link")}}, true
 	case errors.As(err, &invalid):
 		fields := map[string]string{}
 		for _, f := range invalid.Fields {
@@ -88,6 +97,8 @@ func statusOf(err error) int {
 	case errors.As(err, &refused) && refused.Reason == app.RefusedNotAllowed:
 		return http.StatusForbidden
 	case errors.As(err, &refused) && refused.Reason != app.RefusedInvalid:
+		return http.StatusConflict
+	case errors.As(err, new(*app.DuplicateError)):
 		return http.StatusConflict
 	case errors.As(err, &tooMany):
 		return http.StatusTooManyRequests

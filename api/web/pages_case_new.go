@@ -79,8 +79,9 @@ func (w *Web) newCaseSubmit(c *gin.Context) {
 		values["requestId"] = uuid.NewString()
 		c.Request.PostForm.Set("requestId", values["requestId"])
 	}
+	var link *navItem
 	again := func(status int, alert string, fields []app.FieldError) {
-		w.render(c, status, "case_new", view{Alert: alert, Errors: labelled(requestErrors(fields), w.requestLabel), Values: values, Data: form})
+		w.render(c, status, "case_new", view{Alert: alert, AlertLink: link, Errors: labelled(requestErrors(fields), w.requestLabel), Values: values, Data: form})
 	}
 	r, parseErrors := parseRequestForm(c.Request.PostForm)
 	if len(parseErrors) > 0 {
@@ -113,6 +114,7 @@ func (w *Web) newCaseSubmit(c *gin.Context) {
 				w.fail(c, err)
 				return
 			}
+			link = r.Link
 			again(statusOf(err), r.Alert, nil)
 		}
 		return

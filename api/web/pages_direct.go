@@ -84,7 +84,7 @@ func (w *Web) directSubmit(c *gin.Context) {
 	if values["request.requestId"] == "" {
 		values["request.requestId"] = uuid.NewString()
 	}
-	w.renderDirect(c, statusOf(err), view{Alert: refused.Alert, Errors: directErrors(fields), Values: values})
+	w.renderDirect(c, statusOf(err), view{Alert: refused.Alert, AlertLink: refused.Link, Errors: directErrors(fields), Values: values})
 }
 
 // placementFields are the inputs of the placement.

@@ -67,6 +67,8 @@ type view struct {
 	// Alert is a message for the whole page, e.g. why an action was refused; Success one
 	// that says an action was done.
 	Alert, Success string
+	// AlertLink, when set, leads from the alert to what it names.
+	AlertLink *navItem
 	// Errors are the wrong fields of a form, by field name; Values what was typed.
 	Errors map[string]string
 	Values map[string]string
