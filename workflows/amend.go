@@ -235,7 +235,7 @@ func (c *enrolmentCase) rerouteAmended(ctx workflow.Context, r enrolment.Request
 		c.openProposalTask(ctx)
 		notices = append(notices, c.notice("case_reassigned", from), c.notice("case_assigned", route.Hub))
 	default:
-		s.Territory, s.Ambito = route.Territory, route.Ambito
+		s.Territory, s.Ambito, s.Calendars = route.Territory, route.Ambito, route.Calendars
 		if dropped || s.Stage != casework.StageAwaitingProposal {
 			c.openProposalTask(ctx)
 		}

@@ -69,6 +69,8 @@ func TestRefdataImportWithPublicSources(t *testing.T) {
 		"-schools", filepath.Join(fixtures, "scuole-statali-extract.csv"),
 		"-schools", filepath.Join(fixtures, "scuole-paritarie-extract.csv"),
 		"-municipi", filepath.Join(sources, "milano-cap-municipio.csv"),
+		"-patroni", filepath.Join(sources, "patroni-015.csv"),
+		"-chiusure", filepath.Join(sources, "calendario-scolastico-lombardia.csv"),
 		filepath.Join(root, "deploy", "refdata", "sample.yaml"),
 	}
 	src, path, _, err := parseRefdataImport(args)
@@ -77,7 +79,9 @@ func TestRefdataImportWithPublicSources(t *testing.T) {
 
 	var out bytes.Buffer
 	require.NoError(t, importReferenceDataWith(ctx, &out, s, path, src))
-	require.Contains(t, out.String(), "with 6 source file(s)")
+	require.Contains(t, out.String(), "with 8 source file(s)")
+	require.Contains(t, out.String(), "patroni-015.csv: the patron day of 7 of 133 comuni")
+	require.Contains(t, out.String(), "calendario-scolastico-lombardia.csv: 4 school closures over 1 school year(s)")
 	require.Contains(t, out.String(), "istat-comuni-015.csv: 133 comuni of province 015")
 	require.Contains(t, out.String(), "indicepa-enti-extract.csv: the PEC of 7 of 133 comuni")
 	require.Contains(t, out.String(), "133 comuni, 26 schools")
@@ -96,6 +100,9 @@ func TestRefdataImportWithPublicSources(t *testing.T) {
 	i := slices.IndexFunc(ref.Comuni, func(c refdata.Comune) bool { return c.ISTAT == "015002" })
 	require.Equal(t, "comune.abbiategrasso@legalpec.it", ref.Comuni[i].PEC)
 	require.Equal(t, "A010", ref.Comuni[i].Cadastral, "the cadastral code is stored")
+	i = slices.IndexFunc(ref.Comuni, func(c refdata.Comune) bool { return c.ISTAT == "015118" })
+	require.Equal(t, "11-05", ref.Comuni[i].Patron, "Legnano's patron day is stored")
+	require.Len(t, ref.SchoolClosures, 4, "and the school breaks")
 	known, err := s.ComuneKnown(ctx, "015251")
 	require.NoError(t, err)
 	require.True(t, known, "Vermezzo con Zelo, not in the former sample, is known")
