@@ -50,7 +50,7 @@ the CLI's migrate and onboard), then restarts them all:
 
 Remove the old key from TEMPORAL_PAYLOAD_DECRYPT_KEYS only once no workflow started
 before step 2 is still running and TEMPORAL_RETENTION has passed since the last of them
-closed: their histories hold payloads only it opens (README, "Rotating the payload key").
+closed: their histories hold payloads only it opens (README, "Keys and their rotation").
 `, payloadcrypt.KeyID(raw), key, current)
 	return err
 }
