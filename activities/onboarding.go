@@ -73,6 +73,27 @@ func (o *Onboarding) CreateComuneAccount(ctx context.Context, istat string) (Com
 	return ComuneAccount{UserID: account.User.ID, HasPEC: true, LoggedIn: account.FirstLoginAt != nil}, nil
 }
 
+// OrgAccountInput names an organisation other than a comune and the address its
+// account logs in with.
+type OrgAccountInput struct {
+	Org   casework.Org
+	Name  string
+	Email string `json:",omitempty"`
+}
+
+// CreateOrgAccount creates, once, the organisation and its administrator account, whose
+// login is the address the onboarding was started with.
+func (o *Onboarding) CreateOrgAccount(ctx context.Context, in OrgAccountInput) (ComuneAccount, error) {
+	if in.Email == "" {
+		return ComuneAccount{HasPEC: false}, nil
+	}
+	account, err := o.Store.EnsureComuneAccount(store.AsSystem(ctx), in.Org, in.Name, strings.ToLower(in.Email))
+	if err != nil {
+		return ComuneAccount{}, err
+	}
+	return ComuneAccount{UserID: account.User.ID, HasPEC: true, LoggedIn: account.FirstLoginAt != nil}, nil
+}
+
 // IssueCredentialsInput names the credentials message and its account.
 type IssueCredentialsInput struct {
 	Key    string

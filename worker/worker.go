@@ -104,6 +104,7 @@ func RegisterWorkflows(r sdkworker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.DeliverNotificationWorkflow, workflow.RegisterOptions{Name: activities.DeliverNotificationWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.DeliverAccountMessageWorkflow, workflow.RegisterOptions{Name: workflows.DeliverAccountMessageWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ComuneOnboardingWorkflow, workflow.RegisterOptions{Name: workflows.OnboardingWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.OrgOnboardingWorkflow, workflow.RegisterOptions{Name: workflows.OrgOnboardingWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ReunificationJourneyWorkflow, workflow.RegisterOptions{Name: workflows.ReunificationWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.InterventionWorkflow, workflow.RegisterOptions{Name: workflows.InterventionWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.FamilyImportWorkflow, workflow.RegisterOptions{Name: workflows.FamilyImportWorkflowName})

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/searchattr"
 )
 
@@ -32,6 +33,11 @@ const (
 	SignalResendCredentials = "resend-credentials"
 )
 
+// resendWhileAwaitingLoginChange is the GetVersion change ID of sending new credentials
+// when UST asks while the onboarding waits for the first login (before, only an
+// escalated onboarding took the request).
+const resendWhileAwaitingLoginChange = "resend-while-awaiting-login"
+
 // QueryOnboarding returns an onboarding's OnboardingState.
 const QueryOnboarding = "state"
 
@@ -51,6 +57,29 @@ type OnboardingInput struct {
 	Istat string
 }
 
+// OrgOnboardingWorkflowName is the registered type name of the onboarding of any other
+// organisation: a school, a hub (CTI, Polo START) or a FAMI organisation.
+const OrgOnboardingWorkflowName = "OrgOnboarding"
+
+// OrgOnboardingWorkflowID is the ID of an organisation's onboarding: one per
+// organisation. For a comune it is OnboardingWorkflowID's, so the API's first-login
+// signal finds either kind by the organisation alone.
+func OrgOnboardingWorkflowID(org casework.Org) string {
+	if org.Code == "" {
+		return "onboarding-" + string(org.Kind)
+	}
+	return "onboarding-" + string(org.Kind) + "-" + org.Code
+}
+
+// OrgOnboardingInput starts the onboarding of an organisation other than a comune. The
+// address is fixed when it starts (from the Ministry's registry, or a contact given to
+// the command): it is the account's login and where the credentials go by PEC.
+type OrgOnboardingInput struct {
+	Org   casework.Org
+	Name  string
+	Email string
+}
+
 // OnboardingState is where an onboarding stands.
 type OnboardingState struct {
 	Stage  string
@@ -67,7 +96,11 @@ type OnboardingState struct {
 }
 
 type onboarding struct {
-	istat    string
+	// subject names the organisation in message keys and logs: a comune's ISTAT code
+	// (as the committed histories have it), or the organisation ("school:MIIC8AB00X").
+	subject string
+	// org is set for an organisation other than a comune.
+	org      *activities.OrgAccountInput
 	state    OnboardingState
 	policy   activities.OnboardingPolicy
 	loggedIn bool
@@ -79,7 +112,20 @@ type onboarding struct {
 // first login, reminding the comune meanwhile; UST is alerted when the PEC is not
 // delivered or the reminders go unanswered.
 func ComuneOnboardingWorkflow(ctx workflow.Context, in OnboardingInput) (OnboardingState, error) {
-	o := &onboarding{istat: in.Istat}
+	o := &onboarding{subject: in.Istat}
+	return o.run(ctx, searchattr.ComuneIstat.ValueSet(in.Istat))
+}
+
+// OrgOnboardingWorkflow gives a school, a hub or a FAMI organisation its account, as
+// ComuneOnboardingWorkflow does a comune's.
+func OrgOnboardingWorkflow(ctx workflow.Context, in OrgOnboardingInput) (OnboardingState, error) {
+	o := &onboarding{subject: in.Org.String(), org: &activities.OrgAccountInput{Org: in.Org, Name: in.Name, Email: in.Email}}
+	// HubID holds an organisation's stored form; the onboarding's own organisation is
+	// what the Temporal UI filters it by.
+	return o.run(ctx, searchattr.HubID.ValueSet(in.Org.String()))
+}
+
+func (o *onboarding) run(ctx workflow.Context, who temporal.SearchAttributeUpdate) (OnboardingState, error) {
 	if err := workflow.SetQueryHandler(ctx, QueryOnboarding, func() (OnboardingState, error) { return o.state, nil }); err != nil {
 		return o.state, err
 	}
@@ -99,7 +145,7 @@ func ComuneOnboardingWorkflow(ctx workflow.Context, in OnboardingInput) (Onboard
 			o.resend = true
 		}
 	})
-	if err := workflow.UpsertTypedSearchAttributes(ctx, searchattr.ComuneIstat.ValueSet(in.Istat)); err != nil {
+	if err := workflow.UpsertTypedSearchAttributes(ctx, who); err != nil {
 		return o.state, err
 	}
 	actx := workflow.WithActivityOptions(ctx, durableActivity)
@@ -134,7 +180,13 @@ func (o *onboarding) createAccount(ctx workflow.Context) (activities.ComuneAccou
 	var acts *activities.Onboarding
 	for {
 		var account activities.ComuneAccount
-		if err := workflow.ExecuteActivity(actx, acts.CreateComuneAccount, o.istat).Get(ctx, &account); err != nil {
+		var create workflow.Future
+		if o.org != nil {
+			create = workflow.ExecuteActivity(actx, acts.CreateOrgAccount, *o.org)
+		} else {
+			create = workflow.ExecuteActivity(actx, acts.CreateComuneAccount, o.subject)
+		}
+		if err := create.Get(ctx, &account); err != nil {
 			return account, err
 		}
 		if account.HasPEC {
@@ -186,6 +238,12 @@ func (o *onboarding) sendCredentials(ctx workflow.Context) error {
 // interval of the policy, and alerting UST once the reminders are spent. Every interval
 // it also asks the database, in case the API's signal was lost.
 func (o *onboarding) awaitFirstLogin(ctx workflow.Context) error {
+	// An onboarding started before resend-while-awaiting-login ignores a resend while it
+	// waits for the login, as it always did.
+	resendable := workflow.GetVersion(ctx, resendWhileAwaitingLoginChange, workflow.DefaultVersion, 1) == 1
+	if resendable {
+		o.resend = false // asked while the credentials just delivered were on their way
+	}
 	o.state.Escalated, o.state.Reason = false, ""
 	if err := o.setStage(ctx, OnboardingAwaitingLogin); err != nil {
 		return err
@@ -197,9 +255,26 @@ func (o *onboarding) awaitFirstLogin(ctx workflow.Context) error {
 		if err := o.upsert(ctx); err != nil {
 			return err
 		}
-		ok, err := workflow.AwaitWithTimeout(ctx, o.policy.ReminderEvery, func() bool { return o.loggedIn })
-		if err != nil || ok {
+		ok, err := workflow.AwaitWithTimeout(ctx, o.policy.ReminderEvery, func() bool { return o.loggedIn || (resendable && o.resend) })
+		if err != nil {
 			return err
+		}
+		if resendable && o.resend && !o.loggedIn {
+			// UST asked for new credentials (lost, or sent to the wrong person): a new
+			// temporary password replaces the old one, and the reminders start over.
+			o.resend = false
+			o.state.Reminders, o.state.NextReminder = 0, time.Time{}
+			if err := o.sendCredentials(ctx); err != nil {
+				return err
+			}
+			o.state.Escalated, o.state.Reason = false, ""
+			if err := o.setStage(ctx, OnboardingAwaitingLogin); err != nil {
+				return err
+			}
+			continue
+		}
+		if ok {
+			return nil
 		}
 		if err := workflow.ExecuteActivity(actx, acts.HasLoggedIn, o.state.UserID).Get(ctx, &o.loggedIn); err != nil {
 			return err
@@ -232,7 +307,7 @@ func (o *onboarding) awaitFirstLogin(ctx workflow.Context) error {
 // onboarding started again (after one failed) issues new credentials rather than finding
 // the old ones sent.
 func (o *onboarding) messageKey(ctx workflow.Context, format string, args ...any) string {
-	return fmt.Sprintf("onboarding/%s/%s/", o.istat, workflow.GetInfo(ctx).WorkflowExecution.RunID) + fmt.Sprintf(format, args...)
+	return fmt.Sprintf("onboarding/%s/%s/", o.subject, workflow.GetInfo(ctx).WorkflowExecution.RunID) + fmt.Sprintf(format, args...)
 }
 
 func (o *onboarding) awaitResend(ctx workflow.Context) error {
@@ -247,7 +322,7 @@ func (o *onboarding) finish(ctx workflow.Context) error {
 
 func (o *onboarding) escalate(ctx workflow.Context, stage, reason string) error {
 	o.state.Escalated, o.state.Reason = true, reason
-	workflow.GetLogger(ctx).Warn("Onboarding needs UST", "Comune", o.istat, "Reason", reason)
+	workflow.GetLogger(ctx).Warn("Onboarding needs UST", "Organisation", o.subject, "Reason", reason)
 	return o.setStage(ctx, stage)
 }
 

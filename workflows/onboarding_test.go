@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/approdo/approdo/activities"
+	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/searchattr"
 	"github.com/approdo/approdo/worker"
 	"github.com/approdo/approdo/workflows"
@@ -201,4 +202,41 @@ func TestOnboardingOfAnAccountAlreadyInUseEndsAtOnce(t *testing.T) {
 	s := r.run()
 	require.Equal(t, workflows.OnboardingDone, s.Stage)
 	require.Empty(t, r.issued, "no new password for an account in use")
+}
+
+func TestResendWhileAwaitingTheLoginIssuesNewCredentials(t *testing.T) {
+	t.Parallel()
+	r := newOnboardingRun(t)
+	r.signal(2*24*time.Hour, workflows.SignalResendCredentials)
+	r.env.RegisterDelayedCallback(func() {
+		s := r.query()
+		require.Equal(t, workflows.OnboardingAwaitingLogin, s.Stage)
+		require.Equal(t, 2, s.Round, "a second round of credentials")
+		require.Equal(t, monday.Add(9*24*time.Hour), s.NextReminder.In(monday.Location()), "the reminders start over from the resend")
+	}, 2*24*time.Hour+time.Hour)
+	r.signal(3*24*time.Hour, workflows.SignalFirstLogin)
+	s := r.run()
+	require.Equal(t, workflows.OnboardingDone, s.Stage)
+	require.Equal(t, []string{"onboarding/015146/default-test-run-id/credentials/1", "onboarding/015146/default-test-run-id/credentials/2"}, r.issued,
+		"new credentials, whose password replaces the first")
+	require.Equal(t, r.issued, r.delivered)
+	require.Empty(t, r.reminders)
+}
+
+func TestOrgOnboardingCreatesTheAccountWithTheAddressItWasGiven(t *testing.T) {
+	t.Parallel()
+	r := newOnboardingRun(t)
+	school := activities.OrgAccountInput{Org: casework.Org{Kind: casework.OrgSchool, Code: "MIIC90001A"}, Name: "IC Esempio", Email: "miic90001a@pec.example.org"}
+	r.env.OnActivity(onboardingActs.CreateOrgAccount, mock.Anything, school).Return(activities.ComuneAccount{UserID: "u-1", HasPEC: true}, nil).Once()
+	r.signal(3*24*time.Hour, workflows.SignalFirstLogin)
+	r.env.ExecuteWorkflow(workflows.OrgOnboardingWorkflowName, workflows.OrgOnboardingInput{Org: school.Org, Name: school.Name, Email: school.Email})
+	require.True(t, r.env.IsWorkflowCompleted())
+	require.NoError(t, r.env.GetWorkflowError())
+	var s workflows.OnboardingState
+	require.NoError(t, r.env.GetWorkflowResult(&s))
+	require.Equal(t, workflows.OnboardingDone, s.Stage)
+	require.Equal(t, []string{"onboarding/school:MIIC90001A/default-test-run-id/credentials/1"}, r.issued)
+	require.Equal(t, "onboarding-school-MIIC90001A", workflows.OrgOnboardingWorkflowID(school.Org))
+	require.Equal(t, workflows.OnboardingWorkflowID("015146"), workflows.OrgOnboardingWorkflowID(casework.Org{Kind: casework.OrgComune, Code: "015146"}),
+		"a comune's first login finds its onboarding by either name")
 }
