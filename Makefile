@@ -77,6 +77,21 @@ generate: ## Regenerate code from api/openapi.yaml
 bench: ## Run the benchmarks and print their figures
 	go test -run '^$$' -bench . -benchmem ./...
 
+# The surge benchmark and the fault suite start their own production-shaped stack
+# (README, "Performance"); N and C set the cases and how many at a time.
+N ?= 500
+C ?= 50
+
+.PHONY: bench-surge
+bench-surge: devserver ## Drive N whole cases (default 500, C=50 at a time) through the API against a bare Temporal baseline
+	@go build -o $(APPRODO_BIN) ./cmd/approdo
+	@$(APPRODO_BIN) bench surge -n $(N) -c $(C) $(BENCH_FLAGS)
+
+.PHONY: faults
+faults: devserver ## Fault suite: SIGKILL the worker 20 times in 1,000 cases, restart PostgreSQL mid-surge
+	@go build -o $(APPRODO_BIN) ./cmd/approdo
+	@$(APPRODO_BIN) faults
+
 .PHONY: histories
 histories: devserver ## Re-record the workflow histories the replay test replays
 	APPRODO_DEVSERVER_BIN=$(DEVSERVER_BIN) go test -count=1 -run 'TestEnrolmentEndToEnd|TestJourneyThroughTheAPI|TestPECToTheComuneIsDeliveredByItsReceipt|TestUndeliveredPECEscalatesTheCase|TestOnboardingDeliversCredentialsByPEC|TestReunifiedFamilysChildrenEndUpEnrolled|TestOneStopShopEnrolsAFamilyMemberInInfanzia|TestPupilNotAttendingBecomesAnInterventionCase|TestAmendThroughTheAPI|TestDeadlinesFollowTheActingOfficesCalendar' ./internal/e2e -update-histories

@@ -57,6 +57,14 @@ commands:
             every comune of the reference data; a comune already onboarded is skipped
   onboard comuni -resend ISTAT ...
             send the credentials again (e.g. after correcting a PEC address)
+  bench surge [-n 500] [-c 50] [-json FILE] [-api URL -stack DIR]
+            drive N whole cases through the API, C at a time, and a bare
+            Temporal baseline on the same server; print the figures (README,
+            "Performance")
+  faults [-short]
+            the fault suite: SIGKILL the worker during a surge (R1), stop
+            PostgreSQL during one (R2); prints lost cases, duplicate notices and
+            mismatches between the read model and the workflows
   key rotate
             print a new payload key (TEMPORAL_PAYLOAD_KEY) and how to roll it out
 
@@ -91,6 +99,9 @@ func runCommand(ctx context.Context, args []string) error {
 		// check changes nothing, so it is not an audited command and needs no database.
 		return runRefdataImport(ctx, args[1] == "check", args[2:])
 	}
+	if len(args) >= 1 && args[0] == "faults" {
+		return runFaults(ctx, args[1:])
+	}
 	if len(args) >= 2 {
 		switch args[0] + " " + args[1] {
 		case "org create":
@@ -107,6 +118,8 @@ func runCommand(ctx context.Context, args []string) error {
 			return runAuditPrune(ctx)
 		case "onboard comuni":
 			return runOnboard(ctx, args[2:])
+		case "bench surge":
+			return runBench(ctx, args[1:])
 		case "key rotate":
 			return runKeyRotate(os.Stdout, os.Getenv, args[2:])
 		}

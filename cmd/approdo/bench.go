@@ -1,0 +1,366 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/client"
+	temporallog "go.temporal.io/sdk/log"
+
+	"github.com/approdo/approdo/internal/devtemporal"
+	"github.com/approdo/approdo/internal/surge"
+	"github.com/approdo/approdo/internal/temporalconn"
+)
+
+// surgeReport is what `approdo bench surge` prints, and writes as JSON with -json.
+type surgeReport struct {
+	Machine     surge.Machine `json:"machine"`
+	Stack       string        `json:"stack"`
+	Cases       int           `json:"cases"`
+	Concurrency int           `json:"concurrency"`
+	// CasesPerSecond counts completed cases over the run's wall time; BaselinePerSecond
+	// the bare workflows', and Ratio the first over the second.
+	CasesPerSecond    float64 `json:"cases_per_second"`
+	BaselinePerSecond float64 `json:"baseline_per_second"`
+	Ratio             float64 `json:"ratio"`
+	Completed         int     `json:"completed"`
+	Failed            int     `json:"failed"`
+	// Refused counts filing attempts answered otherwise than 200/201/202, by status.
+	Refused           map[string]int                 `json:"refused_filings"`
+	Accepted202       int                            `json:"filings_received_in_registration"`
+	Filing            surge.Latencies                `json:"filing_latency"`
+	WholeCase         surge.Latencies                `json:"whole_case_latency"`
+	BaselineWhole     surge.Latencies                `json:"baseline_latency"`
+	BaselineWorkflows int                            `json:"baseline_workflows"`
+	BaselineFailed    int                            `json:"baseline_failed"`
+	Events            surge.Events                   `json:"events"`
+	BaselineEvents    float64                        `json:"baseline_events"`
+	Memory            map[string]surge.ProcessMemory `json:"memory"`
+	ElapsedSeconds    float64                        `json:"elapsed_seconds"`
+	BaselineSeconds   float64                        `json:"baseline_seconds"`
+}
+
+// runBench is `approdo bench surge`.
+func runBench(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "surge" {
+		return fmt.Errorf("usage: approdo bench surge [-n N] [-c C] [-json FILE] [-api URL -stack DIR]")
+	}
+	flags := flag.NewFlagSet("bench surge", flag.ContinueOnError)
+	n := flags.Int("n", 500, "whole cases to drive")
+	c := flags.Int("c", 50, "cases at a time")
+	baselineN := flags.Int("baseline-n", 0, "bare baseline workflows to run (default: as many as -n)")
+	sample := flags.Int("sample", 20, "cases whose workflow histories are counted")
+	jsonFile := flags.String("json", "", "also write the figures as JSON to this file (- for standard output)")
+	apiURL := flags.String("api", "", "use the running stack whose API is at this URL (e.g. http://127.0.0.1:8080) instead of starting one")
+	stackDir := flags.String("stack", ".dev", "with -api: the dev folder of that stack (dev.env, demo-tokens.env)")
+	workerPID := flags.Int("worker-pid", 0, "with -api: the worker's process, whose RSS is reported")
+	apiPID := flags.Int("api-pid", 0, "with -api: the API's process, whose RSS is reported (the same as -worker-pid for `approdo dev`)")
+	if err := flags.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *n < 1 || *c < 1 || *sample < 0 {
+		return fmt.Errorf("-n and -c must be at least 1")
+	}
+	if *baselineN == 0 {
+		*baselineN = *n
+	}
+	out := os.Stdout
+	if *jsonFile == "-" {
+		out = os.Stderr // the JSON alone goes to standard output
+	}
+	stack, err := openStack(ctx, out, *apiURL, *stackDir, *workerPID, *apiPID)
+	if err != nil {
+		return err
+	}
+	defer stack.close()
+	report, err := benchSurge(ctx, out, stack, *n, *c, *baselineN, *sample)
+	if err != nil {
+		return err
+	}
+	printSurgeReport(out, report)
+	if *jsonFile != "" {
+		data, err := json.MarshalIndent(report, "", "  ")
+		if err != nil {
+			return err
+		}
+		if *jsonFile == "-" {
+			_, err = os.Stdout.Write(append(data, '\n'))
+			return err
+		}
+		return os.WriteFile(*jsonFile, append(data, '\n'), 0o644)
+	}
+	return nil
+}
+
+// benchStack is the stack a benchmark or fault run drives: its API, the demo tokens, a
+// Temporal client (for the baseline and the histories), Approdo's database as its
+// owner, and the processes to watch.
+type benchStack struct {
+	name     string
+	target   surge.Target
+	temporal client.Client
+	ownerURL string
+	pids     map[string]int
+	// prodlike is set when the run started the stack itself.
+	prodlike *prodlike
+}
+
+func (s *benchStack) close() {
+	if s.temporal != nil {
+		s.temporal.Close()
+	}
+	if s.prodlike != nil {
+		stopCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = s.prodlike.Stop(stopCtx)
+	}
+}
+
+// openStack uses the running stack at apiURL, or starts the production-shaped one
+// (`approdo prodlike`'s, with one worker and one API, Temporal on PostgreSQL) in a
+// fresh folder under .dev/bench.
+func openStack(ctx context.Context, out io.Writer, apiURL, stackDir string, workerPID, apiPID int) (*benchStack, error) {
+	if apiURL != "" {
+		return runningStack(ctx, apiURL, stackDir, workerPID, apiPID)
+	}
+	root, err := devtemporal.RepoRoot()
+	if err != nil {
+		return nil, fmt.Errorf("approdo bench runs from a checkout of the repository: %w", err)
+	}
+	bin := devtemporal.DefaultBinPath(root)
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("no Temporal dev server at %s: run `make devserver` first", bin)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, ".dev", "bench", time.Now().UTC().Format("20060102-150405"))
+	fmt.Fprintf(out, "Starting the stack in %s (Temporal on PostgreSQL, one worker, one API, each a process)…\n", dir)
+	p, err := startProdlike(ctx, prodlikeOptions{
+		Approdo: []string{self}, ApprodoEnv: []string{"LOG_LEVEL=info"}, DevServerBin: bin, Dir: dir,
+		RefdataFile: filepath.Join(root, "deploy", "refdata", "sample.yaml"),
+		APIPorts:    []int{0}, Workers: 1, HeadlessTemporal: true, Out: out,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return prodlikeStack(ctx, p)
+}
+
+// prodlikeStack is a benchStack over a started production-shaped topology.
+func prodlikeStack(ctx context.Context, p *prodlike) (*benchStack, error) {
+	s := &benchStack{name: "prodlike: Temporal on PostgreSQL, 1 worker, 1 API", prodlike: p, ownerURL: p.OwnerURL,
+		pids: map[string]int{"worker": p.Workers[0].PID(), "api": p.APIs[0].PID(), "temporal": p.temporal.PID()}}
+	tokens, err := readEnvFile(p.TokensFile)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.target = surge.Target{API: p.APIURLs[0], Comune: tokens["APPRODO_TOKEN_COMUNE"], Hub: tokens["APPRODO_TOKEN_POLO"],
+		School: tokens["APPRODO_TOKEN_SCHOOL_A"], SchoolCode: "MIIC90001A"}
+	if s.temporal, err = dialBench(ctx, p.temporal.HostPort(), prodlikeNamespace, p.temporal.Connection()); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// runningStack reads a running dev stack's settings from its folder.
+func runningStack(ctx context.Context, apiURL, dir string, workerPID, apiPID int) (*benchStack, error) {
+	env, err := readEnvFile(filepath.Join(dir, "dev.env"))
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := readEnvFile(filepath.Join(dir, "demo-tokens.env"))
+	if err != nil {
+		return nil, err
+	}
+	s := &benchStack{name: "running stack at " + apiURL, ownerURL: env["DATABASE_URL"], pids: map[string]int{}}
+	if workerPID != 0 {
+		s.pids["worker"] = workerPID
+	}
+	if apiPID != 0 && apiPID != workerPID {
+		s.pids["api"] = apiPID
+	}
+	s.target = surge.Target{API: strings.TrimRight(apiURL, "/"), Comune: tokens["APPRODO_TOKEN_COMUNE"], Hub: tokens["APPRODO_TOKEN_POLO"],
+		School: tokens["APPRODO_TOKEN_SCHOOL_A"], SchoolCode: "MIIC90001A"}
+	conn := temporalconn.Settings{CAFile: env["TEMPORAL_TLS_CA_FILE"], CertFile: env["TEMPORAL_TLS_CERT_FILE"],
+		KeyFile: env["TEMPORAL_TLS_KEY_FILE"], ServerName: env["TEMPORAL_TLS_SERVER_NAME"]}
+	if s.temporal, err = dialBench(ctx, env["TEMPORAL_ADDRESS"], env["TEMPORAL_NAMESPACE"], conn); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// dialBench connects to Temporal without Approdo's payload codec: the benchmark reads
+// event counts, never payloads, and its baseline's payloads are its own.
+func dialBench(ctx context.Context, hostPort, namespace string, conn temporalconn.Settings) (client.Client, error) {
+	opts := client.Options{HostPort: hostPort, Namespace: namespace, Logger: quietSDKLog()}
+	if err := conn.Apply(&opts); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return client.DialContext(ctx, opts)
+}
+
+// readEnvFile reads the `export NAME=value  # comment` lines of a file the dev stack
+// wrote (values shell-quoted with single quotes, or bare).
+func readEnvFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	vars := map[string]string{}
+	scanner := bufio.NewScanner(f)
+	for scanner.Scan() {
+		rest, ok := strings.CutPrefix(strings.TrimSpace(scanner.Text()), "export ")
+		if !ok {
+			continue
+		}
+		name, value, _ := strings.Cut(rest, "=")
+		if strings.HasPrefix(value, "'") {
+			if end := strings.Index(value[1:], "'"); end >= 0 {
+				value = value[1 : end+1]
+			}
+		} else {
+			value, _, _ = strings.Cut(value, " ")
+		}
+		vars[name] = value
+	}
+	return vars, scanner.Err()
+}
+
+// benchSurge runs the baseline, then the cases, on the same stack, and gathers the
+// figures. The baseline goes first, so that the notices the cases leave behind do not
+// slow it down.
+func benchSurge(ctx context.Context, out io.Writer, s *benchStack, n, c, baselineN, sample int) (surgeReport, error) {
+	r := surgeReport{Machine: surge.ThisMachine(), Stack: s.name, Cases: n, Concurrency: c}
+	fmt.Fprintf(out, "Machine: %d CPUs, load %.2f. Stack: %s.\n", r.Machine.CPUs, r.Machine.LoadBefore, s.name)
+
+	fmt.Fprintf(out, "Baseline: %d bare workflows (6 no-op activities, 3 updates), %d at a time…\n", baselineN, c)
+	base, err := surge.RunBaseline(ctx, s.temporal, "surge-baseline-"+uuid.NewString(), baselineN, c, progressLine(out, "baseline workflows"))
+	if err != nil {
+		return r, err
+	}
+	r.BaselineSeconds = base.Elapsed.Seconds()
+	r.BaselinePerSecond = float64(base.Completed) / base.Elapsed.Seconds()
+	r.BaselineWhole, r.BaselineFailed, r.BaselineWorkflows = surge.Summarise(base.Whole), base.Failed, base.Workflows
+	if base.FirstError != "" {
+		fmt.Fprintf(out, "  %d baseline workflows failed; the first: %s\n", base.Failed, base.FirstError)
+	}
+	if r.BaselineEvents, err = surge.MeanEvents(ctx, s.temporal, base.IDs, max(sample, 1)); err != nil {
+		return r, fmt.Errorf("count the baseline's events: %w", err)
+	}
+
+	fmt.Fprintf(out, "Cases: %d whole cases through the API (file as the comune, propose as the hub, accept as the school), %d at a time…\n", n, c)
+	mem := surge.WatchMemory(s.pids, time.Second)
+	run := surge.DriveCases(ctx, s.target, n, c, progressLine(out, "cases"))
+	r.Memory = mem.Stop()
+	r.ElapsedSeconds = run.Elapsed.Seconds()
+	r.Completed, r.Failed, r.Refused, r.Accepted202 = run.Completed, run.Failed, run.Refused, run.Accepted202
+	r.CasesPerSecond = float64(run.Completed) / run.Elapsed.Seconds()
+	if r.BaselinePerSecond > 0 {
+		r.Ratio = r.CasesPerSecond / r.BaselinePerSecond
+	}
+	r.Filing, r.WholeCase = surge.Summarise(run.Filings), surge.Summarise(run.Whole)
+	if ctx.Err() != nil {
+		return r, ctx.Err()
+	}
+	fmt.Fprintf(out, "Counting the events of %d cases' workflows…\n", min(sample, len(run.CaseIDs)))
+	keys := func(ctx context.Context, caseID string) ([]string, error) { return noticeKeys(ctx, s.ownerURL, caseID) }
+	if s.ownerURL == "" {
+		keys = nil
+	}
+	if r.Events, err = surge.CaseEvents(ctx, s.temporal, run.CaseIDs, sample, keys); err != nil {
+		return r, err
+	}
+	r.Machine.LoadAfter = surge.LoadAverage()
+	return r, nil
+}
+
+// noticeKeys lists the keys of a case's notifications, as the database's owner.
+func noticeKeys(ctx context.Context, ownerURL, caseID string) ([]string, error) {
+	conn, err := pgx.Connect(ctx, ownerURL)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, "SELECT key FROM notification WHERE case_id = $1", caseID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// progressLine prints how far a run is, at most every two seconds, and at the end.
+func progressLine(out io.Writer, what string) surge.Progress {
+	var last time.Time
+	start := time.Now()
+	return func(done, total int) {
+		if done != total && time.Since(last) < 2*time.Second {
+			return
+		}
+		last = time.Now()
+		elapsed := time.Since(start)
+		fmt.Fprintf(out, "  %d/%d %s done in %s (%.2f/s)\n", done, total, what, elapsed.Round(100*time.Millisecond), float64(done)/elapsed.Seconds())
+	}
+}
+
+func printSurgeReport(out io.Writer, r surgeReport) {
+	refused := "none"
+	if len(r.Refused) > 0 {
+		var parts []string
+		for status, count := range r.Refused {
+			parts = append(parts, fmt.Sprintf("%s: %d", status, count))
+		}
+		sort.Strings(parts)
+		refused = strings.Join(parts, ", ")
+	}
+	fmt.Fprintf(out, `
+Surge benchmark (%s)
+  machine            %d CPUs, load %.2f before, %.2f after, %s
+  whole cases        %d of %d completed (%d gave up), %d at a time, in %.1f s
+  cases/s            %.2f
+  baseline/s         %.2f (%d bare workflows, %d failed, in %.1f s)
+  ratio              %.2f of the baseline
+  filing latency     %s
+  whole case         %s
+  baseline workflow  %s
+  refused filings    %s
+  received (202)     %d
+  events per case    %.1f (own %.1f, %.1f in %.1f other workflows; %d cases sampled); baseline %.1f
+`, r.Stack, r.Machine.CPUs, r.Machine.LoadBefore, r.Machine.LoadAfter, r.Machine.GoVersion,
+		r.Completed, r.Cases, r.Failed, r.Concurrency, r.ElapsedSeconds,
+		r.CasesPerSecond, r.BaselinePerSecond, r.BaselineWorkflows, r.BaselineFailed, r.BaselineSeconds, r.Ratio,
+		r.Filing, r.WholeCase, r.BaselineWhole, refused, r.Accepted202,
+		r.Events.PerCase, r.Events.Own, r.Events.Others, r.Events.OtherWorkflows, r.Events.Sampled, r.BaselineEvents)
+	names := make([]string, 0, len(r.Memory))
+	for name := range r.Memory {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		m := r.Memory[name]
+		fmt.Fprintf(out, "  RSS %-14s %.0f MiB at the end, %.0f MiB at the peak (pid %d)\n", name, m.EndMiB, m.PeakMiB, m.PID)
+	}
+}
+
+// quietSDKLog keeps the SDK's warnings and errors of the benchmark's own client.
+func quietSDKLog() temporallog.Logger {
+	return temporallog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}

@@ -1,0 +1,417 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/approdo/approdo/internal/devtemporal"
+	"github.com/approdo/approdo/internal/enrolment"
+	"github.com/approdo/approdo/internal/pgcluster"
+	"github.com/approdo/approdo/internal/searchattr"
+	"github.com/approdo/approdo/internal/surge"
+)
+
+// faultSizes are the sizes of the fault suite: the long one of `make faults`, and the
+// short one `make test` runs on two cores.
+type faultSizes struct {
+	// Cases are driven Concurrency at a time while Kills SIGKILLs hit the worker (R1).
+	Cases, Concurrency, Kills int
+	// PGCases are driven while PostgreSQL is stopped for PGDown, then started again (R2).
+	PGCases int
+	PGDown  time.Duration
+	// Settle bounds the wait, after the surge, for every case and notice to be done.
+	Settle time.Duration
+}
+
+var (
+	longFaults  = faultSizes{Cases: 1000, Concurrency: 50, Kills: 20, PGCases: 200, PGDown: 30 * time.Second, Settle: 10 * time.Minute}
+	shortFaults = faultSizes{Cases: 30, Concurrency: 10, Kills: 3, PGCases: 20, PGDown: 8 * time.Second, Settle: 3 * time.Minute}
+)
+
+// faultFigures are what a fault run found; the suite passes when every count of a
+// problem is 0.
+type faultFigures struct {
+	Name string `json:"name"`
+	// Cases filed; Completed taken to enrolment through the API.
+	Cases, Completed int
+	// Lost are filed cases missing from the read model or not enrolled there;
+	// Mismatched those whose read model differs from their workflow's state.
+	Lost, Mismatched int
+	// Duplicates are notices that reached the mailbox more than once; Unsent the
+	// notifications still waiting when the settling time ran out.
+	Duplicates, Unsent int
+	Kills              int `json:",omitempty"`
+	// DownAnswers counts the answers to a filing while PostgreSQL was down, by status and
+	// content type; WrongDownAnswers those that were not 503 problem+json.
+	DownAnswers      map[string]int `json:",omitempty"`
+	WrongDownAnswers int
+	Elapsed          time.Duration
+	Problems         []string
+}
+
+func (f faultFigures) ok() bool {
+	return f.Lost == 0 && f.Mismatched == 0 && f.Duplicates == 0 && f.Unsent == 0 && f.WrongDownAnswers == 0 &&
+		f.Completed == f.Cases && len(f.Problems) == 0
+}
+
+func (f faultFigures) print(out io.Writer) {
+	verdict := "PASS"
+	if !f.ok() {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(out, "%s %s: %d cases, %d completed, %d lost, %d duplicate notices, %d mismatches, %d notices unsent",
+		verdict, f.Name, f.Cases, f.Completed, f.Lost, f.Duplicates, f.Mismatched, f.Unsent)
+	if f.Kills > 0 {
+		fmt.Fprintf(out, ", %d worker kills", f.Kills)
+	}
+	if f.DownAnswers != nil {
+		fmt.Fprintf(out, ", answers while PostgreSQL was down %v (%d not 503 problem+json)", f.DownAnswers, f.WrongDownAnswers)
+	}
+	fmt.Fprintf(out, ", %s\n", f.Elapsed.Round(time.Second))
+	for _, p := range f.Problems {
+		fmt.Fprintf(out, "  problem: %s\n", p)
+	}
+}
+
+// runFaults is `approdo faults [-short]`.
+func runFaults(ctx context.Context, args []string) error {
+	flags := flag.NewFlagSet("faults", flag.ContinueOnError)
+	short := flags.Bool("short", false, "the short version, as make test runs it")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	sizes := longFaults
+	if *short {
+		sizes = shortFaults
+	}
+	root, err := devtemporal.RepoRoot()
+	if err != nil {
+		return fmt.Errorf("approdo faults runs from a checkout of the repository: %w", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	figures, err := faultSuite(ctx, os.Stdout, prodlikeOptions{
+		Approdo: []string{self}, ApprodoEnv: []string{"LOG_LEVEL=info"}, DevServerBin: devtemporal.DefaultBinPath(root),
+		Dir:         filepath.Join(root, ".dev", "faults", time.Now().UTC().Format("20060102-150405")),
+		RefdataFile: filepath.Join(root, "deploy", "refdata", "sample.yaml"),
+	}, sizes)
+	if err != nil {
+		return err
+	}
+	for _, f := range figures {
+		if !f.ok() {
+			return errors.New("the fault suite found problems")
+		}
+	}
+	return nil
+}
+
+// faultSuite starts a production-shaped stack (one worker, one API, Temporal on
+// PostgreSQL) and runs R1 and R2's PostgreSQL restart on it, one after the other.
+func faultSuite(ctx context.Context, out io.Writer, o prodlikeOptions, sizes faultSizes) ([]faultFigures, error) {
+	o.APIPorts, o.Workers, o.HeadlessTemporal, o.Out = []int{0}, 1, true, out
+	fmt.Fprintf(out, "Starting the stack in %s…\n", o.Dir)
+	p, err := startProdlike(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	s, err := prodlikeStack(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	defer s.close()
+	var figures []faultFigures
+	r1, err := workerKills(ctx, out, s, sizes)
+	if err != nil {
+		return figures, err
+	}
+	r1.print(out)
+	figures = append(figures, r1)
+	r2, err := postgresRestart(ctx, out, s, sizes)
+	if err != nil {
+		return figures, err
+	}
+	r2.print(out)
+	figures = append(figures, r2)
+	return figures, nil
+}
+
+// workerKills is R1: the worker is SIGKILLed Kills times while Cases cases are driven
+// (evenly over their progress), and started again at once, as a supervisor would.
+func workerKills(ctx context.Context, out io.Writer, s *benchStack, sizes faultSizes) (faultFigures, error) {
+	f := faultFigures{Name: fmt.Sprintf("R1 (%d SIGKILLs of the worker during %d cases)", sizes.Kills, sizes.Cases)}
+	fmt.Fprintf(out, "%s…\n", f.Name)
+	start := time.Now()
+	before := len(s.prodlike.mailbox.Messages())
+	kill := make(chan struct{}, sizes.Kills)
+	var next = 1
+	var mu sync.Mutex
+	progress := progressLine(out, "cases")
+	var killErr error
+	killed := make(chan struct{})
+	go func() {
+		defer close(killed)
+		for range kill {
+			if err := restartWorker(ctx, s); err != nil {
+				killErr = err
+				return
+			}
+			f.Kills++
+			fmt.Fprintf(out, "  worker killed and started again (%d/%d)\n", f.Kills, sizes.Kills)
+		}
+	}()
+	run := surge.DriveCases(ctx, s.target, sizes.Cases, sizes.Concurrency, func(done, total int) {
+		progress(done, total)
+		mu.Lock()
+		defer mu.Unlock()
+		// Kill i comes when i/(Kills+1) of the cases are done.
+		for next <= sizes.Kills && done*(sizes.Kills+1) >= next*total {
+			kill <- struct{}{}
+			next++
+		}
+	})
+	close(kill)
+	<-killed
+	if killErr != nil {
+		return f, killErr
+	}
+	f.Cases, f.Completed = sizes.Cases, run.Completed
+	if err := checkCases(ctx, s, run.CaseIDs, before, sizes.Settle, &f); err != nil {
+		return f, err
+	}
+	f.Elapsed = time.Since(start)
+	return f, nil
+}
+
+// restartWorker SIGKILLs the worker and starts a new one in its place, waiting until it
+// polls.
+func restartWorker(ctx context.Context, s *benchStack) error {
+	p := s.prodlike
+	old := p.Workers[0]
+	old.stopping.Store(true) // expected: not reported as a death
+	if err := old.Kill(); err != nil {
+		return err
+	}
+	<-old.exited
+	healthPort, err := devtemporal.FreePort("127.0.0.1")
+	if err != nil {
+		return err
+	}
+	w, err := p.startChild(old.name, filepath.Join(p.opts.Dir, "logs", old.name+".log"), `"worker polling"`, []string{"worker"},
+		"DATABASE_URL="+p.appURL, "WORKER_HEALTH_ADDR="+hostPort(healthPort))
+	if err != nil {
+		return err
+	}
+	p.Workers[0] = w
+	s.pids["worker"] = w.PID()
+	waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	return w.waitLine(waitCtx)
+}
+
+// postgresRestart is R2's first part: PostgreSQL (Approdo's database and Temporal's) is
+// stopped while cases are driven, and started again after PGDown. While it is down, a
+// filing must be answered 503 problem+json; afterwards every case must be complete.
+func postgresRestart(ctx context.Context, out io.Writer, s *benchStack, sizes faultSizes) (faultFigures, error) {
+	f := faultFigures{Name: fmt.Sprintf("R2 (PostgreSQL stopped for %s during %d cases)", sizes.PGDown, sizes.PGCases), DownAnswers: map[string]int{}}
+	fmt.Fprintf(out, "%s…\n", f.Name)
+	start := time.Now()
+	before := len(s.prodlike.mailbox.Messages())
+	third := make(chan struct{})
+	var once sync.Once
+	progress := progressLine(out, "cases")
+	var run surge.CaseRun
+	driven := make(chan struct{})
+	go func() {
+		defer close(driven)
+		run = surge.DriveCases(ctx, s.target, sizes.PGCases, sizes.Concurrency, func(done, total int) {
+			progress(done, total)
+			if done*3 >= total {
+				once.Do(func() { close(third) })
+			}
+		})
+	}()
+	select {
+	case <-third:
+	case <-driven:
+	}
+	p := s.prodlike
+	fmt.Fprintln(out, "  stopping PostgreSQL…")
+	stopCtx, cancel := context.WithTimeout(ctx, time.Minute)
+	err := p.cluster.Stop(stopCtx)
+	cancel()
+	if err != nil {
+		return f, fmt.Errorf("stop PostgreSQL: %w", err)
+	}
+	p.cluster = nil
+	downUntil := time.Now().Add(sizes.PGDown)
+	for time.Now().Before(downUntil) {
+		status, contentType := probeFiling(ctx, s.target)
+		key := fmt.Sprintf("%d %s", status, contentType)
+		f.DownAnswers[key]++
+		if status != http.StatusServiceUnavailable || contentType != "application/problem+json" {
+			f.WrongDownAnswers++
+		}
+		select {
+		case <-ctx.Done():
+			return f, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	fmt.Fprintln(out, "  starting PostgreSQL again…")
+	cluster, err := pgcluster.Start(ctx, pgcluster.Options{
+		DataDir: filepath.Join(p.pgDir, "data"), Port: p.opts.PostgresPort, Ephemeral: p.opts.Ephemeral,
+		LogFile: filepath.Join(p.opts.Dir, "logs", "postgres.log"),
+	})
+	if err != nil {
+		return f, fmt.Errorf("start PostgreSQL again: %w", err)
+	}
+	p.cluster = cluster
+	<-driven
+	f.Cases, f.Completed = sizes.PGCases, run.Completed
+	if err := checkCases(ctx, s, run.CaseIDs, before, sizes.Settle, &f); err != nil {
+		return f, err
+	}
+	f.Elapsed = time.Since(start)
+	return f, nil
+}
+
+// probeFiling files one request and says how it was answered ("network" errors as 0).
+func probeFiling(ctx context.Context, t surge.Target) (int, string) {
+	reqCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	status, contentType, err := postFiling(reqCtx, t)
+	if err != nil {
+		return 0, "network"
+	}
+	return status, contentType
+}
+
+func postFiling(ctx context.Context, t surge.Target) (int, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.API+"/api/v1/enrolments",
+		strings.NewReader(surge.RequestBody(fmt.Sprintf("%x", time.Now().UnixNano()))))
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+t.Comune)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, res.Body)
+	return res.StatusCode, res.Header.Get("Content-Type"), nil
+}
+
+// checkCases waits (at most settle) until every case is enrolled in the read model and
+// every notification of theirs is sent, then counts what is lost, mismatched, unsent, and
+// the notices that reached the mailbox (after its first `before` messages) more than once.
+func checkCases(ctx context.Context, s *benchStack, caseIDs []string, before int, settle time.Duration, f *faultFigures) error {
+	conn, err := connectRetrying(ctx, s.ownerURL, time.Minute)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	deadline := time.Now().Add(settle)
+	var stages map[string]string
+	for {
+		stages = map[string]string{}
+		rows, err := conn.Query(ctx, "SELECT id::text, stage FROM enrolment_case WHERE id::text = ANY($1)", caseIDs)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id, stage string
+			if err := rows.Scan(&id, &stage); err != nil {
+				return err
+			}
+			stages[id] = stage
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		f.Lost = 0
+		for _, id := range caseIDs {
+			if stages[id] != "enrolled" {
+				f.Lost++
+			}
+		}
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM notification WHERE case_id::text = ANY($1) AND sent_at IS NULL", caseIDs).Scan(&f.Unsent); err != nil {
+			return err
+		}
+		if (f.Lost == 0 && f.Unsent == 0) || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
+	// The read model against each workflow's own state: its Stage search attribute,
+	// which the workflow sets in the same transition as the projection.
+	for _, id := range caseIDs {
+		desc, err := s.temporal.DescribeWorkflowExecution(ctx, enrolment.WorkflowID(id), "")
+		if err != nil {
+			f.Mismatched++
+			f.Problems = append(f.Problems, fmt.Sprintf("case %s: describe its workflow: %v", id, err))
+			continue
+		}
+		var stage string
+		if p := desc.GetWorkflowExecutionInfo().GetSearchAttributes().GetIndexedFields()[searchattr.Stage.GetName()]; p != nil {
+			_ = converter.GetDefaultDataConverter().FromPayload(p, &stage)
+		}
+		if stage != stages[id] {
+			f.Mismatched++
+			if len(f.Problems) < 10 {
+				f.Problems = append(f.Problems, fmt.Sprintf("case %s: the workflow says %q, the read model %q", id, stage, stages[id]))
+			}
+		}
+	}
+	byID := map[string]int{}
+	for _, m := range s.prodlike.mailbox.Messages()[before:] {
+		if m.Receipt == "" {
+			byID[m.MessageID]++
+		}
+	}
+	for id, n := range byID {
+		if n > 1 {
+			f.Duplicates += n - 1
+			if len(f.Problems) < 10 {
+				f.Problems = append(f.Problems, fmt.Sprintf("message %s reached the mailbox %d times", id, n))
+			}
+		}
+	}
+	return nil
+}
+
+// connectRetrying connects to PostgreSQL, retrying for a while (it may be starting).
+func connectRetrying(ctx context.Context, url string, within time.Duration) (*pgx.Conn, error) {
+	deadline := time.Now().Add(within)
+	for {
+		conn, err := pgx.Connect(ctx, url)
+		if err == nil || time.Now().After(deadline) {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
