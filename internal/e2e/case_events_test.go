@@ -1,0 +1,94 @@
+package e2e_test
+
+import (
+	"net/http"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/approdo/approdo/activities"
+)
+
+// maxEventsPerCase bounds the Temporal history events one case costs from filing to
+// acceptance: its own workflow's and those of the workflows that deliver its notices.
+// Each event is a write to Temporal's database, so a change that adds events is a
+// regression in throughput even when every test still passes. Lower the bound when a
+// change saves events; raise it only for a reason written here.
+const maxEventsPerCase = 199
+
+// caseEvents counts the history events of a case's workflow and of the workflows that
+// delivered its notices, once every notice is delivered or given up.
+type caseEvents struct {
+	Case    int
+	Notices map[string]int // by notice workflow ID
+}
+
+func (e caseEvents) total() int {
+	n := e.Case
+	for _, v := range e.Notices {
+		n += v
+	}
+	return n
+}
+
+// countCaseEvents waits for the delivery of every notice of the case, then counts.
+func (b *bundle) countCaseEvents(t *testing.T, caseID, workflowID string) caseEvents {
+	t.Helper()
+	rows, err := b.pool.Query(b.ctx, `SELECT key FROM notification WHERE case_id = $1`, caseID)
+	require.NoError(t, err)
+	var keys []string
+	for rows.Next() {
+		var k string
+		require.NoError(t, rows.Scan(&k))
+		keys = append(keys, k)
+	}
+	require.NoError(t, rows.Err())
+	sort.Strings(keys)
+	e := caseEvents{Case: b.historyLength(t, workflowID), Notices: map[string]int{}}
+	for _, k := range keys {
+		id := activities.NoticeWorkflowID(k)
+		// A notice refused for good fails its workflow; it is counted all the same.
+		_ = b.temporal.GetWorkflow(b.ctx, id, "").Get(b.ctx, nil)
+		e.Notices[id] = b.historyLength(t, id)
+	}
+	return e
+}
+
+func (b *bundle) historyLength(t *testing.T, workflowID string) int {
+	t.Helper()
+	iter := b.temporal.GetWorkflowHistory(b.ctx, workflowID, "", false, 0)
+	n := 0
+	for iter.HasNext() {
+		_, err := iter.Next()
+		require.NoError(t, err)
+		n++
+	}
+	return n
+}
+
+// TestACaseCostsABoundedNumberOfEvents runs one case from filing to acceptance with every
+// notice really sent (the comune's by PEC, until its delivery receipt) and bounds the
+// history events it costs in Temporal.
+func TestACaseCostsABoundedNumberOfEvents(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{mail: pecMail()})
+	body := validBody()
+	body["guardian"].(map[string]any)["email"] = "iryna@example.org"
+	c := b.fileCase(t, body)
+	b.actOK(t, polo1, c.Id, "proposal", map[string]any{"school": schoolA})
+	b.actOK(t, "school:"+schoolA, c.Id, "decision", map[string]any{"accept": true, "section": "B", "startDate": time.Now().Format(time.DateOnly)})
+	delivered, _ := b.placementNotice(t, c.Id)
+	require.True(t, delivered)
+
+	e := b.countCaseEvents(t, c.Id, c.WorkflowId)
+	// Nothing dropped: the hub's assignment, the school's proposal and the placement to
+	// comune, hub, school and family.
+	require.Len(t, e.Notices, 6, "one delivery per notice")
+	got := b.getCase(t, c.Id)
+	require.Equal(t, "enrolled", got.Stage)
+	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/api/v1/enrolments/"+c.Id, "", "").status)
+	t.Logf("events per case: %d (case workflow %d, notices %v)", e.total(), e.Case, e.Notices)
+	require.LessOrEqual(t, e.total(), maxEventsPerCase, "case workflow %d, notices %v", e.Case, e.Notices)
+}
