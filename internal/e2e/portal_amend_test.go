@@ -19,7 +19,9 @@ func TestPortalComuneCorrectsACodiceFiscale(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOptions{})
 	br := browsertest.New(t)
-	c := b.fileCase(t, validBody())
+	body := validBody()
+	body["minor"].(map[string]any)["codiceFiscale"] = "12345678903"
+	c := b.fileCase(t, body)
 	const email = "anagrafe@comune.milano.example.org"
 	b.portalAccount(t, casework.Org{Kind: casework.OrgComune, Code: "015146"}, "Comune di Milano", email)
 
