@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/approdo/approdo/internal/devtemporal/devtemporaltest"
+)
+
+// TestSurgeBenchAndFaultsShort runs, on one production-shaped stack (one worker, one
+// API, Temporal on PostgreSQL, each a process), the surge benchmark on a handful of
+// cases, then the short fault suite: R1 (the worker SIGKILLed 3 times during 30 cases)
+// and R2's PostgreSQL restart. It asserts the invariants only (nothing lost, nothing
+// sent twice, the read model equal to the workflows, 503 problem+json while the database
+// is down), never a time or a rate.
+func TestSurgeBenchAndFaultsShort(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
+	defer cancel()
+	bin, err := devtemporaltest.Binary(ctx)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	var out bytes.Buffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("output:\n%s", out.String())
+			for _, name := range []string{"worker-1", "api-1"} {
+				if data, err := os.ReadFile(filepath.Join(dir, "logs", name+".log")); err == nil {
+					t.Logf("--- %s.log (end) ---\n%s", name, lastLines(string(data), 15))
+				}
+			}
+		}
+	})
+	p, err := startProdlike(ctx, prodlikeOptions{
+		Approdo:      []string{os.Args[0]},
+		ApprodoEnv:   []string{actAsApprodoEnv + "=1", "LOG_LEVEL=info"},
+		DevServerBin: bin, Dir: dir,
+		RefdataFile: filepath.Join("..", "..", "deploy", "refdata", "sample.yaml"),
+		APIPorts:    []int{0}, Workers: 1, HeadlessTemporal: true, Ephemeral: true,
+		Out: &out,
+	})
+	require.NoError(t, err)
+	s, err := prodlikeStack(ctx, p)
+	require.NoError(t, err)
+	t.Cleanup(s.close)
+
+	t.Run("bench surge, a few cases", func(t *testing.T) {
+		r, err := benchSurge(ctx, &out, s, 3, 3, 3, 3)
+		require.NoError(t, err)
+		require.Equal(t, 3, r.Completed, out.String())
+		require.Zero(t, r.BaselineFailed)
+		require.Positive(t, r.CasesPerSecond)
+		require.Positive(t, r.Ratio)
+		require.Equal(t, 3, r.Filing.Count-r.Refused["503"]-r.Refused["network"], "one answered filing per case")
+		require.Equal(t, 3, r.Events.Sampled)
+		require.Greater(t, r.Events.Own, 10.0, "a case's workflow has a history")
+		require.Greater(t, r.BaselineEvents, 10.0)
+		for _, name := range []string{"worker", "api"} {
+			require.Positive(t, r.Memory[name].PeakMiB, name)
+		}
+		var printed bytes.Buffer
+		printSurgeReport(&printed, r)
+		require.Contains(t, printed.String(), "cases/s")
+	})
+
+	t.Run("R1 and R2: worker kills, PostgreSQL restart", func(t *testing.T) {
+		r1, err := workerKills(ctx, &out, s, shortFaults)
+		require.NoError(t, err)
+		r1.print(&out)
+		require.Equal(t, shortFaults.Kills, r1.Kills)
+		require.True(t, r1.ok(), "%+v", r1)
+
+		r2, err := postgresRestart(ctx, &out, s, shortFaults)
+		require.NoError(t, err)
+		r2.print(&out)
+		require.NotEmpty(t, r2.DownAnswers, "the API was asked while PostgreSQL was down")
+		require.True(t, r2.ok(), "%+v", r2)
+	})
+}
