@@ -93,39 +93,53 @@ func Start(addr string, opts Options) (*Server, error) {
 	if opts.PEC != nil {
 		s.pec = newPECProvider(s, *opts.PEC)
 	}
+	srv := s.newSMTPServer()
+	s.smtp = srv
+	done := s.done
+	go func() {
+		defer close(done)
+		_ = srv.Serve(l)
+	}()
+	return s, nil
+}
+
+// newSMTPServer is the SMTP side of the mailbox, its backend s.
+func (s *Server) newSMTPServer() *smtp.Server {
 	srv := smtp.NewServer(s)
 	srv.Domain = "localhost"
 	srv.ReadTimeout = 30 * time.Second
 	srv.WriteTimeout = 30 * time.Second
-	srv.MaxMessageBytes = opts.MaxMessageBytes
+	srv.MaxMessageBytes = s.opts.MaxMessageBytes
 	if srv.MaxMessageBytes == 0 {
 		srv.MaxMessageBytes = 10 << 20
 	}
 	srv.MaxRecipients = 50
 	// Loopback only, and nothing real behind it: plain-text auth is fine here.
 	srv.AllowInsecureAuth = true
-	s.smtp = srv
-	go func() {
-		defer close(s.done)
-		_ = srv.Serve(l)
-	}()
-	return s, nil
+	return srv
 }
 
 // Addr is where the mailbox listens, host:port.
-func (s *Server) Addr() string { return s.listener.Addr().String() }
+func (s *Server) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.listener.Addr().String()
+}
 
 // Close stops the mailbox, its IMAP server and the PEC provider's pending notices, and
 // waits until they have. Nothing is added to the mailbox after Close returns, except a
 // message a Hold was still blocking, with its immediate receipts (its later notices are
 // not scheduled).
 func (s *Server) Close() error {
-	err := s.smtp.Close()
+	s.mu.Lock()
+	srv, l, done := s.smtp, s.listener, s.done
+	s.mu.Unlock()
+	err := srv.Close()
 	// go-smtp closes only the listeners Serve has registered: if Close comes before the
 	// serving goroutine got that far, the listener must be closed here or Serve never
 	// returns.
-	_ = s.listener.Close()
-	<-s.done
+	_ = l.Close()
+	<-done
 	if errors.Is(err, smtp.ErrServerClosed) {
 		err = nil
 	}
