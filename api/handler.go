@@ -121,7 +121,7 @@ func NewHandler(deps Dependencies) *gin.Engine {
 		HandlerErrorFunc:         onError,
 		ResponseErrorHandlerFunc: onError,
 	})
-	v1 := router.Group("", noStore(), auditTrail(deps.Store, deps.Log), srv.authenticate(), requireJSON())
+	v1 := router.Group("", noStore(), auditTrail(deps.Store, deps.Log), srv.authenticate(), requireJSON(), refuseNUL())
 	RegisterHandlersWithOptions(v1, strict, GinServerOptions{
 		BaseURL: "/api/v1",
 		// Parameters the generated wrapper cannot bind (overdue=forse, limit=dieci): a 400
