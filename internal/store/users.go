@@ -131,6 +131,11 @@ func isUUID(id string) bool { return len(id) == 36 && uuid.Validate(id) == nil }
 // UserByEmail returns the account a login or a reset names, password hash included, or
 // ErrNotFound. It needs no organisation: it is how one logs in.
 func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
+	// PostgreSQL's text cannot hold a NUL, so no account has such an address; asking
+	// would fail the query (a 500 for a login typed with one, found by fuzzing).
+	if strings.ContainsRune(email, 0) {
+		return User{}, ErrNotFound
+	}
 	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+loginColumns+` FROM approdo_login_account($1)`, normalEmail(email)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, ErrNotFound
