@@ -452,6 +452,11 @@ func (j *journey) validateArrival(ctx workflow.Context, in JourneyArrivalInput) 
 	if day.After(workflow.Now(ctx)) {
 		return invalid("date", "non può essere nel futuro")
 	}
+	// The family travels with the nulla osta: an earlier day is a mistake (and year 0,
+	// which Go parses, is no date PostgreSQL can store: the journey would stop saving).
+	if issued, err := time.Parse(reunification.DateLayout, j.input.Family.NullaOsta.IssuedOn); err == nil && day.Before(issued) {
+		return invalid("date", "non può precedere il rilascio del nulla osta")
+	}
 	return nil
 }
 
@@ -657,6 +662,10 @@ func (j *journey) validatePermesso(ctx workflow.Context, in JourneyPermessoInput
 	day, err := time.Parse(reunification.DateLayout, in.Date)
 	if err != nil || day.After(workflow.Now(ctx)) {
 		return invalid("date", "è obbligatoria, nel formato AAAA-MM-GG, non nel futuro")
+	}
+	// The permesso is applied for in Italy, so not before the arrival.
+	if arrived, err := time.Parse(reunification.DateLayout, j.state.ArrivedOn); err == nil && day.Before(arrived) {
+		return invalid("date", "non può precedere l'arrivo")
 	}
 	return nil
 }

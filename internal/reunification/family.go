@@ -26,6 +26,10 @@ import (
 // DateLayout is the layout of every date of a family: ISO 8601, as the Prefettura sends it.
 const DateLayout = time.DateOnly
 
+// plausibleYears bounds a nulla osta's issue and an expected arrival around today: a nulla
+// osta is valid for months, not decades.
+const plausibleYears = 10
+
 // Relation is how a joining member is related to the sponsor.
 type Relation string
 
@@ -180,9 +184,15 @@ func (f Family) Validate(today time.Time) []FieldError {
 		add("nullaOsta.issuedOn", "è obbligatoria, nel formato AAAA-MM-GG")
 	} else if issued.After(today) {
 		add("nullaOsta.issuedOn", "non può essere nel futuro")
+	} else if issued.Before(today.AddDate(-plausibleYears, 0, 0)) {
+		// Year 0, which Go parses, is no date PostgreSQL stores: the journey would stop
+		// saving.
+		add("nullaOsta.issuedOn", "non è una data plausibile")
 	}
 	if f.ExpectedArrival != "" {
-		if _, err := time.Parse(DateLayout, f.ExpectedArrival); err != nil {
+		if expected, err := time.Parse(DateLayout, f.ExpectedArrival); err == nil && (expected.Before(today.AddDate(-plausibleYears, 0, 0)) || expected.After(today.AddDate(plausibleYears, 0, 0))) {
+			add("expectedArrival", "non è una data plausibile")
+		} else if err != nil {
 			add("expectedArrival", "deve essere nel formato AAAA-MM-GG")
 		}
 	}
