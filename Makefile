@@ -92,6 +92,14 @@ faults: devserver ## Fault suite: SIGKILL the worker 20 times in 1,000 cases, re
 	@go build -o $(APPRODO_BIN) ./cmd/approdo
 	@$(APPRODO_BIN) faults
 
+# Fuzzing of every JSON request body of the API against the real stack (README,
+# "Robustness"): FUZZTIME for each target, one after the other.
+FUZZTIME ?= 30s
+
+.PHONY: fuzz
+fuzz: devserver ## Fuzz every JSON request body of the API for FUZZTIME each (default 30s); prints the executions
+	@APPRODO_DEVSERVER_BIN=$(DEVSERVER_BIN) FUZZTIME=$(FUZZTIME) scripts/fuzz
+
 .PHONY: histories
 histories: devserver ## Re-record the workflow histories the replay test replays
 	APPRODO_DEVSERVER_BIN=$(DEVSERVER_BIN) go test -count=1 -run 'TestEnrolmentEndToEnd|TestJourneyThroughTheAPI|TestPECToTheComuneIsDeliveredByItsReceipt|TestUndeliveredPECEscalatesTheCase|TestOnboardingDeliversCredentialsByPEC|TestReunifiedFamilysChildrenEndUpEnrolled|TestOneStopShopEnrolsAFamilyMemberInInfanzia|TestPupilNotAttendingBecomesAnInterventionCase|TestAmendThroughTheAPI|TestDeadlinesFollowTheActingOfficesCalendar|TestASchoolRegisteringAFiledMinorClosesTheOpenCase' ./internal/e2e -update-histories
