@@ -178,6 +178,10 @@ func refusalProblem(r *app.RefusedError) Problem {
 // duplicateProblem refuses a second case for a minor: it names the open case to a caller
 // that may see it, and nothing to one that may not (UST was told instead).
 func duplicateProblem(d *app.DuplicateError) Problem {
+	if d.CaseID == "" && !d.Reported {
+		return newProblem(http.StatusConflict, problemDuplicateMinor, "Il minore ha già un caso aperto",
+			"Con questi dati il minore risulta già in carico con un caso aperto presso un altro ente: nulla è stato cambiato. Per riconciliare i due casi rivolgersi all'UST.")
+	}
 	if d.CaseID == "" {
 		return newProblem(http.StatusConflict, problemDuplicateMinor, "Il minore ha già un caso aperto",
 			"Il minore risulta già in carico con un caso aperto presso un altro ente: la richiesta è stata segnalata all'UST, che la riconcilierà. Nessun nuovo caso è stato aperto.")

@@ -77,6 +77,9 @@ func (s *Service) AmendInput(ctx context.Context, id string, a Amendment) func(a
 		if len(fields) > 0 {
 			return nil, &InvalidError{Fields: fields}
 		}
+		if err := s.refuseMinorOfAnotherCase(ctx, actor, id, r); err != nil {
+			return nil, err
+		}
 		return workflows.AmendInput{Actor: actor, Request: r, Reason: a.Reason, Note: a.Note}, nil
 	}
 }

@@ -29,8 +29,8 @@ import (
 //     case elsewhere, never where or what it holds.
 
 // DuplicateError refuses a request for a minor who has an open case. CaseID is that case,
-// when the caller may see it; otherwise it is empty and Reported says the filing was
-// handed to UST to reconcile.
+// when the caller may see it; otherwise it is empty, and Reported says whether the filing
+// was handed to UST to reconcile (a correction is not: its caller asks UST).
 type DuplicateError struct {
 	CaseID   string
 	Reported bool
@@ -100,6 +100,24 @@ func (s *Service) answerOpenCase(ctx context.Context, actor casework.Org, caseID
 		return Filed{}, err
 	}
 	return Filed{}, &DuplicateError{Reported: true}
+}
+
+// refuseMinorOfAnotherCase refuses a correction of case id that would make it name the
+// minor of another open case: two open cases of one minor are what filing prevents, and a
+// correction must not make them. Only a reference the caller may see is given.
+func (s *Service) refuseMinorOfAnotherCase(ctx context.Context, actor casework.Org, id string, r enrolment.Request) error {
+	ctx = store.WithOrg(ctx, actor.String())
+	open, err := s.store.OpenCaseOfMinor(ctx, r.Minor.CodiceFiscale, namematch.Key(r.Minor.GivenName, r.Minor.FamilyName, r.Minor.BirthDate), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return unavailableOr(err)
+	}
+	if _, err := s.store.GetCase(ctx, open); err == nil {
+		return &DuplicateError{CaseID: open}
+	}
+	return &DuplicateError{}
 }
 
 // updateOpenCase sends an Update to the open case of a minor on behalf of a caller that

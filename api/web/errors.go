@@ -28,7 +28,10 @@ func (w *Web) explain(err error) (refusal, bool) {
 	var duplicate *app.DuplicateError
 	switch {
 	case errors.As(err, &duplicate):
-		if duplicate.CaseID == "" {
+		switch {
+		case duplicate.CaseID == "" && !duplicate.Reported:
+			return refusal{Alert: w.t("web.refusal.duplicate_elsewhere")}, true
+		case duplicate.CaseID == "":
 			return refusal{Alert: w.t("web.refusal.duplicate_reported")}, true
 		}
 		return refusal{Alert: w.t("web.refusal.duplicate_minor"),

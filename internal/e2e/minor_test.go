@@ -10,9 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/approdo/approdo/api"
+	"github.com/approdo/approdo/internal/browsertest"
+	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/store"
 )
@@ -136,7 +139,22 @@ func TestAComuneRefilingInCyrillicGetsItsOpenCase(t *testing.T) {
 
 	// Another minor, a namesake with a different provisional code, is not this one.
 	namesake := sameMinor(filed, "Olena", "Kovalenko", provisionalCodiceFiscale())
-	require.Equal(t, http.StatusCreated, b.post(t, namesake).status)
+	other := b.post(t, namesake)
+	require.Equal(t, http.StatusCreated, other.status, string(other.body))
+	otherID := decodeCase(t, other).Id
+
+	// Nor may a correction make the namesake's case name the first minor: no second open
+	// case of one minor, whichever way.
+	fix := amendBody(namesake, "definitive_codice_fiscale", func(r map[string]any) {
+		r["minor"].(map[string]any)["codiceFiscale"] = filed["minor"].(map[string]any)["codiceFiscale"]
+	})
+	require.Eventually(t, func() bool {
+		return b.getCase(t, otherID).Stage == "awaiting_proposal"
+	}, 30*time.Second, 100*time.Millisecond, "the namesake's case is routed")
+	r = b.as(t, "comune:"+enrolment.MilanoISTAT, http.MethodPost, "/api/v1/enrolments/"+otherID+"/amend", fix)
+	require.Equal(t, http.StatusConflict, r.status, string(r.body))
+	require.Equal(t, c.Id, decodeProblem(t, r).ExistingCase.String())
+	require.Equal(t, namesake["minor"].(map[string]any)["codiceFiscale"], *b.getCase(t, otherID).Minor.CodiceFiscale, "nothing changed")
 }
 
 func TestTwoFilingsOfOneMinorAtOnceOpenOneCase(t *testing.T) {
@@ -223,4 +241,41 @@ func TestAComuneThatCannotSeeTheOpenCaseGetsNoPersonalDataOfIt(t *testing.T) {
 	require.Equal(t, http.StatusConflict, r.status)
 	require.Equal(t, c.Id, decodeProblem(t, r).ExistingCase.String(), "now it is named")
 	require.False(t, strings.Contains(string(r.body), "Olena"))
+}
+
+// TestPortalComuneRefilingAMinorIsLedToItsCase: in the portal, a comune that fills in the
+// request of a minor it already filed (in Cyrillic this time) is told so, with a link to
+// the open case, on a page that passes axe.
+func TestPortalComuneRefilingAMinorIsLedToItsCase(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{})
+	br := browsertest.New(t)
+	c := b.fileCase(t, validBody())
+	const email = "anagrafe@comune.milano.example.org"
+	b.portalAccount(t, casework.Org{Kind: casework.OrgComune, Code: enrolment.MilanoISTAT}, "Comune di Milano", email)
+	comune := newPortalUser(t, br, b, "the Comune di Milano")
+	require.EqualValues(t, 200, comune.open("/accesso"))
+	require.EqualValues(t, 200, comune.login(email, userPassword))
+
+	require.EqualValues(t, 200, comune.open("/casi/nuovo"))
+	comune.choose("f-level", "primaria")
+	comune.choose("f-origin", "ukrainian_refugee")
+	comune.fill("f-minor-givenName", "Олена")
+	comune.fill("f-minor-familyName", "Коваленко")
+	comune.setDate("f-minor-birthDate", "2017-04-12")
+	comune.choose("f-minor-sex", "F")
+	comune.fill("f-minor-citizenship", "UA")
+	comune.fill("f-languages", "uk")
+	comune.fill("f-guardian-name", "Iryna Kovalenko")
+	comune.fill("f-guardian-phone", "+39 333 1234567")
+	comune.fill("f-residence-address", "Via Padova 100")
+	comune.choose("f-residence-municipio", "2")
+	require.EqualValues(t, 409, comune.click(`#form-nuova-richiesta button[type=submit]`))
+	link := chromedp.CSS(`#riepilogo-errori a[href="/casi/` + c.Id + `"]`)
+	comune.sees(link)
+	require.Equal(t, "Коваленко", comune.value("f-minor-familyName"), "what was typed is kept")
+	comune.checkPage("new request refused: the minor has an open case", "")
+	require.EqualValues(t, 200, comune.click(link))
+	require.Equal(t, "/casi/"+c.Id, comune.location())
+	require.Equal(t, 1, b.countCases(t))
 }
