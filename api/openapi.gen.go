@@ -151,6 +151,24 @@ func (e InterviewActionSupportAreas) Valid() bool {
 	}
 }
 
+// Defines values for OnboardingStartGroup.
+const (
+	Hubs    OnboardingStartGroup = "hubs"
+	Schools OnboardingStartGroup = "schools"
+)
+
+// Valid indicates whether the value is a known member of the OnboardingStartGroup enum.
+func (e OnboardingStartGroup) Valid() bool {
+	switch e {
+	case Hubs:
+		return true
+	case Schools:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TaskKind.
 const (
 	AssignHub         TaskKind = "assign_hub"
@@ -289,6 +307,13 @@ type Count struct {
 
 	// Value Example: 12
 	Value *int `json:"value"`
+}
+
+// CredentialsResend defines model for CredentialsResend.
+type CredentialsResend struct {
+	// Org Example: school:MIIC8AB00X
+	Org       string `json:"org"`
+	RequestId string `json:"requestId"`
 }
 
 // DateAction defines model for DateAction.
@@ -896,6 +921,57 @@ type NoteAction struct {
 	Note *string `json:"note,omitempty"`
 }
 
+// OnboardingItem defines model for OnboardingItem.
+type OnboardingItem struct {
+	DeliveredAt *time.Time `json:"deliveredAt,omitempty"`
+
+	// FirstLoginAt Il primo accesso di qualcuno dell'ente; assente se nessuno.
+	FirstLoginAt *time.Time `json:"firstLoginAt,omitempty"`
+	IssuedAt     time.Time  `json:"issuedAt"`
+
+	// Kind Example: school
+	Kind string `json:"kind"`
+
+	// Login L'indirizzo di accesso, a cui sono andate le credenziali.
+	Login string `json:"login"`
+	Name  string `json:"name"`
+
+	// Org L'ente, ad esempio `school:MIIC8AB00X`.
+	//
+	// Example: school:MIIC8AB00X
+	Org string `json:"org"`
+
+	// Rounds Quante volte sono state inviate le credenziali.
+	Rounds int        `json:"rounds"`
+	SentAt *time.Time `json:"sentAt,omitempty"`
+
+	// Undelivered Perché l'ultima PEC non è stata consegnata (tipo di ricevuta, o nessuna ricevuta in tempo).
+	Undelivered *string `json:"undelivered,omitempty"`
+}
+
+// OnboardingList defines model for OnboardingList.
+type OnboardingList struct {
+	Items []OnboardingItem `json:"items"`
+}
+
+// OnboardingStart defines model for OnboardingStart.
+type OnboardingStart struct {
+	Group OnboardingStartGroup `json:"group"`
+}
+
+// OnboardingStartGroup defines model for OnboardingStart.Group.
+type OnboardingStartGroup string
+
+// OnboardingStarted defines model for OnboardingStarted.
+type OnboardingStarted struct {
+	// NoAddress Enti senza PEC né contatto, non avviati.
+	NoAddress []string `json:"noAddress"`
+
+	// Skipped Enti già in accreditamento o accreditati.
+	Skipped int `json:"skipped"`
+	Started int `json:"started"`
+}
+
 // OrganisationAccounts defines model for OrganisationAccounts.
 type OrganisationAccounts struct {
 	Organisation string         `json:"organisation"`
@@ -1325,6 +1401,12 @@ type GetPlacementTimeParams struct {
 	To *MonitoringTo `form:"to,omitempty" json:"to,omitempty"`
 }
 
+// ListOnboardingsParams defines parameters for ListOnboardings.
+type ListOnboardingsParams struct {
+	// Kind Il tipo di ente (`comune`, `school`, `cti`, `polo_start`, `prefettura`, `one_stop_shop`, `orientation`); tutti se omesso.
+	Kind *string `form:"kind,omitempty" json:"kind,omitempty"`
+}
+
 // ListReunificationsParams defines parameters for ListReunifications.
 type ListReunificationsParams struct {
 	Stage     *string `form:"stage,omitempty" json:"stage,omitempty"`
@@ -1464,6 +1546,12 @@ type RecordInterventionReviewJSONRequestBody = InterventionReviewAction
 // TakeChargeOfInterventionJSONRequestBody defines body for TakeChargeOfIntervention for application/json ContentType.
 type TakeChargeOfInterventionJSONRequestBody = TakeChargeAction
 
+// StartOnboardingJSONRequestBody defines body for StartOnboarding for application/json ContentType.
+type StartOnboardingJSONRequestBody = OnboardingStart
+
+// ResendCredentialsJSONRequestBody defines body for ResendCredentials for application/json ContentType.
+type ResendCredentialsJSONRequestBody = CredentialsResend
+
 // CreateOrganisationTokenJSONRequestBody defines body for CreateOrganisationToken for application/json ContentType.
 type CreateOrganisationTokenJSONRequestBody = TokenRequest
 
@@ -1592,6 +1680,15 @@ type ServerInterface interface {
 	// GetPlacementTime Tempo dalla richiesta all'iscrizione, per hub o per mese
 	// (GET /monitoring/placement-time)
 	GetPlacementTime(c *gin.Context, params GetPlacementTimeParams)
+	// ListOnboardings Gli accreditamenti degli enti (solo UST)
+	// (GET /onboardings)
+	ListOnboardings(c *gin.Context, params ListOnboardingsParams)
+	// StartOnboarding Avvia l'accreditamento di tutte le scuole o di tutti gli hub (solo UST)
+	// (POST /onboardings)
+	StartOnboarding(c *gin.Context)
+	// ResendCredentials Invia nuove credenziali a un ente in accreditamento (solo UST)
+	// (POST /onboardings/resend)
+	ResendCredentials(c *gin.Context)
 	// GetOrganisation Le persone e i token della propria organizzazione (solo admin)
 	// (GET /organisation)
 	GetOrganisation(c *gin.Context)
@@ -2866,6 +2963,59 @@ func (siw *ServerInterfaceWrapper) GetPlacementTime(c *gin.Context) {
 	siw.Handler.GetPlacementTime(c, params)
 }
 
+// ListOnboardings operation middleware
+func (siw *ServerInterfaceWrapper) ListOnboardings(c *gin.Context) {
+
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOnboardingsParams
+
+	// ------------- Optional query parameter "kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", c.Request.URL.Query(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		siw.ErrorHandler(c, fmt.Errorf("Invalid format for parameter kind: %w", err), http.StatusBadRequest)
+		return
+	}
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ListOnboardings(c, params)
+}
+
+// StartOnboarding operation middleware
+func (siw *ServerInterfaceWrapper) StartOnboarding(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.StartOnboarding(c)
+}
+
+// ResendCredentials operation middleware
+func (siw *ServerInterfaceWrapper) ResendCredentials(c *gin.Context) {
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		middleware(c)
+		if c.IsAborted() {
+			return
+		}
+	}
+
+	siw.Handler.ResendCredentials(c)
+}
+
 // GetOrganisation operation middleware
 func (siw *ServerInterfaceWrapper) GetOrganisation(c *gin.Context) {
 
@@ -3555,6 +3705,9 @@ func RegisterHandlersWithOptions(router gin.IRouter, si ServerInterface, options
 	router.GET(options.BaseURL+"/audit", wrapper.GetAuditLog)
 	router.GET(options.BaseURL+"/tasks", wrapper.ListTasks)
 	router.GET(options.BaseURL+"/schools", wrapper.ListSchools)
+	router.GET(options.BaseURL+"/onboardings", wrapper.ListOnboardings)
+	router.POST(options.BaseURL+"/onboardings", wrapper.StartOnboarding)
+	router.POST(options.BaseURL+"/onboardings/resend", wrapper.ResendCredentials)
 	router.GET(options.BaseURL+"/reunifications", wrapper.ListReunifications)
 	router.POST(options.BaseURL+"/reunifications", wrapper.CreateReunification)
 	router.POST(options.BaseURL+"/reunifications/imports", wrapper.ImportReunifications)
@@ -6636,6 +6789,268 @@ func (response GetPlacementTime503ApplicationProblemPlusJSONResponse) VisitGetPl
 	return err
 }
 
+type ListOnboardingsRequestObject struct {
+	Params ListOnboardingsParams
+}
+
+type ListOnboardingsResponseObject interface {
+	VisitListOnboardingsResponse(w http.ResponseWriter) error
+}
+
+type ListOnboardings200JSONResponse OnboardingList
+
+func (response ListOnboardings200JSONResponse) VisitListOnboardingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOnboardings400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ListOnboardings400ApplicationProblemPlusJSONResponse) VisitListOnboardingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOnboardings401ApplicationProblemPlusJSONResponse Problem
+
+func (response ListOnboardings401ApplicationProblemPlusJSONResponse) VisitListOnboardingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOnboardings403ApplicationProblemPlusJSONResponse Problem
+
+func (response ListOnboardings403ApplicationProblemPlusJSONResponse) VisitListOnboardingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOnboardings503ApplicationProblemPlusJSONResponse Problem
+
+func (response ListOnboardings503ApplicationProblemPlusJSONResponse) VisitListOnboardingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartOnboardingRequestObject struct {
+	Body *StartOnboardingJSONRequestBody
+}
+
+type StartOnboardingResponseObject interface {
+	VisitStartOnboardingResponse(w http.ResponseWriter) error
+}
+
+type StartOnboarding200JSONResponse OnboardingStarted
+
+func (response StartOnboarding200JSONResponse) VisitStartOnboardingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartOnboarding400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response StartOnboarding400ApplicationProblemPlusJSONResponse) VisitStartOnboardingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartOnboarding401ApplicationProblemPlusJSONResponse Problem
+
+func (response StartOnboarding401ApplicationProblemPlusJSONResponse) VisitStartOnboardingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartOnboarding403ApplicationProblemPlusJSONResponse Problem
+
+func (response StartOnboarding403ApplicationProblemPlusJSONResponse) VisitStartOnboardingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartOnboarding422ApplicationProblemPlusJSONResponse Problem
+
+func (response StartOnboarding422ApplicationProblemPlusJSONResponse) VisitStartOnboardingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type StartOnboarding503ApplicationProblemPlusJSONResponse Problem
+
+func (response StartOnboarding503ApplicationProblemPlusJSONResponse) VisitStartOnboardingResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendCredentialsRequestObject struct {
+	Body *ResendCredentialsJSONRequestBody
+}
+
+type ResendCredentialsResponseObject interface {
+	VisitResendCredentialsResponse(w http.ResponseWriter) error
+}
+
+type ResendCredentials202Response struct {
+}
+
+func (response ResendCredentials202Response) VisitResendCredentialsResponse(w http.ResponseWriter) error {
+	w.WriteHeader(202)
+	return nil
+}
+
+type ResendCredentials400ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response ResendCredentials400ApplicationProblemPlusJSONResponse) VisitResendCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendCredentials401ApplicationProblemPlusJSONResponse Problem
+
+func (response ResendCredentials401ApplicationProblemPlusJSONResponse) VisitResendCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendCredentials403ApplicationProblemPlusJSONResponse Problem
+
+func (response ResendCredentials403ApplicationProblemPlusJSONResponse) VisitResendCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendCredentials409ApplicationProblemPlusJSONResponse Problem
+
+func (response ResendCredentials409ApplicationProblemPlusJSONResponse) VisitResendCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResendCredentials503ApplicationProblemPlusJSONResponse Problem
+
+func (response ResendCredentials503ApplicationProblemPlusJSONResponse) VisitResendCredentialsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetOrganisationRequestObject struct {
 }
 
@@ -8581,6 +8996,15 @@ type StrictServerInterface interface {
 	// GetPlacementTime Tempo dalla richiesta all'iscrizione, per hub o per mese
 	// (GET /monitoring/placement-time)
 	GetPlacementTime(ctx context.Context, request GetPlacementTimeRequestObject) (GetPlacementTimeResponseObject, error)
+	// ListOnboardings Gli accreditamenti degli enti (solo UST)
+	// (GET /onboardings)
+	ListOnboardings(ctx context.Context, request ListOnboardingsRequestObject) (ListOnboardingsResponseObject, error)
+	// StartOnboarding Avvia l'accreditamento di tutte le scuole o di tutti gli hub (solo UST)
+	// (POST /onboardings)
+	StartOnboarding(ctx context.Context, request StartOnboardingRequestObject) (StartOnboardingResponseObject, error)
+	// ResendCredentials Invia nuove credenziali a un ente in accreditamento (solo UST)
+	// (POST /onboardings/resend)
+	ResendCredentials(ctx context.Context, request ResendCredentialsRequestObject) (ResendCredentialsResponseObject, error)
 	// GetOrganisation Le persone e i token della propria organizzazione (solo admin)
 	// (GET /organisation)
 	GetOrganisation(ctx context.Context, request GetOrganisationRequestObject) (GetOrganisationResponseObject, error)
@@ -9882,6 +10306,116 @@ func (sh *strictHandler) GetPlacementTime(ctx *gin.Context, params GetPlacementT
 	}
 }
 
+// ListOnboardings operation middleware
+func (sh *strictHandler) ListOnboardings(ctx *gin.Context, params ListOnboardingsParams) {
+	var request ListOnboardingsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOnboardings(ctx, request.(ListOnboardingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOnboardings")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ListOnboardingsResponseObject); ok {
+		if err := validResponse.VisitListOnboardingsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// StartOnboarding operation middleware
+func (sh *strictHandler) StartOnboarding(ctx *gin.Context) {
+	var request StartOnboardingRequestObject
+
+	var body StartOnboardingJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.StartOnboarding(ctx, request.(StartOnboardingRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "StartOnboarding")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(StartOnboardingResponseObject); ok {
+		if err := validResponse.VisitStartOnboardingResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ResendCredentials operation middleware
+func (sh *strictHandler) ResendCredentials(ctx *gin.Context) {
+	var request ResendCredentialsRequestObject
+
+	var body ResendCredentialsJSONRequestBody
+	var err error
+	// A request validator built on kin-openapi's openapi3filter with
+	// KeepValidatedValue leaves the value it validated on the body. Bind
+	// that value, matching member names exactly, so the handler receives
+	// what was validated instead of a second, case-insensitive decode.
+	if vb, ok := ctx.Request.Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+		err = ctx.ShouldBindJSON(&body)
+	} else if binding.Validator != nil {
+		// ShouldBindJSON runs the struct validator after decoding; keep that.
+		err = binding.Validator.ValidateStruct(&body)
+	}
+	if err != nil {
+		sh.options.RequestErrorHandlerFunc(ctx, err)
+		return
+	}
+	request.Body = &body
+
+	handler := func(ctx *gin.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResendCredentials(ctx, request.(ResendCredentialsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResendCredentials")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		sh.options.HandlerErrorFunc(ctx, err)
+	} else if validResponse, ok := response.(ResendCredentialsResponseObject); ok {
+		if err := validResponse.VisitResendCredentialsResponse(ctx.Writer); err != nil {
+			sh.options.ResponseErrorHandlerFunc(ctx, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(ctx, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
 // GetOrganisation operation middleware
 func (sh *strictHandler) GetOrganisation(ctx *gin.Context) {
 	var request GetOrganisationRequestObject
@@ -10589,264 +11123,280 @@ func (sh *strictHandler) ListTasks(ctx *gin.Context, params ListTasksParams) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3dbhy7lib4KkTOAJbQoXRKlvcpSyigVbK9S13+a0k+VYWTG0oqYmUmjyPJ3CQjvb0PDNRlX/e8wLlq",
-	"7MLMxaDvGnNXfpPzJAOuxYhgRDLyR5a8bbeuLEsRDP4srv/1rb/0UjWbKwnSmt7RX3pzrvkMLGj83yk3",
-	"cPbU/SRk76g353baS3qSz6B31BNZL+lp+LkQGrLekdUFJD2TTmHG3Rv2w9w9ZawWctL7+DHpnWUwmysL",
-	"Mv3wT/DBPZOBSbWYW6Hc8Odi7r4MrJAP+K9CSWCpkiznzFgwhrN0KvgCmKRfapgIYzVnWQFsoXILbGf/",
-	"b//2f+0PBizlmlsLWgyleyIH9x9IWCrGGhiwUf/qaG+02x/KXkJrmwLPQNerCya752a7ZmnSgl6AdCu5",
-	"vQ37L6rQEj7c3oAvlRRWuf/+Q2T/z3Km+WSii/mcz0BadcRGfHYtrBolbDQtrt0/qZoVEtxPOSwgdz8o",
-	"LSZCup/eA7wbMcVGMyXtdNQfyguQv/IEj0uYuTKWs0+/sZ8LyHPO5qDZtLhmwMbcQHAYPxegP9TrvG5u",
-	"P/zCZ/Pc/YFm10tWLvW5VrPoYudazBSbCKWlYplgcw0GpK1Jz3Kr2I7SnAnLc8El3z1mhlYkwZhCslzM",
-	"hIV+x8TH7tPxqR8MDh7vDZ7sDfZ7SW+s9Izb3lEv4xbWLOdSLS/mxYMitxssJmHutmswart14B53rOKH",
-	"vcH+3qNNVvHREauZK2kAuctzkQs5OYcUxMLRr+NF0oK07kc+n+ci5W6BD/9s3Cr/Eszg/9Qw7h31/o+H",
-	"Nfd6SH81D1vD4nfbjCadCnC0qEUKi8LyhAlZMRTcsiMmcpZyoxgYYSywGUfGA5ozLlNHFOXzVg0lz3PF",
-	"TOp4CLAM8vyB4z+G99kF15/+ynKYTMS1yIHxPH8gZCa0+PVXxdxPqSOzuUoVy9Rc0TUgdoTb9ELRNjR3",
-	"YGlzPya9N1pd5zBbsZNzeuI/bbej5biRrXymtcIVu19aq5iBVMlMsfPnp+zJ4eM/9JF8/UjuQydpqgpp",
-	"L9U7wCnMtZqDtoJoAn6ZCw3mBGfeIKg9K2YRqkocF1zej5J0I3/QsFDvIHzpWqkcuMQ/qhzivLPms38i",
-	"xosf8G8kwcTrL/xUzVZd/xlS6z7gl//WgF5efSYMv85pbs19fioMt1YsuOUs46yQjGczIY+RJufFp//J",
-	"5uLT/2I8TcGRYL/eqGBxMOMij+5Jxx7mKu3cqVlh7OmUywm84ca8V7rjue5z2HyraeLtLY/MoJpyUu9l",
-	"9BRmILOTtLxWzVOQysLyCVzMBUw8Ox3zVOWWu/NI2EIYf7OdgsJyvnDMwRTEPo4Zz9mMG+PY88Eg1E36",
-	"MWrWwP3dbH7+Deh0+unfmREsVVrDZALHqB6NlJ2CHjkRKxWJV3V9nYsJd/KCu4+ALGZuLzMYCymsWMBV",
-	"qjKRwtVYmJTn/lo5Ji/h/ZWQdPHch5MeDh9sop9q0vtlb6L2IvP/uQBj17GUZ1Kr3CkZ5/759rmX41Q7",
-	"Ej1Ga0FmXKbQdZYcn3BzixOnP+rVNFgPEp1EkQn7TFr9IfL5alq1zPzx2SV7yOfi4WL/IZTbYB4eIaUv",
-	"7SdPrdLR+8O34JGpU+TjdzzNBUh7kmUajImpFrWwyjhLC+EobAGysJzUulKW7ozSXIxQqSukUzS4zNQu",
-	"0l+19v0nB/1B/6C/P4jNUukJl47R+T1bfqCwqSJ2Euogg/hFQgLqWLUp6PwijJalU6cwGc6cbLd80Vrn",
-	"z4VbWKUMuLU6NWFnJAIj4Ohv//Y/RrsJU8gTUtCpGycTDIwhEycc0o3llQpeOLnt5DU/YvkDTuKi1hM8",
-	"809TMEYl7men6FmmGGpx8h3bGRUG9NGwGAwepSLDf+E/039ph3/9lfgY/ckp7oV8J9V7uRe+OZtrpzX6",
-	"h3bxW9ZJbabFWBSkHI/wNzf7WOPV1teaZIPT+rvxIHsCh7D3h+u/S/cOx4+f7D3hjw/2Dsb72SB9dP0D",
-	"39//z2SeHA32H+8f/hDVpJsXu1fesBb1JeXVDQmpJsBOPvBCTZa5gLAwa/6wijUG/ORj9RmuNf+wLBxx",
-	"vNhknOX+QhAf/pzJuHEuitmMx2bjxMUv9rTQJsqitpps+ZGl+dKJxlmXBm4h20ZZzLSaq8KeC/MuLhHA",
-	"CUQ36so/CyXPK0G99JFpcb2VluUM6Ti/Q8s6+ie3Scrw/NSxh+AJx4QmoHukdCsVH9hYPonvqeW0M6uI",
-	"4tI98zHpFfNsu/2P6XY0laQ853I72isMT6Z5jCEdhHOKUprjMaldp/mtFDxemdLA0ylORqorLs179B69",
-	"10pOrmQxu8b/ahgXpqGDdmzFKsZSHXFTUr2VaNY7w1I5cQtkB3gBM1Nkmh6x0YLnBYyc2BY5k8UMtErY",
-	"SBZ5PmIGmFHzuZP9aih3Ms72GWcjO9VgpirPRn/7b/99P0GhbgtrRcLeXlxWXoTdYzbKhJnn/AOOj7PI",
-	"lf84E/lQprowqbI4kWFv/2DYcyJg2BsMe+gpGvZIABwOeyMyfZdMIjd8U+TvH8TutiloIXR3q6fHPDcQ",
-	"M4dwXxqP7h8kPbcvznAo/Wnte9U6OBqk8fGkmnTsNJ9y26mtouNk6aBPTk5O9l6+3Pvxx7U3CgeIfhVS",
-	"YYSSnXpymsLcxnlemnNj/hW4jrOZzktTmzLlnZHqygC3przlV1LZK8uLydT6LVTaXhWSL7igQ9ja/jCQ",
-	"dqqPxnJtn/o9Xu2tig/fVh9o06L7LTSkdsnKWdr3ec5TmHlPTUvwrd72YKH1xfiH6L245WWXXw5Hju3B",
-	"7ZuC9W7FvlcN5PSJrffzG9QzJgXXmeBy3Q7/WD5X6yZtI29aXCNXB2d9gLPlrPCqOTnZvWLuWPZc5eoK",
-	"j94/Qc6EUHXvUH1aLvjMWTpj9E0uFMvAO1x33r49exofJudyUvBJS5NdVmJaamqlYa3apQtUl17gox+T",
-	"3kxI0mpXvfMSH/JM0Gytw4WXf6UDtnoQNT+hNE3W+zVW+24bT2+mOa62nTUYkYFMYd23z6sHG9poi/Y4",
-	"M2mhcs5oYpYzlaAnnOUPhHsSzcekDBplgtW/jRKJmUMqeP4KIFtr31yEz4aKcXOSz7mBikCTICRZGO7s",
-	"d+/w1+K6sBh+0QJtfja6cAOO3K8uYTZXmudN05aCCKAhi6s0kwkYC9mpY15rF9N8ektt3rGyXBAL3Mg2",
-	"fLbwFNm+blvbBUnvvdLvxrl6fxbjE09x68tHqo0ktVQLq9WCa6gCNhLp5J/hmr09629mhIQ2/pIhUloo",
-	"xBEac93G9ogpA0sxyZnKirykIO8dyihYKri1HHfT6eB95uQuA4bMVzCutVhw6S0BWusUGAylUVKxBc9F",
-	"xq1gGc+ZAb0AnaCjy8BE8pyTds8ES/lsLhho7R4WEh1VRgXx25iSXsvO5oJOUTCws4vLk0u6PvggLo94",
-	"w6+c7fxAYfmEzTWMhTGKDfYftzxAXQ6dmwnBhhhpsSMhJwWwOddOOuN24bkD2/E7fXbxmv3w6Elzgn/q",
-	"Fc4S1YU7+m9NMDV34KUqxXH+AKlKhTGE4p3mQgour5xtOwF3McZ8JvIPVxoK6cV5HTm40pCCtFdiNhMT",
-	"TX/aWJn/XFHXkGMt6/nt2VNmUsjRp5pjbsmMSwvHZZqJEzRlEsivvEmOj8YH6T5/Ant/l/3heu8w/YHv",
-	"PYHH4719fnD9KD3MHsMP47hT+kai88YCLa5Jx9lcyd7qyxFcrnDqFelEuZzmptDQafCsi285DmUFQ6aV",
-	"cpk63mcF2+EZAwOzuVBNbzwxR0eBk1xwhlLAFMopE1alKs/VLgVJ3ccWGJ13481BGyV5jkG4Gf/lBciJ",
-	"nfaOHg8GuBPl//fXiY8V0SmSj7GY0C1EdLp8jO+EbLo/vL4X1y82sN2XdZIVbkX4ubECIe0Ph721PhT3",
-	"WkLOeJx+bDOfI4+JJgxA6oQuyr/4tEqKjv5xBrNrn2lR8e3mJ66FttOnW7tmkl4qrPgVpJmKefTTxDdf",
-	"dQXIJ2IB8lV3GkNeBcpK5pxORY4+1bkqjCObOddNazk8q1/W++zrKTRmmwR7Eswkdm5LEYNOeYSOt9fG",
-	"8kjMwpgCstdy2wPwfti1y6z8tdWH4v6MMeiSebczisagBSbNleqak3UpZ+RaZbliF3OlLeS5Ym+lSFWH",
-	"6aKkD6a0mEYdn10ms8/QvqKz6M4T+SyKnRVSpGIuVNzonE+VhM8gSb8Nyye3xLHLY6z3u2YDIR1286Ez",
-	"Z4HEfHZKjnORWrOKRASbiE9/RdNR+HB5IMFSJUlEZU5cGZFQdBg/gvl5GyuXN3FbNY8gcEjhVouYxvyc",
-	"Zg5kYwDGpq3lNjTOg2Meixw6c4K6ImRCQnRLnYmTeZUBk3zj39TwZxQSK5g8aK1WSoFU5cVMdk6vy5HS",
-	"IUZbNIkjrEx1WbIcyi1p00Pw9fY7DQa2Tq2pLwl9Kim3aJPZoXcwlsdWEYsz1gsk/1Rpo9in3+hWIKGr",
-	"/nqlAe32ipjqWVaEWs/C03VAB0lwU8OLEr3xAvIM8xyXiWLs/tZUt1CN7ofycVVgpHrNXfJPvyEryLjl",
-	"3mBnO7WA213ryqDZrCSj52LitHP1PuJ9qMKJLAPBUm4cD2KFZJgSrvpspBagMx9LdIaxCiVe6SA4HspR",
-	"4P4eUfIx8yN6f4MVzDsixK8C/R1KC5CWEs9jPgb+ngsr5KSMZK3NXED3ptOq/YtvvN9z4xczjOFs/njT",
-	"5b/RO5j/5RM+N3shDBts9Ia7Ips/HeYwmdNcmZu++3oOmx/RO4iXI1BgAXUXokG2Q9GIhE2L62RJtUlY",
-	"LhZOxUqc/bcAKSjJ3YC1YsYlR+eNYjMwsHvMFoWyikkQzCrrbcFlNwnR/MZr0UE++4YvVB7gTV8ppFbF",
-	"NkTwXthppvn7TY+kxVjeYQEMUVKwwqTpva5mFblzyfL9Dag/nGC9462UD7qN7dyPZaKLE3GcGbYLENoZ",
-	"FqGnoawVYBDm61VFAKhKt8L5YL0iXfP5TWoPonQ4xVNbuiR1ciYE7u8HJ2/O2E6uKEyB/HVU1hG0k+si",
-	"uahPrvezH9JD2DsYP+J7j6//Lt17kg1gb398wB9dH6aPsx/gM6N8zTnc9IPGcluY0AQW8qqxl+tTb1CR",
-	"wN2txkvKo4tSjcpz9f7tfOskonnO5alyK7ZRJftj5GM/Bt7tJfY4ASwKAqaYLfCHjPtSH8s1HDPuzlMx",
-	"CzmMlVRMMTTtlim12+LrVNUrc60+xf/06Al79OgR2z94dPj4hz/EDmyOiqWG7EXgk4l44Kk4LAdi7CLF",
-	"w3Q6Q+js2yld8cdlgZZiBhg3BiSZAkEK6bu16hMuNXbiYXVfxDBYkVvdnVNwG/H/2HV78aAVLjtiITvc",
-	"8xF7bnxE3//Cq2VBpm48jI9DCXjfnbu0HNoTdlp77yJEv1ECk5qD3M6WdZPjXa7WIKEvek+7Uvm3TDzQ",
-	"4DbL2QFbvbiUZ0Sfbo4Xd1Etp1zZq7p+oZmsSJ7cKw3ozPgpaqm429rhVqXJrLKZ11RfdJLMFHLv7Vt2",
-	"Iokywe+m1RydJLZkxN5V/mzIT76C6HtMHnqmFlBAtR9B6MiTWx0iDxW2akXB5V0XIw93BhW328nUNSon",
-	"fdVTfIpVY7Uu+Xn5uY1JO/3ZrEnWjWfZOqO6ysVlO5Sgu9uZe9uPROHLb3f5uEKZsy7PtaVGb/ZKYCyt",
-	"f7jrErWjQ562mtNp0lr53U2udbXrDeXlcK3DqX4vKbd6HTWcleLy9hJ+V8TsbkfQhvO/jQqShvJ084KW",
-	"cJg3OV+RyPwNiOlwMeewikBuKkG3EIXJmvrGJWm1TMUFbKOYlSHqVa6W5aWq93KTUB4OXj69mjGsvZ1T",
-	"79zdWNOocthPnGRskFIpjHKYNIWpxXwaOblyCnudTOMHimplK6kQJ71yuRfpFLIiX1Eze0PNgceFuocx",
-	"iXxIa7GALk0Pg9mavIhdMZlu04vieR2p85sJHj9EpQxtIlxuEnMDnpWa32Zv3IbtOK4ExUosDXqqOzK3",
-	"KqS0Sk3uvCdreXVUUb6LDJtONnWjpJm7y4y59ezbjfJlgxh6RPdvpMg2zjq41w0TYfM8Ws9OvidN+8+0",
-	"JHMnenM1eHhEX4GiXJ4jHXxEzcy24indtaUrPn4bCm4p3u6sPNp/ACsJOmpB/2vBpa2i6cLnjys5EYWc",
-	"+LwkTKn0Gd1jbiBhgFgGmGrCwITB2YiHeOvAY0jUG71QnWwA8OWDRlfcp/clt030L9REyM5s1W6/+HwZ",
-	"9KZjSiV4TfVGbBovUdeoSgS6VLMb5YtXmtBSAIFyJTgi43mkvYKzuTJUXcN2Ms4GuwxreauHBRNyIbjj",
-	"klhrMCoZ+p9+6tO3Rn1KJxYzp/MOkhVFo0Hq7cFgMEg2VcloI6I7WabHr0jiDMFD9h/vDQ73sKL4JrWR",
-	"S1merRw8YS3PhOQYh07LjLzX7NH+Dz/sOdmUFVDiEzYjFm9PojmlOMRzj9sTya8pkYnUEdv/oQYbSpia",
-	"zwsNbH/foyAawCD5QhilheqzN8Wn/8mw2g+LaaTjBoUokzHWpALW0/4nteA5yHcqWqwRJgjW77zOQfJe",
-	"d5Jqa41MsZee+EwhWKbSAvPqmvv3fC2z2Ci71U2hechRqqvw+WJJQpNCw1o+GCAW+hfchoEEva06p9X7",
-	"iGKEUIxsdP1hlLSQFz2QFP4FcyIaeYabzflcvV+rQ3TnG8XVNJRYpaIm2M7o5etXZ5evz89e/Xj18uzV",
-	"1emzFy8aeluDANYrKuHmJg21BXdw9Tk/r0+1FYEDf8Ew1F3CH+Ak3RYjNx2NtZqNGLARgmu67Q+TUFqs",
-	"68NmqJcJ4U2uLfJuyeb2qaxUItxRYF1Yyt3fmITcvSBUpugcHD0xbm3BczgeSkqxcX9Ip4KQWwVbQAZs",
-	"h35wR5w/cOo2IkeYKkm6kCJVJULrFnpYoCbFPH3q/eaaXZ0sF6PsDXA4l2A3++thMt3IlufbTK5F1giX",
-	"igutxlpNytF0wIYdFVhL8bu662wqMqQi5hL3iJ/rbZs6526DZ5sJd+tf2NIqi5bKn1ByAZK0T2kMsoGE",
-	"NFbzzGvQqxyct27m0SZ3Zk81kqb8Lseo4hW8v3NoTgOpBrupDUcPhwib0Xkru22wMJZv8zoAAfNQnRHz",
-	"fi1QHUKbbQH5FWKixlw6pl2htMFoCDG6zlvcAj2jD1Xzj210ibVJyJsRn2yhNUj7pts+QpTJNxvbT+0B",
-	"m6+vmuI5GLBb23ZR823VZy4gMvrqJfodXv91emyDJXfjyNQsddlV3A09trLK7w4hdpLehw6IljbfKwMo",
-	"Zf0qvpdE0WlWcrxq6zqy4i3M5r4g1YNmeQRIUWUlh/7EZfEXzW4myBUcZAamZfqlVhwd7Mc46gwyweVT",
-	"/sG0gKv6j0PNQhUEntQhZXy928ekN38yWBrs0aC/f7PB3E5mn5Ni7EdorLOe5MrTuxQziBVvtpRnJ9Q/",
-	"R3P+LINsI/bdoMfPccuWOup6dPnNjKJar4wexFKtfst1xY1FXJKTa614LNvaqc6cIUwTsDHWqjv1mSNk",
-	"OhiLuHVo9Xs0VM6yRkJoVOdybCFi55xIiRaOx56pPyewLwBfwj+obkfUrIxsR4XF3pUUvhzXW65BW20B",
-	"VIVJETKBX4SxQk5KMKylcns2KrQ84vO5Vpk68sjwR1lBaPGwh4VMoxoHnyqzcF+qvHKCxkiGsmaJFZCC",
-	"M+cQkXBBkORoyVW0WBRxvGOnQfMV8USf7h2hdWFzWBFBXCtp3V/LYapPxSmdihq61M01QGM38eF25xt0",
-	"oCr52t8ZpCmXaqL52FnrVKjVgltqip6XZ2enTwaDwf7Jel87fTu2RefAjRGTziwdb1q1JN7BFulO7ayH",
-	"4rpjIgHgRmdJdT2PPwrO3vBMLTjbj+NKN6qYW8gp5Z8cY3kpci4V29nfe7J7zIzKazeIFkZABoz7hxon",
-	"cLDWbVVOPLbeiw56eCurc89AlAXGTNd167EoZwaryrKaxLU5GXVXrNdjLxetB6Qbh4Zzd2Vz5tm6YG3u",
-	"ueKUz3JW/TUpyxRwYlCfe7wOuaOYom3wuH2vmh00cVpWnfqLkrE05/taZ4Kq/j0BlCVNDVwfIcdc/io4",
-	"UoGYcY0/UjcP958r7JZzNdE8U80/+I4f1Z/SueCbQ/z4qd9CHNaT/s1TDC/AGEzaHKsIUzd6fNlhsyU3",
-	"8Y18dv+MtU6IzRpstDwAzRYb9ao72m2sdspctICLNumz8ceynQayTJ6zufs3wKYEqgJawQp876NNa6wu",
-	"lkD2WrKUNFLE4tPCa50PwH76K9t5+uacPXpy+HD/yZMnjGvbZ4ePd4+dHoTTngcxtZwzx8ZSkQEhI6s8",
-	"B0xSUSlGr5hTVZ0tOSCuEnBs7BlEFzRWG30TlWJDM7thXcfO+JK/g9Mp15Mb5Op3V+i0ibR8Mj6DW0hK",
-	"XZNTV8EqeXZJ6s0VWZMeYemqcknQKV/N6+rXVMmx0DNfioMK7k/JTTNgA2ynGorV/bi3H4cbmAmZdXY8",
-	"or/qbTbLCK9R3SBJtJWgS0OFbutquutSN9y5n9mYjXWzkrwVzrBbgMtvC/mywKYT/x6H7lr3bQjMav9u",
-	"LjJRNnR6WNe2fipvU3W9kx62tdpcfbA2L/1XM/4LJZw8+uFxkH6yv1af7qz7vNRcmjHoTkOvoqUGUOXB",
-	"4Mlaw2FjGPUl3bAD5CjpvTWgz+RCWB6f7Q1qfG/rnDoyojo3/p89GsDWEmW5/nGmFpBdcfI51ZADV5Ab",
-	"eD8Fjc7h0udRp99nkOZCUm3RNgD0m6IDkhu90MJ+uHDX0TsrgetYqtbbsvMOagKhxoYYrnwiTApsZ8Tn",
-	"2ZVvPIT5tIoSO7yPx49BmbbYnDPlGTDInM6hYaFS7hSvY3bin6fGkQb0gpM2lj+YcjPtM0oloeEQqEYd",
-	"scPBPqkmyF5QyNBqqrVPrZ1TD0HhVeyU2nHUvKLnP91bajR45uZRZjKmKufGkkdDkBNKMAmKsgSt8BDA",
-	"p8I6Je0lWCeIc2G55IGJNpSvJ7IBtBtCSyP+lrTYbmnMTSpStwM7KTdql2WF268c+kP5Y45wuW4GBiaF",
-	"knXvQzyRePNFPCI1A+a+TUkQwBzFAZsUIuNDeTI5e8pMgZqfBSR/dzzCfvqrz8gih1e5ZezkzVkv6SFm",
-	"GO7YoL/fHyCZmrK3Tu+sXl61ifyzNrGszeZz0TvqPeoP+o8w19FOkaIf8iITeMATiOSt4gHkYG2hnXZM",
-	"TSTdzyWoV4VEZDWfCQsMoS2O3LaR7f1zwXMYymavqQT7dyXMFPT3Erbb18Y3AETdkGCEVX321Fkb4tP/",
-	"YoRZ612WxPScYZj1jno/gq0aPSWNdsl/+ku0d6oT9Ku7B8ffa9llW7+/1Ht2M13tL5s0gP2cobDTbGO0",
-	"DMa8yC1mgCa1GN8feCzWbjn+U6uj7MFgcGttZKtTjnQ9fQFsoVKB/imPNkI34ZAmEBu3mmjdTtU9v7/l",
-	"84+2eB7rbKqrX0+VZTDJhW8iJ9gO8va3F5eIMMYnhuQmZgfxyUSo3k9uqIe8sNOHufKg0XMVgzA/mfvm",
-	"doacKXBEzQDVOwGVILryfxyxnQsnBCFh/2jt/LXMPyTsgs/gQlj4+wurRWp3h9INyEaVK2LEMnd/Z1xm",
-	"XAPB3TiSMGWz49G/7J1enD/f809zpppsPp3CUM5UhqA0yCAct+izp2qumONyc8EsxYIWgo15ngsETnfT",
-	"qJsh1r35tB9VFEYNpe9/OFcPGKeeBXUHxWPqa+C/kXGmFoX8uYCElQDs7lzKx5HpSQlDicN4SG6fYeY7",
-	"ADItCpMi93qLbQFxRjSXhGVV11jFFBOSWhmjE2Uo3SmVOenMXPNJLrjlbMqlVEGHg6pv987hYH+3z85y",
-	"dnjwhGmB2NCcBcsbSnTYYkNJjy5fOObJwv0kQPWizCtuclfMxq/x+P9BZR9u7UI3Mv0/NjU1qwv4eIfM",
-	"JHQtRvjJSfswvwgvOXiyJS/xCmvv6E8/hZylnL3TNVG1Z1ARVsBRPMW2mIkqbDc3OZ2KIgMkRs9OfEgg",
-	"zk6I5qRCpRRIlGecmeIaL8ipwuKXoawGW3CGbMQSGXfyEK+rxTgJKxkJxkCJk8QJ2610icQOY3nafnZ4",
-	"i3l/+7Nt8P3lPVx9JmFhS8epoD/TjVixj0xgYGvKw+/QcWSwAIac2jdw8cnBffaCM1mohWM5Q+mhqvYP",
-	"gv7I7JTG9EhpijVYlqU2IBI4faN2s/5c+CD+UGaCzoznVjea1Y6FVIxnjOe50pxhY3argdidRI38cPBo",
-	"N3aWS07wu+BWrTS7jfhVhJjKYfzuWH5cL9WfUwm276gNvnYtJkJ7O0G7awoY6EBA7m5G7Q+xi243zZ8T",
-	"WbhNmzkV52BwQOQdNvNH8cqZYlKhnMyFfJd4Axlpd6FyS+1UkqGcc+3ziAmULUJpXlo18hnvmN4aOZMb",
-	"Ud1BjIU19gXdCx4mUSVM0M5gQ0rJcBsQifwmlHdbMux0ihH5socyNhYCMUPNR0NIbxvS00pqOqOBG2SM",
-	"NSC5d6rMlFQF4Tai0rkQqMHRf6nh847I/U8LtIAL+UBpTgoaDdIUhDX9FYY7cXgWKGWYzV6dl+MHQ4mG",
-	"GvbeODx4EmWEF2C/EBe8APv5LNAfp/2dSW3t4Xcfeift1didna6WN3wipNduOEuxKhmO2KiuUR61gJyd",
-	"euRmSH5ErPT0z1F40rEwNyb6vdBfwl48gBxkSt3RHQUIkO2OK6xsTks+Re/fQaOs9G2Wfpzl/LGWViVM",
-	"3WPTbOaPKeMtKx0qkVTc2FgU/tvaNVOFerZ+s4owbu9OquJrS68GwfH4u2EhyfZvE9HcZM4rXEWPQ0/R",
-	"we/qKKparUcMu7eosOIlyYjQv4CC1VCYntF9LP2oCTa7Cp2cAU+pnd+9nz4mHbJrVDWRQhj4WAstBkyD",
-	"JKOjVrmrZloWjpgWc3dNAdlI5WmooJHBWGELjGrUyabUHPRgMNh1zBFSzGlKNXBNLiKfiNQfyhfVO+Fs",
-	"2501CG+fUScAaxXbORw82UW7xGeQcExoxduKpkTQtG5Ev/YdUDFdrWyAynxFY38oh/KtpHk7lknZskfM",
-	"YPsD31Zuyn07ENlIs90pF035cGMq+E6Y8tslmFQzx0vRes0Ek9ykmJyi5orxBWgmlZ7x3DFTS+qwtO4F",
-	"q7lx6wWPkDyUeHhCizwXqdpNmARj6v2kaRnB+FyT1VYJiE+/scPBk6Hc2SiVePeIwlFhZvKo9sp7J73x",
-	"2TEdacTHaLz4PiqG4N1bhOao0gNZUO7424tLZgo3qFtJ7QSb+55jOVChaypygYd2gRW7vsS1MXbYYr0C",
-	"BJ/xOCI4A2m106QeOIPW8COWNzfPG58HgwPCXwh05robbgDcnZCYdNffaaVz5W62mqs+O6/vE4teJ86M",
-	"SAtNfsLHg0fMiIn0jgv0mhRO9Luts45cSpM7av9iALGSu3ek+kXaQn9Rl12zm3QsCBDZadD+NqOeWVHI",
-	"MYM0VVUmfUWBKAwOiLl/mUmfuu9TbLjfS3pT4JkvLSyprPmxtqT+iBM+WC+NWtj6X51XwT3/ZKvnH9/c",
-	"a+GjInT6zSizDxeQMOiSxU0V/2Fd0ddhXpadALgToEiPgkKrKnFX3JelY/F+GOdhQKq8Y4gL0I47YH+l",
-	"ofTlMb/yPrtQOTkzfHLijrdd5lrNtfBJBrvoG5lyZOW+J0eQd8zOal2AmaKS0v2GtHYWx5vXF5csWPuI",
-	"+PPnCFAWlZ9DeWMBuku9qSs5mZLH1S1gKMuNZ0IyXFu1cbUOw+daNHWYJUlxMBh4I7EtxfrsAoLvl32U",
-	"wu8W8gH5P+nLSXvwbWQ4xsudQK0kJu+WEU+RUO9aUrS+8h3Ii3u58A3JhcODgy8lR4IqnlLLrIVHxXLL",
-	"m+/EhKWOWptKlr+I7GOnB6k0Zcjt3fLUOAU4UNPLOAqww8GhD58VUlUBOmJfHQk2IcOIeXTm3E5rL0HV",
-	"wL2+592+ho6svZ9+T8ZwVnbE+SKX4fCmxHceGOVRXWYLGnvoqHJViFFpDZMJsCoNrJm0RT7RQNwfsaBB",
-	"tMhbUp9lfCgDsDPGWQZjIYUVC5W4oSSCifmLM0NFIedt29qHLnyHMSeKg0IwUXbeobQgasjTZxceLq/l",
-	"C5FOe6BrgcFLLUyRY9Oeofz0W9mu3z/BqaEsuSQ8Mt+qfv2VbB8dDgaj3f5Qhm4QYN53MaLAH4ZlRWVw",
-	"UsIOn11TGaMvvyNXidN86oLBoXwFgnlNoZ5L+6woocTrW2Vz3GAtTvWgpokNbLsRNT6tVMPYI7uoDb5w",
-	"21TSS7TLbRlzZjuo3LVXgucqC7VQuwzNdaff7IwOB4/I1Y3JUrnVYrfPnmPcOM8fBDq80/nKCWC02W2E",
-	"T/ahVYRqsPz076i9VsWiO6PDg4NRxST9an71OQDELyl8S1b6LtrwxIqVTPMCM0c8ux0dDp6QknzmlHvs",
-	"ufXpN9aIkYL3CFCCZ6qVVLma+N6z1UGV54mzsVYkQznj7pgXPFdaoN6ZVuHYthsqryr567qpT785suB5",
-	"qnKMRBtwyqwbQarganlUjGp/RK3aVvhKSJt4ZGwHswJ8MTMTcijJ28IySHkGu31GWBvQrKjy6rq7Adzx",
-	"BW5FTBydOEa1QiDFOGn9CDqHz572PiZrn6xMovTDP8GHHomk21eWcT0+r/4r1JAD0g+jxm0PCpqrWnKf",
-	"KhWN+60YjUE1ku+7ih7xRVl6iNl8mO2OhYeiuGnM8M5V1cPvRbU9qxh3iQdYsdRQmmylY9S1dp2KxrD3",
-	"Sska/WPYQy+3z2CtW6JRrbxJpygUzZyS7KP66ylV+p3UH//2eUa1lq+VcTzgt8QzogPdgF2wnUAf9UqH",
-	"I2MnESd1GL6QqFgoNi2ud+9ZzN2ymBe18VxqS6hZe1cnqi+Vo3MbRpMFLak70uKpJz5C5CB2ETPgK1VK",
-	"xUlI7IQNGAGjCCV56kiN6rNzMXaUFYxRyKH0Kt7OSKorA9yaUcJGWEJ6JZW9sryYTK37ne/CcFVIvuAC",
-	"gbzcr7G6jWKjUlmnWz4lah1KjR+sL5B1twd132lxHWN9T7HsOej5+43zvbJV8T3Xu+d63wHXq2wkTtyI",
-	"ObMRecpWzI6QZPd819BOlvciCHSwtHCUwvNCSrLjSleLV7LQziUFi6zJQMdiL5q62FB6Fa1ubEvhcgN6",
-	"gTw0E0xp4fQ5b95XlnWU1VMaQRjkiqbiuuU+bcDofuPsLYDM/aZYG2YEYUiuydvumcgXYCLlhc0E9gpB",
-	"rYVbsfBcHS84D2yl8Cpvw2ZAc1PoFZbbBRWkv724TBjU+GpF2zPmmJwV2tHLDjrHfPpV6VIi//Fun50N",
-	"ZStRtfISAbrDTKFE0EybfEdzA0WmpJhhmFj4YiPPcsZcf/rrUIq6Gze5VKmm3luWTkyOzp9dPnt1efb6",
-	"1dWbZ+dnr5+OjtANl5RI8oAosaEveijbke2I/zmps7oTp98BA2bBWMFycY0lNufOqkb/LA4nkqFEf7mF",
-	"0gV4jUhx1DEocNJRDEhMRFno49akyDkKeEGFsSKdIgMfytSZj3lpTpcZTEseyGrLfVYBqbeJBymQQb3t",
-	"UDaqWKsUqJwvOUxj/PyZ5gY+3693R6z5GVH/1xrKPmundFMFkT9iK1o6KN4FdDnf8+k75tPkOfMHwUwR",
-	"xpzahxYE0UpuuQ2HrtCt1rHoaXEd4rfteLa9SwqpYx9uVF1zZXLckcZWoZSySga5m7+AMgvT8QQLWguK",
-	"bWCNNLn7+QJo0EgC0uvcln9DWIlMYIDQfaoCaSuTeJd4B1m4cFEm43/jemALz/bezL03c79Fzucuveco",
-	"QX7iTTja3nuPP7WKuZ01vGJCsjLqKCqedcxCq9urobyqjeJUdlfyoBinKYGwvh+f2rdqdN4zmntGEzAa",
-	"usyN+12xgG1YjvZA6VXrliiveaOMJxLqTeDMrSAF24hQTxpNi2sszRqlVvj6JGoZ5wuUmBrKUYAcSo+Q",
-	"NekfiXvAaKqnBGj1jfOhFkL9PS+650XfKi9SVUa+P4uaQBrHsQ1fsh76dL3+05GVVRYPlpl1PrvjmArU",
-	"lBa+LC3GaUrc1e+D07RQZO85zT2n+SYDAGWXJUaV02UGLWk+1WFU2AYbs5pNjK22AkSI+NXIiBRVZBWp",
-	"rTKlvqNczhZM8j1nuecs33LiZ21TbZTuWUfilOyGvfkxb8TsVucJCA+VpCf4MPKahI1Fbgl7uepwnQyl",
-	"t72AmZRnXVkDL4SxZ4153h5GzdeDD7MCp2W/Aen7+HcFagkPoguwpUkuXzsaXou43S5p1cqfuQHJB7cu",
-	"jN5Hrt3DukNy9Pb914JL25yjDxYKSaUy2C8esKVqGVJ3F6qwglXZQVb4snNZzECLZCg9QgmZHBQGzgsp",
-	"RZ+dVV3LWbxTuf+Gb9cq2A41dd1FOPGhxLqqhFECum/aHs3yLuTSzf4ilHtKOx6NypZL739hOlw+5pJR",
-	"sh1q7d9FgLtb0NrK4tQXD4JsMJ88EIFbyDjmoiEyQlIXBGFmw1xwqZIG+MFQYvlBnaDQUbEaHtDWemX4",
-	"cpVT8AUoKa6z1dvY/8IFpm/DjL6kPMTIqbDWoWxJQw/TXBlYjzrcpKgZsJHjBvkCslHCRj4PcsQUG5HY",
-	"vUoRq3Xky/PKCsoyaO0hyzsIk+fMFKhxUjZNHclqYDdEeZFbzq1S4Fdj4TQYn1vm72PqrL819+mKX5lN",
-	"UQmcOt0kjdzrHS2MypHdtC4sU4xfX3OEgt5WSvlfCXi/AlG4BHDAkuU8Vz8XQnkYMJ9HiWyudLskJZrY",
-	"6OzV5bPzP/p0QfrP2bN/vnp68q8XI8oXFCznC6UJ2zWryscpFRtRzeIBnlTprMELqmV8lxylWt49V7nn",
-	"KttxFb3l7d2WgcxzLjfjHagfYQKf0lnZ8quudEcwL0zn9WUYZQmEzgmknN6XSg7llFfOjGOyzqp6CfPp",
-	"/4lWx080NFSPN27e3yWzcCu75xP3fOLmfGLjm5rVF29bvqFhQ62jUfcK5eQ4OsQzyMupVLOFDv3j/Nka",
-	"5aNs+5FxyzfTOs7h+1U5aG33fOSej9yQjzSrGMuLuy2bsPwd7KXYtXtlhkf1/TkBelf2A8ubRZl99o+8",
-	"zRouT/7p2dXpP56c//isiz8kbK5E0yIL0JtVid4cTRKp+o6/Hn+fzo+lzur3/OKeX2zIL1pu9rX3dyUD",
-	"8RjBQk463e9heIaF0Zmy3Ai8RdGCjaQ8+LoHSKvjRxDNmYs0VWWpWR2+mYNmkZiNbztJ7yofChrKdixo",
-	"Z/Ty9auzy9fnZ69+vHp59urq9NmLF6OEHWLlKgUxdx19U8eS0hH8H/835cwe/sf/5/GI5a+cja4/jI7K",
-	"SBYuaOo7xk2L62bAa2ek1XszQuTgpcBXMpRV4KvkgElnUW0ZPIPam+yHI/xPOEYwj3ovyr1DVkvBL1zE",
-	"qZJ+CTmwVIy1b7anC5MiHj4m3RA03lhMCg1mtEslDLTaEtXPYuPKoRyNtZoh3qBVI7bj9Uk8H9hNmOaT",
-	"iS7mc1+UxihHOfEucEwJSCq0RYJvBCkI8d+AtWLGJWcKC2N9tIBZZXkujhltr1vgolBY74WwfNUeIJzh",
-	"UI4wmDbqCOq8rMl+W5lSv/oPHzaRKPXzz7WabffGpbrbkFGwDZsEHe+WvX8Ge3wZIp1XFYNYOe3Ij2oG",
-	"8XZWleQViSITXd0dt2aSD+GXEhojHqqsupOMRQ50rdzcdQnuGb92CRtzSzpRNcBMZerIsTV+ncPfp9yA",
-	"8aieIuCcoPFiL10Semue8xTcArGR84iJobQwm4s2yiUOg7UFio1mStrpKHFcjZQ6irxnIqUwMBWVO0ai",
-	"ciUlHA9lgyE3mJDIsShdhXw1qfs2ImAnyhbyWElCTc1x+4ZyZ3RKZL73FHFPBfXKYFgcn3Nm+bUzQDHE",
-	"i6k8yrPMTNX9LnBrE8azoSzzw8r2onu4rXvXH/aIQ+05trZ3MDh4PHgy2N+zyv38w2D/0T79cDA42Bs8",
-	"eTTo/5KbX6K85RnSxyr2sgSlUi1i5A9ZsVHr4PodTarwlFdCJAfdrtzg8V7eS7ZB83IcEX342cV5OSwg",
-	"TxiBBiTsPcA7x74dJR1T3+T2khilt+MjtJGxBV5/2HB1NKv48u6YQcc2kLqoq4qU3eGaBR4tkU7Hen33",
-	"9c3W7EaKrHg7gbGQWV/NQf4yy+njZk+NxyKFTKWFO66+mWvgmZkC2Fnex3+bEqZqGX8tJMfVLB1Cz8Iv",
-	"9mFqFtu+GUPUdhvaQrKPsIlIeytuLU+nblHHOIjb9L8f9v72b/9j2PMstIuplF6ulfl3H79uKflWVotD",
-	"wmz0B0Hl9/Tij0yxf3lx8S8bC8Tmte4UjC8hE06nA/Zk8B//L7ZnctZnDoGcSQjdxBngQWSzBsZuoU8P",
-	"ZRuruagr9ggAAXlUpxrLIlosdWBCNTYOhh8aMeytZMgnyd+LXY4zEWalEX6/wPgLhpOWheROIBl3GZQW",
-	"Fm5D0mUDdai1b8rDuHRnsUb0LPH5pK0D9D+XK/vKpC/Oku9SZ27scUeyHipZX7vSfBlctBpKpHmnav3Z",
-	"t7kDA6tZA10XU/UViTcsLZHXs5mQpAU3rxkaqqYA72OAKmUsV1oxXahcJQyYB27CvkToUjAw0WAJ4rzu",
-	"lIta84yLqvlgHA/8R7Cvw9nfIRGF3zlJ0868zze0fAa0moTw7Mplfulc0BfVeeDe+5a2HvZfzbXgbR/Q",
-	"DoJ34TGHiTbNpyKU8xDHNmsc2G4TlAePCvseEa7+AhvUVt6dsnyx39HQKDySS/f1O2pphGNvhf50e72C",
-	"XsF7WlqE1PAPVZ+gr9Gdu5W7tdlaXgOW/tw9xT78C/57RvHaoL9SV8zWPbPZ1I6afUZMQehoC8IMyBUr",
-	"DGdTPpSHg/0+u3A8r5wC49gIsryyeMjoRWBOBUkYlJ1Cgr8ggQqn4wxl0Lzap6y2dg07jR3GY8AL9S56",
-	"uda3//FbuUUPoJj1E6k6I1r3u6P6X18wotWdB4mE4AfvmowL402qjgRqd5PyBwXhfQHjaaoy9xuYcVJw",
-	"CfVGvkuo040KutM7DeIPlbLvnk0LMZQmhUkuGp34Y5R0JhfCwlsD+o44sxsaP8I3D8ndHm/2agCuL6ZU",
-	"Us942u+vNuD25EtxdDongpGjMJRXAu7kPjz8i/vHMfVMGPS5rcJGriZU9k3DMiyepmg1VqqtcdwbIzoz",
-	"sJaiOu7OgMZalhJtVAylu06EI4804BsgiRlqO3WPtsJNmVQfnk8QwdR9OOD72EVuKEnIs50Y23eT2iWN",
-	"uZQe1DbbL6puL/QAsP94MpRuU6wVC26xY3MI5claSJ5Py0c1Ac0SgEQE1fNtcLJrBc8x1vWiMVFtejUp",
-	"Dcx8+nffW1uxncODg90oxD0drWcw66UTkcRnCqfBl+Ifb6q9rM6q/1UG4W/OEyraarCFWxOTGgrqqr26",
-	"KvkMnVtKG0GdZVIlJ6KQE+pHhl14haXUfcUwNIQAloUUKfVQpPbo7drkofTllE6IhuH9hDmxORFuNaO0",
-	"0Ebp0W5XwfJ5cw13W7EMJuU5t5DdqPKYlnKT766oWX4cliwf/K4ly/9FFVrCh65qZeR/7lgJdtCT1DEb",
-	"SfjFntIxO1KBjJqfVdbA117YHNyPlXchuI7tS9T76WPS1Y1lTtiv/hvKX/8K4MQ7XZc/12cjDWPQIFMY",
-	"UeQS26SUjQQrPsKtSPkRdX5sCLFign0InQAquxiUSEnlbIZy52Aw2D1mdZg3/ISTv9QTE3vECN+aMVVy",
-	"nGNLhZ3DwZPd7p7Mjdt9R0rycz4T+Ycvna/mLwstM1vdgrk661YHZjyxEKTEFPXJ3Hpb5vUzPguotAKr",
-	"v3GH5v+NW/C/4OyNu7vWFppjUeDS7d6tmhs41aCiECGXBPRqtrOsB2wIk1DxvE1AEuLQCCj5KUsLhnJ5",
-	"jUesCZ2Q51CuFDYFTxjKDvQEtg14wpKWced84esFTqgOfgk2oUWhpW+/aopcn97WNOlMQ21Xu88xQenT",
-	"bx5ZJM99RifV6asSjEvgwasjDNeA1kpX9Jvh55gWE04KqvvpmAXzJg8Q+E6s1JnIQkJWJ5SWqnvCbab7",
-	"sKPTWj0Q2A8IDVlsz8GuefpuolUhsyM2QoRTyEaUDcR9iqnPM9/58dklM0WeP6C92O2zKjdrKHHtJA8C",
-	"XMNPvwVymV7zoQRnH7NMzedor6MMj3qo8J0I9XeJ4VmRWzHn2j4cKz3by7jlTdp3ZgtoK+jmuGlvmnBR",
-	"y+Y/0Xs/VU+p6z9D+sU7T5DiQFsUFeDN1LmG8FblYTWFN52RF90HX2ymweUpiVodMxESrps1tsvB5Ozv",
-	"SKrvP/p9pDo1Wi8k7fxOnaiySx1sPMO5DYHumec6TBq+4PJXn4JP2SaU8tmYDXEYp9eP3ry+uGQd3ypz",
-	"y8FZ+U3eOeXe5i8zwZtaI14RUh3ZTs0STcFGbqRcgIl7A36EJqPy5L5tNrQXwHeNbbOWeTwIeMHdX5ob",
-	"h3JOmlKqkKWcCchma4JdSaihleET3Cr1d4eiiRlIJ5WJXjhWeRTO1lXG8l3fW71oISWFoKE5Zzl2c0Zn",
-	"WodXy9n6DerdhCi/VnL0n1lj1X3txPhWVlNNlmgjcuw3IsyHXGuxWAUAW9ctP8BnFWbvVNToePqZ5bng",
-	"ffYGtLea3CTRiALrdIRU5Vw7JTCoSB5KIypPzDIsU8LmGhA9FFXfjOfhbkwJgZTQK6FB1EO5gEzJFTgr",
-	"J37Jn0G9X0+jXP57NfVYccnWwc9WHO++QvGLqWsh29drrvQO3UxFdSRBcRs+5u52+2rv3oz5YA1iave4",
-	"tTCbr7KIz+sqbGYpR3ihfEtHSxUkWhQmFVYxxaSiZtpDOTp/9vbV2fOz0xMsjD59/ery5PTy6uTy8tnL",
-	"N5cXo2owt/48F1a0VbiNSqKJsZzSck5oNd8FfymXdM9i7lnMjVhM131tazQ3YyBjlefq/V4x35B11IBR",
-	"GWY9qNmcTyQPQ0jlhMgnS497F5m1YARqOEuM5fnrFy9e//PbN1fP/vjs/F9HCRsLBHXpeOxixBw/QV9t",
-	"DraewFAiqkQ3jyFT6zmu++38u+Ax5WLumcw9k7kxk1l1s2/GW26MJIlwUlxDBfwWGm5Tzq6FURPKJzPF",
-	"3K1GHbFRDhOej5Kh9Ji2o4SNrOZCCjm5eq/0O/cL1NE+XPnXRutQnW4C5vQ1cojfGS7ynkV8D6YOGOFL",
-	"fmNXNbiMn8ku9hzZZMWqLNTnwpgW01hqD+B9HBUBuanojC9pHjUM7fmzl2evnj47H1F0MMYcLvzUvlP2",
-	"UC7vnk3cs4mt2MR47YW8GVOYwewa9F7deKubJzxVc1U5ZJIVntESIqX01wBVMYOUgExDKskkRqYKqYYy",
-	"9Jw2ujDV+JfU00uOufxVYO8mTCKn0tM6Nc9/FV27Q5kJdsi4lGI3QceI0pmQEIB4+wwEAg4p+xV2+nSx",
-	"wH0ofcI7RswIBsU7qCBrtTvEgvgaqAS7G0plwwx4TKUvveOE2Fe6/ilzJxILCZ+iRHUKwehcEZpTveuU",
-	"rk8hPn9QCSW6Fzl6oQrJ/K6YVEllUlFYRaZkIdnhwUEUocSRChl5L5F4vgsOTUup+pZ9dfw5IFGK1q5k",
-	"zUmjzQnq/3Qv7nn2F+TZyCEbNZethjOiySVD3scDhndD3/Uc9AyMUZsh/maKWpBQsji+iLxSEVE5joTp",
-	"ZXj1eKUj0EpK+N+m4vfm2fnLZxcXrz3CZxZwy5u7sN+Uq7oPjt2rgv+bW4zrb+16zkG+nO784xdA+hJ4",
-	"cB2PjadqhBy24zWv08uzMjUzA0HBb99WsVAV7hemehaSvXEKzsXlyfll+BLicbj3UjEXu16FkVJRVTAC",
-	"PlaKGyUWSzXDmkisA86tZ6th1/sXmPPsa13Kbwn2c8Hzwil0bhHH5QJQ9annNpQ5+OIvSBh4hBsjSPVS",
-	"M7AWkXxQXfO1F2FNRgfiaVd91YU/jXWobw8Qmai7iz9b08T/uNSWcRx3qXGJihlwizJGdWH3ECRPFCDO",
-	"iqODgw0R4sqzROiBgMQWGMdYgIZjShlfPyPEjmvMaRXjox1+ge/cbYGW/1JHfVZ1r2oq/iq56OPPgnvx",
-	"5+pO2TMLKmh2d1Prlb2gLTfvVrAl7nTbEopsCWWrroM8ChGEuZmDRfhJxyFMwVlZA0l2neMh1GDSnclc",
-	"i5lIWCq4SQtZtQ60Yu4DhbM5lVPnfG2n10tczUb1kt9Iy1S3oi7iPvObUxrKX4CyWzWC5fcD4qCC/IQt",
-	"HXEnFboxIS20sB/wtK6Ba9C9oz/95HbWgF50seeTN2el08JYnucBWeJrpEYrVoIkqoSZguSkT2KfKmMd",
-	"xyt03jvqPeRz8XCxj4qon+sydOxESCrBRygNqMAwkhIqwPEa/ztG2cXuaCrCoyL7GCJlHLgJq+qbFy9h",
-	"E4TIEizjXphjcXTwlVZtdEQ60H1t2Eot7BrykZfQoXSJ8Q0UZ57pABYbjYVUS0h/4OyMsGtkJtgYFXyE",
-	"kM5D5lJedA/55VcREMryCk7LSikgJDeqvHIMZw56IfxREKZOCzfR6Rgd2AdRyPOdshgrBlb+t//23/d3",
-	"V6OiV3iFqrG8BjBblB5WpcxX9hx4H12QiA++ahfaVbtOKRSpKhMTmgdW5XU1Zrmk0i7PdIse37gzdb/g",
-	"TlT1xhRCRPyPP338/wMAAP//",
+	"7L1LbxxJli74VwwxA4jEdYaCFJVVItHAZVHKbN6mHkNS1d2oSDCM7icirORhFmlmHkqpRkAve93zB2p1",
+	"kYWZxeDuLmbX+if1SwZ2jpm/wjwelKhU6nIlinQ3t8ex8z7f+UsvVbO5kiCt6R39pTfnms/Agsb/nXID",
+	"Z0/dT0L2jnpzbqe9pCf5DHpHPZH1kp6GnwqhIesdWV1A0jPpFGbcvWHfzd1TxmohJ70PH5LeWQazubIg",
+	"03f/BO/cMxmYVIu5FcoNfyHm7svACvmAvxdKAkuVZDlnxoIxnKVTwRfAJP1Sw0QYqznLCmALlVtgO/t/",
+	"/7f/a38wYCnX3FrQYijdEzm4/0DCUjHWwICN+tdHe6Pd/lD2ElrbFHgGulpdbbJ7brZrliYt6AVIt5LP",
+	"t2H/TRVawrvPN+BzJYVV7r9/iOz/Wc40n0x0MZ/zGUirjtiIz26EVaOEjabFjfsnVbNCgvsphwXk7gel",
+	"xURI99NbgDcjpthopqSdjvpDeQnyPU/wuISZK2M5+/gL+6mAPOdsDppNixsGbMwN1A7jpwL0u2qdN83t",
+	"h5/5bJ67P9DsesnKpX6v1Sy62LkWM8UmQmmpWCbYXIMBaSvSs9wqtqM0Z8LyXHDJd4+ZoRVJMKaQLBcz",
+	"YaHfMfGx+3R86geDg8d7gyd7g/1e0hsrPeO2d9TLuIU1y7lSy4s5f1DkdoPFJMzddg1GbbcO3OOOVXy3",
+	"N9jfe7TJKj44YjVzJQ0gd/le5EJOLiAFsXD063iRtCCt+5HP57lIuVvgwz8bt8q/1Gbwv2sY9456/9vD",
+	"ins9pL+ah61h8bttRpNOBTha1CKFRWF5woQsGQpu2RETOUu5UQyMMBbYjCPjAc0Zl6kjivC8VUPJ81wx",
+	"kzoeAiyDPH/g+I/hfXbJ9ce/shwmE3EjcmA8zx8ImQkt3r9XzP2UOjKbq1SxTM0VXQNiR7hN54q2obkD",
+	"S5v7Iem90uomh9mKnZzTE/9lux0N40a28pnWClfsfmmtYgZSJTPFLr4/ZU8OH/+uj+TrR3IfOklTVUh7",
+	"pd4ATmGu1Ry0FUQT8PNcaDAnOPMGQe1ZMYtQVeK44PJ+BNKN/EHDQr2B+ks3SuXAJf5R5RDnnRWf/RMx",
+	"XvyAfyOpTbz6wo/lbNXNnyG17gN++a8N6OXVZ8Lwm5zm1tznp8Jwa8WCW84yzgrJeDYT8hhpcl58/B9s",
+	"Lj7+T8bTFBwJ9quNqi0OZlzk0T3p2MNcpZ07NSuMPZ1yOYFX3Ji3Snc8130Om281Tby95ZEZlFNOqr2M",
+	"nsIMZHaShmvVPAWpLCyfwOVcwMSz0zFPVW65O4+ELYTxN9spKCznC8ccTEHs45jxnM24MY49Hwzqukk/",
+	"Rs0auL+bzc+/Ap1OP/6NGcFSpTVMJnCM6tFI2SnokROxUpF4VTc3uZhwJy+4+wjIYub2MoOxkMKKBVyn",
+	"KhMpXI+FSXnur5Vj8hLeXgtJF899OOnh8LVN9FNNej/vTdReZP4/FWDsOpbyTGqVOyXjwj/fPvcwTrkj",
+	"0WO0FmTGZQpdZ8nxCTe3OHH6o15Ng9Ug0UkUmbDPpNXvIp8vp1XJzB+eXbGHfC4eLvYfQtgG8/AIKX1p",
+	"P3lqlY7eH74Fj0ydIh+/42kuQNqTLNNgTEy1qIRVxllaCEdhC5CF5aTWBVm6M0pzMUKlrpBO0eAyU7tI",
+	"f+Xa958c9Af9g/7+IDZLpSdcOkbn92z5gcKmithJXQcZxC8SElDHqk1B5xdhtCydOoXJcOZku+WL1jp/",
+	"KtzCSmXArdWpCTsjUTMCjv7+b/99tJswhTwhBZ26cTLBwBgycepDurG8UsELJ7edvOZHLH/ASVxUeoJn",
+	"/mkKxqjE/ewUPcsUQy1OvmE7o8KAPhoWg8GjVGT4L/xX+i/t8Pv3xMfoT05xL+Qbqd7Kvfqbs7l2WqN/",
+	"aBe/ZZ3UZlqMRUHK8Qh/c7uPNV5tfa1JNjit348H2RM4hL3f3fw+3TscP36y94Q/Ptg7GO9ng/TRzXd8",
+	"f/+/knlyNNh/vH/4XVSTbl7sXrhhLepLwtWtE1JFgJ184FxNlrmAsDBr/rCKNdb4yYfyM1xr/m5ZOOJ4",
+	"sck4y/1cEB/+lMm4cS6L2YzHZuPExc/2tNAmyqK2mmz4yNJ86UTjrEsDt5BtoyxmWs1VYS+EeROXCOAE",
+	"oht15Z+FkheloF76yLS42UrLcoZ0nN+hZR39k9skZXh+6thD7QnHhCage6R0KxUf2Fg+ie+p5bQzq4ji",
+	"yj3zIekV82y7/Y/pdjSVJJxz2I72Cusn0zzGOh3U5xSlNMdjUrtO81speLwypYGnU5yMVNdcmrfoPXqr",
+	"lZxcy2J2g//VMC5MQwft2IpVjKU84qakei3RrHeGpXLiFsgO8AJmpsg0PWKjBc8LGDmxLXImixlolbCR",
+	"LPJ8xAwwo+ZzJ/vVUO5knO0zzkZ2qsFMVZ6N/v7v/7GfoFC3hbUiYa8vr0ovwu4xG2XCzHP+DsfHWeTK",
+	"f5yJfChTXZhUWZzIsLd/MOw5ETDsDYY99BQNeyQADoe9EZm+SyaRG74p8vcPYnfbFLQQurvl02OeG4iZ",
+	"Q7gvjUf3D5Ke2xdnOAR/WvtetQ6OBml8PCknHT1NDZmT8Dw3F2BAZstkqPSkuV66yUfPz85Of3/yh8Hg",
+	"X9YqPDP+8znIiZ32jg4Gg6Q3EzL8f38tLepJQ+zFVvGU206dG90/S+R6cnJysvf8+d4PP6zlCzhA9KuQ",
+	"CiOU7NT20xTmNs6505wb86/AdZxZdl79yiALN1+qawPcmsCrrqWy15YXk6n1hKC0vS4kX3BBpLS1FWUg",
+	"7VSCjeXaPvV7vNrnFh++rQTRpkX3W2hI7ZKttrTv85ynMPP+ppb4Xr3ttYVW5P6H6O3+zMsOX66PHNuD",
+	"z2/QVrsV+145kNOKtt7P36C2NCm4zgSX63b4h/BcpWG1TdVpcYOyCZwNBc4itcIbGBQq8OaFEzxzlatr",
+	"PHr/BLlE6gZIhwLXCiQgNx+jh3WhWAbebbzz+vXZ0/gwOZeTgk9a+viyKtZStks9cdUuXaKoOMdHPyDf",
+	"J9181TvP8SHPBM3Wmmj98q90I5cPov4qlKbJeu/Mag904+nN9N/VHgANRmQgU1j37YvywYZO3aI9zkxa",
+	"qJwzmpjlTCXoz2f5A+GeRCM4CaGvTLDqt1EiMXNIBc9fAGRrrbTL+rN19b45ye+5gZJAk1pgtTDcciZ9",
+	"2EKLm8JiEEkL9Fyw0aUbcOR+dQWzudI8bxroFAoBDVlcMZtMwFjITh3zWruY5tNb2iSOleWCWOBGFu6z",
+	"hafI9nXb2rpJem+VfjPO1duzGJ94ilsfHik3kpRrLaxWC66hDDtJpJN/hhv2+qy/mSlV91QsmVPBziKO",
+	"0JjrNhZUTBlYiqzOVFbkgYK8jyujkK/g1nLcTWdJ9JmTuwwYMl/BuNZiwaW3Z2itU2AwlEZJxRY8Fxm3",
+	"gmU8Zwb0AnSC7joDE8lzTjYKEyzls7lgoLV7WEh0txlVi0LHTI1KdjYXdIqCgZ1dXp1c0fXBB3F5xBve",
+	"c7bzHSUXJGyuYSyMUWyw/7jlx+pyS91OCDbESIsdCTkpgM25dtIZtwvPHdiO3+mzy5fsu0dPmhP8U69w",
+	"9rQu3NH/1gRTcweeqyCO8wdIVaoeCSneaC6k4PLaWegTcBdjzGcif3etoZBenFfxj2sNKUh7LWYzMdH0",
+	"p42V+U8VdQ051vIBvD57ykwKOXqGc8yQmXFp4TgkyzhBE1JZ3vMmOT4aH6T7/Ans/T773c3eYfod33sC",
+	"j8d7+/zg5lF6mD2G78ZxS/NWovPWAi2uScfZXGBv1eWoXa761EvSiXI5zU2hodPgWRelcxzKCoZMK+Uy",
+	"dbzPCrbDMwYGZnOhmjEFYo6OAie54AylgCmUUyasSlWeq10K9bqPLTDHwI03B22U5DmGEmsm/+NtTf4V",
+	"MTaSj7HI1meIS3V5St8I2XTieH0vrl9sYLsv6yQrnKPwU2MFQtrvDntrPUHutYRCCjj92GZ+jzwmmvYA",
+	"qRO6KP/i0woUHf3jDGY3Pl+k5NvNT9wIbadPt3bNJL1UWPEepJmKefTTxDdfdIX5J2IB8kV3MkZehvsC",
+	"c06nIkfP8FwVxpHNnOumtVw/q5/XRx6qKTRmm9T2pDaT2LktxT065RG6D18ayyORF2MKyF7KbQ/Ae5PX",
+	"LrP0OpcfivszxqAD827nRY1BC0z9C+qak3UpZ+QgZrlil3OlLeS5Yq+lSFWH6aKkDwm1mEYVZV4ms0/Q",
+	"vqKz6M52+SSKnRVSpGIuVNzonE+VhE8gSb8Nyye3xLHDMVb7XbGBOh1286EzZ4HEfHZKjnORWrOKRASb",
+	"iI9/RdNR+KB/TYKlSpKIypy4MiKhGDd+BLMMN1Yub+O2ah5BzSGFWy1iGvP3NHMgGwMwwm4tt3XjvHbM",
+	"Y5FDZ2ZTV5xPSIhuqTNxMq8yYKpy/Jsa/oxCYgWTB63VSimQqryYyc7pdTlSOsRoiyZxhJUJO0uWQ9iS",
+	"Nj3Uvt5+p8HA1qk11SWhTyVhizaZHXoHY9l4JbE4Y71A8k+VNop9/IVuBRK66q9XGtBuL4mpmmVJqNUs",
+	"PF3X6CCp3dT6RYneeAF5htmay0Qxdn9rqluoRvfr8nFVYKR8zV3yj78gK8i45d5gZzuVgNtd68qg2awk",
+	"o+/FxGnn6m3E+1AGRVkGgqXcOB7ECskwsV312UgtQGc+IuoMY1WXeMFBcDyUo5r7e0Qp1MyP6P0NVjDv",
+	"iBDvBfo7lBYgLaXPx3wM/C0XVshJiGStzb9A96bTqv2Lr7zfc+MXM4zhbP540+W/0TuYxebTVjd7oR42",
+	"2OgNd0U2f7qeiWVOc2Vu++7LOWx+RG8gXlRBgQXUXYgG2Q5FIxI2LW6SJdUmYblYOBUrcfbfAqSgVH0D",
+	"1ooZlxydN4rNwMDuMVsUyiomQTCrrLcFl90kRPMbr0XXsvI3fKH0AG/6SiG1KrYhgrfCTjPN3256JC3G",
+	"8gbLeIiSaitMmt7rclaRO5cs398a9dcnWO14K3GFbmM7g2WZ6OJEHGeG7TKKdp5I3dMQKh4Y1LMOy1IG",
+	"VKVb4XywXpGu+PwmFRRROpziqS1dkirFFGru7wcnr87YTq4oTIH8dRSqIdopgpGM2ic3+9l36SHsHYwf",
+	"8b3HN79P955kA9jbHx/wRzeH6ePsO/jEKF9zDrf9oLHcFqZuAgt53djL9QlEqEjg7pbjJeHoolSj8ly9",
+	"fT3fOhVqnnN5qtyKbVTJ/hD52A817/YSe5wAljYBU8wW+EPGfcGS5RqOGXfnqZiFHMZKKqYYmnbLlNpt",
+	"8XWq6qW5Vp3if3n0hD169IjtHzw6fPzd72IHNkfFUkN2XvPJRDzwVOKWAzF2keJhOp2h7uzbCa7441Bm",
+	"ppgBxo0BSaZALRH2zVr1CZcaO/F6jWLEMFiRId6dU/A54v+x63b+oBUuO2J1drjnI/bc+Ii+/4VXy2r5",
+	"xvEwPg4l4G137tJyaE/YaeW9ixD9RglMag5yO1vWTY53uVpraYnRe9pVkLBl4oEGt1nODtjqxaU8I/p0",
+	"c7y4i2o55cpeV1UYzZRL8uRea0Bnxo9RS8Xd1g63Kk1mlc28poakk2SmkHtv37ITSYQ0xdvWpHSS2JIR",
+	"e1dZwHV+8hVE32Py0DO1GgWU+1ELHXlyq0LkdYWtXFHt8q6Lkdd3BhW3z5NvbFRO+qqn+BRr3ypd8tOy",
+	"jBuTdvqzWZNyHM8VdkZ1mVHMdijNeLczg7gficKHb3f5uOoyZ122bkuN3uyVmrG0/uGuS9SODnnaak6n",
+	"SWvhu5tc63LXG8rL4VqHU/VeErZ6HTWcBXH5+RJ+V8TsPo+grc//c9TBNJSn25fl1Id5lfMVicy/ATFd",
+	"X8wFrCKQ20rQLURhsqZKc0laLVNxAdsoZiFEvcrVsrxU9VZuEsrDwcPTqxnD2ts59c7djTWNMof9xEnG",
+	"BikFYZTDpClMLebTyMm1U9irZBo/UFQrW0mFOOmVy71Mp5AV+YrK31tqDjwu1D0YS+RDWosFdGl6GMzW",
+	"5EXsisl0m14Uz+tInd9M8PghSmVoE+Fym5gb8Cxofpu98Tlsx3EpKFYigtBT3ZG5VSGlVWpy5z1Zy6uj",
+	"ivJdZNh0sqlbJc3cXWbMZ8++3ShfthZDj+j+jRTZxlnX7nXDRNg8j9azk29J0/4zLcncid5cDl4/oq9A",
+	"UQ7nSAcfUTOzrXhKd4Xsio9/DgU3iLc7K/L2H8BKgo6K1v+j4NKW0XTh88eVnIhCTnxeEqZU+ozuMTeQ",
+	"MEBEBkw1YWDqwdmIh3jrwGOdqDd6oTzZGkyZDxpdc5/el3xuoj9XEyE7s1W7/eLzZeiejikFCJ7yjdg0",
+	"nqOuUZYIdKlmt8oXLzWhpQAC5UpwxPfzeIEFZ3NlqLqG7WScDXYZViSXDwsm5EJwxyWx1mAUGPqffuzT",
+	"t0Z9SicWM6fzDpIVRaPNattBsqlKRhsR3cmQHr8iibMOgbL/eG9wuId10bepjVzK8mzl4AlreSYkxzh0",
+	"GjLyXrJH+999t+dkU1ZAQFlsRixen0RzSnGI7z36UCS/JuArqSO2/10FmZQwNZ8XGtj+vsdyNIBB8oUw",
+	"SgvVZ6+Kj/+DYbUfFtNIxw0KEZIx1qQCVtP+J7XgOcg3KlqsUU8QrN55mYPkve4k1dYamWLPPfGZQrBM",
+	"pQXm1TX37/u1zGKj7FY3heYhR6muRBmMJQlNCg1r+WANd9G/4DYMJOht1Tmt3kYUIwSUZKObd6OkhR/p",
+	"4bDwL5gT0cgz3GzOF+rtWh2iO98orqahxAqKmmA7o+cvX5xdvbw4e/HD9fOzF9enz87PG3pbgwDWKyr1",
+	"zU0aagvu4Opz/r461VYEDvwFw1B3AHHASbotRm46Gms1GzFgI4QIddtfT0Jpsa53m2F3JoSaubbIuyWb",
+	"26eyUolwR4F1YSl3f2MScveCUJmic3D0xLi1Bc/heCgpxcb9IZ0Kwp8VbAEZsB36wR1x/sCp24h/Ycok",
+	"6UKKVAWc2S30sJqaFPP0qbeba3ZVslyMsjdAE10CD+2vB/t0I1uebzO5Flkj6CsutBxrNSlH0wEbdlTN",
+	"Worf1V1nU5EhFTGXuMctXW/bVDl3GzzbTLhb/8KWVlm0VP6EkguQpH1KYy0bSEhjNc+8Br3KwfnZzTza",
+	"5M7sqUbSlN/lGFW8gLd3DjBqINVgN7Xh6OE6Tmh03spuGyyM5du8lDeK60zIyZklPNh2SleOVWRbyeOx",
+	"0MaioXFiV+Ape2g6x3d/KnieFtJXYQKWJfq0Fqe3EfTwMjfpPgisa7mNk74NpRNFZVDRQtIGAKKokPcI",
+	"CxGFO5duEpjng+A+70VXGmZnHpKH/Gl/2m1VwmpVg6MlKKBRU1/cDCpIFTIzHQZ4AFMnvcW6lZGptGKF",
+	"DUQXabc5okKW1NhdT5mTSOLs1bNT5pPM3dQwUQztfcvZjhXzEraAchKVJ7Ja3qOQzMJsrnbXF9UTEJKP",
+	"xYQEfaSScgtrRPnjyov4OXw0rWt9+zBkNdCl5bEKoIlWxbwe8CGycuudFjdmfaYBDbDBt2M+M6k64Uif",
+	"SSsIupxI4ePfQqqg8iVGC7Tqt6sxMm/EfB6jv2dlnZNA0E0NmfDZ/UxVv7Bdd6Fa4ToXeVnkEeaS1LYh",
+	"uo81uEoPKm2iUGKrIVURhHMLcMo6enfMbW/aVagbjIZg2OuouQXPSR8q5x/boYAKTRjRkbhboTVI+6rb",
+	"B4Z4yK829pG1B2y+vmqKF2DAbu2/i7roVn3mEiKjr16i3+H1X6fHNlhyN1ZYpTYvhwO7QTJXVnLfIYxa",
+	"0nvXAcPVvttB5QgYBfheEkUgW6nVllvXUfnk5JpXSTy8o8cqFmXlST1mtGziRCtYCFYLB5mBabn3UiuO",
+	"DvZjcn0GmeDyKX9nWhCL/cd1fU8VBJDXYUn4muYPSW/+ZLA02KNBf/92g7mdzD6ljMSP0FhnNcmVp3cl",
+	"ZhAr0G85SJzh9inekU9yum3Evhv0+Cmht+CHWN8HZTPHV+U7iB7EEh5LKzzBjUXsqZMbrXisooZ0UYTi",
+	"AzZGPBKJ2ih3do6xiLCKnl2P281Z1kj6jxoHji1EVJ4TKdGL5fHFqs8JtLj4EsZNeTuirsPIdpRdQ7oK",
+	"f5ZzN5brjFd7ecri0wiZwM/CWCEnAfBwyQRgo0LLIz6fa5WpI9/D5CgrqK8J7GGx6qjq2ELVt7gvZe0Q",
+	"wR8lQ1mxxBIsh+WKsHMX1DwDvXUlLRZFHJlfSGP5ipwRX9IToXVhc1ihl66VtO6vYZjyU3FKp8K1LpfC",
+	"GjDJ28TpunPKOpDzPL7DDNKUSzXRfCzSUIzbgtRrih5n4j4ZDAb7J+vjqfTt2BZdADdGTDozMb37rCXx",
+	"DrZIaW1nthU3HROpgSp1wmZU8/ij4OwVz9SCs/14B4QGUkULHSv8yTGW5yLnUrGd/b0nu8fMqLxydWth",
+	"BGTAuH+ocQIHa0MTfIX9ctlBD69lee4ZiAAiwXSFTRLLZMlgVeltk7g2J6NuVJJq7GVgkhrpxuE/3V3Z",
+	"nHm2Llibe6445bOclX9NQikaTgyqc49brh2OqrbB4/a9dI00sbhWnfp5YCzN+b7UmSBkF08AoWy1gd0m",
+	"5JjL94IjFYgZ1/gj9Z1y/7lGP+T1RPNMNf/ge1OVf0rngm8O4+an/hn8OJ70b++/uQRjMDF/rCJM3ejx",
+	"VYfNltzG//3JnZ7WOiE2awXV8gA0m0FVq+5oDLXa8X7ZAqfbpCPUH0PjJ2SZPGdz928Nfxio0nMFK/Bd",
+	"+jato71cAlJtyVLSSBFvVQuvdT4A+/GvbOfpqwv26Mnhw/0nT54wrm2fHT7ePXZ6EE57XsubyDlzbCwV",
+	"GRCGv8pzwERElWKGAnOqqrMlB8RVahwbu9vRBY3hX9xGpdjQzG5Y17EzvuJv4HTK9eQW9VjdVZhtIg1P",
+	"xmfwGQoP1uRNlyEPzy5Jvbkma9Kj6F2XLgk65et5hXCQKjkWeubLLVHB/TG5bZVDDb+vgtt2P+7txyFl",
+	"ZkJmnb356K96m80ywmtUtygEaBVh0FD10GQ53XXpee7c45G425Vdr3CGfYbGLm0hH4ooOzu14NBd6/4c",
+	"ArPcv9uLTJQNnR7WtU0Kw20qr3fSwwaMm6sP1ubBfzXjP1NS4aPvHtdSDPfX6tOdtf1XmkszBt1p6JW0",
+	"1AAjPhg8WWs4bNwqY0k37ACyS3qvDegzucDASWy2t8Bx+Fzn1JH12rnx/+wRX7aWKMs17jO1gOyak8+p",
+	"gpW5htzA2ylodA4Hn0dVYpVBmgtJ9aPbNBnZFAGW3OiFFvbdpbuO3lkJXMfScV+HHnGoCdQ1NsTp5hNh",
+	"UmA7Iz7Prn2LPKyZUJS85308fgyqpsA20inPgEHmdA4NC5Vyp3gdsxP/PLU4NqAXnLSx/MGUm2mfUbog",
+	"DYdgZOqIHQ72STVB9oJChlZTrn1q7Zy63QqvYqfUOKriFT3/6d5SS9wzN4+QrZ6qnBtLHg1BTijBJCjK",
+	"BLfCw7yfCuuUtOdgnSDOheWS10y0oXw5kQ0w9Xr7AMRYlBYbA465SUXqdmAn5Ubtsqxw+5VDfyh/yBES",
+	"3c3AwKRQsurSiycSbxOMR6RmwNy3KdENmKM4YJNCZHwoTyZnT5kpUPOzgOTvjkfYj3/1Wbfk8Apbxk5e",
+	"nfWSHuJC4o4N+vv9AZKpCV3gemfV8spN5J+0iQF/g89F76j3qD/oP8J8djtFin7Ii0zgAU8gkt+CB5CD",
+	"tYV22jG1O3Y/B+DGEm3Oaj4TFhjCFx25bSPb+6eC5zCUza6ICXaaTJgp6O+hNYPHP2mARLshwQir+uyp",
+	"szbEx//JCJfcuyyJ6TnDMOsd9X4AW7YkTBqN/f/0l2iXbyfoV/e5j7/Xssu2fn+pS/pmutpfNmlV/ilD",
+	"YU/0xmgZjHmR29BTK4jx/YHH2+6W4z+2ep8fDAafreF5ecqR/tznwBYqFeif8ohSdBMOaQKxccuJVo2/",
+	"3fP7Wz7/aIvnsZayvPrVVFkGkzwkXQm2g7z99eUVokjyiSG5iRmgfDIRqvejG+ohL+z0YZnPNVexNhUn",
+	"c9+G1ZAzBY6oba16I6AURNf+jyO2c+mEICTsH62dv5T5u4Rd8hlcCgv/cGm1SO3uULoB2ah0RYxY5u7v",
+	"jMuMayBIM0cSJrTlH/3L3unlxfd7/mnOVJPNp1MYypnKEHiM0umU4X32VM0Vc1xuLpilWNBCsDHPc4HN",
+	"Mdw0qqy1qous9qOKwqih9J165+oB49SXpkp1O6beNf4bGWdqUcifCkhYaLLhziU8jkxPShhKHMYn/Pks",
+	"4pAQqEVhUuRerzGXBmdEc0lYVvY3V0wxIanpPjpRhtKdUqg7YuaGT3LBLWdTLqWqdbEJ0J1s53Cwv9tn",
+	"Zzk7PHjCtED8f85qyxtKdNhi62PfQaRwzJPV95OaZhShdqTJXc9DHhiZFH9Q2bvPdqEb1Vwfmpqa1QV8",
+	"uENmUnctRvjJSfswvwgvOXiyJS/xCmvv6E8/1jlLmL3TNVG1Z1ASVo2jeIptMRNV2G5ucjoVRQZIjJ6d",
+	"+JBAnJ0QzUmFSimQKM84M8UNXpBThQWOQ1kOtuAM2YglMu7kIV5Xi3ESFhgJxkCJk8QJ2610icQOY7U4",
+	"fnZ4i3l/+7Nt8P3lPVx9JvXixY5TQX+mG7FkH5nAwNaU179Dx5HBAhhyat+kyxeA9Nk5Z7JQC8dyhtLD",
+	"Ee4f1Dr5s1Ma02eZKtZgWZZaPUng9I3KzfpT4YP4Q5kJOjOeW91oqz4WUjGeMZ7nSnOnfbtHgNidRI38",
+	"cPBoN3aWS07wu+BWrTS7jfhVhJjCMH53LD+ulurPKTRUcdQGX7sWE6G9HXVzk4sJt0oLChjUM+Z3N6P2",
+	"h9jvvZvmL4gs3KbNnIpzMDgg8q6JP4bilTPFpEI5mQv5JvEGMtLuQuWWWmYlQznn2teKEPBmhNK8tGrk",
+	"M94xvTVyJjeiuoMYC2vsC7oXPBSuSpigncHWyZLhNmC3idtQ3ueSYadTjMiHbv/YPA7EDDUfDXV625Ce",
+	"VlLTGQ3cIGOs88u9U2WmpCqo3AOVzoVADY7+i6TKdkTuf1qgBVzIB0pzUtBokKYgrOivMNyJw7OaUoYV",
+	"S+V5OX4wlGioYX+lw4MnUUZ4CfYLccFLsJ/OAv1x2l+Z1NYefvehd9Jehc/c6Wp5xSdCeu2GsxSRJ+CI",
+	"jSocilELrN+pR26G5EfEan7/HIUnHQtzY6LfC/0l7PwB5CBThbTnKECAbHfVYqGNOvkUvX8HjbLg2wx+",
+	"nOX8sZZWJUzVR9ls5o8J8ZaVDpVIKm5sLAr/be2aKUM9W79ZRhi3dyeV8bWlV2vB8fi79WLB7d8mornN",
+	"nFe4ih7XPUUHv6qj6JQbwHBcxLB7jQorXpKMCP0LKFgNhekZ3cfgR02woWHdyVnjKZXzu/fjh6RDdo3K",
+	"RoHY6iPWJpEB0yDJ6KhU7rJhooUjpsXcXVNANlJ6Gkr4ezBW2AKjGlWyKTWAPhgMdh1zhBRzmlINXJOL",
+	"yCci9YfyvHynPtt29yTqqcKo24u1iu0cDp7sol3iM0g4JrTibUVTotaYdES/9l2uMV0tNLlmvmq9P5RD",
+	"+VrSvB3LpGzZI2awxY1vHTrlvuWTbKTZ7oRFUz7cmEA9Eqb8dgkm1czxUrReM8EkNykmp6i5YnwBmkml",
+	"Zzx3zNSSOiyte8Fqbtx6waPgDyUentAiz0WqdhNf3Rf2k6ZlBONzTVZbKSA+/sIOB0+GcmejVOLdIwpH",
+	"1TOTR5VX3jvpjc+O6UgjPkbjxffKMtTCo0Vojio9WBHljr++vGKmcIO6lVROsHmogwQCM0hFLvDQLhGV",
+	"wcMYNMbGmYAxgKaiL36c8XjXBwbSaqdJPXAGreFHLG9unjc+DwYHhLFTL4otO57XmjMkJCbd9Xda6Vy5",
+	"m63mqs8uqvvEoteJMyPSQpOf8PHgETNiIr3jAr0mhRP9vgBUlSZ31P7FAGIpd+9I9Yu0/v+iLrvy+5hA",
+	"HwsCRHYatL/NVEYbKOSYQZqqMpO+pEAUBgfE3L/MpE/d9yk23O8lvSnwzJcWBiprfqwtqT/ghA/WS6NW",
+	"/5Svzqvgnn+y1fOPb++18FEROv1mlNmHC0gYdMnipor/sKro6zAvQ7cX7gQoFdpSaFUl7op76BEEaKnH",
+	"eRiQKu8Y4gK04w7YQ28ofXnMe95nlyonZ4ZPTtzxtstcq7kWPslgF30jU46s3PddquUds7NKF2CmKKV0",
+	"vyGtncXx6uXlFautfUT8+VMEKIvKz6G8tQDdTdC1WcrJlDyubgFDGTaeCclwbeXGVToMn2vR1GGWJMXB",
+	"YOCNxLYU67NLqH0/9Mqrf7eQD8j/SV9O2oNvI8MxXu4EaikxebeMeIqEeteSovWVb0Be3MuF35BcODw4",
+	"+FJypFbFE7TMSniULDfcfCcmLOEqbCpZ/iKyD50epGDKkNu75alxCnBNTQ9xFGCHg0MfPiukKgN0xL46",
+	"EmzqDCPm0ZlzO628BCI4H6t73u1r6Mja+/HXZAxnoevZF7kMh7clvouaUR7VZbagsYeOKleFGJXWMJkA",
+	"K9PAmklb5BOtifujOpyPyFtSn2V8KGuAloyzDMZCCisWKnFDSQSM9BdnhopCztu2tQ9d+C6SThTXCsFE",
+	"gEyhtCBqutZnlx4SteULkU57oGuBwUstTJFjY7ah/PiL7/Bq/ROcmoaTS8Kjr1K6iGApn80xAdFtk0fw",
+	"LWX76HAwGO32h7LuBgHmfRcjCvxhWFaUBicl7PDZDZUx+vI7cpU4zacqGBzKFyCY1xSqubTPihJKvL4V",
+	"GqDX1uJUD2qM28AvHRHyTKkaxh7ZRW3w3G1ToJdoJ/MQc2Y7qNy1V4LnKgu1ULsMzXWn3+yMDgePyNWN",
+	"yVK51WK3z77HuHGeP6jp8E7nCxPAaLPbCJ/sQ6uoq8Hy499Qey2LRXdGhwcHo5JJ+tW89zkAxC8pfEtW",
+	"+i7a8MSKlUzzAjNHPLsdHQ6ekJJ85pR77Kv48RfWiJGC9whQgmeqlVS5mvj+4uVBhfPE2VgrkqGccXfM",
+	"C54rLVDvTMtwbNsNlZeV/FXd1MdfHFnwPFU5RqINOGXWjSBV7Wp5VIxyf0Sl2pYYekibeGRsB7MCfDEz",
+	"E3IoydvCMkh5Brt9Rlgb0Kyo8uo6Io05vsCtiImjE8eoVgikGCetHkHn8NnT3odk7ZOlSZS++yd41yOR",
+	"9PmVZVyPz6v/CjXkGunXo8ZtDwqaq1pynyoVjfutGI1BOZKHPUOP+CKUHmI2H2a7Y+GhKG4bM7xzVfXw",
+	"W1Ftz0rGHTBfS5ZalyZb6RhVrV2nojHsvVCyQv8Y9tDL7TNYq7aXVCtv0ikKRTOnJPuo/npKlX4n1cd/",
+	"+zyjXMvXyjge8M/EM6ID3YJdsJ2aPuqVDkfGTiJOqjB8IVGxUGxa3Ozes5i7ZTHnlfEctCXUrL2rE9WX",
+	"0tG5DaPJQtvy7rT4NHWmOELkIHYRM+ArVYLiJKT7BgOMgFGEkjx1pEb12YUYO8qqjVHIofQq3s5IqmsD",
+	"3JpRwkZYQnotlb22vJhMrfud77RzXUi+4AKBvNyvsbqNYqNSWadbPiVqHUqNH6wukHW3B3XfaXETY31P",
+	"sey51tf9N873Qjv6e653z/W+Aa5X2kicuBFzZiPylK2YHaGF7/nO0J0s77wW6EBQ5/wBzwspyY4Lrhav",
+	"ZKGdSwoWWZM1HYudN3WxofQqWtW8nMLlBvQCeWgmmNLC6XPevC8t6yirpzSCepArmorrlvu0AZX+G2dv",
+	"NVj03xRry5VPUmjxtnsm8gWYSLiwmcB+UKi1cCsWnqvjBec1W6l+lbdhM6C5KfQKy+2SCtJfX14lDCp8",
+	"taLtGXNMzgrt6GUHnWM+/Sq4lMh/vNtnZ0PZSlQtvUSA7jBTKFHxHF82MTdQZEqKGYaJhS828ixnzPXH",
+	"vw6lyFloekguVaqp95alE5Oji2dXz15cnb18cf3q2cXZy6ejI3TDJaFbCCBKbN0XPZTtyHbE/5xUWd2J",
+	"0++AAbNgrGC5uMESmwtnVaN/FocTyVCiv9xCcAHeIFIcdYWrOekoBiQmIhT6uDUpco4CXlBhrEinyMCH",
+	"MnXmYx7M6ZDBtOSBLLfcZxWQept4kAJZq7cdykYVa5kClfMlh2mMnz/T3MCn+/XuiDU/I+r/WkPZZ+2U",
+	"bqog8kdsRUsHxbuALud7Pn3HfJo8Z/4gmCnqMaf2odWCaIFbbsOhS3SrdSx6WtzU8dt2PNveJYXUsQ83",
+	"qq64MjnuSGMrUUpZKYPczV9AyMJ0PMGC1oJiG1gjTe5+vgAaNJKA9DK34W8IK5EJDBC6T5UgbSGJd4l3",
+	"kIULlyEZ/zeuB7bwbO/N3Hsz97fI+dyl9xyllp94G46299bjT61ibmcNr5iQLEQdRcmzjlnd6vZqKC9r",
+	"oziV3QUeFOM0AQjr2/Gp/VaNzntGc89oaoyGLnPjfpcsYBuWoz1Qetm6JcprXinjiYR6Ezhzq5aCbURd",
+	"TxpNixsszRqlVvj6JGoL6guUmBrKUQ05lB4ha9I/EveA0VRPCdDqN86HWgj197zonhf9VnmRKjPy/VlU",
+	"BNI4jm34kvXQp+v1n46srFA8GDLrfHbHMRWoKS18WVqM0wTc1W+D07RQZO85zT2n+U0GAEKXJUaV0yGD",
+	"ljSf8jBKbIONWc0mxlZbASJE/HJkRIoqspLUVplS31AuZwsm+Z6z3HOW33LiZ2VTbZTuWUXilOyGvfkh",
+	"b8TsVucJCA+VpCf4MPKahI1Fbgl7GR02GAkbSm97ATMpz7qyBs6FsWeNeX4+jJqvBx9mBU7LfgPS9/Gv",
+	"CtRSP4guwJYmuXztaHgt4na7pFUrf+YWJF+7dfXofeTaPaw6JEdvH7Y+b87RBwuFpFIZd5sYYEvVEFJ3",
+	"F6qwgpXZQVb4snNZzECLZCg9QgmZHBQGzgspRZ+d4S7AZIL4uvuMs1HZw3L093//j33/Dd+uVbAdauq6",
+	"i3DiQ4l1VQmjBPSZeyaOgeHW3b7ZX4RyT2nHo1HZsPT+F6bD5WMOjJLtuJ2ETgLc3YLWVhannj+oZYP5",
+	"5IEI3ELGMRcNkRGSqiAIMxvmgkuVNMAPhhLLD6oEhY6K1foBba1X1l8ucwq+ACXFdbZqG/tfuMD0dT2j",
+	"LwmHGDkV1jqULWnoYZorA+tRh5sUNQM2ctwgX0A2StjI50GOmGIjErvXKWK1jnx5XqigDEFrD1neQZg8",
+	"Z6ZAjZOyaapIVgO7IcqL3HI+KwV+NRZOg/G5Zf46ps76W3OfrviV2RSlwKnSTdLIvd7Rwqgc2U3rwjLF",
+	"+M0NRyjobaWU/5WAtysQhQOAA5Ys57n6qRDKw4D5PEpkc8HtkgQ0sdHZi6tnF3/06YL0n7Nn/3z99ORf",
+	"L0eULyhYzhdKE7ZrVpaPUyo2oprFAzyp0lmDF5TL+CY5Srm8e65yz1W24yp6y9u7LQOZ51xuxjtQP8IE",
+	"PqWz0PKrqnRHMC9M5/VlGKEEQucEUk7vSyWHcspLZ8YxWWdlvYT5+P9Eq+MnGhqqxys372+SWbiV3fOJ",
+	"ez5xez6x8U3Nqou3Ld/QsKHW0ah7hTA5jg7xDPIwlXK20KF/XDxbo3yEth8Zt3wzreMCvl2Vg9Z2z0fu",
+	"+cgt+UizijFc3G3ZhOVvYC/Frt0rMzzK788J0Lu0H1jeLMrss3/kbdZwdfJPz65P//Hk4odnXfwhYXMl",
+	"mhZZDb1ZBfTmaJJI2Xf85fjbdH4sdVa/5xf3/GJDftFys6+9vysZiMcIFnLS6X6vh2dYPToTyo3AWxQt",
+	"2EjKg696gLQ6ftSiOXORpiqUmlXhmzloFonZ+LaT9K7yoaChbMeCdkbPX744u3p5cfbih+vnZy+uT5+d",
+	"n48SdoiVqxTE3HX0TR1LgiP4P/9vypk9/M//z+MRy/ecjW7ejY5CJAsXNPUd46bFTTPgtTPS6q0ZIXLw",
+	"UuArGcoy8BU4YNJZVBuCZ1B5k/1whP8JxwjmUe1F2DtktRT8wkWcKumXkANLxVj7Znu6MCni4WPSDUHj",
+	"jcWk0GBGu1TCQKsNqH4WG1cO5Wis1QzxBq0asR2vT+L5wG7CNJ9MdDGf+6I0RjnKiXeBY0pAUqItEnwj",
+	"SEGI/wasFTMuOVNYGOujBcwqy3NxzGh73QIXhcJ6L4TlK/cA4QyHcoTBtFFHUOd5RfbbypTq1T+820Si",
+	"VM9/r9Vsuzeu1N2GjGrbsEnQ8W7Z+yewx+d1pPOyYhArpx35Uc0g3s6ykrwkUWSiq7vjVkzyIfwcoDHi",
+	"ocqyO8lY5EDXys1dB3DP+LVL2Jhb0onKAWYqU0eOrfGbHP4h5QaMR/UUNc4JGi/20iWht+Y5T8EtEBs5",
+	"j5gYSguzuWijXOIwWFug2GimpJ2OEsfVSKmjyHsmUgoDU1G5YyQqV1LC8VA2GHKDCYkci9JVna8mVd9G",
+	"BOxE2UIeK0moqTlu31DujE6JzPeeIu6poF4ZDIvjc84sv3EGKIZ4MZVHeZaZqarfBW5twng2lCE/LLQX",
+	"3cNt3bt5t0ccas+xtb2DwcHjwZPB/p5V7ufvBvuP9umHg8HB3uDJo0H/59z8HOUtz5A+VrGXJSiVchEj",
+	"f8iKjVoH1+9oUoWnvBIiudbtyg0e7+W9ZBs0L8cR0YefXZyXwwLyhBFoQMLeArxx7NtR0jH1TW4viVF6",
+	"Oz5CGxlb4M27DVdHs4ov744ZdGwDqYu6KknZHa5Z4NES6XSs13df32zNbqTIircTGAuZ9dUc5M+znD5u",
+	"9tR4LFLIVFq44+qbuQaemSmAneV9/LcpYcqW8TdCclzN0iH0LPxsH6Zmse2bMURtt6EtJPsIm4i0t+LW",
+	"8nTqFnWMg7hN/4dh7+//9t+HPc9Cu5hK8HKtzL/78HVLydeyXBwSZqM/CCq/p5d/ZIr9y/nlv2wsEJvX",
+	"ulMwPodMOJ0O2JPBf/6/2J7JWZ851ORMQugmzgCvRTYrYOwW+vRQtrGai6pijwAQkEd1qrEsosVSByZU",
+	"Y+Ng+HUjhr2WDPkk+Xuxy3Em6llphN8vMP6C4aRlIblTk4y7DIKFhduQdNlAHWrtq3AYV+4s1oieJT6f",
+	"tHWA/qdyZV+Z9MVZ8l3qzI097kjWQyXra1ear2oXrYISad6pSn/2be7AwGrWoOSN4joTcrI6cRtTCSlj",
+	"jwxkS4HMheC+dfKrZ6eoZWrIQL4XHrUpf8BnMyF9x2ENR6EdeMC6F5QFiLdIOTPd924jDTt/4LurenYP",
+	"+Blfto+muQ+nihnvD+Ur0CwV3KRurEYPt4BOpBKWPyhyK2YKZ4//ByO8ds/LcRk1v2t0sPa5r52O0HNh",
+	"7Mvahq6/0VbMcXIExxK6ASQhj839lFrh/qmqhPF/GsZgbaE5IodKuDZWza/NVM3xF+RwIvX7mDgSc+bU",
+	"DJfRwSfeCNnsK1pxhjKb/Uu266i2clWOOE8dyQlyr4mv0rP5+NPyypsr9FnW+OMOgq29vryqp0U1JeCK",
+	"/qGnmEnpbSvmOQGjozb/57S4MSN03jW+T4wF6TWD0BNEIERtaOJwjOU+Zfur9gAJU9VvfB80w3P6+afC",
+	"XVo3XNVFseJ22MABe3hQk8SsAOykDetu5qW7OBU93VH7q+oD+L0vHSVofR6y2JXxCeItmip5usAWDBy7",
+	"qwWHKJ7N13mzvqBP/2SBvWMetG5DJpC9YsoApg8AK38psF+JE8ebXdSWQH6I6u+K3jzOQpCFWtTal1et",
+	"dTgzqmoT5EP/JLC5r90EavkfxHerO83HXzC3eyr4AhMhyq7B76l96nJzU3dnC+u/wgrJh5L63BuV8z47",
+	"HDxxQmh5C9Ht5jiKrx50Al3p9fL2AvfnFDUOK3hu7uhe175An9zsZh8sn9iLQi2aOpKQdAjy/dcKyffF",
+	"enOeec7e3iIsA0X6WJIl21ws/KUpO+jFW/OHHkPZTEgizOZgGJIxBfhoGpTFEbnSiulC5SpxqiNBlGIH",
+	"TgyeGZhosNTMB3+LtI5sd8ZF2WY73vnmB7Av67O/SxlS+85JmnZWOL2i5TOg1SSE3ByW+aWrns7L88C9",
+	"pw0ODa7U3DHDll+A6AaPeSvKeYhjmzWpGm4TlIdJrXf4JA63ECChimMGoI5+R+vO+pFcua/fEZfDsbfC",
+	"Of18XTFfwFtaWoTU8A9lR8zfvBLSIFx3wtgE7c4p9uFf8N8zykysdRLtyk50z2w2taOmkm4KwgFeEDpW",
+	"rlhhOJvyoTwc7DuRLhULU3DW/rS6snjIGC9jZKtD6IlX+wsSqOiz13Io/eREVZzV2jXsqXsYVx4W6k30",
+	"cq1vdOm3cotulzFLOYKvQLTud0f1v760m1YfSiQSAtq+azIujA8edBiz7iblDwpCtgWnJ6jM/QZmnFy5",
+	"hO8o3yTU05EQJ0g/dQrw70q3tns2LcRQmtSZ2miDBgU7RklOb7Hw2oC+I87shsaP8M2Tzz4fb/ZqAK4v",
+	"5j51E1N+v7/a1LInX4qj0zkRYDIlXHkl4E7uw8O/uH8cU8+Ewejyqi4g5YRCh2AEHOBpivGRUrU1jntj",
+	"7tIMrKX8JXdnQGPVdsDVF0PprhN1TEIa8K0+xQy1naobceGmTKoPzyeI1e8+XOP72C95KEnIs50Y23eT",
+	"2iWNOUgPRKIOi6oaaT6AHGSqkqF0m2KtWHDLEwYN0HrWwqx/Gh7V1FKBoNIi+PWvaye7VvAco/8MjYly",
+	"08tJaWDm49+G0meQ7BweHOxGmznR0XoGs146EUl8onAafCn+8arcy/Ks+l9luunteUJJWw228NnEpIZC",
+	"Yhb6avydMwzjKm0E9VBMlZyIQk7IaeusFmd/YoRJMUyCQqj2QoqUuoWnU8GXUXiG0gOHOCFaT2RNmBOb",
+	"EyExslFoo/RotytsctFcw91i84BJec4tZLfC2KGl3Oa7K9B5HtfBeQ5+VXCe/6YKLeFdV8wF+Z87VgLY",
+	"9iR1zEYSfrandMyOVCCjNr+lNfC1Q/jU7sfKu1C7ju1LtCLYcjKnLgf+GyHcWEL5+fSC5c/12UjDGDTI",
+	"FEaUo9eItpR8hFuR8iNyvjaEWDHBjttOAIV+XQETNMxmKHcOBoPdY1YlNNY/4eSvj/QsQBPqICURjnNs",
+	"HrZzOHgSvdvkwmjc7jtSkr/nM5G/+9IxF39ZaJlZRytl7ykvzxo0p9iYsdyWTvkKjs8U1cl4LL79Lzjj",
+	"sxqVlm2ZWhlc5zUPwq+bYfUVO7TPOXtVBuoR/mLpdu+WbbycalBSiJBLAno121nWAzYEBCt53iZwYHEQ",
+	"MJT8VI8AQ7m8xiPWBAnLcwgrhU1hwoayAyeMbQMTtqRl3Dlf+HohwsqDXwIIa1Fo8O2TAGic3tY06UxD",
+	"bVe7zzEV/+MvHkMvz33tEiFSqQA7SxFWdYThGtBa6ZJ+M/wc02LCSUF1Px2z2rzJAwT0gu/BaSEhqxOC",
+	"peqecJvpPuzotFIPBHa+REMWG9GxG56+mWhVyOyIjQxF30eU9859MZWvqNz54dkVM0WeP6C92O2zsgph",
+	"KHHtJA9qCN4ff6nJZXrNhxKcfcwyNZ+jvY4yPOqhwnci1N8lhmdFbsWca/twrPRsL+OWN2nfmS2graCb",
+	"46a9aWpxJZv/RO/9WD6lbv4M6RdPmyDFgbYoKsCbRSIN4a3CYTWFN52RF90HX2ymtcsTiFodM1EnXDdr",
+	"bAyJZYjfkFTff/TrSPWQ60A7v1OlZO9Sr0bPcD6HQPfMcx36Il9w+b7KTglTa86GOIzT60evXl5esY5v",
+	"hSpKcFZ+k3dOubf5Q81jU2vEK0KqI9upWKIp2MiNlAswcW/AD9BkVJ7ct6378wL4rlEc1zKPBzVecPeX",
+	"5tahnJOmlCpkkDM1stmaYFcSat3K8KUcpfq7Q9HEDKSTykQvHOuZMe1PGct3mXcvtDBB6/D4OWc5TCa+",
+	"J22HV8vZ+g3q3YQov1Zy9J9ZY9V97cT4WpZTTZZoI3LstyLMh1xrsVjV6qBC6HmAzyrM3imp0fH0M8tz",
+	"wfvsFWhvNblJohEF1ukIqcq5dkpgDXtnKI0oPTHLAKQJm2tAnHxUfTOe13djSlj7hNMODaIeygVkSq5A",
+	"FDzxS/4E6v1qMDme8l+rfd2KS7au0ULJ8e6xOL6YulZn+3rNld6hm6moYroG44CPubvdvtq7t2M+iLaR",
+	"2j1uLczmqyziiwpviFmq6lgo37zcUq20FoVJhVVMMan67Kmaq6EcXTx7/eLs+7PTE4QAOn354urk9Or6",
+	"5Orq2fNXV5ejcjC3/jwXVrRVuI3Af4ixnNJyTmg13wR/CUu6ZzH3LOZWLKbrvrY1mtsxkLHKc/V2r5hv",
+	"yDoqaFSqhVOzOZ9IXg8hhQmRT5Ye9y4ya8EI1HCWGMv3L8/PX/7z61fXz/747OJfRwkbC4Qv7HjscsQc",
+	"P0FfbQ61EoChRPy0bh5Dptb3uO7X82+Cx4TF3DOZeyZzayaz6mbfjrfcGjMdq6C4hhLiuG64TTm7EUZN",
+	"KJ/MFHO3GnXERjlMeD5KhrJW9Wo1F1LIyfVbpd+4X6CO9u7avzZah196G9jSr5FD/MrA6Pcs4lswdcr6",
+	"9uhVrV3GT2QXe45ssmJVFur3wpgW01hqhOV9HCUBuanojC9pHlXDhYtnz89ePH12MaLoYLQC2E/tG2UP",
+	"YXn3bOKeTWzFJsZrL+TtmMIMZjeg96oWs9084amaq9Ihk6zwjAYwwOCvAcLrASkBmYZUkkmMTBVSDWXd",
+	"c9roN1ohvVP3Wjnm8r3AWmdMIieQlSo1z38VXbtDmQl2yLiUYjdBx4jSmZBQa1fjMxAIIi905u706SKU",
+	"U4mHghEzAvzzDirIWo29EfqpguTDPt5S2XoGPKbSB+84YVMH178vqV6OhdSfokR1CsHoXBFuabXrlK5P",
+	"IT5/UAkluhc5eqEKyfyumFRJZVJRWEWmZCHZ4cFBFIvPkQoZec+ReL4JDk1LKTv0fnX8uUaiFK1dyZqT",
+	"RkM/1P/pXtzz7C/Is5FDNmouW60VRZNL1nkfrzG8W/qu56ARR2iz3haZomZ7lCyOLyKvVERUjiNhehle",
+	"PV7qCLSS0Oiiqfi9enbx/Nnl5UuPZZ/VuOXtXdivwqrug2P3quD/4hbj+lu7nnN4HKnuRKUSL4dgJD0K",
+	"tKqwINmO17xOr85CamYGgoLfvoF4oUqEW0z1LCR75RScy6uTi6v6S4jH4d5LxVzsehVGSkVVwQhtXipu",
+	"lFgs1QxrIrEOOLeerfIStLLPzjHn2de6hG8J9lPB88IpdG4Rx2EBqPpUcxvKHHzxFyQMPJajEaR6qRlY",
+	"i5iVqK752ot6TUYHtn9XfdWlP411+MYPEINzlFpxRDCXtLv4MxDWcQlE559ArGnwTxwHbRnHcZcal6jW",
+	"o88R+GQUCtmKo4ODDbGQw1ki9ECNxBYYx1iAho3x8BAluTGnVYyPdvgc37nbAi3/pY76rPJeVVT8rYHi",
+	"VazDnbJnFlTQ7O6m1vVUtUov8ozJcvNmBVviTrcNoLtLeLJVHeRRvVcGN3OwCLTuOIQpOAs1kGTXOR5C",
+	"rdTdmcy1mImkQqr0OnUAg0Q70XoY49AGsOtiX+FqNqqXXFF+uD+o1x8+/lXrD92Kuoj7zG9OMJS/AGW3",
+	"agTD92vEQQX5CVs64k4qdGNCWmhh3+Fp3QDXoHtHf/rR7awBvehizyevzoLTwlie5zWyxNdIjVYswIGr",
+	"hJmC5KRPYp8qYx3HK3TeO+o95HPxcLGPiqif63KThAkCsklGUBpQgmEkASrA8ZqAQEfZxe5oSsLz8KkR",
+	"7PU4cBNW1TcvXsImCJElWMa9MMfi6NpXWrXREelA97VhK7Wwa8hHHkDy6RLjGyjOPNMBLDYaC6mWMK3B",
+	"2Rn1/uiZYGNU8LFZSl5nLuGie8gvv4oaoSyv4DRUSgFhFlPllWM4c9AL4Y+CMHVaCOFOx+jAPog299kJ",
+	"xVixtjx///f/2N9d3f+nROZWjeU1IIij9LAqZb6058D76GqJ+OCrdqFdteuUQpGqkJjQPLAyr6sxyyWV",
+	"dnmmP+Si6pHvldHOlk8BVS4vpBSd/YMaU6j3fvrw44f/PwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -38,6 +38,12 @@ const (
 // escalated onboarding took the request).
 const resendWhileAwaitingLoginChange = "resend-while-awaiting-login"
 
+// ResendRequest is the payload of SignalResendCredentials: Key, when given, is the
+// request's idempotency key, and a second request with the same key is ignored.
+type ResendRequest struct {
+	Key string `json:",omitempty"`
+}
+
 // QueryOnboarding returns an onboarding's OnboardingState.
 const QueryOnboarding = "state"
 
@@ -139,9 +145,16 @@ func (o *onboarding) run(ctx workflow.Context, who temporal.SearchAttributeUpdat
 	})
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		ch := workflow.GetSignalChannel(ctx, SignalResendCredentials)
+		seen := map[string]bool{}
 		for {
-			var none any
-			ch.Receive(ctx, &none)
+			// The command line sends no request; the portal sends its form's key, so
+			// that a form submitted twice resends once.
+			var req ResendRequest
+			ch.Receive(ctx, &req)
+			if req.Key != "" && seen[req.Key] {
+				continue
+			}
+			seen[req.Key] = true
 			o.resend = true
 		}
 	})

@@ -240,3 +240,17 @@ func TestOrgOnboardingCreatesTheAccountWithTheAddressItWasGiven(t *testing.T) {
 	require.Equal(t, workflows.OnboardingWorkflowID("015146"), workflows.OrgOnboardingWorkflowID(casework.Org{Kind: casework.OrgComune, Code: "015146"}),
 		"a comune's first login finds its onboarding by either name")
 }
+
+func TestAResendSubmittedTwiceResendsOnce(t *testing.T) {
+	t.Parallel()
+	r := newOnboardingRun(t)
+	for _, after := range []time.Duration{2 * 24 * time.Hour, 2*24*time.Hour + time.Minute, 2*24*time.Hour + 2*time.Hour} {
+		r.env.RegisterDelayedCallback(func() {
+			r.env.SignalWorkflow(workflows.SignalResendCredentials, workflows.ResendRequest{Key: "form-1"})
+		}, after)
+	}
+	r.signal(3*24*time.Hour, workflows.SignalFirstLogin)
+	s := r.run()
+	require.Equal(t, workflows.OnboardingDone, s.Stage)
+	require.Len(t, r.issued, 2, "the first credentials, and one resend for the key however often it came")
+}

@@ -213,8 +213,8 @@ func (a *Auth) Login(ctx context.Context, email, pass, client string) (store.Ses
 	if err != nil {
 		return store.Session{}, "", unavailableOr(fmt.Errorf("record login: %w", err))
 	}
-	if first && user.Organisation.Kind == casework.OrgComune {
-		a.tellOnboarding(ctx, user.Organisation.Code)
+	if first {
+		a.tellOnboarding(ctx, user.Organisation)
 	}
 	sess, secret, err := st.CreateSession(ctx, user, a.settings.SessionTTL)
 	if err != nil {
@@ -403,14 +403,14 @@ func noteUnchecked(ctx context.Context, email string) {
 	}
 }
 
-// tellOnboarding tells the comune's onboarding workflow that its account was used. It is
-// a courtesy: the workflow also looks for the first login at each reminder, so a failure
-// here (Temporal down, a comune never onboarded) only delays the news.
-func (a *Auth) tellOnboarding(ctx context.Context, istat string) {
-	err := a.svc.temporal.SignalWorkflow(ctx, workflows.OnboardingWorkflowID(istat), "", workflows.SignalFirstLogin, nil)
+// tellOnboarding tells the organisation's onboarding workflow that its account was used.
+// It is a courtesy: the workflow also looks for the first login at each reminder, so a
+// failure here (Temporal down, an organisation never onboarded) only delays the news.
+func (a *Auth) tellOnboarding(ctx context.Context, org casework.Org) {
+	err := a.svc.temporal.SignalWorkflow(ctx, workflows.OrgOnboardingWorkflowID(org), "", workflows.SignalFirstLogin, nil)
 	var notFound *serviceerror.NotFound
 	if err != nil && !errors.As(err, &notFound) {
-		a.svc.log.WarnContext(ctx, "could not tell the onboarding workflow of a first login", "comune", istat, "error", err)
+		a.svc.log.WarnContext(ctx, "could not tell the onboarding workflow of a first login", "organisation", org.String(), "error", err)
 	}
 }
 

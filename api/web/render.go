@@ -132,7 +132,8 @@ func navFor(org casework.Org, current string) []navItem {
 		items = append(items, navItem{Href: "/casi", Label: "Casi"}, navItem{Href: "/casi/iscrizione-diretta", Label: "Iscrizione diretta"})
 	case casework.OrgUST:
 		items = append(items, navItem{Href: "/casi", Label: "Tutti i casi"}, navItem{Href: "/casi?fase=unrouted", Label: "Senza hub"},
-			navItem{Href: "/monitoraggio", Label: "Monitoraggio"}, navItem{Href: "/monitoraggio/liste", Label: "Casi da seguire"})
+			navItem{Href: "/monitoraggio", Label: "Monitoraggio"}, navItem{Href: "/monitoraggio/liste", Label: "Casi da seguire"},
+			navItem{Href: "/accreditamento", Label: "Accreditamento"})
 	case casework.OrgPrefettura:
 		items = append(items, navItem{Href: "/famiglie", Label: "Invio famiglie"})
 	case casework.OrgOneStopShop:

@@ -93,6 +93,7 @@ func Mount(router *gin.Engine, d Deps) *Web {
 	w.registerHubPages(ready)
 	w.registerSchoolPages(ready)
 	w.registerUSTPages(ready)
+	w.registerOnboardingPages(ready)
 	w.registerMonitoringPages(ready)
 	w.registerComunePages(ready)
 	w.registerFamiPages(ready)

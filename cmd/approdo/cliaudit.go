@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"slices"
 	"strings"
 
 	"github.com/approdo/approdo/internal/store"
@@ -16,7 +17,7 @@ import (
 // outcome after.
 var auditedCommands = map[string]bool{
 	"refdata import": true, "org create": true, "token create": true, "token revoke": true,
-	"user invite": true, "user disable": true, "audit prune": true, "onboard comuni": true,
+	"user invite": true, "user disable": true, "audit prune": true, "onboard comuni": true, "onboard schools": true, "onboard hubs": true, "onboard fami": true,
 }
 
 // auditedCommand reports whether args is an audited command, and its name.
@@ -25,6 +26,9 @@ func auditedCommand(args []string) (string, bool) {
 		return "", false
 	}
 	name := args[0] + " " + args[1]
+	if slices.ContainsFunc(args[2:], func(a string) bool { return a == "-h" || a == "-help" || a == "--help" }) {
+		return name, false // asks for the usage: changes nothing, needs no database
+	}
 	return name, auditedCommands[name]
 }
 

@@ -57,6 +57,9 @@ commands:
             every comune of the reference data; a comune already onboarded is skipped
   onboard comuni -resend ISTAT ...
             send the credentials again (e.g. after correcting a PEC address)
+  onboard schools|hubs|fami [-contacts FILE] [-resend] [CODE ...]
+            the same for the schools (their PEC from the registry), the hubs and
+            the FAMI organisations; -h for the details
   bench surge [-n 500] [-c 50] [-json FILE] [-api URL -stack DIR]
             drive N whole cases through the API, C at a time, and a bare
             Temporal baseline on the same server; print the figures (README,
@@ -118,6 +121,8 @@ func runCommand(ctx context.Context, args []string) error {
 			return runAuditPrune(ctx)
 		case "onboard comuni":
 			return runOnboard(ctx, args[2:])
+		case "onboard schools", "onboard hubs", "onboard fami":
+			return runOnboardGroup(ctx, args[1], args[2:])
 		case "bench surge":
 			return runBench(ctx, args[1:])
 		case "key rotate":

@@ -3,15 +3,19 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/onboarding"
 	"github.com/approdo/approdo/internal/progress"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
@@ -96,6 +100,9 @@ func onboardComuni(ctx context.Context, out io.Writer, s *store.Store, tc onboar
 				TaskQueue:                taskQueue,
 				WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+				// Without it the client answers a running onboarding with its run, as if
+				// started now, and the count would say so.
+				WorkflowExecutionErrorWhenAlreadyStarted: true,
 			}, workflows.OnboardingWorkflowName, workflows.OnboardingInput{Istat: istat})
 			var already *serviceerror.WorkflowExecutionAlreadyStarted
 			switch {
@@ -116,5 +123,144 @@ func onboardComuni(ctx context.Context, out io.Writer, s *store.Store, tc onboar
 	}
 	fmt.Fprintf(out, "Started %d onboarding(s); %d comuni already had one (running or done).\n", started, running)
 	fmt.Fprintf(out, "Follow them in the Temporal UI: WorkflowType = '%s', by Stage.\n", workflows.OnboardingWorkflowName)
+	return nil
+}
+
+// onboardGroupUsage is what `approdo onboard schools|hubs|fami -h` prints.
+const onboardGroupUsage = `usage: approdo onboard schools|hubs|fami [-contacts FILE] [CODE ...]
+       approdo onboard schools|hubs|fami -resend CODE ...
+
+Give organisations their accounts: create each, send its credentials by PEC, wait
+for the delivery receipt and the first login (UST follows them in the portal,
+"Onboarding"). Run it again to onboard the ones added since: those already
+onboarded, or being onboarded, are skipped (no second account, no second PEC).
+
+  schools  every school of the reference data, at its PEC from the registry
+  hubs     the CTI of each ambito and the Poli START, at their host school's
+           institutional email (its PEC is the school's own login)
+  fami     the Prefettura, the one-stop shop and the orientation service: not in
+           the reference data, so each needs a line in -contacts
+
+CODE names some of them (MIIC8AB00X, or school:MIIC8AB00X); none means all.
+An organisation with no address (no PEC in the registry, no contact) is listed
+and not started.
+
+flags:
+`
+
+// runOnboardGroup onboards the schools, the hubs or the FAMI organisations.
+func runOnboardGroup(ctx context.Context, group string, args []string) error {
+	opts, err := parseOnboardGroupFlags(group, args, os.Stderr)
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	cfg, log, pool, err := setupWithDatabase(ctx, "onboard", store.Open)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	tc, err := dialTemporalSealed(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	return onboardGroup(ctx, os.Stdout, store.New(pool), tc, cfg.TaskQueue, opts, workflows.OrgOnboardingWorkflowID)
+}
+
+// onboardGroupOptions are the flags and arguments of approdo onboard schools|hubs|fami.
+type onboardGroupOptions struct {
+	group    onboarding.Group
+	contacts onboarding.Contacts
+	resend   bool
+	codes    []string
+}
+
+func parseOnboardGroupFlags(group string, args []string, stderr io.Writer) (onboardGroupOptions, error) {
+	var opts onboardGroupOptions
+	g, err := onboarding.ParseGroup(group)
+	if err != nil {
+		return opts, err
+	}
+	opts.group = g
+	fs := flag.NewFlagSet("onboard "+group, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	contacts := fs.String("contacts", "", "a CSV `FILE` of named contacts, org,email[,name] a line (e.g. school:MIIC8AB00X,dirigente@example.org,IC Rossi); they replace the registry's address")
+	fs.BoolVar(&opts.resend, "resend", false, "send new credentials (a new temporary password) to the organisations named, whose onboarding runs")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, onboardGroupUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return opts, errHelpShown
+		}
+		return opts, err
+	}
+	opts.codes = fs.Args()
+	if opts.resend && len(opts.codes) == 0 {
+		return opts, fmt.Errorf("-resend needs the organisations to send to, e.g. MIIC8AB00X")
+	}
+	if *contacts != "" {
+		f, err := os.Open(*contacts)
+		if err != nil {
+			return opts, err
+		}
+		defer f.Close()
+		if opts.contacts, err = onboarding.ReadContacts(f, *contacts); err != nil {
+			return opts, err
+		}
+	}
+	return opts, nil
+}
+
+// errHelpShown is returned after -h printed the usage: nothing more to say.
+var errHelpShown = errors.New("help shown")
+
+// onboardGroup starts the onboardings of a group, showing progress, or asks the running
+// onboardings named to send new credentials.
+func onboardGroup(ctx context.Context, out io.Writer, s *store.Store, tc onboardingStarter, taskQueue string, opts onboardGroupOptions, workflowID func(casework.Org) string) error {
+	ref, err := s.ReferenceData(ctx)
+	if err != nil {
+		return err
+	}
+	plan, err := onboarding.PlanGroup(ref, opts.group, opts.contacts, opts.codes)
+	if err != nil {
+		return err
+	}
+	if opts.resend {
+		for _, t := range plan.Targets {
+			err := tc.SignalWorkflow(ctx, workflowID(t.Org), "", workflows.SignalResendCredentials, nil)
+			var notFound *serviceerror.NotFound
+			if errors.As(err, &notFound) {
+				return fmt.Errorf("%s has no onboarding running; start it without -resend", t.Org)
+			}
+			if err != nil {
+				return fmt.Errorf("ask the onboarding of %s to resend: %w", t.Org, err)
+			}
+		}
+		fmt.Fprintf(out, "Asked %d onboarding(s) to send new credentials.\n", len(plan.Targets))
+		return nil
+	}
+	line := progress.NewLine(out, "onboarding", string(opts.group))
+	res, err := onboarding.Start(ctx, tc, taskQueue, plan.Targets, workflowID, func(done int, t onboarding.Target) {
+		line.Update(done, len(plan.Targets), t.Org.String())
+	})
+	line.Done()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "Started %d onboarding(s); %d already had one (running or done), skipped.\n", res.Started, res.Already)
+	if n := len(plan.NoAddress); n > 0 {
+		names := make([]string, 0, n)
+		for _, o := range plan.NoAddress {
+			names = append(names, o.String())
+		}
+		fmt.Fprintf(out, "%d without an address (no PEC in the registry, no contact), not started: %s\n", n, strings.Join(names, " "))
+		fmt.Fprintln(out, "Give them a contact with -contacts FILE and run the command again.")
+	}
+	fmt.Fprintf(out, "Follow them in the portal (Onboarding) or the Temporal UI: WorkflowType = '%s', by Stage.\n", workflows.OrgOnboardingWorkflowName)
 	return nil
 }
