@@ -68,6 +68,29 @@ func (c *Cases) Notify(ctx context.Context, in NotifyInput) error {
 	return c.startDelivery(ctx, in.Key)
 }
 
+// SaveProgressAndNotifyInput is one committed change of a case: its read model and the
+// notices the change sends.
+type SaveProgressAndNotifyInput struct {
+	Progress store.Progress
+	Notices  []NotifyInput `json:",omitempty"`
+}
+
+// SaveProgressAndNotify does what SaveProgress and then Notify for each notice do, in one
+// call: the case runs it as a local activity, one history event per change instead of
+// six per write. A retry repeats it whole, which is harmless: an older progress is
+// ignored and each notice is queued and started once by its key.
+func (c *Cases) SaveProgressAndNotify(ctx context.Context, in SaveProgressAndNotifyInput) error {
+	if err := c.SaveProgress(ctx, in.Progress); err != nil {
+		return err
+	}
+	for _, n := range in.Notices {
+		if err := c.Notify(ctx, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // NoticeWorkflowID is the ID of the workflow that delivers the notification queued under
 // key: one per notification.
 func NoticeWorkflowID(key string) string {

@@ -258,6 +258,12 @@ func (c *enrolmentCase) run(ctx workflow.Context) (EnrolmentResult, error) {
 	if !c.state.Recorded {
 		var cases *activities.Cases
 		var recorded activities.RecordCaseResult
+		// Recording stays a scheduled activity: it is the first workflow task's only
+		// command, and that task must hold no local activity marker. The SDK reads the
+		// markers of a task before the code runs, so those of the first task are read
+		// before the workflow's input; and a worker that seals payloads can accept an
+		// unsealed one (TEMPORAL_PAYLOAD_PLAIN_BEFORE) only in a workflow whose input it
+		// has read (see payloadcrypt.DataConverter).
 		actx := workflow.WithActivityOptions(ctx, durableActivity)
 		err := workflow.ExecuteActivity(actx, cases.RecordCase, activities.RecordCaseInput{
 			CaseID:      c.input.CaseID,
@@ -322,10 +328,9 @@ func (c *enrolmentCase) continueAsNew(ctx workflow.Context) error {
 // case to its hub and opens the hub's task, or, for a direct enrolment, records the
 // placement and schedules the follow-up.
 func (c *enrolmentCase) start(ctx workflow.Context) error {
-	actx := workflow.WithActivityOptions(ctx, durableActivity)
 	var policies *activities.Policies
 	var policy casework.Policy
-	if err := workflow.ExecuteActivity(actx, policies.CasePolicy).Get(ctx, &policy); err != nil {
+	if err := executeShort(ctx, policies.CasePolicy).Get(ctx, &policy); err != nil {
 		return err
 	}
 	r := c.input.Request

@@ -174,4 +174,5 @@ func TestFirstSliceCaseMovesOnWhenUSTAssignsAHub(t *testing.T) {
 	require.True(t, errors.As(h.env.GetWorkflowError(), &can), "want continue-as-new, got %v", h.env.GetWorkflowError())
 	h.env.AssertActivityNotCalled(t, "RouteCase", mock.Anything, mock.Anything)
 	h.env.AssertActivityNotCalled(t, "SaveProgress", mock.Anything, mock.Anything)
+	h.env.AssertActivityNotCalled(t, "SaveProgressAndNotify", mock.Anything, mock.Anything)
 }

@@ -155,6 +155,14 @@ func newHarness(t *testing.T) *harness {
 			h.notices = append(h.notices, n)
 			return nil
 		}).Maybe()
+	env.OnActivity(cases.SaveProgressAndNotify, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SaveProgressAndNotifyInput) error {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.saved = append(h.saved, in.Progress)
+			h.notices = append(h.notices, in.Notices...)
+			return nil
+		}).Maybe()
 	env.OnActivity(cases.OpenDropoutReferral, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, r store.DropoutReferral) error {
 			h.mu.Lock()

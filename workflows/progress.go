@@ -23,7 +23,7 @@ import (
 func (c *enrolmentCase) route(ctx workflow.Context, hub casework.Org) (activities.RouteResult, error) {
 	var routing *activities.Routing
 	var result activities.RouteResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durableActivity), routing.RouteCase, activities.RouteInput{
+	err := executeShort(ctx, routing.RouteCase, activities.RouteInput{
 		CaseID: c.input.CaseID, Comune: c.state.Comune, Municipio: c.state.Municipio, Level: c.state.Level, Hub: hub,
 	}).Get(ctx, &result)
 	return result, err
@@ -237,27 +237,66 @@ func (c *enrolmentCase) commit(ctx workflow.Context, notices ...notice) error {
 	if err := workflow.UpsertTypedSearchAttributes(ctx, attributes...); err != nil {
 		return err
 	}
-	actx := workflow.WithActivityOptions(ctx, durableActivity)
 	var cases *activities.Cases
-	if err := workflow.ExecuteActivity(actx, cases.SaveProgress, c.progress()).Get(ctx, nil); err != nil {
-		return err
-	}
 	seq := c.state.Seq
+	var queue []activities.NotifyInput
 	for _, n := range notices {
 		if n.to.IsZero() {
 			continue
 		}
-		err := workflow.ExecuteActivity(actx, cases.Notify, activities.NotifyInput{
+		queue = append(queue, activities.NotifyInput{
 			Key:       fmt.Sprintf("%s/%d/%s/%s", c.input.CaseID, seq, n.kind, n.to),
 			CaseID:    c.input.CaseID,
 			Kind:      n.kind,
 			Recipient: n.to,
-		}).Get(ctx, nil)
-		if err != nil {
+		})
+	}
+	if useLocalActivities(ctx) {
+		in := activities.SaveProgressAndNotifyInput{Progress: c.progress(), Notices: queue}
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, durableLocalActivity), cases.SaveProgressAndNotify, in).Get(ctx, nil)
+	}
+	actx := workflow.WithActivityOptions(ctx, durableActivity)
+	if err := workflow.ExecuteActivity(actx, cases.SaveProgress, c.progress()).Get(ctx, nil); err != nil {
+		return err
+	}
+	for _, n := range queue {
+		if err := workflow.ExecuteActivity(actx, cases.Notify, n).Get(ctx, nil); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// localActivitiesChange is the GetVersion change ID of the case's short database writes
+// run as local activities: a commit's progress and notices in one local activity, and
+// the policy and the routing each in one (the recording stays scheduled: see run). A local activity costs one
+// marker event and no workflow task of its own; a scheduled activity costs three events
+// and a workflow task of three more. A history without the marker replays the scheduled
+// activities it recorded.
+const localActivitiesChange = "local-activities"
+
+func useLocalActivities(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, localActivitiesChange, workflow.DefaultVersion, 1) >= 1
+}
+
+// durableLocalActivity retries like durableActivity, for a year rather than forever: a
+// local activity needs an end to its retries (the SDK would otherwise stop at the first
+// attempt's timeout), and a database down for a year is not "a while". Every activity
+// run this way is idempotent and short (a read or a write keyed by the case).
+var durableLocalActivity = workflow.LocalActivityOptions{
+	StartToCloseTimeout:    durableActivity.StartToCloseTimeout,
+	ScheduleToCloseTimeout: 365 * 24 * time.Hour,
+	RetryPolicy:            durableActivity.RetryPolicy,
+}
+
+// executeShort runs a short, idempotent activity of the case: as a local activity once
+// the case has the localActivitiesChange marker, as a scheduled one in a history
+// recorded before it.
+func executeShort(ctx workflow.Context, activity any, args ...any) workflow.Future {
+	if useLocalActivities(ctx) {
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, durableLocalActivity), activity, args...)
+	}
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durableActivity), activity, args...)
 }
 
 func (c *enrolmentCase) searchAttributes() []temporal.SearchAttributeUpdate {

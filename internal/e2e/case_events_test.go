@@ -16,7 +16,12 @@ import (
 // Each event is a write to Temporal's database, so a change that adds events is a
 // regression in throughput even when every test still passes. Lower the bound when a
 // change saves events; raise it only for a reason written here.
-const maxEventsPerCase = 199
+//
+// Measured: 196–199 with a scheduled activity per database write (the case's workflow
+// 103, its notices 5×13 and the comune's PEC 28–31, the receipts arriving in one
+// workflow task or several); 137–140 once the case's short writes after its recording
+// ran as local activities (workflows/progress.go), the case's workflow down to 44.
+const maxEventsPerCase = 140
 
 // caseEvents counts the history events of a case's workflow and of the workflows that
 // delivered its notices, once every notice is delivered or given up.
@@ -91,4 +96,7 @@ func TestACaseCostsABoundedNumberOfEvents(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/api/v1/enrolments/"+c.Id, "", "").status)
 	t.Logf("events per case: %d (case workflow %d, notices %v)", e.total(), e.Case, e.Notices)
 	require.LessOrEqual(t, e.total(), maxEventsPerCase, "case workflow %d, notices %v", e.Case, e.Notices)
+	if *updateHistories {
+		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_accepted_with_local_activities.json")
+	}
 }
