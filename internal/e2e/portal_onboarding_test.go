@@ -12,6 +12,7 @@ import (
 
 	"github.com/approdo/approdo/internal/browsertest"
 	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/workflows"
 )
 
 // TestUSTOnboardsTheSchoolsFromThePortal: UST starts the onboarding of every school from
@@ -83,6 +84,32 @@ func TestUSTOnboardsTheSchoolsFromThePortal(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, r.status, "the first password is replaced: %s", r.body)
 	r, _ = b.login(t, resent, newResent)
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	// The login tells the onboarding (by the school's onboarding ID), which ends.
+	var final workflows.OnboardingState
+	require.NoError(t, b.temporal.GetWorkflow(b.ctx, workflows.OrgOnboardingWorkflowID(casework.Org{Kind: casework.OrgSchool, Code: "MIIC90002A"}), "").Get(b.ctx, &final))
+	require.Equal(t, workflows.OnboardingDone, final.Stage)
+	require.Equal(t, 2, final.Round)
+	if *updateHistories {
+		writeHistory(t, b.temporal, workflows.OrgOnboardingWorkflowID(casework.Org{Kind: casework.OrgSchool, Code: "MIIC90002A"}), "org_onboarding_resent_while_awaiting_login.json")
+	}
+
+	// The JSON API says the same, to UST only; bad input is a 4xx naming the field.
+	list := b.doAs(t, "ust", http.MethodGet, "/api/v1/onboardings?kind=school", "", "")
+	require.Equal(t, http.StatusOK, list.status, string(list.body))
+	require.Contains(t, string(list.body), `"undelivered":"errore-consegna"`)
+	require.Contains(t, string(list.body), `"org":"school:MIIC90002A"`)
+	require.Equal(t, http.StatusForbidden, b.doAs(t, "comune:015146", http.MethodGet, "/api/v1/onboardings", "", "").status)
+	bad := b.doAs(t, "ust", http.MethodGet, "/api/v1/onboardings?kind=nessuno", "", "")
+	require.Equal(t, http.StatusBadRequest, bad.status, string(bad.body))
+	require.Contains(t, string(bad.body), `"kind"`)
+	bad = b.doAs(t, "ust", http.MethodPost, "/api/v1/onboardings/resend", "application/json", `{"org":"nowhere","requestId":"r-1"}`)
+	require.Equal(t, http.StatusBadRequest, bad.status, string(bad.body))
+	require.Contains(t, string(bad.body), `"org"`)
+	done := b.doAs(t, "ust", http.MethodPost, "/api/v1/onboardings/resend", "application/json", `{"org":"school:MIIC90002A","requestId":"r-1"}`)
+	require.Equal(t, http.StatusConflict, done.status, "onboarded: nothing to resend; %s", done.body)
+	bad = b.doAs(t, "ust", http.MethodPost, "/api/v1/onboardings", "application/json", `{"group":"fami"}`)
+	require.Equal(t, http.StatusBadRequest, bad.status, string(bad.body))
+	require.Contains(t, string(bad.body), `"group"`)
 
 	// Started again: nothing new.
 	ust.open("/accreditamento")
