@@ -247,6 +247,8 @@ var accountTarget = &target{ops: []operation{
 	{id: "setPassword", path: "/api/v1/auth/password/set", valid: map[string]any{"token": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "newPassword": "un'altra password lunga"}},
 	{id: "inviteUser", org: orgHub, path: "/api/v1/organisation/users", valid: map[string]any{"email": "referente@polo1.example.org", "name": "Referente", "role": "operator"}},
 	{id: "createOrganisationToken", org: orgHub, path: "/api/v1/organisation/tokens", valid: map[string]any{"name": "gestionale", "role": "operator", "ttlDays": 30}},
+	{id: "startOnboarding", org: orgUST, path: "/api/v1/onboardings", valid: map[string]any{"group": "hubs"}},
+	{id: "resendCredentials", org: orgUST, path: "/api/v1/onboardings/resend", valid: map[string]any{"org": orgComune, "requestId": "7d1c2a9e-3f4b-4c5d-8e6f-0a1b2c3d4e5f"}},
 }}
 
 func init() {
@@ -255,7 +257,8 @@ func init() {
 	}
 }
 
-// FuzzAccount: password login and its changes, and an organisation's users and tokens.
+// FuzzAccount: password login and its changes, an organisation's users and tokens, and
+// UST's onboardings.
 func FuzzAccount(f *testing.F) { fuzz(f, accountTarget, nil) }
 
 // targets are every fuzz target with its operations, for the seeds.
