@@ -278,6 +278,9 @@ func benchSurge(ctx context.Context, out io.Writer, s *benchStack, n, c, baselin
 		r.Ratio = r.CasesPerSecond / r.BaselinePerSecond
 	}
 	r.Filing, r.WholeCase = surge.Summarise(run.Filings), surge.Summarise(run.Whole)
+	for _, e := range run.Errors {
+		fmt.Fprintf(out, "  a case gave up: %s\n", e)
+	}
 	if ctx.Err() != nil {
 		return r, ctx.Err()
 	}

@@ -31,13 +31,16 @@ type faultSizes struct {
 	// PGCases are driven while PostgreSQL is stopped for PGDown, then started again (R2).
 	PGCases int
 	PGDown  time.Duration
+	// SMTPCases are driven while the SMTP server is down for SMTPDown (R2).
+	SMTPCases int
+	SMTPDown  time.Duration
 	// Settle bounds the wait, after the surge, for every case and notice to be done.
 	Settle time.Duration
 }
 
 var (
-	longFaults  = faultSizes{Cases: 1000, Concurrency: 50, Kills: 20, PGCases: 200, PGDown: 30 * time.Second, Settle: 10 * time.Minute}
-	shortFaults = faultSizes{Cases: 30, Concurrency: 10, Kills: 3, PGCases: 20, PGDown: 8 * time.Second, Settle: 3 * time.Minute}
+	longFaults  = faultSizes{Cases: 1000, Concurrency: 50, Kills: 20, PGCases: 200, PGDown: 30 * time.Second, SMTPCases: 100, SMTPDown: 5 * time.Minute, Settle: 15 * time.Minute}
+	shortFaults = faultSizes{Cases: 30, Concurrency: 10, Kills: 3, PGCases: 20, PGDown: 8 * time.Second, SMTPCases: 10, SMTPDown: 10 * time.Second, Settle: 3 * time.Minute}
 )
 
 // faultFigures are what a fault run found; the suite passes when every count of a
@@ -147,7 +150,47 @@ func faultSuite(ctx context.Context, out io.Writer, o prodlikeOptions, sizes fau
 	}
 	r2.print(out)
 	figures = append(figures, r2)
+	r3, err := smtpOutage(ctx, out, s, sizes)
+	if err != nil {
+		return figures, err
+	}
+	r3.print(out)
+	figures = append(figures, r3)
 	return figures, nil
+}
+
+// smtpOutage is R2's second part: the SMTP server (ordinary mail and PEC alike) is down
+// for SMTPDown from the start of SMTPCases cases; once it is back, every notice must be
+// delivered, once.
+func smtpOutage(ctx context.Context, out io.Writer, s *benchStack, sizes faultSizes) (faultFigures, error) {
+	f := faultFigures{Name: fmt.Sprintf("R2 (the SMTP server down for %s during %d cases)", sizes.SMTPDown, sizes.SMTPCases)}
+	fmt.Fprintf(out, "%s…\n", f.Name)
+	start := time.Now()
+	mailbox := s.prodlike.mailbox
+	before := len(mailbox.Messages())
+	if err := mailbox.StopSMTP(); err != nil {
+		return f, err
+	}
+	back := make(chan error, 1)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-time.After(sizes.SMTPDown):
+		}
+		fmt.Fprintln(out, "  the SMTP server is back")
+		back <- mailbox.StartSMTP()
+	}()
+	run := surge.DriveCases(ctx, s.target, sizes.SMTPCases, sizes.Concurrency, progressLine(out, "cases"))
+	if err := <-back; err != nil {
+		return f, err
+	}
+	f.Cases, f.Completed = sizes.SMTPCases, run.Completed
+	f.Problems = append(f.Problems, run.Errors...)
+	if err := checkCases(ctx, s, run.CaseIDs, before, sizes.Settle, &f); err != nil {
+		return f, err
+	}
+	f.Elapsed = time.Since(start)
+	return f, nil
 }
 
 // workerKills is R1: the worker is SIGKILLed Kills times while Cases cases are driven
@@ -190,6 +233,7 @@ func workerKills(ctx context.Context, out io.Writer, s *benchStack, sizes faultS
 		return f, killErr
 	}
 	f.Cases, f.Completed = sizes.Cases, run.Completed
+	f.Problems = append(f.Problems, run.Errors...)
 	if err := checkCases(ctx, s, run.CaseIDs, before, sizes.Settle, &f); err != nil {
 		return f, err
 	}
@@ -283,6 +327,7 @@ func postgresRestart(ctx context.Context, out io.Writer, s *benchStack, sizes fa
 	p.cluster = cluster
 	<-driven
 	f.Cases, f.Completed = sizes.PGCases, run.Completed
+	f.Problems = append(f.Problems, run.Errors...)
 	if err := checkCases(ctx, s, run.CaseIDs, before, sizes.Settle, &f); err != nil {
 		return f, err
 	}

@@ -50,6 +50,8 @@ type CaseRun struct {
 	Accepted202 int
 	// CaseIDs are the cases filed, completed or not.
 	CaseIDs []string
+	// Errors are why the first cases that gave up did (at most 10).
+	Errors []string
 }
 
 // Progress is told how many cases are done (completed or failed) out of the total.
@@ -93,6 +95,9 @@ func DriveCases(ctx context.Context, t Target, n, c int, progress Progress) Case
 					run.Whole = append(run.Whole, r.whole)
 				} else {
 					run.Failed++
+					if len(run.Errors) < 10 {
+						run.Errors = append(run.Errors, r.err.Error())
+					}
 				}
 				mu.Unlock()
 				if progress != nil {
