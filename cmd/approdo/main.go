@@ -66,8 +66,8 @@ commands:
             "Performance")
   faults [-short]
             the fault suite: SIGKILL the worker during a surge (R1), stop
-            PostgreSQL during one (R2); prints lost cases, duplicate notices and
-            mismatches between the read model and the workflows
+            PostgreSQL, then SMTP, during one (R2); prints lost cases,
+            duplicate notices and mismatches between read model and workflows
   key rotate
             print a new payload key (TEMPORAL_PAYLOAD_KEY) and how to roll it out
 
