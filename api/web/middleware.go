@@ -94,8 +94,34 @@ func (w *Web) requireLogin() gin.HandlerFunc {
 			w.renderError(c, http.StatusForbidden, "web.error.csrf")
 			return
 		}
+		if c.Request.Method == http.MethodPost && formHasNUL(c.Request) {
+			w.renderError(c, http.StatusBadRequest, "web.error.nul")
+			return
+		}
 		c.Next()
 	}
+}
+
+// formHasNUL reports whether a posted form holds a NUL character in a name or value.
+// PostgreSQL can store it neither in text nor in jsonb, so a form field with one (%00)
+// would be accepted and then fail at every save, as the JSON API's did before refuseNUL.
+// The CSRF check above has already parsed the form.
+func formHasNUL(r *http.Request) bool {
+	var values url.Values = r.PostForm
+	if r.MultipartForm != nil {
+		values = r.MultipartForm.Value
+	}
+	for name, vs := range values {
+		if strings.ContainsRune(name, 0) {
+			return true
+		}
+		for _, v := range vs {
+			if strings.ContainsRune(v, 0) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // requirePasswordChanged keeps a person who logged in with a temporary password on the
