@@ -42,7 +42,7 @@ func TestPortalComuneCorrectsACodiceFiscale(t *testing.T) {
 	require.EqualValues(t, 422, comune.click(`#form-correzione button[type=submit]`))
 	require.NotEmpty(t, comune.text(`#f-correzione-minor-codiceFiscale-errore`))
 	require.Equal(t, "RSSMRA85T10A562T", comune.value("f-correzione-minor-codiceFiscale"))
-	comune.checkPage("case page with a refused correction", "")
+	comune.checkPage("case page with a refused correction", "caso-correzione-errori")
 	require.Equal(t, "12345678903", *b.getCase(t, c.Id).Minor.CodiceFiscale, "nothing changed")
 
 	comune.fill("f-correzione-minor-codiceFiscale", "RSSMRA85T10A562S")

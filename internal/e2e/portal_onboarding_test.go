@@ -73,7 +73,7 @@ func TestUSTOnboardsTheSchoolsFromThePortal(t *testing.T) {
 	require.Contains(t, ust.text(row("school:MIIC90003A")), "avviso di mancata consegna")
 	require.Contains(t, ust.text(row("school:MIIC90001A")), "Effettuato", "the school that logged in")
 	require.Contains(t, ust.text(row("school:MIIC90002A")), "Non ancora")
-	ust.checkPage("onboarding, with a bounce", "")
+	ust.checkPage("onboarding, with a bounce", "accreditamento")
 
 	// A resend: a new temporary password, and the old one no longer works.
 	require.EqualValues(t, http.StatusOK, ust.click(row("school:MIIC90002A")+` form button[type=submit]`))
