@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -70,44 +69,24 @@ func RunBaseline(ctx context.Context, c client.Client, taskQueue string, n, conc
 
 	run := BaselineRun{Workflows: n, Concurrency: conc}
 	var mu sync.Mutex
-	var done atomic.Int64
-	jobs := make(chan int)
-	var wg sync.WaitGroup
 	start := time.Now()
-	for range conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range jobs {
-				id := "surge-baseline-" + uuid.NewString()
-				began := time.Now()
-				err := baselineOnce(ctx, c, taskQueue, id)
-				mu.Lock()
-				run.IDs = append(run.IDs, id)
-				if err != nil {
-					run.Failed++
-					if run.FirstError == "" {
-						run.FirstError = err.Error()
-					}
-				} else {
-					run.Completed++
-					run.Whole = append(run.Whole, time.Since(began))
-				}
-				mu.Unlock()
-				if progress != nil {
-					progress(int(done.Add(1)), n)
-				}
+	runPool(ctx, n, conc, progress, func() {
+		id := "surge-baseline-" + uuid.NewString()
+		began := time.Now()
+		err := baselineOnce(ctx, c, taskQueue, id)
+		mu.Lock()
+		defer mu.Unlock()
+		run.IDs = append(run.IDs, id)
+		if err != nil {
+			run.Failed++
+			if run.FirstError == "" {
+				run.FirstError = err.Error()
 			}
-		}()
-	}
-	for i := range n {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
+		} else {
+			run.Completed++
+			run.Whole = append(run.Whole, time.Since(began))
 		}
-	}
-	close(jobs)
-	wg.Wait()
+	})
 	run.Elapsed = time.Since(start)
 	return run, nil
 }

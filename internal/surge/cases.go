@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -71,49 +70,29 @@ func DriveCases(ctx context.Context, t Target, n, c int, progress Progress) Case
 	}
 	run := CaseRun{Cases: n, Concurrency: c, Refused: map[string]int{}}
 	var mu sync.Mutex
-	var done atomic.Int64
-	jobs := make(chan int)
-	var wg sync.WaitGroup
 	start := time.Now()
-	for range c {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range jobs {
-				r := t.oneCase(ctx)
-				mu.Lock()
-				run.Filings = append(run.Filings, r.filings...)
-				for k, v := range r.refused {
-					run.Refused[k] += v
-				}
-				run.Accepted202 += r.accepted
-				if r.caseID != "" {
-					run.CaseIDs = append(run.CaseIDs, r.caseID)
-				}
-				if r.err == nil {
-					run.Completed++
-					run.Whole = append(run.Whole, r.whole)
-				} else {
-					run.Failed++
-					if len(run.Errors) < 10 {
-						run.Errors = append(run.Errors, r.err.Error())
-					}
-				}
-				mu.Unlock()
-				if progress != nil {
-					progress(int(done.Add(1)), n)
-				}
-			}
-		}()
-	}
-	for i := range n {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
+	runPool(ctx, n, c, progress, func() {
+		r := t.oneCase(ctx)
+		mu.Lock()
+		defer mu.Unlock()
+		run.Filings = append(run.Filings, r.filings...)
+		for k, v := range r.refused {
+			run.Refused[k] += v
 		}
-	}
-	close(jobs)
-	wg.Wait()
+		run.Accepted202 += r.accepted
+		if r.caseID != "" {
+			run.CaseIDs = append(run.CaseIDs, r.caseID)
+		}
+		if r.err == nil {
+			run.Completed++
+			run.Whole = append(run.Whole, r.whole)
+		} else {
+			run.Failed++
+			if len(run.Errors) < 10 {
+				run.Errors = append(run.Errors, r.err.Error())
+			}
+		}
+	})
 	run.Elapsed = time.Since(start)
 	return run
 }
