@@ -28,8 +28,12 @@ type imapService struct {
 	// Start, and imapmemserver locks each mailbox itself.
 	users map[string]*imapmemserver.User
 
-	mu       sync.Mutex
-	closed   bool
+	mu     sync.Mutex
+	closed bool
+	// down is set while the server is stopped (StopIMAP) or stopping; addr is where it
+	// listened, to listen there again (StartIMAP).
+	down     bool
+	addr     string
 	server   *imapserver.Server
 	listener net.Listener
 	served   chan struct{}         // closed when Serve returns
@@ -92,10 +96,13 @@ func (i *imapService) serve(addr string) (string, error) {
 		InsecureAuth: true,
 	})
 	i.listener = l
-	i.served = make(chan struct{})
+	i.addr = l.Addr().String()
+	i.down = false
+	server, served := i.server, make(chan struct{})
+	i.served = served
 	go func() {
-		defer close(i.served)
-		_ = i.server.Serve(l)
+		defer close(served)
+		_ = server.Serve(l)
 	}()
 	return l.Addr().String(), nil
 }
@@ -104,7 +111,7 @@ func (i *imapService) serve(addr string) (string, error) {
 func (i *imapService) newSession(c *imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	if i.closed {
+	if i.closed || i.down {
 		return nil, nil, &imap.Error{Type: imap.StatusResponseTypeBye, Text: "Shutting down"}
 	}
 	conn := c.NetConn()
@@ -113,26 +120,36 @@ func (i *imapService) newSession(c *imapserver.Conn) (imapserver.Session, *imaps
 	return &imapSession{service: i, conn: conn}, nil, nil
 }
 
-// close stops serving and waits for every session to end. imapserver closes the
-// connections it knows of but does not wait for them, and may not yet know of one
-// just accepted: the service closes the connections of its own sessions too.
+// close stops serving for good and waits for every session to end.
 func (i *imapService) close() error {
 	i.mu.Lock()
-	if i.closed || i.server == nil {
-		i.closed = true
+	i.closed = true
+	i.mu.Unlock()
+	return i.stop()
+}
+
+// stop stops serving and waits for every session to end; the accounts and their
+// INBOXes are kept. imapserver closes the connections it knows of but does not wait for
+// them, and may not yet know of one just accepted: the service closes the connections of
+// its own sessions too.
+func (i *imapService) stop() error {
+	i.mu.Lock()
+	if i.server == nil {
 		i.mu.Unlock()
 		return nil
 	}
-	i.closed = true
+	i.down = true
+	server, listener, served := i.server, i.listener, i.served
+	i.server, i.listener = nil, nil
 	conns := make([]net.Conn, 0, len(i.conns))
 	for c := range i.conns {
 		conns = append(conns, c)
 	}
 	i.mu.Unlock()
 
-	err := i.server.Close()
-	_ = i.listener.Close() // in case Serve had not started using it yet
-	<-i.served
+	err := server.Close()
+	_ = listener.Close() // in case Serve had not started using it yet
+	<-served
 	for _, c := range conns {
 		_ = c.Close()
 	}

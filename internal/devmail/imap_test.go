@@ -182,3 +182,31 @@ func TestInjectReachesTheInbox(t *testing.T) {
 	require.Equal(t, pec.AvvenutaConsegna, kept[0].Receipt)
 	require.Equal(t, []string{sender}, kept[0].To)
 }
+
+// A stopped IMAP server cuts its sessions and refuses connections; receipts keep
+// arriving in the INBOX meanwhile, and a client finds them once it is served again on
+// the same address.
+func TestIMAPStopsAndStartsAgainKeepingTheInbox(t *testing.T) {
+	t.Parallel()
+	srv := startPEC(t, nil)
+	addr := serveIMAP(t, srv)
+	c := login(t, addr, sender, "segreto")
+	_, err := c.Select("INBOX", nil).Wait()
+	require.NoError(t, err)
+
+	require.NoError(t, srv.StopIMAP())
+	require.Error(t, c.Noop().Wait(), "the session was cut")
+	_, err = imapclient.DialInsecure(addr, nil)
+	require.Error(t, err, "nothing listens while it is stopped")
+	send(t, srv, sender, "notice-11@approdo.example.it", "Durante", school)
+
+	require.NoError(t, srv.StartIMAP())
+	again := login(t, addr, sender, "segreto")
+	got := inbox(t, again, 2)
+	require.Equal(t, "accettazione", header(t, got[0]).Get("X-Ricevuta"))
+	require.Equal(t, "avvenuta-consegna", header(t, got[1]).Get("X-Ricevuta"))
+	require.NoError(t, srv.StopIMAP())
+	require.NoError(t, srv.StopIMAP(), "stopping a stopped server is nothing")
+	require.NoError(t, srv.Close())
+	require.Error(t, srv.StartIMAP(), "a closed mailbox does not serve again")
+}

@@ -51,3 +51,29 @@ func (s *Server) StartSMTP() error {
 	}()
 	return nil
 }
+
+// StopIMAP stops serving IMAP, as a PEC provider's IMAP server that is down: the
+// sessions are cut and connections refused until StartIMAP. Mail goes on arriving in the
+// accounts' INBOXes meanwhile, so a client finds it once IMAP is back.
+func (s *Server) StopIMAP() error {
+	return s.imap.stop()
+}
+
+// StartIMAP serves IMAP again on the address it had, after StopIMAP.
+func (s *Server) StartIMAP() error {
+	s.imap.mu.Lock()
+	addr, closed := s.imap.addr, s.imap.closed
+	s.imap.mu.Unlock()
+	if addr == "" || closed {
+		return errors.New("start IMAP: it was never served, or the mailbox is closed")
+	}
+	var err error
+	// The port was just freed; a moment may pass before it can be bound again.
+	for range 50 {
+		if _, err = s.imap.serve(addr); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("serve IMAP on %s again: %w", addr, err)
+}
