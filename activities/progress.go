@@ -2,19 +2,16 @@ package activities
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"go.temporal.io/sdk/activity"
 
 	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/start"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -54,16 +51,31 @@ func interventionOfNotice(key string) (id string, ok bool) {
 	return casework.InterventionID(parts[0], parts[2]), true
 }
 
-// Notify queues a message in the outbox, from which the email and PEC sender delivers it.
+// Notify queues a message in the outbox. An email notice is sent from there by the
+// worker's dispatcher (internal/dispatch), with no workflow of its own; a PEC to a comune
+// by a DeliverNotification workflow, which waits for its delivery receipt.
 func (c *Cases) Notify(ctx context.Context, in NotifyInput) error {
-	written, err := c.Store.QueueNotification(store.AsSystem(ctx), store.Notification{
-		Key: in.Key, CaseID: in.CaseID, Kind: in.Kind, Recipient: in.Recipient,
+	sys := store.AsSystem(ctx)
+	// Without mail configured (no Temporal client here) nothing is sent: the row waits.
+	dispatched := c.Temporal != nil && !ByPEC(in.Recipient)
+	written, err := c.Store.QueueNotification(sys, store.Notification{
+		Key: in.Key, CaseID: in.CaseID, Kind: in.Kind, Recipient: in.Recipient, Dispatched: dispatched,
 	})
 	if err != nil {
 		return fmt.Errorf("queue notification %s of case %s: %w", in.Kind, in.CaseID, err)
 	}
 	if written {
 		activity.GetLogger(ctx).Info("Notification queued", "CaseID", in.CaseID, "Kind", in.Kind, "Recipient", in.Recipient.String())
+	} else if dispatched, err = c.Store.NotificationDispatched(sys, in.Key); err != nil {
+		// A retry: the row says who sends it. One queued by an older worker has its
+		// workflow, or gets it now.
+		return fmt.Errorf("queue notification %s of case %s: %w", in.Kind, in.CaseID, err)
+	}
+	if dispatched {
+		if c.EmailQueued != nil {
+			c.EmailQueued()
+		}
+		return nil
 	}
 	return c.startDelivery(ctx, in.Key)
 }
@@ -92,11 +104,8 @@ func (c *Cases) SaveProgressAndNotify(ctx context.Context, in SaveProgressAndNot
 }
 
 // NoticeWorkflowID is the ID of the workflow that delivers the notification queued under
-// key: one per notification.
-func NoticeWorkflowID(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return "notice-" + hex.EncodeToString(sum[:16])
-}
+// key: one per notification (start.NoticeID).
+func NoticeWorkflowID(key string) string { return start.NoticeID(key) }
 
 // startDelivery starts the workflow that sends the notification, once per key: a retry of
 // Notify finds it started (or finished) and starts nothing.
@@ -104,12 +113,7 @@ func (c *Cases) startDelivery(ctx context.Context, key string) error {
 	if c.Temporal == nil {
 		return nil // no mail configured: the notification waits in the outbox
 	}
-	_, err := c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       NoticeWorkflowID(key),
-		TaskQueue:                c.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, DeliverNotificationWorkflowName, key)
+	_, err := start.DeliverNotice(ctx, c.Temporal, c.TaskQueue, key)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
 		return fmt.Errorf("start delivery of a notification: %w", err)
