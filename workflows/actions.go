@@ -4,11 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
-	"time"
-	"unicode/utf8"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/approdo/approdo/activities"
@@ -21,9 +17,6 @@ import (
 // turns away the wrong organisation, the wrong stage and wrong values before anything is
 // written to the history. Validators only read the state; handlers change it first,
 // before they wait on anything, so the next validator already sees the change.
-
-// maxNoteLength bounds the free-text notes of every action.
-const maxNoteLength = 2000
 
 func (c *enrolmentCase) setupActions(ctx workflow.Context) error {
 	handlers := []struct {
@@ -51,12 +44,6 @@ func (c *enrolmentCase) setupActions(ctx workflow.Context) error {
 	return nil
 }
 
-func notAllowed(msg string) error { return temporal.NewApplicationError(msg, ErrTypeNotAllowed) }
-func wrongStage(msg string) error { return temporal.NewApplicationError(msg, ErrTypeWrongStage) }
-func invalid(field, reason string) error {
-	return temporal.NewApplicationError(field+": "+reason, ErrTypeInvalid, FieldProblem{Field: field, Reason: reason})
-}
-
 // ready turns away any action while the case is not open to people: before it is routed,
 // while a change is half-way, and once it is closed.
 func (c *enrolmentCase) ready() error {
@@ -73,16 +60,6 @@ func (c *enrolmentCase) ready() error {
 
 func (c *enrolmentCase) result() ActionResult {
 	return ActionResult{Stage: c.state.Stage, Seq: c.state.Seq}
-}
-
-func checkNote(note string, required bool) error {
-	switch {
-	case required && note == "":
-		return invalid("note", "è obbligatoria con il motivo «other»")
-	case utf8.RuneCountInString(note) > maxNoteLength:
-		return invalid("note", "supera i 2000 caratteri")
-	}
-	return nil
 }
 
 // --- propose ---
@@ -192,7 +169,7 @@ func (c *enrolmentCase) validateDecide(ctx workflow.Context, in DecideInput) err
 	if !sectionPattern.MatchString(in.Section) {
 		return invalid("section", "è obbligatoria: da 1 a 4 lettere o cifre, ad esempio «B»")
 	}
-	start, err := time.ParseInLocation(time.DateOnly, in.StartDate, calendar.Rome)
+	start, err := parseDay(in.StartDate)
 	if err != nil {
 		return invalid("startDate", "è obbligatoria, nel formato AAAA-MM-GG")
 	}
@@ -452,5 +429,3 @@ func (c *enrolmentCase) confirmAttendance(ctx workflow.Context, in AttendanceInp
 	err := c.closeFollowUp(ctx, outcome, in.Actor, in.Note)
 	return c.result(), err
 }
-
-func joinCodes(codes []string) string { return strings.Join(codes, ", ") }

@@ -518,24 +518,6 @@ func (c *interventionCase) stageIs(want casework.InterventionStage, msg string) 
 	return nil
 }
 
-// checkHeldOn checks a date of something that happened: YYYY-MM-DD, not after today in Rome,
-// not before notBefore (a YYYY-MM-DD, or empty).
-func checkHeldOn(ctx workflow.Context, field, value, notBefore string) error {
-	if _, err := time.ParseInLocation(time.DateOnly, value, calendar.Rome); err != nil {
-		return invalid(field, "è obbligatoria, nel formato AAAA-MM-GG")
-	}
-	// Valid dates of this layout compare as strings.
-	if value > workflow.Now(ctx).In(calendar.Rome).Format(time.DateOnly) {
-		return invalid(field, "non può essere nel futuro")
-	}
-	if value < notBefore {
-		return invalid(field, "non può precedere il "+notBefore)
-	}
-	return nil
-}
-
-func dayInRome(t time.Time) string { return t.In(calendar.Rome).Format(time.DateOnly) }
-
 func (c *interventionCase) validateTakeCharge(_ workflow.Context, in InterventionTakeChargeInput) error {
 	if err := c.ready(); err != nil {
 		return err
@@ -623,7 +605,7 @@ func (c *interventionCase) validateAgreePlan(ctx workflow.Context, in Interventi
 	first, last := today.Format(time.DateOnly), today.AddDate(1, 0, 0).Format(time.DateOnly)
 	previous := ""
 	for _, d := range in.ReviewDates {
-		if _, err := time.ParseInLocation(time.DateOnly, d, calendar.Rome); err != nil {
+		if _, err := parseDay(d); err != nil {
 			return invalid("reviewDates", "«"+d+"» non è una data nel formato AAAA-MM-GG")
 		}
 		switch {
@@ -647,7 +629,7 @@ func (c *interventionCase) agreePlan(ctx workflow.Context, in InterventionPlanIn
 	c.state.Plan = &casework.InterventionPlan{Actions: actions, ReviewDates: slices.Clone(in.ReviewDates), AgreedAt: workflow.Now(ctx)}
 	c.state.Reviews = make([]casework.InterventionReview, len(in.ReviewDates))
 	for i, d := range in.ReviewDates {
-		day, err := time.ParseInLocation(time.DateOnly, d, calendar.Rome)
+		day, err := parseDay(d)
 		if err != nil {
 			// The validator checked every date; reaching here is a bug.
 			panic(fmt.Sprintf("review date of intervention %s: %v", c.input.CaseID, err))

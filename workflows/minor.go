@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -81,7 +80,7 @@ func (c *enrolmentCase) validateEnrolDirectly(ctx workflow.Context, in EnrolDire
 	if !sectionPattern.MatchString(p.Section) {
 		return invalid("section", "è obbligatoria: da 1 a 4 lettere o cifre, ad esempio «B»")
 	}
-	start, err := time.ParseInLocation(time.DateOnly, p.StartDate, calendar.Rome)
+	start, err := parseDay(p.StartDate)
 	if err != nil {
 		return invalid("startDate", "è obbligatoria, nel formato AAAA-MM-GG")
 	}

@@ -77,10 +77,7 @@ func (c *enrolmentCase) validateReportDropoutRisk(_ workflow.Context, in ReportD
 	if in.Actor != casework.UST && in.Actor != schoolOrg(c.state.Placement.School) {
 		return notAllowed("lo segnala la scuola in cui l'alunno è iscritto")
 	}
-	if len(in.Note) > 2000 {
-		return invalid("note", "al massimo 2000 caratteri")
-	}
-	return nil
+	return checkNote(in.Note, false)
 }
 
 // reportDropoutRisk records the school's report and opens an intervention case.

@@ -236,7 +236,7 @@ func (j *journey) start(ctx workflow.Context) error {
 	j.state.Policy = &policy
 	j.state.StartedAt = workflow.Now(ctx)
 	j.state.Stage = JourneyContacting
-	if issued, err := time.ParseInLocation(reunification.DateLayout, j.input.Family.NullaOsta.IssuedOn, time.UTC); err == nil {
+	if issued, err := j.day(ctx, j.input.Family.NullaOsta.IssuedOn); err == nil {
 		j.state.NullaOstaExpiry = issued.Add(policy.NullaOstaValidity)
 	}
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "opened", Actor: j.input.Source})
@@ -339,6 +339,23 @@ func (j *journey) onTime(ctx workflow.Context) error {
 	return nil
 }
 
+// romeDaysChange is the GetVersion change ID of the journey's days (the nulla osta's
+// issue, the arrival) turned into timers as days in Rome, like every other day of a case
+// (see validate.go), instead of days in UTC, which put the nulla osta's expiry and the
+// permesso's deadline one or two hours late. A journey whose history has no marker keeps
+// its UTC days, and so its timers.
+const romeDaysChange = "rome-days"
+
+// day reads a day of the journey, YYYY-MM-DD, as its midnight in Rome, or in UTC for a
+// journey that began before romeDaysChange. Ages are not counted with it: a birthday
+// and the day of arrival are both plain dates, compared in UTC (see openEnrolments).
+func (j *journey) day(ctx workflow.Context, value string) (time.Time, error) {
+	if workflow.GetVersion(ctx, romeDaysChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return time.ParseInLocation(reunification.DateLayout, value, time.UTC)
+	}
+	return parseDay(value)
+}
+
 // Actions.
 
 func (j *journey) actor(a casework.Org) error {
@@ -365,7 +382,7 @@ func (j *journey) validateContact(_ workflow.Context, in JourneyContactInput) er
 	if !slices.Contains(contactOutcomes, in.Outcome) {
 		return invalid("outcome", "deve essere reached, no_answer, wrong_number o refused")
 	}
-	return validNote(in.Note)
+	return checkNote(in.Note, false)
 }
 
 func (j *journey) recordContact(ctx workflow.Context, in JourneyContactInput) (JourneyState, error) {
@@ -419,7 +436,7 @@ func (j *journey) validateInterview(_ workflow.Context, in JourneyInterviewInput
 	if in.Held && len(in.SupportAreas) == 0 {
 		return invalid("supportAreas", "un colloquio svolto indica almeno un'area di supporto")
 	}
-	return validNote(in.Note)
+	return checkNote(in.Note, false)
 }
 
 func (j *journey) recordInterview(ctx workflow.Context, in JourneyInterviewInput) (JourneyState, error) {
@@ -445,16 +462,12 @@ func (j *journey) validateArrival(ctx workflow.Context, in JourneyArrivalInput) 
 	if j.state.ArrivedOn != "" {
 		return wrongStage("l'arrivo è già registrato")
 	}
-	day, err := time.Parse(reunification.DateLayout, in.Date)
-	if err != nil {
-		return invalid("date", "è obbligatoria, nel formato AAAA-MM-GG")
-	}
-	if day.After(workflow.Now(ctx)) {
-		return invalid("date", "non può essere nel futuro")
+	if err := checkHeldOn(ctx, "date", in.Date, ""); err != nil {
+		return err
 	}
 	// The family travels with the nulla osta: an earlier day is a mistake (and year 0,
 	// which Go parses, is no date PostgreSQL can store: the journey would stop saving).
-	if issued, err := time.Parse(reunification.DateLayout, j.input.Family.NullaOsta.IssuedOn); err == nil && day.Before(issued) {
+	if issued := j.input.Family.NullaOsta.IssuedOn; validDay(issued) && in.Date < issued {
 		return invalid("date", "non può precedere il rilascio del nulla osta")
 	}
 	return nil
@@ -465,8 +478,9 @@ func (j *journey) validateArrival(ctx workflow.Context, in JourneyArrivalInput) 
 // and duty to education, still; one who turned 18 does not).
 func (j *journey) recordArrival(ctx workflow.Context, in JourneyArrivalInput) (JourneyState, error) {
 	day, _ := time.Parse(reunification.DateLayout, in.Date)
+	arrived, _ := j.day(ctx, in.Date)
 	j.state.ArrivedOn = in.Date
-	j.state.PermessoDue = day.AddDate(0, 0, j.state.Policy.PermessoDays)
+	j.state.PermessoDue = arrived.AddDate(0, 0, j.state.Policy.PermessoDays)
 	j.clearEscalation("nulla_osta_expired")
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "arrived", Actor: in.Actor})
 	if err := j.openEnrolments(ctx, day); err != nil {
@@ -580,7 +594,7 @@ func (j *journey) checkMember(ctx workflow.Context, in JourneyEnrolMemberInput) 
 	if !enrolment.Level(in.Level).Valid() {
 		return invalid("level", "deve essere infanzia, primaria, secondaria_primo_grado, secondaria_secondo_grado o cpia")
 	}
-	return validNote(in.Note)
+	return checkNote(in.Note, false)
 }
 
 // enrolMember opens the member's enrolment case at the level asked, as the arrival opens
@@ -659,12 +673,11 @@ func (j *journey) validatePermesso(ctx workflow.Context, in JourneyPermessoInput
 	if j.state.ArrivedOn == "" || j.state.PermessoDone {
 		return wrongStage("la domanda di permesso si registra dopo l'arrivo, una volta")
 	}
-	day, err := time.Parse(reunification.DateLayout, in.Date)
-	if err != nil || day.After(workflow.Now(ctx)) {
+	if !validDay(in.Date) || isFutureDay(ctx, in.Date) {
 		return invalid("date", "è obbligatoria, nel formato AAAA-MM-GG, non nel futuro")
 	}
 	// The permesso is applied for in Italy, so not before the arrival.
-	if arrived, err := time.Parse(reunification.DateLayout, j.state.ArrivedOn); err == nil && day.Before(arrived) {
+	if arrived := j.state.ArrivedOn; validDay(arrived) && in.Date < arrived {
 		return invalid("date", "non può precedere l'arrivo")
 	}
 	return nil
@@ -684,7 +697,7 @@ func (j *journey) validateFollowUp(_ workflow.Context, in JourneyFollowUpInput) 
 	if j.state.Stage != JourneyFollowingUp {
 		return wrongStage("i colloqui di accompagnamento iniziano dopo l'iscrizione dei figli")
 	}
-	return validNote(in.Note)
+	return checkNote(in.Note, false)
 }
 
 func (j *journey) recordFollowUp(ctx workflow.Context, in JourneyFollowUpInput) (JourneyState, error) {
@@ -705,13 +718,6 @@ func (j *journey) close(ctx workflow.Context, reason string) error {
 	j.state.NextFollowUp = time.Time{}
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "closed", Reason: reason})
 	return j.commit(ctx, false)
-}
-
-func validNote(note string) error {
-	if len(note) > 2000 {
-		return invalid("note", "al massimo 2000 caratteri")
-	}
-	return nil
 }
 
 // Changes.
