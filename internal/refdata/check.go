@@ -44,6 +44,13 @@ func (d *Dataset) check() Errors {
 	for _, s := range d.Schools {
 		schools[s.Code] = true
 	}
+	hosts := map[string]bool{} // the schools hosting a hub, whose login is their email
+	for _, a := range d.Ambiti {
+		hosts[a.CTIHostSchool] = true
+	}
+	for _, pl := range d.PoliStart {
+		hosts[pl.HostSchool] = true
+	}
 	comuni := map[string]bool{}
 	for _, cm := range d.Comuni {
 		comuni[cm.ISTAT] = true
@@ -152,13 +159,20 @@ func (d *Dataset) check() Errors {
 			c.add(p+".comune", fmt.Sprintf("comune %s is not among the comuni", s.Comune))
 		}
 		switch {
-		case s.Comune == enrolment.MilanoISTAT && (s.Municipio < 1 || s.Municipio > enrolment.MunicipiOfMilano):
-			c.add(p+".municipio", fmt.Sprintf("a school in Milano needs its municipio (1 to %d)", enrolment.MunicipiOfMilano))
+		// A school in Milano may lack its municipio (0): the registry does not give it
+		// and some CAPs do not settle it. It then stays out of every Polo START's
+		// territory, which Load reports.
+		case s.Comune == enrolment.MilanoISTAT && (s.Municipio < 0 || s.Municipio > enrolment.MunicipiOfMilano):
+			c.add(p+".municipio", fmt.Sprintf("municipio %d does not exist (1 to %d; 0 for not known)", s.Municipio, enrolment.MunicipiOfMilano))
 		case s.Comune != enrolment.MilanoISTAT && s.Municipio != 0:
 			c.add(p+".municipio", "only schools in Milano have a municipio")
 		}
-		c.address(p+".email", s.Email)
-		// The registry lacks the PEC of some paritarie; the email is what Approdo uses.
+		// The registry has "Non Disponibile" for the email or PEC of many paritarie:
+		// such a school is loaded, and Load reports that it cannot be onboarded by PEC.
+		// A hub's host school needs its email: the hub's login and notices go there.
+		if s.Email != "" || hosts[s.Code] {
+			c.address(p+".email", s.Email)
+		}
 		if s.PEC != "" {
 			c.address(p+".pec", s.PEC)
 		}

@@ -93,7 +93,7 @@ func TestEveryErrorIsReportedWithItsLine(t *testing.T) {
 	err := parseWith(t, map[string]string{
 		`istat: "015182", name: Rho, ambito: "23"`:       `istat: "15182", name: Rho, ambito: "29"`,
 		`host_school: MIIC90005A, municipi: [9]}`:        `host_school: MIIC90005A, municipi: [3]}`,
-		`levels: [cpia], comune: "015146", municipio: 4`: `levels: [cpia, università], comune: "015146", municipio: 0`,
+		`levels: [cpia], comune: "015146", municipio: 4`: `levels: [cpia, università], comune: "015146", municipio: 12`,
 		`email: miic90041a@example.org`:                  `email: not-an-address`,
 	})
 	var errs refdata.Errors
@@ -132,4 +132,18 @@ func TestNotYAML(t *testing.T) {
 	t.Parallel()
 	_, err := refdata.Parse(strings.NewReader("ambiti: [unclosed"))
 	require.ErrorContains(t, err, "not valid YAML")
+}
+
+// The registry has no email nor PEC for many paritarie: such a school loads (and cannot
+// be onboarded by PEC), but a hub's host school needs its email, the hub's login.
+func TestOnlyAHubsHostSchoolNeedsItsEmail(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, parseWith(t, map[string]string{
+		`email: mict90061a@example.org, pec: mict90061a@pec.example.org`: `email: "", pec: ""`,
+	}))
+	err := parseWith(t, map[string]string{`email: miic90041a@example.org`: `email: ""`})
+	var errs refdata.Errors
+	require.True(t, errors.As(err, &errs), "got %v", err)
+	require.Len(t, errs, 1)
+	require.Equal(t, refdata.LineError{Line: lineOf(t, `code: MIIC90041A`), Field: "schools[9].email", Reason: "is required"}, errs[0])
 }

@@ -20,6 +20,17 @@ type registrySchool struct {
 	seat   bool
 }
 
+// registryCounts is what one file of the registry held, for the import's report.
+type registryCounts struct {
+	rows    int // records read
+	kept    int // rows of a comune of the territory
+	outside int // rows of other comuni, skipped
+	// strays are rows the registry places in the province of Milano whose comune is not
+	// among the comuni: a cadastral code the comuni lack (a merger ISTAT's list has not
+	// caught up with, or a wrong code), reported rather than silently skipped.
+	strays []string
+}
+
 // levelOf maps the registry's "tipologia" (DESCRIZIONETIPOLOGIAGRADOISTRUZIONESCUOLA,
 // e.g. "SCUOLA PRIMARIA", "LICEO SCIENTIFICO", "SCUOLA INFANZIA NON STATALE") to an
 // Approdo level. aggregate is true for an istituto's own row ("ISTITUTO COMPRENSIVO",
@@ -47,20 +58,31 @@ func levelOf(tipologia string) (level enrolment.Level, aggregate, known bool) {
 	return "", false, false
 }
 
-// notAvailable is how the registry writes a missing address.
+// notAvailable is how the registry writes a missing value: "Non Disponibile" in any
+// column (an address, a tipologia, a name), "ND" in the seat flags.
 func notAvailable(v string) bool {
-	return v == "" || strings.EqualFold(v, "non disponibile") || v == "-"
+	return v == "" || strings.EqualFold(v, "non disponibile") || strings.EqualFold(v, "nd") || v == "-"
+}
+
+// value is the field at column i, or "" where the registry says it is not available.
+func value(r row, i int) string {
+	if v := r.get(i); !notAvailable(v) {
+		return v
+	}
+	return ""
 }
 
 // readRegistry reads the schools of the comuni in cadastral (codice catastale → ISTAT)
 // from one file of the Ministry's open data school registry ("Anagrafe scuole",
-// https://dati.istruzione.it/opendata/): SCUANAGRAFESTAT… for state schools,
-// SCUANAGRAFEPAR… for paritarie. Schools of other comuni are skipped. into collects the
-// istituti by code, so that the two files fill one map.
-func readRegistry(path string, cadastral map[string]string, into map[string]*registrySchool, out io.Writer, errs *Errors) (rows, kept int, err error) {
+// https://dati.istruzione.it/opendata/): SCUANAGRAFESTAT… (and SCUANAAUTSTAT…, the same
+// columns) for state schools, SCUANAGRAFEPAR… for paritarie. The files cover all of
+// Italy: a school of another comune is counted as outside the territory and skipped,
+// never an error. into collects the istituti by code, so that the files fill one map.
+func readRegistry(path string, cadastral map[string]string, into map[string]*registrySchool, out io.Writer, errs *Errors) (registryCounts, error) {
+	var n registryCounts
 	s, err := openCSV(path, false, out, errs)
 	if err != nil {
-		return 0, 0, err
+		return n, err
 	}
 	codeCol := s.require("codicescuola")
 	nameCol := s.require("denominazionescuola")
@@ -69,33 +91,49 @@ func readRegistry(path string, cadastral map[string]string, into map[string]*reg
 	capCol := s.require("capscuola")
 	emailCol := s.require("indirizzoemailscuola")
 	pecCol := s.require("indirizzopecscuola")
-	// State schools only: paritarie have no istituto, nor a seat flag.
+	// State schools only: a paritaria is an istituto of its own, with no seat flag.
 	instCol := s.column("codiceistitutoriferimento")
 	instNameCol := s.column("denominazioneistitutoriferimento")
 	seatCol := s.column("indicazionesededirettivo")
+	provinceCol := s.column("provincia")
 	if slices.Contains([]int{codeCol, nameCol, typeCol, comuneCol, capCol, emailCol, pecCol}, -1) {
-		return 0, 0, nil
+		return n, nil
 	}
 	err = s.each(func(r row) {
+		code := strings.ToUpper(r.get(codeCol))
 		istat, ok := cadastral[strings.ToUpper(r.get(comuneCol))]
 		if !ok {
-			return // a school of another comune: the file covers all of Italy
+			n.outside++
+			if strings.EqualFold(r.get(provinceCol), "milano") {
+				n.strays = append(n.strays, fmt.Sprintf("%s (line %d, comune %s %s)", code, r.line, r.get(comuneCol), r.get(s.column("descrizionecomune"))))
+			}
+			return
 		}
-		kept++
-		code := strings.ToUpper(r.get(codeCol))
+		n.kept++
 		if !meccanograficoPattern.MatchString(code) {
 			s.fail(r.line, "CODICESCUOLA", fmt.Sprintf("%q is not a codice meccanografico", code))
 			return
 		}
+		inst := strings.ToUpper(value(r, instCol))
+		if inst == "" {
+			inst = code
+		}
 		level, aggregate, known := levelOf(r.get(typeCol))
+		if tipologia := value(r, typeCol); tipologia == "" {
+			// The registry leaves the tipologia of some istituti's own rows "Non
+			// Disponibile": their levels are their plessi's. A plesso without one cannot
+			// be placed in.
+			if code != inst {
+				s.fail(r.line, "DESCRIZIONETIPOLOGIAGRADOISTRUZIONESCUOLA",
+					fmt.Sprintf("school %s has no tipologia (%q), so no level: give it one in a corrected copy of the file", code, r.get(typeCol)))
+				return
+			}
+			aggregate, known = true, true
+		}
 		if !known {
 			s.fail(r.line, "DESCRIZIONETIPOLOGIAGRADOISTRUZIONESCUOLA",
 				fmt.Sprintf("tipologia %q of school %s has no Approdo level: map it in refdata.levelOf", r.get(typeCol), code))
 			return
-		}
-		inst := strings.ToUpper(r.get(instCol))
-		if inst == "" {
-			inst = code
 		}
 		sc := into[inst]
 		if sc == nil {
@@ -111,19 +149,14 @@ func readRegistry(path string, cadastral map[string]string, into map[string]*reg
 		if sc.origin.line != 0 && (sc.seat || !seat) {
 			return
 		}
-		sc.seat, sc.Comune, sc.cap = seat, istat, r.get(capCol)
+		sc.seat, sc.Comune, sc.cap = seat, istat, value(r, capCol)
 		sc.Name = r.get(nameCol)
-		if n := r.get(instNameCol); n != "" {
+		if n := value(r, instNameCol); n != "" {
 			sc.Name = n
 		}
-		sc.Email, sc.PEC = strings.ToLower(r.get(emailCol)), strings.ToLower(r.get(pecCol))
-		if notAvailable(sc.Email) {
-			sc.Email = ""
-		}
-		if notAvailable(sc.PEC) {
-			sc.PEC = ""
-		}
+		sc.Email, sc.PEC = strings.ToLower(value(r, emailCol)), strings.ToLower(value(r, pecCol))
 		sc.origin = origin{file: s.name, line: r.line}
 	})
-	return s.rows, kept, err
+	n.rows = s.rows
+	return n, err
 }

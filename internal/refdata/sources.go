@@ -3,6 +3,7 @@ package refdata
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -72,7 +73,70 @@ func Load(path string, src Sources, out io.Writer) (*Dataset, []string, error) {
 	if len(errs) > 0 {
 		return nil, notes, errs
 	}
-	return d, notes, nil
+	return d, append(notes, d.schoolGaps()...), nil
+}
+
+// schoolGaps reports what the schools lack that the territory needs, without refusing
+// them (the Ministry's registry is the source, and it has these gaps): a school without
+// a PEC cannot be onboarded by PEC (`approdo onboard schools` lists it, and a named
+// contact replaces the address); a PEC shared by several schools (one managing body's)
+// is the login of one of them only; a school in Milano without a municipio is in no
+// Polo START's territory.
+func (d *Dataset) schoolGaps() []string {
+	var notes []string
+	noPEC, neither := 0, 0
+	byPEC := map[string][]string{}
+	var noMunicipio []string
+	otherLevels := 0
+	for _, s := range d.Schools {
+		switch {
+		case s.PEC == "" && s.Email == "":
+			noPEC++
+			neither++
+		case s.PEC == "":
+			noPEC++
+		default:
+			byPEC[s.PEC] = append(byPEC[s.PEC], s.Code)
+		}
+		if s.Comune == enrolment.MilanoISTAT && s.Municipio == 0 {
+			if s.Teaches(enrolment.LevelPrimaria) || s.Teaches(enrolment.LevelSecondariaPrimoGrado) {
+				noMunicipio = append(noMunicipio, s.Code)
+			} else {
+				otherLevels++
+			}
+		}
+	}
+	if noPEC > 0 {
+		notes = append(notes, fmt.Sprintf(
+			"contacts: %d of %d schools have no PEC (\"Non Disponibile\" in the registry), %d of them no email either: they cannot be onboarded by PEC; `approdo onboard schools` lists them, and each needs a named contact (-contacts)",
+			noPEC, len(d.Schools), neither))
+	}
+	var shared []string
+	sharing := 0
+	for pec, codes := range byPEC {
+		if len(codes) > 1 {
+			shared = append(shared, pec+" ("+strings.Join(codes, ", ")+")")
+			sharing += len(codes)
+		}
+	}
+	if len(shared) > 0 {
+		slices.Sort(shared)
+		notes = append(notes, fmt.Sprintf(
+			"contacts: %d PEC addresses are each shared by several schools (%d schools): an address is the login of one organisation, so all but one school of each need a named contact to be onboarded: %s",
+			len(shared), sharing, strings.Join(shared, "; ")))
+	}
+	if len(noMunicipio)+otherLevels > 0 {
+		note := fmt.Sprintf("municipi: %d schools in Milano have no municipio", len(noMunicipio)+otherLevels)
+		if otherLevels > 0 {
+			note += fmt.Sprintf("; %d of them teach neither primaria nor secondaria di I grado, whose cases go to the CTI of Milano's ambito, which does not need it", otherLevels)
+		}
+		if len(noMunicipio) > 0 {
+			note += fmt.Sprintf("; %d teach primaria or secondaria di I grado, and no Polo START can propose them until the municipi table has a row for their code: %s",
+				len(noMunicipio), strings.Join(noMunicipio, ", "))
+		}
+		notes = append(notes, note)
+	}
+	return notes
 }
 
 // apply applies the sources in the order they depend on each other: the comuni first,
@@ -267,11 +331,22 @@ func (d *Dataset) addSchools(src Sources, out io.Writer, errs *Errors) ([]string
 	var notes []string
 	istituti := map[string]*registrySchool{}
 	for _, path := range src.Schools {
-		rows, kept, err := readRegistry(path, cadastral, istituti, out, errs)
+		n, err := readRegistry(path, cadastral, istituti, out, errs)
 		if err != nil {
 			return notes, err
 		}
-		notes = append(notes, fmt.Sprintf("%s: %d rows, %d of them in the territory", filepath.Base(path), rows, kept))
+		note := fmt.Sprintf("%s: %d rows, %d of them in the territory", filepath.Base(path), n.rows, n.kept)
+		if n.outside > 0 {
+			note += fmt.Sprintf("; %d outside it (schools of other comuni), skipped", n.outside)
+		}
+		if n.kept == 0 {
+			note += "; no school of the territory in this file"
+		}
+		if len(n.strays) > 0 {
+			note += fmt.Sprintf("; of these, %d are in the province of Milano by the registry but their comune is not among the comuni (a merger? give ISTAT's current list): %s",
+				len(n.strays), strings.Join(n.strays, ", "))
+		}
+		notes = append(notes, note)
 	}
 
 	index := map[string]int{}
@@ -285,6 +360,7 @@ func (d *Dataset) addSchools(src Sources, out io.Writer, errs *Errors) ([]string
 	slices.Sort(codes)
 	var noLevel []string
 	added, replaced := 0, 0
+	inMilano, unsettled := 0, map[string]int{} // why a Milano school has no municipio → how many
 	for _, code := range codes {
 		sc := istituti[code]
 		if len(sc.Levels) == 0 {
@@ -297,7 +373,12 @@ func (d *Dataset) addSchools(src Sources, out io.Writer, errs *Errors) ([]string
 			return slices.Index(enrolment.Levels, enrolment.Level(a)) - slices.Index(enrolment.Levels, enrolment.Level(b))
 		})
 		if sc.Comune == enrolment.MilanoISTAT {
-			sc.Municipio = milanMunicipio(sc, municipi, municipiFile, errs)
+			inMilano++
+			var why string
+			sc.Municipio, why = milanMunicipio(sc, municipi, municipiFile, errs)
+			if why != "" {
+				unsettled[why]++
+			}
 		}
 		i, ok := index[code]
 		if ok {
@@ -315,31 +396,52 @@ func (d *Dataset) addSchools(src Sources, out io.Writer, errs *Errors) ([]string
 	if len(noLevel) > 0 {
 		note += fmt.Sprintf("; %d left out, no level of theirs in the territory: %s", len(noLevel), strings.Join(noLevel, ", "))
 	}
-	return append(notes, note), nil
+	notes = append(notes, note)
+	if len(unsettled) > 0 {
+		var whys []string
+		settled := inMilano
+		for _, why := range slices.Sorted(maps.Keys(unsettled)) {
+			whys = append(whys, fmt.Sprintf("%d with %s", unsettled[why], why))
+			settled -= unsettled[why]
+		}
+		notes = append(notes, fmt.Sprintf("%s: the municipio of %d of the registry's %d schools in Milano; the others have none: %s",
+			municipiFile, settled, inMilano, strings.Join(whys, ", ")))
+	}
+	return notes, nil
 }
 
 // milanMunicipio finds the municipio of a school in Milano in the municipi table: by the
-// school's code, else by its CAP. The registry does not give it.
-func milanMunicipio(sc *registrySchool, table map[string]municipioRow, file string, errs *Errors) int {
-	fail := func(reason string) int {
-		*errs = append(*errs, LineError{File: sc.origin.file, Line: sc.origin.line, Field: "CAPSCUOLA", Reason: reason})
-		return 0
-	}
+// school's code, else by its CAP. The registry does not give it. A CAP the table cannot
+// settle leaves the school without one, and says why (the import reports it): the
+// registry gives some schools only the city's generic CAP, 20100, and refusing the
+// whole registry for it would leave the territory without its schools. Only a missing
+// table is an error.
+func milanMunicipio(sc *registrySchool, table map[string]municipioRow, file string, errs *Errors) (municipio int, why string) {
 	if table == nil {
-		return fail(fmt.Sprintf("school %s is in Milano, and its municipio comes from Milano's municipi table: give it too", sc.Code))
+		*errs = append(*errs, LineError{File: sc.origin.file, Line: sc.origin.line, Field: "CAPSCUOLA",
+			Reason: fmt.Sprintf("school %s is in Milano, and its municipio comes from Milano's municipi table: give it too", sc.Code)})
+		return 0, ""
 	}
 	if m, ok := table[sc.Code]; ok && m.municipio != 0 {
-		return m.municipio
+		return m.municipio, ""
 	}
 	m, ok := table[sc.cap]
 	switch {
+	case sc.cap == "":
+		return 0, "no CAP"
+	case sc.cap == milanoGenericCAP:
+		return 0, "CAP 20100, the city's generic one"
 	case !ok:
-		return fail(fmt.Sprintf("school %s is in Milano: CAP %q is not in %s; add the CAP or the school's code", sc.Code, sc.cap, file))
+		return 0, fmt.Sprintf("CAP %s, not in the table", sc.cap)
 	case m.municipio == 0:
-		return fail(fmt.Sprintf("school %s is in Milano: CAP %s spans several municipi (%s line %d); add a row with the school's code", sc.Code, sc.cap, file, m.line))
+		return 0, fmt.Sprintf("CAP %s, which spans municipi (table line %d)", sc.cap, m.line)
 	}
-	return m.municipio
+	return m.municipio, ""
 }
+
+// milanoGenericCAP is the postcode of all of Milano before the city had one per area;
+// the registry still gives it to some schools.
+const milanoGenericCAP = "20100"
 
 // comuneIndex maps each comune's ISTAT code to its index.
 func (d *Dataset) comuneIndex() map[string]int {

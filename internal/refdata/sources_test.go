@@ -249,9 +249,20 @@ func TestSchoolRegistryErrorsNameTheirLineAndNothingLoads(t *testing.T) {
 	require.ElementsMatch(t, []string{
 		`scuole.csv line 4: DESCRIZIONETIPOLOGIAGRADOISTRUZIONESCUOLA: tipologia "ACCADEMIA DI DANZA" of school MIIC9Z140A has no Approdo level: map it in refdata.levelOf`,
 		`scuole.csv line 5: (line): has 6 fields, the header has 20`,
-		`scuole.csv line 2: CAPSCUOLA: school MIIC9Z120A is in Milano: CAP 20147 spans several municipi (milano-cap-municipio.csv line 35); add a row with the school's code`,
-		`scuole.csv line 3: CAPSCUOLA: school MIIC9Z130A is in Milano: CAP "20999" is not in milano-cap-municipio.csv; add the CAP or the school's code`,
-	}, strings.Split(errs.Error(), "\n")[1:])
+	}, strings.Split(errs.Error(), "\n")[1:], "a CAP that does not settle the municipio is not an error")
+
+	// Without those two rows, the schools whose CAP spans municipi or is not in the table
+	// load without a municipio, and the import says so: no Polo START proposes them.
+	require.NoError(t, os.WriteFile(path, []byte(strings.Join(rows[:3], "\n")+"\n"), 0o644))
+	d, notes, err := refdata.Load(samplePath, src, nil)
+	require.NoError(t, err)
+	require.Zero(t, school(t, d, "MIIC9Z120A").Municipio)
+	require.Zero(t, school(t, d, "MIIC9Z130A").Municipio)
+	all := strings.Join(notes, "\n")
+	require.Contains(t, all, "milano-cap-municipio.csv: the municipio of 0 of the registry's 2 schools in Milano; the others have none: "+
+		"1 with CAP 20147, which spans municipi (table line 35), 1 with CAP 20999, not in the table")
+	require.Contains(t, all, "municipi: 2 schools in Milano have no municipio; 2 teach primaria or secondaria di I grado, "+
+		"and no Polo START can propose them until the municipi table has a row for their code: MIIC9Z120A, MIIC9Z130A")
 
 	// A row for the school's code settles an ambiguous CAP.
 	table, err := os.ReadFile(municipiPath)
@@ -279,6 +290,31 @@ func TestLevelOfTheRegistrysTipologie(t *testing.T) {
 		"SCUOLA SECONDARIA DI II GRADO":       enrolment.LevelSecondariaSecondoGrado,
 		"SCUOLA SECONDARIA DI I GRADO":        enrolment.LevelSecondariaPrimoGrado,
 		"CENTRO TERRITORIALE":                 enrolment.LevelCPIA,
+		// Real values: the paritarie of Milano (2023/24), and the state schools of
+		// Aosta, Trento and Bolzano (SCUANAAUTSTAT, 2023/24), in the layout of
+		// SCUANAGRAFESTAT.
+		"SCUOLA INFANZIA NON STATALE":                       enrolment.LevelInfanzia,
+		"SCUOLA SEC. SECONDO GRADO NON STATALE":             enrolment.LevelSecondariaSecondoGrado,
+		"SCUOLA PRIMARIA":                                   enrolment.LevelPrimaria,
+		"LICEO SCIENTIFICO":                                 enrolment.LevelSecondariaSecondoGrado,
+		"LICEO CLASSICO":                                    enrolment.LevelSecondariaSecondoGrado,
+		"LICEO LINGUISTICO":                                 enrolment.LevelSecondariaSecondoGrado,
+		"ISTITUTO MAGISTRALE":                               enrolment.LevelSecondariaSecondoGrado,
+		"ISTITUTO TECNICO PER GEOMETRI":                     enrolment.LevelSecondariaSecondoGrado,
+		"IST TEC COMMERCIALE E PER GEOMETRI":                enrolment.LevelSecondariaSecondoGrado,
+		"IST TECNICO COMMERCIALE":                           enrolment.LevelSecondariaSecondoGrado,
+		"ISTITUTO TECNICO INDUSTRIALE":                      enrolment.LevelSecondariaSecondoGrado,
+		"ISTITUTO TECNICO AGRARIO":                          enrolment.LevelSecondariaSecondoGrado,
+		"ISTITUTO TECNICO PER ATTIVITA' SOCIALI (GIA' ITF)": enrolment.LevelSecondariaSecondoGrado,
+		"ISTITUTO D'ARTE":                                   enrolment.LevelSecondariaSecondoGrado,
+		"IST PROF PER I SERVIZI COMMERCIALI E TURISTICI":    enrolment.LevelSecondariaSecondoGrado,
+		"IST PROF PER I SERVIZI COMMERCIALI E TUR":          enrolment.LevelSecondariaSecondoGrado,
+		"IST PROF PER I SERVIZI SOCIALI":                    enrolment.LevelSecondariaSecondoGrado,
+		"IST PROF ALBERGHIERO":                              enrolment.LevelSecondariaSecondoGrado,
+		"IST PROF INDUSTRIA E ARTIGIANATO":                  enrolment.LevelSecondariaSecondoGrado,
+		"IST PROF PER L'AGRICOLTURA E L'AMBIENTE":           enrolment.LevelSecondariaSecondoGrado,
+		"IST PROF REGIONALI":                                enrolment.LevelSecondariaSecondoGrado,
+		"CRIA Centro Regionale Istruzione Adulti":           enrolment.LevelCPIA,
 	} {
 		d, _, err := refdata.Load(samplePath, refdata.Sources{ISTAT: istatPath, Schools: []string{oneSchool(t, tipologia)}, Municipi: municipiPath}, nil)
 		require.NoError(t, err, tipologia)
