@@ -19,29 +19,19 @@ import (
 // before they wait on anything, so the next validator already sees the change.
 
 func (c *enrolmentCase) setupActions(ctx workflow.Context) error {
-	handlers := []struct {
-		name      string
-		handler   any
-		validator any
-	}{
-		{UpdatePropose, c.propose, c.validatePropose},
-		{UpdateDecide, c.decide, c.validateDecide},
-		{UpdateWithdrawProposal, c.withdrawProposal, c.validateWithdrawProposal},
-		{UpdateReassign, c.reassign, c.validateReassign},
-		{UpdateWithdraw, c.withdraw, c.validateWithdraw},
-		{UpdateTransfer, c.transfer, c.validateTransfer},
-		{UpdateConfirmAttendance, c.confirmAttendance, c.validateConfirmAttendance},
-		{UpdateReportDropoutRisk, c.reportDropoutRisk, c.validateReportDropoutRisk},
-		{UpdateAmend, c.amend, c.validateAmend},
-		{UpdateEnrolDirectly, c.enrolDirectly, c.validateEnrolDirectly},
-		{UpdateReportDuplicate, c.reportDuplicate, c.validateReportDuplicate},
-	}
-	for _, h := range handlers {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return setUpdates(ctx,
+		handle(UpdatePropose, c.propose, c.validatePropose),
+		handle(UpdateDecide, c.decide, c.validateDecide),
+		handle(UpdateWithdrawProposal, c.withdrawProposal, c.validateWithdrawProposal),
+		handle(UpdateReassign, c.reassign, c.validateReassign),
+		handle(UpdateWithdraw, c.withdraw, c.validateWithdraw),
+		handle(UpdateTransfer, c.transfer, c.validateTransfer),
+		handle(UpdateConfirmAttendance, c.confirmAttendance, c.validateConfirmAttendance),
+		handle(UpdateReportDropoutRisk, c.reportDropoutRisk, c.validateReportDropoutRisk),
+		handle(UpdateAmend, c.amend, c.validateAmend),
+		handle(UpdateEnrolDirectly, c.enrolDirectly, c.validateEnrolDirectly),
+		handle(UpdateReportDuplicate, c.reportDuplicate, c.validateReportDuplicate),
+	)
 }
 
 // ready turns away any action while the case is not open to people: before it is routed,

@@ -175,6 +175,7 @@ var durableActivity = workflow.ActivityOptions{
 // EnrolmentWorkflow runs one enrolment case.
 func EnrolmentWorkflow(ctx workflow.Context, in EnrolmentInput) (EnrolmentResult, error) {
 	c := &enrolmentCase{input: in, state: in.State}
+	c.flow = c
 	if c.state.Stage == "" {
 		c.state.Stage = casework.StageReceived
 	}
@@ -185,28 +186,20 @@ func EnrolmentWorkflow(ctx workflow.Context, in EnrolmentInput) (EnrolmentResult
 }
 
 type enrolmentCase struct {
+	engine
 	input EnrolmentInput
 	state State
-	// changes counts the changes made by Updates, so the main loop wakes up to recompute
-	// its timers after each.
-	changes int
-	// busy is set while an Update waits on an activity half-way through a change (a
-	// reassignment or transfer being routed); the validators turn other actions away
-	// until it is done.
-	busy bool
 	// firstSlice is set when the case runs the first slice's code (see waitAsFirstSlice).
 	firstSlice bool
 }
 
 func (c *enrolmentCase) setup(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) {
-		return c.state, nil
-	}); err != nil {
+	if err := setQuery(ctx, &c.state); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateRegister, c.register, workflow.UpdateHandlerOptions{
-		Validator: c.validateRegister,
-	}); err != nil {
+	// The register Update comes with the start: it is registered before the listeners
+	// start, as it always was, since registering runs it at once.
+	if err := setUpdates(ctx, handle(UpdateRegister, c.register, c.validateRegister)); err != nil {
 		return err
 	}
 	workflow.Go(ctx, c.listenForUndeliveredNotices)
@@ -298,7 +291,10 @@ func (c *enrolmentCase) run(ctx workflow.Context) (EnrolmentResult, error) {
 			return EnrolmentResult{}, err
 		}
 	}
-	return c.loop(ctx)
+	if err := c.loop(ctx); err != nil {
+		return EnrolmentResult{}, err
+	}
+	return EnrolmentResult{Stage: c.state.Stage}, nil
 }
 
 // waitAsFirstSlice is what a case registered by the first slice keeps doing: it waits,
@@ -315,14 +311,14 @@ func (c *enrolmentCase) waitAsFirstSlice(ctx workflow.Context) (EnrolmentResult,
 	return EnrolmentResult{}, c.continueAsNew(ctx)
 }
 
-func (c *enrolmentCase) continueAsNew(ctx workflow.Context) error {
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return err
-	}
+// nextRun continues the case in a new run with its state (caseFlow).
+func (c *enrolmentCase) nextRun() (string, any) {
 	next := c.input
 	next.State = c.state
-	return workflow.NewContinueAsNewError(ctx, EnrolmentWorkflowName, next)
+	return EnrolmentWorkflowName, next
 }
+
+func (c *enrolmentCase) closed() bool { return c.state.Stage.Closed() }
 
 // start takes a newly registered case to its first task: it fixes the policy, routes the
 // case to its hub and opens the hub's task, or, for a direct enrolment, records the
@@ -371,41 +367,9 @@ func (c *enrolmentCase) start(ctx workflow.Context) error {
 	return c.commit(ctx, c.notice("case_assigned", c.state.Hub))
 }
 
-// loop waits for people to act and for time to pass until the case closes: it wakes at
-// the next reminder, deadline or follow-up, and after every change an Update makes.
-func (c *enrolmentCase) loop(ctx workflow.Context) (EnrolmentResult, error) {
-	for {
-		c.tellParent(ctx)
-		if c.state.Stage.Closed() {
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-				return EnrolmentResult{}, err
-			}
-			return EnrolmentResult{Stage: c.state.Stage}, nil
-		}
-		seen := c.changes
-		changed := func() bool {
-			return c.changes != seen || c.state.Stage.Closed() || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
-		}
-		wake := c.nextWake()
-		now := workflow.Now(ctx)
-		var err error
-		switch {
-		case c.busy || wake.IsZero():
-			// Busy: an Update is half-way through a change; it counts a change when done.
-			err = workflow.Await(ctx, changed)
-		case wake.After(now):
-			_, err = workflow.AwaitWithTimeout(ctx, wake.Sub(now), changed)
-		default:
-			err = c.onTime(ctx)
-		}
-		if err != nil {
-			return EnrolmentResult{}, err
-		}
-		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() && !c.state.Stage.Closed() {
-			return EnrolmentResult{}, c.continueAsNew(ctx)
-		}
-	}
-}
+// settle is what the case does at each turn of the wake loop (settler): tell its
+// journey, if it has one, how it ended.
+func (c *enrolmentCase) settle(ctx workflow.Context) { c.tellParent(ctx) }
 
 // tellParent tells the reunification journey that opened the case, once, that the minor
 // is enrolled or that the case closed without a placement. A case with no parent, like

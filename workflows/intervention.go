@@ -192,6 +192,7 @@ func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (Intervent
 			"an intervention needs a case, a referral and one of the reasons "+joinCodes(casework.ReferralReasons), ErrTypeInvalid, nil)
 	}
 	c := &interventionCase{input: in, state: in.State}
+	c.flow = c
 	if c.state.Stage == "" {
 		c.state.Stage = casework.InterventionAwaitingTakeCharge
 	}
@@ -203,40 +204,29 @@ func InterventionWorkflow(ctx workflow.Context, in InterventionInput) (Intervent
 			return InterventionResult{}, err
 		}
 	}
-	return c.loop(ctx)
+	if err := c.loop(ctx); err != nil {
+		return InterventionResult{}, err
+	}
+	return InterventionResult{Stage: c.state.Stage}, nil
 }
 
 type interventionCase struct {
+	engine
 	input InterventionInput
 	state InterventionState
-	// changes counts the changes committed, so the main loop wakes up to recompute its
-	// timers after each.
-	changes int
 }
 
 func (c *interventionCase) setup(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryIntervention, func() (InterventionState, error) {
-		return c.state, nil
-	}); err != nil {
+	if err := setQuery(ctx, &c.state); err != nil {
 		return err
 	}
-	handlers := []struct {
-		name      string
-		handler   any
-		validator any
-	}{
-		{UpdateInterventionTakeCharge, c.takeCharge, c.validateTakeCharge},
-		{UpdateInterventionInterview, c.recordInterview, c.validateRecordInterview},
-		{UpdateInterventionPlan, c.agreePlan, c.validateAgreePlan},
-		{UpdateInterventionReview, c.recordReview, c.validateRecordReview},
-		{UpdateInterventionClose, c.close, c.validateClose},
-	}
-	for _, h := range handlers {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return setUpdates(ctx,
+		handle(UpdateInterventionTakeCharge, c.takeCharge, c.validateTakeCharge),
+		handle(UpdateInterventionInterview, c.recordInterview, c.validateRecordInterview),
+		handle(UpdateInterventionPlan, c.agreePlan, c.validateAgreePlan),
+		handle(UpdateInterventionReview, c.recordReview, c.validateRecordReview),
+		handle(UpdateInterventionClose, c.close, c.validateClose),
+	)
 }
 
 // open fixes the policy and gives the orientation service its first task.
@@ -253,66 +243,30 @@ func (c *interventionCase) open(ctx workflow.Context) error {
 	return c.commit(ctx, notice{kind: NoticeInterventionOpened, to: casework.Orientation})
 }
 
-// loop waits for the service to act and for time to pass until the intervention closes:
-// it wakes at the next reminder, deadline or review, and after every change.
-func (c *interventionCase) loop(ctx workflow.Context) (InterventionResult, error) {
-	for {
-		if c.state.Stage.Closed() {
-			// The close Update may still be telling the enrolment case.
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-				return InterventionResult{}, err
-			}
-			return InterventionResult{Stage: c.state.Stage}, nil
-		}
-		seen := c.changes
-		changed := func() bool {
-			return c.changes != seen || c.state.Stage.Closed() || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
-		}
-		wake := c.nextWake()
-		now := workflow.Now(ctx)
-		var err error
-		switch {
-		case wake.IsZero():
-			err = workflow.Await(ctx, changed)
-		case wake.After(now):
-			_, err = workflow.AwaitWithTimeout(ctx, wake.Sub(now), changed)
-		default:
-			err = c.onTime(ctx)
-		}
-		if err != nil {
-			return InterventionResult{}, err
-		}
-		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() && !c.state.Stage.Closed() {
-			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-				return InterventionResult{}, err
-			}
-			next := c.input
-			next.State = c.state
-			return InterventionResult{}, workflow.NewContinueAsNewError(ctx, InterventionWorkflowName, next)
-		}
+// alarms are what the intervention does on its own (caseFlow): remind, escalate, or open
+// the next review. An open task holds the next review back: one review is recorded at
+// a time, and one recorded late lets the next, if its day has passed, open at once.
+func (c *interventionCase) alarms() []alarm {
+	if t := c.state.Task; t != nil {
+		return taskAlarms(t, c.remind, c.overdue)
 	}
+	if c.state.Stage != casework.InterventionFollowingUp {
+		return nil
+	}
+	i := c.nextReview()
+	if i < 0 {
+		return nil
+	}
+	return []alarm{{at: c.state.Reviews[i].Due, fire: func(ctx workflow.Context) error { return c.openReviewTask(ctx, i) }}}
 }
 
-// nextWake returns when the intervention next has something to do on its own: remind,
-// escalate, or open the next review. Zero means it waits only for people.
-func (c *interventionCase) nextWake() time.Time {
-	if t := c.state.Task; t != nil {
-		switch {
-		case !t.ReminderAt.IsZero() && !t.Reminded:
-			return t.ReminderAt
-		case !t.DueAt.IsZero() && !t.Escalated:
-			return t.DueAt
-		}
-		// An open task holds the next review back: one review is recorded at a time, and
-		// one recorded late lets the next, if its day has passed, open at once.
-		return time.Time{}
-	}
-	if c.state.Stage == casework.InterventionFollowingUp {
-		if i := c.nextReview(); i >= 0 {
-			return c.state.Reviews[i].Due
-		}
-	}
-	return time.Time{}
+func (c *interventionCase) closed() bool { return c.state.Stage.Closed() }
+
+// nextRun continues the intervention in a new run with its state (caseFlow).
+func (c *interventionCase) nextRun() (string, any) {
+	next := c.input
+	next.State = c.state
+	return InterventionWorkflowName, next
 }
 
 // nextReview returns the index of the first review not opened yet, or -1.
@@ -325,36 +279,26 @@ func (c *interventionCase) openReview() int {
 	return slices.IndexFunc(c.state.Reviews, func(r casework.InterventionReview) bool { return r.Opened && !r.Recorded })
 }
 
-// onTime does the one thing that is due now (nextWake has passed). The loop calls it
-// again while something else is due.
-func (c *interventionCase) onTime(ctx workflow.Context) error {
-	now := workflow.Now(ctx)
-	if t := c.state.Task; t != nil {
-		switch {
-		case !t.ReminderAt.IsZero() && !t.Reminded && !now.Before(t.ReminderAt):
-			t.Reminded = true
-			c.addEvent(ctx, casework.Event{Kind: casework.EventReminderSent, Reason: string(t.Kind), School: c.input.School})
-			return c.commit(ctx, notice{kind: NoticeInterventionReminder, to: t.Owner})
-		case !t.DueAt.IsZero() && !t.Escalated && !now.Before(t.DueAt):
-			// The escalation calls UST in; the task stays with the service, and the
-			// intervention goes on.
-			t.Escalated = true
-			c.state.Escalated, c.state.EscalationReason = true, casework.EscalationDeadline
-			if i := c.openReview(); i >= 0 && t.Kind == casework.TaskRecordReview {
-				c.state.Reviews[i].Missed = true
-			}
-			c.addEvent(ctx, casework.Event{Kind: casework.EventEscalated, Reason: casework.EscalationDeadline, School: c.input.School})
-			return c.commit(ctx, notice{kind: NoticeInterventionEscalation, to: casework.UST})
-		}
-		return nil
+// remind tells the service that its deadline is near.
+func (c *interventionCase) remind(ctx workflow.Context, t *casework.Task) error {
+	c.addEvent(ctx, casework.Event{Kind: casework.EventReminderSent, Reason: string(t.Kind), School: c.input.School})
+	return c.commit(ctx, notice{kind: NoticeInterventionReminder, to: t.Owner})
+}
+
+// overdue calls UST in on a missed deadline; the task stays with the service, and the
+// intervention goes on.
+func (c *interventionCase) overdue(ctx workflow.Context, t *casework.Task) error {
+	t.Escalated = true
+	c.state.Escalated, c.state.EscalationReason = true, casework.EscalationDeadline
+	if i := c.openReview(); i >= 0 && t.Kind == casework.TaskRecordReview {
+		c.state.Reviews[i].Missed = true
 	}
-	if c.state.Stage != casework.InterventionFollowingUp {
-		return nil
-	}
-	i := c.nextReview()
-	if i < 0 || now.Before(c.state.Reviews[i].Due) {
-		return nil
-	}
+	c.addEvent(ctx, casework.Event{Kind: casework.EventEscalated, Reason: casework.EscalationDeadline, School: c.input.School})
+	return c.commit(ctx, notice{kind: NoticeInterventionEscalation, to: casework.UST})
+}
+
+// openReviewTask opens review i, whose day has come.
+func (c *interventionCase) openReviewTask(ctx workflow.Context, i int) error {
 	c.state.Reviews[i].Opened = true
 	c.openTask(ctx, casework.TaskRecordReview, c.state.Policy.ReviewDays)
 	c.addEvent(ctx, casework.Event{Kind: casework.EventReviewDue, School: c.input.School, Reason: reviewCode(i)})
@@ -395,42 +339,26 @@ func (c *interventionCase) addEvent(ctx workflow.Context, e casework.Event) {
 	c.state.Timeline = append(c.state.Timeline, e)
 }
 
-// commit makes the changes since the last commit durable and visible: the search
-// attributes, the read model (guarded by the newest event's number) and the notices,
-// each keyed by the intervention, that number, its kind and recipient so that a retry
-// queues it once.
-func (c *interventionCase) commit(ctx workflow.Context, notices ...notice) error {
-	c.changes++
-	if err := workflow.UpsertTypedSearchAttributes(ctx, c.searchAttributes()...); err != nil {
-		return err
+// noticeInput keys a notice by the intervention, its newest event's number, the kind and
+// the recipient (caseFlow).
+func (c *interventionCase) noticeInput(n notice) activities.NotifyInput {
+	return activities.NotifyInput{
+		Key:       activities.InterventionNoticeKey(c.input.CaseID, c.input.Referral, c.state.Seq, n.kind, n.to),
+		CaseID:    c.input.CaseID,
+		Kind:      n.kind,
+		Recipient: n.to,
 	}
-	actx := workflow.WithActivityOptions(ctx, durableActivity)
+}
+
+// save writes the read model and queues the notices (caseFlow).
+func (c *interventionCase) save(ctx workflow.Context, queue []activities.NotifyInput) error {
 	var acts *activities.Interventions
-	if err := workflow.ExecuteActivity(actx, acts.SaveIntervention, c.progress(ctx)).Get(ctx, nil); err != nil {
-		return err
-	}
-	seq := c.state.Seq
-	var cases *activities.Cases
-	for _, n := range notices {
-		if n.to.IsZero() {
-			continue
-		}
-		err := workflow.ExecuteActivity(actx, cases.Notify, activities.NotifyInput{
-			Key:       activities.InterventionNoticeKey(c.input.CaseID, c.input.Referral, seq, n.kind, n.to),
-			CaseID:    c.input.CaseID,
-			Kind:      n.kind,
-			Recipient: n.to,
-		}).Get(ctx, nil)
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return saveThenNotify(ctx, acts.SaveIntervention, c.progress(ctx), queue)
 }
 
 // searchAttributes are codes only: the stage, the deadline, the escalation, the school
 // and the comune.
-func (c *interventionCase) searchAttributes() []temporal.SearchAttributeUpdate {
+func (c *interventionCase) attributes(workflow.Context) []temporal.SearchAttributeUpdate {
 	s := c.state
 	updates := []temporal.SearchAttributeUpdate{
 		searchattr.Stage.ValueSet(string(s.Stage)),

@@ -211,60 +211,41 @@ func (c *enrolmentCase) addEvent(ctx workflow.Context, e casework.Event) {
 	c.state.Timeline = append(c.state.Timeline, e)
 }
 
-// notice is a message to queue when a change is committed.
-type notice struct {
-	kind string
-	to   casework.Org
-}
-
 func (c *enrolmentCase) notice(kind string, to casework.Org) notice {
 	return notice{kind: kind, to: to}
 }
 
-// commit makes the changes since the last commit durable and visible: the search
-// attributes, the read model and the notifications. The read model write carries the
-// newest event's number, so an older write arriving late changes nothing; each
-// notification's key is made of the case, that number and the recipient, so a retried
-// activity queues it once.
-func (c *enrolmentCase) commit(ctx workflow.Context, notices ...notice) error {
-	c.changes++
+// attributes are the case's search attributes (caseFlow). Ambito, Level and Origin came
+// later: a run whose history has no marker for them keeps upserting exactly what it
+// did; a new run, or a continued one, sets them too.
+func (c *enrolmentCase) attributes(ctx workflow.Context) []temporal.SearchAttributeUpdate {
 	attributes := c.searchAttributes()
-	// Ambito, Level and Origin came later: a run whose history has no marker for them
-	// keeps upserting exactly what it did; a new run, or a continued one, sets them too.
 	if workflow.GetVersion(ctx, filterAttributesChange, workflow.DefaultVersion, 1) >= 1 {
 		attributes = append(attributes, c.filterAttributes()...)
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, attributes...); err != nil {
-		return err
+	return attributes
+}
+
+// noticeInput keys a notice by the case, its newest event's number, the kind and the
+// recipient (caseFlow).
+func (c *enrolmentCase) noticeInput(n notice) activities.NotifyInput {
+	return activities.NotifyInput{
+		Key:       fmt.Sprintf("%s/%d/%s/%s", c.input.CaseID, c.state.Seq, n.kind, n.to),
+		CaseID:    c.input.CaseID,
+		Kind:      n.kind,
+		Recipient: n.to,
 	}
+}
+
+// save writes the read model and queues the notices (caseFlow): in one local activity
+// once the case has the localActivitiesChange marker, as scheduled activities before.
+func (c *enrolmentCase) save(ctx workflow.Context, queue []activities.NotifyInput) error {
 	var cases *activities.Cases
-	seq := c.state.Seq
-	var queue []activities.NotifyInput
-	for _, n := range notices {
-		if n.to.IsZero() {
-			continue
-		}
-		queue = append(queue, activities.NotifyInput{
-			Key:       fmt.Sprintf("%s/%d/%s/%s", c.input.CaseID, seq, n.kind, n.to),
-			CaseID:    c.input.CaseID,
-			Kind:      n.kind,
-			Recipient: n.to,
-		})
-	}
 	if useLocalActivities(ctx) {
 		in := activities.SaveProgressAndNotifyInput{Progress: c.progress(), Notices: queue}
 		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, durableLocalActivity), cases.SaveProgressAndNotify, in).Get(ctx, nil)
 	}
-	actx := workflow.WithActivityOptions(ctx, durableActivity)
-	if err := workflow.ExecuteActivity(actx, cases.SaveProgress, c.progress()).Get(ctx, nil); err != nil {
-		return err
-	}
-	for _, n := range queue {
-		if err := workflow.ExecuteActivity(actx, cases.Notify, n).Get(ctx, nil); err != nil {
-			return err
-		}
-	}
-	return nil
+	return saveThenNotify(ctx, cases.SaveProgress, c.progress(), queue)
 }
 
 // localActivitiesChange is the GetVersion change ID of the case's short database writes

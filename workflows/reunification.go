@@ -157,9 +157,9 @@ type (
 )
 
 type journey struct {
-	input   JourneyInput
-	state   JourneyState
-	changes int
+	engine
+	input JourneyInput
+	state JourneyState
 	// opening holds the members whose case is being started: a handler waits for the
 	// start, and another Update for the same member must not pass meanwhile.
 	opening map[int]bool
@@ -170,6 +170,7 @@ type journey struct {
 // school-age children as child workflows, and family-support follow-ups.
 func ReunificationJourneyWorkflow(ctx workflow.Context, in JourneyInput) (JourneyState, error) {
 	j := &journey{input: in, state: in.State}
+	j.flow = j
 	if err := j.setup(ctx); err != nil {
 		return j.state, err
 	}
@@ -182,29 +183,22 @@ func ReunificationJourneyWorkflow(ctx workflow.Context, in JourneyInput) (Journe
 }
 
 func (j *journey) setup(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryState, func() (JourneyState, error) { return j.state, nil }); err != nil {
+	if err := setQuery(ctx, &j.state); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateJourneyRegister, j.register, workflow.UpdateHandlerOptions{Validator: j.validateRegister}); err != nil {
-		return err
-	}
-	handlers := []struct {
-		name               string
-		handler, validator any
-	}{
-		{UpdateJourneyContact, j.recordContact, j.validateContact},
-		{UpdateJourneySchedule, j.scheduleInterview, j.validateScheduleInterview},
-		{UpdateJourneyInterview, j.recordInterview, j.validateInterview},
-		{UpdateJourneyArrival, j.recordArrival, j.validateArrival},
-		{UpdateJourneyPermesso, j.recordPermesso, j.validatePermesso},
-		{UpdateJourneyFollowUp, j.recordFollowUp, j.validateFollowUp},
+	err := setUpdates(ctx,
+		handle(UpdateJourneyRegister, j.register, j.validateRegister),
+		handle(UpdateJourneyContact, j.recordContact, j.validateContact),
+		handle(UpdateJourneySchedule, j.scheduleInterview, j.validateScheduleInterview),
+		handle(UpdateJourneyInterview, j.recordInterview, j.validateInterview),
+		handle(UpdateJourneyArrival, j.recordArrival, j.validateArrival),
+		handle(UpdateJourneyPermesso, j.recordPermesso, j.validatePermesso),
+		handle(UpdateJourneyFollowUp, j.recordFollowUp, j.validateFollowUp),
 		// Not gated by a version: see memberEnrolmentChange.
-		{UpdateJourneyEnrolMember, j.enrolMember, j.validateEnrolMember},
-	}
-	for _, h := range handlers {
-		if err := workflow.SetUpdateHandlerWithOptions(ctx, h.name, h.handler, workflow.UpdateHandlerOptions{Validator: h.validator}); err != nil {
-			return err
-		}
+		handle(UpdateJourneyEnrolMember, j.enrolMember, j.validateEnrolMember),
+	)
+	if err != nil {
+		return err
 	}
 	workflow.Go(ctx, j.listenForChildren)
 	return nil
@@ -240,103 +234,62 @@ func (j *journey) start(ctx workflow.Context) error {
 		j.state.NullaOstaExpiry = issued.Add(policy.NullaOstaValidity)
 	}
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "opened", Actor: j.input.Source})
-	if err := j.commit(ctx, true); err != nil {
+	if err := j.commit(ctx); err != nil {
 		return err
 	}
 	j.state.Recorded = true
 	return nil
 }
 
-// loop waits for people and for time until the journey closes.
-func (j *journey) loop(ctx workflow.Context) error {
-	for j.state.Stage != JourneyClosed {
-		seen := j.changes
-		changed := func() bool {
-			return j.changes != seen || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
-		}
-		wake := j.nextWake()
-		now := workflow.Now(ctx)
-		var err error
-		switch {
-		case wake.IsZero():
-			err = workflow.Await(ctx, changed)
-		case wake.After(now):
-			_, err = workflow.AwaitWithTimeout(ctx, wake.Sub(now), changed)
-		default:
-			err = j.onTime(ctx)
-		}
-		if err != nil {
-			return err
-		}
-		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() && j.state.Stage != JourneyClosed {
-			return j.continueAsNew(ctx)
-		}
-	}
-	return workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-}
+func (j *journey) closed() bool { return j.state.Stage == JourneyClosed }
 
-func (j *journey) continueAsNew(ctx workflow.Context) error {
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return err
-	}
+// nextRun continues the journey in a new run with its state (caseFlow).
+func (j *journey) nextRun() (string, any) {
 	next := j.input
 	j.state.ContinuedRuns++
 	next.State = j.state
-	return workflow.NewContinueAsNewError(ctx, ReunificationWorkflowName, next)
+	return ReunificationWorkflowName, next
 }
 
-// nextWake is when the journey next has something to do on its own.
-func (j *journey) nextWake() time.Time {
-	s := j.state
-	var times []time.Time
+// alarms are what the journey does on its own (caseFlow), in this order when several
+// are due: check a lapsed nulla osta, recall the interview, check an overdue permesso,
+// close after the longest duration, open the follow-up that is due.
+func (j *journey) alarms() []alarm {
+	s := &j.state
+	var alarms []alarm
 	if !s.NullaOstaExpiry.IsZero() && s.ArrivedOn == "" && s.EscalationWhy != "nulla_osta_expired" {
-		times = append(times, s.NullaOstaExpiry)
+		alarms = append(alarms, alarm{at: s.NullaOstaExpiry, fire: func(ctx workflow.Context) error {
+			// The nulla osta lapsed with nobody arrived: the team checks what happened.
+			j.escalate("nulla_osta_expired")
+			j.addEvent(ctx, casework.JourneyEvent{Kind: "nulla_osta_expired"})
+			return j.commit(ctx)
+		}})
 	}
 	if !s.Interview.IsZero() && !s.InterviewRemind && s.Stage == JourneyInterviewScheduled {
-		times = append(times, s.Interview.Add(-s.Policy.InterviewReminder))
+		alarms = append(alarms, alarm{at: s.Interview.Add(-s.Policy.InterviewReminder), fire: func(ctx workflow.Context) error {
+			s.InterviewRemind = true
+			j.addEvent(ctx, casework.JourneyEvent{Kind: "interview_reminder"})
+			return j.commit(ctx)
+		}})
 	}
 	if !s.PermessoDue.IsZero() && !s.PermessoDone && s.EscalationWhy != "permesso_overdue" {
-		times = append(times, s.PermessoDue)
+		alarms = append(alarms, alarm{at: s.PermessoDue, fire: func(ctx workflow.Context) error {
+			j.escalate("permesso_overdue")
+			j.addEvent(ctx, casework.JourneyEvent{Kind: "permesso_overdue"})
+			return j.commit(ctx)
+		}})
 	}
 	if s.Stage == JourneyFollowingUp {
-		times = append(times, s.NextFollowUp, s.StartedAt.Add(s.Policy.MaxDuration))
+		alarms = append(alarms,
+			alarm{at: s.StartedAt.Add(s.Policy.MaxDuration), fire: func(ctx workflow.Context) error { return j.close(ctx, "max_duration") }},
+			alarm{at: s.NextFollowUp, fire: func(ctx workflow.Context) error {
+				// The follow-up is due: the team records it; until then the next one waits.
+				s.NextFollowUp = time.Time{}
+				j.addEvent(ctx, casework.JourneyEvent{Kind: "follow_up_due"})
+				return j.commit(ctx)
+			}})
 	}
-	var next time.Time
-	for _, t := range times {
-		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
-			next = t
-		}
-	}
-	return next
-}
-
-// onTime does what is due now.
-func (j *journey) onTime(ctx workflow.Context) error {
-	now := workflow.Now(ctx)
-	s := &j.state
-	switch {
-	case !s.NullaOstaExpiry.IsZero() && s.ArrivedOn == "" && s.EscalationWhy != "nulla_osta_expired" && !now.Before(s.NullaOstaExpiry):
-		// The nulla osta lapsed with nobody arrived: the team checks what happened.
-		j.escalate("nulla_osta_expired")
-		j.addEvent(ctx, casework.JourneyEvent{Kind: "nulla_osta_expired"})
-		return j.commit(ctx, false)
-	case !s.Interview.IsZero() && !s.InterviewRemind && s.Stage == JourneyInterviewScheduled && !now.Before(s.Interview.Add(-s.Policy.InterviewReminder)):
-		s.InterviewRemind = true
-		j.addEvent(ctx, casework.JourneyEvent{Kind: "interview_reminder"})
-		return j.commit(ctx, false)
-	case !s.PermessoDue.IsZero() && !s.PermessoDone && s.EscalationWhy != "permesso_overdue" && !now.Before(s.PermessoDue):
-		j.escalate("permesso_overdue")
-		j.addEvent(ctx, casework.JourneyEvent{Kind: "permesso_overdue"})
-		return j.commit(ctx, false)
-	case s.Stage == JourneyFollowingUp && !now.Before(s.StartedAt.Add(s.Policy.MaxDuration)):
-		return j.close(ctx, "max_duration")
-	case s.Stage == JourneyFollowingUp && !s.NextFollowUp.IsZero() && !now.Before(s.NextFollowUp):
-		// The follow-up is due: the team records it; until then the next one waits.
-		s.NextFollowUp = time.Time{}
-		j.addEvent(ctx, casework.JourneyEvent{Kind: "follow_up_due"})
-		return j.commit(ctx, false)
-	}
-	return nil
+	return alarms
 }
 
 // romeDaysChange is the GetVersion change ID of the journey's days (the nulla osta's
@@ -397,7 +350,7 @@ func (j *journey) recordContact(ctx workflow.Context, in JourneyContactInput) (J
 			j.addEvent(ctx, casework.JourneyEvent{Kind: "escalated", Reason: "contact_failed"})
 		}
 	}
-	return j.state, j.commit(ctx, false)
+	return j.state, j.commit(ctx)
 }
 
 func (j *journey) validateScheduleInterview(ctx workflow.Context, in JourneyScheduleInput) error {
@@ -418,7 +371,7 @@ func (j *journey) scheduleInterview(ctx workflow.Context, in JourneyScheduleInpu
 	j.state.Stage = JourneyInterviewScheduled
 	j.state.Interview, j.state.InterviewRemind = in.At.UTC(), false
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "interview_scheduled", Actor: in.Actor})
-	return j.state, j.commit(ctx, false)
+	return j.state, j.commit(ctx)
 }
 
 func (j *journey) validateInterview(_ workflow.Context, in JourneyInterviewInput) error {
@@ -444,13 +397,13 @@ func (j *journey) recordInterview(ctx workflow.Context, in JourneyInterviewInput
 		// The family did not come: the interview is arranged again.
 		j.state.Stage, j.state.Interview = JourneyInterviewToArrange, time.Time{}
 		j.addEvent(ctx, casework.JourneyEvent{Kind: "interview_missed", Actor: in.Actor, Note: in.Note})
-		return j.state, j.commit(ctx, false)
+		return j.state, j.commit(ctx)
 	}
 	j.state.SupportAreas = slices.Clone(in.SupportAreas)
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "interview_held", Actor: in.Actor, Note: in.Note})
 	if j.state.ArrivedOn == "" {
 		j.state.Stage = JourneyAwaitingArrival
-		return j.state, j.commit(ctx, false)
+		return j.state, j.commit(ctx)
 	}
 	return j.state, j.afterArrivalAndInterview(ctx)
 }
@@ -492,7 +445,7 @@ func (j *journey) recordArrival(ctx workflow.Context, in JourneyArrivalInput) (J
 	if j.state.Stage == JourneyAwaitingArrival {
 		return j.state, j.afterArrivalAndInterview(ctx)
 	}
-	return j.state, j.commit(ctx, false)
+	return j.state, j.commit(ctx)
 }
 
 // openEnrolments starts an enrolment case for each school-age child, pre-filled from the
@@ -614,7 +567,7 @@ func (j *journey) enrolMember(ctx workflow.Context, in JourneyEnrolMemberInput) 
 		return j.state, err
 	}
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "enrolment_requested", Actor: in.Actor, Reason: in.Level, Note: in.Note})
-	return j.state, j.commit(ctx, false)
+	return j.state, j.commit(ctx)
 }
 
 // afterArrivalAndInterview moves on once the family is here and the interview held: to
@@ -625,7 +578,7 @@ func (j *journey) afterArrivalAndInterview(ctx workflow.Context) error {
 	} else {
 		j.state.Stage = JourneyEnrolling
 	}
-	return j.commit(ctx, false)
+	return j.commit(ctx)
 }
 
 func (j *journey) childrenSettled() bool {
@@ -660,7 +613,7 @@ func (j *journey) listenForChildren(ctx workflow.Context) {
 		if j.state.Stage == JourneyEnrolling && j.childrenSettled() {
 			j.startFollowUps(ctx)
 		}
-		if err := j.commit(ctx, false); err != nil {
+		if err := j.commit(ctx); err != nil {
 			workflow.GetLogger(ctx).Error("Could not record a child's outcome", "JourneyID", j.input.JourneyID, "Error", err)
 		}
 	}
@@ -687,7 +640,7 @@ func (j *journey) recordPermesso(ctx workflow.Context, in JourneyPermessoInput) 
 	j.state.PermessoDone = true
 	j.clearEscalation("permesso_overdue")
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "permesso_applied", Actor: in.Actor})
-	return j.state, j.commit(ctx, false)
+	return j.state, j.commit(ctx)
 }
 
 func (j *journey) validateFollowUp(_ workflow.Context, in JourneyFollowUpInput) error {
@@ -710,14 +663,14 @@ func (j *journey) recordFollowUp(ctx workflow.Context, in JourneyFollowUpInput) 
 		return j.state, j.close(ctx, "follow_ups_done")
 	}
 	j.state.NextFollowUp = workflow.Now(ctx).Add(j.state.Policy.FollowUpEvery)
-	return j.state, j.commit(ctx, false)
+	return j.state, j.commit(ctx)
 }
 
 func (j *journey) close(ctx workflow.Context, reason string) error {
 	j.state.Stage = JourneyClosed
 	j.state.NextFollowUp = time.Time{}
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "closed", Reason: reason})
-	return j.commit(ctx, false)
+	return j.commit(ctx)
 }
 
 // Changes.
@@ -738,35 +691,40 @@ func (j *journey) addEvent(ctx workflow.Context, e casework.JourneyEvent) {
 	j.state.Timeline = append(j.state.Timeline, e)
 }
 
-// commit makes the changes durable and visible: search attributes (codes only) and the
-// projection, with the newest event's number, so a late write changes nothing. first
-// records the journey with its family, once.
-func (j *journey) commit(ctx workflow.Context, first bool) error {
-	j.changes++
-	due := j.nextWake()
+// attributes are the journey's search attributes (caseFlow): codes only.
+func (j *journey) attributes(workflow.Context) []temporal.SearchAttributeUpdate {
 	updates := []temporal.SearchAttributeUpdate{
 		searchattr.Stage.ValueSet(j.state.Stage),
 		searchattr.ComuneIstat.ValueSet(j.input.Family.Sponsor.Comune),
 		searchattr.Escalated.ValueSet(j.state.Escalated),
 		searchattr.Origin.ValueSet(string(enrolment.OriginFamilyReunification)),
 	}
-	if due.IsZero() {
+	if due := nextWake(j.alarms()); due.IsZero() {
 		updates = append(updates, searchattr.Deadline.ValueUnset())
 	} else {
 		updates = append(updates, searchattr.Deadline.ValueSet(due))
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
-		return err
-	}
+	return updates
+}
+
+// noticeInput: a journey sends no notices of its own (the team works it from its page),
+// so none is ever queued; a notice passed to its commit is a bug.
+func (j *journey) noticeInput(n notice) activities.NotifyInput {
+	panic("a reunification journey queues no notices: " + n.kind)
+}
+
+// save writes the projection with the newest event's number, so a late write changes
+// nothing (caseFlow). The first, while the journey is not yet recorded, records it with
+// its family, once.
+func (j *journey) save(ctx workflow.Context, _ []activities.NotifyInput) error {
 	var acts *activities.Journeys
-	actx := workflow.WithActivityOptions(ctx, durableActivity)
 	p := activities.JourneyProgress{
 		JourneyID: j.input.JourneyID, Seq: j.state.Seq, Stage: j.state.Stage, Escalated: j.state.Escalated,
-		EscalationReason: j.state.EscalationWhy, Deadline: due, ArrivedOn: j.state.ArrivedOn,
+		EscalationReason: j.state.EscalationWhy, Deadline: nextWake(j.alarms()), ArrivedOn: j.state.ArrivedOn,
 		SupportAreas: j.state.SupportAreas, Children: j.state.Children, Timeline: j.state.Timeline,
 	}
-	if first {
+	if !j.state.Recorded {
 		p.Source, p.Family, p.FamilyHash, p.WorkflowID = j.input.Source, &j.input.Family, j.input.FamilyHash, workflow.GetInfo(ctx).WorkflowExecution.ID
 	}
-	return workflow.ExecuteActivity(actx, acts.SaveJourney, p).Get(ctx, nil)
+	return saveThenNotify(ctx, acts.SaveJourney, p, nil)
 }

@@ -14,26 +14,21 @@ import (
 // dueNow is a wake-up time that has always passed: the case has something to do at once.
 var dueNow = time.Unix(1, 0).UTC()
 
-// nextWake returns when the case next has something to do on its own: remind the task's
-// owner, escalate a missed deadline, open a follow-up check or, after the last check,
-// close. Zero means it waits only for people.
-func (c *enrolmentCase) nextWake() time.Time {
+// alarms are what the case does on its own (caseFlow): remind the task's owner, escalate
+// a missed deadline, open a follow-up check or, after the last check, close. None means
+// it waits only for people.
+func (c *enrolmentCase) alarms() []alarm {
 	if t := c.state.Task; t != nil {
-		switch {
-		case !t.ReminderAt.IsZero() && !t.Reminded:
-			return t.ReminderAt
-		case !t.DueAt.IsZero() && !t.Escalated:
-			return t.DueAt
-		}
-		return time.Time{}
+		return taskAlarms(t, c.remind, c.overdue)
 	}
-	if c.state.Stage == casework.StageEnrolled {
-		if i := c.pendingFollowUp(); i >= 0 {
-			return c.state.FollowUps[i].Due
-		}
-		return dueNow
+	if c.state.Stage != casework.StageEnrolled {
+		return nil
 	}
-	return time.Time{}
+	i := c.pendingFollowUp()
+	if i < 0 {
+		return []alarm{{at: dueNow, fire: c.complete}}
+	}
+	return []alarm{{at: c.state.FollowUps[i].Due, fire: func(ctx workflow.Context) error { return c.openFollowUp(ctx, i) }}}
 }
 
 // pendingFollowUp returns the index of the first check without an outcome, or -1.
@@ -46,38 +41,32 @@ func (c *enrolmentCase) pendingFollowUp() int {
 	return -1
 }
 
-// onTime does the one thing that is due now (nextWake has passed). The loop calls it
-// again while something else is due.
-func (c *enrolmentCase) onTime(ctx workflow.Context) error {
-	now := workflow.Now(ctx)
-	if t := c.state.Task; t != nil {
-		switch {
-		case !t.ReminderAt.IsZero() && !t.Reminded && !now.Before(t.ReminderAt):
-			t.Reminded = true
-			c.addEvent(ctx, casework.Event{Kind: casework.EventReminderSent, Reason: string(t.Kind), Hub: c.state.Hub.String(), School: c.taskSchool()})
-			return c.commit(ctx, c.notice("reminder", t.Owner))
-		case !t.DueAt.IsZero() && !t.Escalated && !now.Before(t.DueAt):
-			if t.Kind == casework.TaskConfirmAttendance {
-				return c.closeFollowUp(ctx, OutcomeNoAnswer, casework.Org{}, "")
-			}
-			c.escalate(ctx, casework.EscalationDeadline)
-			c.addEvent(ctx, casework.Event{Kind: casework.EventEscalated, Reason: casework.EscalationDeadline, Hub: c.state.Hub.String(), School: c.taskSchool()})
-			return c.commit(ctx, c.notice("escalation", casework.UST), c.notice("deadline_missed", t.Owner))
-		}
-		return nil
+// remind tells the task's owner that its deadline is near.
+func (c *enrolmentCase) remind(ctx workflow.Context, t *casework.Task) error {
+	c.addEvent(ctx, casework.Event{Kind: casework.EventReminderSent, Reason: string(t.Kind), Hub: c.state.Hub.String(), School: c.taskSchool()})
+	return c.commit(ctx, c.notice("reminder", t.Owner))
+}
+
+// overdue escalates a missed deadline to UST; an attendance check nobody answered closes
+// as "no answer" instead.
+func (c *enrolmentCase) overdue(ctx workflow.Context, t *casework.Task) error {
+	if t.Kind == casework.TaskConfirmAttendance {
+		return c.closeFollowUp(ctx, OutcomeNoAnswer, casework.Org{}, "")
 	}
-	if c.state.Stage != casework.StageEnrolled {
-		return nil
-	}
-	i := c.pendingFollowUp()
-	if i < 0 {
-		c.state.Stage = casework.StageCompleted
-		c.addEvent(ctx, casework.Event{Kind: casework.EventCompleted, School: c.state.Placement.School})
-		return c.commit(ctx)
-	}
-	if now.Before(c.state.FollowUps[i].Due) {
-		return nil
-	}
+	c.escalate(ctx, casework.EscalationDeadline)
+	c.addEvent(ctx, casework.Event{Kind: casework.EventEscalated, Reason: casework.EscalationDeadline, Hub: c.state.Hub.String(), School: c.taskSchool()})
+	return c.commit(ctx, c.notice("escalation", casework.UST), c.notice("deadline_missed", t.Owner))
+}
+
+// complete closes the case after its last follow-up check.
+func (c *enrolmentCase) complete(ctx workflow.Context) error {
+	c.state.Stage = casework.StageCompleted
+	c.addEvent(ctx, casework.Event{Kind: casework.EventCompleted, School: c.state.Placement.School})
+	return c.commit(ctx)
+}
+
+// openFollowUp opens the attendance check i, which is due.
+func (c *enrolmentCase) openFollowUp(ctx workflow.Context, i int) error {
 	school := schoolOrg(c.state.Placement.School)
 	c.openTask(ctx, casework.TaskConfirmAttendance, school, c.state.Policy.AttendanceDays)
 	c.addEvent(ctx, casework.Event{Kind: casework.EventFollowUpDue, School: school.Code, Reason: "check_" + strconv.Itoa(i+1)})
