@@ -17,10 +17,13 @@ import (
 // Cases records enrolment cases in PostgreSQL.
 type Cases struct {
 	Store *store.Store
-	// Temporal and TaskQueue start the delivery of each notification; without them
-	// notifications wait in the outbox.
+	// Temporal and TaskQueue start the delivery of each PEC; without them (no mail
+	// configured) notifications wait in the outbox. Email notices go to the dispatcher.
 	Temporal  client.Client
 	TaskQueue string
+	// EmailQueued, when set, is called once an email notice is queued for the dispatcher,
+	// to wake it now rather than at its next poll.
+	EmailQueued func()
 }
 
 // RecordCaseInput is what the enrolment workflow asks to record.

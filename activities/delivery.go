@@ -74,17 +74,30 @@ type Sent struct {
 	ReceiptTimeout time.Duration `json:",omitempty"`
 }
 
+// ByPEC says whether a notice to org goes by PEC, which has legal weight and awaits its
+// delivery receipt in a workflow of its own: a comune's. Everybody else's goes by
+// ordinary email, which the worker's dispatcher sends from the outbox (internal/dispatch).
+func ByPEC(org casework.Org) bool {
+	return org.Kind == casework.OrgComune
+}
+
 // DeliverNotification sends the notification queued under key, once: a notification
 // already sent is not sent again, and every attempt uses the same Message-ID.
 func (d *Delivery) DeliverNotification(ctx context.Context, key string) (Sent, error) {
+	return d.deliverNotification(ctx, activityHooks(ctx), key)
+}
+
+func (d *Delivery) deliverNotification(ctx context.Context, hooks sendHooks, key string) (Sent, error) {
 	sys := store.AsSystem(ctx)
 	n, err := d.Store.NotificationByKey(sys, key)
 	if err != nil {
 		return Sent{}, err
 	}
-	// A comune is notified by PEC, which has legal weight; everybody else by email.
-	pec := n.Recipient.Kind == casework.OrgComune
-	out := outgoing{outbox: store.Notifications, key: key, messageID: MessageID(key, d.Domain), pec: pec, label: "notification of case " + n.CaseID}
+	out := outgoing{outbox: store.Notifications, key: key, messageID: MessageID(key, d.Domain), pec: ByPEC(n.Recipient), label: "notification of case " + n.CaseID}
+	if out.pec && hooks.workflowID == "" {
+		// Its receipts are awaited by a workflow: the dispatcher never sends a PEC.
+		return Sent{}, fmt.Errorf("%s goes by PEC, from its own workflow", out.label)
+	}
 	if n.SentAt != nil {
 		return d.sent(out), nil
 	}
@@ -96,9 +109,67 @@ func (d *Delivery) DeliverNotification(ctx context.Context, key string) (Sent, e
 		return Sent{}, err // the database, most likely: try again
 	}
 	if err == nil {
-		activity.GetLogger(ctx).Info("Sending notification", "CaseID", n.CaseID, "Kind", n.Kind, "Recipient", n.Recipient.String())
+		hooks.log.Info("Sending notification", "CaseID", n.CaseID, "Kind", n.Kind, "Recipient", n.Recipient.String())
 	}
-	return d.send(ctx, out, err)
+	return d.send(ctx, hooks, out, err)
+}
+
+// Logger is what a send logs with: Temporal's activity logger, or the dispatcher's
+// *slog.Logger.
+type Logger interface {
+	Info(msg string, keyvals ...any)
+}
+
+// sendHooks are what a send needs from whoever runs it: a Temporal activity (a PEC, an
+// account message) or the worker's email dispatcher.
+type sendHooks struct {
+	log Logger
+	// heartbeat says every few seconds that the send is alive.
+	heartbeat func()
+	// workflowID is the workflow that waits for a PEC's receipts; "" outside a workflow.
+	workflowID string
+	// recordFor is how long the record of a message that left is retried (PostgreSQL
+	// restarting, say) before the send counts as failed, and may be repeated.
+	recordFor time.Duration
+}
+
+func activityHooks(ctx context.Context) sendHooks {
+	return sendHooks{
+		log:        activity.GetLogger(ctx),
+		heartbeat:  func() { activity.RecordHeartbeat(ctx) },
+		workflowID: activity.GetInfo(ctx).WorkflowExecution.ID,
+		// Under the activity's heartbeat timeout, which the record loop does not beat.
+		recordFor: 10 * time.Second,
+	}
+}
+
+// EmailSender is the part of Delivery the email dispatcher calls, outside any activity:
+// a type of its own, so that the worker does not register its methods as activities.
+type EmailSender struct {
+	Delivery *Delivery
+}
+
+// SendNotification sends the email notice queued under key exactly as
+// DeliverNotification does (same Message-ID, compose, attempts and records, the same
+// rule that an undeliverable notice is not retried: see IsUndeliverable). heartbeat is
+// called every few seconds while the server is being talked to; recordFor is how long
+// the record of a message that left is retried.
+func (s EmailSender) SendNotification(ctx context.Context, key string, log Logger, heartbeat func(), recordFor time.Duration) (Sent, error) {
+	return s.Delivery.deliverNotification(ctx, sendHooks{log: log, heartbeat: heartbeat, recordFor: recordFor}, key)
+}
+
+// NoteRefused records that the notice queued under key was refused for good, and
+// returns its case's workflow to tell (SignalNoticeUndelivered), as the delivery
+// workflow does.
+func (s EmailSender) NoteRefused(ctx context.Context, key string) (UndeliveredNotice, error) {
+	return s.Delivery.NoteNotificationOutcome(ctx, key, Outcome{Reason: ReasonRefused})
+}
+
+// IsUndeliverable says whether a send failed for good: no address, or a permanent
+// refusal. Retrying cannot help.
+func IsUndeliverable(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == ErrTypeUndeliverable
 }
 
 // outgoing is a message about to be sent from one of the outboxes.
@@ -120,7 +191,7 @@ type outgoing struct {
 // message is sent again only if none came within AcceptanceGrace. Ordinary email has no
 // such receipt: an attempt cut short between the server's acceptance and the record of
 // it is sent again (at most once more per crash).
-func (d *Delivery) send(ctx context.Context, out outgoing, composeErr error) (Sent, error) {
+func (d *Delivery) send(ctx context.Context, hooks sendHooks, out outgoing, composeErr error) (Sent, error) {
 	sys := store.AsSystem(ctx)
 	account := d.Mail
 	if out.pec {
@@ -138,13 +209,13 @@ func (d *Delivery) send(ctx context.Context, out outgoing, composeErr error) (Se
 	}
 	if out.pec {
 		// Before the message leaves: which workflow waits for its receipts.
-		pm, err := d.Store.NotePECAttempt(sys, out.messageID, activity.GetInfo(ctx).WorkflowExecution.ID, out.to)
+		pm, err := d.Store.NotePECAttempt(sys, out.messageID, hooks.workflowID, out.to)
 		if err != nil {
 			return Sent{}, err
 		}
 		if inDoubtSince != nil {
 			if pm.AcceptedAt != nil {
-				activity.GetLogger(ctx).Info("An attempt cut short had reached the provider: not sending again", "Message", out.label)
+				hooks.log.Info("An attempt cut short had reached the provider: not sending again", "Message", out.label)
 				return d.sent(out), d.Store.NoteDeliveryAttempt(sys, out.outbox, out.key, store.Attempt{MessageID: out.messageID, Address: out.to, Sent: true})
 			}
 			if wait := d.acceptanceGrace() - time.Since(*inDoubtSince); wait > 0 {
@@ -155,20 +226,38 @@ func (d *Delivery) send(ctx context.Context, out outgoing, composeErr error) (Se
 	if err := d.Store.MarkSending(sys, out.outbox, out.key); err != nil {
 		return Sent{}, err
 	}
-	stopHeartbeat := heartbeatWhileSending(ctx)
+	stopHeartbeat := heartbeatWhileSending(ctx, hooks.heartbeat)
 	err = mailer.Send(ctx, account, mailer.Message{MessageID: out.messageID, To: out.to, Subject: out.msg.Subject, Text: out.msg.Text, HTML: out.msg.HTML, ShortReceipt: out.pec})
 	stopHeartbeat()
 	if err != nil {
 		return Sent{}, d.failed(ctx, out, err)
 	}
-	// The message has left: that is recorded even if the worker is stopping meanwhile.
-	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(sys), 10*time.Second)
-	defer cancel()
-	if err := d.Store.NoteDeliveryAttempt(recordCtx, out.outbox, out.key, store.Attempt{MessageID: out.messageID, Address: out.to, Sent: true}); err != nil {
+	// The message has left: that is recorded even if the worker is stopping meanwhile,
+	// and retried a while if the database is away (a record lost means a send repeated).
+	if err := d.recordSent(ctx, hooks.recordFor, out); err != nil {
 		return Sent{}, err
 	}
-	activity.GetLogger(ctx).Info("Message sent", "Message", out.label, "PEC", out.pec)
+	hooks.log.Info("Message sent", "Message", out.label, "PEC", out.pec)
 	return d.sent(out), nil
+}
+
+// recordSent records a message that left, trying again for up to recordFor.
+func (d *Delivery) recordSent(ctx context.Context, recordFor time.Duration, out outgoing) error {
+	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(store.AsSystem(ctx)), max(recordFor, 10*time.Second))
+	defer cancel()
+	pause := 250 * time.Millisecond
+	for {
+		err := d.Store.NoteDeliveryAttempt(recordCtx, out.outbox, out.key, store.Attempt{MessageID: out.messageID, Address: out.to, Sent: true})
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-recordCtx.Done():
+			return err
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 2*time.Second)
+	}
 }
 
 // failed records a failed attempt and tells Temporal whether to try again. A failure
@@ -198,9 +287,9 @@ func (d *Delivery) failed(ctx context.Context, out outgoing, err error) error {
 	return temporal.NewNonRetryableApplicationError(out.label+" not deliverable", ErrTypeUndeliverable, nil)
 }
 
-// heartbeatWhileSending tells Temporal every few seconds that the send is alive, until
-// the returned function is called.
-func heartbeatWhileSending(ctx context.Context) (stop func()) {
+// heartbeatWhileSending calls beat every few seconds, to say the send is alive, until the
+// returned function is called.
+func heartbeatWhileSending(ctx context.Context, beat func()) (stop func()) {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -214,7 +303,7 @@ func heartbeatWhileSending(ctx context.Context) (stop func()) {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
-				activity.RecordHeartbeat(ctx)
+				beat()
 			}
 		}
 	}()
@@ -416,7 +505,7 @@ func (d *Delivery) DeliverAccountMessage(ctx context.Context, key string) (Sent,
 	if err != nil {
 		err = fmt.Errorf("%w: %v", errNoAddress, err)
 	}
-	return d.send(ctx, out, err)
+	return d.send(ctx, activityHooks(ctx), out, err)
 }
 
 // NoteAccountMessageOutcome records what became of an account message.

@@ -51,16 +51,31 @@ func interventionOfNotice(key string) (id string, ok bool) {
 	return casework.InterventionID(parts[0], parts[2]), true
 }
 
-// Notify queues a message in the outbox, from which the email and PEC sender delivers it.
+// Notify queues a message in the outbox. An email notice is sent from there by the
+// worker's dispatcher (internal/dispatch), with no workflow of its own; a PEC to a comune
+// by a DeliverNotification workflow, which waits for its delivery receipt.
 func (c *Cases) Notify(ctx context.Context, in NotifyInput) error {
-	written, err := c.Store.QueueNotification(store.AsSystem(ctx), store.Notification{
-		Key: in.Key, CaseID: in.CaseID, Kind: in.Kind, Recipient: in.Recipient,
+	sys := store.AsSystem(ctx)
+	// Without mail configured (no Temporal client here) nothing is sent: the row waits.
+	dispatched := c.Temporal != nil && !ByPEC(in.Recipient)
+	written, err := c.Store.QueueNotification(sys, store.Notification{
+		Key: in.Key, CaseID: in.CaseID, Kind: in.Kind, Recipient: in.Recipient, Dispatched: dispatched,
 	})
 	if err != nil {
 		return fmt.Errorf("queue notification %s of case %s: %w", in.Kind, in.CaseID, err)
 	}
 	if written {
 		activity.GetLogger(ctx).Info("Notification queued", "CaseID", in.CaseID, "Kind", in.Kind, "Recipient", in.Recipient.String())
+	} else if dispatched, err = c.Store.NotificationDispatched(sys, in.Key); err != nil {
+		// A retry: the row says who sends it. One queued by an older worker has its
+		// workflow, or gets it now.
+		return fmt.Errorf("queue notification %s of case %s: %w", in.Kind, in.CaseID, err)
+	}
+	if dispatched {
+		if c.EmailQueued != nil {
+			c.EmailQueued()
+		}
+		return nil
 	}
 	return c.startDelivery(ctx, in.Key)
 }

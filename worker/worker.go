@@ -3,6 +3,9 @@
 package worker
 
 import (
+	"context"
+	"log/slog"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -13,6 +16,7 @@ import (
 	"github.com/approdo/approdo/activities"
 	"github.com/approdo/approdo/activities/imports"
 	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/dispatch"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
 )
@@ -35,6 +39,8 @@ type Dependencies struct {
 	Imports *imports.Imports
 	// Retention pseudonymises closed records for the retention workflow.
 	Retention *activities.Retention
+	// Log is where the email dispatcher logs; nil means slog's default.
+	Log *slog.Logger
 }
 
 // DependenciesOn returns the activities' dependencies on one store, with the case policy
@@ -63,11 +69,75 @@ var DefaultJourneyPolicy = casework.JourneyPolicy{
 }
 
 // New returns a worker polling taskQueue, with every workflow and activity registered.
-// The caller starts and stops it.
+// The caller starts and stops it. With mail configured (Delivery, and Cases with its
+// Temporal client) the worker also runs the email dispatcher, which sends the email
+// notices from the outbox (package dispatch), from Start to Stop.
 func New(c client.Client, taskQueue string, opts sdkworker.Options, deps Dependencies) sdkworker.Worker {
 	w := sdkworker.New(c, taskQueue, opts)
 	Register(w, deps)
-	return w
+	if deps.Delivery == nil || deps.Cases == nil || deps.Cases.Temporal == nil {
+		return w
+	}
+	d := &dispatch.Dispatcher{Store: deps.Delivery.Store, Sender: activities.EmailSender{Delivery: deps.Delivery}, Temporal: c, Log: deps.Log}
+	if d.Log != nil {
+		d.Log = d.Log.With("part", "dispatch")
+	}
+	// The Notify activities of this worker wake it as soon as they queue an email.
+	deps.Cases.EmailQueued = d.Wake
+	return &withDispatcher{Worker: w, dispatcher: d}
+}
+
+// withDispatcher is a worker that also runs the email dispatcher while it runs.
+type withDispatcher struct {
+	sdkworker.Worker
+	dispatcher *dispatch.Dispatcher
+	mu         sync.Mutex
+	stop       context.CancelFunc
+	done       chan struct{}
+}
+
+func (w *withDispatcher) Start() error {
+	if err := w.Worker.Start(); err != nil {
+		return err
+	}
+	w.startDispatcher()
+	return nil
+}
+
+func (w *withDispatcher) Run(interruptCh <-chan interface{}) error {
+	w.startDispatcher()
+	defer w.stopDispatcher()
+	return w.Worker.Run(interruptCh)
+}
+
+// Stop stops the dispatcher, which lets its sends under way finish, then the worker.
+func (w *withDispatcher) Stop() {
+	w.stopDispatcher()
+	w.Worker.Stop()
+}
+
+func (w *withDispatcher) startDispatcher() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stop != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.stop, w.done = cancel, make(chan struct{})
+	go func() {
+		defer close(w.done)
+		w.dispatcher.Run(ctx)
+	}()
+}
+
+func (w *withDispatcher) stopDispatcher() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stop == nil {
+		return
+	}
+	w.stop()
+	<-w.done
 }
 
 // Register registers every workflow and activity on r. Tests use it with the SDK's test

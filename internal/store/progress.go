@@ -146,6 +146,9 @@ type Notification struct {
 	CaseID    string
 	Kind      string
 	Recipient casework.Org
+	// Dispatched marks an email notice, which the worker's dispatcher sends from the
+	// outbox (internal/dispatch); a PEC is sent by a workflow of its own.
+	Dispatched bool
 }
 
 // QueueNotification records n in the outbox unless its key is already there. It reports
@@ -155,7 +158,7 @@ func (s *Store) QueueNotification(ctx context.Context, n Notification) (bool, er
 	err := s.inOrg(ctx, func(tx pgx.Tx) error {
 		var err error
 		tag, err = tx.Exec(ctx, insertNotificationSQL, pgx.NamedArgs{
-			"key": n.Key, "case_id": n.CaseID, "kind": n.Kind, "recipient": n.Recipient.String(),
+			"key": n.Key, "case_id": n.CaseID, "kind": n.Kind, "recipient": n.Recipient.String(), "dispatched": n.Dispatched,
 		})
 		return err
 	})

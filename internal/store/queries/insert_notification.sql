@@ -1,3 +1,3 @@
-INSERT INTO notification (key, case_id, kind, recipient)
-VALUES (@key, @case_id, @kind, @recipient)
+INSERT INTO notification (key, case_id, kind, recipient, dispatched, dispatch_due)
+VALUES (@key, @case_id, @kind, @recipient, @dispatched, CASE WHEN @dispatched::boolean THEN now() END)
 ON CONFLICT (key) DO NOTHING
