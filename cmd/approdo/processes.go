@@ -140,6 +140,7 @@ func runWorkerUntilDone(ctx context.Context, cfg config.Config, log *slog.Logger
 		return err
 	}
 	deps := worker.DependenciesOn(store.New(pool), policy)
+	deps.Log = log
 	deps.Onboarding.Policy = activities.OnboardingPolicy{ReminderEvery: cfg.OnboardingReminderEvery, Reminders: cfg.OnboardingReminders}
 	deps.Journeys.Policy = cfg.JourneyPolicy()
 	if deps.Interventions.Policy, err = cfg.InterventionPolicy(); err != nil {
