@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/approdo/approdo/internal/start"
 	"github.com/approdo/approdo/workflows"
 )
 
@@ -28,15 +29,9 @@ var RetentionSchedule = client.ScheduleSpec{
 // RETENTION_PERIOD applies from the next run). Runs never overlap: a run still going when
 // the next is due makes it skip.
 func EnsureRetentionSchedule(ctx context.Context, c client.Client, taskQueue string, in workflows.RetentionInput) error {
-	action := &client.ScheduleWorkflowAction{
-		ID:                       workflows.RetentionScheduleID,
-		Workflow:                 workflows.RetentionWorkflowName,
-		Args:                     []any{in},
-		TaskQueue:                taskQueue,
-		WorkflowExecutionTimeout: 23 * time.Hour,
-	}
+	action := start.Retention(taskQueue, in)
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
-		ID:      workflows.RetentionScheduleID,
+		ID:      start.RetentionScheduleID,
 		Spec:    RetentionSchedule,
 		Action:  action,
 		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
@@ -46,9 +41,9 @@ func EnsureRetentionSchedule(ctx context.Context, c client.Client, taskQueue str
 		return nil
 	}
 	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return fmt.Errorf("create schedule %s: %w", workflows.RetentionScheduleID, err)
+		return fmt.Errorf("create schedule %s: %w", start.RetentionScheduleID, err)
 	}
-	err = c.ScheduleClient().GetHandle(ctx, workflows.RetentionScheduleID).Update(ctx, client.ScheduleUpdateOptions{
+	err = c.ScheduleClient().GetHandle(ctx, start.RetentionScheduleID).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(u client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			s := u.Description.Schedule
 			spec := RetentionSchedule
@@ -61,7 +56,7 @@ func EnsureRetentionSchedule(ctx context.Context, c client.Client, taskQueue str
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("update schedule %s: %w", workflows.RetentionScheduleID, err)
+		return fmt.Errorf("update schedule %s: %w", start.RetentionScheduleID, err)
 	}
 	return nil
 }

@@ -8,13 +8,10 @@ import (
 	"errors"
 	"fmt"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
-	"github.com/approdo/approdo/internal/reunification"
-	"github.com/approdo/approdo/internal/searchattr"
+	"github.com/approdo/approdo/internal/start"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
 )
@@ -52,16 +49,8 @@ func (i *Imports) StartImportedJourneys(ctx context.Context, b workflows.ImportB
 		case !errors.Is(err, store.ErrNotFound):
 			return workflows.ImportBatchResult{}, err
 		}
-		_, err = i.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID:                       reunification.WorkflowID(id),
-			TaskQueue:                i.TaskQueue,
-			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			TypedSearchAttributes: temporal.NewSearchAttributes(
-				searchattr.Stage.ValueSet(workflows.JourneyContacting),
-				searchattr.ComuneIstat.ValueSet(f.Sponsor.Comune),
-			),
-		}, workflows.ReunificationWorkflowName, workflows.JourneyInput{JourneyID: id, Source: b.Source, FamilyHash: hash, Family: f})
+		_, err = start.Journey(i.TaskQueue, id, f.Sponsor.Comune).Execute(ctx, i.Temporal,
+			workflows.JourneyInput{JourneyID: id, Source: b.Source, FamilyHash: hash, Family: f})
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
 		if err != nil && !errors.As(err, &started) {
 			return workflows.ImportBatchResult{}, fmt.Errorf("open a journey of import %s: %w", b.ImportID, err)

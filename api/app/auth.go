@@ -11,12 +11,11 @@ import (
 	"sync"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/password"
+	"github.com/approdo/approdo/internal/start"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
 )
@@ -418,11 +417,7 @@ func (a *Auth) tellOnboarding(ctx context.Context, org casework.Org) {
 // reset link). The message is stored before this; if Temporal cannot be reached it stays
 // queued, and the user can ask again.
 func (s *Service) SendAccountMessage(ctx context.Context, key string) {
-	_, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       workflows.AccountMessageWorkflowID(key),
-		TaskQueue:                s.taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-	}, workflows.DeliverAccountMessageWorkflowName, key)
+	_, err := start.DeliverAccountMessage(ctx, s.temporal, s.taskQueue, key)
 	if err != nil {
 		s.log.WarnContext(ctx, "could not start the delivery of an account message; it stays queued", "error", err)
 	}

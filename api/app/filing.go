@@ -16,7 +16,7 @@ import (
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/refdata"
-	"github.com/approdo/approdo/internal/searchattr"
+	"github.com/approdo/approdo/internal/start"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
 )
@@ -230,32 +230,19 @@ func (s *Service) registerInTime(ctx context.Context, caseID, filer, hash string
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 
-	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:        enrolment.WorkflowID(caseID),
-		TaskQueue: s.taskQueue,
-		// A running case answers the repeated request; a closed one is never reopened by
-		// it (the store answers instead, below).
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			searchattr.Stage.ValueSet(workflows.StageReceived),
-			searchattr.ComuneIstat.ValueSet(r.Comune),
-			searchattr.Origin.ValueSet(string(r.Origin)),
-		),
-	}, workflows.EnrolmentWorkflowName, workflows.EnrolmentInput{
+	input := workflows.EnrolmentInput{
 		CaseID:      caseID,
 		FiledBy:     filer,
 		RequestHash: hash,
 		Request:     r,
 		Direct:      direct,
-	})
-	handle, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName:   workflows.UpdateRegister,
-			Args:         []any{workflows.RegisterInput{RequestHash: hash}},
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
+	}
+	// A running case answers the repeated request; a closed one is never reopened by it
+	// (the store answers instead, below).
+	handle, err := start.Enrolment(s.taskQueue, caseID, r.Comune, string(r.Origin)).UpdateWithStart(ctx, s.temporal, input, client.UpdateWorkflowOptions{
+		UpdateName:   workflows.UpdateRegister,
+		Args:         []any{workflows.RegisterInput{RequestHash: hash}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	var alreadyStarted *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &alreadyStarted) {

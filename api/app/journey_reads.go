@@ -11,12 +11,11 @@ import (
 	"path/filepath"
 
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/reunification/intake"
+	"github.com/approdo/approdo/internal/start"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
 )
@@ -156,11 +155,8 @@ func (s *Service) StartImport(ctx context.Context, actor casework.Org, filename 
 	}
 	// Started again on a repeat too: a start that failed the first time is retried, and
 	// a running or finished import is left as it is.
-	_, err = s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: "family-import-" + imp.ID, TaskQueue: s.taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.FamilyImportWorkflowName, workflows.FamilyImportInput{ImportID: imp.ID, Source: actor, Families: len(result.Families)})
+	_, err = start.FamilyImport(s.taskQueue, imp.ID).Execute(ctx, s.temporal,
+		workflows.FamilyImportInput{ImportID: imp.ID, Source: actor, Families: len(result.Families)})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if err != nil && !errors.As(err, &started) {
 		return ImportView{}, false, unavailableOr(fmt.Errorf("start import: %w", err))

@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/reunification"
-	"github.com/approdo/approdo/internal/searchattr"
+	"github.com/approdo/approdo/internal/start"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
 )
@@ -65,23 +64,11 @@ func (s *Service) registerJourney(ctx context.Context, id string, source casewor
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	hash := f.Hash()
-	start := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       reunification.WorkflowID(id),
-		TaskQueue:                s.taskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			searchattr.Stage.ValueSet(workflows.JourneyContacting),
-			searchattr.ComuneIstat.ValueSet(f.Sponsor.Comune),
-		),
-	}, workflows.ReunificationWorkflowName, workflows.JourneyInput{JourneyID: id, Source: source, FamilyHash: hash, Family: f})
-	handle, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateName:   workflows.UpdateJourneyRegister,
-			Args:         []any{workflows.RegisterInput{RequestHash: hash}},
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
+	input := workflows.JourneyInput{JourneyID: id, Source: source, FamilyHash: hash, Family: f}
+	handle, err := start.Journey(s.taskQueue, id, f.Sponsor.Comune).UpdateWithStart(ctx, s.temporal, input, client.UpdateWorkflowOptions{
+		UpdateName:   workflows.UpdateJourneyRegister,
+		Args:         []any{workflows.RegisterInput{RequestHash: hash}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	var alreadyStarted *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &alreadyStarted) {

@@ -90,7 +90,7 @@ func (s *Service) StartOnboarding(ctx context.Context, reader casework.Org, grou
 	// idempotent, so starting again finishes what a cut-short run left).
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), startOnboardingTimeout)
 	defer cancel()
-	res, err := onboarding.Start(sctx, s.temporal, s.taskQueue, plan.Targets, workflows.OrgOnboardingWorkflowID, nil)
+	res, err := onboarding.Start(sctx, s.temporal, s.taskQueue, plan.Targets, nil)
 	if err != nil {
 		return OnboardingStarted{}, unavailableOr(err)
 	}

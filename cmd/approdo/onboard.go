@@ -10,13 +10,11 @@ import (
 	"slices"
 	"strings"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
-	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/onboarding"
 	"github.com/approdo/approdo/internal/progress"
+	"github.com/approdo/approdo/internal/start"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/workflows"
 )
@@ -39,7 +37,7 @@ func runOnboard(ctx context.Context, args []string) error {
 
 // onboardingStarter is the part of the Temporal client that onboarding uses.
 type onboardingStarter interface {
-	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+	start.Executor
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 }
 
@@ -85,7 +83,7 @@ func onboardComuni(ctx context.Context, out io.Writer, s *store.Store, tc onboar
 	line := progress.NewLine(out, "onboarding", "comuni")
 	for i, istat := range targets {
 		if resend {
-			err := tc.SignalWorkflow(ctx, workflows.OnboardingWorkflowID(istat), "", workflows.SignalResendCredentials, nil)
+			err := tc.SignalWorkflow(ctx, start.OnboardingID(istat), "", workflows.SignalResendCredentials, nil)
 			var notFound *serviceerror.NotFound
 			if errors.As(err, &notFound) {
 				return fmt.Errorf("comune %s has no onboarding running; start it without -resend", istat)
@@ -95,15 +93,8 @@ func onboardComuni(ctx context.Context, out io.Writer, s *store.Store, tc onboar
 			}
 			resent++
 		} else {
-			_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-				ID:                       workflows.OnboardingWorkflowID(istat),
-				TaskQueue:                taskQueue,
-				WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-				// Without it the client answers a running onboarding with its run, as if
-				// started now, and the count would say so.
-				WorkflowExecutionErrorWhenAlreadyStarted: true,
-			}, workflows.OnboardingWorkflowName, workflows.OnboardingInput{Istat: istat})
+			// One running, or ended other than by failing, makes the start fail: counted.
+			_, err := start.Onboarding(taskQueue, istat).Execute(ctx, tc, workflows.OnboardingInput{Istat: istat})
 			var already *serviceerror.WorkflowExecutionAlreadyStarted
 			switch {
 			case errors.As(err, &already):
@@ -122,7 +113,7 @@ func onboardComuni(ctx context.Context, out io.Writer, s *store.Store, tc onboar
 		return nil
 	}
 	fmt.Fprintf(out, "Started %d onboarding(s); %d comuni already had one (running or done).\n", started, running)
-	fmt.Fprintf(out, "Follow them in the Temporal UI: WorkflowType = '%s', by Stage.\n", workflows.OnboardingWorkflowName)
+	fmt.Fprintf(out, "Follow them in the Temporal UI: WorkflowType = '%s', by Stage.\n", start.OnboardingName)
 	return nil
 }
 
@@ -167,7 +158,7 @@ func runOnboardGroup(ctx context.Context, group string, args []string) error {
 		return err
 	}
 	defer tc.Close()
-	return onboardGroup(ctx, os.Stdout, store.New(pool), tc, cfg.TaskQueue, opts, workflows.OrgOnboardingWorkflowID)
+	return onboardGroup(ctx, os.Stdout, store.New(pool), tc, cfg.TaskQueue, opts)
 }
 
 // onboardGroupOptions are the flags and arguments of approdo onboard schools|hubs|fami.
@@ -221,7 +212,7 @@ var errHelpShown = errors.New("help shown")
 
 // onboardGroup starts the onboardings of a group, showing progress, or asks the running
 // onboardings named to send new credentials.
-func onboardGroup(ctx context.Context, out io.Writer, s *store.Store, tc onboardingStarter, taskQueue string, opts onboardGroupOptions, workflowID func(casework.Org) string) error {
+func onboardGroup(ctx context.Context, out io.Writer, s *store.Store, tc onboardingStarter, taskQueue string, opts onboardGroupOptions) error {
 	ref, err := s.ReferenceData(ctx)
 	if err != nil {
 		return err
@@ -232,7 +223,7 @@ func onboardGroup(ctx context.Context, out io.Writer, s *store.Store, tc onboard
 	}
 	if opts.resend {
 		for _, t := range plan.Targets {
-			err := tc.SignalWorkflow(ctx, workflowID(t.Org), "", workflows.SignalResendCredentials, nil)
+			err := tc.SignalWorkflow(ctx, start.OrgOnboardingID(t.Org), "", workflows.SignalResendCredentials, nil)
 			var notFound *serviceerror.NotFound
 			if errors.As(err, &notFound) {
 				return fmt.Errorf("%s has no onboarding running; start it without -resend", t.Org)
@@ -245,7 +236,7 @@ func onboardGroup(ctx context.Context, out io.Writer, s *store.Store, tc onboard
 		return nil
 	}
 	line := progress.NewLine(out, "onboarding", string(opts.group))
-	res, err := onboarding.Start(ctx, tc, taskQueue, plan.Targets, workflowID, func(done int, t onboarding.Target) {
+	res, err := onboarding.Start(ctx, tc, taskQueue, plan.Targets, func(done int, t onboarding.Target) {
 		line.Update(done, len(plan.Targets), t.Org.String())
 	})
 	line.Done()
@@ -261,6 +252,6 @@ func onboardGroup(ctx context.Context, out io.Writer, s *store.Store, tc onboard
 		fmt.Fprintf(out, "%d without an address (no PEC in the registry, no contact), not started: %s\n", n, strings.Join(names, " "))
 		fmt.Fprintln(out, "Give them a contact with -contacts FILE and run the command again.")
 	}
-	fmt.Fprintf(out, "Follow them in the portal (Onboarding) or the Temporal UI: WorkflowType = '%s', by Stage.\n", workflows.OrgOnboardingWorkflowName)
+	fmt.Fprintf(out, "Follow them in the portal (Onboarding) or the Temporal UI: WorkflowType = '%s', by Stage.\n", start.OrgOnboardingName)
 	return nil
 }

@@ -1,6 +1,10 @@
 package enrolment
 
-import "github.com/google/uuid"
+import (
+	"github.com/google/uuid"
+
+	"github.com/approdo/approdo/internal/start"
+)
 
 // caseIDNamespace scopes the name-based UUIDs of cases. It is a fixed random UUID: changing
 // it would change the ID of every future retry of an existing request.
@@ -14,8 +18,7 @@ func CaseID(filer, requestID string) string {
 	return uuid.NewSHA1(caseIDNamespace, []byte(filer+"\x00"+requestID)).String()
 }
 
-// WorkflowID is the Temporal workflow ID of a case. It carries no personal data, since
-// workflow IDs are shown in the Temporal Web UI and in logs.
-func WorkflowID(caseID string) string {
-	return "enrolment-" + caseID
-}
+// WorkflowID is the Temporal workflow ID of a case (start.EnrolmentID, which owns it). It
+// carries no personal data, since workflow IDs are shown in the Temporal Web UI and in
+// logs.
+func WorkflowID(caseID string) string { return start.EnrolmentID(caseID) }

@@ -12,12 +12,11 @@ import (
 	"slices"
 	"strings"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
 
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/refdata"
+	"github.com/approdo/approdo/internal/start"
 	"github.com/approdo/approdo/workflows"
 )
 
@@ -217,11 +216,6 @@ func PlanGroup(ref *refdata.Dataset, g Group, contacts Contacts, only []string) 
 	return p, nil
 }
 
-// Starter is the part of the Temporal client that starting onboardings uses.
-type Starter interface {
-	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
-}
-
 // Result counts what Start did.
 type Result struct {
 	Started int
@@ -232,21 +226,12 @@ type Result struct {
 
 // Start starts the onboarding of each target, one per organisation: an organisation
 // whose onboarding runs or ended (other than failed) is counted and left alone, so a
-// second run after a failure starts only the missing ones. workflowID names each
-// onboarding (workflows.OrgOnboardingWorkflowID; tests that share a server add to it).
-// step, if not nil, is told after each.
-func Start(ctx context.Context, tc Starter, taskQueue string, targets []Target, workflowID func(casework.Org) string, step func(done int, t Target)) (Result, error) {
+// second run after a failure starts only the missing ones (start.OrgOnboarding). step, if
+// not nil, is told after each.
+func Start(ctx context.Context, tc start.Executor, taskQueue string, targets []Target, step func(done int, t Target)) (Result, error) {
 	var r Result
 	for i, t := range targets {
-		_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID:                       workflowID(t.Org),
-			TaskQueue:                taskQueue,
-			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-			// Without it the client answers a running onboarding with its run, as if
-			// started now, and the count would say so.
-			WorkflowExecutionErrorWhenAlreadyStarted: true,
-		}, workflows.OrgOnboardingWorkflowName, workflows.OrgOnboardingInput{Org: t.Org, Name: t.Name, Email: t.Email})
+		_, err := start.OrgOnboarding(taskQueue, t.Org).Execute(ctx, tc, workflows.OrgOnboardingInput{Org: t.Org, Name: t.Name, Email: t.Email})
 		var already *serviceerror.WorkflowExecutionAlreadyStarted
 		switch {
 		case errors.As(err, &already):

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/approdo/approdo/internal/enrolment"
+	"github.com/approdo/approdo/internal/start"
 )
 
 // DateLayout is the layout of every date of a family: ISO 8601, as the Prefettura sends it.
@@ -247,8 +248,8 @@ func KindJourneyID(kind, reference string) string {
 	return uuid.NewSHA1(journeyNamespace, []byte(kind+"\x00"+reference)).String()
 }
 
-// WorkflowID is the Temporal workflow ID of a journey.
-func WorkflowID(journeyID string) string { return "reunification-" + journeyID }
+// WorkflowID is the Temporal workflow ID of a journey (start.JourneyID, which owns it).
+func WorkflowID(journeyID string) string { return start.JourneyID(journeyID) }
 
 // Schooling is what the law asks of a minor's education at a given age.
 type Schooling string
