@@ -165,11 +165,14 @@ func runWorkerUntilDone(ctx context.Context, cfg config.Config, log *slog.Logger
 	} else {
 		log.Warn("SMTP_HOST is not set: notifications wait in the outbox and are not sent")
 	}
+	// The cache is the process's, shared by its workers; it is sized before the first
+	// one is made (config.WorkerStickyCacheSize says why this size).
+	sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerStickyCacheSize)
 	w := worker.New(tc, cfg.TaskQueue, sdkworker.Options{WorkerStopTimeout: cfg.ShutdownTimeout}, deps)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	log.Info("worker polling", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace)
+	log.Info("worker polling", "task_queue", cfg.TaskQueue, "namespace", cfg.TemporalNamespace, "sticky_cache_size", cfg.WorkerStickyCacheSize)
 	healthDone, err := serveWorkerHealth(ctx, cfg, log, pool, tc)
 	if err != nil {
 		w.Stop()

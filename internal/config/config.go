@@ -59,6 +59,14 @@ type Config struct {
 	// /readyz); empty, the default, serves nothing. A pod's own port or loopback: the
 	// answers are for the orchestrator, not for users.
 	WorkerHealthAddr string `env:"WORKER_HEALTH_ADDR"`
+	// WorkerStickyCacheSize bounds how many workflows a worker keeps in memory between
+	// their tasks (Temporal's sticky cache; the SDK's default is 10,000). A case is busy
+	// for seconds at each human step and then waits for days: the cache need only hold
+	// those in flight, and a case evicted from it is replayed from its history (tens of
+	// events, milliseconds) at its next step. 1,000 holds ten times the workflows of 100
+	// concurrent filers and keeps the worker well under its memory budget with 10,000
+	// open cases (README, "Performance").
+	WorkerStickyCacheSize int `env:"WORKER_STICKY_CACHE_SIZE" envDefault:"1000"`
 	// RegisterTimeout bounds how long POST /api/v1/enrolments waits for the new case to be
 	// recorded before answering 503 (the caller then retries the same request).
 	RegisterTimeout time.Duration `env:"API_REGISTER_TIMEOUT" envDefault:"15s"`
@@ -256,6 +264,9 @@ func (c Config) check() error {
 	if c.InterventionTakeChargeDays < 1 || c.InterventionInterviewDays < 1 || c.InterventionReviewDays < 1 {
 		return fmt.Errorf("INTERVENTION_TAKE_CHARGE_DAYS, INTERVENTION_INTERVIEW_DAYS and INTERVENTION_REVIEW_DAYS must be at least 1")
 	}
+	if c.WorkerStickyCacheSize < 1 {
+		return fmt.Errorf("WORKER_STICKY_CACHE_SIZE must be at least 1, not %d", c.WorkerStickyCacheSize)
+	}
 	if c.MonitoringMinCell < 1 {
 		return fmt.Errorf("MONITORING_MIN_CELL must be at least 1 (1 shows every count), not %d", c.MonitoringMinCell)
 	}
@@ -388,6 +399,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("task_queue", c.TaskQueue),
 		slog.String("http_addr", c.HTTPAddr),
 		slog.String("worker_health_addr", c.WorkerHealthAddr),
+		slog.Int("worker_sticky_cache_size", c.WorkerStickyCacheSize),
 		slog.Duration("register_timeout", c.RegisterTimeout),
 		slog.Duration("shutdown_timeout", c.ShutdownTimeout),
 		slog.Int("case_proposal_days", c.ProposalDays),
