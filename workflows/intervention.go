@@ -48,24 +48,39 @@ type SchoolChange struct {
 	Note           string `json:",omitempty"`
 }
 
-// QueryIntervention returns an intervention's InterventionState.
+// QueryIntervention returns an intervention's InterventionState. It is QueryState, the
+// one query of every case; use that.
+//
+// Deprecated: use QueryState.
 const QueryIntervention = QueryState
 
 // The Updates through which the orientation service works an intervention. Each has a
 // validator that rejects the wrong organisation, stage or values before anything is
-// written to the history, with the ErrType errors of the enrolment case.
+// written to the history, with the ErrType errors of the enrolment case. Their names
+// are snake_case like every other Update's.
 const (
 	// UpdateInterventionTakeCharge: the service takes the referral in charge (InterventionTakeChargeInput).
-	UpdateInterventionTakeCharge = "take-charge"
+	UpdateInterventionTakeCharge = "take_charge"
 	// UpdateInterventionInterview: the service records the interview (InterventionInterviewInput).
-	UpdateInterventionInterview = "record-interview"
+	UpdateInterventionInterview = "record_interview"
 	// UpdateInterventionPlan: the service records the plan and its reviews (InterventionPlanInput).
-	UpdateInterventionPlan = "agree-plan"
+	UpdateInterventionPlan = "agree_plan"
 	// UpdateInterventionReview: the service records the review that is due (InterventionReviewInput).
-	UpdateInterventionReview = "record-review"
+	UpdateInterventionReview = "record_review"
 	// UpdateInterventionClose: the service or UST closes the intervention with an outcome
 	// (InterventionCloseInput).
 	UpdateInterventionClose = "close"
+)
+
+// The names the intervention's Updates had until they took the snake_case of every
+// other Update. They stay registered as aliases: the histories of running interventions
+// hold Updates accepted under them, and a caller started before the rename may still
+// send them.
+const (
+	oldUpdateInterventionTakeCharge = "take-charge"
+	oldUpdateInterventionInterview  = "record-interview"
+	oldUpdateInterventionPlan       = "agree-plan"
+	oldUpdateInterventionReview     = "record-review"
 )
 
 // The notices of an intervention, in NotifyInput.Kind.
@@ -125,10 +140,7 @@ type InterventionResult struct {
 
 // InterventionActionResult answers every Update of an intervention: its stage after the
 // action and the number of its newest event.
-type InterventionActionResult struct {
-	Stage casework.InterventionStage
-	Seq   int64
-}
+type InterventionActionResult = Result[casework.InterventionStage]
 
 // InterventionTakeChargeInput is the argument of UpdateInterventionTakeCharge.
 type InterventionTakeChargeInput struct {
@@ -221,10 +233,10 @@ func (c *interventionCase) setup(ctx workflow.Context) error {
 		return err
 	}
 	return setUpdates(ctx,
-		handle(UpdateInterventionTakeCharge, c.takeCharge, c.validateTakeCharge),
-		handle(UpdateInterventionInterview, c.recordInterview, c.validateRecordInterview),
-		handle(UpdateInterventionPlan, c.agreePlan, c.validateAgreePlan),
-		handle(UpdateInterventionReview, c.recordReview, c.validateRecordReview),
+		handle(UpdateInterventionTakeCharge, c.takeCharge, c.validateTakeCharge).alias(oldUpdateInterventionTakeCharge),
+		handle(UpdateInterventionInterview, c.recordInterview, c.validateRecordInterview).alias(oldUpdateInterventionInterview),
+		handle(UpdateInterventionPlan, c.agreePlan, c.validateAgreePlan).alias(oldUpdateInterventionPlan),
+		handle(UpdateInterventionReview, c.recordReview, c.validateRecordReview).alias(oldUpdateInterventionReview),
 		handle(UpdateInterventionClose, c.close, c.validateClose),
 	)
 }

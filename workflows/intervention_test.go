@@ -136,7 +136,7 @@ func (h *ivHarness) check(when time.Time, f func()) {
 
 func (h *ivHarness) state() workflows.InterventionState {
 	h.t.Helper()
-	v, err := h.env.QueryWorkflow(workflows.QueryIntervention)
+	v, err := h.env.QueryWorkflow(workflows.QueryState)
 	require.NoError(h.t, err)
 	var s workflows.InterventionState
 	require.NoError(h.t, v.Get(&s))

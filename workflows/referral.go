@@ -81,7 +81,7 @@ func (c *enrolmentCase) validateReportDropoutRisk(_ workflow.Context, in ReportD
 }
 
 // reportDropoutRisk records the school's report and opens an intervention case.
-func (c *enrolmentCase) reportDropoutRisk(ctx workflow.Context, in ReportDropoutRiskInput) (State, error) {
+func (c *enrolmentCase) reportDropoutRisk(ctx workflow.Context, in ReportDropoutRiskInput) (ActionResult, error) {
 	c.state.SchoolReports++
 	n := c.state.SchoolReports
 	school := c.state.Placement.School
@@ -92,13 +92,13 @@ func (c *enrolmentCase) reportDropoutRisk(ctx workflow.Context, in ReportDropout
 		CaseID: c.input.CaseID, Check: schoolReportChecks + n, School: school, Reason: casework.ReferralSchoolReport, OpenedAt: workflow.Now(ctx),
 	}).Get(ctx, nil)
 	if err != nil {
-		return c.state, err
+		return c.result(), err
 	}
 	opened, err := c.openIntervention(ctx, "report-"+strconv.Itoa(n), casework.ReferralSchoolReport, in.Note)
 	if err != nil {
-		return c.state, err
+		return c.result(), err
 	}
-	return c.state, c.commit(ctx, c.referralNotices(opened)...)
+	return c.result(), c.commit(ctx, c.referralNotices(opened)...)
 }
 
 // listenForSchoolChanges takes the school changes that interventions ask for: the pupil

@@ -33,7 +33,9 @@ const (
 
 // The Updates of a journey; the one-stop shop acts through them.
 const (
-	UpdateJourneyRegister  = "register"
+	// UpdateJourneyRegister is UpdateRegister: the one-stop shop registers a family as a
+	// comune registers a request.
+	UpdateJourneyRegister  = UpdateRegister
 	UpdateJourneyContact   = "record_contact"
 	UpdateJourneySchedule  = "schedule_interview"
 	UpdateJourneyInterview = "record_interview"
@@ -163,6 +165,16 @@ type journey struct {
 	// opening holds the members whose case is being started: a handler waits for the
 	// start, and another Update for the same member must not pass meanwhile.
 	opening map[int]bool
+}
+
+// JourneyActionResult answers every action Update of a journey: its stage after the
+// action and the number of its newest event.
+type JourneyActionResult = Result[string]
+
+// answer is the answer of an action that ended with err: the journey as the action left
+// it, after err was computed.
+func (j *journey) answer(err error) (JourneyActionResult, error) {
+	return JourneyActionResult{Stage: j.state.Stage, Seq: j.state.Seq}, err
 }
 
 // ReunificationJourneyWorkflow accompanies one family: contact, orientation interview,
@@ -338,7 +350,7 @@ func (j *journey) validateContact(_ workflow.Context, in JourneyContactInput) er
 	return checkNote(in.Note, false)
 }
 
-func (j *journey) recordContact(ctx workflow.Context, in JourneyContactInput) (JourneyState, error) {
+func (j *journey) recordContact(ctx workflow.Context, in JourneyContactInput) (JourneyActionResult, error) {
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "contact_attempt", Actor: in.Actor, Reason: in.Outcome, Note: in.Note})
 	if in.Outcome == "reached" {
 		j.state.Stage = JourneyInterviewToArrange
@@ -350,7 +362,7 @@ func (j *journey) recordContact(ctx workflow.Context, in JourneyContactInput) (J
 			j.addEvent(ctx, casework.JourneyEvent{Kind: "escalated", Reason: "contact_failed"})
 		}
 	}
-	return j.state, j.commit(ctx)
+	return j.answer(j.commit(ctx))
 }
 
 func (j *journey) validateScheduleInterview(ctx workflow.Context, in JourneyScheduleInput) error {
@@ -367,11 +379,11 @@ func (j *journey) validateScheduleInterview(ctx workflow.Context, in JourneySche
 	return nil
 }
 
-func (j *journey) scheduleInterview(ctx workflow.Context, in JourneyScheduleInput) (JourneyState, error) {
+func (j *journey) scheduleInterview(ctx workflow.Context, in JourneyScheduleInput) (JourneyActionResult, error) {
 	j.state.Stage = JourneyInterviewScheduled
 	j.state.Interview, j.state.InterviewRemind = in.At.UTC(), false
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "interview_scheduled", Actor: in.Actor})
-	return j.state, j.commit(ctx)
+	return j.answer(j.commit(ctx))
 }
 
 func (j *journey) validateInterview(_ workflow.Context, in JourneyInterviewInput) error {
@@ -392,20 +404,20 @@ func (j *journey) validateInterview(_ workflow.Context, in JourneyInterviewInput
 	return checkNote(in.Note, false)
 }
 
-func (j *journey) recordInterview(ctx workflow.Context, in JourneyInterviewInput) (JourneyState, error) {
+func (j *journey) recordInterview(ctx workflow.Context, in JourneyInterviewInput) (JourneyActionResult, error) {
 	if !in.Held {
 		// The family did not come: the interview is arranged again.
 		j.state.Stage, j.state.Interview = JourneyInterviewToArrange, time.Time{}
 		j.addEvent(ctx, casework.JourneyEvent{Kind: "interview_missed", Actor: in.Actor, Note: in.Note})
-		return j.state, j.commit(ctx)
+		return j.answer(j.commit(ctx))
 	}
 	j.state.SupportAreas = slices.Clone(in.SupportAreas)
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "interview_held", Actor: in.Actor, Note: in.Note})
 	if j.state.ArrivedOn == "" {
 		j.state.Stage = JourneyAwaitingArrival
-		return j.state, j.commit(ctx)
+		return j.answer(j.commit(ctx))
 	}
-	return j.state, j.afterArrivalAndInterview(ctx)
+	return j.answer(j.afterArrivalAndInterview(ctx))
 }
 
 func (j *journey) validateArrival(ctx workflow.Context, in JourneyArrivalInput) error {
@@ -429,7 +441,7 @@ func (j *journey) validateArrival(ctx workflow.Context, in JourneyArrivalInput) 
 // recordArrival opens the enrolment cases of the school-age children, as the schooling
 // the law asks on the day they arrived (a minor who turned 16 meanwhile has the right
 // and duty to education, still; one who turned 18 does not).
-func (j *journey) recordArrival(ctx workflow.Context, in JourneyArrivalInput) (JourneyState, error) {
+func (j *journey) recordArrival(ctx workflow.Context, in JourneyArrivalInput) (JourneyActionResult, error) {
 	day, _ := time.Parse(reunification.DateLayout, in.Date)
 	arrived, _ := j.day(ctx, in.Date)
 	j.state.ArrivedOn = in.Date
@@ -437,15 +449,15 @@ func (j *journey) recordArrival(ctx workflow.Context, in JourneyArrivalInput) (J
 	j.clearEscalation("nulla_osta_expired")
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "arrived", Actor: in.Actor})
 	if err := j.openEnrolments(ctx, day); err != nil {
-		return j.state, err
+		return j.answer(err)
 	}
 	// The team reminds the family at once that the permesso application is due within
 	// PermessoDays; past that the journey is escalated.
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "permesso_reminder"})
 	if j.state.Stage == JourneyAwaitingArrival {
-		return j.state, j.afterArrivalAndInterview(ctx)
+		return j.answer(j.afterArrivalAndInterview(ctx))
 	}
-	return j.state, j.commit(ctx)
+	return j.answer(j.commit(ctx))
 }
 
 // openEnrolments starts an enrolment case for each school-age child, pre-filled from the
@@ -553,21 +565,21 @@ func (j *journey) checkMember(ctx workflow.Context, in JourneyEnrolMemberInput) 
 // enrolMember opens the member's enrolment case at the level asked, as the arrival opens
 // the school-age children's. The case counts among the journey's children: while the
 // journey is enrolling, the follow-ups wait for it too.
-func (j *journey) enrolMember(ctx workflow.Context, in JourneyEnrolMemberInput) (JourneyState, error) {
+func (j *journey) enrolMember(ctx workflow.Context, in JourneyEnrolMemberInput) (JourneyActionResult, error) {
 	// Another Update for the same member may have been accepted before this handler ran:
 	// only the first opens the case.
 	if err := j.checkMember(ctx, in); err != nil {
-		return j.state, err
+		return j.answer(err)
 	}
 	if workflow.GetVersion(ctx, memberEnrolmentChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		// No code ever ran this handler without the marker; such a history changes nothing.
-		return j.state, wrongStage("azione non disponibile per questo percorso")
+		return j.answer(wrongStage("azione non disponibile per questo percorso"))
 	}
 	if err := j.openCase(ctx, in.Member, enrolment.Level(in.Level)); err != nil {
-		return j.state, err
+		return j.answer(err)
 	}
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "enrolment_requested", Actor: in.Actor, Reason: in.Level, Note: in.Note})
-	return j.state, j.commit(ctx)
+	return j.answer(j.commit(ctx))
 }
 
 // afterArrivalAndInterview moves on once the family is here and the interview held: to
@@ -636,11 +648,11 @@ func (j *journey) validatePermesso(ctx workflow.Context, in JourneyPermessoInput
 	return nil
 }
 
-func (j *journey) recordPermesso(ctx workflow.Context, in JourneyPermessoInput) (JourneyState, error) {
+func (j *journey) recordPermesso(ctx workflow.Context, in JourneyPermessoInput) (JourneyActionResult, error) {
 	j.state.PermessoDone = true
 	j.clearEscalation("permesso_overdue")
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "permesso_applied", Actor: in.Actor})
-	return j.state, j.commit(ctx)
+	return j.answer(j.commit(ctx))
 }
 
 func (j *journey) validateFollowUp(_ workflow.Context, in JourneyFollowUpInput) error {
@@ -653,17 +665,17 @@ func (j *journey) validateFollowUp(_ workflow.Context, in JourneyFollowUpInput) 
 	return checkNote(in.Note, false)
 }
 
-func (j *journey) recordFollowUp(ctx workflow.Context, in JourneyFollowUpInput) (JourneyState, error) {
+func (j *journey) recordFollowUp(ctx workflow.Context, in JourneyFollowUpInput) (JourneyActionResult, error) {
 	j.state.FollowUpsDone++
 	j.addEvent(ctx, casework.JourneyEvent{Kind: "follow_up", Actor: in.Actor, Note: in.Note})
 	if in.PlanComplete {
-		return j.state, j.close(ctx, "plan_complete")
+		return j.answer(j.close(ctx, "plan_complete"))
 	}
 	if j.state.FollowUpsDone >= j.state.Policy.FollowUps {
-		return j.state, j.close(ctx, "follow_ups_done")
+		return j.answer(j.close(ctx, "follow_ups_done"))
 	}
 	j.state.NextFollowUp = workflow.Now(ctx).Add(j.state.Policy.FollowUpEvery)
-	return j.state, j.commit(ctx)
+	return j.answer(j.commit(ctx))
 }
 
 func (j *journey) close(ctx workflow.Context, reason string) error {

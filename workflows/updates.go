@@ -122,12 +122,16 @@ type AttendanceInput struct {
 	Note      string
 }
 
-// ActionResult answers every Update but register: the case's stage after the action and
-// the number of its newest event.
-type ActionResult struct {
-	Stage casework.Stage
+// Result is the one shape of the answer to every action Update of the three long
+// workflows (all but register): the stage after the action and the number of the newest
+// event, which the caller can wait for in the read model.
+type Result[S ~string] struct {
+	Stage S
 	Seq   int64
 }
+
+// ActionResult answers an action on an enrolment case.
+type ActionResult = Result[casework.Stage]
 
 // DirectEnrolment starts a case that a school enrolled on its own: the case begins as
 // enrolled, is counted in monitoring and is followed up like any other.
