@@ -20,6 +20,7 @@ import (
 	temporallog "go.temporal.io/sdk/log"
 
 	"github.com/approdo/approdo/internal/devtemporal"
+	"github.com/approdo/approdo/internal/payloadcrypt"
 	"github.com/approdo/approdo/internal/surge"
 	"github.com/approdo/approdo/internal/temporalconn"
 )
@@ -50,12 +51,61 @@ type surgeReport struct {
 	Memory            map[string]surge.ProcessMemory `json:"memory"`
 	ElapsedSeconds    float64                        `json:"elapsed_seconds"`
 	BaselineSeconds   float64                        `json:"baseline_seconds"`
+	// Overhead is the API's filing next to a direct UpdateWithStart (P4); Open the
+	// memory with many open cases (P3). Each only when asked for.
+	Overhead *filingOverhead `json:"filing_overhead,omitempty"`
+	Open     *openCases      `json:"open_cases,omitempty"`
+}
+
+// filingOverhead compares the API's filing with a direct client.UpdateWithStartWorkflow
+// of the same workflow, input and data converter, interleaved in one pool (issue 14, P4:
+// the API's p99 at most 1.5 times the direct one's).
+type filingOverhead struct {
+	Filings      int             `json:"filings_each"`
+	API          surge.Latencies `json:"api"`
+	Direct       surge.Latencies `json:"direct"`
+	APIFailed    int             `json:"api_failed"`
+	DirectFailed int             `json:"direct_failed"`
+	// RatioP50 and RatioP99 are the API's percentile over the direct one's.
+	RatioP50 float64 `json:"ratio_p50"`
+	RatioP99 float64 `json:"ratio_p99"`
+	Seconds  float64 `json:"seconds"`
+}
+
+// openCases is the memory of the worker and the API with many cases left open, routed
+// and waiting for the hub (issue 14, P3: at most 250 MB together with 10,000).
+type openCases struct {
+	Asked  int `json:"asked"`
+	Filed  int `json:"filed"`
+	Routed int `json:"routed"`
+	// OpenInTotal counts every open enrolment case on the stack at the end, those of the
+	// earlier phases included.
+	OpenInTotal int                            `json:"open_in_total"`
+	Memory      map[string]surge.ProcessMemory `json:"memory"`
+	// WorkerPlusAPIMiB adds the two processes' RSS, at the end and at their peaks.
+	WorkerPlusAPIEndMiB  float64 `json:"worker_plus_api_end_mib"`
+	WorkerPlusAPIPeakMiB float64 `json:"worker_plus_api_peak_mib"`
+	// StickyCacheSize is the worker's sticky cache, as it logged it (0: unknown).
+	StickyCacheSize int     `json:"sticky_cache_size"`
+	Seconds         float64 `json:"seconds"`
+	LoadAfter       float64 `json:"load_after"`
+}
+
+// surgeOptions are what `approdo bench surge` is asked to run.
+type surgeOptions struct {
+	// N whole cases, C at a time, next to BaselineN bare workflows; Sample cases' events
+	// are counted.
+	N, C, BaselineN, Sample int
+	// Overhead filings through the API and as many direct ones (0: none).
+	Overhead int
+	// Open cases filed and left open, to measure memory (0: none).
+	Open int
 }
 
 // runBench is `approdo bench surge`.
 func runBench(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "surge" {
-		return fmt.Errorf("usage: approdo bench surge [-n N] [-c C] [-json FILE] [-api URL -stack DIR]")
+		return fmt.Errorf("usage: approdo bench surge [-n N] [-c C] [-overhead N] [-open N] [-json FILE] [-api URL -stack DIR]")
 	}
 	flags := flag.NewFlagSet("bench surge", flag.ContinueOnError)
 	n := flags.Int("n", 500, "whole cases to drive")
@@ -65,13 +115,15 @@ func runBench(ctx context.Context, args []string) error {
 	jsonFile := flags.String("json", "", "also write the figures as JSON to this file (- for standard output)")
 	apiURL := flags.String("api", "", "use the running stack whose API is at this URL (e.g. http://127.0.0.1:8080) instead of starting one")
 	stackDir := flags.String("stack", ".dev", "with -api: the dev folder of that stack (dev.env, demo-tokens.env)")
+	overhead := flags.Int("overhead", 100, "filings through the API and as many direct UpdateWithStarts, compared (0: none)")
+	open := flags.Int("open", 0, "cases to file and leave open at the end, to measure the memory of the worker and the API (e.g. 10000)")
 	workerPID := flags.Int("worker-pid", 0, "with -api: the worker's process, whose RSS is reported")
 	apiPID := flags.Int("api-pid", 0, "with -api: the API's process, whose RSS is reported (the same as -worker-pid for `approdo dev`)")
 	if err := flags.Parse(args[1:]); err != nil {
 		return err
 	}
-	if *n < 1 || *c < 1 || *sample < 0 {
-		return fmt.Errorf("-n and -c must be at least 1")
+	if *n < 1 || *c < 1 || *sample < 0 || *overhead < 0 || *open < 0 {
+		return fmt.Errorf("-n and -c must be at least 1, -sample, -overhead and -open not negative")
 	}
 	if *baselineN == 0 {
 		*baselineN = *n
@@ -85,7 +137,7 @@ func runBench(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stack.close()
-	report, err := benchSurge(ctx, out, stack, *n, *c, *baselineN, *sample)
+	report, err := benchSurge(ctx, out, stack, surgeOptions{N: *n, C: *c, BaselineN: *baselineN, Sample: *sample, Overhead: *overhead, Open: *open})
 	if err != nil {
 		return err
 	}
@@ -111,8 +163,12 @@ type benchStack struct {
 	name     string
 	target   surge.Target
 	temporal client.Client
-	ownerURL string
-	pids     map[string]int
+	// sealed seals payloads as the API does (the direct filings of the overhead phase);
+	// nil when the stack's payload key is unknown.
+	sealed    client.Client
+	taskQueue string
+	ownerURL  string
+	pids      map[string]int
 	// prodlike is set when the run started the stack itself.
 	prodlike *prodlike
 }
@@ -120,6 +176,9 @@ type benchStack struct {
 func (s *benchStack) close() {
 	if s.temporal != nil {
 		s.temporal.Close()
+	}
+	if s.sealed != nil {
+		s.sealed.Close()
 	}
 	if s.prodlike != nil {
 		stopCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -171,7 +230,12 @@ func prodlikeStack(ctx context.Context, p *prodlike) (*benchStack, error) {
 	}
 	s.target = surge.Target{API: p.APIURLs[0], Comune: tokens["APPRODO_TOKEN_COMUNE"], Hub: tokens["APPRODO_TOKEN_POLO"],
 		School: tokens["APPRODO_TOKEN_SCHOOL_A"], SchoolCode: "MIIC90001A"}
-	if s.temporal, err = dialBench(ctx, p.temporal.HostPort(), prodlikeNamespace, p.temporal.Connection()); err != nil {
+	if s.temporal, err = dialBench(ctx, p.temporal.HostPort(), prodlikeNamespace, p.temporal.Connection(), ""); err != nil {
+		s.close()
+		return nil, err
+	}
+	s.taskQueue = prodlikeTaskQueue
+	if s.sealed, err = dialBench(ctx, p.temporal.HostPort(), prodlikeNamespace, p.temporal.Connection(), envValue(p.env, "TEMPORAL_PAYLOAD_KEY")); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -199,22 +263,48 @@ func runningStack(ctx context.Context, apiURL, dir string, workerPID, apiPID int
 		School: tokens["APPRODO_TOKEN_SCHOOL_A"], SchoolCode: "MIIC90001A"}
 	conn := temporalconn.Settings{CAFile: env["TEMPORAL_TLS_CA_FILE"], CertFile: env["TEMPORAL_TLS_CERT_FILE"],
 		KeyFile: env["TEMPORAL_TLS_KEY_FILE"], ServerName: env["TEMPORAL_TLS_SERVER_NAME"]}
-	if s.temporal, err = dialBench(ctx, env["TEMPORAL_ADDRESS"], env["TEMPORAL_NAMESPACE"], conn); err != nil {
+	if s.temporal, err = dialBench(ctx, env["TEMPORAL_ADDRESS"], env["TEMPORAL_NAMESPACE"], conn, ""); err != nil {
 		return nil, err
+	}
+	s.taskQueue = env["TEMPORAL_TASK_QUEUE"]
+	if key := env["TEMPORAL_PAYLOAD_KEY"]; key != "" && s.taskQueue != "" {
+		if s.sealed, err = dialBench(ctx, env["TEMPORAL_ADDRESS"], env["TEMPORAL_NAMESPACE"], conn, key); err != nil {
+			s.close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
 
-// dialBench connects to Temporal without Approdo's payload codec: the benchmark reads
-// event counts, never payloads, and its baseline's payloads are its own.
-func dialBench(ctx context.Context, hostPort, namespace string, conn temporalconn.Settings) (client.Client, error) {
+// dialBench connects to Temporal. Without a payload key, it has no payload codec: the
+// benchmark reads event counts, never payloads, and its baseline's payloads are its own.
+// With the stack's key, it seals payloads as the API does, for the direct filings.
+func dialBench(ctx context.Context, hostPort, namespace string, conn temporalconn.Settings, payloadKey string) (client.Client, error) {
 	opts := client.Options{HostPort: hostPort, Namespace: namespace, Logger: quietSDKLog()}
 	if err := conn.Apply(&opts); err != nil {
 		return nil, err
 	}
+	if payloadKey != "" {
+		codec, err := payloadcrypt.FromSettings(payloadcrypt.Settings{Key: payloadKey})
+		if err != nil {
+			return nil, err
+		}
+		opts.DataConverter = codec.DataConverter()
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	return client.DialContext(ctx, opts)
+}
+
+// envValue is the value of name in an environment (the last one, as exec does).
+func envValue(env []string, name string) string {
+	value := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			value = v
+		}
+	}
+	return value
 }
 
 // readEnvFile reads the `export NAME=value  # comment` lines of a file the dev stack
@@ -248,7 +338,8 @@ func readEnvFile(path string) (map[string]string, error) {
 // benchSurge runs the baseline, then the cases, on the same stack, and gathers the
 // figures. The baseline goes first, so that the notices the cases leave behind do not
 // slow it down.
-func benchSurge(ctx context.Context, out io.Writer, s *benchStack, n, c, baselineN, sample int) (surgeReport, error) {
+func benchSurge(ctx context.Context, out io.Writer, s *benchStack, o surgeOptions) (surgeReport, error) {
+	n, c, baselineN, sample := o.N, o.C, o.BaselineN, o.Sample
 	r := surgeReport{Machine: surge.ThisMachine(), Stack: s.name, Cases: n, Concurrency: c}
 	fmt.Fprintf(out, "Machine: %d CPUs, load %.2f. Stack: %s.\n", r.Machine.CPUs, r.Machine.LoadBefore, s.name)
 
@@ -292,8 +383,118 @@ func benchSurge(ctx context.Context, out io.Writer, s *benchStack, n, c, baselin
 	if r.Events, err = surge.CaseEvents(ctx, s.temporal, run.CaseIDs, sample, keys); err != nil {
 		return r, err
 	}
+	if o.Overhead > 0 {
+		if r.Overhead, err = benchOverhead(ctx, out, s, o.Overhead, c); err != nil {
+			return r, err
+		}
+	}
+	if o.Open > 0 {
+		if r.Open, err = benchOpen(ctx, out, s, o.Open, c); err != nil {
+			return r, err
+		}
+	}
 	r.Machine.LoadAfter = surge.LoadAverage()
 	return r, nil
+}
+
+// benchOverhead files n requests through the API and n directly, interleaved, c at a
+// time, and compares their latencies.
+func benchOverhead(ctx context.Context, out io.Writer, s *benchStack, n, c int) (*filingOverhead, error) {
+	if s.sealed == nil {
+		fmt.Fprintln(out, "Filing overhead: skipped, the stack's payload key is unknown (TEMPORAL_PAYLOAD_KEY in its dev.env)")
+		return nil, nil
+	}
+	fmt.Fprintf(out, "Filing overhead: %d filings through the API and %d direct UpdateWithStarts of the same workflow, interleaved, %d at a time…\n", n, n, c)
+	cmp := surge.CompareFiling(ctx, s.target, surge.DirectFiler{Client: s.sealed, TaskQueue: s.taskQueue}, n, c, progressLine(out, "filings"))
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if cmp.FirstAPIError != "" {
+		fmt.Fprintf(out, "  %d filings through the API failed; the first: %s\n", cmp.APIFailed, cmp.FirstAPIError)
+	}
+	if cmp.FirstError != "" {
+		fmt.Fprintf(out, "  %d direct filings failed; the first: %s\n", cmp.DirectFailed, cmp.FirstError)
+	}
+	o := &filingOverhead{Filings: n, API: surge.Summarise(cmp.API), Direct: surge.Summarise(cmp.Direct),
+		APIFailed: cmp.APIFailed, DirectFailed: cmp.DirectFailed, Seconds: cmp.Elapsed.Seconds()}
+	if o.Direct.P50 > 0 {
+		o.RatioP50 = o.API.P50 / o.Direct.P50
+	}
+	if o.Direct.P99 > 0 {
+		o.RatioP99 = o.API.P99 / o.Direct.P99
+	}
+	return o, nil
+}
+
+// benchOpen files n cases through the API and leaves them open, then waits (at most
+// routedWithin) until they are routed, waiting for the hub, watching the RSS of the
+// worker and the API all along.
+func benchOpen(ctx context.Context, out io.Writer, s *benchStack, n, c int) (*openCases, error) {
+	fmt.Fprintf(out, "Open cases: %d filed through the API, %d at a time, and left open, routed and waiting for the hub…\n", n, c)
+	start := time.Now()
+	mem := surge.WatchMemory(s.pids, time.Second)
+	caseIDs, errs := surge.FileCases(ctx, s.target, n, c, progressLine(out, "open cases filed"))
+	for _, e := range errs {
+		fmt.Fprintf(out, "  a filing gave up: %s\n", e)
+	}
+	o := &openCases{Asked: n, Filed: len(caseIDs)}
+	if s.ownerURL != "" {
+		if err := waitRouted(ctx, out, s.ownerURL, caseIDs, routedWithin, o); err != nil {
+			mem.Stop()
+			return nil, err
+		}
+	}
+	o.Memory = mem.Stop()
+	o.Seconds = time.Since(start).Seconds()
+	o.WorkerPlusAPIEndMiB = o.Memory["worker"].EndMiB + o.Memory["api"].EndMiB
+	o.WorkerPlusAPIPeakMiB = o.Memory["worker"].PeakMiB + o.Memory["api"].PeakMiB
+	if s.prodlike != nil {
+		o.StickyCacheSize = stickyCacheSize(filepath.Join(s.prodlike.opts.Dir, "logs", s.prodlike.Workers[0].name+".log"))
+	}
+	o.LoadAfter = surge.LoadAverage()
+	return o, nil
+}
+
+// routedWithin bounds the wait for the open cases to be routed after their filing.
+const routedWithin = 10 * time.Minute
+
+// waitRouted waits until every case is awaiting the hub's proposal in the read model, or
+// within has passed, and counts the cases routed and every open case of the stack.
+func waitRouted(ctx context.Context, out io.Writer, ownerURL string, caseIDs []string, within time.Duration, o *openCases) error {
+	conn, err := pgx.Connect(ctx, ownerURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	progress := progressLine(out, "open cases routed")
+	deadline := time.Now().Add(within)
+	for {
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM enrolment_case WHERE id::text = ANY($1) AND stage = 'awaiting_proposal'", caseIDs).Scan(&o.Routed); err != nil {
+			return err
+		}
+		progress(o.Routed, len(caseIDs))
+		if o.Routed == len(caseIDs) || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
+	return conn.QueryRow(ctx, "SELECT count(*) FROM enrolment_case WHERE stage NOT IN ('enrolled', 'withdrawn')").Scan(&o.OpenInTotal)
+}
+
+// stickyCacheSize is the sticky cache size the worker logged when it started polling
+// (the last start, after a restart), 0 if it cannot be told.
+func stickyCacheSize(workerLog string) int {
+	size := 0
+	logLines(workerLog, 0, -1, "worker polling", func(e map[string]any) {
+		if n, ok := e["sticky_cache_size"].(float64); ok {
+			size = int(n)
+		}
+	})
+	return size
 }
 
 // noticeKeys lists the keys of a case's notifications, as the database's owner.
@@ -360,6 +561,21 @@ Surge benchmark (%s)
 	for _, name := range names {
 		m := r.Memory[name]
 		fmt.Fprintf(out, "  RSS %-14s %.0f MiB at the end, %.0f MiB at the peak (pid %d)\n", name, m.EndMiB, m.PeakMiB, m.PID)
+	}
+	if o := r.Overhead; o != nil {
+		fmt.Fprintf(out, "  filing, API       %s, %d failed\n", o.API, o.APIFailed)
+		fmt.Fprintf(out, "  filing, direct    %s, %d failed (UpdateWithStart of the same workflow)\n", o.Direct, o.DirectFailed)
+		fmt.Fprintf(out, "  filing overhead   API/direct %.2f at p50, %.2f at p99 (%d of each, interleaved, in %.1f s)\n", o.RatioP50, o.RatioP99, o.Filings, o.Seconds)
+	}
+	if o := r.Open; o != nil {
+		fmt.Fprintf(out, "  open cases        %d filed of %d, %d routed (waiting for the hub); %d open on the stack in all; in %.1f s, load %.2f after\n",
+			o.Filed, o.Asked, o.Routed, o.OpenInTotal, o.Seconds, o.LoadAfter)
+		for _, name := range []string{"worker", "api"} {
+			if m, ok := o.Memory[name]; ok {
+				fmt.Fprintf(out, "  RSS %-14s %.0f MiB at the end, %.0f MiB at the peak, with the open cases\n", name, m.EndMiB, m.PeakMiB)
+			}
+		}
+		fmt.Fprintf(out, "  worker + API      %.0f MiB at the end, %.0f MiB at the peaks; sticky cache %d workflows\n", o.WorkerPlusAPIEndMiB, o.WorkerPlusAPIPeakMiB, o.StickyCacheSize)
 	}
 }
 

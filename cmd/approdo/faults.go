@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,13 +15,17 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/converter"
+
+	"github.com/approdo/approdo/activities"
 
 	"github.com/approdo/approdo/internal/devtemporal"
 	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/pgcluster"
 	"github.com/approdo/approdo/internal/searchattr"
 	"github.com/approdo/approdo/internal/surge"
+	"github.com/approdo/approdo/workflows"
 )
 
 // faultSizes are the sizes of the fault suite: the long one of `make faults`, and the
@@ -34,13 +39,18 @@ type faultSizes struct {
 	// SMTPCases are driven while the SMTP server is down for SMTPDown (R2).
 	SMTPCases int
 	SMTPDown  time.Duration
+	// IMAPCases are driven while the IMAP server the PEC poller reads receipts from is
+	// down for IMAPDown (R2). IMAPDown stays under the stack's PEC_RECEIPT_TIMEOUT (5m):
+	// longer, a PEC rightly counts as not delivered.
+	IMAPCases int
+	IMAPDown  time.Duration
 	// Settle bounds the wait, after the surge, for every case and notice to be done.
 	Settle time.Duration
 }
 
 var (
-	longFaults  = faultSizes{Cases: 1000, Concurrency: 50, Kills: 20, PGCases: 200, PGDown: 30 * time.Second, SMTPCases: 100, SMTPDown: 5 * time.Minute, Settle: 15 * time.Minute}
-	shortFaults = faultSizes{Cases: 30, Concurrency: 10, Kills: 3, PGCases: 20, PGDown: 8 * time.Second, SMTPCases: 10, SMTPDown: 10 * time.Second, Settle: 3 * time.Minute}
+	longFaults  = faultSizes{Cases: 1000, Concurrency: 50, Kills: 20, PGCases: 200, PGDown: 30 * time.Second, SMTPCases: 100, SMTPDown: 5 * time.Minute, IMAPCases: 100, IMAPDown: 3 * time.Minute, Settle: 15 * time.Minute}
+	shortFaults = faultSizes{Cases: 30, Concurrency: 10, Kills: 3, PGCases: 20, PGDown: 8 * time.Second, SMTPCases: 10, SMTPDown: 10 * time.Second, IMAPCases: 10, IMAPDown: 10 * time.Second, Settle: 3 * time.Minute}
 )
 
 // faultFigures are what a fault run found; the suite passes when every count of a
@@ -60,13 +70,15 @@ type faultFigures struct {
 	// content type; WrongDownAnswers those that were not 503 problem+json.
 	DownAnswers      map[string]int `json:",omitempty"`
 	WrongDownAnswers int
-	Elapsed          time.Duration
-	Problems         []string
+	// PEC is what became of the cases' PEC notices (the IMAP outage only).
+	PEC      *pecFigures `json:",omitempty"`
+	Elapsed  time.Duration
+	Problems []string
 }
 
 func (f faultFigures) ok() bool {
 	return f.Lost == 0 && f.Mismatched == 0 && f.Duplicates == 0 && f.Unsent == 0 && f.WrongDownAnswers == 0 &&
-		f.Completed == f.Cases && len(f.Problems) == 0
+		f.Completed == f.Cases && len(f.Problems) == 0 && f.PEC.ok()
 }
 
 func (f faultFigures) print(out io.Writer) {
@@ -81,6 +93,10 @@ func (f faultFigures) print(out io.Writer) {
 	}
 	if f.DownAnswers != nil {
 		fmt.Fprintf(out, ", answers while PostgreSQL was down %v (%d not 503 problem+json)", f.DownAnswers, f.WrongDownAnswers)
+	}
+	if f.PEC != nil {
+		fmt.Fprintf(out, ", %d PEC notices (%d sent while IMAP was down), %d receipts unread, %d not delivered, %d delivery workflows not ended delivered, the poller failed %d polls while IMAP was down and read %d receipts after",
+			f.PEC.Notices, f.PEC.SentWhileDown, f.PEC.ReceiptsUnread, f.PEC.NotDelivered, f.PEC.WorkflowsNotDelivered, f.PEC.FailedPolls, f.PEC.ReceiptsReadAfter)
 	}
 	fmt.Fprintf(out, ", %s\n", f.Elapsed.Round(time.Second))
 	for _, p := range f.Problems {
@@ -156,6 +172,12 @@ func faultSuite(ctx context.Context, out io.Writer, o prodlikeOptions, sizes fau
 	}
 	r3.print(out)
 	figures = append(figures, r3)
+	r4, err := imapOutage(ctx, out, s, sizes)
+	if err != nil {
+		return figures, err
+	}
+	r4.print(out)
+	figures = append(figures, r4)
 	return figures, nil
 }
 
@@ -191,6 +213,201 @@ func smtpOutage(ctx context.Context, out io.Writer, s *benchStack, sizes faultSi
 	}
 	f.Elapsed = time.Since(start)
 	return f, nil
+}
+
+// pecFigures are what became of the PEC notices of the cases driven during the IMAP
+// outage: notices to the comune, which Approdo sends by PEC and whose delivery receipts
+// the worker's poller reads from the provider's IMAP server.
+type pecFigures struct {
+	Notices int
+	// SentWhileDown were sent while IMAP was down: their receipts could only be read
+	// once it was back.
+	SentWhileDown int
+	// ReceiptsUnread have no delivery receipt recorded (pec_message.delivered_at), or no
+	// delivery on their outbox row; NotDelivered were marked not delivered (e.g. no
+	// receipt in time); WorkflowsNotDelivered are delivery workflows that did not
+	// complete with Stage "delivered".
+	ReceiptsUnread, NotDelivered, WorkflowsNotDelivered int
+	// FailedPolls are the poller's failed polls logged while IMAP was down;
+	// ReceiptsReadAfter the receipts its polls logged once it was back. The worker must
+	// have gone on running (PollerStopped otherwise).
+	FailedPolls, ReceiptsReadAfter int
+	PollerStopped                  bool
+}
+
+func (p *pecFigures) ok() bool {
+	return p == nil || (p.ReceiptsUnread == 0 && p.NotDelivered == 0 && p.WorkflowsNotDelivered == 0 && !p.PollerStopped && p.Notices > 0)
+}
+
+// imapOutage is R2's third part: the IMAP server of the PEC provider is down for
+// IMAPDown from the start of IMAPCases cases, whose comune is notified by PEC. The
+// provider's receipts pile up in the mailbox meanwhile; once IMAP is back, the poller
+// must read them, and every PEC notice must end delivered, none for lack of a receipt.
+func imapOutage(ctx context.Context, out io.Writer, s *benchStack, sizes faultSizes) (faultFigures, error) {
+	f := faultFigures{Name: fmt.Sprintf("R2 (the IMAP server down for %s during %d cases)", sizes.IMAPDown, sizes.IMAPCases), PEC: &pecFigures{}}
+	fmt.Fprintf(out, "%s…\n", f.Name)
+	start := time.Now()
+	p := s.prodlike
+	mailbox := p.mailbox
+	before := len(mailbox.Messages())
+	worker := p.Workers[0]
+	workerLog := filepath.Join(p.opts.Dir, "logs", worker.name+".log")
+	downFrom := logSize(workerLog)
+	if err := mailbox.StopIMAP(); err != nil {
+		return f, err
+	}
+	stopped := time.Now()
+	var downUntil int64
+	var back time.Time
+	backErr := make(chan error, 1)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-time.After(sizes.IMAPDown):
+		}
+		downUntil, back = logSize(workerLog), time.Now()
+		fmt.Fprintln(out, "  the IMAP server is back")
+		backErr <- mailbox.StartIMAP()
+	}()
+	run := surge.DriveCases(ctx, s.target, sizes.IMAPCases, sizes.Concurrency, progressLine(out, "cases"))
+	if err := <-backErr; err != nil {
+		return f, err
+	}
+	f.Cases, f.Completed = sizes.IMAPCases, run.Completed
+	f.Problems = append(f.Problems, run.Errors...)
+	if err := checkCases(ctx, s, run.CaseIDs, before, sizes.Settle, &f); err != nil {
+		return f, err
+	}
+	if err := checkPECDelivered(ctx, s, run.CaseIDs, stopped, back, sizes.Settle, &f); err != nil {
+		return f, err
+	}
+	logLines(workerLog, downFrom, downUntil, "PEC mailbox poll failed", func(map[string]any) { f.PEC.FailedPolls++ })
+	logLines(workerLog, downUntil, -1, "PEC mailbox polled", func(e map[string]any) {
+		if n, ok := e["receipts"].(float64); ok {
+			f.PEC.ReceiptsReadAfter += int(n)
+		}
+	})
+	if p.Workers[0] != worker || !anyRunning([]*child{worker}) {
+		f.PEC.PollerStopped = true
+		f.Problems = append(f.Problems, "the worker, and its PEC poller, stopped during the IMAP outage")
+	}
+	f.Elapsed = time.Since(start)
+	return f, nil
+}
+
+// checkPECDelivered waits (at most settle) until every PEC notice of the cases has an
+// outcome, then counts those whose delivery receipt was not read, those not delivered,
+// and the delivery workflows that did not end delivered.
+func checkPECDelivered(ctx context.Context, s *benchStack, caseIDs []string, down, back time.Time, settle time.Duration, f *faultFigures) error {
+	conn, err := connectRetrying(ctx, s.ownerURL, time.Minute)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	// Notices to a comune go by PEC (activities.Delivery); their delivery workflows wait
+	// for the receipts.
+	const pecNotices = `FROM notification n LEFT JOIN pec_message m ON m.message_id = n.message_id
+		WHERE n.case_id::text = ANY($1) AND n.recipient LIKE 'comune:%'`
+	deadline := time.Now().Add(settle)
+	for {
+		var waiting int
+		if err := conn.QueryRow(ctx, `SELECT count(*) `+pecNotices+` AND n.delivered_at IS NULL AND n.undelivered IS NULL`, caseIDs).Scan(&waiting); err != nil {
+			return err
+		}
+		if waiting == 0 || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Second):
+		}
+	}
+	rows, err := conn.Query(ctx, `SELECT n.key, n.sent_at, n.delivered_at IS NOT NULL AND m.delivered_at IS NOT NULL, coalesce(n.undelivered, '') `+pecNotices, caseIDs)
+	if err != nil {
+		return err
+	}
+	type notice struct {
+		key         string
+		sentAt      *time.Time
+		receipt     bool
+		undelivered string
+	}
+	notices, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (notice, error) {
+		var n notice
+		return n, row.Scan(&n.key, &n.sentAt, &n.receipt, &n.undelivered)
+	})
+	if err != nil {
+		return err
+	}
+	pf := f.PEC
+	pf.Notices = len(notices)
+	for _, n := range notices {
+		if n.sentAt != nil && !n.sentAt.Before(down) && n.sentAt.Before(back) {
+			pf.SentWhileDown++
+		}
+		if !n.receipt {
+			pf.ReceiptsUnread++
+		}
+		if n.undelivered != "" {
+			pf.NotDelivered++
+			if len(f.Problems) < 10 {
+				f.Problems = append(f.Problems, fmt.Sprintf("a PEC notice was marked not delivered: %s", n.undelivered))
+			}
+		}
+		wid := activities.NoticeWorkflowID(n.key)
+		desc, err := s.temporal.DescribeWorkflowExecution(ctx, wid, "")
+		if err != nil {
+			pf.WorkflowsNotDelivered++
+			f.Problems = append(f.Problems, fmt.Sprintf("PEC delivery workflow %s: %v", wid, err))
+			continue
+		}
+		info := desc.GetWorkflowExecutionInfo()
+		var stage string
+		if p := info.GetSearchAttributes().GetIndexedFields()[searchattr.Stage.GetName()]; p != nil {
+			_ = converter.GetDefaultDataConverter().FromPayload(p, &stage)
+		}
+		if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED || stage != workflows.StageDelivered {
+			pf.WorkflowsNotDelivered++
+			if len(f.Problems) < 10 {
+				f.Problems = append(f.Problems, fmt.Sprintf("PEC delivery workflow %s is %s with Stage %q", wid, info.GetStatus(), stage))
+			}
+		}
+	}
+	if pf.Notices == 0 {
+		f.Problems = append(f.Problems, "the cases sent no PEC notice: the outage tested nothing")
+	}
+	return nil
+}
+
+// logSize is how long a log file is now (0 if it cannot be read).
+func logSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// logLines calls each with the JSON log lines of a file between two offsets (to the end
+// for -1) whose message is msg.
+func logLines(path string, from, to int64, msg string, each func(map[string]any)) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	if to < 0 || to > int64(len(data)) {
+		to = int64(len(data))
+	}
+	if from > to {
+		return
+	}
+	for line := range strings.SplitSeq(string(data[from:to]), "\n") {
+		var entry map[string]any
+		if json.Unmarshal([]byte(line), &entry) == nil && entry["msg"] == msg {
+			each(entry)
+		}
+	}
 }
 
 // workerKills is R1: the worker is SIGKILLed Kills times while Cases cases are driven

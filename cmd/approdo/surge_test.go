@@ -17,7 +17,7 @@ import (
 // TestSurgeBenchAndFaultsShort runs, on one production-shaped stack (one worker, one
 // API, Temporal on PostgreSQL, each a process), the surge benchmark on a handful of
 // cases, then the short fault suite: R1 (the worker SIGKILLed 3 times during 30 cases)
-// and R2's PostgreSQL restart and SMTP outage. It asserts the invariants only (nothing lost, nothing
+// and R2's PostgreSQL restart, SMTP outage and IMAP outage. It asserts the invariants only (nothing lost, nothing
 // sent twice, the read model equal to the workflows, 503 problem+json while the database
 // is down), never a time or a rate.
 func TestSurgeBenchAndFaultsShort(t *testing.T) {
@@ -29,8 +29,10 @@ func TestSurgeBenchAndFaultsShort(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
 	t.Cleanup(func() {
-		if t.Failed() {
+		if t.Failed() || testing.Verbose() {
 			t.Logf("output:\n%s", out.String())
+		}
+		if t.Failed() {
 			for _, name := range []string{"worker-1", "api-1"} {
 				if data, err := os.ReadFile(filepath.Join(dir, "logs", name+".log")); err == nil {
 					t.Logf("--- %s.log (end) ---\n%s", name, lastLines(string(data), 15))
@@ -57,7 +59,7 @@ func TestSurgeBenchAndFaultsShort(t *testing.T) {
 	t.Cleanup(s.close)
 
 	t.Run("bench surge, a few cases", func(t *testing.T) {
-		r, err := benchSurge(ctx, &out, s, 3, 3, 3, 3)
+		r, err := benchSurge(ctx, &out, s, surgeOptions{N: 3, C: 3, BaselineN: 3, Sample: 3, Overhead: 3, Open: 4})
 		require.NoError(t, err)
 		require.Equal(t, 3, r.Completed, out.String())
 		require.Zero(t, r.BaselineFailed)
@@ -70,12 +72,26 @@ func TestSurgeBenchAndFaultsShort(t *testing.T) {
 		for _, name := range []string{"worker", "api"} {
 			require.Positive(t, r.Memory[name].PeakMiB, name)
 		}
+		// P4: both kinds of filing were measured, side by side.
+		require.NotNil(t, r.Overhead)
+		require.Equal(t, 3, r.Overhead.API.Count, "%+v", r.Overhead)
+		require.Equal(t, 3, r.Overhead.Direct.Count, "%+v", r.Overhead)
+		require.Positive(t, r.Overhead.RatioP99)
+		// P3: the open cases were filed, routed and left waiting for the hub.
+		require.NotNil(t, r.Open)
+		require.Equal(t, 4, r.Open.Filed)
+		require.Equal(t, 4, r.Open.Routed)
+		require.GreaterOrEqual(t, r.Open.OpenInTotal, 4+3, "the open cases and the overhead phase's")
+		require.Positive(t, r.Open.WorkerPlusAPIPeakMiB)
+		require.Equal(t, 1000, r.Open.StickyCacheSize, "the worker's sticky cache, as it logged it")
 		var printed bytes.Buffer
 		printSurgeReport(&printed, r)
 		require.Contains(t, printed.String(), "cases/s")
+		require.Contains(t, printed.String(), "filing overhead")
+		require.Contains(t, printed.String(), "sticky cache 1000")
 	})
 
-	t.Run("R1 and R2: worker kills, PostgreSQL restart, SMTP outage", func(t *testing.T) {
+	t.Run("R1 and R2: worker kills, PostgreSQL restart, SMTP and IMAP outages", func(t *testing.T) {
 		r1, err := workerKills(ctx, &out, s, shortFaults)
 		require.NoError(t, err)
 		r1.print(&out)
@@ -102,5 +118,14 @@ func TestSurgeBenchAndFaultsShort(t *testing.T) {
 		require.NoError(t, err)
 		r3.print(&out)
 		require.True(t, r3.ok(), "%+v", r3)
+
+		r4, err := imapOutage(ctx, &out, s, shortFaults)
+		require.NoError(t, err)
+		r4.print(&out)
+		require.True(t, r4.ok(), "%+v %+v", r4, r4.PEC)
+		require.Positive(t, r4.PEC.Notices)
+		require.Positive(t, r4.PEC.SentWhileDown, "some PEC notices left while IMAP was down: their receipts waited for it")
+		require.Positive(t, r4.PEC.FailedPolls, "the poller noticed the outage")
+		require.GreaterOrEqual(t, r4.PEC.ReceiptsReadAfter, r4.PEC.SentWhileDown, "the receipts that waited were read once IMAP was back")
 	})
 }
