@@ -87,8 +87,17 @@ bench-surge: devserver ## Drive N whole cases (default 500, C=50 at a time) thro
 	@go build -o $(APPRODO_BIN) ./cmd/approdo
 	@$(APPRODO_BIN) bench surge -n $(N) -c $(C) $(BENCH_FLAGS)
 
+# OPEN cases filed and left open, C at a time, after a small surge: the RSS of the worker
+# and the API with that many open cases (issue 14, P3).
+OPEN ?= 10000
+
+.PHONY: bench-memory
+bench-memory: devserver ## Memory of the worker and the API with OPEN open cases (default 10,000), filed C at a time
+	@go build -o $(APPRODO_BIN) ./cmd/approdo
+	@$(APPRODO_BIN) bench surge -n 20 -c $(C) -baseline-n 20 -overhead 0 -open $(OPEN) $(BENCH_FLAGS)
+
 .PHONY: faults
-faults: devserver ## Fault suite: SIGKILL the worker 20 times in 1,000 cases, restart PostgreSQL mid-surge
+faults: devserver ## Fault suite: SIGKILL the worker 20 times in 1,000 cases, restart PostgreSQL mid-surge, stop SMTP, stop IMAP (PEC receipts)
 	@go build -o $(APPRODO_BIN) ./cmd/approdo
 	@$(APPRODO_BIN) faults
 
