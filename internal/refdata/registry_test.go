@@ -104,3 +104,33 @@ func TestAPlessoWithoutTipologiaIsAnErrorAtItsLine(t *testing.T) {
 	require.Equal(t, `aut.csv line 26: DESCRIZIONETIPOLOGIAGRADOISTRUZIONESCUOLA: school AO1A011050 has no tipologia ("Non Disponibile"), so no level: give it one in a corrected copy of the file`,
 		errs[0].String())
 }
+
+// A row the registry places in the province of Milano whose comune is not among the
+// comuni (a cadastral code ISTAT's list lacks) is skipped like any row outside the
+// territory, and named with its line: a merger ISTAT's list has not caught up with.
+func TestARowOfTheProvinceWithAnUnknownComuneIsNamed(t *testing.T) {
+	t.Parallel()
+	extract := filepath.Join("..", "..", "deploy", "refdata", "sources", "scuole-paritarie-milano-202324.csv")
+	cols, records := strictRows(t, extract)
+	cadastral := map[string]string{}
+	for _, r := range records {
+		cadastral[r[cols["CODICECOMUNESCUOLA"]]] = "015000"
+	}
+	data, err := os.ReadFile(extract)
+	require.NoError(t, err)
+	lines := strings.SplitAfter(string(data), "\r\n")
+	code, comune := records[9][cols["CODICESCUOLA"]], records[9][cols["CODICECOMUNESCUOLA"]]
+	require.Contains(t, lines[10], ","+comune+",")
+	lines[10] = strings.Replace(lines[10], ","+comune+",", ",Z999,", 1)
+	path := filepath.Join(t.TempDir(), "paritarie.csv")
+	require.NoError(t, os.WriteFile(path, []byte(strings.Join(lines, "")), 0o644))
+
+	var errs Errors
+	n, err := readRegistry(path, cadastral, map[string]*registrySchool{}, nil, &errs)
+	require.NoError(t, err)
+	require.Empty(t, errs)
+	require.Equal(t, len(records)-1, n.kept)
+	require.Equal(t, 1, n.outside)
+	require.Len(t, n.strays, 1)
+	require.Equal(t, code+" (line 11, comune Z999 "+records[9][cols["DESCRIZIONECOMUNE"]]+")", n.strays[0])
+}
