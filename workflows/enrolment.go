@@ -11,12 +11,13 @@ import (
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/searchattr"
+	"github.com/approdo/approdo/internal/start"
 )
 
-// EnrolmentWorkflowName is the registered type name of the enrolment case workflow. It is
-// fixed here rather than derived from the Go function name, so renaming the function
-// cannot orphan running cases.
-const EnrolmentWorkflowName = "EnrolmentCase"
+// EnrolmentWorkflowName is the registered type name of the enrolment case workflow: its
+// starter's (internal/start), fixed rather than derived from the Go function name, so
+// renaming the function cannot orphan running cases.
+const EnrolmentWorkflowName = start.EnrolmentName
 
 // UpdateRegister is the Update through which a filer registers a request on its case. The
 // API sends it together with the start (update-with-start), so a request is answered only

@@ -16,6 +16,7 @@ import (
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/searchattr"
+	"github.com/approdo/approdo/internal/start"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -28,13 +29,13 @@ import (
 
 // InterventionWorkflowName is the registered type name of the intervention workflow,
 // fixed so that renaming the function cannot orphan running interventions.
-const InterventionWorkflowName = "InterventionCase"
+const InterventionWorkflowName = start.InterventionName
 
 // InterventionWorkflowID is the ID of the intervention opened by a referral of a case:
 // one per referral, so a referral sent twice opens one intervention. It carries codes
 // only, as workflow IDs are shown in the Temporal UI.
 func InterventionWorkflowID(caseID, referral string) string {
-	return casework.InterventionID(caseID, referral)
+	return start.InterventionID(caseID, referral)
 }
 
 // SignalSchoolChange is the signal an intervention closed with a school change sends to

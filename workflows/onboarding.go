@@ -1,22 +1,20 @@
 package workflows
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/approdo/approdo/activities"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/searchattr"
+	"github.com/approdo/approdo/internal/start"
 )
 
 // OnboardingWorkflowName is the registered type name of a comune's onboarding.
-const OnboardingWorkflowName = "ComuneOnboarding"
+const OnboardingWorkflowName = start.OnboardingName
 
 // DeliverAccountMessageWorkflowName is the registered type name of the delivery of one
 // account message.
@@ -24,7 +22,7 @@ const DeliverAccountMessageWorkflowName = activities.DeliverAccountMessageWorkfl
 
 // OnboardingWorkflowID is the ID of a comune's onboarding: one per comune, so that
 // onboarding all comuni twice onboards none twice.
-func OnboardingWorkflowID(istat string) string { return "onboarding-comune-" + istat }
+func OnboardingWorkflowID(istat string) string { return start.OnboardingID(istat) }
 
 // Signals to an onboarding: the API saw the account's first login; UST asks to send the
 // credentials again (after correcting the comune's PEC address).
@@ -65,17 +63,12 @@ type OnboardingInput struct {
 
 // OrgOnboardingWorkflowName is the registered type name of the onboarding of any other
 // organisation: a school, a hub (CTI, Polo START) or a FAMI organisation.
-const OrgOnboardingWorkflowName = "OrgOnboarding"
+const OrgOnboardingWorkflowName = start.OrgOnboardingName
 
 // OrgOnboardingWorkflowID is the ID of an organisation's onboarding: one per
 // organisation. For a comune it is OnboardingWorkflowID's, so the API's first-login
 // signal finds either kind by the organisation alone.
-func OrgOnboardingWorkflowID(org casework.Org) string {
-	if org.Code == "" {
-		return "onboarding-" + string(org.Kind)
-	}
-	return "onboarding-" + string(org.Kind) + "-" + org.Code
-}
+func OrgOnboardingWorkflowID(org casework.Org) string { return start.OrgOnboardingID(org) }
 
 // OrgOnboardingInput starts the onboarding of an organisation other than a comune. The
 // address is fixed when it starts (from the Ministry's registry, or a contact given to
@@ -361,18 +354,12 @@ func (o *onboarding) upsert(ctx workflow.Context) error {
 
 // AccountMessageWorkflowID is the ID of the delivery of the account message queued under
 // key: one per message, whoever starts it.
-func AccountMessageWorkflowID(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return "account-message-" + hex.EncodeToString(sum[:16])
-}
+func AccountMessageWorkflowID(key string) string { return start.AccountMessageID(key) }
 
 // deliverAccountMessage starts the delivery of an account message as a child that lives
 // on if the onboarding ends first.
 func deliverAccountMessage(ctx workflow.Context, key string) workflow.ChildWorkflowFuture {
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:        AccountMessageWorkflowID(key),
-		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
-	})
+	cctx := workflow.WithChildOptions(ctx, start.AccountMessageChild(key))
 	return workflow.ExecuteChildWorkflow(cctx, DeliverAccountMessageWorkflowName, key)
 }
 

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"strconv"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/approdo/approdo/activities"
 	"github.com/approdo/approdo/internal/casework"
+	"github.com/approdo/approdo/internal/start"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -43,10 +43,7 @@ func (c *enrolmentCase) openIntervention(ctx workflow.Context, referral, reason,
 	if workflow.GetVersion(ctx, interventionsChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return false, nil
 	}
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:        InterventionWorkflowID(c.input.CaseID, referral),
-		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
-	})
+	cctx := workflow.WithChildOptions(ctx, start.InterventionChild(c.input.CaseID, referral))
 	child := workflow.ExecuteChildWorkflow(cctx, InterventionWorkflowName, InterventionInput{
 		CaseID: c.input.CaseID, Referral: referral, School: c.state.Placement.School, Comune: c.state.Comune, Reason: reason, Note: note,
 	})

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -15,10 +14,11 @@ import (
 	"github.com/approdo/approdo/internal/enrolment"
 	"github.com/approdo/approdo/internal/reunification"
 	"github.com/approdo/approdo/internal/searchattr"
+	"github.com/approdo/approdo/internal/start"
 )
 
 // ReunificationWorkflowName is the registered name of a family's reunification journey.
-const ReunificationWorkflowName = "ReunificationJourney"
+const ReunificationWorkflowName = start.JourneyName
 
 // The stages of a journey, in the Stage search attribute.
 const (
@@ -504,10 +504,7 @@ func (j *journey) openCase(ctx workflow.Context, i int, level enrolment.Level) e
 	}
 	filer := JourneyFiler.String()
 	caseID := enrolment.CaseID(filer, req.RequestID)
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:        enrolment.WorkflowID(caseID),
-		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
-	})
+	cctx := workflow.WithChildOptions(ctx, start.EnrolmentChild(caseID))
 	// Hash marshals a struct to JSON, which is deterministic; workflowcheck sees only
 	// encoding/json's reflection caches.
 	hash := req.Hash() //workflowcheck:ignore
