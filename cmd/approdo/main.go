@@ -60,14 +60,16 @@ commands:
   onboard schools|hubs|fami [-contacts FILE] [-resend] [CODE ...]
             the same for the schools (their PEC from the registry), the hubs and
             the FAMI organisations; -h for the details
-  bench surge [-n 500] [-c 50] [-json FILE] [-api URL -stack DIR]
+  bench surge [-n 500] [-c 50] [-overhead 100] [-open N] [-json FILE] [-api URL -stack DIR]
             drive N whole cases through the API, C at a time, and a bare
-            Temporal baseline on the same server; print the figures (README,
-            "Performance")
+            Temporal baseline on the same server; compare the API's filing
+            with a direct UpdateWithStart; with -open, leave N cases open and
+            measure the worker's and the API's memory (README, "Performance")
   faults [-short]
             the fault suite: SIGKILL the worker during a surge (R1), stop
-            PostgreSQL, then SMTP, during one (R2); prints lost cases,
-            duplicate notices and mismatches between read model and workflows
+            PostgreSQL, then SMTP, then IMAP (PEC receipts), during one (R2);
+            prints lost cases, duplicate notices, mismatches between read
+            model and workflows, and PEC receipts unread
   key rotate
             print a new payload key (TEMPORAL_PAYLOAD_KEY) and how to roll it out
 
