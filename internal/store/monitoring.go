@@ -32,9 +32,11 @@ type StageCount struct {
 
 // CountCases returns the monitoring counts, by hub and stage, at now.
 func (s *Store) CountCases(ctx context.Context, now time.Time) ([]StageCount, error) {
+	args := pgx.NamedArgs{"now": now}
+	query := scoped(countCasesSQL, orgOf(ctx), args)
 	var counts []StageCount
 	err := s.inOrg(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, countCasesSQL, pgx.NamedArgs{"now": now})
+		rows, err := tx.Query(ctx, query, args)
 		if err != nil {
 			return err
 		}
@@ -93,17 +95,26 @@ type Figures struct {
 	InterventionsOpen, InterventionsClosed int
 }
 
-// figuresWorkMem is the memory each process of the figures' query may sort in, for this
-// transaction only. Under row-level security the planner expects about 1% of the rows
-// the policy lets through (its condition compares values known only at run time, which
-// it cannot estimate), so it groups by sorting rather than hashing; with the default
-// 4 MB that sort spilled to disk (external merge, 3 MB a process for Milano's year, 12 MB
-// for UST's) and made a comune's dashboards 1.6–2.7× the hand-written SQL. In memory the
-// same sort takes 7 MB (Milano) to 25 MB (UST, every case of a year) a process, at most
-// three processes (two parallel workers and the leader): the plan and the figures are
-// unchanged, only the spill goes. Forcing the hash instead (enable_sort off) made the
-// planner walk an index in key order, slower still.
+// figuresWorkMem is the memory each process of the figures' query may sort or hash in,
+// for this transaction only. Before migration 00029 the planner expected about 1% of the
+// rows the policy lets through and grouped by sorting, which spilled to disk with the
+// default 4 MB (3 MB a process for Milano's year, 12 MB for UST's); it now hashes as the
+// hand-written SQL does, in far less, but a dimension with many keys (comuni, weeks) may
+// still be grouped by sorting, which then stays in memory (25 MB a process at most for
+// UST's year, three processes: two parallel workers and the leader).
 const figuresWorkMem = "64MB"
+
+// setFiguresPlanning sets, for the transaction only, figuresWorkMem and a fresh plan for
+// every execution (plan_cache_mode). pgx prepares each query once per connection, and
+// after five executions PostgreSQL may keep a generic plan, made without the values of
+// the parameters: the dimension (@by), which picks the grouping key among seven, and the
+// reader's code in its scope, whose share of the cases (30% for Milano, 0.5% for a small
+// comune) decides between an index and a scan. Planning takes milliseconds, the figures
+// hundreds.
+func setFiguresPlanning(ctx context.Context, tx pgx.Tx) error {
+	_, err := tx.Exec(ctx, "SELECT set_config('work_mem', $1, true), set_config('plan_cache_mode', 'force_custom_plan', true)", figuresWorkMem)
+	return err
+}
 
 // MonitoringFigures returns the figures of the cases the reader sees that were filed in
 // p, grouped by by, ordered by key. Overdue is at now.
@@ -113,7 +124,7 @@ func (s *Store) MonitoringFigures(ctx context.Context, by Dimension, p Period, n
 	query := scoped(selectFiguresSQL, orgOf(ctx), args)
 	var out []Figures
 	err := s.inOrg(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL work_mem = '"+figuresWorkMem+"'"); err != nil {
+		if err := setFiguresPlanning(ctx, tx); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, query, args)
@@ -147,6 +158,9 @@ func (s *Store) PlacementTimes(ctx context.Context, by Dimension, p Period) ([]P
 	query := scoped(selectPlacementTimesSQL, orgOf(ctx), args)
 	var out []PlacementTime
 	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		if err := setFiguresPlanning(ctx, tx); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, query, args)
 		if err != nil {
 			return err

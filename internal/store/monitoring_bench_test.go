@@ -33,7 +33,7 @@ const minSamples = 10
 // and their ratio.
 func BenchmarkMonitoringAtAMillionCases(b *testing.B) {
 	ctx := context.Background()
-	url := pgtest.NewDatabase(b)
+	url, reused := benchDatabase(b)
 	owner, err := pgxpool.New(ctx, url)
 	require.NoError(b, err)
 	b.Cleanup(owner.Close)
@@ -43,19 +43,7 @@ func BenchmarkMonitoringAtAMillionCases(b *testing.B) {
 	require.NoError(b, err)
 	b.Cleanup(appPool.Close)
 	app := store.New(appPool)
-
-	now := time.Now().UTC().Truncate(time.Second)
-	start := time.Now()
-	for stmt := range strings.SplitSeq(millionCasesSQL, ";\n") {
-		if strings.TrimSpace(stmt) == "" {
-			continue
-		}
-		_, err = owner.Exec(ctx, stmt, pgx.NamedArgs{"now": now})
-		require.NoError(b, err)
-	}
-	_, err = owner.Exec(ctx, "VACUUM ANALYZE")
-	require.NoError(b, err)
-	b.Logf("loaded 1,000,000 cases in %s", time.Since(start).Round(time.Second))
+	now := loadMillionCases(ctx, b, owner, reused)
 
 	figures, err := os.ReadFile("queries/select_figures.sql")
 	require.NoError(b, err)
@@ -163,6 +151,59 @@ func BenchmarkMonitoringAtAMillionCases(b *testing.B) {
 			b.ReportMetric(ms(sp99)/ms(hp99), "p99-ratio")
 		})
 	}
+}
+
+// EnvBenchDatabase names a database the benchmark keeps its million cases in between
+// runs: loading them takes minutes, timing the queries seconds. Unset, each run loads them
+// into a fresh test database that goes at the end.
+const EnvBenchDatabase = "APPRODO_BENCH_DATABASE_URL"
+
+// benchDatabase is the database to time in, migrated, and whether it is one kept between
+// runs (EnvBenchDatabase).
+func benchDatabase(b *testing.B) (url string, kept bool) {
+	url = os.Getenv(EnvBenchDatabase)
+	if url == "" {
+		return pgtest.NewDatabase(b), false
+	}
+	require.NoError(b, store.Migrate(context.Background(), url))
+	return url, true
+}
+
+// loadMillionCases loads the million cases filed before now and returns now; in a kept
+// database that holds them already, it returns the now they were loaded at (kept in the
+// table bench_loaded, which only such a database has).
+func loadMillionCases(ctx context.Context, b *testing.B, owner *pgxpool.Pool, kept bool) time.Time {
+	if kept {
+		_, err := owner.Exec(ctx, "CREATE TABLE IF NOT EXISTS bench_loaded (now timestamptz NOT NULL)")
+		require.NoError(b, err)
+		var now time.Time
+		err = owner.QueryRow(ctx, "SELECT now FROM bench_loaded").Scan(&now)
+		if err == nil {
+			b.Logf("reusing the million cases loaded at %s", now.Format(time.RFC3339))
+			return now.UTC()
+		}
+		require.ErrorIs(b, err, pgx.ErrNoRows)
+		var cases int
+		require.NoError(b, owner.QueryRow(ctx, "SELECT count(*) FROM enrolment_case").Scan(&cases))
+		require.Zero(b, cases, "%s names a database with cases of its own", EnvBenchDatabase)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	start := time.Now()
+	for stmt := range strings.SplitSeq(millionCasesSQL, ";\n") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		_, err := owner.Exec(ctx, stmt, pgx.NamedArgs{"now": now})
+		require.NoError(b, err)
+	}
+	_, err := owner.Exec(ctx, "VACUUM ANALYZE")
+	require.NoError(b, err)
+	b.Logf("loaded 1,000,000 cases in %s", time.Since(start).Round(time.Second))
+	if kept {
+		_, err = owner.Exec(ctx, "INSERT INTO bench_loaded (now) VALUES ($1)", now)
+		require.NoError(b, err)
+	}
+	return now
 }
 
 func percentiles(d []time.Duration) (p50, p99 time.Duration) {

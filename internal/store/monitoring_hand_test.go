@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/approdo/approdo/internal/store"
@@ -69,4 +70,59 @@ func nullable(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// TestFiguresKeepToTheReadersCasesWhateverTheQueryAsks proves that row-level security,
+// not the reader's condition the store writes into the figures' query (scope.go), keeps a
+// comune to its own cases: the figures' SQL sent as the application role for the Comune
+// di Milano with that condition left out, naming another comune, or widened to every case
+// counts Milano's cases and no other's. The policy's arm for UST and the worker (migration
+// 00029), which holds for every row for them, holds for no row of anyone else's.
+func TestFiguresKeepToTheReadersCasesWhateverTheQueryAsks(t *testing.T) {
+	t.Parallel()
+	m := setupMonitoring(t)
+	m.territory(t)
+	figures, err := os.ReadFile("queries/select_figures.sql")
+	require.NoError(t, err)
+	args := pgx.NamedArgs{"by": string(store.ByComune), "from": nil, "to": nil, "now": t0}
+	read := func(pool *pgxpool.Pool, org, scope string) []store.Figures {
+		t.Helper()
+		var out []store.Figures
+		err := pgx.BeginFunc(m.ctx, pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(m.ctx, "SELECT set_config('approdo.org', $1, true)", org); err != nil {
+				return err
+			}
+			rows, err := tx.Query(m.ctx, strings.Replace(string(figures), "/*scope*/", scope, 1), args)
+			if err != nil {
+				return err
+			}
+			out, err = pgx.CollectRows(rows, pgx.RowToStructByPos[store.Figures])
+			return err
+		})
+		require.NoError(t, err)
+		return out
+	}
+
+	milano := read(m.owner, "", "AND (c.filed_by = '015146' OR c.comune = '015146')")
+	require.Len(t, milano, 1)
+	require.Equal(t, "015146", milano[0].Key)
+	require.Equal(t, 7, milano[0].Filed, "the territory has seven Milano cases")
+	require.Len(t, read(m.appPool, "ust", ""), 3, "UST, with no condition, counts every comune")
+
+	for _, forged := range []struct{ name, scope string }{
+		{"no condition", ""},
+		{"another comune's", "AND (c.filed_by = '015209' OR c.comune = '015209')"},
+		{"every case", "OR true"},
+		{"every comune by name", "AND c.comune IN ('015146', '015189', '015209')"},
+	} {
+		got := read(m.appPool, "comune:015146", forged.scope)
+		if forged.name == "another comune's" {
+			require.Empty(t, got, forged.name)
+			continue
+		}
+		require.Equal(t, milano, got, forged.name)
+	}
+	// Nor does a caller that names no organisation, or one of no known kind, see a case.
+	require.Empty(t, read(m.appPool, "", ""))
+	require.Empty(t, read(m.appPool, "prefettura", "OR true"))
 }

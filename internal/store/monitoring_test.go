@@ -20,6 +20,8 @@ type monitoring struct {
 	ctx   context.Context
 	owner *pgxpool.Pool
 	app   *store.Store
+	// appPool is app's pool, for a test to send the application role SQL of its own.
+	appPool *pgxpool.Pool
 }
 
 func setupMonitoring(t *testing.T) monitoring {
@@ -38,7 +40,7 @@ func setupMonitoring(t *testing.T) monitoring {
 		INSERT INTO ambito (code, name, cti_name, cti_host_school) VALUES ('21', 'Milano', 'CTI 21', 'MIIC000001'), ('22', 'Nord', 'CTI 22', 'MIIC000002');
 		INSERT INTO comune (istat, name, ambito) VALUES ('015146', 'Milano', '21'), ('015189', 'Rozzano', '21'), ('015209', 'Sesto San Giovanni', '22')`)
 	require.NoError(t, err)
-	return monitoring{ctx: ctx, owner: owner, app: store.New(appPool)}
+	return monitoring{ctx: ctx, owner: owner, app: store.New(appPool), appPool: appPool}
 }
 
 // kase is a case as the monitoring reads it.
