@@ -147,7 +147,20 @@ func Send(ctx context.Context, account Account, m Message) error {
 	if err != nil {
 		return &Error{Err: err}
 	}
-	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
+	conn, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return classify(err)
+	}
+	err = client.SendWithSMTPClient(conn, msg)
+	// The server has the message once it accepted the DATA: the RSET and QUIT that follow
+	// change nothing, and QUIT is left to finish after Send returns, so that the caller
+	// records the send one round trip sooner (a crash before that record sends the message
+	// again). A failed RSET or QUIT is no failure of the send.
+	go func() { _ = client.CloseWithSMTPClient(conn) }()
+	if msg.IsDelivered() {
+		return nil
+	}
+	if err != nil {
 		return classify(err)
 	}
 	return nil

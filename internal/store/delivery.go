@@ -121,17 +121,35 @@ func (s *Store) NoteDeliveryAttempt(ctx context.Context, outbox Outbox, key stri
 		// Set, not computed from the old value: the application may not read it.
 		wipe = `, secret = NULL`
 	}
-	err = s.inOrg(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE `+table+` SET message_id = $2, address = NULLIF($3, ''), attempts = attempts + 1,
+	// One round trip: this runs right after a message left, and a crash before it
+	// commits sends the message again.
+	err = s.execInOrgOneTrip(ctx, `UPDATE `+table+` SET message_id = $2, address = NULLIF($3, ''), attempts = attempts + 1,
 			last_error = NULLIF($4, ''), sent_at = CASE WHEN $5 THEN coalesce(sent_at, now()) ELSE sent_at END,
 			sending_since = CASE WHEN $6 THEN sending_since ELSE NULL END`+wipe+`
 			WHERE key = $1`, key, a.MessageID, a.Address, a.Failure, a.Sent, a.Unsure && !a.Sent)
-		return err
-	})
 	if err != nil {
 		return fmt.Errorf("record delivery attempt: %w", err)
 	}
 	return nil
+}
+
+// execInOrgOneTrip runs one statement as inOrg would, in one round trip to the server:
+// naming the caller and the statement go as one pipelined batch, which PostgreSQL runs
+// as one implicit transaction (a single Sync ends it), so the name stays local to it.
+func (s *Store) execInOrgOneTrip(ctx context.Context, sql string, args ...any) error {
+	b := &pgx.Batch{}
+	b.Queue("SELECT set_config('approdo.org', $1, true)", orgOf(ctx))
+	b.Queue(sql, args...)
+	results := s.pool.SendBatch(ctx, b)
+	if _, err := results.Exec(); err != nil {
+		_ = results.Close()
+		return fmt.Errorf("name the caller: %w", err)
+	}
+	if _, err := results.Exec(); err != nil {
+		_ = results.Close()
+		return err
+	}
+	return results.Close()
 }
 
 // NoteDeliveryOutcome records what became of a sent message: delivered, or not, with the
