@@ -10,11 +10,13 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// startOptionLiterals are what building start options by hand looks like.
+// startOptionLiterals are what building start options by hand looks like, from outside
+// Temporal (a client, a Schedule) or from a workflow (a child).
 var startOptionLiterals = []string{
 	"client.StartWorkflowOptions{",
 	"UpdateWithStartWorkflowOptions{",
 	"client.ScheduleWorkflowAction{",
+	"workflow.ChildWorkflowOptions{",
 }
 
 // allowedElsewhere are the files outside this package that may still build start
@@ -26,7 +28,7 @@ var allowedElsewhere = map[string]string{
 }
 
 // TestNoOtherPlaceBuildsStartOptions fails when a non-test Go file outside this package
-// builds the options of a workflow start itself: such a start could use another ID or
+// builds the options of a workflow start or of a child workflow itself: such a start could use another ID or
 // policy than its starter, and the two would disagree on what a second start does.
 func TestNoOtherPlaceBuildsStartOptions(t *testing.T) {
 	t.Parallel()
