@@ -297,8 +297,8 @@ func (c *enrolmentCase) withdraw(ctx workflow.Context, in WithdrawInput) (Action
 	s := &c.state
 	school := c.currentSchool()
 	s.Stage = casework.StageWithdrawn
-	s.Task, s.Proposal = nil, nil
-	s.Escalated, s.EscalationReason = false, ""
+	s.Proposal = nil
+	s.closeTask()
 	c.addEvent(ctx, casework.Event{Kind: casework.EventWithdrawn, Actor: in.Actor, Hub: s.Hub.String(), School: school, Reason: in.Reason, Note: in.Note})
 	notices := []notice{c.notice("case_withdrawn", s.Hub)}
 	if school != "" {

@@ -215,6 +215,41 @@ func fireDue(ctx workflow.Context, alarms []alarm, now time.Time) error {
 	return nil
 }
 
+// Desk is the work a case waits on: its task, and whether it is escalated to UST and
+// why. The enrolment case and the intervention embed it in their state (its fields are
+// encoded as the state's own, as they were before it existed).
+type Desk struct {
+	// Task is what the case waits for; nil when it waits for nobody.
+	Task             *casework.Task `json:",omitempty"`
+	Escalated        bool           `json:",omitempty"`
+	EscalationReason string         `json:",omitempty"`
+}
+
+// openTask gives the desk a new task for owner, due in days working days by the rules
+// that rules returns (no deadline for 0 days). A new task ends an escalation: somebody
+// has acted.
+func (d *Desk) openTask(ctx workflow.Context, kind casework.TaskKind, owner casework.Org, days int, rules func() deadlineRules) {
+	now := workflow.Now(ctx)
+	t := &casework.Task{Kind: kind, Owner: owner, Since: now}
+	if days > 0 {
+		t.DueAt, t.ReminderAt = workingDeadline(ctx, now, days, rules())
+	}
+	d.Task = t
+	d.Escalated, d.EscalationReason = false, ""
+}
+
+// closeTask leaves the case waiting for nobody, which also ends an escalation.
+func (d *Desk) closeTask() { *d = Desk{} }
+
+// escalate calls UST in, for reason. A task past its deadline counts as escalated, so its
+// deadline alarm does not fire again; the task stays with its owner.
+func (d *Desk) escalate(ctx workflow.Context, reason string) {
+	d.Escalated, d.EscalationReason = true, reason
+	if d.Task != nil && !d.Task.DueAt.IsZero() && !workflow.Now(ctx).Before(d.Task.DueAt) {
+		d.Task.Escalated = true
+	}
+}
+
 // taskAlarms are the alarms of an open task: its reminder, then its deadline. A task
 // is reminded once and escalated once; remind and overdue say what that means for the
 // case.

@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"encoding/json"
 	"regexp"
 	"testing"
 	"time"
@@ -73,4 +74,30 @@ func TestJourneyActionAnswersWithTheOneResultShape(t *testing.T) {
 	requireApplied(t, contact)
 	// 1 opened, 2 the contact attempt.
 	require.Equal(t, workflows.JourneyActionResult{Stage: workflows.JourneyInterviewToArrange, Seq: 2}, contact.value)
+}
+
+// TestStateCarriedOverBeforeTheDeskStillDecodes: the task and the escalation moved into
+// the embedded Desk, but a case's state is encoded as before, so the state that a run
+// from before the move carried into continue-as-new, or a query's caller, still reads.
+func TestStateCarriedOverBeforeTheDeskStillDecodes(t *testing.T) {
+	t.Parallel()
+	old := []byte(`{"Stage":"awaiting_proposal","Task":{"Kind":"propose_school","Owner":{"Kind":"polo_start","Code":"1"}},"Escalated":true,"EscalationReason":"deadline_missed","Seq":4}`)
+	var s workflows.State
+	require.NoError(t, json.Unmarshal(old, &s))
+	require.NotNil(t, s.Task)
+	require.Equal(t, casework.TaskProposeSchool, s.Task.Kind)
+	require.True(t, s.Escalated)
+	require.Equal(t, "deadline_missed", s.EscalationReason)
+	var iv workflows.InterventionState
+	require.NoError(t, json.Unmarshal(old, &iv))
+	require.True(t, iv.Escalated)
+	require.NotNil(t, iv.Task)
+
+	again, err := json.Marshal(s)
+	require.NoError(t, err)
+	var fields map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(again, &fields))
+	require.Contains(t, fields, "Task", "encoded at the top level, as before")
+	require.Contains(t, fields, "EscalationReason")
+	require.NotContains(t, fields, "Desk")
 }

@@ -107,13 +107,12 @@ type State struct {
 	// RejectedBy lists the schools that rejected in it.
 	RoundProposals int      `json:",omitempty"`
 	RejectedBy     []string `json:",omitempty"`
-	// Task is what the case waits for; nil when it waits for nobody.
-	Task             *casework.Task      `json:",omitempty"`
-	Escalated        bool                `json:",omitempty"`
-	EscalationReason string              `json:",omitempty"`
-	Placement        *casework.Placement `json:",omitempty"`
-	FollowUps        []FollowUp          `json:",omitempty"`
-	DropoutRisk      bool                `json:",omitempty"`
+	// Desk is the task the case waits for (nil when it waits for nobody) and its
+	// escalation.
+	Desk
+	Placement   *casework.Placement `json:",omitempty"`
+	FollowUps   []FollowUp          `json:",omitempty"`
+	DropoutRisk bool                `json:",omitempty"`
 	// ParentTold is set once a case opened by a reunification journey has told it its
 	// outcome (enrolled, or closed without a placement).
 	ParentTold bool `json:",omitempty"`

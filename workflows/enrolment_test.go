@@ -138,7 +138,7 @@ func TestContinuedCaseDoesNotRecordOrRouteAgain(t *testing.T) {
 	h.input.State = workflows.State{
 		Stage: casework.StageAwaitingProposal, Recorded: true, Registrations: 1, Policy: &policy,
 		Comune: enrolment.MilanoISTAT, Municipio: 2, Level: "primaria", Hub: hubPolo1, Territory: territories[hubPolo1],
-		Task: &casework.Task{Kind: casework.TaskProposeSchool, Owner: hubPolo1, Since: monday, DueAt: rome(2026, time.December, 1, 0)},
+		Desk: workflows.Desk{Task: &casework.Task{Kind: casework.TaskProposeSchool, Owner: hubPolo1, Since: monday, DueAt: rome(2026, time.December, 1, 0)}},
 		Seq:  2,
 	}
 	again := h.register(time.Minute, h.input.RequestHash)

@@ -122,11 +122,9 @@ type InterventionState struct {
 	Interview *casework.InterventionInterview `json:",omitempty"`
 	Plan      *casework.InterventionPlan      `json:",omitempty"`
 	Reviews   []casework.InterventionReview   `json:",omitempty"`
-	// Task is what the intervention waits for; nil when it waits for nobody (for the next
-	// review, or for the service to close it).
-	Task             *casework.Task `json:",omitempty"`
-	Escalated        bool           `json:",omitempty"`
-	EscalationReason string         `json:",omitempty"`
+	// Desk is the task the intervention waits for (nil when it waits for nobody: for the
+	// next review, or for the service to close it) and its escalation.
+	Desk
 	// Outcome is set when it closes: resolved, school_change or dropout.
 	Outcome string `json:",omitempty"`
 	// Timeline is every event; Seq is the number of the newest.
@@ -301,8 +299,7 @@ func (c *interventionCase) remind(ctx workflow.Context, t *casework.Task) error 
 // overdue calls UST in on a missed deadline; the task stays with the service, and the
 // intervention goes on.
 func (c *interventionCase) overdue(ctx workflow.Context, t *casework.Task) error {
-	t.Escalated = true
-	c.state.Escalated, c.state.EscalationReason = true, casework.EscalationDeadline
+	c.state.escalate(ctx, casework.EscalationDeadline)
 	if i := c.openReview(); i >= 0 && t.Kind == casework.TaskRecordReview {
 		c.state.Reviews[i].Missed = true
 	}
@@ -323,25 +320,10 @@ func reviewCode(i int) string { return "review_" + strconv.Itoa(i+1) }
 // openTask gives the service a new task, due in days working days (none for 0). A new
 // task ends an escalation: the service has acted.
 func (c *interventionCase) openTask(ctx workflow.Context, kind casework.TaskKind, days int) {
-	now := workflow.Now(ctx)
-	t := &casework.Task{Kind: kind, Owner: casework.Orientation, Since: now}
-	if days > 0 {
-		t.DueAt, t.ReminderAt = c.deadline(ctx, now, days)
-	}
-	c.state.Task = t
-	c.state.Escalated, c.state.EscalationReason = false, ""
-}
-
-// closeTask leaves the intervention waiting for nobody, which also ends an escalation.
-func (c *interventionCase) closeTask() {
-	c.state.Task = nil
-	c.state.Escalated, c.state.EscalationReason = false, ""
-}
-
-// deadline counts days working days from now, as the enrolment case does.
-func (c *interventionCase) deadline(ctx workflow.Context, now time.Time, days int) (time.Time, time.Time) {
-	p := c.state.Policy
-	return workingDeadline(ctx, now, days, deadlineRules{DemoDeadline: p.DemoDeadline, ReminderDays: p.ReminderDays, LocalHolidays: p.LocalHolidays})
+	c.state.openTask(ctx, kind, casework.Orientation, days, func() deadlineRules {
+		p := c.state.Policy
+		return deadlineRules{DemoDeadline: p.DemoDeadline, ReminderDays: p.ReminderDays, LocalHolidays: p.LocalHolidays}
+	})
 }
 
 // addEvent appends an event to the timeline with the next sequence number.
@@ -579,7 +561,7 @@ func (c *interventionCase) agreePlan(ctx workflow.Context, in InterventionPlanIn
 		c.state.Reviews[i] = casework.InterventionReview{Date: d, Due: due}
 	}
 	c.state.Stage = casework.InterventionFollowingUp
-	c.closeTask()
+	c.state.closeTask()
 	c.addEvent(ctx, casework.Event{Kind: casework.EventPlanAgreed, Actor: in.Actor, School: c.input.School})
 	return c.result(), c.commit(ctx)
 }
@@ -604,7 +586,7 @@ func (c *interventionCase) recordReview(ctx workflow.Context, in InterventionRev
 	i := c.openReview()
 	r := &c.state.Reviews[i]
 	r.Recorded, r.HeldOn, r.Attending, r.Note = true, in.Date, in.Attending, in.Note
-	c.closeTask()
+	c.state.closeTask()
 	attendance := OutcomeNotAttending
 	if in.Attending {
 		attendance = OutcomeAttending
@@ -632,7 +614,7 @@ func (c *interventionCase) validateClose(_ workflow.Context, in InterventionClos
 func (c *interventionCase) close(ctx workflow.Context, in InterventionCloseInput) (InterventionActionResult, error) {
 	c.state.Stage = casework.InterventionStage(in.Outcome)
 	c.state.Outcome = in.Outcome
-	c.closeTask()
+	c.state.closeTask()
 	c.addEvent(ctx, casework.Event{Kind: casework.EventInterventionClosed, Actor: in.Actor, School: c.input.School, Reason: in.Outcome, Note: in.Note})
 	var notices []notice
 	if c.input.School != "" {

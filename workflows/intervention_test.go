@@ -518,7 +518,7 @@ func TestContinuedInterventionKeepsItsState(t *testing.T) {
 		Stage: casework.InterventionFollowingUp, Policy: &policy, OpenedAt: ivStart.AddDate(0, -2, 0), Operator: "Giulia Bianchi",
 		Plan:    &casework.InterventionPlan{Actions: []string{"tutor"}, ReviewDates: []string{"2026-11-20"}, AgreedAt: ivStart.AddDate(0, -1, 0)},
 		Reviews: []casework.InterventionReview{{Date: "2026-11-20", Due: ivAt(2026, 11, 20, 9), Opened: true}},
-		Task:    &casework.Task{Kind: casework.TaskRecordReview, Owner: ivOrientation, Since: ivAt(2026, 11, 20, 9), DueAt: ivAt(2026, 11, 28, 0)},
+		Desk:    workflows.Desk{Task: &casework.Task{Kind: casework.TaskRecordReview, Owner: ivOrientation, Since: ivAt(2026, 11, 20, 9), DueAt: ivAt(2026, 11, 28, 0)}},
 		Seq:     6,
 	}
 	recorded := h.at(ivAt(2026, 11, 23, 11), workflows.UpdateInterventionReview,

@@ -59,13 +59,10 @@ func (c *enrolmentCase) openProposalTask(ctx workflow.Context) {
 	c.openTask(ctx, casework.TaskProposeSchool, c.state.Hub, c.state.Policy.ProposalDays)
 }
 
-// openTask replaces the case's task with a new one due in days working days. A new task
-// ends an escalation: somebody has acted.
+// openTask replaces the case's task with a new one for owner, due in days working days
+// on owner's calendar. A new task ends an escalation: somebody has acted.
 func (c *enrolmentCase) openTask(ctx workflow.Context, kind casework.TaskKind, owner casework.Org, days int) {
-	now := workflow.Now(ctx)
-	due, remind := c.deadline(ctx, now, days, owner)
-	c.state.Task = &casework.Task{Kind: kind, Owner: owner, Since: now, DueAt: due, ReminderAt: remind}
-	c.state.Escalated, c.state.EscalationReason = false, ""
+	c.state.openTask(ctx, kind, owner, days, func() deadlineRules { return c.deadlineRules(ctx, owner) })
 }
 
 // deadlineTimes is the result of deadline's side effect.
@@ -73,10 +70,9 @@ type deadlineTimes struct {
 	Due, Remind time.Time
 }
 
-// deadline counts days working days from now on the calendar of owner, the office that
-// must act, and returns the deadline and the reminder time (zero when no reminder is
-// due, or when it would fall before now).
-func (c *enrolmentCase) deadline(ctx workflow.Context, now time.Time, days int, owner casework.Org) (time.Time, time.Time) {
+// deadlineRules are the rules of a deadline for owner, the office that must act: the
+// policy's, on owner's calendar.
+func (c *enrolmentCase) deadlineRules(ctx workflow.Context, owner casework.Org) deadlineRules {
 	p := c.state.Policy
 	rules := deadlineRules{DemoDeadline: p.DemoDeadline, ReminderDays: p.ReminderDays, LocalHolidays: p.LocalHolidays}
 	// A case routed before routing returned the calendars keeps the one list of local
@@ -84,7 +80,7 @@ func (c *enrolmentCase) deadline(ctx workflow.Context, now time.Time, days int, 
 	if c.state.Calendars != nil && workflow.GetVersion(ctx, officeCalendarChange, workflow.DefaultVersion, 1) >= 1 {
 		rules.LocalHolidays, rules.Closures = officeCalendar(c.state.Calendars, owner)
 	}
-	return workingDeadline(ctx, now, days, rules)
+	return rules
 }
 
 // officeCalendarChange is the GetVersion change ID of deadlines counted with the calendar
@@ -177,21 +173,15 @@ func closures(in []casework.SchoolClosure) []calendar.Closure {
 	return out
 }
 
-func (c *enrolmentCase) escalate(ctx workflow.Context, reason string) {
-	c.state.Escalated, c.state.EscalationReason = true, reason
-	if c.state.Task != nil && !c.state.Task.DueAt.IsZero() && !workflow.Now(ctx).Before(c.state.Task.DueAt) {
-		c.state.Task.Escalated = true
-	}
-}
+func (c *enrolmentCase) escalate(ctx workflow.Context, reason string) { c.state.escalate(ctx, reason) }
 
 // enrol records the placement and schedules the attendance checks after its start date.
 func (c *enrolmentCase) enrol(ctx workflow.Context, p casework.Placement) {
 	c.state.Stage = casework.StageEnrolled
 	c.state.Placement = &p
 	c.state.Proposal = nil
-	c.state.Task = nil
-	c.state.Escalated, c.state.EscalationReason = false, ""
-	start, err := time.ParseInLocation(time.DateOnly, p.StartDate, calendar.Rome)
+	c.state.closeTask()
+	start, err := parseDay(p.StartDate)
 	if err != nil {
 		// Validators and the API check the date; reaching here is a bug.
 		panic(fmt.Sprintf("start date of case %s: %v", c.input.CaseID, err))
