@@ -250,6 +250,15 @@ func (d *Desk) escalate(ctx workflow.Context, reason string) {
 	}
 }
 
+// appendEvent appends e to a case's timeline, numbered after the newest (seq, which it
+// advances) and stamped with the workflow's clock. The number guards the read model and
+// keys the notices of the commit that follows.
+func appendEvent(ctx workflow.Context, seq *int64, timeline *[]casework.Event, e casework.Event) {
+	*seq++
+	e.Seq, e.At = *seq, workflow.Now(ctx)
+	*timeline = append(*timeline, e)
+}
+
 // taskAlarms are the alarms of an open task: its reminder, then its deadline. A task
 // is reminded once and escalated once; remind and overdue say what that means for the
 // case.

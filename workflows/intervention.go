@@ -328,10 +328,7 @@ func (c *interventionCase) openTask(ctx workflow.Context, kind casework.TaskKind
 
 // addEvent appends an event to the timeline with the next sequence number.
 func (c *interventionCase) addEvent(ctx workflow.Context, e casework.Event) {
-	c.state.Seq++
-	e.Seq = c.state.Seq
-	e.At = workflow.Now(ctx)
-	c.state.Timeline = append(c.state.Timeline, e)
+	appendEvent(ctx, &c.state.Seq, &c.state.Timeline, e)
 }
 
 // noticeInput keys a notice by the intervention, its newest event's number, the kind and

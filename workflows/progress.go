@@ -195,10 +195,7 @@ func (c *enrolmentCase) enrol(ctx workflow.Context, p casework.Placement) {
 
 // addEvent appends an event to the timeline with the next sequence number.
 func (c *enrolmentCase) addEvent(ctx workflow.Context, e casework.Event) {
-	c.state.Seq++
-	e.Seq = c.state.Seq
-	e.At = workflow.Now(ctx)
-	c.state.Timeline = append(c.state.Timeline, e)
+	appendEvent(ctx, &c.state.Seq, &c.state.Timeline, e)
 }
 
 func (c *enrolmentCase) notice(kind string, to casework.Org) notice {
