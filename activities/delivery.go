@@ -480,7 +480,9 @@ func nonEmpty(addr string) (string, error) {
 const DeliverAccountMessageWorkflowName = "DeliverAccountMessage"
 
 // DeliverAccountMessage sends the account message queued under key, once: credentials to
-// a comune go by PEC to the address it logs in with; invitations and reset links by email.
+// an organisation go by PEC to the address it logs in with (or to its mailbox, for a
+// school sharing its PEC: the message names the school and its login); invitations and
+// reset links by email.
 func (d *Delivery) DeliverAccountMessage(ctx context.Context, key string) (Sent, error) {
 	sys := store.AsSystem(ctx)
 	m, err := d.Store.AccountMessageByKey(sys, key)
@@ -489,7 +491,7 @@ func (d *Delivery) DeliverAccountMessage(ctx context.Context, key string) (Sent,
 	}
 	out := outgoing{
 		outbox: store.AccountMessages, key: key, messageID: MessageID("account/"+key, d.Domain),
-		pec: m.Channel == "pec", to: m.UserEmail, label: "account message " + m.Kind,
+		pec: m.Channel == "pec", to: m.To, label: "account message " + m.Kind,
 	}
 	if m.SentAt != nil {
 		return d.sent(out), nil

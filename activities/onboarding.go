@@ -82,12 +82,14 @@ type OrgAccountInput struct {
 }
 
 // CreateOrgAccount creates, once, the organisation and its administrator account, whose
-// login is the address the onboarding was started with.
+// messages go to the address the onboarding was started with. That address is also the
+// login, except for a school sharing it with others (store.EnsureOrgAccount): it logs
+// in with its codice meccanografico.
 func (o *Onboarding) CreateOrgAccount(ctx context.Context, in OrgAccountInput) (ComuneAccount, error) {
 	if in.Email == "" {
 		return ComuneAccount{HasPEC: false}, nil
 	}
-	account, err := o.Store.EnsureComuneAccount(store.AsSystem(ctx), in.Org, in.Name, strings.ToLower(in.Email))
+	account, err := o.Store.EnsureOrgAccount(store.AsSystem(ctx), in.Org, in.Name, in.Email)
 	if err != nil {
 		return ComuneAccount{}, err
 	}

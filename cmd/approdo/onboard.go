@@ -133,8 +133,10 @@ onboarded, or being onboarded, are skipped (no second account, no second PEC).
            the reference data, so each needs a line in -contacts
 
 CODE names some of them (MIIC8AB00X, or school:MIIC8AB00X); none means all.
-An organisation with no address (no PEC in the registry, no contact) is listed
-and not started.
+An organisation with no address (no PEC in the registry, no contact) needs a
+named contact: it is listed and skipped. Schools sharing a PEC (a managing
+body's) each get their own account, logging in with their codice meccanografico,
+and their own credentials at the shared address.
 
 flags:
 `
@@ -235,6 +237,11 @@ func onboardGroup(ctx context.Context, out io.Writer, s *store.Store, tc onboard
 		fmt.Fprintf(out, "Asked %d onboarding(s) to send new credentials.\n", len(plan.Targets))
 		return nil
 	}
+	if n := len(plan.Shared); n > 0 {
+		// Said before the progress, so that whoever watches knows why several
+		// credentials go to one address.
+		fmt.Fprintf(out, "%d schools share %d PEC addresses (a managing body's): each gets its own account, logging in with its codice meccanografico, and its own credentials, naming it, at the shared address.\n", plan.SharedSchools(), n)
+	}
 	line := progress.NewLine(out, "onboarding", string(opts.group))
 	res, err := onboarding.Start(ctx, tc, taskQueue, plan.Targets, func(done int, t onboarding.Target) {
 		line.Update(done, len(plan.Targets), t.Org.String())
@@ -249,7 +256,7 @@ func onboardGroup(ctx context.Context, out io.Writer, s *store.Store, tc onboard
 		for _, o := range plan.NoAddress {
 			names = append(names, o.String())
 		}
-		fmt.Fprintf(out, "%d without an address (no PEC in the registry, no contact), not started: %s\n", n, strings.Join(names, " "))
+		fmt.Fprintf(out, "%d need a named contact (no PEC in the registry, no contact), skipped: %s\n", n, strings.Join(names, " "))
 		fmt.Fprintln(out, "Give them a contact with -contacts FILE and run the command again.")
 	}
 	fmt.Fprintf(out, "Follow them in the portal (Onboarding) or the Temporal UI: WorkflowType = '%s', by Stage.\n", start.OrgOnboardingName)

@@ -115,8 +115,23 @@ func ReadContacts(r io.Reader, file string) (Contacts, error) {
 type Plan struct {
 	Targets []Target
 	// NoAddress are the organisations with no address to send the credentials to: no
-	// PEC in the registry and no contact. Nothing is started for them.
+	// PEC in the registry and no contact. They need a named contact; nothing is started
+	// for them.
 	NoAddress []casework.Org
+	// Shared are the addresses of the targets that several schools share (a managing
+	// body's PEC), with those schools. Each school is onboarded on its own: its own
+	// account, logging in with its codice meccanografico, and its own credentials
+	// message, naming it, at the shared address.
+	Shared map[string][]casework.Org
+}
+
+// SharedSchools counts the schools of Shared.
+func (p Plan) SharedSchools() int {
+	n := 0
+	for _, orgs := range p.Shared {
+		n += len(orgs)
+	}
+	return n
 }
 
 // PlanGroup finds the organisations of a group in the reference data, with their
@@ -195,23 +210,44 @@ func PlanGroup(ref *refdata.Dataset, g Group, contacts Contacts, only []string) 
 	}
 
 	var p Plan
-	owner := map[string]casework.Org{}
-	var dups []string
+	owners := map[string][]casework.Org{}
 	for _, t := range all {
 		if t.Email == "" {
 			p.NoAddress = append(p.NoAddress, t.Org)
 			continue
 		}
-		if o, taken := owner[t.Email]; taken {
-			dups = append(dups, fmt.Sprintf("%s and %s both have %s", o, t.Org, t.Email))
-			continue
-		}
-		owner[t.Email] = t.Org
+		owners[t.Email] = append(owners[t.Email], t.Org)
 		p.Targets = append(p.Targets, t)
 	}
+	var dups []string
+	for address, orgs := range owners {
+		if len(orgs) < 2 {
+			continue
+		}
+		if !slices.ContainsFunc(orgs, func(o casework.Org) bool { return o.Kind != casework.OrgSchool }) {
+			// Schools sharing an address each log in with their own code (the
+			// registry's PEC of a managing body is common): see store.EnsureOrgAccount.
+			if p.Shared == nil {
+				p.Shared = map[string][]casework.Org{}
+			}
+			p.Shared[address] = orgs
+			continue
+		}
+		names := make([]string, len(orgs))
+		for i, o := range orgs {
+			names[i] = o.String()
+		}
+		verb := "all have"
+		if len(names) == 2 {
+			verb = "both have"
+		}
+		dups = append(dups, fmt.Sprintf("%s %s %s", strings.Join(names, " and "), verb, address))
+	}
 	if len(dups) > 0 {
-		// An address is the login of one account: give one of them a contact.
-		return Plan{}, fmt.Errorf("an address may be the login of one organisation only; give a contact to one of each pair: %s", strings.Join(dups, "; "))
+		// A hub or a FAMI organisation logs in with its address, which is one account's
+		// login: give all but one of them a contact.
+		slices.Sort(dups)
+		return Plan{}, fmt.Errorf("an address may be the login of one organisation only; give a contact to all but one of each: %s", strings.Join(dups, "; "))
 	}
 	return p, nil
 }

@@ -61,6 +61,28 @@ func TestOneAddressCannotLogInTwoOrganisations(t *testing.T) {
 	require.ErrorContains(t, err, "cti:21 and polo_start:polo-1 both have miic90001a@example.org")
 }
 
+func TestSchoolsSharingAPECAreEachOnboardedAndCounted(t *testing.T) {
+	ref := territory()
+	ref.Schools = append(ref.Schools,
+		refdata.School{Code: "MI1A00100X", Name: "Scuola dell'infanzia comunale Uno", PEC: "Scuole.Comune@pec.example.org"},
+		refdata.School{Code: "MI1A00200X", Name: "Scuola dell'infanzia comunale Due", PEC: "scuole.comune@pec.example.org"},
+		refdata.School{Code: "MI1A00300X", Name: "Scuola dell'infanzia comunale Tre", PEC: "scuole.comune@pec.example.org"},
+	)
+	p, err := onboarding.PlanGroup(ref, onboarding.Schools, nil, nil)
+	require.NoError(t, err, "a managing body's PEC shared by its schools refuses nothing")
+	require.Len(t, p.Targets, 5, "each school is a target of its own")
+	require.Equal(t, map[string][]casework.Org{"scuole.comune@pec.example.org": {
+		{Kind: casework.OrgSchool, Code: "MI1A00100X"}, {Kind: casework.OrgSchool, Code: "MI1A00200X"}, {Kind: casework.OrgSchool, Code: "MI1A00300X"},
+	}}, p.Shared)
+	require.Equal(t, 3, p.SharedSchools())
+	require.Equal(t, []casework.Org{{Kind: casework.OrgSchool, Code: "MIIC90003A"}}, p.NoAddress, "no PEC, no contact: skipped, not fatal")
+
+	// Naming some of them counts only the sharing among those named.
+	p, err = onboarding.PlanGroup(ref, onboarding.Schools, nil, []string{"MI1A00100X", "MIIC90001A"})
+	require.NoError(t, err)
+	require.Empty(t, p.Shared)
+}
+
 func TestFAMIOrganisationsNeedContacts(t *testing.T) {
 	_, err := onboarding.PlanGroup(territory(), onboarding.FAMI, nil, nil)
 	require.ErrorContains(t, err, "-contacts")

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/pgtest"
+	"github.com/approdo/approdo/internal/refdata"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -157,4 +159,65 @@ func TestComuneAccountRefusesAnAddressOfAnotherOrganisation(t *testing.T) {
 	require.NoError(t, err)
 	_, err = app.EnsureComuneAccount(ctx, casework.Org{Kind: casework.OrgComune, Code: "015146"}, "Comune di Milano", "shared@pec.example.it")
 	require.ErrorContains(t, err, "another organisation")
+}
+
+// TestSchoolsSharingAPECEachHaveTheirAccountAndMessages: the registry gives several
+// paritarie one PEC (their managing body's). Each school gets its own account, logging
+// in with its codice meccanografico, whose messages go to the shared PEC; a school with a
+// PEC of its own logs in with it, as before; a retry finds the account it created.
+func TestSchoolsSharingAPECEachHaveTheirAccountAndMessages(t *testing.T) {
+	t.Parallel()
+	owner, app := appStore(t)
+	ctx := store.AsSystem(context.Background())
+	ref := sampleReferenceData(t)
+	ref.Schools = append(ref.Schools,
+		refdata.School{Code: "MI1A00100X", Name: "Infanzia comunale Uno", Levels: []string{"infanzia"}, Comune: "015146", Email: "", PEC: "Scuole@PEC.comune.example.it"},
+		refdata.School{Code: "MI1A00200X", Name: "Infanzia comunale Due", Levels: []string{"infanzia"}, Comune: "015146", Email: "", PEC: "scuole@pec.comune.example.it"},
+	)
+	_, err := owner.ReplaceReferenceData(context.Background(), ref, "sha-shared")
+	require.NoError(t, err)
+
+	uno := casework.Org{Kind: casework.OrgSchool, Code: "MI1A00100X"}
+	due := casework.Org{Kind: casework.OrgSchool, Code: "MI1A00200X"}
+	a, err := app.EnsureOrgAccount(ctx, uno, "Infanzia comunale Uno", "Scuole@PEC.comune.example.it")
+	require.NoError(t, err)
+	require.Equal(t, "mi1a00100x", a.User.Email, "the login is the school's code, since its PEC is not its own")
+	b, err := app.EnsureOrgAccount(ctx, due, "Infanzia comunale Due", "scuole@pec.comune.example.it")
+	require.NoError(t, err)
+	require.Equal(t, "mi1a00200x", b.User.Email)
+	require.NotEqual(t, a.User.ID, b.User.ID, "one account each")
+	again, err := app.EnsureOrgAccount(ctx, uno, "Infanzia comunale Uno", "scuole@pec.comune.example.it")
+	require.NoError(t, err)
+	require.Equal(t, a.User.ID, again.User.ID, "a retry finds the account")
+
+	// Each school's credentials go to the shared PEC, under its own key, naming it.
+	for i, acc := range []store.ComuneAccount{a, b} {
+		key := "onboarding/shared/" + acc.User.ID
+		_, err := app.IssueCredentials(ctx, key, acc.User.ID, "temporanea", "hash")
+		require.NoError(t, err)
+		m, err := app.AccountMessageByKey(ctx, key)
+		require.NoError(t, err)
+		require.Equal(t, "scuole@pec.comune.example.it", m.To)
+		require.Equal(t, []string{"mi1a00100x", "mi1a00200x"}[i], m.UserEmail, "the message gives the school's own login")
+		require.Equal(t, []string{"Infanzia comunale Uno", "Infanzia comunale Due"}[i], m.OrganisationName)
+	}
+	// The login finds the school's account, in any case.
+	u, err := app.UserByEmail(context.Background(), "MI1A00200X")
+	require.NoError(t, err)
+	require.Equal(t, b.User.ID, u.ID)
+
+	// A school with a PEC of its own logs in with it.
+	own := ref.Schools[0]
+	c, err := app.EnsureOrgAccount(ctx, casework.Org{Kind: casework.OrgSchool, Code: own.Code}, own.Name, "own@pec.example.it")
+	require.NoError(t, err)
+	require.Equal(t, "own@pec.example.it", c.User.Email)
+	key := "onboarding/own/" + c.User.ID
+	require.NoError(t, app.QueueAccountMessage(ctx, key, c.User.ID, store.AccountLoginReminder, "pec"))
+	m, err := app.AccountMessageByKey(ctx, key)
+	require.NoError(t, err)
+	require.Equal(t, "own@pec.example.it", m.To)
+	// A second school given the same address by a contact: not its own either.
+	d, err := app.EnsureOrgAccount(ctx, casework.Org{Kind: casework.OrgSchool, Code: ref.Schools[1].Code}, ref.Schools[1].Name, "own@pec.example.it")
+	require.NoError(t, err)
+	require.Equal(t, strings.ToLower(ref.Schools[1].Code), d.User.Email)
 }
