@@ -89,7 +89,9 @@ func TestPupilNotAttendingBecomesAnInterventionCase(t *testing.T) {
 		return b.getCase(t, c.Id).Stage == "awaiting_proposal"
 	}, 30*time.Second, 200*time.Millisecond, "the school change sends the case back to its hub")
 	if *updateHistories {
-		writeHistory(t, b.temporal, in.Id, "intervention_taken_in_charge_then_school_change.json")
+		// Its Updates have their snake_case names; intervention_taken_in_charge_then_school_change.json
+		// keeps the history of one worked under the old ones (take-charge), replayed too.
+		writeHistory(t, b.temporal, in.Id, "intervention_snake_case_updates_then_school_change.json")
 		writeHistory(t, b.temporal, "enrolment-"+c.Id, "enrolment_not_attending_then_school_change.json")
 	}
 }

@@ -111,6 +111,8 @@ func TestOneStopShopEnrolsAFamilyMemberInInfanzia(t *testing.T) {
 	_, j = b.journey(t, orgOneStopShop, c.Id)
 	require.Len(t, j.Children, 2)
 	if *updateHistories {
-		writeHistory(t, b.temporal, j.WorkflowId, "reunification_member_enrolled.json")
+		// A journey with the rome-days marker; reunification_member_enrolled.json keeps one
+		// from before it (days in UTC), replayed too.
+		writeHistory(t, b.temporal, j.WorkflowId, "reunification_member_enrolled_rome_days.json")
 	}
 }
