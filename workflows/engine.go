@@ -22,7 +22,10 @@ import (
 //   - one wake loop: the case sleeps until its next alarm (a reminder, a deadline, a
 //     follow-up) or until an Update or signal changes it, does what is due, and starts
 //     a new run (continue-as-new) once its handlers have drained when Temporal suggests
-//     one.
+//     one;
+//   - one desk (Desk) for a task, its working-day deadline and reminder, and the
+//     escalation to UST, with the task's alarms (taskAlarms);
+//   - one set of validation helpers, in validate.go.
 //
 // A workflow embeds an engine and tells it about itself through a caseFlow. Its own
 // code keeps only what is its own: its stages, its actions and what each alarm does.
