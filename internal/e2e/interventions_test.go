@@ -7,9 +7,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"github.com/approdo/approdo/api"
+	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/devmail"
+	"github.com/approdo/approdo/workflows"
 )
 
 const orgOrientation = "orientation"
@@ -144,4 +147,22 @@ func TestSchoolReportsAPupilAtRisk(t *testing.T) {
 	}
 	require.Contains(t, notes(orgOrientation), "assenze ripetute")
 	require.Empty(t, notes("ust"))
+
+	// A caller from before the intervention's Updates took snake_case names still sends
+	// take-charge: the running intervention takes it, as take_charge, and answers with
+	// the one result shape.
+	id := "intervention-" + c.Id + "-report-1"
+	h, err := b.temporal.UpdateWorkflow(b.ctx, client.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: "take-charge", WaitForStage: client.WorkflowUpdateStageCompleted,
+		Args: []any{workflows.InterventionTakeChargeInput{Actor: casework.Orientation, Operator: "Giulia Rossi"}},
+	})
+	require.NoError(t, err)
+	var taken workflows.InterventionActionResult
+	require.NoError(t, h.Get(b.ctx, &taken))
+	require.Equal(t, casework.InterventionTakenInCharge, taken.Stage)
+	require.Eventually(t, func() bool {
+		r := b.as(t, orgOrientation, http.MethodGet, "/api/v1/interventions/"+id, nil)
+		var in api.Intervention
+		return r.status == http.StatusOK && json.Unmarshal(r.body, &in) == nil && in.Stage == string(casework.InterventionTakenInCharge)
+	}, 30*time.Second, 200*time.Millisecond, "the read model shows the intervention taken in charge")
 }
