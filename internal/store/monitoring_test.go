@@ -202,8 +202,8 @@ func TestPlacementTimePercentiles(t *testing.T) {
 }
 
 // TestScopeMatchesPolicy proves that the reader scopes the queries add for the planner
-// hide nothing the policy shows: every reader's figures equal the owner's count of the
-// cases the old per-row function lets it see.
+// hide nothing the policy shows: every reader's figures, and its counts by hub and stage,
+// equal the owner's count of the cases the old per-row function lets it see.
 func TestScopeMatchesPolicy(t *testing.T) {
 	t.Parallel()
 	m := setupMonitoring(t)
@@ -221,5 +221,13 @@ func TestScopeMatchesPolicy(t *testing.T) {
 			got += f.Filed
 		}
 		require.Equal(t, want, got, org)
+		// The counts by hub and stage take the same scope.
+		counts, err := m.app.CountCases(store.WithOrg(m.ctx, org), t0)
+		require.NoError(t, err)
+		got = 0
+		for _, c := range counts {
+			got += c.Cases
+		}
+		require.Equal(t, want, got, "counts by hub and stage for %s", org)
 	}
 }
