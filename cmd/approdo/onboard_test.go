@@ -3,10 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/http"
+	"net/mail"
+	"net/textproto"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -133,4 +142,156 @@ func TestOnboardSchoolsSendsCredentialsByPECOnceOnTheDevStack(t *testing.T) {
 
 	_, err = runCaptured(t, "onboard", "schools", "MIIC99999Z")
 	require.ErrorContains(t, err, "MIIC99999Z", "a school not in the reference data is refused")
+}
+
+// TestOnboardSchoolsOfTheMinistrysRealExtractOnTheDevStack onboards schools of the
+// Ministry's real registry of the paritarie on the whole dev stack. In it 155 schools
+// share 49 PEC addresses (their managing body's): each such school gets its own account,
+// logging in with its codice meccanografico, and its own credentials at the shared
+// address, naming it; a school with no PEC is skipped as needing a named contact; run
+// again, the command skips them all. It onboards a subset, named on the command line:
+// the first three shared addresses with all their schools, three schools with a PEC of
+// their own and two with none (all 709 would take minutes of the dev PEC provider).
+func TestOnboardSchoolsOfTheMinistrysRealExtractOnTheDevStack(t *testing.T) {
+	mailPage, db := startDevStack(t)
+	ctx := context.Background()
+	sources := filepath.Join("..", "..", "deploy", "refdata", "sources")
+	paritarie := filepath.Join(sources, "scuole-paritarie-milano-202324.csv")
+	_, err := runCaptured(t, "refdata", "import", "-comuni", filepath.Join(sources, "istat-comuni-015.csv"),
+		"-ambiti", filepath.Join(sources, "ambiti-015.csv"), "-schools", paritarie,
+		"-municipi", filepath.Join(sources, "milano-cap-municipio.csv"), filepath.Join("..", "..", "deploy", "refdata", "sample.yaml"))
+	require.NoError(t, err)
+
+	// The subset, read from the file.
+	cols, records := csvFile(t, paritarie, ',')
+	byPEC, names := map[string][]string{}, map[string]string{}
+	var noPEC []string
+	for _, r := range records {
+		names[r[cols["CODICESCUOLA"]]] = r[cols["DENOMINAZIONESCUOLA"]]
+		code, address := r[cols["CODICESCUOLA"]], strings.ToLower(r[cols["INDIRIZZOPECSCUOLA"]])
+		if address == "non disponibile" {
+			noPEC = append(noPEC, code)
+			continue
+		}
+		byPEC[address] = append(byPEC[address], code)
+	}
+	addresses := slices.Sorted(maps.Keys(byPEC))
+	var codes, own []string
+	shared := map[string][]string{}
+	for _, a := range addresses {
+		switch {
+		case len(byPEC[a]) > 1 && len(shared) < 3:
+			shared[a] = byPEC[a]
+			codes = append(codes, byPEC[a]...)
+		case len(byPEC[a]) == 1 && len(own) < 3:
+			own = append(own, byPEC[a][0])
+		}
+	}
+	codes = append(append(codes, own...), noPEC[:2]...)
+	sharing := len(codes) - len(own) - 2
+	withPEC := len(codes) - 2
+	require.Len(t, shared, 3)
+
+	out, err := runCaptured(t, append([]string{"onboard", "schools"}, codes...)...)
+	require.NoError(t, err)
+	require.Contains(t, out, fmt.Sprintf("%d schools share 3 PEC addresses", sharing), "the sharing is said")
+	require.Contains(t, out, fmt.Sprintf("onboarding %d/%d schools (100%%)", withPEC, withPEC), "progress is shown")
+	require.Contains(t, out, fmt.Sprintf("Started %d onboarding(s); 0 already had one", withPEC))
+	require.Contains(t, out, fmt.Sprintf("2 need a named contact (no PEC in the registry, no contact), skipped: school:%s school:%s", noPEC[0], noPEC[1]))
+
+	var delivered int
+	require.Eventually(t, func() bool {
+		require.NoError(t, db.QueryRow(ctx, `SELECT count(*) FROM account_message m JOIN app_user u ON u.id = m.user_id
+			WHERE m.kind = 'credentials' AND m.channel = 'pec' AND m.delivered_at IS NOT NULL AND u.organisation LIKE 'school:%'`).Scan(&delivered))
+		return delivered == withPEC
+	}, 120*time.Second, 500*time.Millisecond, "every credentials PEC is delivered, its receipt matched by its Message-ID")
+	texts := mailTexts(t, mailPage)
+	for address, schools := range shared {
+		require.Equal(t, len(schools), countOnPage(t, mailPage, address), "one PEC per school at the shared %s", address)
+		for _, code := range schools {
+			var login, mailbox string
+			require.NoError(t, db.QueryRow(ctx, `SELECT email, coalesce(mailbox, '') FROM app_user WHERE organisation = $1 AND role = 'admin'`, "school:"+code).Scan(&login, &mailbox))
+			require.Equal(t, strings.ToLower(code), login, "a school sharing a PEC logs in with its code")
+			require.Equal(t, address, mailbox)
+			require.Equal(t, 1, countIn(texts, "Utente: "+strings.ToLower(code)+"\n"), "its own message gives its login")
+			require.Equal(t, 1, countIn(texts, "Spett.le "+names[code]+",\n"), "and names it")
+		}
+	}
+	for _, code := range own {
+		var login string
+		require.NoError(t, db.QueryRow(ctx, `SELECT email FROM app_user WHERE organisation = $1 AND role = 'admin'`, "school:"+code).Scan(&login))
+		require.Equal(t, byPEC[strings.ToLower(login)], []string{code}, "a school with a PEC of its own logs in with it")
+	}
+
+	out, err = runCaptured(t, append([]string{"onboard", "schools"}, codes...)...)
+	require.NoError(t, err)
+	require.Contains(t, out, fmt.Sprintf("Started 0 onboarding(s); %d already had one (running or done), skipped.", withPEC))
+	time.Sleep(2 * time.Second)
+	for address, schools := range shared {
+		require.Equal(t, len(schools), countOnPage(t, mailPage, address), "no second PEC at %s", address)
+	}
+	var accounts int
+	require.NoError(t, db.QueryRow(ctx, `SELECT count(*) FROM app_user WHERE organisation LIKE 'school:%' AND role = 'admin'`).Scan(&accounts))
+	require.Equal(t, withPEC, accounts, "no second account")
+}
+
+// mailTexts returns the text of every message of the dev mailbox, decoded.
+func mailTexts(t *testing.T, mailPage string) []string {
+	t.Helper()
+	var texts []string
+	for i := 0; ; i++ {
+		res, err := http.Get(fmt.Sprintf("%smessages/%d", mailPage, i))
+		require.NoError(t, err)
+		raw, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		require.NoError(t, err)
+		if res.StatusCode == http.StatusNotFound {
+			return texts
+		}
+		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		require.NoError(t, err)
+		texts = append(texts, plainText(t, textproto.MIMEHeader(msg.Header), msg.Body))
+	}
+}
+
+// plainText is the first text/plain part of a message, decoded.
+func plainText(t *testing.T, header textproto.MIMEHeader, body io.Reader) string {
+	mediaType, params, err := mime.ParseMediaType(header.Get("Content-Type"))
+	require.NoError(t, err)
+	if strings.HasPrefix(mediaType, "multipart/") {
+		r := multipart.NewReader(body, params["boundary"])
+		for {
+			part, err := r.NextRawPart()
+			if err == io.EOF {
+				return ""
+			}
+			require.NoError(t, err)
+			if text := plainText(t, part.Header, part); text != "" {
+				return text
+			}
+		}
+	}
+	if mediaType != "text/plain" {
+		return ""
+	}
+	switch strings.ToLower(header.Get("Content-Transfer-Encoding")) {
+	case "quoted-printable":
+		body = quotedprintable.NewReader(body)
+	case "base64":
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	}
+	b, err := io.ReadAll(body)
+	require.NoError(t, err)
+	return strings.ReplaceAll(string(b), "\r\n", "\n")
+}
+
+// countIn counts the texts that contain s.
+func countIn(texts []string, s string) int {
+	n := 0
+	for _, text := range texts {
+		if strings.Contains(text, s) {
+			n++
+		}
+	}
+	return n
 }
