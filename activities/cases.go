@@ -21,9 +21,6 @@ type Cases struct {
 	// configured) notifications wait in the outbox. Email notices go to the dispatcher.
 	Temporal  client.Client
 	TaskQueue string
-	// EmailQueued, when set, is called once an email notice is queued for the dispatcher,
-	// to wake it now rather than at its next poll.
-	EmailQueued func()
 }
 
 // RecordCaseInput is what the enrolment workflow asks to record.

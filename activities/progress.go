@@ -72,10 +72,7 @@ func (c *Cases) Notify(ctx context.Context, in NotifyInput) error {
 		return fmt.Errorf("queue notification %s of case %s: %w", in.Kind, in.CaseID, err)
 	}
 	if dispatched {
-		if c.EmailQueued != nil {
-			c.EmailQueued()
-		}
-		return nil
+		return nil // the dispatcher's next poll takes it
 	}
 	return c.startDelivery(ctx, in.Key)
 }

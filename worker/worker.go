@@ -82,8 +82,6 @@ func New(c client.Client, taskQueue string, opts sdkworker.Options, deps Depende
 	if d.Log != nil {
 		d.Log = d.Log.With("part", "dispatch")
 	}
-	// The Notify activities of this worker wake it as soon as they queue an email.
-	deps.Cases.EmailQueued = d.Wake
 	return &withDispatcher{Worker: w, dispatcher: d}
 }
 
