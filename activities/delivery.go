@@ -74,11 +74,22 @@ type Sent struct {
 	ReceiptTimeout time.Duration `json:",omitempty"`
 }
 
-// ByPEC says whether a notice to org goes by PEC, which has legal weight and awaits its
-// delivery receipt in a workflow of its own: a comune's. Everybody else's goes by
-// ordinary email, which the worker's dispatcher sends from the outbox (internal/dispatch).
+// ByPEC says whether a notice to org queued before its channel was kept on the row went
+// by PEC: a comune's. Since then the row says (store.NoticeChannel decides when it is
+// queued): a comune's by PEC; anybody else's by email when it has one, else by PEC. A
+// PEC has legal weight and awaits its delivery receipt in a workflow of its own; email
+// goes from the outbox by the worker's dispatcher (internal/dispatch).
 func ByPEC(org casework.Org) bool {
 	return org.Kind == casework.OrgComune
+}
+
+// notifiedByPEC says whether the queued notice goes by PEC: as its row says, or as
+// ByPEC said for a row queued before the row said.
+func notifiedByPEC(n store.QueuedNotification) bool {
+	if n.Channel == "" {
+		return ByPEC(n.Recipient)
+	}
+	return n.Channel == store.ChannelPEC
 }
 
 // DeliverNotification sends the notification queued under key, once: a notification
@@ -93,7 +104,7 @@ func (d *Delivery) deliverNotification(ctx context.Context, hooks sendHooks, key
 	if err != nil {
 		return Sent{}, err
 	}
-	out := outgoing{outbox: store.Notifications, key: key, messageID: MessageID(key, d.Domain), pec: ByPEC(n.Recipient), label: "notification of case " + n.CaseID}
+	out := outgoing{outbox: store.Notifications, key: key, messageID: MessageID(key, d.Domain), pec: notifiedByPEC(n), label: "notification of case " + n.CaseID}
 	if out.pec && hooks.workflowID == "" {
 		// Its receipts are awaited by a workflow: the dispatcher never sends a PEC.
 		return Sent{}, fmt.Errorf("%s goes by PEC, from its own workflow", out.label)
@@ -403,7 +414,7 @@ func (d *Delivery) compose(ctx context.Context, n store.QueuedNotification) (str
 		}
 		return c.Details.GuardianEmail, msg, nil
 	}
-	to, err := d.address(ctx, n.Recipient)
+	to, err := d.address(ctx, n.Recipient, notifiedByPEC(n))
 	if err != nil {
 		return "", notices.Message{}, err
 	}
@@ -425,8 +436,9 @@ func (d *Delivery) noticeLink(n store.QueuedNotification) string {
 
 // address is where an organisation gets its notices: a comune at its PEC and a school at
 // its address in the reference data, a hub at its host school's, UST and the orientation
-// service at the configured ones.
-func (d *Delivery) address(ctx context.Context, org casework.Org) (string, error) {
+// service at the configured ones. pec asks for the school's PEC rather than its email
+// (store.NoticeChannel chose it: the registry gives the school no email).
+func (d *Delivery) address(ctx context.Context, org casework.Org, pec bool) (string, error) {
 	switch org.Kind {
 	case casework.OrgUST:
 		return nonEmpty(d.UST)
@@ -463,8 +475,15 @@ func (d *Delivery) address(ctx context.Context, org casework.Org) (string, error
 		return "", fmt.Errorf("%w: %s", errNoAddress, org)
 	}
 	i := slices.IndexFunc(ref.Schools, func(s refdata.School) bool { return s.Code == school })
-	if i < 0 || ref.Schools[i].Email == "" {
-		return "", fmt.Errorf("%w: school %s", errNoAddress, school)
+	switch {
+	case i < 0:
+		return "", fmt.Errorf("%w: school %s is not in the reference data", errNoAddress, school)
+	case pec && ref.Schools[i].PEC == "":
+		return "", fmt.Errorf("%w: school %s has no PEC", errNoAddress, school)
+	case pec:
+		return ref.Schools[i].PEC, nil
+	case ref.Schools[i].Email == "":
+		return "", fmt.Errorf("%w: school %s has no email", errNoAddress, school)
 	}
 	return ref.Schools[i].Email, nil
 }

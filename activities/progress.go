@@ -52,14 +52,19 @@ func interventionOfNotice(key string) (id string, ok bool) {
 }
 
 // Notify queues a message in the outbox. An email notice is sent from there by the
-// worker's dispatcher (internal/dispatch), with no workflow of its own; a PEC to a comune
-// by a DeliverNotification workflow, which waits for its delivery receipt.
+// worker's dispatcher (internal/dispatch), with no workflow of its own; a PEC (to a
+// comune, or to a school with no email) by a DeliverNotification workflow, which waits
+// for its delivery receipt. The channel is decided here, once, and kept on the row.
 func (c *Cases) Notify(ctx context.Context, in NotifyInput) error {
 	sys := store.AsSystem(ctx)
+	channel, err := c.Store.NoticeChannel(sys, in.Recipient)
+	if err != nil {
+		return fmt.Errorf("queue notification %s of case %s: %w", in.Kind, in.CaseID, err)
+	}
 	// Without mail configured (no Temporal client here) nothing is sent: the row waits.
-	dispatched := c.Temporal != nil && !ByPEC(in.Recipient)
+	dispatched := c.Temporal != nil && channel != store.ChannelPEC
 	written, err := c.Store.QueueNotification(sys, store.Notification{
-		Key: in.Key, CaseID: in.CaseID, Kind: in.Kind, Recipient: in.Recipient, Dispatched: dispatched,
+		Key: in.Key, CaseID: in.CaseID, Kind: in.Kind, Recipient: in.Recipient, Dispatched: dispatched, Channel: channel,
 	})
 	if err != nil {
 		return fmt.Errorf("queue notification %s of case %s: %w", in.Kind, in.CaseID, err)

@@ -42,8 +42,9 @@ func (s *Store) NotificationByKey(ctx context.Context, key string) (QueuedNotifi
 	var n QueuedNotification
 	var recipient string
 	err := s.inOrg(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `SELECT key, case_id::text, kind, recipient, coalesce(message_id, ''), sent_at, attempts, coalesce(last_error, '')
-			FROM notification WHERE key = $1`, key).Scan(&n.Key, &n.CaseID, &n.Kind, &recipient, &n.MessageID, &n.SentAt, &n.Attempts, &n.LastError)
+		return tx.QueryRow(ctx, `SELECT key, case_id::text, kind, recipient, coalesce(message_id, ''), sent_at, attempts, coalesce(last_error, ''),
+			dispatched, coalesce(channel, '') FROM notification WHERE key = $1`, key).
+			Scan(&n.Key, &n.CaseID, &n.Kind, &recipient, &n.MessageID, &n.SentAt, &n.Attempts, &n.LastError, &n.Dispatched, &n.Channel)
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return QueuedNotification{}, fmt.Errorf("notification: %w", ErrNotFound)

@@ -149,6 +149,51 @@ type Notification struct {
 	// Dispatched marks an email notice, which the worker's dispatcher sends from the
 	// outbox (internal/dispatch); a PEC is sent by a workflow of its own.
 	Dispatched bool
+	// Channel is how the notice goes, ChannelEmail or ChannelPEC, decided when it is
+	// queued (NoticeChannel); "" for a row queued before the column: a comune's by PEC,
+	// anybody else's by email.
+	Channel string
+}
+
+// The channels of a notice.
+const (
+	ChannelEmail = "email"
+	ChannelPEC   = "pec"
+)
+
+// NoticeChannel decides how a notice to org goes: a comune's by PEC, which has legal
+// weight; a school's or a hub's (at its host school) by email when the registry gives
+// one, else by PEC when it gives one; anybody else's by email. An organisation with
+// neither gets ChannelEmail: its notice finds no address when sent, and is recorded
+// undeliverable, its case told.
+func (s *Store) NoticeChannel(ctx context.Context, org casework.Org) (string, error) {
+	var school string
+	switch org.Kind {
+	case casework.OrgComune:
+		return ChannelPEC, nil
+	case casework.OrgSchool:
+		school = `SELECT $1::text`
+	case casework.OrgCTI:
+		school = `SELECT cti_host_school FROM ambito WHERE code = $1`
+	case casework.OrgPoloStart:
+		school = `SELECT host_school FROM polo_start WHERE code = $1`
+	default:
+		return ChannelEmail, nil
+	}
+	var email, pec string
+	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT email, pec FROM school WHERE code = (`+school+`)`, org.Code).Scan(&email, &pec)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ChannelEmail, nil // not in the registry: no address either way
+	}
+	if err != nil {
+		return "", fmt.Errorf("decide the channel of a notice to %s: %w", org, err)
+	}
+	if email == "" && pec != "" {
+		return ChannelPEC, nil
+	}
+	return ChannelEmail, nil
 }
 
 // QueueNotification records n in the outbox unless its key is already there. It reports
@@ -159,6 +204,7 @@ func (s *Store) QueueNotification(ctx context.Context, n Notification) (bool, er
 		var err error
 		tag, err = tx.Exec(ctx, insertNotificationSQL, pgx.NamedArgs{
 			"key": n.Key, "case_id": n.CaseID, "kind": n.Kind, "recipient": n.Recipient.String(), "dispatched": n.Dispatched,
+			"channel": nullIfEmpty(n.Channel),
 		})
 		return err
 	})
@@ -423,4 +469,12 @@ func scanEvent(row pgx.CollectableRow) (casework.Event, error) {
 		e.Actor = org
 	}
 	return e, nil
+}
+
+// nullIfEmpty is NULL for "", so that an unset text column stays NULL.
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

@@ -1,3 +1,3 @@
-INSERT INTO notification (key, case_id, kind, recipient, dispatched, dispatch_due)
-VALUES (@key, @case_id, @kind, @recipient, @dispatched, CASE WHEN @dispatched::boolean THEN now() END)
+INSERT INTO notification (key, case_id, kind, recipient, dispatched, dispatch_due, channel)
+VALUES (@key, @case_id, @kind, @recipient, @dispatched, CASE WHEN @dispatched::boolean THEN now() END, @channel)
 ON CONFLICT (key) DO NOTHING
