@@ -234,7 +234,9 @@ func Backoff(first time.Duration, failures int) time.Duration {
 }
 
 // tellCase records the notice as refused and signals its case, as the delivery workflow
-// does. A case that is closed cannot be told; the row still says it.
+// does. A case that is closed cannot be told; the row still says it. The row is settled
+// only after the signal, so a crash in between tells the case again (at most once more
+// per crash): an extra escalation event rather than a refusal nobody hears of.
 func (d *Dispatcher) tellCase(ctx context.Context, key string) error {
 	u, err := d.Sender.NoteRefused(ctx, key)
 	if err != nil {
