@@ -83,12 +83,12 @@ func TestSurgeBenchAndFaultsShort(t *testing.T) {
 		require.Equal(t, 4, r.Open.Routed)
 		require.GreaterOrEqual(t, r.Open.OpenInTotal, 4+3, "the open cases and the overhead phase's")
 		require.Positive(t, r.Open.WorkerPlusAPIPeakMiB)
-		require.Equal(t, 1000, r.Open.StickyCacheSize, "the worker's sticky cache, as it logged it")
+		require.Equal(t, 500, r.Open.StickyCacheSize, "the worker's sticky cache, as it logged it (WORKER_STICKY_CACHE_SIZE's default)")
 		var printed bytes.Buffer
 		printSurgeReport(&printed, r)
 		require.Contains(t, printed.String(), "cases/s")
 		require.Contains(t, printed.String(), "filing overhead")
-		require.Contains(t, printed.String(), "sticky cache 1000")
+		require.Contains(t, printed.String(), "sticky cache 500")
 	})
 
 	t.Run("R1 and R2: worker kills, PostgreSQL restart, SMTP and IMAP outages", func(t *testing.T) {

@@ -60,13 +60,14 @@ type Config struct {
 	// answers are for the orchestrator, not for users.
 	WorkerHealthAddr string `env:"WORKER_HEALTH_ADDR"`
 	// WorkerStickyCacheSize bounds how many workflows a worker keeps in memory between
-	// their tasks (Temporal's sticky cache; the SDK's default is 10,000). A case is busy
-	// for seconds at each human step and then waits for days: the cache need only hold
-	// those in flight, and a case evicted from it is replayed from its history (tens of
-	// events, milliseconds) at its next step. 1,000 holds ten times the workflows of 100
-	// concurrent filers and keeps the worker well under its memory budget with 10,000
-	// open cases (README, "Performance").
-	WorkerStickyCacheSize int `env:"WORKER_STICKY_CACHE_SIZE" envDefault:"1000"`
+	// their tasks (Temporal's sticky cache; the SDK's default is 10,000, about 100 KiB
+	// each for a case). A case is busy for seconds at each human step and then waits for
+	// days: the cache need only hold those in flight, and a case evicted from it is
+	// replayed from its history (tens of events, milliseconds) at its next step. 500
+	// holds five times the cases of 100 concurrent filers; 1,000 put the worker and the
+	// API exactly at their 250 MB budget with 10,000 open cases, with nothing to spare
+	// (README, "Performance").
+	WorkerStickyCacheSize int `env:"WORKER_STICKY_CACHE_SIZE" envDefault:"500"`
 	// RegisterTimeout bounds how long POST /api/v1/enrolments waits for the new case to be
 	// recorded before answering 503 (the caller then retries the same request).
 	RegisterTimeout time.Duration `env:"API_REGISTER_TIMEOUT" envDefault:"15s"`
