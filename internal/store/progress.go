@@ -304,11 +304,7 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, str
 	}
 	query := scoped(selectCasesSQL, orgOf(ctx), args)
 	var out []CaseSummary
-	err := s.inOrg(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, query, args)
-		if err != nil {
-			return err
-		}
+	err := s.queryInOrg(ctx, query, args, func(rows pgx.Rows) (err error) {
 		out, err = pgx.CollectRows(rows, scanSummary)
 		return err
 	})
@@ -401,11 +397,7 @@ func (s *Store) ListTasks(ctx context.Context, owner casework.Org, now time.Time
 		limit = 100
 	}
 	var items []TaskItem
-	err := s.inOrg(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, selectTasksSQL, pgx.NamedArgs{"owner": owner.String(), "now": now, "limit": limit})
-		if err != nil {
-			return err
-		}
+	err := s.queryInOrg(ctx, selectTasksSQL, pgx.NamedArgs{"owner": owner.String(), "now": now, "limit": limit}, func(rows pgx.Rows) (err error) {
 		items, err = pgx.CollectRows(rows, scanTaskItem)
 		return err
 	})
