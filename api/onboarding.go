@@ -45,7 +45,8 @@ func (s *Server) StartOnboarding(ctx context.Context, req StartOnboardingRequest
 	if noAddress == nil {
 		noAddress = []string{}
 	}
-	return ok(OnboardingStarted{Started: res.Started, Skipped: res.Already, NoAddress: noAddress}), nil
+	return ok(OnboardingStarted{Started: res.Started, Skipped: res.Already, NoAddress: noAddress,
+		SharedSchools: res.SharedSchools, SharedAddresses: res.SharedAddresses}), nil
 }
 
 // ResendCredentials asks an organisation's onboarding for new credentials, once per

@@ -61,6 +61,9 @@ type OnboardingStarted struct {
 	Started, Already int
 	// NoAddress are the organisations with no address to send to: not started.
 	NoAddress []string
+	// SharedSchools of the targets share SharedAddresses PEC addresses (a managing
+	// body's): each has its own account, logging in with its code (onboarding.Plan).
+	SharedSchools, SharedAddresses int
 }
 
 // StartOnboarding starts the onboarding of every school or every hub of the reference
@@ -82,7 +85,7 @@ func (s *Service) StartOnboarding(ctx context.Context, reader casework.Org, grou
 	}
 	plan, err := onboarding.PlanGroup(ref, g, nil, nil)
 	if err != nil {
-		// Two organisations with one address: the reference data needs a correction.
+		// Two hubs with one address: the reference data needs a correction.
 		return OnboardingStarted{}, &RefusedError{Subject: SubjectOnboarding, Reason: RefusedInvalid, Field: "group", Message: err.Error()}
 	}
 	// One start per organisation, hundreds for the schools: more than a request's
@@ -94,7 +97,7 @@ func (s *Service) StartOnboarding(ctx context.Context, reader casework.Org, grou
 	if err != nil {
 		return OnboardingStarted{}, unavailableOr(err)
 	}
-	out := OnboardingStarted{Started: res.Started, Already: res.Already}
+	out := OnboardingStarted{Started: res.Started, Already: res.Already, SharedSchools: plan.SharedSchools(), SharedAddresses: len(plan.Shared)}
 	for _, o := range plan.NoAddress {
 		out.NoAddress = append(out.NoAddress, o.String())
 	}

@@ -78,6 +78,8 @@ func (w *Web) renderOnboarding(c *gin.Context, status int, failed *famiFailed) {
 		if s := c.Query("senza_indirizzo"); s != "" {
 			p.Started.NoAddress = []string{s}
 		}
+		p.Started.SharedSchools, _ = strconv.Atoi(c.Query("condivise"))
+		p.Started.SharedAddresses, _ = strconv.Atoi(c.Query("indirizzi_condivisi"))
 	}
 	v := w.famiView(c, p, failed)
 	if e := c.Query("esito"); e != "" && w.catalog.Has("web.onboarding.outcome."+e) {
@@ -107,6 +109,10 @@ func (w *Web) onboardingStartSubmit(c *gin.Context) {
 	q := url.Values{"esito": {"avviato"}, "avviati": {strconv.Itoa(res.Started)}, "saltati": {strconv.Itoa(res.Already)}}
 	if n := len(res.NoAddress); n > 0 {
 		q.Set("senza_indirizzo", strconv.Itoa(n))
+	}
+	if res.SharedSchools > 0 {
+		q.Set("condivise", strconv.Itoa(res.SharedSchools))
+		q.Set("indirizzi_condivisi", strconv.Itoa(res.SharedAddresses))
 	}
 	redirect(c, "/accreditamento?"+q.Encode())
 }
