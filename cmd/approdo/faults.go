@@ -40,7 +40,7 @@ type faultSizes struct {
 	SMTPCases int
 	SMTPDown  time.Duration
 	// IMAPCases are driven while the IMAP server the PEC poller reads receipts from is
-	// down for IMAPDown (R2). IMAPDown stays under the stack's PEC_RECEIPT_TIMEOUT (5m):
+	// down for IMAPDown (R2), or longer until a PEC has left meanwhile (imapDownAtMost). IMAPDown stays under the stack's PEC_RECEIPT_TIMEOUT (5m):
 	// longer, a PEC rightly counts as not delivered.
 	IMAPCases int
 	IMAPDown  time.Duration
@@ -265,6 +265,10 @@ func imapOutage(ctx context.Context, out io.Writer, s *benchStack, sizes faultSi
 		case <-ctx.Done():
 		case <-time.After(sizes.IMAPDown):
 		}
+		// The outage proves something only if PEC notices left while it lasted; on a
+		// loaded machine the cases may not have got that far in IMAPDown, so it lasts
+		// until one has, within imapDownAtMost.
+		waitForPECSentSince(ctx, s.ownerURL, stopped, imapDownAtMost-time.Since(stopped))
 		downUntil, back = logSize(workerLog), time.Now()
 		fmt.Fprintln(out, "  the IMAP server is back")
 		backErr <- mailbox.StartIMAP()
@@ -293,6 +297,33 @@ func imapOutage(ctx context.Context, out io.Writer, s *benchStack, sizes faultSi
 	}
 	f.Elapsed = time.Since(start)
 	return f, nil
+}
+
+// imapDownAtMost bounds the IMAP outage when it waits for a PEC to leave: well under the
+// stack's PEC_RECEIPT_TIMEOUT (5m), past which a PEC rightly counts as not delivered.
+const imapDownAtMost = 3*time.Minute + 30*time.Second
+
+// waitForPECSentSince waits, at most within, until a notice to a comune (a PEC) has been
+// sent since the given time. Errors only end the wait: the figures say what happened.
+func waitForPECSentSince(ctx context.Context, ownerURL string, since time.Time, within time.Duration) {
+	deadline := time.Now().Add(within)
+	conn, err := connectRetrying(ctx, ownerURL, within)
+	if err != nil {
+		return
+	}
+	defer conn.Close(ctx)
+	for time.Now().Before(deadline) {
+		var sent bool
+		err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM notification WHERE recipient LIKE 'comune:%' AND sent_at >= $1)`, since).Scan(&sent)
+		if err != nil || sent {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // checkPECDelivered waits (at most settle) until every PEC notice of the cases has an
