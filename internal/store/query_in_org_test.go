@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,7 +27,12 @@ func TestListsNameTheCallerForTheirQueryOnly(t *testing.T) {
 	t.Cleanup(owner.Close)
 	appURL, err := store.AppLoginURL(ctx, url)
 	require.NoError(t, err)
-	pool, err := store.OpenApp(ctx, appURL+"?pool_max_conns=1")
+	// The URL may carry a query already (a socket folder, sslmode).
+	separator := "?"
+	if strings.Contains(appURL, "?") {
+		separator = "&"
+	}
+	pool, err := store.OpenApp(ctx, appURL+separator+"pool_max_conns=1")
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	app := store.New(pool)
