@@ -119,6 +119,15 @@ func sealingWorkflow(ctx workflow.Context, first string) ([]string, error) {
 		}
 	})
 	workflow.GetSignalChannel(ctx, signalFinish).Receive(ctx, nil)
+	// A note signalled just before finish may come in the same workflow task, and this
+	// coroutine runs before the reader above: take what is already there.
+	for ch := workflow.GetSignalChannel(ctx, signalNote); ; {
+		var note string
+		if !ch.ReceiveAsync(&note) {
+			break
+		}
+		notes = append(notes, note)
+	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return nil, err
 	}
