@@ -122,9 +122,12 @@ func (s *Store) NoteDeliveryAttempt(ctx context.Context, outbox Outbox, key stri
 		// Set, not computed from the old value: the application may not read it.
 		wipe = `, secret = NULL`
 	}
-	// One round trip: this runs right after a message left, and a crash before it
-	// commits sends the message again.
-	err = s.execInOrgOneTrip(ctx, `UPDATE `+table+` SET message_id = $2, address = NULLIF($3, ''), attempts = attempts + 1,
+	// One round trip, and for a message that left no wait for the WAL to reach the disk:
+	// this runs right after the server took the message, and a crash before it commits
+	// sends the message again, so the shorter that moment the better. What asynchronous
+	// commit risks is the same and rarer: a PostgreSQL crash in the next fraction of a
+	// second forgets the record, and the message goes again; it is never lost.
+	err = s.execInOrgOneTrip(ctx, a.Sent, `UPDATE `+table+` SET message_id = $2, address = NULLIF($3, ''), attempts = attempts + 1,
 			last_error = NULLIF($4, ''), sent_at = CASE WHEN $5 THEN coalesce(sent_at, now()) ELSE sent_at END,
 			sending_since = CASE WHEN $6 THEN sending_since ELSE NULL END`+wipe+`
 			WHERE key = $1`, key, a.MessageID, a.Address, a.Failure, a.Sent, a.Unsure && !a.Sent)
@@ -134,12 +137,17 @@ func (s *Store) NoteDeliveryAttempt(ctx context.Context, outbox Outbox, key stri
 	return nil
 }
 
-// execInOrgOneTrip runs one statement as inOrg would, in one round trip to the server:
+// execInOrgOneTrip runs one statement as inOrg would, in one round trip to the server
+// (with asyncCommit, without waiting for its WAL to be flushed):
 // naming the caller and the statement go as one pipelined batch, which PostgreSQL runs
 // as one implicit transaction (a single Sync ends it), so the name stays local to it.
-func (s *Store) execInOrgOneTrip(ctx context.Context, sql string, args ...any) error {
+func (s *Store) execInOrgOneTrip(ctx context.Context, asyncCommit bool, sql string, args ...any) error {
 	b := &pgx.Batch{}
-	b.Queue("SELECT set_config('approdo.org', $1, true)", orgOf(ctx))
+	synchronousCommit := "on"
+	if asyncCommit {
+		synchronousCommit = "off"
+	}
+	b.Queue("SELECT set_config('approdo.org', $1, true), set_config('synchronous_commit', $2, true)", orgOf(ctx), synchronousCommit)
 	b.Queue(sql, args...)
 	results := s.pool.SendBatch(ctx, b)
 	if _, err := results.Exec(); err != nil {
