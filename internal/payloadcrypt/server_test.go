@@ -110,23 +110,23 @@ func sealingWorkflow(ctx workflow.Context, first string) ([]string, error) {
 		return nil, err
 	}
 	notes = append([]string{echoed}, notes...)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		ch := workflow.GetSignalChannel(ctx, signalNote)
-		for {
+	// One coroutine reads the notes and the finish, notes first: a note signalled just
+	// before finish, in the same workflow task, is taken before returning. A signal that
+	// does not decode (a forged, unsealed one) is dropped by ReceiveAsync.
+	noteCh, finishCh := workflow.GetSignalChannel(ctx, signalNote), workflow.GetSignalChannel(ctx, signalFinish)
+	for finished := false; !finished; {
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(noteCh, func(ch workflow.ReceiveChannel, _ bool) {
 			var note string
-			ch.Receive(ctx, &note)
-			notes = append(notes, note)
-		}
-	})
-	workflow.GetSignalChannel(ctx, signalFinish).Receive(ctx, nil)
-	// A note signalled just before finish may come in the same workflow task, and this
-	// coroutine runs before the reader above: take what is already there.
-	for ch := workflow.GetSignalChannel(ctx, signalNote); ; {
-		var note string
-		if !ch.ReceiveAsync(&note) {
-			break
-		}
-		notes = append(notes, note)
+			if ch.ReceiveAsync(&note) {
+				notes = append(notes, note)
+			}
+		})
+		sel.AddReceive(finishCh, func(ch workflow.ReceiveChannel, _ bool) {
+			ch.ReceiveAsync(nil)
+			finished = true
+		})
+		sel.Select(ctx)
 	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return nil, err
