@@ -15,6 +15,7 @@ import (
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/mailer"
 	"github.com/approdo/approdo/internal/notices"
+	"github.com/approdo/approdo/internal/pecinbox"
 	"github.com/approdo/approdo/internal/refdata"
 	"github.com/approdo/approdo/internal/store"
 	"github.com/approdo/approdo/internal/weblink"
@@ -45,7 +46,31 @@ type Delivery struct {
 	// for the provider's acceptance receipt before the PEC is sent again; zero means
 	// DefaultAcceptanceGrace.
 	AcceptanceGrace time.Duration
+	// Archive is the system's own mailbox of the notices it sends by ordinary email;
+	// without an Address, an email notice whose attempt was cut short is simply sent again.
+	Archive MailArchive
 }
+
+// MailArchive is the mailbox where a public administration keeps a copy of what it sends:
+// every email notice goes there too, as a Bcc in the same SMTP transaction, so that a
+// message the server took is in the archive whether or not its sender lived to record
+// it. That is ordinary email's evidence, as the acceptance receipt is a PEC's: an attempt
+// cut short is looked for there, by Message-ID, before it is sent again.
+type MailArchive struct {
+	// Address gets every email notice as a Bcc (MAIL_ARCHIVE_ADDRESS); "" means no archive.
+	Address string
+	// IMAP is the archive's account, searched for an attempt cut short. Its Timeout, 5 s
+	// when zero, bounds connecting and, once more, the search: well under the dispatcher's
+	// lease.
+	IMAP pecinbox.Account
+	// Grace is how long an attempt cut short that is not in the archive waits for a slow
+	// relay to deliver the archive's copy before the notice is sent again; zero means
+	// DefaultArchiveGrace.
+	Grace time.Duration
+}
+
+// DefaultArchiveGrace is MailArchive's default Grace.
+const DefaultArchiveGrace = 5 * time.Minute
 
 // The defaults of Delivery's PEC timings.
 const (
@@ -105,6 +130,9 @@ func (d *Delivery) deliverNotification(ctx context.Context, hooks sendHooks, key
 		return Sent{}, err
 	}
 	out := outgoing{outbox: store.Notifications, key: key, messageID: MessageID(key, d.Domain), pec: notifiedByPEC(n), label: "notification of case " + n.CaseID}
+	// A notice is archived; an account message is not: its link or password is for its
+	// recipient alone.
+	out.archived = !out.pec && d.Archive.Address != ""
 	if out.pec && hooks.workflowID == "" {
 		// Its receipts are awaited by a workflow: the dispatcher never sends a PEC.
 		return Sent{}, fmt.Errorf("%s goes by PEC, from its own workflow", out.label)
@@ -191,6 +219,9 @@ type outgoing struct {
 	pec       bool
 	to        string
 	msg       notices.Message
+	// archived sends it to the mail archive too (a Bcc), and settles an attempt cut short
+	// by looking for it there.
+	archived bool
 	// label names the message in errors kept by Temporal: never an address or a name.
 	label string
 }
@@ -199,9 +230,11 @@ type outgoing struct {
 //
 // The hard case is an earlier attempt cut short, its worker killed after the server may
 // have taken the message: for a PEC the provider's acceptance receipt settles it, and the
-// message is sent again only if none came within AcceptanceGrace. Ordinary email has no
-// such receipt: an attempt cut short between the server's acceptance and the record of
-// it is sent again (at most once more per crash).
+// message is sent again only if none came within AcceptanceGrace. For an email notice the
+// mail archive does (MailArchive): found there, it is recorded as sent and not sent
+// again; not found, it is sent again once Archive.Grace has passed. Without an archive
+// an attempt cut short between the server's acceptance and the record of it is sent
+// again (at most once more per crash).
 func (d *Delivery) send(ctx context.Context, hooks sendHooks, out outgoing, composeErr error) (Sent, error) {
 	sys := store.AsSystem(ctx)
 	account := d.Mail
@@ -234,11 +267,25 @@ func (d *Delivery) send(ctx context.Context, hooks sendHooks, out outgoing, comp
 			}
 		}
 	}
+	if out.archived && inDoubtSince != nil {
+		archived, err := d.settleFromArchive(ctx, hooks, out, *inDoubtSince)
+		if err != nil {
+			return Sent{}, err
+		}
+		if archived {
+			hooks.log.Info("An attempt cut short is in the mail archive: not sending again", "Message", out.label)
+			return d.sent(out), d.recordSent(ctx, hooks.recordFor, out)
+		}
+	}
 	if err := d.Store.MarkSending(sys, out.outbox, out.key); err != nil {
 		return Sent{}, err
 	}
+	bcc := ""
+	if out.archived {
+		bcc = d.Archive.Address
+	}
 	stopHeartbeat := heartbeatWhileSending(ctx, hooks.heartbeat)
-	err = mailer.Send(ctx, account, mailer.Message{MessageID: out.messageID, To: out.to, Subject: out.msg.Subject, Text: out.msg.Text, HTML: out.msg.HTML, ShortReceipt: out.pec})
+	err = mailer.Send(ctx, account, mailer.Message{MessageID: out.messageID, To: out.to, Bcc: bcc, Subject: out.msg.Subject, Text: out.msg.Text, HTML: out.msg.HTML, ShortReceipt: out.pec})
 	stopHeartbeat()
 	if err != nil {
 		return Sent{}, d.failed(ctx, out, err)
@@ -250,6 +297,42 @@ func (d *Delivery) send(ctx context.Context, hooks sendHooks, out outgoing, comp
 	}
 	hooks.log.Info("Message sent", "Message", out.label, "PEC", out.pec)
 	return d.sent(out), nil
+}
+
+// settleFromArchive looks for an email notice whose attempt was cut short (in doubt since
+// then) in the mail archive, and says whether it is there: the server took it. Not there,
+// it may send again (false, nil) once Archive.Grace has passed since the attempt; before
+// that, or while the archive cannot be searched, it says to try later (an error): a
+// notice is never sent again on a guess.
+func (d *Delivery) settleFromArchive(ctx context.Context, hooks sendHooks, out outgoing, since time.Time) (bool, error) {
+	account := d.Archive.IMAP
+	if account.Timeout <= 0 {
+		account.Timeout = 5 * time.Second
+	}
+	found, err := pecinbox.HasMessage(ctx, account, out.messageID)
+	// The search may have outlasted the dispatcher's lease: renewing it now stops this
+	// send if another dispatcher has the row meanwhile.
+	if hooks.heartbeat != nil {
+		hooks.heartbeat()
+	}
+	if err != nil {
+		// The error names the archive's server and the IMAP failure, no person.
+		return false, fmt.Errorf("%s: an attempt was cut short and the mail archive could not be searched for it, so it is not sent again yet: %w", out.label, err)
+	}
+	if found {
+		return true, nil
+	}
+	if wait := d.archiveGrace() - time.Since(since); wait > 0 {
+		return false, fmt.Errorf("%s: an attempt was cut short and is not in the mail archive; waiting up to %s for a slow relay before sending again", out.label, wait.Round(time.Second))
+	}
+	return false, nil
+}
+
+func (d *Delivery) archiveGrace() time.Duration {
+	if d.Archive.Grace <= 0 {
+		return DefaultArchiveGrace
+	}
+	return d.Archive.Grace
 }
 
 // recordSent records a message that left, trying again for up to recordFor.

@@ -256,7 +256,8 @@ func runDev(ctx context.Context) error {
 			Senders: []string{cfg.PECFrom}, Unreachable: dev.PECUnreachable,
 			WarnAfter: dev.PECWarnAfter, FailAfter: dev.PECFailAfter,
 		},
-		IMAPUsers: map[string]string{cfg.PECFrom: devPECPassword},
+		// The PEC account, and the mail archive every email notice goes to as a Bcc.
+		IMAPUsers: map[string]string{cfg.PECFrom: devPECPassword, devArchiveAddress: devArchivePassword},
 	})
 	if err != nil {
 		return err
@@ -280,6 +281,10 @@ func runDev(ctx context.Context) error {
 	_, imapPort, _ := net.SplitHostPort(imapAddr)
 	cfg.PECIMAPHost, cfg.PECIMAPTLS, cfg.PECIMAPUsername, cfg.PECIMAPPassword = "127.0.0.1", "none", cfg.PECFrom, devPECPassword
 	cfg.PECIMAPPort, _ = strconv.Atoi(imapPort)
+	// The mail archive: a notice whose sending a crash cut short is looked for there.
+	cfg.MailArchiveAddress, cfg.MailArchiveIMAPHost, cfg.MailArchiveIMAPPort = devArchiveAddress, "127.0.0.1", cfg.PECIMAPPort
+	cfg.MailArchiveIMAPTLS, cfg.MailArchiveIMAPUsername, cfg.MailArchiveIMAPPassword = "none", devArchiveAddress, devArchivePassword
+	devDefault("MAIL_ARCHIVE_GRACE", &cfg.MailArchiveGrace, 10*time.Second)
 	devDefault("PEC_POLL_INTERVAL", &cfg.PECPollInterval, 3*time.Second)
 	devDefault("PEC_RECEIPT_TIMEOUT", &cfg.PECReceiptTimeout, 2*time.Minute)
 	devDefault("ONBOARDING_REMINDER_EVERY", &cfg.OnboardingReminderEvery, 2*time.Minute)
@@ -394,6 +399,12 @@ Press Ctrl-C to stop everything; the data stays for the next start.
 
 // devPECPassword is the password of the dev mailbox's PEC account: loopback only.
 const devPECPassword = "dev-pec"
+
+// The dev mailbox's mail archive account (MAIL_ARCHIVE_*): loopback only.
+const (
+	devArchiveAddress  = "archivio@demo.approdo.invalid"
+	devArchivePassword = "dev-archive"
+)
 
 // devDefault gives a duration the dev stack's short value unless the developer set the
 // variable: on a laptop a day-long PEC timeout or a weekly reminder would never be seen.

@@ -161,6 +161,16 @@ func runWorkerUntilDone(ctx context.Context, cfg config.Config, log *slog.Logger
 			},
 			Domain: cfg.MailDomain, UST: cfg.USTEmail, Orientation: cfg.OrientationEmail, BaseURL: cfg.PublicURL,
 			ReceiptTimeout: cfg.PECReceiptTimeout, AcceptanceGrace: cfg.PECAcceptanceGrace,
+			Archive: activities.MailArchive{
+				Address: cfg.MailArchiveAddress, Grace: cfg.MailArchiveGrace,
+				IMAP: pecinbox.Account{
+					Host: cfg.MailArchiveIMAPHost, Port: cfg.MailArchiveIMAPPort, TLS: cfg.MailArchiveIMAPTLS,
+					Username: cfg.MailArchiveIMAPUsername, Password: cfg.MailArchiveIMAPPassword, Mailbox: cfg.MailArchiveIMAPMailbox,
+				},
+			},
+		}
+		if cfg.MailArchiveAddress == "" {
+			log.Warn("MAIL_ARCHIVE_ADDRESS is not set: an email notice whose sending a crash cut short is sent again, and may arrive twice")
 		}
 	} else {
 		log.Warn("SMTP_HOST is not set: notifications wait in the outbox and are not sent")

@@ -179,7 +179,8 @@ type prodlike struct {
 }
 
 // The names of the topology: Approdo's database (Temporal's two are created by the
-// server), the namespace and task queue, and the PEC account of the mailbox.
+// server), the namespace and task queue, and the PEC and mail archive accounts of the
+// mailbox.
 const (
 	prodlikeDatabase           = "approdo"
 	prodlikeTemporalDB         = "temporal"
@@ -188,6 +189,8 @@ const (
 	prodlikeTaskQueue          = "approdo"
 	prodlikePECFrom            = "approdo@pec.prodlike.approdo.invalid"
 	prodlikePECPassword        = "prodlike-pec"
+	prodlikeArchive            = "archivio@prodlike.approdo.invalid"
+	prodlikeArchivePassword    = "prodlike-archive"
 )
 
 // startProdlike starts every part, in order, and returns once each serves: PostgreSQL
@@ -268,7 +271,7 @@ func startProdlike(ctx context.Context, o prodlikeOptions) (p *prodlike, err err
 	// 3. The mailbox, standing in for the SMTP server and the PEC provider.
 	mailOpts := o.Mail
 	mailOpts.PEC = &devmail.PECProvider{Senders: []string{prodlikePECFrom}, WarnAfter: time.Hour, FailAfter: 2 * time.Hour}
-	mailOpts.IMAPUsers = map[string]string{prodlikePECFrom: prodlikePECPassword}
+	mailOpts.IMAPUsers = map[string]string{prodlikePECFrom: prodlikePECPassword, prodlikeArchive: prodlikeArchivePassword}
 	if p.mailbox, err = devmail.Start(hostPort(o.SMTPPort), mailOpts); err != nil {
 		return p, err
 	}
@@ -299,8 +302,12 @@ func startProdlike(ctx context.Context, o prodlikeOptions) (p *prodlike, err err
 		"PEC_FROM="+prodlikePECFrom,
 		"PEC_IMAP_HOST=127.0.0.1", "PEC_IMAP_PORT="+strconv.Itoa(o.IMAPPort), "PEC_IMAP_TLS=none",
 		"PEC_IMAP_USERNAME="+prodlikePECFrom, "PEC_IMAP_PASSWORD="+prodlikePECPassword,
-		// Short clocks, so that a PEC cut short by a killed worker is settled in seconds.
-		"PEC_POLL_INTERVAL=1s", "PEC_ACCEPTANCE_GRACE=20s", "PEC_RECEIPT_TIMEOUT=5m",
+		// The mail archive, which settles an email notice cut short by a killed worker.
+		"MAIL_ARCHIVE_ADDRESS="+prodlikeArchive, "MAIL_ARCHIVE_IMAP_HOST=127.0.0.1", "MAIL_ARCHIVE_IMAP_PORT="+strconv.Itoa(o.IMAPPort),
+		"MAIL_ARCHIVE_IMAP_TLS=none", "MAIL_ARCHIVE_IMAP_USERNAME="+prodlikeArchive, "MAIL_ARCHIVE_IMAP_PASSWORD="+prodlikeArchivePassword,
+		// Short clocks, so that a PEC or an email cut short by a killed worker is settled
+		// in seconds.
+		"PEC_POLL_INTERVAL=1s", "PEC_ACCEPTANCE_GRACE=20s", "PEC_RECEIPT_TIMEOUT=5m", "MAIL_ARCHIVE_GRACE=10s",
 		"UST_EMAIL=ust@prodlike.approdo.invalid", "ORIENTATION_EMAIL=orientamento@prodlike.approdo.invalid",
 		"PUBLIC_URL=http://"+hostPort(o.APIPorts[0]),
 		"SHUTDOWN_TIMEOUT=10s",

@@ -137,6 +137,19 @@ type Config struct {
 	// PECAcceptanceGrace is how long a PEC whose sending was cut short waits for the
 	// provider's acceptance receipt before it is sent again.
 	PECAcceptanceGrace time.Duration `env:"PEC_ACCEPTANCE_GRACE" envDefault:"10m"`
+	// The mail archive: every email notice also goes, as a Bcc, to MAIL_ARCHIVE_ADDRESS,
+	// the system's own copy of what it sent; its IMAP account is searched by Message-ID
+	// for a notice whose sending was cut short (the worker killed), which is sent again
+	// only if it is not there after MAIL_ARCHIVE_GRACE. Without MAIL_ARCHIVE_ADDRESS such a
+	// notice is simply sent again, and may arrive twice.
+	MailArchiveAddress      string        `env:"MAIL_ARCHIVE_ADDRESS"`
+	MailArchiveIMAPHost     string        `env:"MAIL_ARCHIVE_IMAP_HOST"`
+	MailArchiveIMAPPort     int           `env:"MAIL_ARCHIVE_IMAP_PORT" envDefault:"993"`
+	MailArchiveIMAPTLS      string        `env:"MAIL_ARCHIVE_IMAP_TLS" envDefault:"implicit"`
+	MailArchiveIMAPUsername string        `env:"MAIL_ARCHIVE_IMAP_USERNAME"`
+	MailArchiveIMAPPassword string        `env:"MAIL_ARCHIVE_IMAP_PASSWORD"`
+	MailArchiveIMAPMailbox  string        `env:"MAIL_ARCHIVE_IMAP_MAILBOX" envDefault:"INBOX"`
+	MailArchiveGrace        time.Duration `env:"MAIL_ARCHIVE_GRACE" envDefault:"5m"`
 	// The onboarding of a comune reminds it every OnboardingReminderEvery to log in, up to
 	// OnboardingReminders times, then alerts UST.
 	OnboardingReminderEvery time.Duration `env:"ONBOARDING_REMINDER_EVERY" envDefault:"168h"`
@@ -243,6 +256,7 @@ func (c Config) check() error {
 		{"SMTP_TLS", c.SMTPTLS, "SMTP_HOST", c.SMTPHost},
 		{"PEC_SMTP_TLS", c.PECSMTPTLS, "PEC_SMTP_HOST", c.PECSMTPHost},
 		{"PEC_IMAP_TLS", c.PECIMAPTLS, "PEC_IMAP_HOST", c.PECIMAPHost},
+		{"MAIL_ARCHIVE_IMAP_TLS", c.MailArchiveIMAPTLS, "MAIL_ARCHIVE_IMAP_HOST", c.MailArchiveIMAPHost},
 	} {
 		switch m.mode {
 		case "implicit", "starttls":
@@ -257,6 +271,13 @@ func (c Config) check() error {
 	}
 	if c.PECPollInterval <= 0 || c.PECReceiptTimeout <= 0 || c.PECAcceptanceGrace <= 0 || c.OnboardingReminderEvery <= 0 || c.OnboardingReminders < 0 {
 		return fmt.Errorf("PEC_POLL_INTERVAL, PEC_RECEIPT_TIMEOUT, PEC_ACCEPTANCE_GRACE and ONBOARDING_REMINDER_EVERY must be positive, ONBOARDING_REMINDERS not negative")
+	}
+	if c.MailArchiveAddress != "" && c.MailArchiveIMAPHost == "" {
+		// An archive that cannot be searched settles nothing.
+		return fmt.Errorf("MAIL_ARCHIVE_ADDRESS needs MAIL_ARCHIVE_IMAP_HOST (and its account) to look for a notice whose sending was cut short")
+	}
+	if c.MailArchiveGrace <= 0 {
+		return fmt.Errorf("MAIL_ARCHIVE_GRACE must be a positive duration such as 5m")
 	}
 	if c.ReunificationContactAttempts < 1 || c.ReunificationInterviewReminder <= 0 || c.ReunificationNullaOstaValidity <= 0 ||
 		c.ReunificationPermessoDays < 1 || c.ReunificationFollowUpEvery <= 0 || c.ReunificationFollowUps < 1 || c.ReunificationMaxDuration <= 0 {
@@ -424,6 +445,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("mail_from", c.MailFrom),
 		slog.String("pec_smtp_host", c.PECSMTPHost),
 		slog.String("pec_from", c.PECFrom),
+		slog.Bool("mail_archive", c.MailArchiveAddress != ""),
+		slog.String("mail_archive_imap_host", c.MailArchiveIMAPHost),
 		slog.Duration("audit_retention", c.AuditRetention),
 		slog.Duration("retention_period", c.RetentionPeriod),
 		slog.Duration("temporal_retention", c.TemporalRetention),

@@ -123,3 +123,29 @@ func TestTrustedProxiesDefaultToNone(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, cfg.TrustedProxies)
 }
+
+func TestTheMailArchiveNeedsItsIMAPAccount(t *testing.T) {
+	t.Setenv("MAIL_ARCHIVE_ADDRESS", "archivio@ust-milano.example.it")
+	_, err := config.Load()
+	require.ErrorContains(t, err, "MAIL_ARCHIVE_IMAP_HOST")
+
+	t.Setenv("MAIL_ARCHIVE_IMAP_HOST", "imap.example.it")
+	t.Setenv("MAIL_ARCHIVE_IMAP_TLS", "none")
+	_, err = config.Load()
+	require.ErrorContains(t, err, "MAIL_ARCHIVE_IMAP_TLS=none is allowed only for a loopback")
+
+	t.Setenv("MAIL_ARCHIVE_IMAP_TLS", "implicit")
+	t.Setenv("MAIL_ARCHIVE_IMAP_PASSWORD", "s3cret")
+	cfg, err := config.Load()
+	require.NoError(t, err)
+	require.Equal(t, 993, cfg.MailArchiveIMAPPort)
+	require.Equal(t, 5*time.Minute, cfg.MailArchiveGrace)
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "config", cfg)
+	require.NotContains(t, buf.String(), "s3cret")
+	require.Contains(t, buf.String(), `"mail_archive":true`)
+
+	t.Setenv("MAIL_ARCHIVE_GRACE", "0s")
+	_, err = config.Load()
+	require.ErrorContains(t, err, "MAIL_ARCHIVE_GRACE")
+}

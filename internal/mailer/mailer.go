@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/textproto"
+	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -48,9 +49,13 @@ type Message struct {
 	// MessageID is without angle brackets, e.g. "notice-7f3a.3@approdo.example.it".
 	MessageID string
 	To        string
-	Subject   string
-	Text      string
-	HTML      string
+	// Bcc, when set, gets the message too, in the same SMTP transaction, and is named in
+	// no header: the recipient does not see it. It is the archive mailbox, which keeps a
+	// copy of every notice (README "No duplicates").
+	Bcc     string
+	Subject string
+	Text    string
+	HTML    string
 	// ShortReceipt asks a PEC provider for the short delivery receipt (X-TipoRicevuta:
 	// breve), which carries hashes of the message's parts instead of the message itself:
 	// a credentials notice must not come back whole in a receipt Approdo keeps.
@@ -92,6 +97,11 @@ func Send(ctx context.Context, account Account, m Message) error {
 	}
 	if err := msg.To(m.To); err != nil {
 		return &Error{Err: fmt.Errorf("recipient address: %w", err)}
+	}
+	if m.Bcc != "" {
+		if err := msg.Bcc(m.Bcc); err != nil {
+			return &Error{Err: fmt.Errorf("archive address: %w", err)}
+		}
 	}
 	msg.Subject(m.Subject)
 	msg.SetMessageIDWithValue(m.MessageID)
@@ -161,9 +171,37 @@ func Send(ctx context.Context, account Account, m Message) error {
 		return nil
 	}
 	if err != nil {
-		return classify(err)
+		err = classify(err)
+		if m.Bcc != "" && refused(err, m.Bcc) {
+			// The archive's own server refusing it is a configuration to fix, not a
+			// recipient to give up on: the notice waits for it, as for a server down.
+			var mErr *Error
+			errors.As(err, &mErr)
+			return &Error{Code: mErr.Code, Temporary: true, Err: fmt.Errorf("the archive address was refused: %w", err)}
+		}
+		return err
 	}
 	return nil
+}
+
+// refused reports whether a failed send names addr among the recipients the server
+// refused (go-mail lists them in its error, and has no accessor for them).
+func refused(err error, addr string) bool {
+	var sendErr *gomail.SendError
+	if !errors.As(err, &sendErr) || sendErr.Reason != gomail.ErrSMTPRcptTo {
+		return false
+	}
+	_, list, ok := strings.Cut(sendErr.Error(), "affected recipient(s): ")
+	if !ok {
+		return false
+	}
+	list, _, _ = strings.Cut(list, ", affected message ID")
+	for _, r := range strings.Split(list, ", ") {
+		if strings.EqualFold(strings.Trim(strings.TrimSpace(r), "<>"), addr) {
+			return true
+		}
+	}
+	return false
 }
 
 // dial connects to the server, with TLS from the first byte for implicit TLS. The

@@ -158,3 +158,43 @@ func TestShortReceiptIsAskedOnlyWhenWanted(t *testing.T) {
 	require.Contains(t, string(got[0].Raw), "X-TipoRicevuta: breve\r\n")
 	require.NotContains(t, string(got[1].Raw), "X-TipoRicevuta")
 }
+
+// The archive's copy travels in the same transaction, and its address is in no header:
+// the recipient cannot see it.
+func TestTheArchiveGetsACopyTheRecipientDoesNotSee(t *testing.T) {
+	t.Parallel()
+	srv, account := mailbox(t, devmail.Options{})
+	m := notice("notice-5.1@approdo.example.it")
+	m.Bcc = "archivio@ust-milano.example.it"
+	require.NoError(t, mailer.Send(context.Background(), account, m))
+	got := srv.Messages()
+	require.Len(t, got, 1, "one transaction")
+	require.Equal(t, []string{"protocollo@pec.comune.sesto.example.it", "archivio@ust-milano.example.it"}, got[0].To, "both are envelope recipients")
+	header, _, _ := strings.Cut(string(got[0].Raw), "\r\n\r\n")
+	require.Contains(t, header, "protocollo@pec.comune.sesto.example.it")
+	require.NotContains(t, strings.ToLower(string(got[0].Raw)), "archivio", "no header, and nothing else, names the archive")
+	require.NotContains(t, strings.ToLower(header), "bcc:")
+}
+
+// A refused archive address is the operator's to fix: the notice waits (a temporary
+// failure) rather than being given up as undeliverable to its recipient.
+func TestARefusedArchiveAddressIsATemporaryFailure(t *testing.T) {
+	t.Parallel()
+	srv, account := mailbox(t, devmail.Options{Unknown: []string{"archivio@ust-milano.example.it"}})
+	m := notice("notice-6.1@approdo.example.it")
+	m.Bcc = "archivio@ust-milano.example.it"
+	err := mailer.Send(context.Background(), account, m)
+	require.True(t, errors.Is(err, mailer.ErrTemporary), "%v", err)
+	var mErr *mailer.Error
+	require.True(t, errors.As(err, &mErr))
+	require.Equal(t, 550, mErr.Code)
+	require.Empty(t, srv.Messages())
+
+	// The recipient refused, the archive not: as before, for good.
+	srv2, account2 := mailbox(t, devmail.Options{Unknown: []string{"nessuno@pec.example.it"}})
+	m.To = "nessuno@pec.example.it"
+	err = mailer.Send(context.Background(), account2, m)
+	require.Error(t, err)
+	require.False(t, errors.Is(err, mailer.ErrTemporary), "%v", err)
+	require.Empty(t, srv2.Messages())
+}
