@@ -108,43 +108,6 @@ func (s *Store) ReplaceReferenceData(ctx context.Context, d *refdata.Dataset, sh
 	return result, nil
 }
 
-// ReferenceData reads the current reference data, or ErrNotFound if none was imported.
-func (s *Store) ReferenceData(ctx context.Context) (*refdata.Dataset, error) {
-	var d refdata.Dataset
-	err := s.pool.QueryRow(ctx, selectRefdataVersionSQL).Scan(&d.Version, &d.Sample)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("read reference data: %w", ErrNotFound)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read reference data: %w", err)
-	}
-	rows, _ := s.pool.Query(ctx, selectAmbitiSQL)
-	if d.Ambiti, err = pgx.CollectRows(rows, pgx.RowToStructByPos[refdata.Ambito]); err != nil {
-		return nil, fmt.Errorf("read ambiti: %w", err)
-	}
-	rows, _ = s.pool.Query(ctx, selectPoliStartSQL)
-	if d.PoliStart, err = pgx.CollectRows(rows, pgx.RowToStructByPos[refdata.Polo]); err != nil {
-		return nil, fmt.Errorf("read poli START: %w", err)
-	}
-	rows, _ = s.pool.Query(ctx, selectComuniSQL)
-	if d.Comuni, err = pgx.CollectRows(rows, pgx.RowToStructByPos[refdata.Comune]); err != nil {
-		return nil, fmt.Errorf("read comuni: %w", err)
-	}
-	rows, _ = s.pool.Query(ctx, selectSchoolsSQL)
-	if d.Schools, err = pgx.CollectRows(rows, pgx.RowToStructByPos[refdata.School]); err != nil {
-		return nil, fmt.Errorf("read schools: %w", err)
-	}
-	rows, _ = s.pool.Query(ctx, selectSchoolClosuresSQL)
-	closures, err := pgx.CollectRows(rows, pgx.RowToStructByPos[refdata.SchoolClosure])
-	if err != nil {
-		return nil, fmt.Errorf("read school closures: %w", err)
-	}
-	if len(closures) > 0 {
-		d.SchoolClosures = closures
-	}
-	return &d, nil
-}
-
 // ComuneKnown reports whether istat is a comune of the reference data, or ErrNotFound if
 // none was imported. It is one small query, for checks on every request.
 func (s *Store) ComuneKnown(ctx context.Context, istat string) (bool, error) {

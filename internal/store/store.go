@@ -26,6 +26,8 @@ var (
 // Store reads and writes Approdo's records through a connection pool.
 type Store struct {
 	pool *pgxpool.Pool
+	// refdata is the reference data last read (refdata_cache.go).
+	refdata refdataCache
 }
 
 // New returns a Store on pool. The caller keeps ownership of the pool.
