@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -31,13 +32,21 @@ type surgeReport struct {
 	Stack       string        `json:"stack"`
 	Cases       int           `json:"cases"`
 	Concurrency int           `json:"concurrency"`
-	// CasesPerSecond counts completed cases over the run's wall time; BaselinePerSecond
-	// the bare workflows', and Ratio the first over the second.
+	// CasesPerSecond counts completed cases over the time until the last of them was
+	// accepted and every one of their notices had settled (SettledSeconds; an email sent,
+	// a PEC's delivery receipt recorded); BaselinePerSecond the bare workflows', and Ratio
+	// the first over the second. AcceptedPerSecond stops the clock at the last
+	// acceptance (ElapsedSeconds), leaving out the notices still under way then.
 	CasesPerSecond    float64 `json:"cases_per_second"`
 	BaselinePerSecond float64 `json:"baseline_per_second"`
 	Ratio             float64 `json:"ratio"`
-	Completed         int     `json:"completed"`
-	Failed            int     `json:"failed"`
+	AcceptedPerSecond float64 `json:"accepted_per_second"`
+	SettledSeconds    float64 `json:"settled_seconds"`
+	// UnsettledNotices counts the notices not settled when the wait gave up (settleLimit);
+	// -1 when they could not be counted (a running stack whose database is unknown).
+	UnsettledNotices int `json:"unsettled_notices"`
+	Completed        int `json:"completed"`
+	Failed           int `json:"failed"`
 	// Refused counts filing attempts answered otherwise than 200/201/202, by status.
 	Refused           map[string]int                 `json:"refused_filings"`
 	Accepted202       int                            `json:"filings_received_in_registration"`
@@ -230,12 +239,16 @@ func prodlikeStack(ctx context.Context, p *prodlike) (*benchStack, error) {
 	}
 	s.target = surge.Target{API: p.APIURLs[0], Comune: tokens["APPRODO_TOKEN_COMUNE"], Hub: tokens["APPRODO_TOKEN_POLO"],
 		School: tokens["APPRODO_TOKEN_SCHOOL_A"], SchoolCode: "MIIC90001A"}
-	if s.temporal, err = dialBench(ctx, p.temporal.HostPort(), prodlikeNamespace, p.temporal.Connection(), ""); err != nil {
+	// The baseline and the direct filings compress their gRPC calls as the stack's
+	// processes do, so that the ratio compares like with like.
+	conn := p.temporal.Connection()
+	conn.Compression = envValue(p.env, "TEMPORAL_GRPC_COMPRESSION")
+	if s.temporal, err = dialBench(ctx, p.temporal.HostPort(), prodlikeNamespace, conn, ""); err != nil {
 		s.close()
 		return nil, err
 	}
 	s.taskQueue = prodlikeTaskQueue
-	if s.sealed, err = dialBench(ctx, p.temporal.HostPort(), prodlikeNamespace, p.temporal.Connection(), envValue(p.env, "TEMPORAL_PAYLOAD_KEY")); err != nil {
+	if s.sealed, err = dialBench(ctx, p.temporal.HostPort(), prodlikeNamespace, conn, envValue(p.env, "TEMPORAL_PAYLOAD_KEY")); err != nil {
 		s.close()
 		return nil, err
 	}
@@ -262,7 +275,8 @@ func runningStack(ctx context.Context, apiURL, dir string, workerPID, apiPID int
 	s.target = surge.Target{API: strings.TrimRight(apiURL, "/"), Comune: tokens["APPRODO_TOKEN_COMUNE"], Hub: tokens["APPRODO_TOKEN_POLO"],
 		School: tokens["APPRODO_TOKEN_SCHOOL_A"], SchoolCode: "MIIC90001A"}
 	conn := temporalconn.Settings{CAFile: env["TEMPORAL_TLS_CA_FILE"], CertFile: env["TEMPORAL_TLS_CERT_FILE"],
-		KeyFile: env["TEMPORAL_TLS_KEY_FILE"], ServerName: env["TEMPORAL_TLS_SERVER_NAME"]}
+		KeyFile: env["TEMPORAL_TLS_KEY_FILE"], ServerName: env["TEMPORAL_TLS_SERVER_NAME"],
+		Compression: cmp.Or(env["TEMPORAL_GRPC_COMPRESSION"], os.Getenv("TEMPORAL_GRPC_COMPRESSION"))}
 	if s.temporal, err = dialBench(ctx, env["TEMPORAL_ADDRESS"], env["TEMPORAL_NAMESPACE"], conn, ""); err != nil {
 		return nil, err
 	}
@@ -364,16 +378,25 @@ func benchSurge(ctx context.Context, out io.Writer, s *benchStack, o surgeOption
 	r.Memory = mem.Stop()
 	r.ElapsedSeconds = run.Elapsed.Seconds()
 	r.Completed, r.Failed, r.Refused, r.Accepted202 = run.Completed, run.Failed, run.Refused, run.Accepted202
-	r.CasesPerSecond = float64(run.Completed) / run.Elapsed.Seconds()
-	if r.BaselinePerSecond > 0 {
-		r.Ratio = r.CasesPerSecond / r.BaselinePerSecond
-	}
+	r.AcceptedPerSecond = float64(run.Completed) / run.Elapsed.Seconds()
 	r.Filing, r.WholeCase = surge.Summarise(run.Filings), surge.Summarise(run.Whole)
 	for _, e := range run.Errors {
 		fmt.Fprintf(out, "  a case gave up: %s\n", e)
 	}
 	if ctx.Err() != nil {
 		return r, ctx.Err()
+	}
+	settled, unsettled := run.Elapsed, -1
+	if s.ownerURL != "" {
+		fmt.Fprintln(out, "Waiting for the cases' notices to settle (emails sent, PEC receipts recorded)…")
+		if settled, unsettled, err = waitNoticesSettled(ctx, out, s.ownerURL, run.CaseIDs, run.Started); err != nil {
+			return r, err
+		}
+	}
+	r.SettledSeconds, r.UnsettledNotices = settled.Seconds(), unsettled
+	r.CasesPerSecond = float64(run.Completed) / settled.Seconds()
+	if r.BaselinePerSecond > 0 {
+		r.Ratio = r.CasesPerSecond / r.BaselinePerSecond
 	}
 	fmt.Fprintf(out, "Counting the events of %d cases' workflows…\n", min(sample, len(run.CaseIDs)))
 	keys := func(ctx context.Context, caseID string) ([]string, error) { return noticeKeys(ctx, s.ownerURL, caseID) }
@@ -539,7 +562,8 @@ func printSurgeReport(out io.Writer, r surgeReport) {
 Surge benchmark (%s)
   machine            %d CPUs, load %.2f before, %.2f after, %s
   whole cases        %d of %d completed (%d gave up), %d at a time, in %.1f s
-  cases/s            %.2f
+  cases/s            %.2f (the last notice settled after %.1f s; %s)
+  accepted/s         %.2f (the clock stopped at the last acceptance, notices still under way)
   baseline/s         %.2f (%d bare workflows, %d failed, in %.1f s)
   ratio              %.2f of the baseline
   filing latency     %s
@@ -550,7 +574,7 @@ Surge benchmark (%s)
   events per case    %.1f (own %.1f, %.1f in %.1f other workflows; %d cases sampled); baseline %.1f
 `, r.Stack, r.Machine.CPUs, r.Machine.LoadBefore, r.Machine.LoadAfter, r.Machine.GoVersion,
 		r.Completed, r.Cases, r.Failed, r.Concurrency, r.ElapsedSeconds,
-		r.CasesPerSecond, r.BaselinePerSecond, r.BaselineWorkflows, r.BaselineFailed, r.BaselineSeconds, r.Ratio,
+		r.CasesPerSecond, r.SettledSeconds, unsettledText(r.UnsettledNotices), r.AcceptedPerSecond, r.BaselinePerSecond, r.BaselineWorkflows, r.BaselineFailed, r.BaselineSeconds, r.Ratio,
 		r.Filing, r.WholeCase, r.BaselineWhole, refused, r.Accepted202,
 		r.Events.PerCase, r.Events.Own, r.Events.Others, r.Events.OtherWorkflows, r.Events.Sampled, r.BaselineEvents)
 	names := make([]string, 0, len(r.Memory))
@@ -582,4 +606,16 @@ Surge benchmark (%s)
 // quietSDKLog keeps the SDK's warnings and errors of the benchmark's own client.
 func quietSDKLog() temporallog.Logger {
 	return temporallog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
+// unsettledText says how many notices had not settled when the wait ended.
+func unsettledText(n int) string {
+	switch {
+	case n < 0:
+		return "notices not counted: the stack's database is unknown"
+	case n == 0:
+		return "every notice settled"
+	default:
+		return fmt.Sprintf("%d notices still not settled after %s", n, settleLimit)
+	}
 }

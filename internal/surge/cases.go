@@ -35,7 +35,9 @@ type Target struct {
 // CaseRun is what driving the cases measured.
 type CaseRun struct {
 	Cases, Concurrency int
-	Elapsed            time.Duration
+	// Started is when the first case was filed; Elapsed how long until the last was done.
+	Started time.Time
+	Elapsed time.Duration
 	// Completed cases reached "enrolled" through the API; Failed gave up (the context
 	// ended first).
 	Completed, Failed int
@@ -68,9 +70,9 @@ func DriveCases(ctx context.Context, t Target, n, c int, progress Progress) Case
 	if t.Retry == 0 {
 		t.Retry = 200 * time.Millisecond
 	}
-	run := CaseRun{Cases: n, Concurrency: c, Refused: map[string]int{}}
-	var mu sync.Mutex
 	start := time.Now()
+	run := CaseRun{Cases: n, Concurrency: c, Refused: map[string]int{}, Started: start}
+	var mu sync.Mutex
 	runPool(ctx, n, c, progress, func() {
 		r := t.oneCase(ctx)
 		mu.Lock()
