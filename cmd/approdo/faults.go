@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 
 	"github.com/approdo/approdo/activities"
@@ -66,6 +67,10 @@ type faultFigures struct {
 	// notifications still waiting when the settling time ran out.
 	Duplicates, Unsent int
 	Kills              int `json:",omitempty"`
+	// FromArchive are the email notices whose sending a kill cut short and that the
+	// worker found in the mail archive, so did not send again (activities.MailArchive):
+	// without the archive each would have been a duplicate or a guess.
+	FromArchive int `json:",omitempty"`
 	// DownAnswers counts the answers to a filing while PostgreSQL was down, by status and
 	// content type; WrongDownAnswers those that were not 503 problem+json.
 	DownAnswers      map[string]int `json:",omitempty"`
@@ -89,7 +94,7 @@ func (f faultFigures) print(out io.Writer) {
 	fmt.Fprintf(out, "%s %s: %d cases, %d completed, %d lost, %d duplicate notices, %d mismatches, %d notices unsent",
 		verdict, f.Name, f.Cases, f.Completed, f.Lost, f.Duplicates, f.Mismatched, f.Unsent)
 	if f.Kills > 0 {
-		fmt.Fprintf(out, ", %d worker kills", f.Kills)
+		fmt.Fprintf(out, ", %d worker kills, %d notices cut short found in the mail archive and not sent again", f.Kills, f.FromArchive)
 	}
 	if f.DownAnswers != nil {
 		fmt.Fprintf(out, ", answers while PostgreSQL was down %v (%d not 503 problem+json)", f.DownAnswers, f.WrongDownAnswers)
@@ -387,7 +392,7 @@ func checkPECDelivered(ctx context.Context, s *benchStack, caseIDs []string, dow
 			}
 		}
 		wid := activities.NoticeWorkflowID(n.key)
-		desc, err := s.temporal.DescribeWorkflowExecution(ctx, wid, "")
+		desc, err := describeOnceEnded(ctx, s, wid, deadline)
 		if err != nil {
 			pf.WorkflowsNotDelivered++
 			f.Problems = append(f.Problems, fmt.Sprintf("PEC delivery workflow %s: %v", wid, err))
@@ -409,6 +414,31 @@ func checkPECDelivered(ctx context.Context, s *benchStack, caseIDs []string, dow
 		f.Problems = append(f.Problems, "the cases sent no PEC notice: the outage tested nothing")
 	}
 	return nil
+}
+
+// describeOnceEnded describes a workflow once it has ended, or as it is at the deadline
+// (a minute from now at the least): a delivery workflow records the receipt on the row a
+// moment before it completes.
+func describeOnceEnded(ctx context.Context, s *benchStack, wid string, deadline time.Time) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	deadline = later(deadline, time.Now().Add(time.Minute))
+	for {
+		desc, err := s.temporal.DescribeWorkflowExecution(ctx, wid, "")
+		if err != nil || desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING || time.Now().After(deadline) {
+			return desc, err
+		}
+		select {
+		case <-ctx.Done():
+			return desc, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // logSize is how long a log file is now (0 if it cannot be read).
@@ -448,6 +478,9 @@ func workerKills(ctx context.Context, out io.Writer, s *benchStack, sizes faultS
 	fmt.Fprintf(out, "%s…\n", f.Name)
 	start := time.Now()
 	before := len(s.prodlike.mailbox.Messages())
+	// The worker started again after a kill logs to the same file.
+	workerLog := filepath.Join(s.prodlike.opts.Dir, "logs", s.prodlike.Workers[0].name+".log")
+	logFrom := logSize(workerLog)
 	kill := make(chan struct{}, sizes.Kills)
 	var next = 1
 	var mu sync.Mutex
@@ -485,6 +518,7 @@ func workerKills(ctx context.Context, out io.Writer, s *benchStack, sizes faultS
 	if err := checkCases(ctx, s, run.CaseIDs, before, sizes.Settle, &f); err != nil {
 		return f, err
 	}
+	logLines(workerLog, logFrom, -1, "An attempt cut short is in the mail archive: not sending again", func(map[string]any) { f.FromArchive++ })
 	f.Elapsed = time.Since(start)
 	return f, nil
 }
