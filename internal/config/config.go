@@ -47,6 +47,8 @@ type Config struct {
 	TemporalTLSKeyFile    string `env:"TEMPORAL_TLS_KEY_FILE"`
 	TemporalTLSServerName string `env:"TEMPORAL_TLS_SERVER_NAME"`
 	TemporalAPIKey        string `env:"TEMPORAL_API_KEY"`
+	// TemporalGRPCCompression is none (the default) or gzip: see temporalconn.Settings.
+	TemporalGRPCCompression string `env:"TEMPORAL_GRPC_COMPRESSION" envDefault:"none"`
 
 	// TemporalUIURL is the Temporal Web UI the supervisors use, for the portal's links from
 	// a case to its workflow; empty hides them. The dev stack sets its own.
@@ -323,13 +325,14 @@ func isLoopback(host string) bool {
 // temporalTLSVariables names the variables behind temporalconn.Settings, for its errors.
 var temporalTLSVariables = map[string]string{
 	"CAFile": "TEMPORAL_TLS_CA_FILE", "CertFile": "TEMPORAL_TLS_CERT_FILE", "KeyFile": "TEMPORAL_TLS_KEY_FILE",
+	"Compression": "TEMPORAL_GRPC_COMPRESSION",
 }
 
 // TemporalConnection is how processes connect to the Temporal frontend.
 func (c Config) TemporalConnection() temporalconn.Settings {
 	return temporalconn.Settings{
 		TLS: c.TemporalTLS, CAFile: c.TemporalTLSCAFile, CertFile: c.TemporalTLSCertFile, KeyFile: c.TemporalTLSKeyFile,
-		ServerName: c.TemporalTLSServerName, APIKey: c.TemporalAPIKey,
+		ServerName: c.TemporalTLSServerName, APIKey: c.TemporalAPIKey, Compression: c.TemporalGRPCCompression,
 	}
 }
 

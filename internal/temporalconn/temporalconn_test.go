@@ -121,3 +121,21 @@ func TestPlainTextByDefault(t *testing.T) {
 	require.Nil(t, opts.ConnectionOptions.TLS)
 	require.Nil(t, opts.Credentials)
 }
+
+func TestCompressionIsOffUnlessAsked(t *testing.T) {
+	for value, want := range map[string]client.GrpcCompression{
+		"":     &client.GrpcCompressionNone{},
+		"none": &client.GrpcCompressionNone{},
+		"gzip": &client.GrpcCompressionGzip{},
+	} {
+		s := temporalconn.Settings{Compression: value}
+		require.NoError(t, s.Check(nil))
+		opts := client.Options{}
+		require.NoError(t, s.Apply(&opts))
+		require.IsType(t, want, opts.ConnectionOptions.GrpcCompression, "compression %q", value)
+	}
+	s := temporalconn.Settings{Compression: "brotli"}
+	err := s.Check(map[string]string{"Compression": "TEMPORAL_GRPC_COMPRESSION"})
+	require.ErrorContains(t, err, "TEMPORAL_GRPC_COMPRESSION must be none or gzip")
+	require.Error(t, s.Apply(&client.Options{}))
+}
