@@ -29,8 +29,16 @@ var deliveryActivity = workflow.ActivityOptions{
 }
 
 // pecReceiptsChange is the GetVersion change ID of waiting for a PEC's receipts. A
-// delivery recorded before it ended when the message left, and replays so.
+// delivery recorded before it ended when the message left, and replays so. Version
+// leanDelivery records the outcome in a local activity and leaves the receipt timer to
+// end with the workflow (see DeliverNotificationWorkflow); a history with version 1
+// replays the scheduled activity and the cancelled timer it recorded. The same marker
+// carries both changes: a marker costs two events (the SDK adds an upsert of
+// TemporalChangeVersion to each).
 const pecReceiptsChange = "pec-receipts"
+
+// leanDelivery is the version of pecReceiptsChange with the fewer events.
+const leanDelivery workflow.Version = 2
 
 // SignalPECReceipt is the signal by which the PEC poller hands a receipt to the workflow
 // that sent the message.
@@ -66,20 +74,34 @@ const (
 // delivery receipt; a notice that cannot be delivered (refused, an error receipt, no
 // receipt in time) is recorded and its case told. A refused notice fails the workflow,
 // visibly in the Temporal UI; the outbox row says why.
+//
+// The send stays a scheduled activity: it heartbeats while it talks to the server, so a
+// send whose worker died is retried within seconds, and it retries for three days with
+// pauses of up to an hour, which a local activity would spend holding workflow tasks
+// open. Recording the outcome is a short idempotent write keyed by the notice: a local
+// activity (one marker, in the workflow task that has the verdict) rather than a
+// scheduled one (three events and a workflow task of three more).
 func DeliverNotificationWorkflow(ctx workflow.Context, key string) error {
 	var delivery *activities.Delivery
 	var sent activities.Sent
 	sendErr := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, deliveryActivity), delivery.DeliverNotification, key).Get(ctx, &sent)
-	if workflow.GetVersion(ctx, pecReceiptsChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	version := workflow.GetVersion(ctx, pecReceiptsChange, workflow.DefaultVersion, leanDelivery)
+	if version == workflow.DefaultVersion {
 		return sendErr
 	}
-	outcome, err := deliveryOutcome(ctx, sent, sendErr)
+	lean := version >= leanDelivery
+	outcome, err := awaitOutcome(ctx, sent, sendErr, !lean)
 	if err != nil || outcome == nil {
 		return err
 	}
 	var undelivered activities.UndeliveredNotice
-	actx := workflow.WithActivityOptions(ctx, durableActivity)
-	if err := workflow.ExecuteActivity(actx, delivery.NoteNotificationOutcome, key, *outcome).Get(ctx, &undelivered); err != nil {
+	var noted workflow.Future
+	if lean {
+		noted = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, durableLocalActivity), delivery.NoteNotificationOutcome, key, *outcome)
+	} else {
+		noted = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durableActivity), delivery.NoteNotificationOutcome, key, *outcome)
+	}
+	if err := noted.Get(ctx, &undelivered); err != nil {
 		return err
 	}
 	if !outcome.Delivered && undelivered.CaseWorkflowID != "" {
@@ -98,6 +120,14 @@ func DeliverNotificationWorkflow(ctx workflow.Context, key string) error {
 // (nothing more is known of it), the receipt's verdict for a PEC, "refused" for a
 // permanent refusal. Any other error is returned as it is.
 func deliveryOutcome(ctx workflow.Context, sent activities.Sent, sendErr error) (*activities.Outcome, error) {
+	return awaitOutcome(ctx, sent, sendErr, true)
+}
+
+// awaitOutcome is deliveryOutcome; cancelTimer says whether the receipt's timer is
+// cancelled once a receipt ends the wait. A workflow that ends right after may leave it:
+// a timer still pending when the workflow closes is dropped with no event, and
+// cancelling it costs one.
+func awaitOutcome(ctx workflow.Context, sent activities.Sent, sendErr error, cancelTimer bool) (*activities.Outcome, error) {
 	if sendErr != nil {
 		var appErr *temporal.ApplicationError
 		if errors.As(sendErr, &appErr) && appErr.Type() == activities.ErrTypeUndeliverable {
@@ -111,7 +141,7 @@ func deliveryOutcome(ctx workflow.Context, sent activities.Sent, sendErr error) 
 	if err := setDeliveryStage(ctx, StageAwaitingReceipt); err != nil {
 		return nil, err
 	}
-	outcome := awaitDeliveryReceipt(ctx, sent)
+	outcome := awaitDeliveryReceipt(ctx, sent, cancelTimer)
 	stage := StageDelivered
 	if !outcome.Delivered {
 		stage = StageNotDelivered
@@ -126,11 +156,13 @@ func setDeliveryStage(ctx workflow.Context, stage string) error {
 // awaitDeliveryReceipt waits for the delivery receipt of a PEC until its timeout. The
 // acceptance receipt and the 12-hour warning only say it is on its way; a delivery
 // receipt ends the wait, and so does a final error receipt or the timeout.
-func awaitDeliveryReceipt(ctx workflow.Context, sent activities.Sent) activities.Outcome {
+func awaitDeliveryReceipt(ctx workflow.Context, sent activities.Sent, cancelTimer bool) activities.Outcome {
 	logger := workflow.GetLogger(ctx)
 	receipts := workflow.GetSignalChannel(ctx, SignalPECReceipt)
-	timerCtx, cancelTimer := workflow.WithCancel(ctx)
-	defer cancelTimer()
+	timerCtx, cancel := workflow.WithCancel(ctx)
+	if cancelTimer {
+		defer cancel()
+	}
 	timer := workflow.NewTimer(timerCtx, sent.ReceiptTimeout)
 	var outcome *activities.Outcome
 	for outcome == nil {

@@ -83,6 +83,14 @@ type engine struct {
 	// reassignment or transfer being routed): the loop waits for it, and validators
 	// turn other actions away until it is done.
 	busy bool
+	// oneTimer makes the loop sleep with one timer at a time (sleep); a case whose
+	// history has a timer per wait keeps waiting so (AwaitWithTimeout).
+	oneTimer bool
+	// timer is the pending timer of sleep, which fires at timerAt; cancelTimer cancels
+	// it.
+	timer       workflow.Future
+	timerAt     time.Time
+	cancelTimer workflow.CancelFunc
 }
 
 // update is one row of a workflow's update-handler table: its name, the names it had
@@ -182,6 +190,8 @@ func (e *engine) loop(ctx workflow.Context) error {
 		case e.busy || wake.IsZero():
 			// Busy: an Update is half-way through a change; it counts a change when done.
 			err = workflow.Await(ctx, changed)
+		case wake.After(now) && e.oneTimer:
+			err = e.sleep(ctx, now, wake, changed)
 		case wake.After(now):
 			_, err = workflow.AwaitWithTimeout(ctx, wake.Sub(now), changed)
 		default:
@@ -194,6 +204,29 @@ func (e *engine) loop(ctx workflow.Context) error {
 			return e.continueAsNew(ctx)
 		}
 	}
+}
+
+// sleep waits until wake or until changed. AwaitWithTimeout starts a timer at each wait
+// and leaves it pending when the wait ends early, so each human step cost a timer, and
+// each timer left behind a workflow task of four events when it fired for nothing. sleep
+// keeps its timer across waits while it fires no later than the wake: a timer that fires
+// early costs a turn of the loop, as the one left behind did, and the loop then starts
+// the next. A timer that would fire too late is cancelled (one event) and replaced.
+func (e *engine) sleep(ctx workflow.Context, now, wake time.Time, changed func() bool) error {
+	if e.timer != nil && e.timerAt.After(wake) {
+		e.cancelTimer()
+		e.timer = nil
+	}
+	if e.timer == nil {
+		timerCtx, cancel := workflow.WithCancel(ctx)
+		e.timer, e.timerAt, e.cancelTimer = workflow.NewTimer(timerCtx, wake.Sub(now)), wake, cancel
+	}
+	timer := e.timer
+	err := workflow.Await(ctx, func() bool { return changed() || timer.IsReady() })
+	if timer.IsReady() {
+		e.timer = nil
+	}
+	return err
 }
 
 // nextWake is the time of the earliest alarm; zero when the case waits only for people.

@@ -191,6 +191,8 @@ type enrolmentCase struct {
 	state State
 	// firstSlice is set when the case runs the first slice's code (see waitAsFirstSlice).
 	firstSlice bool
+	// leanVersion is the case's version of leanChange, once asked (see lean).
+	leanVersion *workflow.Version
 }
 
 func (c *enrolmentCase) setup(ctx workflow.Context) error {
@@ -273,8 +275,12 @@ func (c *enrolmentCase) run(ctx workflow.Context) (EnrolmentResult, error) {
 			return c.closeAsDuplicate(ctx, recorded.DuplicateOf)
 		}
 		c.state.Stage = casework.Stage(recorded.Stage)
-		if err := workflow.UpsertTypedSearchAttributes(ctx, searchattr.Stage.ValueSet(recorded.Stage)); err != nil {
-			return EnrolmentResult{}, err
+		// A lean case leaves the stage to the commit that starts it, in this same
+		// workflow task: one upsert instead of two.
+		if !c.lean(ctx) {
+			if err := workflow.UpsertTypedSearchAttributes(ctx, searchattr.Stage.ValueSet(recorded.Stage)); err != nil {
+				return EnrolmentResult{}, err
+			}
 		}
 		c.state.Recorded = true
 		if recorded.SuggestedLevel == string(c.input.Request.Level) {
@@ -283,9 +289,11 @@ func (c *enrolmentCase) run(ctx workflow.Context) (EnrolmentResult, error) {
 		logger.Info("Enrolment case registered", "CaseID", c.input.CaseID)
 	}
 
-	if workflow.GetVersion(ctx, routingChange, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if c.version(ctx, routingChange) == workflow.DefaultVersion {
 		return c.waitAsFirstSlice(ctx)
 	}
+	// One timer at a time: see engine.sleep.
+	c.oneTimer = c.lean(ctx)
 	if c.state.Policy == nil {
 		if err := c.start(ctx); err != nil {
 			return EnrolmentResult{}, err
@@ -326,7 +334,7 @@ func (c *enrolmentCase) closed() bool { return c.state.Stage.Closed() }
 func (c *enrolmentCase) start(ctx workflow.Context) error {
 	var policies *activities.Policies
 	var policy casework.Policy
-	if err := executeShort(ctx, policies.CasePolicy).Get(ctx, &policy); err != nil {
+	if err := c.executeShort(ctx, policies.CasePolicy).Get(ctx, &policy); err != nil {
 		return err
 	}
 	r := c.input.Request

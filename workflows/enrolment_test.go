@@ -86,12 +86,32 @@ func TestStageSearchAttributeIsSetWhenRecorded(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	// The first upsert is the one the first slice made; cases recorded before routing
-	// existed replay against it.
+	// existed replay against it. A lean case leaves it to its first commit.
+	h.env.OnGetVersion("lean-case", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.env.OnUpsertTypedSearchAttributes(temporal.NewSearchAttributes(searchattr.Stage.ValueSet(workflows.StageRegistered))).Return(nil).Once()
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil)
 	h.finish(time.Hour)
 	h.run()
 	h.env.AssertExpectations(t)
+}
+
+// TestALeanCaseSetsItsSearchAttributesOnceWhenStarted checks that a new case upserts its
+// search attributes once in the workflow task after its recording: the stage it reached
+// (waiting for the hub's proposal) with the hub and the rest, and no stage of its own.
+func TestALeanCaseSetsItsSearchAttributesOnceWhenStarted(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var upserts []temporal.SearchAttributes
+	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		upserts = append(upserts, args.Get(0).(temporal.SearchAttributes))
+	}).Return(nil)
+	h.finish(time.Hour)
+	h.run()
+	require.Len(t, upserts, 1, "one upsert until the case is finished")
+	stage, _ := upserts[0].GetKeyword(searchattr.Stage)
+	require.Equal(t, string(casework.StageAwaitingProposal), stage)
+	hub, _ := upserts[0].GetKeyword(searchattr.HubID)
+	require.Equal(t, hubPolo1.String(), hub)
 }
 
 func TestRegisterWithDifferentRequestIsRejectedWithoutHistory(t *testing.T) {
@@ -162,6 +182,7 @@ func TestContinuedCaseDoesNotRecordOrRouteAgain(t *testing.T) {
 func TestFirstSliceCaseMovesOnWhenUSTAssignsAHub(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
+	h.env.OnGetVersion("lean-case", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.env.OnGetVersion("routing", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	byHub := h.at(time.Hour, workflows.UpdateReassign, workflows.ReassignInput{Actor: hubPolo1, Hub: hubCTI21})
 	byUST := h.at(2*time.Hour, workflows.UpdateReassign, workflows.ReassignInput{Actor: casework.UST, Hub: hubPolo1})

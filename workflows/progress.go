@@ -23,7 +23,7 @@ import (
 func (c *enrolmentCase) route(ctx workflow.Context, hub casework.Org) (activities.RouteResult, error) {
 	var routing *activities.Routing
 	var result activities.RouteResult
-	err := executeShort(ctx, routing.RouteCase, activities.RouteInput{
+	err := c.executeShort(ctx, routing.RouteCase, activities.RouteInput{
 		CaseID: c.input.CaseID, Comune: c.state.Comune, Municipio: c.state.Municipio, Level: c.state.Level, Hub: hub,
 	}).Get(ctx, &result)
 	return result, err
@@ -77,7 +77,7 @@ func (c *enrolmentCase) deadlineRules(ctx workflow.Context, owner casework.Org) 
 	rules := deadlineRules{DemoDeadline: p.DemoDeadline, ReminderDays: p.ReminderDays, LocalHolidays: p.LocalHolidays}
 	// A case routed before routing returned the calendars keeps the one list of local
 	// holidays of its policy; so does a history recorded before this change.
-	if c.state.Calendars != nil && workflow.GetVersion(ctx, officeCalendarChange, workflow.DefaultVersion, 1) >= 1 {
+	if c.state.Calendars != nil && c.version(ctx, officeCalendarChange) >= 1 {
 		rules.LocalHolidays, rules.Closures = officeCalendar(c.state.Calendars, owner)
 	}
 	return rules
@@ -207,7 +207,7 @@ func (c *enrolmentCase) notice(kind string, to casework.Org) notice {
 // did; a new run, or a continued one, sets them too.
 func (c *enrolmentCase) attributes(ctx workflow.Context) []temporal.SearchAttributeUpdate {
 	attributes := c.searchAttributes()
-	if workflow.GetVersion(ctx, filterAttributesChange, workflow.DefaultVersion, 1) >= 1 {
+	if c.version(ctx, filterAttributesChange) >= 1 {
 		attributes = append(attributes, c.filterAttributes()...)
 	}
 	return attributes
@@ -228,7 +228,7 @@ func (c *enrolmentCase) noticeInput(n notice) activities.NotifyInput {
 // once the case has the localActivitiesChange marker, as scheduled activities before.
 func (c *enrolmentCase) save(ctx workflow.Context, queue []activities.NotifyInput) error {
 	var cases *activities.Cases
-	if useLocalActivities(ctx) {
+	if c.version(ctx, localActivitiesChange) >= 1 {
 		in := activities.SaveProgressAndNotifyInput{Progress: c.progress(), Notices: queue}
 		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, durableLocalActivity), cases.SaveProgressAndNotify, in).Get(ctx, nil)
 	}
@@ -243,8 +243,40 @@ func (c *enrolmentCase) save(ctx workflow.Context, queue []activities.NotifyInpu
 // activities it recorded.
 const localActivitiesChange = "local-activities"
 
-func useLocalActivities(ctx workflow.Context) bool {
-	return workflow.GetVersion(ctx, localActivitiesChange, workflow.DefaultVersion, 1) >= 1
+// leanChange is the GetVersion change ID that stands for the four changes of the case
+// before it (routingChange, localActivitiesChange, officeCalendarChange and
+// filterAttributesChange): a case with its marker takes the newest branch of each without
+// asking, and saves events besides (one upsert of the stage with the first commit rather
+// than one of its own after the recording, one timer at a time: see engine.sleep). Each
+// GetVersion marker costs two events, since the SDK adds an upsert of
+// TemporalChangeVersion to it: a new case records one marker instead of four.
+//
+// It is asked (lean) right after a new case's recording, where the first of the four was
+// asked before (routingChange, a few lines on, with no wait between), or at the first of
+// the four that a run asks, so that it is always asked before any of them. A history
+// without its marker was recorded by code that asked the four: replayed, leanChange is
+// DefaultVersion there, at the very place it is asked, and the four are asked as before.
+// A running case that asked any of the four before this change has asked leanChange
+// (DefaultVersion) by then, and goes on asking them.
+const leanChange = "lean-case"
+
+// lean reports whether the case has the leanChange marker, asking once per run.
+func (c *enrolmentCase) lean(ctx workflow.Context) bool {
+	if c.leanVersion == nil {
+		v := workflow.GetVersion(ctx, leanChange, workflow.DefaultVersion, 1)
+		c.leanVersion = &v
+	}
+	return *c.leanVersion >= 1
+}
+
+// version is the case's version of changeID, one of the four changes that leanChange
+// stands for: their newest, 1, for a lean case, and what its marker says (or its absence)
+// otherwise.
+func (c *enrolmentCase) version(ctx workflow.Context, changeID string) workflow.Version {
+	if c.lean(ctx) {
+		return 1
+	}
+	return workflow.GetVersion(ctx, changeID, workflow.DefaultVersion, 1)
 }
 
 // durableLocalActivity retries like durableActivity, for a year rather than forever: a
@@ -260,8 +292,8 @@ var durableLocalActivity = workflow.LocalActivityOptions{
 // executeShort runs a short, idempotent activity of the case: as a local activity once
 // the case has the localActivitiesChange marker, as a scheduled one in a history
 // recorded before it.
-func executeShort(ctx workflow.Context, activity any, args ...any) workflow.Future {
-	if useLocalActivities(ctx) {
+func (c *enrolmentCase) executeShort(ctx workflow.Context, activity any, args ...any) workflow.Future {
+	if c.version(ctx, localActivitiesChange) >= 1 {
 		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, durableLocalActivity), activity, args...)
 	}
 	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, durableActivity), activity, args...)
