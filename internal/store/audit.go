@@ -46,13 +46,13 @@ func (s *Store) RecordAudit(ctx context.Context, e AuditEntry) error {
 	if e.CaseID != "" {
 		caseID = &e.CaseID
 	}
-	err := s.inOrg(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, insertAuditSQL, pgx.NamedArgs{
-			"actor": e.Actor, "organisation": orgOf(ctx), "action": e.Action, "case_id": caseID,
-			"request_id": e.RequestID, "outcome": e.Outcome, "client_address": e.ClientAddress, "subject": e.Subject,
-		})
-		return err
+	// One round trip for every request's record (batchInOrg).
+	b := &pgx.Batch{}
+	b.Queue(insertAuditSQL, pgx.NamedArgs{
+		"actor": e.Actor, "organisation": orgOf(ctx), "action": e.Action, "case_id": caseID,
+		"request_id": e.RequestID, "outcome": e.Outcome, "client_address": e.ClientAddress, "subject": e.Subject,
 	})
+	err := s.batchInOrg(ctx, b, nil)
 	if err != nil {
 		return fmt.Errorf("record audit entry %s: %w", e.Action, err)
 	}

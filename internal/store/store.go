@@ -177,8 +177,11 @@ func (s *Store) GetCase(ctx context.Context, id string) (Case, error) {
 	var c Case
 	var suggestedYear *int16
 	var task taskColumns
-	err := s.inOrg(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, selectCaseSQL, pgx.NamedArgs{"id": id}).Scan(
+	// One round trip (batchInOrg): every action of the API reads its case first.
+	b := &pgx.Batch{}
+	b.Queue(selectCaseSQL, pgx.NamedArgs{"id": id})
+	err := s.batchInOrg(ctx, b, func(br pgx.BatchResults) error {
+		return br.QueryRow().Scan(
 			&c.ID, &c.RequestID, &c.FiledBy, &c.RequestHash, &c.WorkflowID, &c.Comune, &c.Level,
 			&c.MinorGivenName, &c.MinorFamilyName, &c.MinorBirthDate,
 			&c.Stage, &c.CreatedAt, &c.UpdatedAt,

@@ -52,3 +52,36 @@ func TestTokensNeedAnOrganisationARoleAndAnExpiry(t *testing.T) {
 	_, _, err = b.store.CreateToken(b.ctx, cti22, "x", store.RoleAdmin, 0)
 	require.Error(t, err)
 }
+
+// Authenticating notes the token's use in the same statement, as the application role
+// (under which the API runs), at most once a minute, and never for a revoked token.
+func TestAuthenticateNotesTheUseAtMostOnceAMinute(t *testing.T) {
+	t.Parallel()
+	app, b := minorStore(t)
+	require.NoError(t, b.store.CreateOrganisation(b.ctx, polo1, "Polo START 1"))
+	tok, secret, err := b.store.CreateToken(b.ctx, polo1, "gestionale", store.RoleOperator, time.Hour)
+	require.NoError(t, err)
+	lastUsed := func() *time.Time {
+		var at *time.Time
+		require.NoError(t, b.pool.QueryRow(b.ctx, "SELECT last_used_at FROM api_token WHERE id = $1", tok.ID).Scan(&at))
+		return at
+	}
+	require.Nil(t, lastUsed())
+
+	first := time.Now().Truncate(time.Millisecond)
+	_, err = app.Authenticate(b.ctx, secret, first)
+	require.NoError(t, err)
+	require.WithinDuration(t, first, *lastUsed(), 0)
+	_, err = app.Authenticate(b.ctx, secret, first.Add(30*time.Second))
+	require.NoError(t, err)
+	require.WithinDuration(t, first, *lastUsed(), 0, "within the minute: not written again")
+	later := first.Add(2 * time.Minute)
+	_, err = app.Authenticate(b.ctx, secret, later)
+	require.NoError(t, err)
+	require.WithinDuration(t, later, *lastUsed(), 0)
+
+	require.NoError(t, b.store.RevokeToken(b.ctx, tok.ID))
+	_, err = app.Authenticate(b.ctx, secret, later.Add(2*time.Minute))
+	require.True(t, errors.Is(err, store.ErrTokenRejected), "revoked: refused at once")
+	require.WithinDuration(t, later, *lastUsed(), 0, "a refused token's use is not noted")
+}

@@ -1,3 +1,0 @@
-SELECT id::text, organisation, name, role, expires_at, revoked_at
-FROM api_token
-WHERE secret_hash = @secret_hash
