@@ -12,8 +12,10 @@
 //     recorded as refused and its case told (workflows.SignalNoticeUndelivered);
 //   - a row is taken under a lease (store.ClaimDueNotifications), so two dispatchers never
 //     send it at once, and one killed mid-send gives it up when the lease runs out: the
-//     next sends it again only if the first never recorded it as sent (at most once more
-//     per crash, as README "No duplicates" explains);
+//     next sends it again only if the first never recorded it as sent, and, when the
+//     first was cut short talking to the server, only if the mail archive does not have
+//     it (activities.MailArchive; without an archive, at most once more per crash, as
+//     README "No duplicates" explains);
 //   - nothing is kept in memory: a worker or PostgreSQL restart loses nothing.
 package dispatch
 

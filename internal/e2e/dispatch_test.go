@@ -57,7 +57,7 @@ func TestARefusedEmailNoticeEscalatesTheCaseWithoutADeliveryWorkflow(t *testing.
 func (b *bundle) mailboxTo(to string) []devmail.Message {
 	var out []devmail.Message
 	for _, m := range b.mailbox.Messages() {
-		if len(m.To) == 1 && m.To[0] == to {
+		if addressedTo(m, to) {
 			out = append(out, m)
 		}
 	}

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -128,6 +130,9 @@ type bundle struct {
 	worker    sdkworker.Worker
 	policy    casework.Policy
 	mailbox   *devmail.Server
+	// imap is where the mailbox serves its IMAP accounts: the PEC sender's and the mail
+	// archive's.
+	imap string
 	// tokens holds one API token per organisation, made on first use.
 	tokensMu sync.Mutex
 	tokens   map[string]string
@@ -211,10 +216,19 @@ func setup(t *testing.T, opts setupOptions) *bundle {
 	}
 	b.loadSampleReferenceData(t)
 	if opts.mail != nil {
-		mb, err := devmail.Start("127.0.0.1:0", *opts.mail)
+		mailOpts := *opts.mail
+		// Every email notice also goes to the mail archive, as in the dev stack.
+		mailOpts.IMAPUsers = maps.Clone(mailOpts.IMAPUsers)
+		if mailOpts.IMAPUsers == nil {
+			mailOpts.IMAPUsers = map[string]string{}
+		}
+		mailOpts.IMAPUsers[mailArchive] = mailArchivePassword
+		mb, err := devmail.Start("127.0.0.1:0", mailOpts)
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = mb.Close() })
 		b.mailbox = mb
+		b.imap, err = mb.ServeIMAP("127.0.0.1:0")
+		require.NoError(t, err)
 		if opts.mail.PEC != nil {
 			b.startPECPoller(t)
 		}
@@ -283,6 +297,10 @@ func (b *bundle) workerDeps(t *testing.T) worker.Dependencies {
 		require.NoError(t, err)
 		p, err := strconv.Atoi(port)
 		require.NoError(t, err)
+		imapHost, imapPort, err := net.SplitHostPort(b.imap)
+		require.NoError(t, err)
+		ip, err := strconv.Atoi(imapPort)
+		require.NoError(t, err)
 		deps.Cases.Temporal, deps.Cases.TaskQueue = b.temporal, b.taskQueue
 		deps.Delivery = &activities.Delivery{
 			Store: deps.Cases.Store, Domain: "approdo.test",
@@ -290,6 +308,10 @@ func (b *bundle) workerDeps(t *testing.T) worker.Dependencies {
 			PEC:  mailer.Account{Host: host, Port: p, TLS: mailer.TLSNone, From: pecSender, Timeout: 5 * time.Second},
 			UST:  "ust@approdo.test", Orientation: "orientamento@approdo.test", BaseURL: "https://approdo.test",
 			ReceiptTimeout: time.Minute, AcceptanceGrace: 20 * time.Second,
+			Archive: activities.MailArchive{
+				Address: mailArchive, Grace: 5 * time.Second,
+				IMAP: pecinbox.Account{Host: imapHost, Port: ip, TLS: pecinbox.TLSNone, Username: mailArchive, Password: mailArchivePassword},
+			},
 		}
 		deps.Onboarding.Policy = activities.OnboardingPolicy{ReminderEvery: time.Hour, Reminders: 1}
 	}
@@ -298,6 +320,19 @@ func (b *bundle) workerDeps(t *testing.T) worker.Dependencies {
 
 // pecSender is the certified mailbox the tests' notices to comuni go from.
 const pecSender = "approdo@pec.approdo.test"
+
+// mailArchive is the mail archive of the tests' stacks (activities.MailArchive): every
+// email notice goes there too, as a Bcc.
+const (
+	mailArchive         = "archivio@approdo.test"
+	mailArchivePassword = "archive-password"
+)
+
+// addressedTo reports whether m was sent to to alone, besides the mail archive's copy.
+func addressedTo(m devmail.Message, to string) bool {
+	rcpt := slices.DeleteFunc(slices.Clone(m.To), func(r string) bool { return r == mailArchive })
+	return len(rcpt) == 1 && rcpt[0] == to
+}
 
 // pecMail is a mailbox that is also the PEC provider, as in the dev stack: receipts for
 // what pecSender sends go to its IMAP inbox; unreachable addresses get the non-delivery
@@ -312,9 +347,7 @@ func pecMail(unreachable ...string) *devmail.Options {
 // startPECPoller reads the PEC receipts from the mailbox's IMAP side, as the worker does.
 func (b *bundle) startPECPoller(t *testing.T) {
 	t.Helper()
-	addr, err := b.mailbox.ServeIMAP("127.0.0.1:0")
-	require.NoError(t, err)
-	host, port, err := net.SplitHostPort(addr)
+	host, port, err := net.SplitHostPort(b.imap)
 	require.NoError(t, err)
 	p, err := strconv.Atoi(port)
 	require.NoError(t, err)

@@ -27,7 +27,7 @@ func (b *bundle) waitForMail(t *testing.T, to, subject string) devmail.Message {
 	var found devmail.Message
 	require.Eventually(t, func() bool {
 		for _, m := range b.mailbox.Messages() {
-			if len(m.To) == 1 && m.To[0] == to && strings.Contains(m.Subject, subject) {
+			if addressedTo(m, to) && strings.Contains(m.Subject, subject) {
 				found = m
 				return true
 			}
