@@ -213,6 +213,11 @@ func (e *engine) loop(ctx workflow.Context) error {
 // early costs a turn of the loop, as the one left behind did, and the loop then starts
 // the next. A timer that would fire too late is cancelled (one event) and replaced.
 func (e *engine) sleep(ctx workflow.Context, now, wake time.Time, changed func() bool) error {
+	// A cancelled workflow ends here, as AwaitWithTimeout ends it: a timer started on a
+	// cancelled context is cancelled at once, and the loop would start another for ever.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if e.timer != nil && e.timerAt.After(wake) {
 		e.cancelTimer()
 		e.timer = nil
@@ -222,11 +227,15 @@ func (e *engine) sleep(ctx workflow.Context, now, wake time.Time, changed func()
 		e.timer, e.timerAt, e.cancelTimer = workflow.NewTimer(timerCtx, wake.Sub(now)), wake, cancel
 	}
 	timer := e.timer
-	err := workflow.Await(ctx, func() bool { return changed() || timer.IsReady() })
-	if timer.IsReady() {
-		e.timer = nil
+	if err := workflow.Await(ctx, func() bool { return changed() || timer.IsReady() }); err != nil {
+		return err
 	}
-	return err
+	if !timer.IsReady() {
+		return nil
+	}
+	e.timer = nil
+	// Fired, or cancelled with the workflow.
+	return timer.Get(ctx, nil)
 }
 
 // nextWake is the time of the earliest alarm; zero when the case waits only for people.

@@ -1,12 +1,14 @@
 package e2e_test
 
 import (
+	"context"
 	"net/http"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/approdo/approdo/activities"
 )
@@ -128,5 +130,23 @@ func TestACaseCostsABoundedNumberOfEvents(t *testing.T) {
 		var key string
 		require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT key FROM notification WHERE case_id = $1 AND kind = 'placement_confirmed' AND recipient = 'comune:015146'`, c.Id).Scan(&key))
 		writeHistory(t, b.temporal, activities.NoticeWorkflowID(key), "delivery_pec_delivered_lean.json")
+	}
+}
+
+// TestALeanCaseCancelledWhileWaitingEndsCancelled cancels a new case while it sleeps
+// until its hub's deadline (one timer kept across its steps, workflows/engine.go sleep)
+// and checks it ends as cancelled, at once.
+func TestALeanCaseCancelledWhileWaitingEndsCancelled(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{})
+	c := b.fileCase(t, validBody())
+	require.NoError(t, b.temporal.CancelWorkflow(b.ctx, c.WorkflowId, ""))
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	err := b.temporal.GetWorkflow(ctx, c.WorkflowId, "").Get(ctx, nil)
+	var canceled *temporal.CanceledError
+	require.ErrorAs(t, err, &canceled, "a cancelled case ends with a cancellation")
+	if *updateHistories {
+		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_lean_routed_then_cancelled.json")
 	}
 }
