@@ -55,7 +55,9 @@ func BenchmarkMonitoringAtAMillionCases(b *testing.B) {
 		proposal_count, escalated, coalesce(escalation_reason, ''), dropout_risk,
 		coalesce(task_kind, ''), coalesce(task_owner, ''), task_since, task_due_at, task_reminder_at,
 		task_reminded, task_escalated, created_at, updated_at FROM enrolment_case c `
-	const order = ` ORDER BY created_at DESC, id DESC LIMIT 51`
+	// c.id, the column: a bare "id" would name the output's id::text, which the list index
+	// does not order.
+	const order = ` ORDER BY c.created_at DESC, c.id DESC LIMIT 51`
 
 	type query struct {
 		name  string

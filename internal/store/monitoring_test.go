@@ -210,6 +210,14 @@ func TestScopeMatchesPolicy(t *testing.T) {
 	m.territory(t)
 	_, err := m.owner.Exec(m.ctx, `UPDATE enrolment_case SET filed_by = 'school:MIIC90001A', school = 'MIIC90001A' WHERE comune = '015189'`)
 	require.NoError(t, err)
+	// A case Milano filed for a minor now living in Sesto (a comune sees it by filed_by
+	// alone), and a Milano case proposed to the school (which sees it by the proposal alone).
+	_, err = m.owner.Exec(m.ctx, `UPDATE enrolment_case SET filed_by = '015146' WHERE comune = '015209' AND stage = 'registered'`)
+	require.NoError(t, err)
+	_, err = m.owner.Exec(m.ctx, `
+		INSERT INTO case_event (case_id, seq, at, kind, actor, hub, school)
+		SELECT id, 1, now(), 'proposed', hub, hub, 'MIIC90001A' FROM enrolment_case WHERE stage = 'awaiting_decision'`)
+	require.NoError(t, err)
 	for _, org := range []string{"ust", "comune:015146", "comune:015209", "cti:21", "cti:22", "polo_start:1", "school:MIIC90001A", "one_stop_shop:milano", "orientation", "comune:", "prefettura"} {
 		var want int
 		err := m.owner.QueryRow(m.ctx, `
@@ -229,5 +237,21 @@ func TestScopeMatchesPolicy(t *testing.T) {
 			got += c.Cases
 		}
 		require.Equal(t, want, got, "counts by hub and stage for %s", org)
+		// The lists read the scope as arms (list.go), here two cases a page so that the
+		// cursor goes through every arm.
+		seen := map[string]bool{}
+		for cursor := ""; ; {
+			page, next, err := m.app.ListCases(store.WithOrg(m.ctx, org), store.CaseFilter{Now: t0, Limit: 2, After: cursor})
+			require.NoError(t, err)
+			for _, c := range page {
+				require.False(t, seen[c.ID], "case %s twice in the list of %s", c.ID, org)
+				seen[c.ID] = true
+			}
+			if next == "" {
+				break
+			}
+			cursor = next
+		}
+		require.Len(t, seen, want, "list of %s", org)
 	}
 }

@@ -48,10 +48,11 @@ func (s *Store) inOrg(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // naming and the query as one batch, which PostgreSQL runs as one implicit transaction
 // (one Sync), so the local setting holds for the query and ends with it. On the shared
 // 2-core machine under load each round trip could wait for a core, and a list's p99 was
-// up to 14 times the query's own. collect reads the rows.
-func (s *Store) queryInOrg(ctx context.Context, sql string, args pgx.NamedArgs, collect func(pgx.Rows) error) error {
+// up to 14 times the query's own. planCacheMode is PostgreSQL's plan_cache_mode for the
+// query, set the same way (see list.go). collect reads the rows.
+func (s *Store) queryInOrg(ctx context.Context, planCacheMode, sql string, args pgx.NamedArgs, collect func(pgx.Rows) error) error {
 	b := &pgx.Batch{}
-	b.Queue("SELECT set_config('approdo.org', $1, true)", orgOf(ctx))
+	b.Queue("SELECT set_config('approdo.org', $1, true), set_config('plan_cache_mode', $2, true)", orgOf(ctx), planCacheMode)
 	b.Queue(sql, args)
 	br := s.pool.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {

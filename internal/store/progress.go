@@ -296,21 +296,18 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, str
 	case limit > 200:
 		limit = 200
 	}
-	args := pgx.NamedArgs{
-		"stage": string(f.Stage), "hub": f.Hub, "comune": f.Comune, "school": f.School,
-		"overdue": f.Overdue, "now": f.Now, "escalated": f.Escalated,
-		"after_created": nil, "after_id": nil, "limit": limit + 1,
-	}
+	var afterCreated any
+	afterID := ""
 	if f.After != "" {
 		created, id, err := decodeCursor(f.After)
 		if err != nil {
 			return nil, "", err
 		}
-		args["after_created"], args["after_id"] = created, id
+		afterCreated, afterID = created, id
 	}
-	query := scoped(selectCasesSQL, orgOf(ctx), args)
+	query, args, generic := listCasesQuery(orgOf(ctx), f, limit+1, afterCreated, afterID)
 	var out []CaseSummary
-	err := s.queryInOrg(ctx, query, args, func(rows pgx.Rows) (err error) {
+	err := s.queryInOrg(ctx, listPlanning(generic), query, args, func(rows pgx.Rows) (err error) {
 		out, err = pgx.CollectRows(rows, scanSummary)
 		return err
 	})
@@ -403,7 +400,7 @@ func (s *Store) ListTasks(ctx context.Context, owner casework.Org, now time.Time
 		limit = 100
 	}
 	var items []TaskItem
-	err := s.queryInOrg(ctx, selectTasksSQL, pgx.NamedArgs{"owner": owner.String(), "now": now, "limit": limit}, func(rows pgx.Rows) (err error) {
+	err := s.queryInOrg(ctx, planGeneric, tasksQuery(limit), pgx.NamedArgs{"owner": owner.String()}, func(rows pgx.Rows) (err error) {
 		items, err = pgx.CollectRows(rows, scanTaskItem)
 		return err
 	})

@@ -1,17 +1,10 @@
--- A page of cases, newest first, after the cursor (created_at, id). Empty parameters do
--- not filter.
-SELECT id::text, stage, comune, level, coalesce(hub, ''), coalesce(school, ''), coalesce(origin, ''),
-       proposal_count, escalated, coalesce(escalation_reason, ''), dropout_risk,
-       coalesce(task_kind, ''), coalesce(task_owner, ''), task_since, task_due_at, task_reminder_at,
-       task_reminded, task_escalated, created_at, updated_at
-FROM enrolment_case c
-WHERE (@stage = '' OR stage = @stage)
-  AND (@hub = '' OR hub = @hub)
-  AND (@comune = '' OR comune = @comune)
-  AND (@school = '' OR school = @school)
-  AND (NOT @overdue OR (task_kind IS NOT NULL AND task_due_at <= @now))
-  AND (@escalated::boolean IS NULL OR escalated = @escalated)
-  AND (@after_created::timestamptz IS NULL OR (created_at, id) < (@after_created, @after_id::uuid))
-  /*scope*/
-ORDER BY created_at DESC, id DESC
-LIMIT @limit
+-- A page of cases, newest first: the rows of the arms (select_cases_arm.sql) put together, each
+-- arm already the newest of one way the reader sees cases, then cut to the page (/*limit*/,
+-- written in). listCasesQuery (list.go) fills both markers.
+SELECT c.id::text, c.stage, c.comune, c.level, c.hub, c.school, c.origin,
+       c.proposal_count, c.escalated, c.escalation_reason, c.dropout_risk,
+       c.task_kind, c.task_owner, c.task_since, c.task_due_at, c.task_reminder_at,
+       c.task_reminded, c.task_escalated, c.created_at, c.updated_at
+FROM (/*arms*/) c
+ORDER BY c.created_at DESC, c.id DESC
+LIMIT /*limit*/
