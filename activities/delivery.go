@@ -355,11 +355,13 @@ func (d *Delivery) recordSent(ctx context.Context, recordFor time.Duration, out 
 }
 
 // failed records a failed attempt and tells Temporal whether to try again. A failure
-// with no reply from the server (the connection dropped, the worker stopping) leaves the
-// attempt in doubt: the server may have taken the message before the line went.
+// after the whole message had gone and before the server's answer (the connection
+// dropped, the worker stopping) leaves the attempt in doubt: the server may have taken
+// the message before the line went. One before that (the server down, a refusal) does
+// not: the next attempt sends at once, with no grace to wait.
 func (d *Delivery) failed(ctx context.Context, out outgoing, err error) error {
 	var mErr *mailer.Error
-	unsure := errors.As(err, &mErr) && mErr.Code == 0 && mErr.Temporary
+	unsure := errors.As(err, &mErr) && mErr.Unsure
 	// The reason is for UST and names no person: an address or an SMTP reply code. The
 	// worker's own context may be ending: the record must still be written.
 	noteCtx, cancel := context.WithTimeout(context.WithoutCancel(store.AsSystem(ctx)), 10*time.Second)

@@ -70,7 +70,11 @@ var ErrTemporary = errors.New("temporary failure")
 type Error struct {
 	Code      int
 	Temporary bool
-	Err       error
+	// Unsure marks a failure after the whole message had gone, before the server's
+	// answer (the connection dropped, the context ended): the server may have taken it.
+	// Every other failure, a connection refused say, means it was not sent.
+	Unsure bool
+	Err    error
 }
 
 func (e *Error) Error() string {
@@ -245,7 +249,11 @@ func classify(err error) error {
 		if code >= 500 {
 			temporary = false
 		}
-		return &Error{Code: code, Temporary: temporary, Err: err}
+		// Only after the whole message, its final dot included, can the server take it:
+		// a line that fails then, before the answer, leaves that unknown. A failure at
+		// any earlier step (MAIL, RCPT, DATA, writing the message) means it was not taken.
+		unsure := code == 0 && (sendErr.Reason == gomail.ErrSMTPDataClose || sendErr.Reason == gomail.ErrAmbiguous)
+		return &Error{Code: code, Temporary: temporary, Unsure: unsure, Err: err}
 	}
 	// A refusal during the dialogue (e.g. authentication) carries the server's reply.
 	var reply *textproto.Error

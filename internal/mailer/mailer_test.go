@@ -198,3 +198,32 @@ func TestARefusedArchiveAddressIsATemporaryFailure(t *testing.T) {
 	require.False(t, errors.Is(err, mailer.ErrTemporary), "%v", err)
 	require.Empty(t, srv2.Messages())
 }
+
+// Only a failure after the whole message had gone leaves the send in doubt.
+func TestOnlyALineLostAfterTheWholeMessageIsUnsure(t *testing.T) {
+	t.Parallel()
+	// The server is gone: nothing was sent.
+	srv, account := mailbox(t, devmail.Options{})
+	require.NoError(t, srv.StopSMTP())
+	err := mailer.Send(context.Background(), account, notice("notice-7.1@approdo.example.it"))
+	var mErr *mailer.Error
+	require.True(t, errors.As(err, &mErr), "%v", err)
+	require.True(t, mErr.Temporary)
+	require.False(t, mErr.Unsure, "a connection refused sent nothing: %v", err)
+	require.NoError(t, srv.StartSMTP())
+
+	// The line drops while the server holds the whole message, before its answer.
+	holding, release := make(chan struct{}), make(chan struct{})
+	srv2, account2 := mailbox(t, devmail.Options{Hold: func(devmail.Message) { close(holding); <-release }})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mailer.Send(ctx, account2, notice("notice-7.2@approdo.example.it")) }()
+	<-holding
+	cancel()
+	err = <-done
+	close(release)
+	require.True(t, errors.As(err, &mErr), "%v", err)
+	require.True(t, mErr.Temporary)
+	require.True(t, mErr.Unsure, "the server may have it: %v", err)
+	require.Eventually(t, func() bool { return len(srv2.Messages()) == 1 }, 5*time.Second, 10*time.Millisecond, "and it does")
+}
