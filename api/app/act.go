@@ -117,7 +117,11 @@ func (s *Service) visibleWorkflow(ctx context.Context, subject Subject, id strin
 	var workflowID string
 	switch subject {
 	case SubjectCase:
-		_, err = s.store.GetCase(ctx, id)
+		// Whether the caller sees it, not the whole case: the workflow checks the rest.
+		var visible bool
+		if visible, err = s.store.CaseVisible(ctx, id); err == nil && !visible {
+			err = store.ErrNotFound
+		}
 		workflowID = enrolment.WorkflowID(id)
 	case SubjectJourney:
 		_, err = s.store.JourneyByID(ctx, id)
