@@ -425,16 +425,21 @@ func scanTaskItem(row pgx.CollectableRow) (TaskItem, error) {
 
 // Timeline returns the events of a case in order.
 func (s *Store) Timeline(ctx context.Context, caseID string) ([]casework.Event, error) {
+	// One round trip (batchInOrg): whether the caller sees the case, then its events
+	// (none for a case it does not see: row-level security).
 	var events []casework.Event
-	err := s.inOrg(ctx, func(tx pgx.Tx) error {
+	b := &pgx.Batch{}
+	b.Queue(caseExistsSQL, pgx.NamedArgs{"id": caseID})
+	b.Queue(selectEventsSQL, pgx.NamedArgs{"case_id": caseID})
+	err := s.batchInOrg(ctx, b, func(br pgx.BatchResults) error {
 		var exists bool
-		if err := tx.QueryRow(ctx, caseExistsSQL, pgx.NamedArgs{"id": caseID}).Scan(&exists); err != nil {
+		if err := br.QueryRow().Scan(&exists); err != nil {
 			return err
 		}
 		if !exists {
 			return ErrNotFound
 		}
-		rows, err := tx.Query(ctx, selectEventsSQL, pgx.NamedArgs{"case_id": caseID})
+		rows, err := br.Query()
 		if err != nil {
 			return err
 		}
