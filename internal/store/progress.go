@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/approdo/approdo/internal/casework"
 )
@@ -323,16 +324,20 @@ func (s *Store) ListCases(ctx context.Context, f CaseFilter) ([]CaseSummary, str
 	return out, next, nil
 }
 
+// scanSummary reads a list's row. The stage is read as a string and converted: pgx reads
+// into a named string type (casework.Stage) by reflection, at every row.
 func scanSummary(row pgx.CollectableRow) (CaseSummary, error) {
 	var c CaseSummary
 	var t taskColumns
-	err := row.Scan(&c.ID, &c.Stage, &c.Comune, &c.Level, &c.Hub, &c.School, &c.Origin,
+	var stage string
+	err := row.Scan(&c.ID, &stage, &c.Comune, &c.Level, &c.Hub, &c.School, &c.Origin,
 		&c.ProposalCount, &c.Escalated, &c.EscalationReason, &c.DropoutRisk,
 		&t.kind, &t.owner, &t.since, &t.due, &t.reminder, &t.reminded, &t.escalated,
 		&c.CreatedAt, &c.UpdatedAt)
 	if err != nil {
 		return c, err
 	}
+	c.Stage = casework.Stage(stage)
 	c.Task, err = t.task()
 	return c, err
 }
@@ -356,10 +361,12 @@ func decodeCursor(cursor string) (time.Time, string, error) {
 	return created, id, nil
 }
 
-// taskColumns are the task_* columns of a case as scanned.
+// taskColumns are the task_* columns of a case as scanned. The times are pgtype values
+// rather than *time.Time, which pgx reads through a pointer to a pointer, allocating one
+// for each column of each row of a list.
 type taskColumns struct {
 	kind, owner          string
-	since, due, reminder *time.Time
+	since, due, reminder pgtype.Timestamptz
 	reminded, escalated  bool
 }
 
@@ -372,14 +379,14 @@ func (c taskColumns) task() (*casework.Task, error) {
 		return nil, err
 	}
 	t := &casework.Task{Kind: casework.TaskKind(c.kind), Owner: owner, Reminded: c.reminded, Escalated: c.escalated}
-	if c.since != nil {
-		t.Since = *c.since
+	if c.since.Valid {
+		t.Since = c.since.Time
 	}
-	if c.due != nil {
-		t.DueAt = *c.due
+	if c.due.Valid {
+		t.DueAt = c.due.Time
 	}
-	if c.reminder != nil {
-		t.ReminderAt = *c.reminder
+	if c.reminder.Valid {
+		t.ReminderAt = c.reminder.Time
 	}
 	return t, nil
 }
@@ -413,9 +420,11 @@ func (s *Store) ListTasks(ctx context.Context, owner casework.Org, now time.Time
 func scanTaskItem(row pgx.CollectableRow) (TaskItem, error) {
 	var it TaskItem
 	var t taskColumns
-	if err := row.Scan(&it.CaseID, &it.Stage, &it.Comune, &it.Level, &t.kind, &t.owner, &t.since, &t.due, &t.reminder, &t.reminded, &t.escalated); err != nil {
+	var stage string // as in scanSummary
+	if err := row.Scan(&it.CaseID, &stage, &it.Comune, &it.Level, &t.kind, &t.owner, &t.since, &t.due, &t.reminder, &t.reminded, &t.escalated); err != nil {
 		return it, err
 	}
+	it.Stage = casework.Stage(stage)
 	task, err := t.task()
 	if err == nil {
 		it.Task = *task
