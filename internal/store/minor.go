@@ -25,11 +25,12 @@ func (e *DuplicateMinorError) Error() string {
 // caller decides what to tell whom. ErrNotFound when there is none. The rule is migration
 // 00026's approdo_open_case_of_minor.
 func (s *Store) OpenCaseOfMinor(ctx context.Context, codiceFiscale, matchKey, except string) (string, error) {
+	// One round trip (batchInOrg): every filing asks this before it starts a case.
 	var id *string
-	err := s.inOrg(ctx, func(tx pgx.Tx) error {
-		var err error
-		id, err = openCaseOfMinor(ctx, tx, codiceFiscale, matchKey, except)
-		return err
+	b := &pgx.Batch{}
+	b.Queue(openCaseOfMinorSQL, codiceFiscale, matchKey, nullIfEmpty(except))
+	err := s.batchInOrg(ctx, b, func(br pgx.BatchResults) error {
+		return br.QueryRow().Scan(&id)
 	})
 	if err != nil {
 		return "", fmt.Errorf("look for an open case of the minor: %w", err)
@@ -40,13 +41,12 @@ func (s *Store) OpenCaseOfMinor(ctx context.Context, codiceFiscale, matchKey, ex
 	return *id, nil
 }
 
+// openCaseOfMinorSQL names the open case of a minor (migration 00026's function).
+const openCaseOfMinorSQL = `SELECT approdo_open_case_of_minor($1, $2, $3)::text`
+
 func openCaseOfMinor(ctx context.Context, tx pgx.Tx, codiceFiscale, matchKey, except string) (*string, error) {
-	var exceptID *string
-	if except != "" {
-		exceptID = &except
-	}
 	var id *string
-	err := tx.QueryRow(ctx, `SELECT approdo_open_case_of_minor($1, $2, $3)::text`, codiceFiscale, matchKey, exceptID).Scan(&id)
+	err := tx.QueryRow(ctx, openCaseOfMinorSQL, codiceFiscale, matchKey, nullIfEmpty(except)).Scan(&id)
 	return id, err
 }
 
