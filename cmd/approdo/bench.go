@@ -127,12 +127,13 @@ func runBench(ctx context.Context, args []string) error {
 	overhead := flags.Int("overhead", 100, "filings through the API and as many direct UpdateWithStarts, compared (0: none)")
 	open := flags.Int("open", 0, "cases to file and leave open at the end, to measure the memory of the worker and the API (e.g. 10000)")
 	workerPID := flags.Int("worker-pid", 0, "with -api: the worker's process, whose RSS is reported")
+	retry := flags.Duration("retry", surge.DefaultRetry, "how long a driver waits before trying a step again (a 503, a case not yet recorded or routed)")
 	apiPID := flags.Int("api-pid", 0, "with -api: the API's process, whose RSS is reported (the same as -worker-pid for `approdo dev`)")
 	if err := flags.Parse(args[1:]); err != nil {
 		return err
 	}
-	if *n < 1 || *c < 1 || *sample < 0 || *overhead < 0 || *open < 0 {
-		return fmt.Errorf("-n and -c must be at least 1, -sample, -overhead and -open not negative")
+	if *n < 1 || *c < 1 || *sample < 0 || *overhead < 0 || *open < 0 || *retry <= 0 {
+		return fmt.Errorf("-n and -c must be at least 1, -sample, -overhead and -open not negative, -retry positive")
 	}
 	if *baselineN == 0 {
 		*baselineN = *n
@@ -146,6 +147,7 @@ func runBench(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stack.close()
+	stack.target.Retry = *retry
 	report, err := benchSurge(ctx, out, stack, surgeOptions{N: *n, C: *c, BaselineN: *baselineN, Sample: *sample, Overhead: *overhead, Open: *open})
 	if err != nil {
 		return err

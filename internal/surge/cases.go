@@ -28,7 +28,8 @@ type Target struct {
 	Comune, Hub, School string
 	SchoolCode          string
 	Client              *http.Client
-	// Retry is the pause before a step is tried again (a 503, a case not yet routed).
+	// Retry is the pause before a step is tried again (a 503, a case not yet routed);
+	// 0 means DefaultRetry.
 	Retry time.Duration
 }
 
@@ -55,6 +56,13 @@ type CaseRun struct {
 	Errors []string
 }
 
+// DefaultRetry is how long a driver waits before asking again, as a clerk's page or a
+// client honouring a 202 would, rather than at once. At 200 ms, 100 drivers whose
+// filings were answered 202 asked the API about 500 times a second for cases not yet
+// recorded, each request authenticated and audited: a fifth of the machine went to
+// asking (500 cases, 100 at a time: 3.49 cases/s at 200 ms, 4.13 at 1 s).
+const DefaultRetry = time.Second
+
 // Progress is told how many cases are done (completed or failed) out of the total.
 type Progress func(done, total int)
 
@@ -68,7 +76,7 @@ func DriveCases(ctx context.Context, t Target, n, c int, progress Progress) Case
 		t.Client = &http.Client{Timeout: time.Minute}
 	}
 	if t.Retry == 0 {
-		t.Retry = 200 * time.Millisecond
+		t.Retry = DefaultRetry
 	}
 	start := time.Now()
 	run := CaseRun{Cases: n, Concurrency: c, Refused: map[string]int{}, Started: start}
