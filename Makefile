@@ -112,7 +112,7 @@ fuzz: devserver ## Fuzz every JSON request body of the API for FUZZTIME each (de
 
 .PHONY: histories
 histories: devserver ## Re-record the workflow histories the replay test replays
-	APPRODO_DEVSERVER_BIN=$(DEVSERVER_BIN) go test -count=1 -run 'TestEnrolmentEndToEnd|TestJourneyThroughTheAPI|TestPECToTheComuneIsDeliveredByItsReceipt|TestUndeliveredPECEscalatesTheCase|TestOnboardingDeliversCredentialsByPEC|TestReunifiedFamilysChildrenEndUpEnrolled|TestOneStopShopEnrolsAFamilyMemberInInfanzia|TestPupilNotAttendingBecomesAnInterventionCase|TestAmendThroughTheAPI|TestDeadlinesFollowTheActingOfficesCalendar|TestASchoolRegisteringAFiledMinorClosesTheOpenCase|TestUSTOnboardsTheSchoolsFromThePortal' ./internal/e2e -update-histories
+	APPRODO_DEVSERVER_BIN=$(DEVSERVER_BIN) go test -count=1 -run 'TestEnrolmentEndToEnd|TestJourneyThroughTheAPI|TestPECToTheComuneIsDeliveredByItsReceipt|TestUndeliveredPECEscalatesTheCase|TestOnboardingDeliversCredentialsByPEC|TestReunifiedFamilysChildrenEndUpEnrolled|TestOneStopShopEnrolsAFamilyMemberInInfanzia|TestPupilNotAttendingBecomesAnInterventionCase|TestAmendThroughTheAPI|TestDeadlinesFollowTheActingOfficesCalendar|TestASchoolRegisteringAFiledMinorClosesTheOpenCase|TestUSTOnboardsTheSchoolsFromThePortal|TestACaseCostsABoundedNumberOfEvents|TestALeanCaseCancelledWhileWaitingEndsCancelled' ./internal/e2e -update-histories
 
 # Run as root from a folder the postgres user cannot enter, `approdo dev` keeps its cluster
 # in /var/lib/approdo-dev/<key> and names that folder in .dev/postgres-location.

@@ -11,7 +11,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/approdo/approdo/activities"
-	"github.com/approdo/approdo/api"
 )
 
 // maxEventsPerCase bounds the Temporal history events one case costs from filing to
@@ -149,30 +148,5 @@ func TestALeanCaseCancelledWhileWaitingEndsCancelled(t *testing.T) {
 	require.ErrorAs(t, err, &canceled, "a cancelled case ends with a cancellation")
 	if *updateHistories {
 		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_lean_routed_then_cancelled.json")
-	}
-}
-
-// TestAnUndeliveredPECIsNotedAndToldToItsCase follows the comune's PEC of a placement to
-// its error receipt on the new path: the delivery workflow notes the outcome with a local
-// activity and tells the case, which escalates. Its histories are recorded for the
-// replay test.
-func TestAnUndeliveredPECIsNotedAndToldToItsCase(t *testing.T) {
-	t.Parallel()
-	b := setup(t, setupOptions{mail: pecMail(milanoPEC)})
-	id := b.placeCase(t)
-	delivered, why := b.placementNotice(t, id)
-	require.False(t, delivered)
-	require.Equal(t, "errore-consegna", why)
-	var key string
-	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT key FROM notification WHERE case_id = $1 AND kind = 'placement_confirmed' AND recipient = 'comune:015146'`, id).Scan(&key))
-	require.NoError(t, b.temporal.GetWorkflow(b.ctx, activities.NoticeWorkflowID(key), "").Get(b.ctx, nil))
-	var c api.EnrolmentCase
-	require.Eventually(t, func() bool {
-		c = b.getCase(t, id)
-		return c.Escalated != nil && *c.Escalated
-	}, 30*time.Second, 200*time.Millisecond, "the case is told and escalates")
-	if *updateHistories {
-		writeHistory(t, b.temporal, activities.NoticeWorkflowID(key), "delivery_pec_undelivered_lean.json")
-		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_lean_placed_then_pec_undelivered.json")
 	}
 }

@@ -649,6 +649,16 @@ func keys(m map[string]string) []string {
 // writeHistory saves a workflow's history as JSON for the replay test in workflows/.
 func writeHistory(t *testing.T, c client.Client, workflowID, name string) {
 	t.Helper()
+	root, err := devtemporal.RepoRoot()
+	require.NoError(t, err)
+	path := filepath.Join(root, "workflows", "testdata", "histories", name)
+	// A committed history is the record of a path that cases started by an earlier
+	// release may still take: the replay test must keep replaying it. Never overwritten;
+	// the new code's path is recorded under a new name.
+	if _, err := os.Stat(path); err == nil {
+		t.Logf("kept %s: a committed history is never overwritten (record a new path under a new name)", path)
+		return
+	}
 	var history historypb.History
 	iter := c.GetWorkflowHistory(context.Background(), workflowID, "", false, 0)
 	for iter.HasNext() {
@@ -658,9 +668,6 @@ func writeHistory(t *testing.T, c client.Client, workflowID, name string) {
 	}
 	data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&history)
 	require.NoError(t, err)
-	root, err := devtemporal.RepoRoot()
-	require.NoError(t, err)
-	path := filepath.Join(root, "workflows", "testdata", "histories", name)
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 	require.NoError(t, os.WriteFile(path, append(bytes.TrimSpace(data), '\n'), 0o644))
 	t.Logf("wrote %s", path)

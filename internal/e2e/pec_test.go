@@ -100,8 +100,14 @@ func TestUndeliveredPECEscalatesTheCase(t *testing.T) {
 	require.Eventually(t, func() bool {
 		return b.countWorkflows(t, `WorkflowType = 'EnrolmentCase' AND Escalated = true AND WorkflowId = '`+c.WorkflowId+`'`) == 1
 	}, 30*time.Second, 500*time.Millisecond, "findable in the Temporal UI as escalated")
+	// The PEC's delivery workflow noted the outcome (a local activity) and ended.
+	var key string
+	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT key FROM notification WHERE case_id = $1 AND kind = 'placement_confirmed' AND recipient = 'comune:015146'`, id).Scan(&key))
+	require.NoError(t, b.temporal.GetWorkflow(b.ctx, activities.NoticeWorkflowID(key), "").Get(b.ctx, nil))
 	if *updateHistories {
-		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_placed_then_pec_undelivered.json")
+		// enrolment_placed_then_pec_undelivered.json is the same story before lean-case.
+		writeHistory(t, b.temporal, activities.NoticeWorkflowID(key), "delivery_pec_undelivered_lean.json")
+		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_lean_placed_then_pec_undelivered.json")
 	}
 }
 
