@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -10,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/approdo/approdo/internal/casework"
-	"github.com/approdo/approdo/internal/pgtest"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -24,19 +22,7 @@ import (
 func TestListsArePlannedOncePerConnection(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	owner, err := store.Open(ctx, url)
-	require.NoError(t, err)
-	t.Cleanup(owner.Close)
-	appURL, err := store.AppLoginURL(ctx, url)
-	require.NoError(t, err)
-	separator := "?"
-	if strings.Contains(appURL, "?") {
-		separator = "&"
-	}
-	pool, err := store.OpenApp(ctx, appURL+separator+"pool_max_conns=1")
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
+	owner, pool := oneConnectionApp(t)
 	app := store.New(pool)
 
 	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/approdo/approdo/internal/casework"
@@ -21,20 +22,7 @@ import (
 func TestListsNameTheCallerForTheirQueryOnly(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t)
-	owner, err := store.Open(ctx, url)
-	require.NoError(t, err)
-	t.Cleanup(owner.Close)
-	appURL, err := store.AppLoginURL(ctx, url)
-	require.NoError(t, err)
-	// The URL may carry a query already (a socket folder, sslmode).
-	separator := "?"
-	if strings.Contains(appURL, "?") {
-		separator = "&"
-	}
-	pool, err := store.OpenApp(ctx, appURL+separator+"pool_max_conns=1")
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
+	owner, pool := oneConnectionApp(t)
 	app := store.New(pool)
 
 	now := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
@@ -75,4 +63,27 @@ func TestListsNameTheCallerForTheirQueryOnly(t *testing.T) {
 	all, _, err := app.ListCases(store.WithOrg(ctx, "ust"), store.CaseFilter{Now: now})
 	require.NoError(t, err)
 	require.Len(t, all, 3)
+}
+
+// oneConnectionApp opens a fresh database as its owner, and a pool of one connection as
+// the application role, so that a test sees what one connection keeps from one call to
+// the next (the caller's name, prepared statements and their plans).
+func oneConnectionApp(t *testing.T) (owner, app *pgxpool.Pool) {
+	t.Helper()
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	owner, err := store.Open(ctx, url)
+	require.NoError(t, err)
+	t.Cleanup(owner.Close)
+	appURL, err := store.AppLoginURL(ctx, url)
+	require.NoError(t, err)
+	// The URL may carry a query already (a socket folder, sslmode).
+	separator := "?"
+	if strings.Contains(appURL, "?") {
+		separator = "&"
+	}
+	app, err = store.OpenApp(ctx, appURL+separator+"pool_max_conns=1")
+	require.NoError(t, err)
+	t.Cleanup(app.Close)
+	return owner, app
 }
