@@ -121,7 +121,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "approdo-devserver:", err)
 		os.Exit(2)
 	}
-	if err := run(o); err != nil {
+	stopProfile := startCPUProfile()
+	err = run(o)
+	stopProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "approdo-devserver:", err)
 		os.Exit(1)
 	}
