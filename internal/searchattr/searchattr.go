@@ -106,8 +106,25 @@ func Ensure(ctx context.Context, c client.Client, namespace string) error {
 	if err != nil && !errors.As(err, &exists) {
 		return fmt.Errorf("add search attributes to namespace %s: %w", namespace, err)
 	}
-	return waitUsable(ctx, c, namespace, missing)
+	added := time.Now()
+	if err := waitUsable(ctx, c, namespace, missing); err != nil {
+		return err
+	}
+	// The frontend knows them now; the history service, which checks every upsert, reads
+	// the namespace again on its own clock. Two of its refreshes after the add, it has.
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Until(added.Add(2 * CacheRefresh))):
+	}
+	return nil
 }
+
+// CacheRefresh is how often every Temporal service reads the namespaces again, learning of
+// new search attributes: the server's default (system.namespaceCacheRefreshInterval), which
+// the dev server (deploy/devserver) sets explicitly. The server reads search attributes
+// from that cache, as in production, rather than from the database at every use.
+const CacheRefresh = 2 * time.Second
 
 // waitUsable returns once the frontend accepts queries on the new attributes. It learns of
 // them when it next refreshes its namespace cache (every few seconds); a workflow started
