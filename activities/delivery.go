@@ -124,11 +124,18 @@ func (d *Delivery) DeliverNotification(ctx context.Context, key string) (Sent, e
 }
 
 func (d *Delivery) deliverNotification(ctx context.Context, hooks sendHooks, key string) (Sent, error) {
-	sys := store.AsSystem(ctx)
-	n, err := d.Store.NotificationByKey(sys, key)
+	n, err := d.Store.NotificationByKey(store.AsSystem(ctx), key)
 	if err != nil {
 		return Sent{}, err
 	}
+	return d.deliverQueued(ctx, hooks, n, d.lookups())
+}
+
+// deliverQueued sends the notification n, read from the outbox, with what look finds.
+func (d *Delivery) deliverQueued(ctx context.Context, hooks sendHooks, n store.QueuedNotification, look lookups) (Sent, error) {
+	sys := store.AsSystem(ctx)
+	key := n.Key
+	var err error
 	out := outgoing{outbox: store.Notifications, key: key, messageID: MessageID(key, d.Domain), pec: notifiedByPEC(n), label: "notification of case " + n.CaseID}
 	// A notice is archived; an account message is not: its link or password is for its
 	// recipient alone.
@@ -138,14 +145,21 @@ func (d *Delivery) deliverNotification(ctx context.Context, hooks sendHooks, key
 		return Sent{}, fmt.Errorf("%s goes by PEC, from its own workflow", out.label)
 	}
 	if n.SentAt != nil {
-		return d.sent(out), nil
+		return d.sent(out), d.settle(sys, hooks, out, nil)
 	}
-	out.to, out.msg, err = d.compose(sys, n)
+	out.to, out.msg, err = d.compose(sys, n, look)
 	if errors.Is(err, errNothingToSend) {
-		return Sent{Skipped: true}, d.Store.NoteDeliveryAttempt(sys, out.outbox, out.key, store.Attempt{MessageID: out.messageID, Failure: err.Error()})
+		return Sent{Skipped: true}, d.settle(sys, hooks, out, &store.Attempt{MessageID: out.messageID, Failure: err.Error()})
 	}
 	if err != nil && !errors.Is(err, errNoAddress) {
-		return Sent{}, err // the database, most likely: try again
+		// The database, most likely: try again. Nothing left, so a mark the dispatcher's
+		// claim put is taken back: the next attempt is in no doubt.
+		if c := hooks.claim; c != nil && c.marked && c.inDoubtSince == nil {
+			if unmarkErr := d.Store.UnmarkDispatched(sys, key, c.lease); unmarkErr != nil {
+				hooks.log.Info("Could not take back the mark of a notice not sent", "Error", unmarkErr)
+			}
+		}
+		return Sent{}, err
 	}
 	if err == nil {
 		hooks.log.Info("Sending notification", "CaseID", n.CaseID, "Kind", n.Kind, "Recipient", n.Recipient.String())
@@ -170,6 +184,33 @@ type sendHooks struct {
 	// recordFor is how long the record of a message that left is retried (PostgreSQL
 	// restarting, say) before the send counts as failed, and may be repeated.
 	recordFor time.Duration
+	// claim is what the dispatcher's claim of the row read and wrote; nil for a send
+	// that reads the row itself (an activity).
+	claim *claim
+}
+
+// claim is a dispatched notification the email dispatcher took
+// (store.ClaimDueNotifications): the claim read the row, marked it as being sent, and
+// holds it under lease until the send settles it.
+type claim struct {
+	lease        string
+	inDoubtSince *time.Time
+	marked       bool
+}
+
+// settle records a, the last attempt at out, if there is one, and, for the dispatcher,
+// gives its row back for good in the same round trip. An activity takes no row: it only
+// records a.
+func (d *Delivery) settle(ctx context.Context, hooks sendHooks, out outgoing, a *store.Attempt) error {
+	switch {
+	case hooks.claim == nil && a == nil:
+		return nil
+	case hooks.claim == nil:
+		return d.Store.NoteDeliveryAttempt(ctx, out.outbox, out.key, *a)
+	case a == nil:
+		return d.Store.ReleaseDispatch(ctx, out.key, hooks.claim.lease, nil)
+	}
+	return d.Store.SettleDispatched(ctx, out.key, hooks.claim.lease, *a)
 }
 
 func activityHooks(ctx context.Context) sendHooks {
@@ -195,6 +236,29 @@ type EmailSender struct {
 // the record of a message that left is retried.
 func (s EmailSender) SendNotification(ctx context.Context, key string, log Logger, heartbeat func(), recordFor time.Duration) (Sent, error) {
 	return s.Delivery.deliverNotification(ctx, sendHooks{log: log, heartbeat: heartbeat, recordFor: recordFor}, key)
+}
+
+// SendClaimed sends the email notice n, which the dispatcher took under lease
+// (store.ClaimDueNotifications), as SendNotification does, from what the claim read: the
+// row, the family's address and the reference data's version (cached). The claim marked
+// the row as being sent, so that in the normal case the send makes one more round trip
+// to PostgreSQL: the record, which settles the row. When it returns no error, the row is
+// settled and its lease given back; when it fails, the row is still held under the lease
+// for the dispatcher to settle or to make due again.
+func (s EmailSender) SendClaimed(ctx context.Context, n store.DueNotification, lease string, log Logger, heartbeat func(), recordFor time.Duration) (Sent, error) {
+	d := s.Delivery
+	look := lookups{
+		family: func(context.Context, string) (store.FamilyContact, error) {
+			if n.Family == nil {
+				return store.FamilyContact{}, fmt.Errorf("case of notification: %w", store.ErrNotFound)
+			}
+			return *n.Family, nil
+		},
+		refdata: func(ctx context.Context) (*refdata.Dataset, error) { return d.Store.ReferenceDataAt(ctx, n.Refdata) },
+	}
+	hooks := sendHooks{log: log, heartbeat: heartbeat, recordFor: recordFor,
+		claim: &claim{lease: lease, inDoubtSince: n.InDoubtSince, marked: n.Marked}}
+	return d.deliverQueued(ctx, hooks, n.QueuedNotification, look)
 }
 
 // NoteRefused records that the notice queued under key was refused for good, and
@@ -247,8 +311,11 @@ func (d *Delivery) send(ctx context.Context, hooks sendHooks, out outgoing, comp
 	if composeErr != nil {
 		return Sent{}, d.failed(ctx, out, composeErr)
 	}
-	inDoubtSince, err := d.Store.DeliveryAttemptInDoubt(sys, out.outbox, out.key)
-	if err != nil {
+	var inDoubtSince *time.Time
+	var err error
+	if hooks.claim != nil {
+		inDoubtSince = hooks.claim.inDoubtSince
+	} else if inDoubtSince, err = d.Store.DeliveryAttemptInDoubt(sys, out.outbox, out.key); err != nil {
 		return Sent{}, err
 	}
 	if out.pec {
@@ -274,11 +341,15 @@ func (d *Delivery) send(ctx context.Context, hooks sendHooks, out outgoing, comp
 		}
 		if archived {
 			hooks.log.Info("An attempt cut short is in the mail archive: not sending again", "Message", out.label)
-			return d.sent(out), d.recordSent(ctx, hooks.recordFor, out)
+			return d.sent(out), d.recordSent(ctx, hooks, out)
 		}
 	}
-	if err := d.Store.MarkSending(sys, out.outbox, out.key); err != nil {
-		return Sent{}, err
+	// The claim marked it, unless an attempt was in doubt: then its mark is renewed, so
+	// that a cut-short attempt now is given its own archive's grace.
+	if hooks.claim == nil || !hooks.claim.marked || inDoubtSince != nil {
+		if err := d.Store.MarkSending(sys, out.outbox, out.key); err != nil {
+			return Sent{}, err
+		}
 	}
 	bcc := ""
 	if out.archived {
@@ -292,7 +363,7 @@ func (d *Delivery) send(ctx context.Context, hooks sendHooks, out outgoing, comp
 	}
 	// The message has left: that is recorded even if the worker is stopping meanwhile,
 	// and retried a while if the database is away (a record lost means a send repeated).
-	if err := d.recordSent(ctx, hooks.recordFor, out); err != nil {
+	if err := d.recordSent(ctx, hooks, out); err != nil {
 		return Sent{}, err
 	}
 	hooks.log.Info("Message sent", "Message", out.label, "PEC", out.pec)
@@ -335,13 +406,14 @@ func (d *Delivery) archiveGrace() time.Duration {
 	return d.Archive.Grace
 }
 
-// recordSent records a message that left, trying again for up to recordFor.
-func (d *Delivery) recordSent(ctx context.Context, recordFor time.Duration, out outgoing) error {
-	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(store.AsSystem(ctx)), max(recordFor, 10*time.Second))
+// recordSent records a message that left (and settles the dispatcher's row with it),
+// trying again for up to hooks.recordFor.
+func (d *Delivery) recordSent(ctx context.Context, hooks sendHooks, out outgoing) error {
+	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(store.AsSystem(ctx)), max(hooks.recordFor, 10*time.Second))
 	defer cancel()
 	pause := 250 * time.Millisecond
 	for {
-		err := d.Store.NoteDeliveryAttempt(recordCtx, out.outbox, out.key, store.Attempt{MessageID: out.messageID, Address: out.to, Sent: true})
+		err := d.settle(recordCtx, hooks, out, &store.Attempt{MessageID: out.messageID, Address: out.to, Sent: true})
 		if err == nil {
 			return nil
 		}
@@ -471,35 +543,58 @@ var errNothingToSend = errors.New("nothing to send")
 // not change that.
 var errNoAddress = errors.New("no address for the recipient")
 
+// lookups are where compose finds what a notice needs besides its row: in the database
+// (Delivery.lookups), or in what the dispatcher's claim read with the row.
+type lookups struct {
+	// family returns the guardian's address and the minor's placement of a case.
+	family func(ctx context.Context, caseID string) (store.FamilyContact, error)
+	// refdata returns the reference data.
+	refdata func(ctx context.Context) (*refdata.Dataset, error)
+}
+
+// lookups reads what compose needs from the database.
+func (d *Delivery) lookups() lookups {
+	return lookups{
+		family: func(ctx context.Context, caseID string) (store.FamilyContact, error) {
+			c, err := d.Store.GetCase(ctx, caseID)
+			if err != nil {
+				return store.FamilyContact{}, err
+			}
+			return store.FamilyContact{GuardianEmail: c.Details.GuardianEmail, GuardianLanguage: c.Details.GuardianLanguage, Placement: c.Placement}, nil
+		},
+		refdata: d.Store.ReferenceData,
+	}
+}
+
 // compose finds the recipient's address and writes the notice.
-func (d *Delivery) compose(ctx context.Context, n store.QueuedNotification) (string, notices.Message, error) {
+func (d *Delivery) compose(ctx context.Context, n store.QueuedNotification, look lookups) (string, notices.Message, error) {
 	data := notices.Data{CaseID: n.CaseID, Link: d.noticeLink(n)}
 	if n.Recipient.Kind == casework.OrgFamily {
-		c, err := d.Store.GetCase(ctx, n.CaseID)
+		c, err := look.family(ctx, n.CaseID)
 		if err != nil {
 			return "", notices.Message{}, err
 		}
-		if c.Details.GuardianEmail == "" {
+		if c.GuardianEmail == "" {
 			return "", notices.Message{}, fmt.Errorf("%w: the guardian gave no email", errNothingToSend)
 		}
 		if c.Placement != nil {
 			data.Section, data.StartDate = c.Placement.Section, c.Placement.StartDate
-			if ref, err := d.Store.ReferenceData(ctx); err == nil {
+			if ref, err := look.refdata(ctx); err == nil {
 				if i := slices.IndexFunc(ref.Schools, func(s refdata.School) bool { return s.Code == c.Placement.School }); i >= 0 {
 					data.SchoolName = ref.Schools[i].Name
 				}
 			}
 		}
-		msg, ok, err := notices.ForFamily(n.Kind, c.Details.GuardianLanguage, data)
+		msg, ok, err := notices.ForFamily(n.Kind, c.GuardianLanguage, data)
 		if err != nil {
 			return "", notices.Message{}, err
 		}
 		if !ok {
 			return "", notices.Message{}, fmt.Errorf("%w: families get no %s notice", errNothingToSend, n.Kind)
 		}
-		return c.Details.GuardianEmail, msg, nil
+		return c.GuardianEmail, msg, nil
 	}
-	to, err := d.address(ctx, n.Recipient, notifiedByPEC(n))
+	to, err := d.address(ctx, look, n.Recipient, notifiedByPEC(n))
 	if err != nil {
 		return "", notices.Message{}, err
 	}
@@ -523,14 +618,14 @@ func (d *Delivery) noticeLink(n store.QueuedNotification) string {
 // its address in the reference data, a hub at its host school's, UST and the orientation
 // service at the configured ones. pec asks for the school's PEC rather than its email
 // (store.NoticeChannel chose it: the registry gives the school no email).
-func (d *Delivery) address(ctx context.Context, org casework.Org, pec bool) (string, error) {
+func (d *Delivery) address(ctx context.Context, look lookups, org casework.Org, pec bool) (string, error) {
 	switch org.Kind {
 	case casework.OrgUST:
 		return nonEmpty(d.UST)
 	case casework.OrgOrientation:
 		return nonEmpty(d.Orientation)
 	}
-	ref, err := d.Store.ReferenceData(ctx)
+	ref, err := look.refdata(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/approdo/approdo/activities"
@@ -144,6 +145,29 @@ func TestANoticeWhoseSenderDiedBeforeTheServerGotItIsSentAfterTheGrace(t *testin
 	var attempts int
 	require.NoError(t, o.owner.QueryRow(o.ctx, `SELECT attempts FROM notification WHERE key = $1 AND sending_since IS NULL`, keys[0]).Scan(&attempts))
 	require.Equal(t, 1, attempts, "the waits are no attempts")
+}
+
+// The claim marks the notice as being sent: a dispatcher killed after taking it, before
+// the message left, leaves it in doubt like one killed mid-send. The next does not find it
+// in the archive, and sends it once the grace from the claim has passed: once.
+func TestANoticeWhoseDispatcherDiedAfterTakingItIsSentOnceAfterTheGrace(t *testing.T) {
+	t.Parallel()
+	const grace = 2 * time.Second
+	o, _ := withArchive(t, devmail.Options{}, grace)
+	keys := o.queue(t, "claimed", 1, true)
+	taken, err := o.app.ClaimDueNotifications(store.AsSystem(o.ctx), uuid.NewString(), 5, 300*time.Millisecond)
+	require.NoError(t, err)
+	require.Len(t, taken, 1)
+	require.True(t, taken[0].Marked)
+	claimed := time.Now()
+
+	o.run(t, &dispatch.Dispatcher{Poll: 20 * time.Millisecond, FirstPause: 100 * time.Millisecond})
+	o.settled(t, keys, 30*time.Second)
+	require.GreaterOrEqual(t, time.Since(claimed), grace, "not before the grace")
+	require.Equal(t, 1, o.received()[activities.MessageID(keys[0], "approdo.test")], "sent, once")
+	var attempts int
+	require.NoError(t, o.owner.QueryRow(o.ctx, `SELECT attempts FROM notification WHERE key = $1 AND sending_since IS NULL`, keys[0]).Scan(&attempts))
+	require.Equal(t, 1, attempts)
 }
 
 // While the archive cannot be searched, a notice in doubt is not sent on a guess; it is

@@ -17,6 +17,12 @@
 //     it (activities.MailArchive; without an archive, at most once more per crash, as
 //     README "No duplicates" explains);
 //   - nothing is kept in memory: a worker or PostgreSQL restart loses nothing.
+//
+// An email notice costs two round trips to PostgreSQL (TestAnEmailNoticeCostsTwoRoundTrips):
+// the claim, which takes the row, reads all that composing it needs and marks it as being
+// sent; and the record of the send, which gives the row back. A failed attempt costs one
+// more (the dispatcher then decides when to try again), and so do the rare paths (an
+// attempt in doubt, a refusal, a slow send's lease renewals).
 package dispatch
 
 import (
@@ -202,10 +208,11 @@ func (d *Dispatcher) handle(ctx context.Context, lease string, n store.DueNotifi
 			cancel()
 		}
 	}
-	_, err := d.Sender.SendNotification(sendCtx, n.Key, log, heartbeat, 2*d.Lease)
+	_, err := d.Sender.SendClaimed(sendCtx, n, lease, log, heartbeat, 2*d.Lease)
 	switch {
 	case err == nil:
-		release(nil)
+		// Sent (or found sent, or with nobody to send to), recorded, and given back in
+		// the same round trip.
 	case activities.IsUndeliverable(err):
 		log.Warn("Notice refused for good: telling its case", "Error", err)
 		if err := d.tellCase(sys, n.Key); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/approdo/approdo/internal/dispatch"
 	"github.com/approdo/approdo/internal/mailer"
 	"github.com/approdo/approdo/internal/pgtest"
+	"github.com/approdo/approdo/internal/refdata"
 	"github.com/approdo/approdo/internal/store"
 )
 
@@ -256,4 +258,35 @@ func TestBackoffGrowsToAnHour(t *testing.T) {
 	require.Equal(t, 20*time.Second, dispatch.Backoff(first, 2))
 	require.Equal(t, 80*time.Second, dispatch.Backoff(first, 4))
 	require.Equal(t, time.Hour, dispatch.Backoff(first, 30))
+}
+
+// A notice that cannot be written yet (no reference data to find the school's address
+// in) is tried again later; the mark its claim put is taken back, since nothing left, so
+// that it goes at once when it can, with no doubt to settle.
+func TestANoticeNotWrittenYetIsTriedAgainUnmarked(t *testing.T) {
+	t.Parallel()
+	o := newOutbox(t, devmail.Options{})
+	key := o.caseID + "/no-refdata"
+	_, err := o.app.QueueNotification(store.AsSystem(o.ctx), store.Notification{
+		Key: key, CaseID: o.caseID, Kind: "proposal", Recipient: casework.Org{Kind: casework.OrgSchool, Code: "MIIC90001A"},
+		Dispatched: true, Channel: store.ChannelEmail,
+	})
+	require.NoError(t, err)
+	o.run(t, &dispatch.Dispatcher{Poll: 20 * time.Millisecond, FirstPause: 200 * time.Millisecond})
+
+	// Taken and given back, due again, in no doubt and with no attempt recorded.
+	require.Eventually(t, func() bool {
+		var unmarked, dueLater bool
+		err := o.owner.QueryRow(o.ctx, `SELECT sending_since IS NULL, dispatch_lease IS NULL AND dispatch_due > now()
+			FROM notification WHERE key = $1 AND attempts = 0`, key).Scan(&unmarked, &dueLater)
+		return err == nil && unmarked && dueLater
+	}, 10*time.Second, 10*time.Millisecond)
+	require.Empty(t, o.mailbox.Messages())
+
+	ref, err := refdata.ParseFile(filepath.Join("..", "..", "deploy", "refdata", "sample.yaml"))
+	require.NoError(t, err)
+	_, err = store.New(o.owner).ReplaceReferenceData(o.ctx, ref, "sample")
+	require.NoError(t, err)
+	o.settled(t, []string{key}, 30*time.Second)
+	require.Equal(t, 1, o.received()[activities.MessageID(key, "approdo.test")])
 }

@@ -52,11 +52,18 @@ func (s *Store) NotificationByKey(ctx context.Context, key string) (QueuedNotifi
 	if err != nil {
 		return QueuedNotification{}, fmt.Errorf("read notification: %w", err)
 	}
-	if n.Recipient, err = casework.ParseOrg(recipient); err != nil {
-		// family and orientation have no code
-		n.Recipient = casework.Org{Kind: casework.OrgKind(recipient)}
-	}
+	n.Recipient = parseRecipient(recipient)
 	return n, nil
+}
+
+// parseRecipient reads a notification's recipient as stored.
+func parseRecipient(recipient string) casework.Org {
+	org, err := casework.ParseOrg(recipient)
+	if err != nil {
+		// family and orientation have no code
+		return casework.Org{Kind: casework.OrgKind(recipient)}
+	}
+	return org
 }
 
 // DeliveryAttemptInDoubt returns when an earlier attempt to send a message of the outbox
@@ -113,28 +120,42 @@ type Attempt struct {
 // if it failed. An account message's secret is wiped once sent: it is needed only to
 // write the message.
 func (s *Store) NoteDeliveryAttempt(ctx context.Context, outbox Outbox, key string, a Attempt) error {
+	if err := s.noteAttempt(ctx, outbox, key, a, ""); err != nil {
+		return fmt.Errorf("record delivery attempt: %w", err)
+	}
+	return nil
+}
+
+// noteAttempt is NoteDeliveryAttempt, which also settles a dispatched notification taken
+// under lease, if lease is not "" and still held (SettleDispatched).
+func (s *Store) noteAttempt(ctx context.Context, outbox Outbox, key string, a Attempt, lease string) error {
 	table, err := outbox.table()
 	if err != nil {
 		return err
 	}
-	wipe := ""
+	extra := ""
 	if outbox == AccountMessages && a.Sent {
 		// Set, not computed from the old value: the application may not read it.
-		wipe = `, secret = NULL`
+		extra = `, secret = NULL`
+	}
+	args := []any{key, a.MessageID, a.Address, a.Failure, a.Sent, a.Unsure && !a.Sent}
+	if lease != "" {
+		if outbox != Notifications {
+			return fmt.Errorf("only notifications are dispatched, not %s", outbox)
+		}
+		extra += `, dispatch_due = CASE WHEN dispatch_lease = $7 THEN NULL ELSE dispatch_due END,
+			dispatch_lease = CASE WHEN dispatch_lease = $7 THEN NULL ELSE dispatch_lease END`
+		args = append(args, lease)
 	}
 	// One round trip, and for a message that left no wait for the WAL to reach the disk:
 	// this runs right after the server took the message, and a crash before it commits
 	// sends the message again, so the shorter that moment the better. What asynchronous
 	// commit risks is the same and rarer: a PostgreSQL crash in the next fraction of a
 	// second forgets the record, and the message goes again; it is never lost.
-	err = s.execInOrgOneTrip(ctx, a.Sent, `UPDATE `+table+` SET message_id = $2, address = NULLIF($3, ''), attempts = attempts + 1,
+	return s.execInOrgOneTrip(ctx, a.Sent, `UPDATE `+table+` SET message_id = $2, address = NULLIF($3, ''), attempts = attempts + 1,
 			last_error = NULLIF($4, ''), sent_at = CASE WHEN $5 THEN coalesce(sent_at, now()) ELSE sent_at END,
-			sending_since = CASE WHEN $6 THEN sending_since ELSE NULL END`+wipe+`
-			WHERE key = $1`, key, a.MessageID, a.Address, a.Failure, a.Sent, a.Unsure && !a.Sent)
-	if err != nil {
-		return fmt.Errorf("record delivery attempt: %w", err)
-	}
-	return nil
+			sending_since = CASE WHEN $6 THEN sending_since ELSE NULL END`+extra+`
+			WHERE key = $1`, args...)
 }
 
 // execInOrgOneTrip runs one statement as inOrg would, in one round trip to the server

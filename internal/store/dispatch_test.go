@@ -109,3 +109,121 @@ func TestTheRecordOfASendNamesItsCallerForItselfOnly(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT coalesce(current_setting('approdo.org', true), '')`).Scan(&org))
 	require.Empty(t, org)
 }
+
+// A claim reads with each row all that sending it needs (the family's address and
+// placement, the reference data's version), and marks as being sent the email notices it
+// will send: not a PEC, not one already sent or refused; a mark already there (an attempt
+// in doubt) keeps its time and is returned.
+func TestAClaimReadsWhatASendNeedsAndMarksTheEmailsToSend(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sys := store.AsSystem(ctx)
+	url := pgtest.NewDatabase(t)
+	ownerPool, err := store.Open(ctx, url)
+	require.NoError(t, err)
+	t.Cleanup(ownerPool.Close)
+	appURL, err := store.AppLoginURL(ctx, url)
+	require.NoError(t, err)
+	appPool, err := store.OpenApp(ctx, appURL)
+	require.NoError(t, err)
+	t.Cleanup(appPool.Close)
+	app := store.New(appPool)
+	_, err = store.New(ownerPool).ReplaceReferenceData(ctx, sampleReferenceData(t), "sample")
+	require.NoError(t, err)
+
+	withFamily := sampleCase()
+	withFamily.Details = store.CaseDetails{GuardianEmail: "famiglia@example.org", GuardianLanguage: "uk"}
+	c, err := app.RecordCase(sys, withFamily)
+	require.NoError(t, err)
+	_, err = ownerPool.Exec(ctx, `UPDATE enrolment_case SET placement = '{"School": "MIIC90001A", "Section": "B", "StartDate": "2026-12-07"}' WHERE id = $1`, c.ID)
+	require.NoError(t, err)
+	queue := func(name string, to casework.Org, channel string) string {
+		key := c.ID + "/" + name
+		_, err := app.QueueNotification(sys, store.Notification{Key: key, CaseID: c.ID, Kind: "placement_confirmed", Recipient: to, Dispatched: true, Channel: channel})
+		require.NoError(t, err)
+		return key
+	}
+	family := queue("family", casework.Family, store.ChannelEmail)
+	ust := queue("ust", casework.UST, store.ChannelEmail)
+	pec := queue("pec", casework.Org{Kind: casework.OrgSchool, Code: "MIIC90002A"}, store.ChannelPEC)
+	oldComune := queue("old-comune", casework.Org{Kind: casework.OrgComune, Code: "015146"}, "")
+	sent := queue("sent", casework.UST, store.ChannelEmail)
+	require.NoError(t, app.NoteDeliveryAttempt(sys, store.Notifications, sent, store.Attempt{MessageID: "m@approdo.test", Sent: true}))
+	refused := queue("refused", casework.UST, store.ChannelEmail)
+	require.NoError(t, app.NoteDeliveryOutcome(sys, store.Notifications, refused, false, "refused"))
+	inDoubt := queue("in-doubt", casework.UST, store.ChannelEmail)
+	require.NoError(t, app.MarkSending(sys, store.Notifications, inDoubt))
+	var markedAt time.Time
+	require.NoError(t, ownerPool.QueryRow(ctx, `SELECT sending_since FROM notification WHERE key = $1`, inDoubt).Scan(&markedAt))
+
+	lease := uuid.NewString()
+	taken, err := app.ClaimDueNotifications(sys, lease, 10, time.Minute)
+	require.NoError(t, err)
+	byKey := map[string]store.DueNotification{}
+	for _, n := range taken {
+		byKey[n.Key] = n
+	}
+	require.Len(t, byKey, 7)
+
+	f := byKey[family]
+	require.Equal(t, c.ID, f.CaseID)
+	require.Equal(t, "placement_confirmed", f.Kind)
+	require.Equal(t, casework.Family, f.Recipient)
+	require.Equal(t, store.ChannelEmail, f.Channel)
+	require.True(t, f.Dispatched)
+	require.NotNil(t, f.Family)
+	require.Equal(t, "famiglia@example.org", f.Family.GuardianEmail)
+	require.Equal(t, "uk", f.Family.GuardianLanguage)
+	require.Equal(t, &casework.Placement{School: "MIIC90001A", Section: "B", StartDate: "2026-12-07"}, f.Family.Placement)
+	require.Nil(t, byKey[ust].Family, "the case is read for a family's notice only")
+	require.NotEqual(t, store.RefdataVersion{}, f.Refdata)
+	ref, err := app.ReferenceDataAt(sys, f.Refdata)
+	require.NoError(t, err)
+	require.Equal(t, "sample-2026-11-30", ref.Version)
+
+	marks := map[string]*time.Time{}
+	for key := range byKey {
+		var since *time.Time
+		require.NoError(t, ownerPool.QueryRow(ctx, `SELECT sending_since FROM notification WHERE key = $1`, key).Scan(&since))
+		marks[key] = since
+	}
+	for _, key := range []string{family, ust} {
+		require.True(t, byKey[key].Marked, key)
+		require.Nil(t, byKey[key].InDoubtSince, key)
+		require.NotNil(t, marks[key], "%s marked as being sent", key)
+	}
+	for _, key := range []string{pec, oldComune, sent, refused} {
+		require.False(t, byKey[key].Marked, key)
+		require.Nil(t, marks[key], "%s: the dispatcher sends no PEC, and nothing already settled", key)
+	}
+	require.NotNil(t, byKey[sent].SentAt)
+	require.Equal(t, "refused", byKey[refused].Undelivered)
+	require.True(t, byKey[inDoubt].Marked)
+	require.NotNil(t, byKey[inDoubt].InDoubtSince)
+	require.True(t, markedAt.Equal(*byKey[inDoubt].InDoubtSince), "the attempt in doubt is returned")
+	require.True(t, markedAt.Equal(*marks[inDoubt]), "and its mark keeps its time")
+
+	// Settled under another lease: the record is written, the row stays with its holder.
+	require.NoError(t, app.SettleDispatched(sys, ust, uuid.NewString(), store.Attempt{MessageID: "u@approdo.test", Address: "ust@approdo.test", Sent: true}))
+	var sentAt, since, due *time.Time
+	var holder *string
+	row := `SELECT sent_at, sending_since, dispatch_due, dispatch_lease::text FROM notification WHERE key = $1`
+	require.NoError(t, ownerPool.QueryRow(ctx, row, ust).Scan(&sentAt, &since, &due, &holder))
+	require.NotNil(t, sentAt)
+	require.Nil(t, since)
+	require.NotNil(t, due)
+	require.Equal(t, lease, *holder)
+	// Under its lease: recorded and settled for good.
+	require.NoError(t, app.SettleDispatched(sys, family, lease, store.Attempt{MessageID: "f@approdo.test", Address: "famiglia@example.org", Sent: true}))
+	require.NoError(t, ownerPool.QueryRow(ctx, row, family).Scan(&sentAt, &since, &due, &holder))
+	require.NotNil(t, sentAt)
+	require.Nil(t, since)
+	require.Nil(t, due)
+	require.Nil(t, holder)
+	// Only the system settles a notice: row-level security hides it from anybody else.
+	require.NoError(t, app.SettleDispatched(store.WithOrg(ctx, "ust"), inDoubt, lease, store.Attempt{MessageID: "d@approdo.test", Sent: true}))
+	require.NoError(t, ownerPool.QueryRow(ctx, row, inDoubt).Scan(&sentAt, &since, &due, &holder))
+	require.Nil(t, sentAt)
+	require.NotNil(t, since)
+	require.Equal(t, lease, *holder)
+}

@@ -63,6 +63,31 @@ func (s *Store) ReferenceData(ctx context.Context) (*refdata.Dataset, error) {
 	return d, nil
 }
 
+// RefdataVersion names an import of the reference data, as read with other data in one
+// round trip (ClaimDueNotifications); the zero value names none.
+type RefdataVersion struct {
+	key refdataImportKey
+}
+
+// ReferenceDataAt returns the reference data of version v without asking PostgreSQL when
+// the cache holds that version, which is what v's reader saw as current; otherwise as
+// ReferenceData does.
+func (s *Store) ReferenceDataAt(ctx context.Context, v RefdataVersion) (*refdata.Dataset, error) {
+	if v != (RefdataVersion{}) {
+		c := &s.refdata
+		c.mu.Lock()
+		d := c.data
+		if c.key != v.key {
+			d = nil
+		}
+		c.mu.Unlock()
+		if d != nil {
+			return d, nil
+		}
+	}
+	return s.ReferenceData(ctx)
+}
+
 // readReferenceData reads the whole dataset and the key of its import from one snapshot
 // (a repeatable-read transaction), so that an import committed meanwhile can never give
 // a mix of old and new tables, or the new tables under the old key.
