@@ -63,7 +63,8 @@ type Events struct {
 	// Own is the mean of the case workflow's own events, Others of the rest.
 	Own    float64 `json:"own"`
 	Others float64 `json:"others"`
-	// OtherWorkflows is the mean number of workflows a case caused.
+	// OtherWorkflows is the mean number of workflows a case caused: its children and the
+	// delivery workflows of its notices (a notice the dispatcher sent has none).
 	OtherWorkflows float64 `json:"other_workflows"`
 }
 
@@ -94,17 +95,18 @@ func CaseEvents(ctx context.Context, c client.Client, caseIDs []string, sample i
 				others[activities.NoticeWorkflowID(k)] = true
 			}
 		}
-		var rest int
+		var rest, workflows int
 		for wid := range others {
 			n, _, err := historyLength(ctx, c, wid)
 			if err != nil {
 				continue // delivered without a workflow of its own
 			}
 			rest += n
+			workflows++
 		}
 		e.Own += float64(own)
 		e.Others += float64(rest)
-		e.OtherWorkflows += float64(len(others))
+		e.OtherWorkflows += float64(workflows)
 	}
 	if len(ids) > 0 {
 		n := float64(len(ids))
