@@ -213,6 +213,10 @@ func (d *Delivery) settle(ctx context.Context, hooks sendHooks, out outgoing, a 
 	return d.Store.SettleDispatched(ctx, out.key, hooks.claim.lease, *a)
 }
 
+// activityHooks are a send's hooks in a scheduled activity or, since the delivery
+// workflow's localSendChange, a local one: there too the SDK gives the workflow's ID
+// (activity.GetInfo), and RecordHeartbeat does nothing (the local activity is bounded to
+// a minute by its own timeouts).
 func activityHooks(ctx context.Context) sendHooks {
 	return sendHooks{
 		log:        activity.GetLogger(ctx),

@@ -40,6 +40,44 @@ const pecReceiptsChange = "pec-receipts"
 // leanDelivery is the version of pecReceiptsChange with the fewer events.
 const leanDelivery workflow.Version = 2
 
+// localSendChange is the GetVersion change ID of sending in the first workflow task, as a
+// local activity (deliverWithLocalSend). It is the workflow's first call: the first
+// command differs (a local activity marker instead of a scheduled activity), and a
+// history recorded before it has no marker of it, so it replays the code after it.
+//
+// The first workflow task then holds markers, which the SDK reads before the workflow's
+// input. A worker that seals payloads accepts an unsealed marker only in a workflow
+// whose input it has read (payloadcrypt.DataConverter, and the RecordCase comment in
+// enrolment.go), so an unsealed history with markers in its first task could not be
+// replayed there. That cannot happen here: those markers are written by the worker that
+// runs this code, and this code cannot run without sealing (TEMPORAL_PAYLOAD_KEY is
+// required by the worker). A DeliverNotification started unsealed, by a release before
+// sealing (its Notify activity starts it with the worker's client), still gets sealed
+// markers from the worker that runs its first task; its unsealed input is accepted
+// under TEMPORAL_PAYLOAD_PLAIN_BEFORE as before.
+const localSendChange = "pec-local-send"
+
+// localSend is the version of localSendChange that sends in a local activity.
+const localSend workflow.Version = 1
+
+// localDelivery bounds the send in the first workflow task: a local activity holds the
+// task open while it runs and retries, so it gets a minute and a few attempts, not the
+// three days of deliveryActivity. A send still failing for a reason that may pass is
+// then handed to the scheduled activity (deliverWithLocalSend). An undeliverable notice
+// is not retried. A local activity does not heartbeat (activity.RecordHeartbeat is a
+// no-op there); an attempt cut short by its timeout is settled by the next one as any
+// attempt in doubt is: by the provider's acceptance receipt (Delivery.send).
+var localDelivery = workflow.LocalActivityOptions{
+	StartToCloseTimeout:    30 * time.Second,
+	ScheduleToCloseTimeout: time.Minute,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval:        2 * time.Second,
+		BackoffCoefficient:     2,
+		MaximumAttempts:        3,
+		NonRetryableErrorTypes: []string{activities.ErrTypeUndeliverable},
+	},
+}
+
 // SignalPECReceipt is the signal by which the PEC poller hands a receipt to the workflow
 // that sent the message.
 const SignalPECReceipt = "pec-receipt"
@@ -81,7 +119,14 @@ const (
 // open. Recording the outcome is a short idempotent write keyed by the notice: a local
 // activity (one marker, in the workflow task that has the verdict) rather than a
 // scheduled one (three events and a workflow task of three more).
+//
+// Since localSendChange the send is first tried as a local activity (see
+// deliverWithLocalSend); a history recorded before it has no marker of that change and
+// replays the code below it exactly.
 func DeliverNotificationWorkflow(ctx workflow.Context, key string) error {
+	if workflow.GetVersion(ctx, localSendChange, workflow.DefaultVersion, localSend) >= localSend {
+		return deliverWithLocalSend(ctx, key)
+	}
 	var delivery *activities.Delivery
 	var sent activities.Sent
 	sendErr := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, deliveryActivity), delivery.DeliverNotification, key).Get(ctx, &sent)
@@ -116,6 +161,67 @@ func DeliverNotificationWorkflow(ctx workflow.Context, key string) error {
 	return sendErr
 }
 
+// deliverWithLocalSend is DeliverNotificationWorkflow since localSendChange: a normal PEC
+// costs two workflow tasks. The first sends (a local activity), marks the workflow as
+// awaiting its receipt and starts the receipt's timer; the second, on the signal of the
+// delivery receipt (the poller signals only a receipt that settles the delivery, see
+// ReceiptSettlesDelivery), sets the final stage, records the outcome (a local activity)
+// and ends. A send the local attempts could not make goes on as a scheduled activity
+// with deliveryActivity's three days: the same guarantee as before, at the old price.
+// Every attempt, local or scheduled, is the same idempotent DeliverNotification (one
+// Message-ID, the "sending" mark, the acceptance receipt for an attempt in doubt), so
+// the message still leaves once.
+func deliverWithLocalSend(ctx workflow.Context, key string) error {
+	var delivery *activities.Delivery
+	var sent activities.Sent
+	sendErr := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localDelivery), delivery.DeliverNotification, key).Get(ctx, &sent)
+	if sendErr != nil && !isUndeliverable(sendErr) && !temporal.IsCanceledError(sendErr) {
+		workflow.GetLogger(ctx).Warn("The first attempts at sending failed: sending by a scheduled activity", "Error", sendErr)
+		sent = activities.Sent{}
+		sendErr = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, deliveryActivity), delivery.DeliverNotification, key).Get(ctx, &sent)
+	}
+	outcome, err := awaitOutcome(ctx, sent, sendErr, false)
+	if err != nil || outcome == nil {
+		return err
+	}
+	return noteOutcome(ctx, key, *outcome, sendErr)
+}
+
+// noteOutcome records outcome of the notice key (a local activity) and, when it was not
+// delivered, tells its case. It returns sendErr, so that a refused notice fails the
+// workflow, visibly in the Temporal UI.
+func noteOutcome(ctx workflow.Context, key string, outcome activities.Outcome, sendErr error) error {
+	var delivery *activities.Delivery
+	var undelivered activities.UndeliveredNotice
+	err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, durableLocalActivity), delivery.NoteNotificationOutcome, key, outcome).Get(ctx, &undelivered)
+	if err != nil {
+		return err
+	}
+	if !outcome.Delivered && undelivered.CaseWorkflowID != "" {
+		err := workflow.SignalExternalWorkflow(ctx, undelivered.CaseWorkflowID, "", SignalNoticeUndelivered, NoticeUndelivered{
+			Kind: undelivered.Kind, Recipient: undelivered.Recipient, Reason: outcome.Reason,
+		}).Get(ctx, nil)
+		if err != nil {
+			// A closed case cannot be told; the outbox row still says it.
+			workflow.GetLogger(ctx).Warn("The case of an undelivered notice could not be told", "Error", err)
+		}
+	}
+	return sendErr
+}
+
+func isUndeliverable(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeUndeliverable
+}
+
+// ReceiptSettlesDelivery says whether a receipt of type t settles a PEC's delivery: the
+// delivery receipt, or a final error (not the 12-hour warning, preavviso-errore-consegna).
+// Only those are signalled to the workflow that waits (package pecreceipts); the
+// acceptance receipt and the warning say the message is on its way and are only stored.
+func ReceiptSettlesDelivery(t pec.Type) bool {
+	return t == pec.AvvenutaConsegna || (t.IsFailure() && t != pec.PreavvisoErroreConsegna)
+}
+
 // deliveryOutcome waits for the fate of a sent message: nil for ordinary email that left
 // (nothing more is known of it), the receipt's verdict for a PEC, "refused" for a
 // permanent refusal. Any other error is returned as it is.
@@ -129,8 +235,7 @@ func deliveryOutcome(ctx workflow.Context, sent activities.Sent, sendErr error) 
 // cancelling it costs one.
 func awaitOutcome(ctx workflow.Context, sent activities.Sent, sendErr error, cancelTimer bool) (*activities.Outcome, error) {
 	if sendErr != nil {
-		var appErr *temporal.ApplicationError
-		if errors.As(sendErr, &appErr) && appErr.Type() == activities.ErrTypeUndeliverable {
+		if isUndeliverable(sendErr) {
 			return &activities.Outcome{Reason: activities.ReasonRefused}, setDeliveryStage(ctx, StageNotDelivered)
 		}
 		return nil, sendErr
@@ -174,10 +279,12 @@ func awaitDeliveryReceipt(ctx workflow.Context, sent activities.Sent, cancelTime
 			if !ch.ReceiveAsync(&r) {
 				return
 			}
+			// Since ReceiptSettlesDelivery, the poller signals only the first two; a
+			// workflow started before may still get the others.
 			switch t := pec.Type(r.Type); {
 			case t == pec.AvvenutaConsegna:
 				outcome = &activities.Outcome{Delivered: true}
-			case t.IsFailure() && t != pec.PreavvisoErroreConsegna:
+			case ReceiptSettlesDelivery(t):
 				outcome = &activities.Outcome{Reason: r.Type}
 			default:
 				logger.Info("PEC receipt", "Type", r.Type)

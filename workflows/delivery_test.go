@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -17,6 +18,7 @@ import (
 	"github.com/approdo/approdo/activities"
 	"github.com/approdo/approdo/internal/casework"
 	"github.com/approdo/approdo/internal/mailer"
+	"github.com/approdo/approdo/internal/pec"
 	"github.com/approdo/approdo/internal/searchattr"
 	"github.com/approdo/approdo/worker"
 	"github.com/approdo/approdo/workflows"
@@ -29,12 +31,15 @@ const noticeKey = "case/3/proposal/school:X"
 // deliveryRun runs one delivery workflow with a fake sender; outcomes keeps what was
 // recorded of the notice, signals what the case was told.
 type deliveryRun struct {
-	env      *testsuite.TestWorkflowEnvironment
-	calls    int
-	mu       sync.Mutex
-	outcomes []activities.Outcome
-	signals  []workflows.NoticeUndelivered
-	stages   []string
+	env   *testsuite.TestWorkflowEnvironment
+	calls int
+	// local and scheduled count the attempts made as a local activity (in the workflow
+	// task) and as a scheduled one.
+	local, scheduled int
+	mu               sync.Mutex
+	outcomes         []activities.Outcome
+	signals          []workflows.NoticeUndelivered
+	stages           []string
 }
 
 func newDeliveryRun(t *testing.T, attempt func(int) (activities.Sent, error)) *deliveryRun {
@@ -44,8 +49,13 @@ func newDeliveryRun(t *testing.T, attempt func(int) (activities.Sent, error)) *d
 	env := suite.NewTestWorkflowEnvironment()
 	worker.Register(env, worker.Dependencies{Cases: &activities.Cases{}, Routing: &activities.Routing{}, Policies: &activities.Policies{}, Delivery: &activities.Delivery{}})
 	r := &deliveryRun{env: env}
-	env.OnActivity(delivery.DeliverNotification, mock.Anything, noticeKey).Return(func(context.Context, string) (activities.Sent, error) {
+	env.OnActivity(delivery.DeliverNotification, mock.Anything, noticeKey).Return(func(ctx context.Context, _ string) (activities.Sent, error) {
 		r.calls++
+		if activity.GetInfo(ctx).IsLocalActivity {
+			r.local++
+		} else {
+			r.scheduled++
+		}
 		return attempt(r.calls)
 	})
 	env.OnActivity(delivery.NoteNotificationOutcome, mock.Anything, noticeKey, mock.Anything).Return(
@@ -99,6 +109,7 @@ func TestDeliveryRetriesATemporaryFailure(t *testing.T) {
 	})
 	require.NoError(t, r.run(t))
 	require.Equal(t, 3, r.calls)
+	require.Equal(t, 3, r.local, "retried within the local activity's bound")
 	require.Empty(t, r.outcomes, "an email that left has no outcome to wait for")
 }
 
@@ -108,7 +119,8 @@ func TestUndeliverableNoticeIsNotRetriedAndTheCaseIsTold(t *testing.T) {
 		return activities.Sent{}, temporal.NewNonRetryableApplicationError("notification not deliverable", activities.ErrTypeUndeliverable, nil)
 	})
 	require.Error(t, r.run(t), "the workflow fails, visibly in the Temporal UI")
-	require.Equal(t, 1, r.calls)
+	require.Equal(t, 1, r.calls, "neither retried nor handed to a scheduled activity")
+	require.Equal(t, []string{workflows.StageNotDelivered}, r.stages)
 	require.Equal(t, []activities.Outcome{{Reason: activities.ReasonRefused}}, r.outcomes)
 	require.Equal(t, []workflows.NoticeUndelivered{{Kind: "placement_confirmed", Recipient: "comune:015146", Reason: activities.ReasonRefused}}, r.signals)
 }
@@ -120,8 +132,51 @@ func TestPECIsDeliveredOnItsDeliveryReceipt(t *testing.T) {
 	r.receipt(12*time.Hour+time.Minute, "preavviso-errore-consegna") // a warning only
 	r.receipt(13*time.Hour, "avvenuta-consegna")
 	require.NoError(t, r.run(t))
+	require.Equal(t, 1, r.local, "sent by a local activity, in the first workflow task")
+	require.Zero(t, r.scheduled)
+	require.Equal(t, []string{workflows.StageAwaitingReceipt, workflows.StageDelivered}, r.stages)
 	require.Equal(t, []activities.Outcome{{Delivered: true}}, r.outcomes)
 	require.Empty(t, r.signals)
+}
+
+// The poller signals only the receipt that settles the delivery.
+func TestPECIsDeliveredOnItsOnlySignal(t *testing.T) {
+	t.Parallel()
+	r := newDeliveryRun(t, pecSent)
+	r.receipt(time.Hour, "avvenuta-consegna")
+	require.NoError(t, r.run(t))
+	require.Equal(t, []activities.Outcome{{Delivered: true}}, r.outcomes)
+}
+
+func TestALocalSendStillFailingGoesOnAsAScheduledActivity(t *testing.T) {
+	t.Parallel()
+	r := newDeliveryRun(t, func(n int) (activities.Sent, error) {
+		if n < 5 {
+			return activities.Sent{}, &mailer.Error{Code: 421, Temporary: true, Err: errors.New("busy")}
+		}
+		return pecSent(n)
+	})
+	r.receipt(time.Hour, "avvenuta-consegna")
+	require.NoError(t, r.run(t))
+	require.Equal(t, 3, r.local, "the local activity's attempts")
+	require.Equal(t, 2, r.scheduled, "then the scheduled activity's, until it is sent")
+	require.Equal(t, []string{workflows.StageAwaitingReceipt, workflows.StageDelivered}, r.stages)
+	require.Equal(t, []activities.Outcome{{Delivered: true}}, r.outcomes)
+}
+
+func TestARefusalInTheScheduledActivityIsFinal(t *testing.T) {
+	t.Parallel()
+	r := newDeliveryRun(t, func(n int) (activities.Sent, error) {
+		if n <= 3 {
+			return activities.Sent{}, &mailer.Error{Code: 421, Temporary: true, Err: errors.New("busy")}
+		}
+		return activities.Sent{}, temporal.NewNonRetryableApplicationError("notification not deliverable", activities.ErrTypeUndeliverable, nil)
+	})
+	require.Error(t, r.run(t))
+	require.Equal(t, 3, r.local)
+	require.Equal(t, 1, r.scheduled, "not retried")
+	require.Equal(t, []activities.Outcome{{Reason: activities.ReasonRefused}}, r.outcomes)
+	require.Len(t, r.signals, 1, "the case is told")
 }
 
 func TestPECWithAnErrorReceiptEscalates(t *testing.T) {
@@ -168,4 +223,15 @@ func TestUndeliveredNoticeEscalatesTheCase(t *testing.T) {
 	h.run()
 	requireApplied(t, proposed)
 	requireApplied(t, accepted)
+}
+
+func TestOnlyADeliveryReceiptOrAFinalErrorSettlesADelivery(t *testing.T) {
+	t.Parallel()
+	settles := map[pec.Type]bool{
+		pec.Accettazione: false, pec.PresaInCarico: false, pec.PreavvisoErroreConsegna: false, pec.PostaCertificata: false,
+		pec.AvvenutaConsegna: true, pec.ErroreConsegna: true, pec.NonAccettazione: true, pec.RilevazioneVirus: true,
+	}
+	for typ, want := range settles {
+		require.Equal(t, want, workflows.ReceiptSettlesDelivery(typ), typ)
+	}
 }

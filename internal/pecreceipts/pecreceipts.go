@@ -1,6 +1,7 @@
 // Package pecreceipts hands the receipts read from the PEC mailbox to the rest of
 // Approdo: it stores each one as evidence, notes what it proves on the message it is
-// about, and signals the workflow waiting for that message's receipts.
+// about, and signals the workflow waiting for that message's receipts when the receipt
+// settles the delivery.
 package pecreceipts
 
 import (
@@ -37,9 +38,13 @@ var (
 	_ pecinbox.Cursor = (*Handler)(nil)
 )
 
-// Receipt stores r and signals the workflow that sent the message. Both steps may be
-// repeated safely: the store keeps one copy and a workflow takes a second signal of the
-// same receipt as news it already has.
+// Receipt stores r and, when it settles the delivery (workflows.ReceiptSettlesDelivery:
+// the delivery receipt or a final error), signals the workflow that sent the message.
+// The acceptance receipt and the 12-hour warning are only stored: the workflow has
+// nothing to do with them (it only logged them), and a signal costs it a workflow task.
+// The acceptance is read from the database by the send that may repeat an attempt in
+// doubt. Both steps may be repeated safely: the store keeps one copy and a workflow
+// takes a second signal of the same receipt as news it already has.
 func (h *Handler) Receipt(ctx context.Context, r pecinbox.Receipt, raw []byte) error {
 	sys := store.AsSystem(ctx)
 	// Only the header and daticert.xml are kept: a complete delivery receipt carries the
@@ -62,6 +67,10 @@ func (h *Handler) Receipt(ctx context.Context, r pecinbox.Receipt, raw []byte) e
 		// A receipt of a message sent from the mailbox by hand, or long forgotten: kept, and
 		// nobody to tell.
 		h.log().Info("PEC receipt for a message Approdo has no record of", "type", r.Type, "new", stored)
+		return nil
+	}
+	if !workflows.ReceiptSettlesDelivery(r.Type) {
+		h.log().Info("PEC receipt stored", "type", r.Type, "workflow_id", workflowID, "new", stored)
 		return nil
 	}
 	err = h.Temporal.SignalWorkflow(ctx, workflowID, "", workflows.SignalPECReceipt, workflows.PECReceiptSignal{Type: string(r.Type), Recipient: r.Recipient})
