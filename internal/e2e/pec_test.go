@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -71,9 +72,16 @@ func TestPECToTheComuneIsDeliveredByItsReceipt(t *testing.T) {
 	require.Equal(t, []string{"accettazione", "avvenuta-consegna"}, kinds, "both receipts are kept as evidence")
 	c := decodeCase(t, b.do(t, http.MethodGet, "/api/v1/enrolments/"+id, "", ""))
 	require.False(t, c.Escalated != nil && *c.Escalated)
+	var key string
+	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT key FROM notification WHERE case_id = $1 AND kind = 'placement_confirmed' AND recipient = 'comune:015146'`, id).Scan(&key))
+	// The acceptance is only stored: the workflow is told of the delivery receipt alone,
+	// and sends in its first workflow task (a local activity, no scheduled one).
+	require.NoError(t, b.temporal.GetWorkflow(b.ctx, activities.NoticeWorkflowID(key), "").Get(b.ctx, nil))
+	counts := b.eventCounts(t, activities.NoticeWorkflowID(key))
+	require.Equal(t, 1, counts[enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED], "signals: %v", counts)
+	require.Equal(t, 2, counts[enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED], "workflow tasks: %v", counts)
+	require.Zero(t, counts[enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED], "scheduled activities: %v", counts)
 	if *updateHistories {
-		var key string
-		require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT key FROM notification WHERE case_id = $1 AND kind = 'placement_confirmed' AND recipient = 'comune:015146'`, id).Scan(&key))
 		writeHistory(t, b.temporal, activities.NoticeWorkflowID(key), "delivery_pec_delivered_by_receipt.json")
 	}
 }
@@ -105,10 +113,24 @@ func TestUndeliveredPECEscalatesTheCase(t *testing.T) {
 	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT key FROM notification WHERE case_id = $1 AND kind = 'placement_confirmed' AND recipient = 'comune:015146'`, id).Scan(&key))
 	require.NoError(t, b.temporal.GetWorkflow(b.ctx, activities.NoticeWorkflowID(key), "").Get(b.ctx, nil))
 	if *updateHistories {
-		// enrolment_placed_then_pec_undelivered.json is the same story before lean-case.
-		writeHistory(t, b.temporal, activities.NoticeWorkflowID(key), "delivery_pec_undelivered_lean.json")
+		// enrolment_placed_then_pec_undelivered.json is the same story before lean-case;
+		// delivery_pec_undelivered_lean.json the delivery before its local send.
+		writeHistory(t, b.temporal, activities.NoticeWorkflowID(key), "delivery_pec_undelivered_local_send.json")
 		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_lean_placed_then_pec_undelivered.json")
 	}
+}
+
+// eventCounts counts the events of a workflow's history by type.
+func (b *bundle) eventCounts(t *testing.T, workflowID string) map[enumspb.EventType]int {
+	t.Helper()
+	counts := map[enumspb.EventType]int{}
+	iter := b.temporal.GetWorkflowHistory(b.ctx, workflowID, "", false, 0)
+	for iter.HasNext() {
+		event, err := iter.Next()
+		require.NoError(t, err)
+		counts[event.GetEventType()]++
+	}
+	return counts
 }
 
 // countWorkflows counts the executions a visibility query finds.
