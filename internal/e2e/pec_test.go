@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -81,6 +82,9 @@ func TestPECToTheComuneIsDeliveredByItsReceipt(t *testing.T) {
 	require.Equal(t, 1, counts[enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED], "signals: %v", counts)
 	require.Equal(t, 2, counts[enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED], "workflow tasks: %v", counts)
 	require.Zero(t, counts[enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED], "scheduled activities: %v", counts)
+	if !*updateHistories {
+		b.requireReplaysSealedFromScratch(t, activities.NoticeWorkflowID(key))
+	}
 	if *updateHistories {
 		writeHistory(t, b.temporal, activities.NoticeWorkflowID(key), "delivery_pec_delivered_by_receipt.json")
 	}
@@ -118,6 +122,37 @@ func TestUndeliveredPECEscalatesTheCase(t *testing.T) {
 		writeHistory(t, b.temporal, activities.NoticeWorkflowID(key), "delivery_pec_undelivered_local_send.json")
 		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_lean_placed_then_pec_undelivered.json")
 	}
+}
+
+// requireReplaysSealedFromScratch replays a workflow's history as a sealing worker that
+// lost its cache does, with TEMPORAL_PAYLOAD_PLAIN_BEFORE set: the SDK reads the markers
+// of the first workflow task before the workflow's input, so they must be sealed (the
+// worker seals every marker it writes) or the replay would refuse them and take another
+// path.
+func (b *bundle) requireReplaysSealedFromScratch(t *testing.T, workflowID string) {
+	t.Helper()
+	var history historypb.History
+	iter := b.temporal.GetWorkflowHistory(b.ctx, workflowID, "", false, 0)
+	for iter.HasNext() {
+		event, err := iter.Next()
+		require.NoError(t, err)
+		history.Events = append(history.Events, event)
+	}
+	markers := 0
+	for _, e := range history.Events {
+		for _, details := range e.GetMarkerRecordedEventAttributes().GetDetails() {
+			for _, p := range details.GetPayloads() {
+				require.True(t, sealedPayload(p), "marker %d's payloads are sealed", e.GetEventId())
+				markers++
+			}
+		}
+	}
+	require.NotZero(t, markers)
+	cutoff := history.Events[0].GetEventTime().AsTime().Add(time.Hour)
+	r, err := sdkworker.NewWorkflowReplayerWithOptions(sdkworker.WorkflowReplayerOptions{DataConverter: payloadCodec.PlainBefore(cutoff).DataConverter()})
+	require.NoError(t, err)
+	worker.RegisterWorkflows(r)
+	require.NoError(t, r.ReplayWorkflowHistory(nil, &history))
 }
 
 // eventCounts counts the events of a workflow's history by type.
