@@ -113,16 +113,15 @@ const (
 // receipt in time) is recorded and its case told. A refused notice fails the workflow,
 // visibly in the Temporal UI; the outbox row says why.
 //
-// The send stays a scheduled activity: it heartbeats while it talks to the server, so a
-// send whose worker died is retried within seconds, and it retries for three days with
-// pauses of up to an hour, which a local activity would spend holding workflow tasks
-// open. Recording the outcome is a short idempotent write keyed by the notice: a local
-// activity (one marker, in the workflow task that has the verdict) rather than a
-// scheduled one (three events and a workflow task of three more).
-//
-// Since localSendChange the send is first tried as a local activity (see
-// deliverWithLocalSend); a history recorded before it has no marker of that change and
-// replays the code below it exactly.
+// Since localSendChange the send is first tried as a local activity, for a minute, and
+// only then as a scheduled one (deliverWithLocalSend). A history recorded before it has no
+// marker of that change and replays the code below it exactly: there the send is a
+// scheduled activity, which heartbeats while it talks to the server, so a send whose
+// worker died is retried within seconds, and retries for three days with pauses of up
+// to an hour, which a local activity would spend holding workflow tasks open. Recording
+// the outcome is a short idempotent write keyed by the notice: a local activity (one
+// marker, in the workflow task that has the verdict) rather than a scheduled one (three
+// events and a workflow task of three more).
 func DeliverNotificationWorkflow(ctx workflow.Context, key string) error {
 	if workflow.GetVersion(ctx, localSendChange, workflow.DefaultVersion, localSend) >= localSend {
 		return deliverWithLocalSend(ctx, key)
