@@ -31,6 +31,10 @@ type RecordCaseInput struct {
 	RequestHash string
 	Request     enrolment.Request
 	Stage       string
+	// FiledAt is when the case was filed (its workflow's start), for the class suggested
+	// from the age. Zero in the inputs of the scheduled activity, which used its scheduled
+	// time: a local activity's changes with each workflow task that runs it.
+	FiledAt time.Time `json:",omitzero"`
 }
 
 // RecordCaseResult is the case as stored.
@@ -82,10 +86,14 @@ func (c *Cases) RecordCase(ctx context.Context, in RecordCaseInput) (RecordCaseR
 			Notes:               r.Notes,
 		},
 	}
-	// The class is suggested for the school year under way when the case was filed. The
-	// scheduled time is the same for every retry of this activity, so a retry the next
-	// day suggests the same class.
-	if class, ok := enrolment.SuggestClass(r.BirthDate(), activity.GetInfo(ctx).ScheduledTime.In(calendar.Rome)); ok {
+	// The class is suggested for the school year under way when the case was filed, so
+	// that a retry the next day suggests the same class: the filing time the workflow
+	// gives, or else the scheduled time, the same for every retry of a scheduled activity.
+	filed := in.FiledAt
+	if filed.IsZero() {
+		filed = activity.GetInfo(ctx).ScheduledTime
+	}
+	if class, ok := enrolment.SuggestClass(r.BirthDate(), filed.In(calendar.Rome)); ok {
 		record.SuggestedLevel, record.SuggestedYear = string(class.Level), class.Year
 	}
 	stored, err := c.Store.RecordCase(store.AsSystem(ctx), record)

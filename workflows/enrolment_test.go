@@ -3,11 +3,14 @@ package workflows_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -87,6 +90,7 @@ func TestStageSearchAttributeIsSetWhenRecorded(t *testing.T) {
 	h := newHarness(t)
 	// The first upsert is the one the first slice made; cases recorded before routing
 	// existed replay against it. A lean case leaves it to its first commit.
+	h.env.OnGetVersion("record-in-first-task", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.env.OnGetVersion("lean-case", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.env.OnUpsertTypedSearchAttributes(temporal.NewSearchAttributes(searchattr.Stage.ValueSet(workflows.StageRegistered))).Return(nil).Once()
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Return(nil)
@@ -182,6 +186,7 @@ func TestContinuedCaseDoesNotRecordOrRouteAgain(t *testing.T) {
 func TestFirstSliceCaseMovesOnWhenUSTAssignsAHub(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
+	h.env.OnGetVersion("record-in-first-task", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.env.OnGetVersion("lean-case", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	h.env.OnGetVersion("routing", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	byHub := h.at(time.Hour, workflows.UpdateReassign, workflows.ReassignInput{Actor: hubPolo1, Hub: hubCTI21})
@@ -195,5 +200,106 @@ func TestFirstSliceCaseMovesOnWhenUSTAssignsAHub(t *testing.T) {
 	require.True(t, errors.As(h.env.GetWorkflowError(), &can), "want continue-as-new, got %v", h.env.GetWorkflowError())
 	h.env.AssertActivityNotCalled(t, "RouteCase", mock.Anything, mock.Anything)
 	h.env.AssertActivityNotCalled(t, "SaveProgress", mock.Anything, mock.Anything)
+	h.env.AssertActivityNotCalled(t, "SaveProgressAndNotify", mock.Anything, mock.Anything)
+}
+
+// activityKinds records which activities a test environment ran, and how: local or
+// scheduled.
+type activityKinds struct {
+	mu               sync.Mutex
+	local, scheduled []string
+}
+
+func (h *harness) watchActivities() *activityKinds {
+	k := &activityKinds{}
+	h.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		k.local = append(k.local, info.ActivityType.Name)
+	})
+	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		k.scheduled = append(k.scheduled, info.ActivityType.Name)
+	})
+	return k
+}
+
+// TestANewCaseIsRecordedByALocalActivity checks the path of a new case: the recording is
+// a local activity of the first workflow task, with the filing time for the class it
+// suggests, and leanChange is implied rather than asked. The register Update answers once
+// the case is recorded, as before.
+func TestANewCaseIsRecordedByALocalActivity(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	kinds := h.watchActivities()
+	var filedAt time.Time
+	h.recordCase = func(_ context.Context, in activities.RecordCaseInput) (activities.RecordCaseResult, error) {
+		filedAt = in.FiledAt
+		return activities.RecordCaseResult{Stage: in.Stage, SuggestedLevel: "primaria", SuggestedYear: 4}, nil
+	}
+	leanAsked := false
+	h.env.OnGetVersion("lean-case", workflow.DefaultVersion, 1).Run(func(mock.Arguments) { leanAsked = true }).Return(workflow.Version(1)).Maybe()
+	reg := h.register(0, h.input.RequestHash)
+	h.finish(time.Hour)
+	h.run()
+
+	require.True(t, reg.done)
+	require.NoError(t, reg.err)
+	require.Equal(t, workflows.RegisterResult{CaseID: h.input.CaseID, Created: true, Stage: workflows.StageRegistered}, reg.result)
+	require.Contains(t, kinds.local, "RecordCase")
+	require.NotContains(t, kinds.scheduled, "RecordCase")
+	require.Empty(t, kinds.scheduled, "a new case schedules no activity")
+	require.True(t, filedAt.Equal(monday), "the class is suggested as of the filing, %s, not %s", monday, filedAt)
+	require.False(t, leanAsked, "the new path implies leanChange: no second marker")
+	s := h.state()
+	require.True(t, s.Recorded)
+	require.Equal(t, 4, s.Year)
+	require.Equal(t, casework.StageAwaitingProposal, s.Stage, "routed in the same run")
+}
+
+// TestACaseOfTheScheduledRecordingKeepsIt runs the path of a history without the
+// record-in-first-task marker: the recording stays a scheduled activity, leanChange is
+// asked after it, and the case goes on as a lean case.
+func TestACaseOfTheScheduledRecordingKeepsIt(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	kinds := h.watchActivities()
+	h.env.OnGetVersion("record-in-first-task", workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	leanAsked := false
+	h.env.OnGetVersion("lean-case", workflow.DefaultVersion, 1).Run(func(mock.Arguments) { leanAsked = true }).Return(workflow.Version(1))
+	reg := h.register(0, h.input.RequestHash)
+	h.finish(time.Hour)
+	h.run()
+
+	require.True(t, reg.done)
+	require.NoError(t, reg.err)
+	require.True(t, reg.result.Created)
+	require.Equal(t, []string{"RecordCase"}, kinds.scheduled)
+	require.NotContains(t, kinds.local, "RecordCase")
+	require.True(t, leanAsked)
+	require.Equal(t, casework.StageAwaitingProposal, h.state().Stage)
+}
+
+// TestANewCaseRecordingADuplicateClosesInItsFirstTask: a local recording that finds an
+// open case of the minor records nothing, and the register Update answers with that case.
+func TestANewCaseRecordingADuplicateClosesInItsFirstTask(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	kinds := h.watchActivities()
+	const open = "0b8f5a3e-0000-4000-8000-000000000002"
+	h.recordCase = func(context.Context, activities.RecordCaseInput) (activities.RecordCaseResult, error) {
+		return activities.RecordCaseResult{DuplicateOf: open}, nil
+	}
+	reg := h.register(0, h.input.RequestHash)
+	h.run()
+
+	require.True(t, reg.done)
+	require.NoError(t, reg.err)
+	require.Equal(t, workflows.RegisterResult{CaseID: h.input.CaseID, Stage: workflows.StageDuplicate, DuplicateOf: open}, reg.result)
+	require.Equal(t, []string{"RecordCase"}, kinds.local)
+	require.Empty(t, kinds.scheduled)
+	require.Equal(t, workflows.EnrolmentResult{Stage: workflows.StageDuplicate, DuplicateOf: open}, h.result())
+	h.env.AssertActivityNotCalled(t, "RouteCase", mock.Anything, mock.Anything)
 	h.env.AssertActivityNotCalled(t, "SaveProgressAndNotify", mock.Anything, mock.Anything)
 }

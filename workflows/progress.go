@@ -237,7 +237,7 @@ func (c *enrolmentCase) save(ctx workflow.Context, queue []activities.NotifyInpu
 
 // localActivitiesChange is the GetVersion change ID of the case's short database writes
 // run as local activities: a commit's progress and notices in one local activity, and
-// the policy and the routing each in one (the recording stays scheduled: see run). A local activity costs one
+// the policy and the routing each in one (the recording too since recordInFirstTaskChange). A local activity costs one
 // marker event and no workflow task of its own; a scheduled activity costs three events
 // and a workflow task of three more. A history without the marker replays the scheduled
 // activities it recorded.
