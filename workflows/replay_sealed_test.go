@@ -47,7 +47,8 @@ func TestCommittedHistoriesReplayOnASealingWorkerWithTheCutoff(t *testing.T) {
 
 // sealFirstTaskMarkers seals the markers recorded by a history's first workflow task, as
 // the worker that recorded them did. Only code that always seals records markers there
-// (DeliverNotification since its local send, workflows/delivery.go localSendChange): a
+// (DeliverNotification since its local send, workflows/delivery.go localSendChange; the
+// enrolment case since its recording in the first task, recordInFirstTaskChange): a
 // deployment before sealing never wrote one, so such a history was never unsealed there,
 // even when its input was (a workflow started by a release before sealing). The SDK
 // reads a task's markers before the workflow's input, so unsealed ones would be refused.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/approdo/approdo/activities"
@@ -125,11 +126,16 @@ func TestACaseCostsABoundedNumberOfEvents(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.do(t, http.MethodGet, "/api/v1/enrolments/"+c.Id, "", "").status)
 	t.Logf("events per case: %d (case workflow %d, notices %v)", e.total(), e.Case, e.Notices)
 	require.LessOrEqual(t, e.total(), maxEventsPerCase, "case workflow %d, notices %v", e.Case, e.Notices)
+	// One workflow task per human step: the filing (recorded by a local activity in the
+	// first, workflows/enrolment.go recordInFirstTaskChange), the proposal, the decision.
+	counts := b.eventCounts(t, c.WorkflowId)
+	require.Equal(t, 3, counts[enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED], "workflow tasks: %v", counts)
+	require.Zero(t, counts[enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED], "scheduled activities: %v", counts)
 	if *updateHistories {
 		// New names: the histories of the paths before (enrolment_accepted_with_local_activities.json,
-		// delivery_pec_delivered_by_receipt.json, delivery_pec_delivered_lean.json) stay, for
-		// the cases still running on them.
-		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_accepted_lean_case.json")
+		// enrolment_accepted_lean_case.json, delivery_pec_delivered_by_receipt.json,
+		// delivery_pec_delivered_lean.json) stay, for the cases still running on them.
+		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_accepted_recorded_in_first_task.json")
 		var key string
 		require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT key FROM notification WHERE case_id = $1 AND kind = 'placement_confirmed' AND recipient = 'comune:015146'`, c.Id).Scan(&key))
 		writeHistory(t, b.temporal, activities.NoticeWorkflowID(key), "delivery_pec_delivered_local_send.json")
@@ -150,6 +156,8 @@ func TestALeanCaseCancelledWhileWaitingEndsCancelled(t *testing.T) {
 	var canceled *temporal.CanceledError
 	require.ErrorAs(t, err, &canceled, "a cancelled case ends with a cancellation")
 	if *updateHistories {
-		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_lean_routed_then_cancelled.json")
+		// enrolment_lean_routed_then_cancelled.json is the same story with the recording
+		// scheduled.
+		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_first_task_routed_then_cancelled.json")
 	}
 }

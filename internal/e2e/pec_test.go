@@ -117,10 +117,11 @@ func TestUndeliveredPECEscalatesTheCase(t *testing.T) {
 	require.NoError(t, b.pool.QueryRow(b.ctx, `SELECT key FROM notification WHERE case_id = $1 AND kind = 'placement_confirmed' AND recipient = 'comune:015146'`, id).Scan(&key))
 	require.NoError(t, b.temporal.GetWorkflow(b.ctx, activities.NoticeWorkflowID(key), "").Get(b.ctx, nil))
 	if *updateHistories {
-		// enrolment_placed_then_pec_undelivered.json is the same story before lean-case;
-		// delivery_pec_undelivered_lean.json the delivery before its local send.
+		// enrolment_placed_then_pec_undelivered.json is the same story before lean-case,
+		// enrolment_lean_placed_then_pec_undelivered.json before the recording in the first
+		// task; delivery_pec_undelivered_lean.json the delivery before its local send.
 		writeHistory(t, b.temporal, activities.NoticeWorkflowID(key), "delivery_pec_undelivered_local_send.json")
-		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_lean_placed_then_pec_undelivered.json")
+		writeHistory(t, b.temporal, c.WorkflowId, "enrolment_first_task_placed_then_pec_undelivered.json")
 	}
 }
 
