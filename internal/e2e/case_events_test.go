@@ -32,8 +32,10 @@ import (
 // timer uncancelled (workflows/delivery.go; 22–25, the two receipts arriving in one
 // workflow task or two); 51 once the PEC was sent by a local activity in its first
 // workflow task and the poller signalled only its delivery receipt (workflows/delivery.go
-// localSendChange: 16 events, two workflow tasks).
-const maxEventsPerCase = 52
+// localSendChange: 16 events, two workflow tasks); 46 once the case was recorded by a
+// local activity in its first workflow task (workflows/enrolment.go
+// recordInFirstTaskChange: the case's workflow 30 events, three workflow tasks).
+const maxEventsPerCase = 47
 
 // caseEvents counts the history events of a case's workflow and of the workflows that
 // delivered its notices, once every notice is delivered or given up.
