@@ -148,15 +148,7 @@ func DeliverNotificationWorkflow(ctx workflow.Context, key string) error {
 	if err := noted.Get(ctx, &undelivered); err != nil {
 		return err
 	}
-	if !outcome.Delivered && undelivered.CaseWorkflowID != "" {
-		err := workflow.SignalExternalWorkflow(ctx, undelivered.CaseWorkflowID, "", SignalNoticeUndelivered, NoticeUndelivered{
-			Kind: undelivered.Kind, Recipient: undelivered.Recipient, Reason: outcome.Reason,
-		}).Get(ctx, nil)
-		if err != nil {
-			// A closed case cannot be told; the outbox row still says it.
-			workflow.GetLogger(ctx).Warn("The case of an undelivered notice could not be told", "Error", err)
-		}
-	}
+	tellCaseIfUndelivered(ctx, *outcome, undelivered)
 	return sendErr
 }
 
@@ -196,16 +188,22 @@ func noteOutcome(ctx workflow.Context, key string, outcome activities.Outcome, s
 	if err != nil {
 		return err
 	}
-	if !outcome.Delivered && undelivered.CaseWorkflowID != "" {
-		err := workflow.SignalExternalWorkflow(ctx, undelivered.CaseWorkflowID, "", SignalNoticeUndelivered, NoticeUndelivered{
-			Kind: undelivered.Kind, Recipient: undelivered.Recipient, Reason: outcome.Reason,
-		}).Get(ctx, nil)
-		if err != nil {
-			// A closed case cannot be told; the outbox row still says it.
-			workflow.GetLogger(ctx).Warn("The case of an undelivered notice could not be told", "Error", err)
-		}
-	}
+	tellCaseIfUndelivered(ctx, outcome, undelivered)
 	return sendErr
+}
+
+// tellCaseIfUndelivered signals the case of a notice that was not delivered, and waits
+// for the signal to be taken. A closed case cannot be told; the outbox row still says it.
+func tellCaseIfUndelivered(ctx workflow.Context, outcome activities.Outcome, undelivered activities.UndeliveredNotice) {
+	if outcome.Delivered || undelivered.CaseWorkflowID == "" {
+		return
+	}
+	err := workflow.SignalExternalWorkflow(ctx, undelivered.CaseWorkflowID, "", SignalNoticeUndelivered, NoticeUndelivered{
+		Kind: undelivered.Kind, Recipient: undelivered.Recipient, Reason: outcome.Reason,
+	}).Get(ctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Warn("The case of an undelivered notice could not be told", "Error", err)
+	}
 }
 
 func isUndeliverable(err error) bool {

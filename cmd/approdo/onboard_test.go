@@ -3,16 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"maps"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/http"
-	"net/mail"
-	"net/textproto"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/approdo/approdo/internal/devmail"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 )
@@ -248,41 +243,10 @@ func mailTexts(t *testing.T, mailPage string) []string {
 		if res.StatusCode == http.StatusNotFound {
 			return texts
 		}
-		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		text, err := devmail.PlainText(raw)
 		require.NoError(t, err)
-		texts = append(texts, plainText(t, textproto.MIMEHeader(msg.Header), msg.Body))
+		texts = append(texts, strings.ReplaceAll(text, "\r\n", "\n"))
 	}
-}
-
-// plainText is the first text/plain part of a message, decoded.
-func plainText(t *testing.T, header textproto.MIMEHeader, body io.Reader) string {
-	mediaType, params, err := mime.ParseMediaType(header.Get("Content-Type"))
-	require.NoError(t, err)
-	if strings.HasPrefix(mediaType, "multipart/") {
-		r := multipart.NewReader(body, params["boundary"])
-		for {
-			part, err := r.NextRawPart()
-			if err == io.EOF {
-				return ""
-			}
-			require.NoError(t, err)
-			if text := plainText(t, part.Header, part); text != "" {
-				return text
-			}
-		}
-	}
-	if mediaType != "text/plain" {
-		return ""
-	}
-	switch strings.ToLower(header.Get("Content-Transfer-Encoding")) {
-	case "quoted-printable":
-		body = quotedprintable.NewReader(body)
-	case "base64":
-		body = base64.NewDecoder(base64.StdEncoding, body)
-	}
-	b, err := io.ReadAll(body)
-	require.NoError(t, err)
-	return strings.ReplaceAll(string(b), "\r\n", "\n")
 }
 
 // countIn counts the texts that contain s.

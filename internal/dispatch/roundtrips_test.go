@@ -1,20 +1,11 @@
 package dispatch_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net"
-	"net/mail"
-	"net/textproto"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -209,37 +200,7 @@ func (c *tripCounter) Read(p []byte) (int, error) {
 // plainText is the text/plain part of a message as the mailer writes it, decoded.
 func plainText(t *testing.T, raw []byte) string {
 	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	text, err := devmail.PlainText(raw)
 	require.NoError(t, err)
-	var read func(header textproto.MIMEHeader, body io.Reader) string
-	read = func(header textproto.MIMEHeader, body io.Reader) string {
-		mediaType, params, err := mime.ParseMediaType(header.Get("Content-Type"))
-		require.NoError(t, err)
-		if strings.HasPrefix(mediaType, "multipart/") {
-			parts := multipart.NewReader(body, params["boundary"])
-			for {
-				part, err := parts.NextRawPart()
-				if err == io.EOF {
-					return ""
-				}
-				require.NoError(t, err)
-				if text := read(part.Header, part); text != "" {
-					return text
-				}
-			}
-		}
-		if mediaType != "text/plain" {
-			return ""
-		}
-		switch strings.ToLower(header.Get("Content-Transfer-Encoding")) {
-		case "quoted-printable":
-			body = quotedprintable.NewReader(body)
-		case "base64":
-			body = base64.NewDecoder(base64.StdEncoding, body)
-		}
-		b, err := io.ReadAll(body)
-		require.NoError(t, err)
-		return string(b)
-	}
-	return read(textproto.MIMEHeader(msg.Header), msg.Body)
+	return text
 }

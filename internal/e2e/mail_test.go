@@ -1,15 +1,7 @@
 package e2e_test
 
 import (
-	"bytes"
-	"encoding/base64"
-	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
 	"net/http"
-	"net/mail"
-	"net/textproto"
 	"strings"
 	"testing"
 	"time"
@@ -93,39 +85,9 @@ func TestNoticesAreMailedOnceEvenWhenTheServerSaysTryLater(t *testing.T) {
 // decodedBody returns the text/plain part of a message, decoded.
 func decodedBody(t *testing.T, m devmail.Message) string {
 	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(m.Raw))
+	text, err := devmail.PlainText(m.Raw)
 	require.NoError(t, err)
-	var walk func(header textproto.MIMEHeader, body io.Reader) string
-	walk = func(header textproto.MIMEHeader, body io.Reader) string {
-		mediaType, params, err := mime.ParseMediaType(header.Get("Content-Type"))
-		require.NoError(t, err)
-		if strings.HasPrefix(mediaType, "multipart/") {
-			r := multipart.NewReader(body, params["boundary"])
-			for {
-				part, err := r.NextRawPart()
-				if err == io.EOF {
-					return ""
-				}
-				require.NoError(t, err)
-				if text := walk(part.Header, part); text != "" {
-					return text
-				}
-			}
-		}
-		if mediaType != "text/plain" {
-			return ""
-		}
-		switch strings.ToLower(header.Get("Content-Transfer-Encoding")) {
-		case "quoted-printable":
-			body = quotedprintable.NewReader(body)
-		case "base64":
-			body = base64.NewDecoder(base64.StdEncoding, body)
-		}
-		data, err := io.ReadAll(body)
-		require.NoError(t, err)
-		return string(data)
-	}
-	return walk(textproto.MIMEHeader(msg.Header), msg.Body)
+	return text
 }
 
 func (b *bundle) mailboxSummary() string {
