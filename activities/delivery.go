@@ -233,22 +233,16 @@ type EmailSender struct {
 	Delivery *Delivery
 }
 
-// SendNotification sends the email notice queued under key exactly as
-// DeliverNotification does (same Message-ID, compose, attempts and records, the same
-// rule that an undeliverable notice is not retried: see IsUndeliverable). heartbeat is
-// called every few seconds while the server is being talked to; recordFor is how long
-// the record of a message that left is retried.
-func (s EmailSender) SendNotification(ctx context.Context, key string, log Logger, heartbeat func(), recordFor time.Duration) (Sent, error) {
-	return s.Delivery.deliverNotification(ctx, sendHooks{log: log, heartbeat: heartbeat, recordFor: recordFor}, key)
-}
-
 // SendClaimed sends the email notice n, which the dispatcher took under lease
-// (store.ClaimDueNotifications), as SendNotification does, from what the claim read: the
-// row, the family's address and the reference data's version (cached). The claim marked
-// the row as being sent, so that in the normal case the send makes one more round trip
-// to PostgreSQL: the record, which settles the row. When it returns no error, the row is
-// settled and its lease given back; when it fails, the row is still held under the lease
-// for the dispatcher to settle or to make due again.
+// (store.ClaimDueNotifications), exactly as DeliverNotification does (same Message-ID,
+// compose, attempts and records, the same rule that an undeliverable notice is not
+// retried: see IsUndeliverable), from what the claim read: the row, the family's address
+// and the reference data's version (cached). The claim marked the row as being sent, so
+// that in the normal case the send makes one more round trip to PostgreSQL: the record,
+// which settles the row. When it returns no error, the row is settled and its lease
+// given back; when it fails, the row is still held under the lease for the dispatcher to
+// settle or to make due again. heartbeat is called every few seconds while the server is
+// being talked to; recordFor is how long the record of a message that left is retried.
 func (s EmailSender) SendClaimed(ctx context.Context, n store.DueNotification, lease string, log Logger, heartbeat func(), recordFor time.Duration) (Sent, error) {
 	d := s.Delivery
 	look := lookups{

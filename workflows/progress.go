@@ -237,10 +237,10 @@ func (c *enrolmentCase) save(ctx workflow.Context, queue []activities.NotifyInpu
 
 // localActivitiesChange is the GetVersion change ID of the case's short database writes
 // run as local activities: a commit's progress and notices in one local activity, and
-// the policy and the routing each in one (the recording too since recordInFirstTaskChange). A local activity costs one
-// marker event and no workflow task of its own; a scheduled activity costs three events
-// and a workflow task of three more. A history without the marker replays the scheduled
-// activities it recorded.
+// the policy and the routing each in one (the recording too, since
+// recordInFirstTaskChange). A local activity costs one marker event and no workflow task
+// of its own; a scheduled activity costs three events and a workflow task of three more.
+// A history without the marker replays the scheduled activities it recorded.
 const localActivitiesChange = "local-activities"
 
 // leanChange is the GetVersion change ID that stands for the four changes of the case
@@ -257,7 +257,8 @@ const localActivitiesChange = "local-activities"
 // without its marker was recorded by code that asked the four: replayed, leanChange is
 // DefaultVersion there, at the very place it is asked, and the four are asked as before.
 // A running case that asked any of the four before this change has asked leanChange
-// (DefaultVersion) by then, and goes on asking them.
+// (DefaultVersion) by then, and goes on asking them. A case recorded in its first task
+// (recordInFirstTaskChange) has leanChange implied and never asks it.
 const leanChange = "lean-case"
 
 // lean reports whether the case has the leanChange marker, asking once per run.
